@@ -1,0 +1,114 @@
+"""Artisan Awards: the award of Nghệ nhân nhân dân / Nghệ nhân ưu tú (Decree 43/2024/NĐ-CP)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, request, session
+from flask_login import current_user
+
+from .config import Config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: defaults, then the instance config, then ``config`` (tests) last."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    if config:
+        app.config.from_mapping(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "artisan_awards.sqlite"
+        )
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    limiter.init_app(app)
+    _sqlite_pragmas(app)
+
+    from . import cli, i18n, views
+    from .api import bp as api_bp
+    from .applicant import bp as applicant_bp
+    from .auth import bp as auth_bp
+    from .council import bp as council_bp
+    from .dossier import bp as dossier_bp
+    from .ministry import bp as ministry_bp
+    from .province import bp as province_bp
+    from .public import bp as public_bp
+
+    for blueprint in (
+        auth_bp,
+        applicant_bp,
+        dossier_bp,
+        province_bp,
+        ministry_bp,
+        council_bp,
+        public_bp,
+        api_bp,
+    ):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)
+    views.init_app(app)
+    i18n.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def select_locale() -> str:
+    """Vietnamese unless English was asked for: by the language switch, the account, or the API."""
+    languages = ("vi", "en")
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(languages, default="vi")
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return "vi"
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    with app.app_context():
+
+        @sa.event.listens_for(db.engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from .models import User
+
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None

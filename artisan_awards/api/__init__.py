@@ -1,0 +1,95 @@
+"""The integration API v1 (see shared/api-v1.md): JSON, bearer tokens, the contract's error shape."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext
+from pydantic import ValidationError
+
+from ..errors import ServiceError
+from ..text import nfc
+from ..validation import field_errors
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error(status: int, code: str, message: str, fields=None):
+    body = {"error": {"code": code, "message": gettext(message), "fields": fields or {}}}
+    return jsonify(body), status
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    return error(exc.status, exc.code, exc.message, {k: gettext(v) for k, v in exc.fields.items()})
+
+
+@bp.errorhandler(ValidationError)
+def _validation_error(exc: ValidationError):
+    return error(422, "validation_failed", "Dữ liệu chưa hợp lệ.", field_errors(exc, gettext))
+
+
+class BadJSON(ServiceError):
+    status = 400
+    code = "malformed_json"
+    message = "Nội dung gửi lên không phải JSON hợp lệ."
+
+
+def nfc_deep(value):
+    if isinstance(value, dict):
+        return {nfc(k): nfc_deep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nfc_deep(v) for v in value]
+    return nfc(value)
+
+
+def json_body(required: bool = True) -> dict:
+    """The request's JSON object, NFC-normalised; 400 if it is not JSON, 422 if not an object."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if required:
+            raise BadJSON("Thiếu nội dung JSON.")
+        return {}
+    try:
+        data = request.get_json(force=True, silent=False)
+    except Exception as exc:  # werkzeug raises BadRequest on a parse error
+        raise BadJSON() from exc
+    if not isinstance(data, dict):
+        from ..errors import ValidationFailed
+
+        raise ValidationFailed("Nội dung JSON phải là một đối tượng.")
+    return nfc_deep(data)
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+    message = "Cần mã truy cập hợp lệ (Authorization: Bearer ...)."
+
+
+def token_required(*roles: str):
+    """Require a valid bearer token, and one of ``roles`` when given (403 otherwise)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from ..errors import Forbidden
+            from ..services.accounts import user_for_token
+
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+            if user is None:
+                raise Unauthorized()
+            if roles and not user.has_role(*roles):
+                raise Forbidden()
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+from . import routes  # noqa: E402,F401

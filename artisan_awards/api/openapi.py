@@ -1,0 +1,151 @@
+"""The OpenAPI 3 description, assembled from the route table below and the pydantic schemas.
+
+A test checks that every ``/api/v1`` route of the application appears here, so the
+description cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from workflows.machine import HUMAN_ACTIONS
+from workflows.states import State
+
+from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+BEARER = [{"bearer": []}]
+
+# (method, path, summary, auth, request schema name, success status, error statuses)
+ROUTES = [
+    ("post", "/auth/token", "Lấy mã truy cập (bearer token)", False, "TokenIn", 200, [400, 401, 422, 429]),
+    ("get", "/me", "Người dùng của mã truy cập", True, None, 200, [401]),
+    ("get", "/provinces", "Danh sách tỉnh, thành phố", False, None, 200, []),
+    ("get", "/rounds", "Các đợt xét tặng", False, None, 200, []),
+    ("post", "/rounds", "Tạo đợt xét tặng", True, "RoundIn", 201, [400, 401, 403, 422]),
+    ("post", "/nominations", "Lập hồ sơ (bản nháp)", True, "NominationIn", 201, [400, 401, 403, 422]),
+    ("get", "/nominations", "Danh sách hồ sơ được phép xem", True, None, 200, [401, 403, 422]),
+    ("get", "/nominations/{nomination_id}", "Một hồ sơ và lịch sử", True, None, 200, [401, 404]),
+    ("patch", "/nominations/{nomination_id}", "Sửa hồ sơ (bản nháp hoặc đã trả lại)", True,
+     "NominationIn", 200, [400, 401, 403, 404, 409, 422]),
+    ("post", "/nominations/{nomination_id}/attachments", "Tải lên tài liệu minh chứng", True,
+     "multipart", 201, [401, 403, 404, 409, 413, 422]),
+    ("post", "/nominations/{nomination_id}/actions/{action}", "Thực hiện thao tác trên hồ sơ", True,
+     "ActionIn", 200, [400, 401, 403, 404, 409, 422]),
+    ("get", "/status", "Tra cứu trạng thái hồ sơ (công khai)", False, None, 200, [404, 429]),
+    ("get", "/openapi.json", "Mô tả OpenAPI 3", False, None, 200, []),
+]
+
+PARAMS = {
+    "/nominations": [
+        {"name": n, "in": "query", "required": False, "schema": s}
+        for n, s in [
+            ("state", {"type": "string", "enum": [s.value for s in State]}),
+            ("province_code", {"type": "string"}),
+            ("round_id", {"type": "integer"}),
+            ("title", {"type": "string", "enum": ["people", "meritorious"]}),
+            ("q", {"type": "string", "maxLength": 100}),
+            ("page", {"type": "integer", "minimum": 1}),
+            ("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
+        ]
+    ],
+    "/status": [
+        {"name": "code", "in": "query", "required": True, "schema": {"type": "string"}},
+        {"name": "key", "in": "query", "required": True, "schema": {"type": "string"}},
+    ],
+    "/provinces": [
+        {"name": "include_inactive", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["0", "1", "true"]}},
+    ],
+}
+
+
+def _path_params(path: str) -> list[dict]:
+    params = []
+    if "{nomination_id}" in path:
+        params.append({"name": "nomination_id", "in": "path", "required": True,
+                       "schema": {"type": "integer"}})
+    if "{action}" in path:
+        params.append({"name": "action", "in": "path", "required": True,
+                       "schema": {"type": "string", "enum": [str(a) for a in HUMAN_ACTIONS]}})
+    return params
+
+
+@cache
+def build_spec() -> dict:
+    schemas: dict = {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                }
+            },
+        }
+    }
+    for model in (NominationIn, RoundIn, TokenIn, ActionIn):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in schema.pop("$defs", {}).items():
+            schemas[name] = sub
+        schemas[model.__name__] = schema
+
+    paths: dict = {}
+    for method, path, summary, auth, body, ok, errors in ROUTES:
+        op: dict = {
+            "summary": summary,
+            "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "parameters": _path_params(path) + (PARAMS.get(path, []) if method == "get" else []),
+            "responses": {
+                str(ok): {"description": "OK", "content": {"application/json": {"schema": {}}}},
+                **{
+                    str(code): {"description": "Lỗi", "content": {"application/json": {"schema": ERROR}}}
+                    for code in errors
+                },
+            },
+        }
+        if auth:
+            op["security"] = BEARER
+        if body == "multipart":
+            op["requestBody"] = {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file", "kind"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "kind": {"type": "string", "enum": ["photo", "video", "award_decision",
+                                                                    "certificate", "authorisation", "other"]},
+                            },
+                        }
+                    }
+                },
+            }
+        elif body:
+            op["requestBody"] = {
+                "required": body != "ActionIn",
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+            }
+        paths.setdefault("/api/v1" + path, {})[method] = op
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Artisan Awards API",
+            "version": "1",
+            "description": "Xét tặng danh hiệu Nghệ nhân nhân dân, Nghệ nhân ưu tú "
+            "(Nghị định 43/2024/NĐ-CP). Contract: shared/api-v1.md.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

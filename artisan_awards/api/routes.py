@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, g, jsonify, request, url_for
+from pydantic import ValidationError
+
+from workflows import machine as wf
+
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db, limiter
+from ..models import Nomination, Province, Round
+from ..permissions import STAFF_ROLES
+from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
+from ..serializers import _dt, nomination_in, nomination_out, round_out
+from ..services import accounts
+from ..services import attachments as attachment_service
+from ..services import nominations as service
+from ..services import rounds as round_service
+from ..timeutil import today
+from . import bp, error, json_body, token_required
+from .openapi import build_spec
+
+
+def _page_args() -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 20))
+    except ValueError:
+        raise ValidationFailed(fields={"page": "Cần một số nguyên."}) from None
+    if page < 1 or not 1 <= per_page <= 100:
+        raise ValidationFailed(fields={"per_page": "per_page từ 1 đến 100; page từ 1."})
+    return page, per_page
+
+
+# -- identity ---------------------------------------------------------------
+
+
+@bp.post("/auth/token")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"])
+def token():
+    """Exchange e-mail and password for a bearer token."""
+    data = TokenIn.model_validate(json_body())
+    user = accounts.authenticate(data.email, data.password)
+    if user is None:
+        return error(401, "invalid_credentials", "Thư điện tử hoặc mật khẩu không đúng.")
+    plain, row = accounts.issue_token(user)
+    return jsonify({"token": plain, "expires_at": row.expires_at.isoformat()})
+
+
+@bp.get("/me")
+@token_required()
+def me():
+    """Who the token belongs to."""
+    user = g.api_user
+    return jsonify(
+        {
+            "email": user.email,
+            "full_name": user.full_name,
+            "roles": sorted(user.roles),
+            "province_code": user.province_code,
+        }
+    )
+
+
+# -- reference data ---------------------------------------------------------
+
+
+@bp.get("/provinces")
+def provinces():
+    """The 34 provincial-level units in force; ?include_inactive=1 adds the 63-province era."""
+    stmt = sa.select(Province).order_by(Province.name)
+    if request.args.get("include_inactive") not in ("1", "true"):
+        stmt = stmt.where(Province.active.is_(True))
+    return jsonify(
+        [
+            {"code": p.code, "name": p.name, "full_name": p.full_name, "active": p.active}
+            for p in db.session.scalars(stmt)
+        ]
+    )
+
+
+@bp.get("/rounds")
+def rounds():
+    """Rounds with their plan."""
+    on = today()
+    rows = db.session.scalars(sa.select(Round).order_by(Round.number.desc()))
+    return jsonify([round_out(r, on) for r in rows])
+
+
+@bp.post("/rounds")
+@token_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+def create_round():
+    """Create a round and its plan."""
+    data = RoundIn.model_validate(json_body())
+    row = round_service.create_round(g.api_user, data)
+    return jsonify(round_out(row, today())), 201
+
+
+# -- nominations ------------------------------------------------------------
+
+
+@bp.post("/nominations")
+@token_required(wf.APPLICANT, wf.PROVINCE_OFFICER)
+def create_nomination():
+    """Start a dossier (state ``draft``)."""
+    data = NominationIn.model_validate(json_body())
+    row = service.create_nomination(g.api_user, data)
+    response = jsonify(nomination_out(row, service.history(row)))
+    response.headers["Location"] = url_for("api.get_nomination", nomination_id=row.id)
+    return response, 201
+
+
+@bp.get("/nominations")
+@token_required(*STAFF_ROLES)
+def list_nominations():
+    """Dossiers visible to the caller, filtered and paginated."""
+    page, per_page = _page_args()
+    round_id = request.args.get("round_id")
+    if round_id is not None and not round_id.isdigit():
+        raise ValidationFailed(fields={"round_id": "Cần một số nguyên."})
+    filters = service.Filters(
+        state=request.args.get("state") or None,
+        province_code=request.args.get("province_code") or None,
+        round_id=int(round_id) if round_id else None,
+        title=request.args.get("title") or None,
+        q=(request.args.get("q") or "")[:100] or None,
+    )
+    stmt = service.visible_query(g.api_user, filters)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(
+        stmt.order_by(Nomination.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return jsonify({"items": [nomination_out(r) for r in rows], "total": total, "page": page})
+
+
+def _visible(nomination_id: int) -> Nomination:
+    return service.get_visible(g.api_user, nomination_id)
+
+
+@bp.get("/nominations/<int:nomination_id>")
+@token_required()
+def get_nomination(nomination_id: int):
+    """One dossier with its history."""
+    row = _visible(nomination_id)
+    return jsonify(nomination_out(row, service.history(row)))
+
+
+@bp.patch("/nominations/<int:nomination_id>")
+@token_required()
+def patch_nomination(nomination_id: int):
+    """Change a dossier in ``draft`` or ``returned`` (owner only)."""
+    row = _visible(nomination_id)
+    changes = json_body()
+    merged = nomination_in(row)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    try:
+        data = NominationIn.model_validate(merged)
+    except ValidationError:
+        raise
+    service.update_nomination(g.api_user, row, data)
+    return jsonify(nomination_out(row, service.history(row)))
+
+
+@bp.post("/nominations/<int:nomination_id>/attachments")
+@token_required()
+def upload_attachment(nomination_id: int):
+    """Attach evidence (multipart: ``file`` and ``kind``)."""
+    row = _visible(nomination_id)
+    attachment = attachment_service.add_attachment(
+        g.api_user, row, request.form.get("kind", ""), request.files.get("file")
+    )
+    return (
+        jsonify(
+            {
+                "id": attachment.id,
+                "kind": attachment.kind,
+                "name": attachment.original_name,
+                "content_type": attachment.content_type,
+                "size": attachment.size,
+                "sha256": attachment.sha256,
+            }
+        ),
+        201,
+    )
+
+
+@bp.post("/nominations/<int:nomination_id>/actions/<action>")
+@token_required()
+def nomination_action(nomination_id: int, action: str):
+    """Take an action: submit, accept, return, resubmit, withdraw, ..."""
+    row = _visible(nomination_id)
+    if action not in set(wf.HUMAN_ACTIONS):
+        raise NotFound("Không có thao tác này.", code="unknown_action")
+    body = ActionIn.model_validate(json_body(required=False))
+    key = service.perform(
+        row, action, g.api_user, comment=body.comment, decision_no=body.decision_no,
+        decision_date=body.decision_date,
+    )
+    out = nomination_out(row, service.history(row))
+    if key:
+        out["access_key"] = key
+    return jsonify(out)
+
+
+# -- public -----------------------------------------------------------------
+
+
+@bp.get("/status")
+@limiter.limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"])
+def status():
+    """A dossier's public status, by code and access key (the same 404 for either wrong)."""
+    from ..i18n import next_step, state_label
+
+    row = service.lookup_status(request.args.get("code", ""), request.args.get("key", ""))
+    return jsonify(
+        {
+            "code": row.code,
+            "state": row.state,
+            "state_label": state_label(row.state, "citizen"),
+            "updated_at": _dt(row.state_changed_at),
+            "next_step": next_step(row.state),
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API."""
+    return jsonify(build_spec())

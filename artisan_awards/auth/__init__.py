@@ -1,0 +1,7 @@
+"""Log in, log out, register, choose the language."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import routes  # noqa: E402,F401

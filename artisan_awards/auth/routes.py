@@ -1,0 +1,85 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import ValidationFailed
+from ..extensions import limiter
+from ..services import accounts
+from . import bp
+from .forms import LoginForm, RegisterForm
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site; never another host (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
+def login():
+    """Log in with e-mail and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash(_("Thư điện tử hoặc mật khẩu không đúng."), "error")
+        else:
+            lang = session.get("lang")
+            session.clear()  # a fresh session at login
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Log out."""
+    logout_user()
+    session.clear()
+    flash(_("Bạn đã đăng xuất."), "info")
+    return redirect(url_for("home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an applicant account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                form.email.data, form.password.data, form.full_name.data, roles=("applicant",)
+            )
+        except ValidationFailed as exc:
+            for name, message in exc.fields.items():
+                field = getattr(form, name, None)
+                if field is not None:
+                    field.errors = [*field.errors, _(message)]
+                else:
+                    flash(_(message), "error")
+        else:
+            login_user(user)
+            flash(_("Tài khoản đã được tạo. Chào mừng bạn!"), "success")
+            return redirect(url_for("applicant.index"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str):
+    """Switch the interface language."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(_safe_next(request.form.get("next")) or url_for("home"))

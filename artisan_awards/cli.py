@@ -1,0 +1,62 @@
+"""Command-line tools: ``flask --app wsgi users create``, ``provinces sync``, ``seed-demo``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from workflows.machine import ROLES
+
+from .errors import ValidationFailed
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(provinces)
+    app.cli.add_command(seed_demo)
+
+
+@click.group()
+def users():
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--province", "province_code", default=None, help="Province code, e.g. HNI")
+@click.option("--name", "full_name", default=None)
+def create_user(email, password, roles, province_code, full_name):
+    """Create an account with one or more roles."""
+    from .services.accounts import create_user as create
+
+    try:
+        user = create(email, password, full_name or email.split("@")[0], roles, province_code)
+    except ValidationFailed as exc:
+        for field, message in exc.fields.items():
+            click.echo(f"{field}: {message}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))})")
+
+
+@click.group()
+def provinces():
+    """Reference data for provinces."""
+
+
+@provinces.command("sync")
+def sync():
+    """Load the 34 current provinces (and the 63 earlier ones, inactive) from the data package."""
+    from .services.provinces import sync_provinces
+
+    click.echo(f"{sync_provinces()} provinces")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Fill the database with round 6, every province, one account per role and a dozen dossiers."""
+    from .demo import seed
+
+    for line in seed():
+        click.echo(line)

@@ -1,0 +1,28 @@
+"""Configuration defaults.  The instance folder and the environment override them."""
+
+import os
+from pathlib import Path
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Uploads live outside the web root, under random names.
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR")  # default: <instance>/uploads
+    MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    STATUS_LOOKUP_LIMIT = os.environ.get("STATUS_LOOKUP_LIMIT", "30 per minute")
+    LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "20 per minute")
+    API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    # The application's notion of "today" can be pinned for rehearsals and tests (YYYY-MM-DD).
+    TODAY = os.environ.get("ARTISAN_TODAY")
+    BASE_DIR = Path(__file__).resolve().parent.parent

@@ -1,0 +1,7 @@
+"""One dossier, as every role that may see it sees it, with the actions it allows."""
+
+from flask import Blueprint
+
+bp = Blueprint("dossier", __name__, url_prefix="/nominations")
+
+from . import routes  # noqa: E402,F401

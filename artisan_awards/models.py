@@ -1,0 +1,389 @@
+"""Typed SQLAlchemy 2 models.
+
+Invariants the database itself guards: a role is held once per user, a dossier
+code is unique, the transition log is append-only (triggers in the migration),
+and a nomination row carries a version counter so that two officers acting on
+the same dossier at once cannot both win.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from workflows.machine import ROLES, Subject
+from workflows.states import STATE_INFO, State
+
+from .extensions import db
+from .text import search_key
+from .timeutil import now_utc
+
+
+class Title(enum.StrEnum):
+    PEOPLE = "people"  # Nghệ nhân nhân dân
+    MERITORIOUS = "meritorious"  # Nghệ nhân ưu tú
+
+
+class GoverningDecree(enum.StrEnum):
+    D43_2024 = "43/2024"
+    D123_2014 = "123/2014"
+
+
+class Province(db.Model):
+    __tablename__ = "provinces"
+
+    code: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    gso_code: Mapped[str] = mapped_column(sa.String(2))
+    name: Mapped[str] = mapped_column(sa.String(80))
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return f"<Province {self.code} {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    province_code: Mapped[str | None] = mapped_column(sa.ForeignKey("provinces.code"))
+    locale: Mapped[str] = mapped_column(sa.String(5), default="vi")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+    province: Mapped[Province | None] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role for r in self.role_rows}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def set_roles(self, roles) -> None:
+        wanted = set(roles)
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            UserRole(role=r) for r in sorted(wanted - self.roles)
+        ]
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles - {"applicant"})
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "role", name="uq_user_roles_user_role"),
+        sa.CheckConstraint(sa.column("role").in_(ROLES), name="known_role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(40))
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class Round(db.Model):
+    """A round (đợt xét tặng).  Its plan - windows and deadlines - is data, never code."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (
+        sa.CheckConstraint("intake_opens <= intake_closes", name="intake_in_order"),
+        sa.CheckConstraint("consultation_days >= 0", name="consultation_days_positive"),
+        sa.CheckConstraint("consultation_windows BETWEEN 0 AND 2", name="consultation_windows_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    governing_decree: Mapped[str] = mapped_column(sa.String(10), default=GoverningDecree.D43_2024)
+    intake_opens: Mapped[date]
+    intake_closes: Mapped[date]
+    reply_days: Mapped[int] = mapped_column(default=10)  # secretariat's written reply
+    completion_days: Mapped[int] = mapped_column(default=15)  # applicant completes a returned file
+    consultation_days: Mapped[int] = mapped_column(default=20)
+    consultation_windows: Mapped[int] = mapped_column(default=2)
+    # Stage deadlines from the Minister's plan, e.g. {"province_to_ministry": "2025-12-31"}.
+    deadlines: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+    def status(self, today: date) -> str:
+        if today < self.intake_opens:
+            return "planned"
+        if today <= self.intake_closes:
+            return "intake"
+        return "review"
+
+    def intake_is_open(self, today: date) -> bool:
+        return self.intake_opens <= today <= self.intake_closes
+
+
+class Nomination(db.Model):
+    """A dossier (hồ sơ đề nghị xét tặng) for one nominee in one round."""
+
+    __tablename__ = "nominations"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("state").in_([s.value for s in State]), name="known_state"),
+        sa.CheckConstraint(sa.column("title").in_([t.value for t in Title]), name="known_title"),
+        sa.CheckConstraint("learners_trained IS NULL OR learners_trained >= 0", name="learners_positive"),
+        sa.CheckConstraint(
+            "state <> 'awarded' OR (decision_no IS NOT NULL AND decision_date IS NOT NULL)",
+            name="awarded_has_decision",
+        ),
+        sa.Index("ix_nominations_province_state", "province_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    access_key_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id"), index=True)
+    province_code: Mapped[str] = mapped_column(sa.ForeignKey("provinces.code"))
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(12))
+    posthumous: Mapped[bool] = mapped_column(default=False)
+    governing_decree: Mapped[str] = mapped_column(sa.String(10), default=GoverningDecree.D43_2024)
+
+    # Nominee (Mẫu 01/02, identity part).
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    name_key: Mapped[str] = mapped_column(sa.String(200), index=True, default="")
+    pen_name: Mapped[str | None] = mapped_column(sa.String(200))
+    birth_date: Mapped[date | None]
+    death_date: Mapped[date | None]
+    gender: Mapped[str | None] = mapped_column(sa.String(20))
+    ethnicity: Mapped[str | None] = mapped_column(sa.String(50))
+    hometown: Mapped[str | None] = mapped_column(sa.String(300))
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+
+    # Craft.
+    craft: Mapped[str] = mapped_column(sa.String(200), default="")
+    special_craft: Mapped[bool] = mapped_column(default=False)
+    special_craft_rationale: Mapped[str | None] = mapped_column(sa.Text)
+    workshop: Mapped[str | None] = mapped_column(sa.String(300))
+    career_summary: Mapped[str | None] = mapped_column(sa.Text)
+    skills_summary: Mapped[str | None] = mapped_column(sa.Text)
+    honours_summary: Mapped[str | None] = mapped_column(sa.Text)
+    meritorious_decision_no: Mapped[str | None] = mapped_column(sa.String(60))
+    meritorious_decision_date: Mapped[date | None]
+    meritorious_field: Mapped[str | None] = mapped_column(sa.String(30))
+    learners_trained: Mapped[int | None]
+    intangible_heritage_track: Mapped[bool] = mapped_column(default=False)
+
+    # Who files.
+    filed_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    filed_by_relationship: Mapped[str] = mapped_column(sa.String(20), default="self")
+
+    # Workflow.
+    state: Mapped[str] = mapped_column(sa.String(30), default=State.DRAFT, index=True)
+    held_from: Mapped[str | None] = mapped_column(sa.String(30))
+    state_changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    received_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    returned_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    consultation_ends: Mapped[date | None]
+    decision_no: Mapped[str | None] = mapped_column(sa.String(60))
+    decision_date: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc
+    )
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    round: Mapped[Round] = relationship()
+    province: Mapped[Province] = relationship()
+    owner: Mapped[User] = relationship()
+    periods: Mapped[list[CraftPeriod]] = relationship(
+        cascade="all, delete-orphan", order_by="CraftPeriod.from_date", lazy="selectin"
+    )
+    products: Mapped[list[Product]] = relationship(
+        cascade="all, delete-orphan", order_by="Product.id", lazy="selectin"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+    log: WriteOnlyMapped[TransitionLog] = relationship(
+        order_by="TransitionLog.id", passive_deletes="all"
+    )
+
+    # -- derived values -------------------------------------------------
+    @property
+    def state_enum(self) -> State:
+        return State(self.state)
+
+    @property
+    def staff_label(self) -> str:
+        return STATE_INFO[self.state_enum].staff_label
+
+    @property
+    def citizen_label(self) -> str:
+        return STATE_INFO[self.state_enum].citizen_label
+
+    @property
+    def next_step(self) -> str:
+        return STATE_INFO[self.state_enum].next_step
+
+    def reply_due(self) -> date | None:
+        """The secretariat's written reply is due 10 days (the round's number) after receipt."""
+        if self.state != State.SUBMITTED or self.received_at is None:
+            return None
+        return _local_date(self.received_at) + timedelta(days=self.round.reply_days)
+
+    def completion_due(self) -> date | None:
+        """A returned dossier must be completed within 15 days (the round's number)."""
+        if self.state != State.RETURNED or self.returned_at is None:
+            return None
+        return _local_date(self.returned_at) + timedelta(days=self.round.completion_days)
+
+    def due_date(self) -> date | None:
+        return self.reply_due() or self.completion_due()
+
+    def is_overdue(self, today: date) -> bool:
+        due = self.due_date()
+        return due is not None and today > due
+
+    def subject(self, today: date) -> Subject:
+        """The plain object the state machine moves."""
+        completion = self.completion_due()
+        return Subject(
+            state=self.state_enum,
+            held_from=State(self.held_from) if self.held_from else None,
+            intake_open=self.round.intake_is_open(today),
+            completion_open=completion is None or today <= completion,
+            consultation_over=self.consultation_ends is None or today >= self.consultation_ends,
+            consultation_windows=self.round.consultation_windows,
+        )
+
+    def refresh_name_key(self) -> None:
+        self.name_key = search_key(self.full_name)
+
+
+def _local_date(moment: datetime) -> date:
+    from .timeutil import local_date
+
+    return local_date(moment)
+
+
+class CraftPeriod(db.Model):
+    __tablename__ = "craft_periods"
+    __table_args__ = (sa.CheckConstraint("from_date <= to_date", name="period_in_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("nominations.id", ondelete="CASCADE"), index=True
+    )
+    from_date: Mapped[date]
+    to_date: Mapped[date]
+    workplace: Mapped[str] = mapped_column(sa.String(300), default="")
+    role: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        sa.CheckConstraint("award_rank IS NULL OR award_rank >= 1", name="rank_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("nominations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(300))
+    made_on: Mapped[date | None]
+    materials: Mapped[str | None] = mapped_column(sa.String(300))
+    self_designed: Mapped[bool] = mapped_column(default=True)
+    award_rank: Mapped[int | None]
+    award_level: Mapped[str | None] = mapped_column(sa.String(20))
+    award_state_delegated: Mapped[bool] = mapped_column(default=False)
+    award_organiser: Mapped[str | None] = mapped_column(sa.String(300))
+    awarded_on: Mapped[date | None]
+
+
+class AttachmentKind(enum.StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    AWARD_DECISION = "award_decision"
+    CERTIFICATE = "certificate"
+    AUTHORISATION = "authorisation"
+    OTHER = "other"
+
+
+class Attachment(db.Model):
+    """Evidence uploaded with a dossier.  The file lives outside the web root."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("nominations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+
+class TransitionLog(db.Model):
+    """Append-only: one row per transition.  Triggers in the migration refuse UPDATE and DELETE."""
+
+    __tablename__ = "transition_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(sa.ForeignKey("nominations.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    from_state: Mapped[str] = mapped_column(sa.String(30))
+    to_state: Mapped[str] = mapped_column(sa.String(30))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(sa.String(200))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class CodeCounter(db.Model):
+    """Next number of the dossier code per province and year (NN-2026-HNI-00042)."""
+
+    __tablename__ = "code_counters"
+
+    province_code: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

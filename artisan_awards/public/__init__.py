@@ -1,0 +1,7 @@
+"""Pages anyone may open without an account: the status lookup."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__, url_prefix="/public")
+
+from . import routes  # noqa: E402,F401

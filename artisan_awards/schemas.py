@@ -1,0 +1,149 @@
+"""Shapes of the data that crosses the API (and that the forms hand to the services).
+
+A draft may be incomplete; ``services.nominations.missing_for_submission``
+decides what a dossier needs before it can be submitted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Str = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class NomineeIn(_In):
+    full_name: Name
+    pen_name: Str | None = None
+    birth_date: date | None = None
+    death_date: date | None = None
+    gender: ShortStr | None = None
+    ethnicity: ShortStr | None = None
+    hometown: Str | None = None
+    province_code: Annotated[str, StringConstraints(max_length=3)] | None = None
+    address: Str | None = None
+    phone: Annotated[str, StringConstraints(max_length=30, pattern=r"^[0-9+(). -]*$")] | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        if self.birth_date and self.birth_date > date.today():
+            raise ValueError("Ngày sinh không thể ở tương lai.")
+        if self.birth_date and self.death_date and self.death_date < self.birth_date:
+            raise ValueError("Ngày mất phải sau ngày sinh.")
+        return self
+
+
+class PeriodIn(_In):
+    from_: date = Field(alias="from")
+    to: date
+    workplace: Str = ""
+    role: Str | None = None
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    @model_validator(mode="after")
+    def _in_order(self):
+        if self.from_ > self.to:
+            raise ValueError("Ngày bắt đầu phải trước ngày kết thúc.")
+        return self
+
+
+class MeritoriousTitleIn(_In):
+    decision_no: ShortStr | None = None
+    decision_date: date | None = None
+    field: Literal["handicraft", "intangible_heritage"] = "handicraft"
+
+
+class AwardIn(_In):
+    rank: Annotated[int, Field(ge=1, le=10)] | None = None
+    level: Literal["national", "regional", "international", "provincial"] | None = None
+    state_delegated: bool = False
+    organiser: Str | None = None
+    awarded_on: date | None = None
+
+
+class ProductIn(_In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    made_on: date | None = None
+    materials: Str | None = None
+    self_designed: bool = True
+    award: AwardIn | None = None
+
+
+class FiledByIn(_In):
+    full_name: Str | None = None
+    relationship: Literal["self", "child", "spouse", "other"] = "self"
+
+
+class NominationIn(_In):
+    round_id: int
+    title: Literal["people", "meritorious"]
+    posthumous: bool = False
+    nominee: NomineeIn
+    craft: Str = ""
+    special_craft: bool = False
+    special_craft_rationale: LongText | None = None
+    workshop: Str | None = None
+    career_summary: LongText | None = None
+    skills_summary: LongText | None = None
+    honours_summary: LongText | None = None
+    craft_periods: Annotated[list[PeriodIn], Field(max_length=50)] = []
+    meritorious_title: MeritoriousTitleIn | None = None
+    products: Annotated[list[ProductIn], Field(max_length=100)] = []
+    learners_trained: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    intangible_heritage_track: bool = False
+    filed_by: FiledByIn = FiledByIn()
+
+    @model_validator(mode="after")
+    def _posthumous_needs_death_date(self):
+        if self.posthumous and not self.nominee.death_date:
+            raise ValueError("Hồ sơ truy tặng cần ngày mất của nghệ nhân.")
+        if not self.posthumous and self.nominee.death_date:
+            raise ValueError("Đã có ngày mất: hãy chọn hình thức truy tặng.")
+        return self
+
+
+class NominationPatch(BaseModel):
+    """PATCH accepts any subset of NominationIn; it is merged and validated whole."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ActionIn(_In):
+    comment: LongText | None = None
+    decision_no: ShortStr | None = None
+    decision_date: date | None = None
+
+
+class TokenIn(_In):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class RoundIn(_In):
+    number: Annotated[int, Field(ge=1, le=1000)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    governing_decree: Literal["43/2024", "123/2014"] = "43/2024"
+    intake_opens: date
+    intake_closes: date
+    reply_days: Annotated[int, Field(ge=0, le=365)] = 10
+    completion_days: Annotated[int, Field(ge=0, le=365)] = 15
+    consultation_days: Annotated[int, Field(ge=0, le=365)] = 20
+    consultation_windows: Annotated[int, Field(ge=0, le=2)] = 2
+    deadlines: dict[Annotated[str, StringConstraints(max_length=60)], date] = {}
+
+    @model_validator(mode="after")
+    def _in_order(self):
+        if self.intake_opens > self.intake_closes:
+            raise ValueError("Ngày mở tiếp nhận phải trước ngày đóng tiếp nhận.")
+        return self

@@ -1,0 +1,143 @@
+"""Plain-data views of the models: the API's JSON and the forms' starting values."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .i18n import state_label
+from .models import Nomination, Round, TransitionLog
+
+
+def _d(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
+
+
+def nomination_in(n: Nomination) -> dict:
+    """The nomination in the shape of NominationIn (what PATCH and the forms start from)."""
+    return {
+        "round_id": n.round_id,
+        "title": n.title,
+        "posthumous": n.posthumous,
+        "nominee": {
+            "full_name": n.full_name,
+            "pen_name": n.pen_name,
+            "birth_date": _d(n.birth_date),
+            "death_date": _d(n.death_date),
+            "gender": n.gender,
+            "ethnicity": n.ethnicity,
+            "hometown": n.hometown,
+            "province_code": n.province_code,
+            "address": n.address,
+            "phone": n.phone,
+            "email": n.email,
+        },
+        "craft": n.craft,
+        "special_craft": n.special_craft,
+        "special_craft_rationale": n.special_craft_rationale,
+        "workshop": n.workshop,
+        "career_summary": n.career_summary,
+        "skills_summary": n.skills_summary,
+        "honours_summary": n.honours_summary,
+        "craft_periods": [
+            {"from": _d(p.from_date), "to": _d(p.to_date), "workplace": p.workplace, "role": p.role}
+            for p in n.periods
+        ],
+        "meritorious_title": (
+            {
+                "decision_no": n.meritorious_decision_no,
+                "decision_date": _d(n.meritorious_decision_date),
+                "field": n.meritorious_field or "handicraft",
+            }
+            if (n.meritorious_decision_no or n.meritorious_decision_date)
+            else None
+        ),
+        "products": [
+            {
+                "name": p.name,
+                "made_on": _d(p.made_on),
+                "materials": p.materials,
+                "self_designed": p.self_designed,
+                "award": (
+                    {
+                        "rank": p.award_rank,
+                        "level": p.award_level,
+                        "state_delegated": p.award_state_delegated,
+                        "organiser": p.award_organiser,
+                        "awarded_on": _d(p.awarded_on),
+                    }
+                    if (p.award_rank or p.award_level)
+                    else None
+                ),
+            }
+            for p in n.products
+        ],
+        "learners_trained": n.learners_trained,
+        "intangible_heritage_track": n.intangible_heritage_track,
+        "filed_by": {"full_name": n.filed_by_name, "relationship": n.filed_by_relationship},
+    }
+
+
+def log_entry(row: TransitionLog) -> dict:
+    return {
+        "from": row.from_state,
+        "to": row.to_state,
+        "action": row.action,
+        "actor": row.actor_name,
+        "at": _dt(row.at),
+        "comment": row.comment,
+    }
+
+
+def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) -> dict:
+    data = nomination_in(n)
+    data.update(
+        id=n.id,
+        code=n.code,
+        state=n.state,
+        state_label=state_label(n.state),
+        province_code=n.province_code,
+        governing_decree=n.governing_decree,
+        created_at=_dt(n.created_at),
+        updated_at=_dt(n.updated_at),
+        submitted_at=_dt(n.submitted_at),
+        reply_due=_d(n.reply_due()),
+        completion_due=_d(n.completion_due()),
+        consultation_ends=_d(n.consultation_ends),
+        decision_no=n.decision_no,
+        decision_date=_d(n.decision_date),
+        attachments=[
+            {"id": a.id, "kind": a.kind, "name": a.original_name, "size": a.size,
+             "content_type": a.content_type}
+            for a in n.attachments
+        ],
+    )
+    if history is not None:
+        data["history"] = [log_entry(r) for r in history]
+    return data
+
+
+def round_out(r: Round, today: date) -> dict:
+    return {
+        "id": r.id,
+        "number": r.number,
+        "name": r.name,
+        "status": r.status(today),
+        "governing_decree": r.governing_decree,
+        "intake_opens": _d(r.intake_opens),
+        "intake_closes": _d(r.intake_closes),
+        "reply_days": r.reply_days,
+        "completion_days": r.completion_days,
+        "consultation_days": r.consultation_days,
+        "consultation_windows": r.consultation_windows,
+        "deadlines": dict(r.deadlines or {}),
+    }

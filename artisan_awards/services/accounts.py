@@ -1,0 +1,124 @@
+"""Accounts, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models import ApiToken, Province, User
+from ..text import nfc
+from ..timeutil import now_utc
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of "unknown e-mail" equal to "wrong password".
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None and user.active
+
+
+def normalise_email(email: str) -> str:
+    return nfc(email or "").strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user(email)
+    return user if check_password(user, password) else None
+
+
+def validate_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            fields={"password": f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự."}
+        )
+
+
+def create_user(
+    email: str,
+    password: str,
+    full_name: str,
+    roles=("applicant",),
+    province_code: str | None = None,
+    locale: str = "vi",
+) -> User:
+    email = normalise_email(email)
+    errors = {}
+    if "@" not in email or len(email) > 254:
+        errors["email"] = "Địa chỉ thư điện tử không hợp lệ."
+    elif find_user(email):
+        errors["email"] = "Địa chỉ thư điện tử này đã được đăng ký."
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        errors["roles"] = "Vai trò không hợp lệ: " + ", ".join(sorted(unknown))
+    if set(roles) & PROVINCE_SCOPED_ROLES and not province_code:
+        errors["province_code"] = "Vai trò cấp tỉnh cần chọn tỉnh, thành phố."
+    if province_code and not db.session.get(Province, province_code):
+        errors["province_code"] = "Không có tỉnh, thành phố với mã này."
+    if not nfc(full_name or "").strip():
+        errors["full_name"] = "Cần nhập họ và tên."
+    if errors:
+        raise ValidationFailed(fields=errors)
+    validate_password(password)
+    user = User(
+        email=email,
+        full_name=nfc(full_name).strip(),
+        password_hash=hash_password(password),
+        province_code=province_code,
+        locale=locale,
+    )
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    """A new bearer token; the plain value is returned once and only its hash is kept."""
+    plain = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=hashlib.sha256(plain.encode()).hexdigest(),
+        expires_at=now_utc() + timedelta(hours=current_app.config["API_TOKEN_HOURS"]),
+    )
+    db.session.add(token)
+    db.session.commit()
+    return plain, token
+
+
+def user_for_token(plain: str) -> User | None:
+    digest = hashlib.sha256(plain.encode()).hexdigest()
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
+    if token is None:
+        return None
+    expires = token.expires_at
+    if expires.tzinfo is None:
+        from datetime import UTC
+
+        expires = expires.replace(tzinfo=UTC)
+    if expires <= now_utc() or not token.user.active:
+        return None
+    return token.user

@@ -1,0 +1,92 @@
+"""Application-wide page plumbing: the home page, error pages, template context."""
+
+from __future__ import annotations
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from workflows import machine as wf
+
+from . import permissions
+from .errors import ServiceError
+from .timeutil import today
+
+ERROR_TEXT = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Vui lòng đăng nhập.",
+    403: "Bạn không có quyền truy cập trang này.",
+    404: "Không tìm thấy trang hoặc hồ sơ.",
+    405: "Phương thức không được hỗ trợ.",
+    409: "Thao tác không thực hiện được ở trạng thái hiện tại.",
+    413: "Tệp hoặc yêu cầu quá lớn.",
+    422: "Dữ liệu chưa hợp lệ.",
+    429: "Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút.",
+}
+
+
+def home():
+    """Send each person to the page where their work is."""
+    if not current_user.is_authenticated:
+        return render_template("home.html")
+    if current_user.has_role(wf.PROVINCE_OFFICER):
+        return redirect(url_for("province.inbox"))
+    if current_user.has_role(wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN):
+        return redirect(url_for("ministry.nominations"))
+    if current_user.has_role(
+        wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER
+    ):
+        return redirect(url_for("council.agenda"))
+    return redirect(url_for("applicant.index"))
+
+
+def _api_error(status: int, code: str, message: str, fields=None):
+    return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
+
+
+def init_app(app: Flask) -> None:
+    app.add_url_rule("/", "home", home)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = gettext(ERROR_TEXT.get(status, exc.name))
+        if request.path.startswith("/api/"):
+            code = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
+                    429: "rate_limited", 400: "bad_request"}.get(status, exc.name.lower().replace(" ", "_"))
+            return _api_error(status, code, message)
+        if status == 400 and getattr(exc, "description", "").startswith("The CSRF"):
+            message = gettext("Phiên làm việc đã hết hạn. Vui lòng tải lại trang và thử lại.")
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        message = gettext(exc.message)
+        if request.path.startswith("/api/"):
+            fields = {k: gettext(v) for k, v in exc.fields.items()}
+            return _api_error(exc.status, exc.code, message, fields)
+        if exc.status in (403, 404):
+            return render_template("error.html", status=exc.status, message=message), exc.status
+        flash(message, "error")
+        for text in exc.fields.values():
+            flash(gettext(text), "error")
+        return redirect(request.referrer or url_for("home"))
+
+    @app.context_processor
+    def template_context():
+        return {
+            "today": today(),
+            "can_view": permissions.can_view,
+            "may_act": permissions.may_act,
+            "can_edit": permissions.can_edit,
+            "available_actions": permissions.available_actions,
+            "roles": wf,
+        }
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -1,0 +1,266 @@
+"""The one nomination state machine.
+
+``TRANSITIONS`` is the declarative table: every move a nomination can make, who
+may make it and the guards that must hold.  ``MACHINE`` is the single
+``transitions.Machine`` built from it at import time and shared by every
+nomination (never one machine per row).  Pages, the API, the documents and the
+documentation diagram all read this table; nothing else defines a move.
+
+The machine works on a small plain object (``Subject``) that carries the state
+and the facts the guards need, so it stays free of Flask and of the database.
+The application copies the resulting state back to its row and writes the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from transitions import Machine, MachineError
+
+from .states import Action, CouncilEvent, State
+
+OWNER = "owner"
+COUNCIL = "council"
+
+# Roles, as the API contract names them.
+APPLICANT = "applicant"
+PROVINCE_OFFICER = "province_officer"
+PROVINCE_COUNCIL_MEMBER = "province_council_member"
+MINISTRY_OFFICER = "ministry_officer"
+MINISTRY_COUNCIL_MEMBER = "ministry_council_member"
+STATE_COUNCIL_MEMBER = "state_council_member"
+GOVERNMENT_OFFICER = "government_officer"
+ADMIN = "admin"
+ROLES = (
+    APPLICANT,
+    PROVINCE_OFFICER,
+    PROVINCE_COUNCIL_MEMBER,
+    MINISTRY_OFFICER,
+    MINISTRY_COUNCIL_MEMBER,
+    STATE_COUNCIL_MEMBER,
+    GOVERNMENT_OFFICER,
+    ADMIN,
+)
+PROVINCE_SCOPED_ROLES = frozenset({PROVINCE_OFFICER, PROVINCE_COUNCIL_MEMBER})
+
+
+@dataclass(frozen=True)
+class Move:
+    """One row of the table: ``trigger`` takes a nomination from ``sources`` to ``dest``."""
+
+    trigger: str
+    sources: tuple[State, ...]
+    dest: State
+    actor: str  # OWNER, COUNCIL or a role name
+    conditions: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+
+
+# Holding is possible while the ministry or the public is looking at a file.
+HOLDABLE = (
+    State.MINISTRY_REVIEW,
+    State.PUBLIC_CONSULTATION,
+    State.STATE_REVIEW,
+    State.FINAL_CONSULTATION,
+)
+# Withdrawal is possible in any state before the file reaches the President.
+WITHDRAWABLE = (
+    State.DRAFT,
+    State.SUBMITTED,
+    State.RETURNED,
+    State.ACCEPTED,
+    State.PROVINCE_REVIEW,
+    State.PROVINCE_PASSED,
+    State.MINISTRY_REVIEW,
+    State.MINISTRY_PASSED,
+    State.PUBLIC_CONSULTATION,
+    State.ON_HOLD,
+    State.STATE_REVIEW,
+    State.STATE_PASSED,
+    State.FINAL_CONSULTATION,
+    State.SUBMITTED_TO_PM,
+)
+
+TRANSITIONS: tuple[Move, ...] = (
+    # Intake at the province (Sở Công Thương).
+    Move(Action.SUBMIT, (State.DRAFT,), State.SUBMITTED, OWNER, ("intake_open",)),
+    Move(Action.ACCEPT, (State.SUBMITTED,), State.ACCEPTED, PROVINCE_OFFICER),
+    Move(Action.RETURN, (State.SUBMITTED,), State.RETURNED, PROVINCE_OFFICER),
+    Move(Action.RESUBMIT, (State.RETURNED,), State.SUBMITTED, OWNER, ("completion_open",)),
+    Move(Action.CLOSE_INCOMPLETE, (State.RETURNED,), State.CLOSED_INCOMPLETE, PROVINCE_OFFICER),
+    # Provincial council (moved by its session).
+    Move(CouncilEvent.PROVINCE_VOTE_OPENS, (State.ACCEPTED,), State.PROVINCE_REVIEW, COUNCIL),
+    Move(CouncilEvent.PROVINCE_PASS, (State.PROVINCE_REVIEW,), State.PROVINCE_PASSED, COUNCIL),
+    Move(CouncilEvent.PROVINCE_REJECT, (State.PROVINCE_REVIEW,), State.PROVINCE_REJECTED, COUNCIL),
+    Move(Action.FORWARD_TO_MINISTRY, (State.PROVINCE_PASSED,), State.MINISTRY_REVIEW, PROVINCE_OFFICER),
+    # Ministry specialised council.
+    Move(CouncilEvent.MINISTRY_PASS, (State.MINISTRY_REVIEW,), State.MINISTRY_PASSED, COUNCIL),
+    Move(CouncilEvent.MINISTRY_REJECT, (State.MINISTRY_REVIEW,), State.MINISTRY_REJECTED, COUNCIL),
+    # First public consultation (Art. 16 cl. 1 pt c), then the state council.
+    Move(Action.OPEN_CONSULTATION, (State.MINISTRY_PASSED,), State.PUBLIC_CONSULTATION,
+         MINISTRY_OFFICER, ("consultation_before_state",)),
+    Move(Action.FORWARD_TO_STATE, (State.PUBLIC_CONSULTATION,), State.STATE_REVIEW,
+         MINISTRY_OFFICER, ("consultation_over",)),
+    Move(Action.FORWARD_TO_STATE, (State.MINISTRY_PASSED,), State.STATE_REVIEW,
+         MINISTRY_OFFICER, (), ("consultation_before_state",)),
+    Move(CouncilEvent.STATE_PASS, (State.STATE_REVIEW,), State.STATE_PASSED, COUNCIL),
+    Move(CouncilEvent.STATE_REJECT, (State.STATE_REVIEW,), State.STATE_REJECTED, COUNCIL),
+    # Second public consultation (Art. 16 cl. 2 pt c), then the Prime Minister.
+    Move(Action.OPEN_CONSULTATION, (State.STATE_PASSED,), State.FINAL_CONSULTATION,
+         MINISTRY_OFFICER, ("consultation_after_state",)),
+    Move(Action.SUBMIT_TO_PM, (State.FINAL_CONSULTATION,), State.SUBMITTED_TO_PM,
+         MINISTRY_OFFICER, ("consultation_over",)),
+    Move(Action.SUBMIT_TO_PM, (State.STATE_PASSED,), State.SUBMITTED_TO_PM,
+         MINISTRY_OFFICER, (), ("consultation_after_state",)),
+    Move(Action.SUBMIT_TO_PRESIDENT, (State.SUBMITTED_TO_PM,), State.SUBMITTED_TO_PRESIDENT,
+         GOVERNMENT_OFFICER),
+    Move(Action.RECORD_AWARD, (State.SUBMITTED_TO_PRESIDENT,), State.AWARDED, GOVERNMENT_OFFICER),
+    Move(Action.RECORD_NOT_AWARDED, (State.SUBMITTED_TO_PRESIDENT,), State.NOT_AWARDED,
+         GOVERNMENT_OFFICER),
+    # Holding for verification of comments and complaints, and releasing.
+    Move(Action.HOLD, HOLDABLE, State.ON_HOLD, MINISTRY_OFFICER),
+    *(
+        Move(Action.RELEASE, (State.ON_HOLD,), held, MINISTRY_OFFICER, (f"held_from_{held}",))
+        for held in HOLDABLE
+    ),
+    Move(Action.WITHDRAW, WITHDRAWABLE, State.WITHDRAWN, OWNER),
+)
+
+HUMAN_ACTIONS = tuple(Action)
+COUNCIL_EVENTS = tuple(CouncilEvent)
+
+
+@dataclass
+class Subject:
+    """What the machine moves: the state plus the facts its guards read."""
+
+    state: State
+    held_from: State | None = None
+    intake_open: bool = True
+    completion_open: bool = True
+    consultation_over: bool = True
+    consultation_windows: int = 2
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def consultation_before_state(self) -> bool:
+        return self.consultation_windows >= 1
+
+    @property
+    def consultation_after_state(self) -> bool:
+        return self.consultation_windows >= 2
+
+    def __getattr__(self, name: str):
+        if name.startswith("held_from_"):
+            return self.held_from == name.removeprefix("held_from_")
+        raise AttributeError(name)
+
+
+def _build_machine() -> Machine:
+    rows = [
+        {
+            "trigger": str(m.trigger),
+            "source": list(m.sources),
+            "dest": m.dest,
+            "conditions": list(m.conditions),
+            "unless": list(m.unless),
+        }
+        for m in TRANSITIONS
+    ]
+    return Machine(
+        model=None,
+        states=State,
+        transitions=rows,
+        initial=State.DRAFT,
+        auto_transitions=False,
+        ignore_invalid_triggers=False,
+        model_attribute="state",
+    )
+
+
+MACHINE = _build_machine()
+
+
+class TransitionNotAllowed(Exception):
+    """The action cannot be taken from the nomination's current state."""
+
+    def __init__(self, state: State, action: str, reason: str = "state"):
+        super().__init__(f"{action!s} is not allowed from {state!s} ({reason})")
+        self.state = state
+        self.action = action
+        self.reason = reason
+
+
+def fire(subject: Subject, action: str) -> State:
+    """Move ``subject`` by ``action``; return the new state or raise ``TransitionNotAllowed``."""
+    event = MACHINE.events.get(str(action))
+    if event is None:
+        raise TransitionNotAllowed(subject.state, action, "unknown_action")
+    before = subject.state
+    try:
+        moved = event.trigger(subject)
+    except MachineError as exc:
+        raise TransitionNotAllowed(before, action, "state") from exc
+    if not moved:
+        raise TransitionNotAllowed(before, action, "guard")
+    return State(subject.state)
+
+
+def can_fire(subject: Subject, action: str) -> bool:
+    """Whether ``action`` would succeed on ``subject``, without moving it."""
+    trial = Subject(
+        state=subject.state,
+        held_from=subject.held_from,
+        intake_open=subject.intake_open,
+        completion_open=subject.completion_open,
+        consultation_over=subject.consultation_over,
+        consultation_windows=subject.consultation_windows,
+    )
+    try:
+        fire(trial, action)
+    except TransitionNotAllowed:
+        return False
+    return True
+
+
+def actions_from(state: State) -> list[str]:
+    """Triggers that have a move out of ``state``, guards not considered."""
+    return sorted({str(m.trigger) for m in TRANSITIONS if state in m.sources})
+
+
+def moves_for(action: str) -> list[Move]:
+    return [m for m in TRANSITIONS if str(m.trigger) == str(action)]
+
+
+def actor_for(action: str) -> str:
+    """Who may take ``action``: OWNER, COUNCIL or a role.  One actor per action."""
+    actors = {m.actor for m in moves_for(action)}
+    if len(actors) != 1:
+        raise KeyError(action)
+    return actors.pop()
+
+
+def is_final(state: State) -> bool:
+    return not actions_from(state)
+
+
+def days_left(deadline: date | None, today: date) -> int | None:
+    return None if deadline is None else (deadline - today).days
+
+
+def describe(actions: Iterable[str] | None = None) -> list[dict]:
+    """The table as plain rows (for the documentation and the OpenAPI text)."""
+    wanted = set(actions) if actions is not None else None
+    return [
+        {
+            "action": str(m.trigger),
+            "from": [str(s) for s in m.sources],
+            "to": str(m.dest),
+            "actor": m.actor,
+            "conditions": list(m.conditions) + [f"not {u}" for u in m.unless],
+        }
+        for m in TRANSITIONS
+        if wanted is None or str(m.trigger) in wanted
+    ]
