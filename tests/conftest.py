@@ -46,6 +46,7 @@ def _migrate(url: str, tmp_root) -> None:
     with app.app_context():
         upgrade()
         sync_provinces()
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -124,6 +125,8 @@ def app_config(database_factory, tmp_path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
         "SERVER_NAME": None,
+        # Cheap Argon2 parameters: the suite creates hundreds of accounts.
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }
     yield config
     drop()

@@ -210,7 +210,7 @@ def nomination_action(nomination_id: int, action: str):
 
 
 @bp.get("/status")
-@limiter.limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"])
+@limiter.shared_limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"], scope="status-lookup")
 def status():
     """A dossier's public status, by code and access key (the same 404 for either wrong)."""
     from ..i18n import next_step, state_label

@@ -15,27 +15,33 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-TITLE_CHOICES = [("meritorious", _l("Nghệ nhân ưu tú")), ("people", _l("Nghệ nhân nhân dân"))]
-RELATIONSHIP_CHOICES = [
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+TITLE_CHOICES = choices([("meritorious", _l("Nghệ nhân ưu tú")), ("people", _l("Nghệ nhân nhân dân"))])
+RELATIONSHIP_CHOICES = choices([
     ("self", _l("Bản thân nghệ nhân")),
     ("child", _l("Con")),
     ("spouse", _l("Vợ/chồng")),
     ("other", _l("Người được ủy quyền khác")),
-]
-GENDER_CHOICES = [("", "—"), ("Nam", _l("Nam")), ("Nữ", _l("Nữ"))]
-FIELD_CHOICES = [
+])
+GENDER_CHOICES = choices([("", "—"), ("Nam", _l("Nam")), ("Nữ", _l("Nữ"))])
+FIELD_CHOICES = choices([
     ("handicraft", _l("Lĩnh vực nghề thủ công mỹ nghệ")),
     ("intangible_heritage", _l("Lĩnh vực di sản văn hóa phi vật thể")),
-]
-LEVEL_CHOICES = [
+])
+LEVEL_CHOICES = choices([
     ("", _l("Không có giải")),
     ("national", _l("Toàn quốc")),
     ("regional", _l("Khu vực")),
     ("international", _l("Quốc tế")),
     ("provincial", _l("Cấp tỉnh")),
-]
+])
 
 
 class NomineeForm(FlaskForm):

@@ -22,7 +22,7 @@ from ..text import nfc
 from ..timeutil import today
 from ..validation import field_errors
 from . import bp
-from .forms import AchievementsForm, ActionForm, CraftForm, NomineeForm, UploadForm
+from .forms import AchievementsForm, ActionForm, CraftForm, NomineeForm, UploadForm, choices
 
 STEPS = (
     ("nominee", "1. Thông tin nghệ nhân"),
@@ -110,8 +110,8 @@ def step_nominee(nomination_id: int | None = None):
     if nomination and not permissions.can_edit(current_user, nomination):
         return redirect(url_for("dossier.show", nomination_id=nomination.id))
     form = NomineeForm(obj=nomination)
-    form.round_id.choices = [(r.id, r.name) for r in _rounds_open()]
-    form.province_code.choices = _province_choices()
+    form.round_id.choices = choices((r.id, r.name) for r in _rounds_open())
+    form.province_code.choices = choices(_province_choices())
     if nomination is not None and request.method == "GET":
         form.filed_by_name.data = nomination.filed_by_name
     if nomination is not None:
@@ -281,7 +281,7 @@ def step_evidence(nomination_id: int):
     """Step 4: upload photos, videos, award decisions and certificates."""
     nomination = _owned(nomination_id)
     form = UploadForm()
-    form.kind.choices = [(k, _(v)) for k, v in KIND_LABELS.items()]
+    form.kind.choices = choices((k, _(v)) for k, v in KIND_LABELS.items())
     if form.validate_on_submit():
         try:
             attachment_service.add_attachment(

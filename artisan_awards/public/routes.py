@@ -9,8 +9,8 @@ from . import bp
 
 
 @bp.route("/status", methods=["GET"])
-@limiter.limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"],
-               exempt_when=lambda: not request.args.get("code"))
+@limiter.shared_limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"], scope="status-lookup",
+                      exempt_when=lambda: not request.args.get("code"))
 def status():
     """Look up a dossier's status by its code and access key."""
     code = (request.args.get("code") or "").strip()[:40]

@@ -19,19 +19,31 @@ from ..models import ApiToken, Province, User
 from ..text import nfc
 from ..timeutil import now_utc
 
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of "unknown e-mail" equal to "wrong password".
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 10
+_hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """Argon2id with the parameters in ``PASSWORD_HASH_PARAMS`` (tests use cheap ones).
+
+    The second value is a hash of nothing, verified against when the e-mail is unknown,
+    so that an unknown e-mail takes as long as a wrong password.
+    """
+    params = tuple(sorted(current_app.config.get("PASSWORD_HASH_PARAMS", {}).items()))
+    if params not in _hashers:
+        hasher = PasswordHasher(**dict(params))
+        _hashers[params] = (hasher, hasher.hash("not-a-real-password"))
+    return _hashers[params]
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def check_password(user: User | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return False
     return user is not None and user.active
