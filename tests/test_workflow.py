@@ -122,3 +122,12 @@ def test_unknown_action_is_refused():
     with pytest.raises(TransitionNotAllowed) as exc:
         fire(Subject(State.DRAFT), "teleport")
     assert exc.value.reason == "unknown_action"
+
+
+def test_documentation_diagram_is_generated_from_the_machine():
+    from pathlib import Path
+
+    from workflows.diagram import document
+
+    committed = (Path(__file__).resolve().parent.parent / "docs" / "state-machine.md").read_text("utf-8")
+    assert committed == document(), "run: python -m workflows.diagram > docs/state-machine.md"
