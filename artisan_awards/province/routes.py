@@ -54,5 +54,5 @@ def inbox():
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     return render_template(
         "province/inbox.html", nominations=rows, filters=filters, counts=counts,
-        rounds=rounds, states=[s for s in State if s != State.DRAFT],
+        rounds=rounds, states=[s for s in State if s != State.DRAFT], show_overdue=True,
     )
