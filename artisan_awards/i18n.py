@@ -5,37 +5,42 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, refresh
 
-from workflows.states import ACTION_LABELS, STATE_INFO, State
+from workflows.states import ACTION_LABELS, N_, STATE_INFO, State
 
 from .timeutil import VN
 
-TITLE_LABELS = {"people": "Nghệ nhân nhân dân", "meritorious": "Nghệ nhân ưu tú"}
+TITLE_LABELS = {"people": N_("Nghệ nhân nhân dân"), "meritorious": N_("Nghệ nhân ưu tú")}
 ROLE_LABELS = {
-    "applicant": "Người đề nghị",
-    "province_officer": "Cán bộ Sở Công Thương",
-    "province_council_member": "Thành viên Hội đồng cấp tỉnh",
-    "ministry_officer": "Cán bộ Bộ Công Thương",
-    "ministry_council_member": "Thành viên Hội đồng cấp Bộ",
-    "state_council_member": "Thành viên Hội đồng cấp Nhà nước",
-    "government_officer": "Cán bộ Văn phòng Chính phủ",
-    "admin": "Quản trị hệ thống",
+    "applicant": N_("Người đề nghị"),
+    "province_officer": N_("Cán bộ Sở Công Thương"),
+    "province_council_member": N_("Thành viên Hội đồng cấp tỉnh"),
+    "ministry_officer": N_("Cán bộ Bộ Công Thương"),
+    "ministry_council_member": N_("Thành viên Hội đồng cấp Bộ"),
+    "state_council_member": N_("Thành viên Hội đồng cấp Nhà nước"),
+    "government_officer": N_("Cán bộ Văn phòng Chính phủ"),
+    "admin": N_("Quản trị hệ thống"),
 }
 KIND_LABELS = {
-    "photo": "Ảnh",
-    "video": "Video",
-    "award_decision": "Quyết định khen thưởng",
-    "certificate": "Giấy chứng nhận, bằng khen",
-    "authorisation": "Giấy ủy quyền",
-    "other": "Tài liệu khác",
+    "photo": N_("Ảnh"),
+    "video": N_("Video"),
+    "award_decision": N_("Quyết định khen thưởng"),
+    "certificate": N_("Giấy chứng nhận, bằng khen"),
+    "authorisation": N_("Giấy ủy quyền"),
+    "other": N_("Tài liệu khác"),
 }
-RELATIONSHIP_LABELS = {"self": "Bản thân", "child": "Con", "spouse": "Vợ/chồng", "other": "Khác"}
+RELATIONSHIP_LABELS = {
+    "self": N_("Bản thân"),
+    "child": N_("Con"),
+    "spouse": N_("Vợ/chồng"),
+    "other": N_("Khác"),
+}
 LEVEL_LABELS = {
-    "national": "Toàn quốc",
-    "regional": "Khu vực",
-    "international": "Quốc tế",
-    "provincial": "Cấp tỉnh",
+    "national": N_("Toàn quốc"),
+    "regional": N_("Khu vực"),
+    "international": N_("Quốc tế"),
+    "provincial": N_("Cấp tỉnh"),
 }
 
 
@@ -72,6 +77,9 @@ def vn_date(value) -> str:
 
 
 def init_app(app: Flask) -> None:
+    # Choose the language afresh for every request, even when an outer app context
+    # (a CLI command, a test) has already cached one.
+    app.before_request(refresh)
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.globals.update(
         get_locale=get_locale,

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from workflows.states import N_
+
 Str = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
@@ -37,9 +39,9 @@ class NomineeIn(_In):
     @model_validator(mode="after")
     def _dates_in_order(self):
         if self.birth_date and self.birth_date > date.today():
-            raise ValueError("Ngày sinh không thể ở tương lai.")
+            raise ValueError(N_("Ngày sinh không thể ở tương lai."))
         if self.birth_date and self.death_date and self.death_date < self.birth_date:
-            raise ValueError("Ngày mất phải sau ngày sinh.")
+            raise ValueError(N_("Ngày mất phải sau ngày sinh."))
         return self
 
 
@@ -54,7 +56,7 @@ class PeriodIn(_In):
     @model_validator(mode="after")
     def _in_order(self):
         if self.from_ > self.to:
-            raise ValueError("Ngày bắt đầu phải trước ngày kết thúc.")
+            raise ValueError(N_("Ngày bắt đầu phải trước ngày kết thúc."))
         return self
 
 
@@ -86,7 +88,7 @@ class FiledByIn(_In):
 
 
 class NominationIn(_In):
-    round_id: int
+    round_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
     title: Literal["people", "meritorious"]
     posthumous: bool = False
     nominee: NomineeIn
@@ -107,9 +109,9 @@ class NominationIn(_In):
     @model_validator(mode="after")
     def _posthumous_needs_death_date(self):
         if self.posthumous and not self.nominee.death_date:
-            raise ValueError("Hồ sơ truy tặng cần ngày mất của nghệ nhân.")
+            raise ValueError(N_("Hồ sơ truy tặng cần ngày mất của nghệ nhân."))
         if not self.posthumous and self.nominee.death_date:
-            raise ValueError("Đã có ngày mất: hãy chọn hình thức truy tặng.")
+            raise ValueError(N_("Đã có ngày mất: hãy chọn hình thức truy tặng."))
         return self
 
 
@@ -145,5 +147,5 @@ class RoundIn(_In):
     @model_validator(mode="after")
     def _in_order(self):
         if self.intake_opens > self.intake_closes:
-            raise ValueError("Ngày mở tiếp nhận phải trước ngày đóng tiếp nhận.")
+            raise ValueError(N_("Ngày mở tiếp nhận phải trước ngày đóng tiếp nhận."))
         return self

@@ -87,6 +87,17 @@ def nomination_in(n: Nomination) -> dict:
     }
 
 
+def merge_changes(base: dict, changes: dict) -> dict:
+    """Apply a partial NominationIn (a form step, a PATCH) over a whole one; nested objects merge."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
 def log_entry(row: TransitionLog) -> dict:
     return {
         "from": row.from_state,

@@ -8,6 +8,15 @@ def nfc(value):
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
+def nfc_deep(value):
+    """NFC-normalise every string inside nested dicts and lists (JSON bodies, form data)."""
+    if isinstance(value, dict):
+        return {nfc(k): nfc_deep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nfc_deep(v) for v in value]
+    return nfc(value)
+
+
 def strip_accents(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)

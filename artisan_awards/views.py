@@ -8,21 +8,22 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from workflows import machine as wf
+from workflows.states import N_
 
 from . import permissions
 from .errors import ServiceError
 from .timeutil import today
 
 ERROR_TEXT = {
-    400: "Yêu cầu không hợp lệ.",
-    401: "Vui lòng đăng nhập.",
-    403: "Bạn không có quyền truy cập trang này.",
-    404: "Không tìm thấy trang hoặc hồ sơ.",
-    405: "Phương thức không được hỗ trợ.",
-    409: "Thao tác không thực hiện được ở trạng thái hiện tại.",
-    413: "Tệp hoặc yêu cầu quá lớn.",
-    422: "Dữ liệu chưa hợp lệ.",
-    429: "Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút.",
+    400: N_("Yêu cầu không hợp lệ."),
+    401: N_("Vui lòng đăng nhập."),
+    403: N_("Bạn không có quyền truy cập trang này."),
+    404: N_("Không tìm thấy trang hoặc hồ sơ."),
+    405: N_("Phương thức không được hỗ trợ."),
+    409: N_("Thao tác không thực hiện được ở trạng thái hiện tại."),
+    413: N_("Tệp hoặc yêu cầu quá lớn."),
+    422: N_("Dữ liệu chưa hợp lệ."),
+    429: N_("Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút."),
 }
 
 
@@ -62,15 +63,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        message = gettext(exc.message)
+        message = exc.text(gettext)
         if request.path.startswith("/api/"):
-            fields = {k: gettext(v) for k, v in exc.fields.items()}
+            fields = exc.field_texts(gettext)
             return _api_error(exc.status, exc.code, message, fields)
         if exc.status in (403, 404):
             return render_template("error.html", status=exc.status, message=message), exc.status
         flash(message, "error")
-        for text in exc.fields.values():
-            flash(gettext(text), "error")
+        for text in exc.field_texts(gettext).values():
+            flash(text, "error")
         return redirect(request.referrer or url_for("home"))
 
     @app.context_processor

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 
 from workflows import machine as wf
-from workflows.states import State
+from workflows.states import N_, State
 
 from .. import permissions
 from ..errors import ValidationFailed
@@ -15,21 +15,21 @@ from ..extensions import db
 from ..i18n import KIND_LABELS
 from ..models import Attachment, Nomination, Province, Round
 from ..schemas import NominationIn
-from ..serializers import nomination_in
+from ..serializers import merge_changes, nomination_in
 from ..services import attachments as attachment_service
 from ..services import nominations as service
-from ..text import nfc
+from ..text import nfc_deep
 from ..timeutil import today
 from ..validation import field_errors
 from . import bp
 from .forms import AchievementsForm, ActionForm, CraftForm, NomineeForm, UploadForm, choices
 
 STEPS = (
-    ("nominee", "1. Thông tin nghệ nhân"),
-    ("craft", "2. Nghề và quá trình hành nghề"),
-    ("achievements", "3. Sản phẩm và truyền nghề"),
-    ("evidence", "4. Tài liệu minh chứng"),
-    ("review", "5. Kiểm tra và nộp"),
+    ("nominee", N_("1. Thông tin nghệ nhân")),
+    ("craft", N_("2. Nghề và quá trình hành nghề")),
+    ("achievements", N_("3. Sản phẩm và truyền nghề")),
+    ("evidence", N_("4. Tài liệu minh chứng")),
+    ("review", N_("5. Kiểm tra và nộp")),
 )
 
 
@@ -55,14 +55,9 @@ def _province_choices():
 
 def _save(nomination: Nomination | None, changes: dict) -> Nomination | None:
     """Merge a step's changes into the dossier and save it; flash problems and return None."""
-    base = nomination_in(nomination) if nomination else {}
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = {**base[key], **value}
-        else:
-            base[key] = value
+    base = merge_changes(nomination_in(nomination) if nomination else {}, changes)
     try:
-        data = NominationIn.model_validate(_nfc_deep(base))
+        data = NominationIn.model_validate(nfc_deep(base))
         if nomination is None:
             return service.create_nomination(current_user, data)
         return service.update_nomination(current_user, nomination, data)
@@ -70,17 +65,9 @@ def _save(nomination: Nomination | None, changes: dict) -> Nomination | None:
         for field, message in field_errors(exc, _).items():
             flash(f"{field}: {message}" if field != "_" else message, "error")
     except ValidationFailed as exc:
-        for message in exc.fields.values() or [exc.message]:
-            flash(_(message), "error")
+        for message in exc.field_texts(_).values() or [exc.text(_)]:
+            flash(message, "error")
     return None
-
-
-def _nfc_deep(value):
-    if isinstance(value, dict):
-        return {k: _nfc_deep(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nfc_deep(v) for v in value]
-    return nfc(value)
 
 
 def _blank(value):
@@ -288,8 +275,8 @@ def step_evidence(nomination_id: int):
                 current_user, nomination, form.kind.data, request.files.get("file")
             )
         except ValidationFailed as exc:
-            for message in exc.fields.values():
-                flash(_(message), "error")
+            for message in exc.field_texts(_).values():
+                flash(message, "error")
         else:
             flash(_("Đã tải lên tài liệu."), "success")
             return redirect(url_for("applicant.step_evidence", nomination_id=nomination.id))

@@ -64,12 +64,12 @@ def register():
                 form.email.data, form.password.data, form.full_name.data, roles=("applicant",)
             )
         except ValidationFailed as exc:
-            for name, message in exc.fields.items():
+            for name, message in exc.field_texts(_).items():
                 field = getattr(form, name, None)
                 if field is not None:
-                    field.errors = [*field.errors, _(message)]
+                    field.errors = [*field.errors, message]
                 else:
-                    flash(_(message), "error")
+                    flash(message, "error")
         else:
             login_user(user)
             flash(_("Tài khoản đã được tạo. Chào mừng bạn!"), "success")

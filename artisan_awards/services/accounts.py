@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
+from workflows.states import N_
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -65,7 +66,8 @@ def authenticate(email: str, password: str) -> User | None:
 def validate_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            fields={"password": f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự."}
+            fields={"password": N_("Mật khẩu cần ít nhất %(n)s ký tự.")},
+            params={"n": MIN_PASSWORD_LENGTH},
         )
 
 
@@ -80,18 +82,18 @@ def create_user(
     email = normalise_email(email)
     errors = {}
     if "@" not in email or len(email) > 254:
-        errors["email"] = "Địa chỉ thư điện tử không hợp lệ."
+        errors["email"] = N_("Địa chỉ thư điện tử không hợp lệ.")
     elif find_user(email):
-        errors["email"] = "Địa chỉ thư điện tử này đã được đăng ký."
+        errors["email"] = N_("Địa chỉ thư điện tử này đã được đăng ký.")
     unknown = set(roles) - set(ROLES)
     if unknown:
-        errors["roles"] = "Vai trò không hợp lệ: " + ", ".join(sorted(unknown))
+        errors["roles"] = N_("Vai trò không hợp lệ.")
     if set(roles) & PROVINCE_SCOPED_ROLES and not province_code:
-        errors["province_code"] = "Vai trò cấp tỉnh cần chọn tỉnh, thành phố."
+        errors["province_code"] = N_("Vai trò cấp tỉnh cần chọn tỉnh, thành phố.")
     if province_code and not db.session.get(Province, province_code):
-        errors["province_code"] = "Không có tỉnh, thành phố với mã này."
+        errors["province_code"] = N_("Không có tỉnh, thành phố với mã này.")
     if not nfc(full_name or "").strip():
-        errors["full_name"] = "Cần nhập họ và tên."
+        errors["full_name"] = N_("Cần nhập họ và tên.")
     if errors:
         raise ValidationFailed(fields=errors)
     validate_password(password)

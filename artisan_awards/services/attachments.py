@@ -20,7 +20,7 @@ from ..errors import Forbidden, TooLarge, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import Attachment, AttachmentKind, Nomination, User
 from .. import permissions
-from workflows.states import State
+from workflows.states import N_, State
 
 # What each kind of evidence may be, by sniffed MIME type.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -66,24 +66,24 @@ def add_attachment(user: User, nomination: Nomination, kind: str, upload: FileSt
         raise Forbidden()
     if nomination.state not in EDITABLE_STATES:
         raise TransitionRefused(
-            "Không bổ sung được tài liệu ở trạng thái hiện tại của hồ sơ.", code="not_editable"
+            N_("Không bổ sung được tài liệu ở trạng thái hiện tại của hồ sơ."), code="not_editable"
         )
     try:
         kind = AttachmentKind(kind)
     except ValueError:
-        raise ValidationFailed(fields={"kind": "Loại tài liệu không hợp lệ."}) from None
+        raise ValidationFailed(fields={"kind": N_("Loại tài liệu không hợp lệ.")}) from None
     if upload is None or not upload.filename:
-        raise ValidationFailed(fields={"file": "Cần chọn tệp để tải lên."})
+        raise ValidationFailed(fields={"file": N_("Cần chọn tệp để tải lên.")})
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        raise TooLarge(f"Tệp vượt quá {limit // (1024 * 1024)} MB.")
+        raise TooLarge(N_("Tệp vượt quá %(mb)s MB."), params={"mb": limit // (1024 * 1024)})
     if not data:
-        raise ValidationFailed(fields={"file": "Tệp rỗng."})
+        raise ValidationFailed(fields={"file": N_("Tệp rỗng.")})
     sniffed = filetype.guess_mime(data[:8192])
     if sniffed not in ALLOWED[kind]:
         raise ValidationFailed(
-            fields={"file": "Định dạng tệp không được chấp nhận cho loại tài liệu này."}
+            fields={"file": N_("Định dạng tệp không được chấp nhận cho loại tài liệu này.")}
         )
     stored = secrets.token_hex(16) + EXTENSIONS[sniffed]
     path = upload_dir() / stored

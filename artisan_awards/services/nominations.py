@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
-from workflows.states import Action, State
+from workflows.states import N_, Action, State
 
 from .. import permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
@@ -46,9 +46,9 @@ KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 def get_visible(user: User, nomination_id: int) -> Nomination:
     """The nomination if ``user`` may see it; otherwise NotFound (never Forbidden)."""
-    nomination = db.session.get(Nomination, nomination_id)
+    nomination = db.session.get(Nomination, nomination_id) if 0 < nomination_id < 2**31 else None
     if nomination is None or not permissions.can_view(user, nomination):
-        raise NotFound("Không tìm thấy hồ sơ.", code="nomination_not_found")
+        raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
     return nomination
 
 
@@ -97,7 +97,7 @@ def lookup_status(code: str, key: str) -> Nomination:
     expected = nomination.access_key_hash if nomination and nomination.access_key_hash else ""
     given = _key_hash(key or "")
     if not nomination or not hmac.compare_digest(expected, given):
-        raise NotFound("Không tìm thấy hồ sơ với mã và mã tra cứu này.", code="not_found")
+        raise NotFound(N_("Không tìm thấy hồ sơ với mã và mã tra cứu này."), code="not_found")
     return nomination
 
 
@@ -107,21 +107,21 @@ def lookup_status(code: str, key: str) -> Nomination:
 def create_nomination(owner: User, data: NominationIn) -> Nomination:
     round_ = db.session.get(Round, data.round_id)
     if round_ is None:
-        raise ValidationFailed(fields={"round_id": "Không có đợt xét tặng này."})
+        raise ValidationFailed(fields={"round_id": N_("Không có đợt xét tặng này.")})
     province_code = data.nominee.province_code
     if owner.has_role(wf.PROVINCE_OFFICER) and not owner.has_role(wf.APPLICANT):
         province_code = province_code or owner.province_code
     if not province_code:
         raise ValidationFailed(
-            fields={"nominee.province_code": "Cần chọn tỉnh, thành phố nơi nộp hồ sơ."}
+            fields={"nominee.province_code": N_("Cần chọn tỉnh, thành phố nơi nộp hồ sơ.")}
         )
     province = db.session.get(Province, province_code)
     if province is None or not province.active:
         raise ValidationFailed(
-            fields={"nominee.province_code": "Tỉnh, thành phố không hợp lệ."}
+            fields={"nominee.province_code": N_("Tỉnh, thành phố không hợp lệ.")}
         )
     if not permissions.can_file_in(owner, province_code):
-        raise Forbidden("Bạn chỉ có thể lập hồ sơ cho tỉnh, thành phố của mình.")
+        raise Forbidden(N_("Bạn chỉ có thể lập hồ sơ cho tỉnh, thành phố của mình."))
     nomination = Nomination(
         owner_id=owner.id,
         round_id=round_.id,
@@ -140,16 +140,16 @@ def update_nomination(user: User, nomination: Nomination, data: NominationIn) ->
         raise Forbidden()
     if not permissions.can_edit(user, nomination):
         raise TransitionRefused(
-            "Chỉ sửa được hồ sơ ở trạng thái bản nháp hoặc đã trả lại để bổ sung.",
+            N_("Chỉ sửa được hồ sơ ở trạng thái bản nháp hoặc đã trả lại để bổ sung."),
             code="not_editable",
         )
     if data.round_id != nomination.round_id:
         if nomination.state != State.DRAFT or db.session.get(Round, data.round_id) is None:
-            raise ValidationFailed(fields={"round_id": "Không đổi được đợt xét tặng."})
+            raise ValidationFailed(fields={"round_id": N_("Không đổi được đợt xét tặng.")})
         nomination.round_id = data.round_id
     if data.nominee.province_code and data.nominee.province_code != nomination.province_code:
         raise ValidationFailed(
-            fields={"nominee.province_code": "Không đổi được tỉnh, thành phố nơi nộp hồ sơ."}
+            fields={"nominee.province_code": N_("Không đổi được tỉnh, thành phố nơi nộp hồ sơ.")}
         )
     _apply(nomination, data)
     _commit_or_conflict()
@@ -210,24 +210,24 @@ def missing_for_submission(n: Nomination) -> dict[str, str]:
     """What a dossier still lacks before it can be submitted, in plain words."""
     missing: dict[str, str] = {}
     if not n.birth_date:
-        missing["nominee.birth_date"] = "Cần ngày sinh của nghệ nhân."
+        missing["nominee.birth_date"] = N_("Cần ngày sinh của nghệ nhân.")
     if not n.address:
-        missing["nominee.address"] = "Cần địa chỉ nơi cư trú."
+        missing["nominee.address"] = N_("Cần địa chỉ nơi cư trú.")
     if not n.craft:
-        missing["craft"] = "Cần ghi tên nghề thủ công mỹ nghệ."
+        missing["craft"] = N_("Cần ghi tên nghề thủ công mỹ nghệ.")
     if not n.periods:
-        missing["craft_periods"] = "Cần khai ít nhất một giai đoạn hành nghề."
+        missing["craft_periods"] = N_("Cần khai ít nhất một giai đoạn hành nghề.")
     if n.title == Title.PEOPLE and not (n.meritorious_decision_no and n.meritorious_decision_date):
         missing["meritorious_title"] = (
-            "Hồ sơ Nghệ nhân nhân dân cần số và ngày quyết định phong tặng Nghệ nhân ưu tú."
+            N_("Hồ sơ Nghệ nhân nhân dân cần số và ngày quyết định phong tặng Nghệ nhân ưu tú.")
         )
     if n.learners_trained is None:
-        missing["learners_trained"] = "Cần ghi số người đã được truyền nghề."
+        missing["learners_trained"] = N_("Cần ghi số người đã được truyền nghề.")
     if n.posthumous or n.filed_by_relationship != "self":
         if not n.filed_by_name:
-            missing["filed_by.full_name"] = "Cần họ tên người nộp thay."
+            missing["filed_by.full_name"] = N_("Cần họ tên người nộp thay.")
     if n.special_craft and not (n.special_craft_rationale or "").strip():
-        missing["special_craft_rationale"] = "Nghề đặc thù cần nêu lý do."
+        missing["special_craft_rationale"] = N_("Nghề đặc thù cần nêu lý do.")
     return missing
 
 
@@ -246,7 +246,7 @@ def perform(
     error nothing is written.
     """
     if action not in set(wf.HUMAN_ACTIONS):
-        raise NotFound("Không có thao tác này.", code="unknown_action")
+        raise NotFound(N_("Không có thao tác này."), code="unknown_action")
     if not permissions.may_act(actor, nomination, action):
         raise Forbidden()
     # Read the row afresh under a lock (PostgreSQL), so that two officers acting at
@@ -269,7 +269,7 @@ def perform(
         missing = missing_for_submission(nomination)
         if missing:
             db.session.rollback()
-            raise ValidationFailed("Hồ sơ còn thiếu thông tin.", fields=missing)
+            raise ValidationFailed(N_("Hồ sơ còn thiếu thông tin."), fields=missing)
         if nomination.code is None:
             nomination.code = _next_code(nomination.province_code, local_date(now).year)
             access_key = _new_access_key()
@@ -281,12 +281,12 @@ def perform(
         missing = missing_for_submission(nomination)
         if missing:
             db.session.rollback()
-            raise ValidationFailed("Hồ sơ còn thiếu thông tin.", fields=missing)
+            raise ValidationFailed(N_("Hồ sơ còn thiếu thông tin."), fields=missing)
         nomination.received_at = now
     elif action in (Action.RETURN, Action.HOLD):
         if not comment:
             db.session.rollback()
-            raise ValidationFailed(fields={"comment": "Cần ghi rõ lý do."})
+            raise ValidationFailed(fields={"comment": N_("Cần ghi rõ lý do.")})
         if action == Action.RETURN:
             nomination.returned_at = now
         else:
@@ -299,9 +299,9 @@ def perform(
     elif action == Action.RECORD_AWARD:
         fields = {}
         if not decision_no:
-            fields["decision_no"] = "Cần số quyết định của Chủ tịch nước."
+            fields["decision_no"] = N_("Cần số quyết định của Chủ tịch nước.")
         if not decision_date:
-            fields["decision_date"] = "Cần ngày quyết định."
+            fields["decision_date"] = N_("Cần ngày quyết định.")
         if fields:
             db.session.rollback()
             raise ValidationFailed(fields=fields)
@@ -330,12 +330,12 @@ def perform(
 
 def _refusal_message(exc: wf.TransitionNotAllowed) -> str:
     if exc.action in (Action.SUBMIT,) and exc.reason == "guard":
-        return "Đợt xét tặng không trong thời hạn tiếp nhận hồ sơ."
+        return N_("Đợt xét tặng không trong thời hạn tiếp nhận hồ sơ.")
     if exc.action == Action.RESUBMIT and exc.reason == "guard":
-        return "Đã quá thời hạn bổ sung hồ sơ."
+        return N_("Đã quá thời hạn bổ sung hồ sơ.")
     if exc.reason == "guard":
-        return "Chưa đủ điều kiện để thực hiện thao tác này (thời hạn lấy ý kiến chưa kết thúc)."
-    return "Thao tác này không được phép ở trạng thái hiện tại của hồ sơ."
+        return N_("Chưa đủ điều kiện để thực hiện thao tác này (thời hạn lấy ý kiến chưa kết thúc).")
+    return N_("Thao tác này không được phép ở trạng thái hiện tại của hồ sơ.")
 
 
 def _commit_or_conflict() -> None:
@@ -344,7 +344,7 @@ def _commit_or_conflict() -> None:
     except StaleDataError as exc:
         db.session.rollback()
         raise TransitionRefused(
-            "Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang.", code="conflict"
+            N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang."), code="conflict"
         ) from exc
 
 

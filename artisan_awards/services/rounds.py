@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from workflows.states import N_
+
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Round, User
@@ -12,7 +14,7 @@ from ..schemas import RoundIn
 
 def create_round(actor: User, data: RoundIn) -> Round:
     if db.session.scalar(sa.select(Round.id).where(Round.number == data.number)):
-        raise ValidationFailed(fields={"number": "Đã có đợt xét tặng với số thứ tự này."})
+        raise ValidationFailed(fields={"number": N_("Đã có đợt xét tặng với số thứ tự này.")})
     row = Round(
         number=data.number,
         name=data.name,
