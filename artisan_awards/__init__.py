@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, request, session
 from flask_babel import lazy_gettext
+from werkzeug.routing import IntegerConverter
 from flask_login import current_user
 
 from .config import Config
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
 
+    app.url_map.converters["int"] = BoundedInt
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -76,6 +78,14 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     cli.init_app(app)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` in URLs stops at the largest INTEGER a database column holds: beyond it, 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def select_locale() -> str:

@@ -11,7 +11,7 @@ from workflows import machine as wf
 from workflows.states import N_
 
 from . import permissions
-from .errors import ServiceError
+from .errors import ServiceError, ValidationFailed
 from .timeutil import today
 
 ERROR_TEXT = {
@@ -73,6 +73,15 @@ def init_app(app: Flask) -> None:
         for text in exc.field_texts(gettext).values():
             flash(text, "error")
         return redirect(request.referrer or url_for("home"))
+
+    @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL cannot store or compare text with NUL: refuse it up front, pages and API alike."""
+        for source in (request.args, request.form):
+            for name, value in source.items(multi=True):
+                if "\x00" in name or "\x00" in value:
+                    field = name.replace("\x00", "") or "_"
+                    raise ValidationFailed(fields={field: N_("Có ký tự không hợp lệ.")})
 
     @app.context_processor
     def template_context():

@@ -368,3 +368,20 @@ def test_cli_creates_users_and_seeds_the_demo(runner, app):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Nomination)) == 12
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "already" in again.output
+
+
+@pytest.mark.parametrize("path", ["/nominations/99999999999", "/nominations/2147483648/attachments/1",
+                                  "/my/99999999999999999999/craft"])
+def test_huge_ids_in_urls_are_404_not_500(client, auth, path):
+    auth.login_as("province_officer", "HNI")
+    assert client.get(path).status_code == 404
+
+
+def test_nul_characters_in_a_form_are_refused_not_500(client, auth, make):
+    owner = auth.login_as("applicant")
+    nomination = make.nomination(owner=owner)
+    r = client.post(f"/my/{nomination.id}/craft", data={"craft": "Gốm\x00sứ"}, follow_redirects=True)
+    assert r.status_code == 200
+    assert "Có ký tự không hợp lệ." in r.get_data(as_text=True)
+    db.session.refresh(nomination)
+    assert nomination.craft == "Gốm sứ"

@@ -8,6 +8,8 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext
 from pydantic import ValidationError
 
+from workflows.states import N_
+
 from ..errors import ServiceError
 from ..text import nfc
 from ..validation import field_errors
@@ -22,25 +24,29 @@ def error(status: int, code: str, message: str, fields=None):
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
-    return error(exc.status, exc.code, exc.message, {k: gettext(v) for k, v in exc.fields.items()})
+    return error(exc.status, exc.code, exc.text(gettext), exc.field_texts(gettext))
 
 
 @bp.errorhandler(ValidationError)
 def _validation_error(exc: ValidationError):
-    return error(422, "validation_failed", "Dữ liệu chưa hợp lệ.", field_errors(exc, gettext))
+    return error(422, "validation_failed", N_("Dữ liệu chưa hợp lệ."), field_errors(exc, gettext))
 
 
 class BadJSON(ServiceError):
     status = 400
     code = "malformed_json"
-    message = "Nội dung gửi lên không phải JSON hợp lệ."
+    message = N_("Nội dung gửi lên không phải JSON hợp lệ.")
 
 
-def nfc_deep(value):
+def nfc_deep(value, path: str = ""):
     if isinstance(value, dict):
-        return {nfc(k): nfc_deep(v) for k, v in value.items()}
+        return {nfc_deep(k, path): nfc_deep(v, f"{path}.{k}".lstrip(".")) for k, v in value.items()}
     if isinstance(value, list):
-        return [nfc_deep(v) for v in value]
+        return [nfc_deep(v, f"{path}.{i}".lstrip(".")) for i, v in enumerate(value)]
+    if isinstance(value, str) and "\x00" in value:
+        from ..errors import ValidationFailed
+
+        raise ValidationFailed(fields={path or "_": N_("Có ký tự không hợp lệ.")})
     return nfc(value)
 
 
@@ -49,7 +55,7 @@ def json_body(required: bool = True) -> dict:
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
-            raise BadJSON("Thiếu nội dung JSON.")
+            raise BadJSON(N_("Thiếu nội dung JSON."))
         return {}
     try:
         data = request.get_json(force=True, silent=False)
@@ -58,14 +64,14 @@ def json_body(required: bool = True) -> dict:
     if not isinstance(data, dict):
         from ..errors import ValidationFailed
 
-        raise ValidationFailed("Nội dung JSON phải là một đối tượng.")
+        raise ValidationFailed(N_("Nội dung JSON phải là một đối tượng."))
     return nfc_deep(data)
 
 
 class Unauthorized(ServiceError):
     status = 401
     code = "unauthorized"
-    message = "Cần mã truy cập hợp lệ (Authorization: Bearer ...)."
+    message = N_("Cần mã truy cập hợp lệ (Authorization: Bearer ...).")
 
 
 def token_required(*roles: str):

@@ -5,13 +5,14 @@ from flask import current_app, g, jsonify, request, url_for
 from pydantic import ValidationError
 
 from workflows import machine as wf
+from workflows.states import N_
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..models import Nomination, Province, Round
 from ..permissions import STAFF_ROLES
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
-from ..serializers import _dt, nomination_in, nomination_out, round_out
+from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
 from ..services import accounts
 from ..services import attachments as attachment_service
 from ..services import nominations as service
@@ -21,14 +22,17 @@ from . import bp, error, json_body, token_required
 from .openapi import build_spec
 
 
+MAX_INT = 2**31 - 1  # the largest value an INTEGER column (PostgreSQL) takes
+
+
 def _page_args() -> tuple[int, int]:
     try:
         page = int(request.args.get("page", 1))
         per_page = int(request.args.get("per_page", 20))
     except ValueError:
-        raise ValidationFailed(fields={"page": "Cần một số nguyên."}) from None
-    if page < 1 or not 1 <= per_page <= 100:
-        raise ValidationFailed(fields={"per_page": "per_page từ 1 đến 100; page từ 1."})
+        raise ValidationFailed(fields={"page": N_("Cần một số nguyên.")}) from None
+    if not 1 <= page <= MAX_INT or not 1 <= per_page <= 100:
+        raise ValidationFailed(fields={"per_page": N_("per_page từ 1 đến 100; page từ 1.")})
     return page, per_page
 
 
@@ -42,9 +46,9 @@ def token():
     data = TokenIn.model_validate(json_body())
     user = accounts.authenticate(data.email, data.password)
     if user is None:
-        return error(401, "invalid_credentials", "Thư điện tử hoặc mật khẩu không đúng.")
+        return error(401, "invalid_credentials", N_("Thư điện tử hoặc mật khẩu không đúng."))
     plain, row = accounts.issue_token(user)
-    return jsonify({"token": plain, "expires_at": row.expires_at.isoformat()})
+    return jsonify({"token": plain, "expires_at": _dt(row.expires_at)})
 
 
 @bp.get("/me")
@@ -116,8 +120,9 @@ def list_nominations():
     """Dossiers visible to the caller, filtered and paginated."""
     page, per_page = _page_args()
     round_id = request.args.get("round_id")
-    if round_id is not None and not round_id.isdigit():
-        raise ValidationFailed(fields={"round_id": "Cần một số nguyên."})
+    if round_id is not None and not (round_id.isascii() and round_id.isdigit()
+                                     and len(round_id) <= 10 and int(round_id) <= MAX_INT):
+        raise ValidationFailed(fields={"round_id": N_("Cần một số nguyên.")})
     filters = service.Filters(
         state=request.args.get("state") or None,
         province_code=request.args.get("province_code") or None,
@@ -151,16 +156,8 @@ def patch_nomination(nomination_id: int):
     """Change a dossier in ``draft`` or ``returned`` (owner only)."""
     row = _visible(nomination_id)
     changes = json_body()
-    merged = nomination_in(row)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    try:
-        data = NominationIn.model_validate(merged)
-    except ValidationError:
-        raise
+    merged = merge_changes(nomination_in(row), changes)
+    data = NominationIn.model_validate(merged)
     service.update_nomination(g.api_user, row, data)
     return jsonify(nomination_out(row, service.history(row)))
 
@@ -194,7 +191,7 @@ def nomination_action(nomination_id: int, action: str):
     """Take an action: submit, accept, return, resubmit, withdraw, ..."""
     row = _visible(nomination_id)
     if action not in set(wf.HUMAN_ACTIONS):
-        raise NotFound("Không có thao tác này.", code="unknown_action")
+        raise NotFound(N_("Không có thao tác này."), code="unknown_action")
     body = ActionIn.model_validate(json_body(required=False))
     key = service.perform(
         row, action, g.api_user, comment=body.comment, decision_no=body.decision_no,
