@@ -18,9 +18,9 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from workflows.machine import ROLES, Subject
 from workflows.states import STATE_INFO, State
 
-from .extensions import db
-from .text import search_key
-from .timeutil import now_utc
+from ..extensions import db
+from ..text import search_key
+from ..timeutil import now_utc
 
 
 class Title(enum.StrEnum):
@@ -294,7 +294,7 @@ class Nomination(db.Model):
 
 
 def _local_date(moment: datetime) -> date:
-    from .timeutil import local_date
+    from ..timeutil import local_date
 
     return local_date(moment)
 
