@@ -8,8 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, request, session
 from flask_babel import lazy_gettext
-from werkzeug.routing import IntegerConverter
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -57,10 +57,12 @@ def create_app(config: dict | None = None) -> Flask:
     from .applicant import bp as applicant_bp
     from .auth import bp as auth_bp
     from .council import bp as council_bp
+    from .documents import bp as documents_bp
     from .dossier import bp as dossier_bp
     from .ministry import bp as ministry_bp
     from .province import bp as province_bp
     from .public import bp as public_bp
+    from .rules import bp as rules_bp
 
     for blueprint in (
         auth_bp,
@@ -70,6 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
         ministry_bp,
         council_bp,
         public_bp,
+        rules_bp,
+        documents_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

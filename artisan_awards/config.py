@@ -25,4 +25,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     # The application's notion of "today" can be pinned for rehearsals and tests (YYYY-MM-DD).
     TODAY = os.environ.get("ARTISAN_TODAY")
+    # Quorum (share of all members present) and pass threshold (share of ALL members voting
+    # yes), per council level.  Values from the domain document (2019 state council, [VP]);
+    # unverified for Decree 43, hence configuration.  Rounded up to a whole member.
+    COUNCIL_RULES = {
+        "default": {"quorum_percent": 75, "pass_percent": 90},
+        "province": {"quorum_percent": 75, "pass_percent": 90},
+        "ministry": {"quorum_percent": 75, "pass_percent": 90},
+        "state": {"quorum_percent": 75, "pass_percent": 90},
+    }
     BASE_DIR = Path(__file__).resolve().parent.parent

@@ -14,8 +14,8 @@ from workflows.states import Action
 
 from .extensions import db
 from .models import Nomination, Round
-from .schemas import NominationIn
-from .services import accounts
+from .schemas import CouncilIn, NominationIn
+from .services import accounts, councils
 from .services import nominations as service
 from .services.provinces import sync_provinces
 from .timeutil import now_utc, today
@@ -32,6 +32,9 @@ ACCOUNTS = [
     ("hoidong.nhanuoc@demo.vn", "Hoàng Văn Sơn (Hội đồng cấp Nhà nước)", ("state_council_member",), None),
     ("chinhphu@demo.vn", "Ngô Thanh Bình (Văn phòng Chính phủ)", ("government_officer",), None),
 ]
+# The other members of the Hà Nội council (the first is hoidong.hanoi@demo.vn, its chair).
+HANOI_COUNCIL = ["Phan Thị Thu", "Trịnh Quốc Bảo", "Mai Văn Hùng", "Lương Thị Yến", "Tạ Đình Phong",
+                 "Hà Thị Kim", "Cao Văn Lâm", "Kiều Thị Nga"]
 
 # (name, craft, province, title, workplace, started, learners, target state)
 DOSSIERS = [
@@ -79,6 +82,21 @@ def seed() -> list[str]:
     for email, name, roles, province in ACCOUNTS:
         accounts.create_user(email, DEMO_PASSWORD, name, roles, province)
         lines.append(f"  {email:28} {DEMO_PASSWORD}  {', '.join(roles)} {province or ''}")
+
+    hanoi_members = [_user("hoidong.hanoi@demo.vn")]
+    for i, name in enumerate(HANOI_COUNCIL, start=2):
+        hanoi_members.append(accounts.create_user(f"hoidong.hanoi{i}@demo.vn", DEMO_PASSWORD, name,
+                                                  ("province_council_member",), "HNI"))
+    lines.append(f"  hoidong.hanoi2..{len(hanoi_members)}@demo.vn  {DEMO_PASSWORD}  province_council_member HNI")
+    councils.create_council(_user("so.hanoi@demo.vn"), CouncilIn.model_validate({
+        "level": "province", "province_code": "HNI", "round_id": round6.id,
+        "name": "Hội đồng xét tặng cấp tỉnh thành phố Hà Nội", "decision_no": "3307/QĐ-UBND",
+        "decision_date": (on - timedelta(days=20)).isoformat(),
+        "members": [{"email": u.email, "position": "chair" if i == 0 else
+                     ("vice_chair" if i == 1 else "member"), "authorised_to_preside": i == 1}
+                    for i, u in enumerate(hanoi_members)],
+    }))
+    lines.append("  Council: Hội đồng xét tặng cấp tỉnh thành phố Hà Nội (9 members)")
 
     applicant = _user("ungvien@demo.vn")
     officers = {"HNI": _user("so.hanoi@demo.vn"), "HPG": _user("so.haiphong@demo.vn")}

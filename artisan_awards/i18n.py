@@ -61,6 +61,10 @@ def label(table: dict, key) -> str:
     return gettext(table.get(key, key or "")) if key else ""
 
 
+def title_text(title: str) -> str:
+    return label(TITLE_LABELS, title)
+
+
 def vn_date(value) -> str:
     """dd/mm/yyyy, as Vietnamese forms write dates."""
     if value is None:

@@ -97,6 +97,17 @@ def available_actions(user: User, nomination: Nomination, today) -> list[str]:
     ]
 
 
+def can_review_criteria(user: User, nomination: Nomination) -> bool:
+    """Decide an eligibility criterion left to people: the secretariat of the dossier's province."""
+    return (
+        user.is_authenticated
+        and can_view(user, nomination)
+        and nomination.state != State.DRAFT
+        and user.has_role(wf.PROVINCE_OFFICER)
+        and user.province_code == nomination.province_code
+    )
+
+
 def can_file_in(user: User, province_code: str | None) -> bool:
     """Applicants file in any province; an officer files only in their own."""
     if user.has_role(wf.APPLICANT):

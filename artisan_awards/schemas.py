@@ -149,3 +149,56 @@ class RoundIn(_In):
         if self.intake_opens > self.intake_closes:
             raise ValueError(N_("Ngày mở tiếp nhận phải trước ngày đóng tiếp nhận."))
         return self
+
+
+# -- councils and votes ------------------------------------------------------------------------
+
+class MemberIn(_In):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    position: Literal["chair", "vice_chair", "member", "secretary"] = "member"
+    authorised_to_preside: bool = False
+
+
+class CouncilIn(_In):
+    level: Literal["province", "ministry", "state"]
+    round_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    province_code: Annotated[str, StringConstraints(max_length=3)] | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    decision_no: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    decision_date: date | None = None
+    quorum_percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    pass_percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    exclude_conflicted_votes: bool = True
+    members: Annotated[list[MemberIn], Field(min_length=1, max_length=60)]
+
+
+class SessionIn(_In):
+    held_on: date
+    place: Str | None = None
+    nomination_ids: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(min_length=1, max_length=1000)]
+
+
+class AttendanceIn(_In):
+    present: Annotated[list[Annotated[str, StringConstraints(max_length=254)]], Field(max_length=100)]
+
+
+class BallotIn(_In):
+    votes: dict[Annotated[str, StringConstraints(max_length=12)], Literal["yes", "no", ""] | None]
+
+
+class ConflictIn(_In):
+    nomination_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class CommentIn(_In):
+    full_name: Str | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
+    address: Str | None = None
+    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+    kind: Literal["comment", "complaint"] = "comment"
+
+
+class CommentStatusIn(_In):
+    status: Literal["under_verification", "substantiated", "unsubstantiated"]
+    resolution: LongText | None = None

@@ -134,7 +134,15 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) ->
     )
     if history is not None:
         data["history"] = [log_entry(r) for r in history]
+    data["eligibility"] = _eligibility(n)
     return data
+
+
+def _eligibility(n: Nomination) -> dict:
+    """As ``POST /api/v1/eligibility/check`` answers, with the secretariat's overrides applied."""
+    from .services import eligibility
+
+    return eligibility.api_view(eligibility.present(eligibility.assess(n)))
 
 
 def round_out(r: Round, today: date) -> dict:

@@ -366,6 +366,9 @@ def test_cli_creates_users_and_seeds_the_demo(runner, app):
     states = set(db.session.scalars(sa.select(Nomination.state)))
     assert {"draft", "submitted", "returned", "accepted", "closed_incomplete", "withdrawn"} <= states
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Nomination)) == 12
+    from artisan_awards.models import Council
+
+    assert db.session.scalar(sa.select(Council)).members_total == 9
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "already" in again.output
 

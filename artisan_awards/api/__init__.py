@@ -98,4 +98,4 @@ def token_required(*roles: str):
     return decorator
 
 
-from . import routes  # noqa: E402,F401
+from . import councils, documents, eligibility, routes  # noqa: E402,F401

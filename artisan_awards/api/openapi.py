@@ -11,7 +11,19 @@ from functools import cache
 from workflows.machine import HUMAN_ACTIONS
 from workflows.states import State
 
-from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
+from ..schemas import (
+    ActionIn,
+    AttendanceIn,
+    BallotIn,
+    CommentIn,
+    CommentStatusIn,
+    ConflictIn,
+    CouncilIn,
+    NominationIn,
+    RoundIn,
+    SessionIn,
+    TokenIn,
+)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 BEARER = [{"bearer": []}]
@@ -34,6 +46,48 @@ ROUTES = [
      "ActionIn", 200, [400, 401, 403, 404, 409, 422]),
     ("get", "/status", "Tra cứu trạng thái hồ sơ (công khai)", False, None, 200, [404, 429]),
     ("get", "/openapi.json", "Mô tả OpenAPI 3", False, None, 200, []),
+    ("post", "/eligibility/check", "Kiểm tra điều kiện xét tặng (chạy thử, công khai)", False,
+     "EligibilityCheckIn", 200, [400, 422]),
+    # Councils and votes.
+    ("post", "/councils", "Thành lập Hội đồng", True, "CouncilIn", 201, [400, 401, 403, 422]),
+    ("get", "/councils/{council_id}", "Hội đồng, thành viên và phiên họp", True, None, 200, [401, 403, 404]),
+    ("post", "/councils/{council_id}/sessions", "Lập phiên họp và chương trình", True, "SessionIn", 201,
+     [400, 401, 403, 404, 422]),
+    ("get", "/sessions/{session_id}", "Phiên họp", True, None, 200, [401, 404]),
+    ("post", "/sessions/{session_id}/attendance", "Điểm danh", True, "AttendanceIn", 200,
+     [400, 401, 403, 404, 409, 422]),
+    ("post", "/sessions/{session_id}/open", "Mở bỏ phiếu (đủ số thành viên)", True, None, 200,
+     [401, 403, 404, 409]),
+    ("post", "/sessions/{session_id}/conflicts", "Kê khai xung đột lợi ích", True, "ConflictIn", 201,
+     [400, 401, 403, 404, 409, 422]),
+    ("post", "/sessions/{session_id}/ballot", "Bỏ phiếu kín", True, "BallotIn", 201,
+     [400, 401, 403, 404, 409, 422]),
+    ("post", "/sessions/{session_id}/close", "Kết thúc bỏ phiếu, kiểm phiếu", True, None, 200,
+     [401, 403, 404, 409]),
+    ("get", "/sessions/{session_id}/tally", "Kết quả kiểm phiếu", True, None, 200, [401, 403, 404, 409]),
+    # Documents (PDF).
+    ("get", "/nominations/{nomination_id}/dossier.pdf", "Hồ sơ PDF: bản khai, tóm tắt, minh chứng", True, None,
+     200, [401, 404]),
+    ("get", "/nominations/{nomination_id}/declaration.pdf", "Bản khai thành tích (Mẫu 01/02)", True, None,
+     200, [401, 404]),
+    ("get", "/nominations/{nomination_id}/summary.pdf", "Tóm tắt thành tích (Mẫu 09/10)", True, None,
+     200, [401, 404]),
+    ("get", "/nominations/{nomination_id}/receipt.pdf", "Giấy biên nhận hồ sơ", True, None, 200, [401, 404]),
+    ("get", "/sessions/{session_id}/minutes.pdf", "Biên bản họp (Mẫu 05)", True, None, 200, [401, 403, 404, 409]),
+    ("get", "/sessions/{session_id}/tally.pdf", "Biên bản kiểm phiếu (Mẫu 06)", True, None, 200,
+     [401, 403, 404, 409]),
+    ("get", "/sessions/{session_id}/ballot.pdf", "Phiếu bầu để in (Mẫu 07/08)", True, None, 200, [401, 403, 404]),
+    ("get", "/sessions/{session_id}/list.pdf", "Danh sách đề nghị (Mẫu 04)", True, None, 200, [401, 403, 404, 409]),
+    ("get", "/sessions/{session_id}/submission-letter.pdf", "Tờ trình (Mẫu 03)", True, None, 200,
+     [401, 403, 404, 409]),
+    ("get", "/public/consultations.pdf", "Danh sách lấy ý kiến nhân dân của một đợt (PDF)", False, None, 200,
+     [404, 422]),
+    # Public consultation.
+    ("get", "/public/consultations", "Danh sách đang lấy ý kiến nhân dân", False, None, 200, []),
+    ("post", "/public/consultations/{nomination_id}/comments", "Gửi ý kiến, khiếu nại", False,
+     "CommentIn", 201, [400, 404, 422, 429]),
+    ("post", "/comments/{comment_id}/status", "Kết luận xác minh ý kiến", True, "CommentStatusIn", 200,
+     [400, 401, 403, 404, 422]),
 ]
 
 PARAMS = {
@@ -65,6 +119,9 @@ def _path_params(path: str) -> list[dict]:
     if "{nomination_id}" in path:
         params.append({"name": "nomination_id", "in": "path", "required": True,
                        "schema": {"type": "integer"}})
+    for name in ("council_id", "session_id", "comment_id"):
+        if "{" + name + "}" in path:
+            params.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer"}})
     if "{action}" in path:
         params.append({"name": "action", "in": "path", "required": True,
                        "schema": {"type": "string", "enum": [str(a) for a in HUMAN_ACTIONS]}})
@@ -90,11 +147,18 @@ def build_spec() -> dict:
             },
         }
     }
-    for model in (NominationIn, RoundIn, TokenIn, ActionIn):
+    for model in (NominationIn, RoundIn, TokenIn, ActionIn, CouncilIn, SessionIn, AttendanceIn,
+                  BallotIn, ConflictIn, CommentIn, CommentStatusIn):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():
             schemas[name] = sub
         schemas[model.__name__] = schema
+    from .eligibility import EligibilityCheckIn  # the API package imports this module first
+
+    schema = EligibilityCheckIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, sub)
+    schemas["EligibilityCheckIn"] = schema
 
     paths: dict = {}
     for method, path, summary, auth, body, ok, errors in ROUTES:

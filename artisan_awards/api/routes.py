@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
-from pydantic import ValidationError
 
 from workflows import machine as wf
 from workflows.states import N_
@@ -20,7 +19,6 @@ from ..services import rounds as round_service
 from ..timeutil import today
 from . import bp, error, json_body, token_required
 from .openapi import build_spec
-
 
 MAX_INT = 2**31 - 1  # the largest value an INTEGER column (PostgreSQL) takes
 

@@ -6,9 +6,9 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    FieldList,
     Form,
     FormField,
-    FieldList,
     IntegerField,
     SelectField,
     StringField,

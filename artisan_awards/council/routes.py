@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
-from flask import render_template
-from flask_login import current_user
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from workflows import machine as wf
-from workflows.states import AGENDA_STATE
+from workflows.states import AGENDA_STATE, N_
 
+from ..applicant.forms import ActionForm
+from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Nomination
+from ..models import ConflictDeclaration, Nomination, SessionStatus
 from ..permissions import roles_required, visible_filter
+from ..schemas import SessionIn
+from ..services import councils as service
 from . import bp
 
 LEVEL_OF_ROLE = {
@@ -41,3 +48,137 @@ def agenda():
             stmt = stmt.where(Nomination.province_code == current_user.province_code)
         sections.append((level, db.session.scalars(stmt).all()))
     return render_template("council/agenda.html", sections=sections)
+
+
+# -- councils and sessions ---------------------------------------------------------------------
+
+
+
+@bp.route("/councils")
+@login_required
+def councils():
+    """The councils I sit on, serve as secretariat, or may see."""
+    return render_template("council/councils.html", councils=service.councils_for(current_user))
+
+
+@bp.route("/councils/<int:council_id>", methods=["GET", "POST"])
+@login_required
+def council(council_id: int):
+    """A council: members, sessions, and (for the secretariat) planning a new session."""
+    council = service.get_council(current_user, council_id)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            held_on = date.fromisoformat(request.form.get("held_on", ""))
+        except ValueError:
+            flash(_("Ngày họp không hợp lệ."), "error")
+        else:
+            ids = [int(i) for i in request.form.getlist("nomination_ids") if i.isdigit() and len(i) < 10]
+            if not ids:
+                flash(_("Hãy chọn ít nhất một hồ sơ cho chương trình phiên họp."), "error")
+            else:
+                data = SessionIn(held_on=held_on, place=request.form.get("place") or None,
+                                 nomination_ids=ids)
+                session = service.create_session(current_user, council, data)
+                flash(_("Đã lập phiên họp."), "success")
+                return redirect(url_for("council.session", session_id=session.id))
+    waiting = service.waiting_nominations(council) if service.is_secretariat(current_user, council) else []
+    return render_template("council/council.html", council=council, waiting=waiting, form=form,
+                           is_secretariat=service.is_secretariat(current_user, council))
+
+
+@bp.route("/sessions/<int:session_id>")
+@login_required
+def session(session_id: int):
+    """A session: agenda, attendance, the vote's progress, and the tally once closed."""
+    session = service.get_session(current_user, session_id)
+    council = session.council
+    member = council.member_for(current_user)
+    present_ids = {a.member_id for a in session.attendance}
+    quorum_ok, quorum_reason = service.quorum_check(session)
+    return render_template(
+        "council/session.html", session=session, council=council, form=ActionForm(),
+        is_secretariat=service.is_secretariat(current_user, council),
+        member=member, present_ids=present_ids,
+        voted=member is not None and service.has_voted(member, session),
+        ballots_cast=service.ballots_cast(session),
+        tally=service.tally(session) if session.status == SessionStatus.CLOSED else None,
+        quorum_ok=quorum_ok, quorum_reason=quorum_reason, SessionStatus=SessionStatus,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/attendance", methods=["POST"])
+@login_required
+def attendance(session_id: int):
+    """Record who is present."""
+    session = service.get_session(current_user, session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    by_id = {str(m.id): m.user.email for m in session.council.members}
+    emails = [by_id[i] for i in request.form.getlist("present") if i in by_id]
+    service.set_attendance(current_user, session, emails)
+    flash(_("Đã ghi nhận điểm danh: %(n)s thành viên có mặt.", n=len(emails)), "success")
+    return redirect(url_for("council.session", session_id=session.id))
+
+
+@bp.route("/sessions/<int:session_id>/<any(open, close):step>", methods=["POST"])
+@login_required
+def step(session_id: int, step: str):
+    """Open the vote (with quorum) or close it (tally and move every nominee)."""
+    session = service.get_session(current_user, session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if step == "open":
+        service.open_session(current_user, session)
+        flash(_("Đã mở bỏ phiếu."), "success")
+    else:
+        service.close_session(current_user, session)
+        flash(_("Đã kết thúc bỏ phiếu và kiểm phiếu."), "success")
+    return redirect(url_for("council.session", session_id=session.id))
+
+
+@bp.route("/sessions/<int:session_id>/ballot", methods=["GET", "POST"])
+@login_required
+def ballot(session_id: int):
+    """The secret ballot (phiếu bầu) of a present member: agree or disagree for each nominee."""
+    session = service.get_session(current_user, session_id)
+    member = session.council.member_for(current_user)
+    if member is None:
+        abort(403)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        votes = {str(i.nomination_id): request.form.get(f"vote-{i.nomination_id}") or ""
+                 for i in session.items}
+        votes = {k: (v if v in ("yes", "no") else "") for k, v in votes.items()}
+        service.cast_ballot(current_user, session, votes)
+        flash(_("Phiếu bầu của bạn đã được ghi nhận. Cảm ơn ông/bà."), "success")
+        return redirect(url_for("council.session", session_id=session.id))
+    declared = {c.nomination_id for c in session_conflicts(session) if c.member_id == member.id}
+    return render_template("council/ballot.html", session=session, council=session.council, form=form,
+                           voted=service.has_voted(member, session), declared=declared,
+                           present=member.id in {a.member_id for a in session.attendance})
+
+
+def session_conflicts(session):
+    return db.session.scalars(
+        sa.select(ConflictDeclaration).where(ConflictDeclaration.session_id == session.id)
+    ).all()
+
+
+@bp.route("/sessions/<int:session_id>/conflict/<int:nomination_id>", methods=["POST"])
+@login_required
+def conflict(session_id: int, nomination_id: int):
+    """Declare a conflict of interest for one nominee, with a reason, before voting."""
+    session = service.get_session(current_user, session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": N_("Cần ghi rõ lý do xung đột lợi ích.")})
+    service.declare_conflict(current_user, session, nomination_id, reason[:5000])
+    flash(_("Đã ghi nhận kê khai xung đột lợi ích."), "success")
+    return redirect(url_for("council.ballot", session_id=session.id))

@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from workflows import machine as wf
 from workflows.states import Action
 
 from ..applicant.forms import ActionForm
@@ -11,6 +12,7 @@ from ..extensions import db
 from ..i18n import action_label
 from ..models import Attachment
 from ..services import attachments as attachment_service
+from ..services import consultations
 from ..services import nominations as service
 from . import bp
 
@@ -26,6 +28,7 @@ def show(nomination_id: int):
         history=service.history(nomination),
         missing=service.missing_for_submission(nomination),
         form=ActionForm(),
+        comments=consultations.comments_for(nomination) if current_user.has_role(wf.MINISTRY_OFFICER) else [],
     )
 
 

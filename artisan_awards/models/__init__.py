@@ -1,6 +1,9 @@
 """The models, one module per area; import them from here.
 
 ``core``: users, provinces, rounds, nominations and their log.
+``eligibility``: rule-parameter overrides, their change log, reviewers' findings on criteria.
+``councils``: councils, sessions, attendance, secret ballots, public comments.
+``documents``: background jobs that make a round's documents, with their progress.
 """
 
 from .core import (  # noqa: F401
@@ -18,4 +21,25 @@ from .core import (  # noqa: F401
     TransitionLog,
     User,
     UserRole,
+)
+from .councils import (  # noqa: F401
+    AgendaItem,
+    Attendance,
+    BallotParticipation,
+    CommentStatus,
+    ConflictDeclaration,
+    Council,
+    CouncilMember,
+    CouncilSession,
+    Level,
+    Position,
+    PublicComment,
+    SessionStatus,
+    ceil_percent,
+)
+from .documents import DocumentTask, TaskStatus  # noqa: F401
+from .eligibility import (  # noqa: F401
+    CriterionReview,
+    RuleParameterChange,
+    RuleParameterOverride,
 )

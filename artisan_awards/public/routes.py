@@ -1,11 +1,26 @@
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from pydantic import ValidationError
 
+from workflows.states import N_, State
+
+from ..applicant.forms import ActionForm
 from ..errors import NotFound
-from ..extensions import limiter
+from ..extensions import db, limiter
+from ..models import Nomination
+from ..schemas import CommentIn
 from ..services import nominations as service
+from ..services.consultations import add_comment, open_consultations
+from ..validation import field_errors
 from . import bp
+
+# States a dossier reaches only after its provincial council proposed it.
+PAST_PROVINCE = tuple(s for s in State if s not in (
+    State.DRAFT, State.SUBMITTED, State.RETURNED, State.CLOSED_INCOMPLETE, State.ACCEPTED,
+    State.PROVINCE_REVIEW, State.PROVINCE_REJECTED, State.WITHDRAWN))
 
 
 @bp.route("/status", methods=["GET"])
@@ -27,3 +42,50 @@ def status():
                         code=code, key=key),
         status_code,
     )
+
+
+@bp.route("/consultations")
+def consultations():
+    """Nominees now open to public comment (Art. 16 cl. 1 pt c and cl. 2 pt c)."""
+    return render_template("public/consultations.html", nominations=open_consultations())
+
+
+@bp.route("/consultations/<int:nomination_id>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def comment(nomination_id: int):
+    """Send a comment or complaint about one nominee."""
+    nomination = next((n for n in open_consultations() if n.id == nomination_id), None)
+    if nomination is None:
+        raise NotFound(N_("Hồ sơ này không trong thời gian lấy ý kiến nhân dân."))
+    form = ActionForm()
+    errors = {}
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            data = CommentIn.model_validate(
+                {k: (request.form.get(k) or None) for k in ("full_name", "phone", "address")}
+                | {"content": request.form.get("content", ""),
+                   "kind": request.form.get("kind") or "comment"})
+        except ValidationError as exc:
+            errors = field_errors(exc, _)
+        else:
+            saved = add_comment(nomination.id, data)
+            if saved.informational:
+                flash(_("Đã nhận ý kiến. Ý kiến không ghi đủ họ tên, điện thoại, địa chỉ "
+                        "chỉ được dùng để tham khảo."), "info")
+            else:
+                flash(_("Đã nhận ý kiến của ông/bà. Bộ Công Thương sẽ xem xét, xác minh."), "success")
+            return redirect(url_for("public.consultations"))
+    return render_template("public/comment.html", nomination=nomination, form=form, errors=errors)
+
+
+@bp.route("/results")
+def results():
+    """Dossiers the provincial councils have proposed, by province (Art. 14 pt d)."""
+    rows = db.session.scalars(
+        sa.select(Nomination).where(Nomination.state.in_(PAST_PROVINCE))
+        .order_by(Nomination.province_code, Nomination.title, Nomination.name_key)
+    ).all()
+    by_province: dict = {}
+    for n in rows:
+        by_province.setdefault(n.province, []).append(n)
+    return render_template("public/results.html", by_province=by_province)

@@ -16,11 +16,12 @@ import filetype
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
+from workflows.states import N_, State
+
+from .. import permissions
 from ..errors import Forbidden, TooLarge, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import Attachment, AttachmentKind, Nomination, User
-from .. import permissions
-from workflows.states import N_, State
 
 # What each kind of evidence may be, by sniffed MIME type.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}

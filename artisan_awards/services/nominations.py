@@ -290,8 +290,10 @@ def perform(
         if action == Action.RETURN:
             nomination.returned_at = now
         else:
+            _refuse_if_voting(nomination)
             nomination.held_from = before
     elif action == Action.RELEASE:
+        _refuse_if_complaints_open(nomination)
         nomination.held_from = None
     elif action == Action.OPEN_CONSULTATION:
         nomination.consultation_ends = on + timedelta(days=nomination.round.consultation_days)
@@ -309,6 +311,16 @@ def perform(
         nomination.decision_date = decision_date
         meta.update(decision_no=nomination.decision_no, decision_date=decision_date.isoformat())
 
+    record_move(nomination, action, before, after, actor.id, actor.full_name, comment, meta, now)
+    _commit_or_conflict()
+    return access_key
+
+
+def record_move(nomination: Nomination, action: str, before: State, after: State,
+                actor_id: int | None, actor_name: str, comment: str | None, meta: dict,
+                now=None) -> None:
+    """Set the new state and add its one log row (the caller commits)."""
+    now = now or now_utc()
     nomination.state = after
     nomination.state_changed_at = now
     db.session.add(
@@ -317,15 +329,59 @@ def perform(
             action=str(action),
             from_state=str(before),
             to_state=str(after),
-            actor_id=actor.id,
-            actor_name=actor.full_name,
+            actor_id=actor_id,
+            actor_name=actor_name,
             comment=comment,
             at=now,
             meta=meta,
         )
     )
-    _commit_or_conflict()
-    return access_key
+
+
+def move_by_event(nomination: Nomination, event: str, actor_id: int | None, actor_name: str,
+                  comment: str | None = None, meta: dict | None = None) -> None:
+    """A move made by the system on people's behalf (a council's tally, a signed complaint).
+
+    The machine still decides; roles are not checked here because no person fires it.
+    The caller holds the row lock and commits.
+    """
+    before = nomination.state_enum
+    subject = nomination.subject(today())
+    try:
+        after = wf.fire(subject, event)
+    except wf.TransitionNotAllowed as exc:
+        raise TransitionRefused(_refusal_message(exc)) from exc
+    if event == Action.HOLD:
+        nomination.held_from = before
+    record_move(nomination, event, before, after, actor_id, actor_name, comment, meta or {})
+
+
+def _refuse_if_voting(nomination: Nomination) -> None:
+    from ..models import AgendaItem, CouncilSession, SessionStatus
+
+    voting = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AgendaItem)
+        .join(CouncilSession, CouncilSession.id == AgendaItem.session_id)
+        .where(AgendaItem.nomination_id == nomination.id, CouncilSession.status == SessionStatus.OPEN)
+    )
+    if voting:
+        db.session.rollback()
+        raise TransitionRefused(N_("Hồ sơ đang được Hội đồng bỏ phiếu, không thể tạm dừng."),
+                                code="session_open")
+
+
+def _refuse_if_complaints_open(nomination: Nomination) -> None:
+    from ..models import PublicComment
+
+    comments = db.session.scalars(
+        sa.select(PublicComment).where(PublicComment.nomination_id == nomination.id)
+    ).all()
+    if any(c.blocks for c in comments):
+        db.session.rollback()
+        raise TransitionRefused(
+            N_("Còn ý kiến, khiếu nại chưa được kết luận; hãy kết luận trước khi tiếp tục xử lý."),
+            code="complaints_open",
+        )
 
 
 def _refusal_message(exc: wf.TransitionNotAllowed) -> str:

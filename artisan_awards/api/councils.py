@@ -1,0 +1,198 @@
+"""API: councils, sessions and votes; the public consultation."""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from workflows import machine as wf
+
+from ..extensions import limiter
+from ..models import CouncilSession
+from ..schemas import (
+    AttendanceIn,
+    BallotIn,
+    CommentIn,
+    CommentStatusIn,
+    ConflictIn,
+    CouncilIn,
+    SessionIn,
+)
+from ..serializers import _d, _dt
+from ..services import consultations
+from ..services import councils as service
+from . import bp, json_body, token_required
+
+STAFF = (
+    wf.ADMIN, wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_OFFICER,
+    wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER, wf.GOVERNMENT_OFFICER,
+)
+
+
+def session_out(session: CouncilSession, with_agenda: bool = True) -> dict:
+    out = {
+        "id": session.id,
+        "council_id": session.council_id,
+        "held_on": _d(session.held_on),
+        "place": session.place,
+        "status": session.status,
+        "present": [a.member.user.email for a in session.attendance],
+        "ballots_cast": service.ballots_cast(session),
+        "opened_at": _dt(session.opened_at),
+        "closed_at": _dt(session.closed_at),
+    }
+    if with_agenda:
+        out["nomination_ids"] = [i.nomination_id for i in session.items]
+    return out
+
+
+def council_out(council) -> dict:
+    return {
+        "id": council.id,
+        "level": council.level,
+        "round_id": council.round_id,
+        "province_code": council.province_code,
+        "name": council.name,
+        "decision_no": council.decision_no,
+        "decision_date": _d(council.decision_date),
+        "members_total": council.members_total,
+        "quorum": council.quorum,
+        "pass_threshold": council.pass_threshold,
+        "quorum_percent": council.quorum_percent,
+        "pass_percent": council.pass_percent,
+        "exclude_conflicted_votes": council.exclude_conflicted_votes,
+        "members": [
+            {"email": m.user.email, "full_name": m.user.full_name, "position": m.position,
+             "authorised_to_preside": m.authorised_to_preside}
+            for m in council.members
+        ],
+        "sessions": [session_out(s) for s in council.sessions],
+    }
+
+
+@bp.post("/councils")
+@token_required(wf.ADMIN, wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER)
+def create_council():
+    """Set up a council from its establishing decision."""
+    council = service.create_council(g.api_user, CouncilIn.model_validate(json_body()))
+    return jsonify(council_out(council)), 201
+
+
+@bp.get("/councils/<int:council_id>")
+@token_required(*STAFF)
+def get_council(council_id: int):
+    """A council with its members and sessions."""
+    return jsonify(council_out(service.get_council(g.api_user, council_id)))
+
+
+@bp.post("/councils/<int:council_id>/sessions")
+@token_required()
+def create_session(council_id: int):
+    """Plan a session; its agenda takes only nominations waiting at the council's level."""
+    council = service.get_council(g.api_user, council_id)
+    session = service.create_session(g.api_user, council, SessionIn.model_validate(json_body()))
+    return jsonify(session_out(session)), 201
+
+
+@bp.get("/sessions/<int:session_id>")
+@token_required()
+def get_session(session_id: int):
+    """A session: agenda, attendance, status."""
+    return jsonify(session_out(service.get_session(g.api_user, session_id)))
+
+
+@bp.post("/sessions/<int:session_id>/attendance")
+@token_required()
+def attendance(session_id: int):
+    """Record who is present (replaces the list, before the session opens)."""
+    session = service.get_session(g.api_user, session_id)
+    service.set_attendance(g.api_user, session, AttendanceIn.model_validate(json_body()).present)
+    return jsonify(session_out(session))
+
+
+@bp.post("/sessions/<int:session_id>/open")
+@token_required()
+def open_session(session_id: int):
+    """Open the vote; 409 when attendance is below the quorum."""
+    session = service.get_session(g.api_user, session_id)
+    service.open_session(g.api_user, session)
+    return jsonify(session_out(session))
+
+
+@bp.post("/sessions/<int:session_id>/conflicts")
+@token_required()
+def declare_conflict(session_id: int):
+    """A present member declares a conflict of interest for a nominee, before voting."""
+    session = service.get_session(g.api_user, session_id)
+    data = ConflictIn.model_validate(json_body())
+    service.declare_conflict(g.api_user, session, data.nomination_id, data.reason)
+    return jsonify({"ok": True}), 201
+
+
+@bp.post("/sessions/<int:session_id>/ballot")
+@token_required()
+def ballot(session_id: int):
+    """Cast one secret ballot: yes or no per nominee; blank entries count as invalid."""
+    session = service.get_session(g.api_user, session_id)
+    data = BallotIn.model_validate(json_body())
+    service.cast_ballot(g.api_user, session, data.votes)
+    return jsonify({"ok": True}), 201
+
+
+@bp.post("/sessions/<int:session_id>/close")
+@token_required()
+def close_session(session_id: int):
+    """Close the vote: tally and move every nominee to passed or rejected."""
+    session = service.get_session(g.api_user, session_id)
+    return jsonify(service.close_session(g.api_user, session))
+
+
+@bp.get("/sessions/<int:session_id>/tally")
+@token_required(*STAFF)
+def tally(session_id: int):
+    """The tally per nominee (only after the session closes)."""
+    return jsonify(service.tally(service.get_session(g.api_user, session_id)))
+
+
+# -- public consultation -----------------------------------------------------------------------
+
+
+@bp.get("/public/consultations")
+def public_consultations():
+    """Nominations now in a public-consultation window."""
+    from ..i18n import title_text
+
+    return jsonify([
+        {
+            "nomination_id": n.id,
+            "code": n.code,
+            "full_name": n.full_name,
+            "craft": n.craft,
+            "province_code": n.province_code,
+            "province": n.province.name,
+            "title": n.title,
+            "title_label": title_text(n.title),
+            "posthumous": n.posthumous,
+            "window": n.state,
+            "window_ends": _d(n.consultation_ends),
+        }
+        for n in consultations.open_consultations()
+    ])
+
+
+@bp.post("/public/consultations/<int:nomination_id>/comments")
+@limiter.limit("20 per hour")
+def public_comment(nomination_id: int):
+    """A comment on a nominee; signed ones (name, phone, address) count, anonymous ones inform."""
+    comment = consultations.add_comment(nomination_id, CommentIn.model_validate(json_body()))
+    return jsonify({"id": comment.id, "informational": comment.informational,
+                    "status": comment.status}), 201
+
+
+@bp.post("/comments/<int:comment_id>/status")
+@token_required(wf.MINISTRY_OFFICER)
+def comment_status(comment_id: int):
+    """The ministry's finding on a comment; a substantiated one puts the dossier on hold."""
+    comment = consultations.get_comment(comment_id)
+    consultations.set_status(g.api_user, comment, CommentStatusIn.model_validate(json_body()))
+    return jsonify({"id": comment.id, "status": comment.status,
+                    "nomination_state": comment.nomination.state})

@@ -1,0 +1,53 @@
+"""API: the documents as PDFs (Mẫu 01-10, receipts, the national consultation list).
+
+One explicit path per document, so that the contract (and openapi.json) names each of them.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from ..documents import service
+from ..documents.routes import pdf_response
+from . import bp, token_required
+from .councils import STAFF
+
+
+def _archival() -> bool:
+    return request.args.get("archival") in ("1", "true")
+
+
+def _nomination_view(kind: str):
+    def view(nomination_id: int):
+        return pdf_response(service.nomination_document(g.api_user, nomination_id, kind,
+                                                        archival=_archival()))
+
+    view.__doc__ = f"The dossier's {kind} as PDF."
+    return token_required()(view)
+
+
+def _session_view(kind: str):
+    def view(session_id: int):
+        return pdf_response(service.session_document(g.api_user, session_id, kind))
+
+    view.__doc__ = f"The council session's {kind} as PDF."
+    return token_required(*STAFF)(view)
+
+
+# dossier.pdf: declaration (Mẫu 01/02) + summary (09/10) + evidence list + evidence.
+for _kind in ("dossier", "declaration", "summary", "receipt"):
+    bp.add_url_rule(f"/nominations/<int:nomination_id>/{_kind}.pdf", f"nomination_{_kind}_pdf",
+                    _nomination_view(_kind), methods=["GET"])
+
+# minutes = Mẫu 05, tally = 06, ballot = 07/08 (blank), list = 04, submission-letter = 03.
+for _kind in ("minutes", "tally", "ballot", "list", "submission-letter"):
+    bp.add_url_rule(f"/sessions/<int:session_id>/{_kind}.pdf", f"session_{_kind.replace('-', '_')}_pdf",
+                    _session_view(_kind), methods=["GET"])
+
+
+@bp.get("/public/consultations.pdf")
+def consultation_pdf():
+    """The national list open to public comment in a round (``round_id``, ``window`` public|final)."""
+    round_id = request.args.get("round_id", "")
+    rid = int(round_id) if round_id.isascii() and round_id.isdigit() and len(round_id) < 10 else None
+    return pdf_response(service.consultation_list(rid, request.args.get("window", "public")))

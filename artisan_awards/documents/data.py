@@ -1,0 +1,308 @@
+"""Plain data for the documents, built from the models (the templates never see an ORM object).
+
+The words here are the forms' own Vietnamese: the documents are official forms and stay in
+Vietnamese whatever the reader's language, so nothing here goes through gettext.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..i18n import KIND_LABELS, RELATIONSHIP_LABELS, TITLE_LABELS
+from ..models import (
+    ConflictDeclaration,
+    Council,
+    CouncilSession,
+    Level,
+    Nomination,
+    Province,
+    Round,
+    SessionStatus,
+)
+from ..timeutil import local_date
+
+FORM_NO = {"people": "01", "meritorious": "02"}  # declaration (Bản khai thành tích)
+SUMMARY_FORM_NO = {"people": "09", "meritorious": "10"}  # summary (Tóm tắt thành tích)
+BALLOT_FORM_NO = {"people": "07", "meritorious": "08"}  # ballot (Phiếu bầu)
+RANK_NAMES = {1: "Giải Nhất", 2: "Giải Nhì", 3: "Giải Ba"}
+AWARD_LEVELS = {"national": "cấp quốc gia", "regional": "cấp khu vực", "international": "quốc tế",
+                "provincial": "cấp tỉnh"}
+MERIT_FIELDS = {"handicraft": "nghề thủ công mỹ nghệ", "intangible_heritage": "di sản văn hóa phi vật thể"}
+POSITIONS = {"chair": "Chủ tịch Hội đồng", "vice_chair": "Phó Chủ tịch Hội đồng", "member": "Ủy viên",
+             "secretary": "Ủy viên thư ký"}
+LEVELS = {"province": "cấp tỉnh", "ministry": "cấp Bộ", "state": "cấp Nhà nước"}
+# Who a council's submission letter (Tờ trình) goes to: the next level up.
+RECIPIENTS = {
+    "province": "Hội đồng xét tặng danh hiệu “Nghệ nhân nhân dân”, “Nghệ nhân ưu tú” "
+                "trong lĩnh vực nghề thủ công mỹ nghệ cấp Bộ (Bộ Công Thương)",
+    "ministry": "Hội đồng xét tặng danh hiệu “Nghệ nhân nhân dân”, “Nghệ nhân ưu tú” "
+                "trong lĩnh vực nghề thủ công mỹ nghệ cấp Nhà nước",
+    "state": "Thủ tướng Chính phủ",
+}
+MINISTRY = {"parent": "", "name": "BỘ CÔNG THƯƠNG", "place": "Hà Nội"}
+
+
+def _title_label(title: str) -> str:
+    return TITLE_LABELS.get(title, title)
+
+
+def province_issuer(province: Province) -> dict:
+    """The provincial secretariat (Sở Công Thương) as the left block of Decree 30 prints it."""
+    return {"parent": f"ỦY BAN NHÂN DÂN {province.full_name.upper()}", "name": "SỞ CÔNG THƯƠNG",
+            "place": province.name}
+
+
+def council_issuer(council: Council) -> dict:
+    """A council signs its own documents; its parent body heads the block."""
+    if council.level == Level.PROVINCE and council.province is not None:
+        parent, place = f"ỦY BAN NHÂN DÂN {council.province.full_name.upper()}", council.province.name
+    elif council.level == Level.MINISTRY:
+        parent, place = "BỘ CÔNG THƯƠNG", "Hà Nội"
+    else:
+        parent, place = "", "Hà Nội"
+    return {"parent": parent, "name": council.name.upper(), "place": place}
+
+
+def years_in_craft(periods) -> int:
+    """Whole years over all declared periods (overlaps counted once)."""
+    spans = sorted((p.from_date, p.to_date) for p in periods if p.from_date and p.to_date)
+    days, end = 0, None
+    for start, stop in spans:
+        if end is not None and start <= end:
+            if stop > end:
+                days += (stop - end).days
+                end = stop
+            continue
+        days += (stop - start).days + 1
+        end = stop
+    return int(days // 365.25)
+
+
+def award_text(product) -> str:
+    if not (product.award_rank or product.award_level):
+        return ""
+    rank = RANK_NAMES.get(product.award_rank, f"Giải hạng {product.award_rank}") if product.award_rank else "Giải"
+    text = rank
+    if product.award_level:
+        text += " " + AWARD_LEVELS.get(product.award_level, product.award_level)
+    if product.award_state_delegated:
+        text += " (do Nhà nước cử tham dự)"
+    return text
+
+
+def attachment_data(a) -> dict:
+    return {
+        "id": a.id,
+        "kind": a.kind,
+        "kind_label": KIND_LABELS.get(a.kind, a.kind),
+        "name": a.original_name,
+        "content_type": a.content_type,
+        "size_kb": max(1, round(a.size / 1024)),
+        "sha256": a.sha256,
+        "uploaded_on": local_date(a.uploaded_at) if a.uploaded_at else None,
+    }
+
+
+def nomination_data(n: Nomination, with_attachments: bool = True) -> dict:
+    """Everything the declaration, the summary and the receipt print about one dossier."""
+    periods = list(n.periods)
+    started = min((p.from_date for p in periods), default=None)
+    merit = None
+    if n.meritorious_decision_no or n.meritorious_decision_date:
+        merit = {"decision_no": n.meritorious_decision_no or "", "decision_date": n.meritorious_decision_date,
+                 "field": MERIT_FIELDS.get(n.meritorious_field or "", n.meritorious_field or "")}
+    return {
+        "id": n.id,
+        "code": n.code or "",
+        "title": n.title,
+        "title_label": _title_label(n.title),
+        "form_no": FORM_NO.get(n.title, "01"),
+        "summary_form_no": SUMMARY_FORM_NO.get(n.title, "09"),
+        "posthumous": n.posthumous,
+        "governing_decree": n.governing_decree,
+        "round": {"number": n.round.number, "name": n.round.name},
+        "full_name": n.full_name,
+        "pen_name": n.pen_name or "",
+        "birth_date": n.birth_date,
+        "birth_year": n.birth_date.year if n.birth_date else None,
+        "death_date": n.death_date,
+        "gender": n.gender or "",
+        "ethnicity": n.ethnicity or "",
+        "hometown": n.hometown or "",
+        "address": n.address or "",
+        "phone": n.phone or "",
+        "email": n.email or "",
+        "province": {"code": n.province.code, "name": n.province.name, "full_name": n.province.full_name},
+        "craft": n.craft,
+        "special_craft": n.special_craft,
+        "special_craft_rationale": n.special_craft_rationale or "",
+        "workshop": n.workshop or "",
+        "started_year": started.year if started else None,
+        "years_in_craft": years_in_craft(periods),
+        "periods": [{"from": p.from_date, "to": p.to_date, "workplace": p.workplace or "", "role": p.role or ""}
+                    for p in periods],
+        "career_summary": n.career_summary or "",
+        "skills_summary": n.skills_summary or "",
+        "honours_summary": n.honours_summary or "",
+        "meritorious": merit,
+        "products": [
+            {"name": p.name, "year": p.made_on.year if p.made_on else None, "materials": p.materials or "",
+             "self_designed": p.self_designed, "award": award_text(p), "organiser": p.award_organiser or "",
+             "awarded_on": p.awarded_on}
+            for p in n.products
+        ],
+        "awards": [award_text(p) + (f" ({p.name})" if p.name else "") for p in n.products if award_text(p)],
+        "learners_trained": n.learners_trained,
+        "filed_by_name": n.filed_by_name or "",
+        "filed_by_relationship": n.filed_by_relationship,
+        "filed_by_relationship_label": RELATIONSHIP_LABELS.get(n.filed_by_relationship, ""),
+        "signer": (n.filed_by_name or n.full_name) if (n.posthumous or n.filed_by_relationship != "self")
+        else n.full_name,
+        "attachments": [attachment_data(a) for a in n.attachments] if with_attachments else [],
+        "submitted_on": local_date(n.submitted_at) if n.submitted_at else None,
+        "decision_no": n.decision_no or "",
+        "decision_date": n.decision_date,
+        "issuer": province_issuer(n.province),
+    }
+
+
+def council_data(council: Council) -> dict:
+    members = [{"id": m.id, "full_name": m.user.full_name, "position": m.position,
+                "position_label": POSITIONS.get(m.position, m.position)} for m in council.members]
+    chair = next((m["full_name"] for m in members if m["position"] == "chair"), "")
+    secretary = next((m["full_name"] for m in members if m["position"] == "secretary"), "")
+    return {
+        "id": council.id,
+        "name": council.name,
+        "level": council.level,
+        "level_label": LEVELS.get(council.level, council.level),
+        "province": council.province.name if council.province else "",
+        "decision_no": council.decision_no,
+        "decision_date": council.decision_date,
+        "members_total": council.members_total,
+        "quorum": council.quorum,
+        "pass_threshold": council.pass_threshold,
+        "quorum_percent": council.quorum_percent,
+        "pass_percent": council.pass_percent,
+        "members": members,
+        "chair": chair,
+        "secretary": secretary,
+        "recipient": RECIPIENTS.get(council.level, ""),
+        "round": {"number": council.round.number, "name": council.round.name,
+                  "governing_decree": council.round.governing_decree},
+    }
+
+
+def agenda_item(seq: int, n: Nomination) -> dict:
+    d = nomination_data(n, with_attachments=False)
+    return {
+        "seq": seq,
+        "nomination_id": n.id,
+        "code": d["code"],
+        "full_name": d["full_name"],
+        "pen_name": d["pen_name"],
+        "birth_year": d["birth_year"],
+        "gender": d["gender"],
+        "ethnicity": d["ethnicity"],
+        "title": d["title"],
+        "title_label": d["title_label"],
+        "posthumous": d["posthumous"],
+        "craft": d["craft"],
+        "province": d["province"]["name"],
+        "address": d["address"],
+        "years_in_craft": d["years_in_craft"],
+        "learners_trained": d["learners_trained"],
+        "awards": d["awards"],
+        "meritorious": d["meritorious"],
+    }
+
+
+def session_data(session: CouncilSession, tally: list[dict] | None) -> dict:
+    """A session: its council, attendance, agenda and, once closed, the stored tally."""
+    from ..services.councils import ballots_cast
+
+    council = council_data(session.council)
+    present_ids = {a.member_id for a in session.attendance}
+    counts = {row["nomination_id"]: row for row in (tally or [])}
+    items = []
+    for seq, item in enumerate(session.items, start=1):
+        row = agenda_item(seq, item.nomination)
+        result = counts.get(item.nomination_id)
+        if result:
+            total = result["members_total"] or council["members_total"]
+            row.update(yes=result["yes"], no=result["no"], invalid=result["invalid"],
+                       excluded=result["excluded"], valid=result["yes"] + result["no"],
+                       members_total=total, passed=result["passed"])
+        items.append(row)
+    conflicts = db.session.scalars(
+        sa.select(ConflictDeclaration).where(ConflictDeclaration.session_id == session.id)
+        .order_by(ConflictDeclaration.id)
+    ).all()
+    names = {i.nomination_id: i.nomination.full_name for i in session.items}
+    present = [m for m in council["members"] if m["id"] in present_ids]
+    absent = [m for m in council["members"] if m["id"] not in present_ids]
+    closed_on = local_date(session.closed_at) if session.closed_at else None
+    return {
+        "id": session.id,
+        "held_on": session.held_on,
+        "closed_on": closed_on,
+        "place": session.place or "",
+        "status": session.status,
+        "closed": session.status == SessionStatus.CLOSED,
+        "opened_at": session.opened_at,
+        "council": council,
+        "issuer": council_issuer(session.council),
+        "present": present,
+        "absent": absent,
+        "present_count": session.present_count if session.present_count is not None else len(present),
+        "members_total": session.members_total or council["members_total"],
+        "ballots_issued": session.present_count if session.present_count is not None else len(present),
+        "ballots_returned": ballots_cast(session),
+        "threshold": council["pass_threshold"],
+        "agenda": items,
+        "titles": sorted({i["title"] for i in items}, key=["people", "meritorious"].index),
+        "passed": [i for i in items if i.get("passed")],
+        "failed": [i for i in items if result_known(i) and not i.get("passed")],
+        "conflicts": [{"member": c.member.user.full_name, "nominee": names.get(c.nomination_id, ""),
+                       "reason": c.reason} for c in conflicts],
+    }
+
+
+def result_known(item: dict) -> bool:
+    return "passed" in item
+
+
+CONSULTATION_WINDOWS = {
+    # window: (states listed, which council proposed them)
+    "public": (("public_consultation",), "ministry"),
+    "final": (("final_consultation",), "state"),
+}
+
+
+def consultation_list_data(round_: Round, window: str, on: date) -> dict:
+    """The national list posted for public comment in a round's window, by title then province."""
+    states, level = CONSULTATION_WINDOWS[window]
+    rows = db.session.scalars(
+        sa.select(Nomination).join(Province, Province.code == Nomination.province_code)
+        .where(Nomination.round_id == round_.id, Nomination.state.in_(states))
+        .order_by(Nomination.title.desc(), Province.name, Nomination.name_key, Nomination.id)
+    ).all()
+    items = [agenda_item(i, n) | {"window_ends": n.consultation_ends} for i, n in enumerate(rows, start=1)]
+    groups = []
+    for title in ("people", "meritorious"):
+        members = [i for i in items if i["title"] == title]
+        if members:
+            groups.append({"title": title, "title_label": _title_label(title), "nominees": members})
+    return {
+        "round": {"id": round_.id, "number": round_.number, "name": round_.name,
+                  "consultation_days": round_.consultation_days},
+        "window": window,
+        "proposed_by": LEVELS[level],
+        "issuer": MINISTRY,
+        "on": on,
+        "groups": groups,
+        "total": len(items),
+    }

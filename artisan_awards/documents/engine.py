@@ -1,0 +1,363 @@
+"""HTML to PDF: a Jinja environment of its own, a URL fetcher that reads almost nothing, a cache.
+
+Rules kept here, so that no document can break them:
+
+* Templates (``templates/pdf/``) receive **plain data** only: dicts, lists, strings, numbers,
+  dates. ``plain`` checks the whole context and NFC-normalises every string; an ORM object
+  (or anything else) is refused with ``TypeError``.
+* Autoescape is on: a value such as ``<img src=file:///etc/passwd>`` is printed as text.
+* WeasyPrint fetches through ``SafeFetcher``: the application's own files under
+  ``static/pdf/`` and the in-memory blobs the caller hands in (photos), nothing else:
+  no ``file:``, no ``data:``, no network.
+* A PDF is cached under a hash of everything that shapes it: the parts' templates and
+  plain data, the blobs' and appended files' SHA-256, the PDF variant, and the name, size
+  and mtime of every template and stylesheet. Change any of them and it is made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import posixpath
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import weasyprint
+from flask import current_app, has_app_context
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from . import signing
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATE_DIR = ROOT / "templates" / "pdf"
+STATIC_DIR = ROOT / "artisan_awards" / "static" / "pdf"
+# Resources are addressed under a host that cannot exist (RFC 6761), so nothing can reach it.
+BASE_URL = "https://documents.invalid/"
+STATIC_URL = BASE_URL + "static/"
+BLOB_URL = BASE_URL + "blob/"
+ENGINE_VERSION = "1"  # bump to invalidate every cached PDF after a change to this module
+DEFAULT_VARIANT = "pdf/a-3b"
+
+
+class RefusedURL(ValueError):
+    """WeasyPrint asked for a resource outside what a document may read."""
+
+
+# -- plain data ---------------------------------------------------------------------------------
+
+PlainScalar = (str, int, float, bool, type(None), date, datetime, Decimal)
+
+
+LONG_RUN = re.compile(r"\S{60,}")
+SOFT_BREAK_EVERY = 30
+
+
+def _soft_breaks(text: str) -> str:
+    """Let a line break inside an unbroken run of 60+ characters (a hostile 10 000-letter "name").
+
+    A zero-width space every 30 characters: nothing shows, the text reads back the same once
+    U+200B is dropped, and the layout stays linear instead of searching a break for minutes.
+    """
+    if len(text) < 60:
+        return text
+    return LONG_RUN.sub(lambda m: "\u200b".join(m[0][i:i + SOFT_BREAK_EVERY]
+                                                for i in range(0, len(m[0]), SOFT_BREAK_EVERY)), text)
+
+
+def plain(value, path: str = "context"):
+    """A deep copy of ``value`` made of plain types only, strings in NFC; TypeError otherwise."""
+    if isinstance(value, str):
+        return _soft_breaks(unicodedata.normalize("NFC", value))
+    if isinstance(value, PlainScalar):
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: keys must be strings, not {type(key).__name__}")
+            out[key] = plain(item, f"{path}.{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise TypeError(f"{path}: documents render from plain data, not {type(value).__name__}")
+
+
+def _json_default(value):
+    if isinstance(value, (date, datetime, Decimal)):
+        return value.isoformat() if not isinstance(value, Decimal) else str(value)
+    raise TypeError(type(value).__name__)
+
+
+# -- Jinja ------------------------------------------------------------------------------------------
+
+VN_MONTH_PAD = 3  # Decree 30/2020: days 1-9 and months 1-2 are written with a leading zero
+
+
+def date_line(place: str, on: date | None) -> str:
+    """The place and date line of Decree 30/2020: "Hà Nội, ngày 05 tháng 02 năm 2026"."""
+    if on is None:
+        return f"{place}, ngày      tháng      năm 20    "
+    day = f"{on.day:02d}"
+    month = f"{on.month:02d}" if on.month < VN_MONTH_PAD else str(on.month)
+    return f"{place}, ngày {day} tháng {month} năm {on.year}"
+
+
+def vn_date(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        from ..timeutil import local_date
+
+        value = local_date(value)
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def percent(part: int, whole: int) -> str:
+    """"90,91 %" with a Vietnamese decimal comma; empty when there is no whole."""
+    if not whole:
+        return ""
+    return f"{100 * part / whole:.2f}".replace(".", ",") + " %"
+
+
+def dots(value, width: int = 30) -> str:
+    """A value, or a dotted line to fill in by hand."""
+    if value is None or value == "":
+        return "…" * width
+    return str(value)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,
+    )
+    env.filters.update(vn_date=vn_date, percent=percent, dots=dots)
+    env.globals.update(date_line=date_line, static=lambda name: STATIC_URL + name,
+                       blob=lambda name: BLOB_URL + name)
+    return env
+
+
+_env = _environment()
+
+
+def render_html(template: str, context: dict) -> str:
+    """The HTML of one document part (``context`` must be plain data)."""
+    return _env.get_template(template).render(plain(context))
+
+
+# -- fetching -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Blob:
+    """Bytes a document may show (a photo), named by their hash, loaded only on a cache miss."""
+
+    sha256: str
+    load: Callable[[], bytes]
+    content_type: str = "application/octet-stream"
+
+
+class SafeFetcher(URLFetcher):
+    """Serve ``static/pdf/`` files and the given blobs; refuse every other URL."""
+
+    def __init__(self, blobs: dict[str, Blob] | None = None):
+        super().__init__(allowed_protocols=("https",), allow_redirects=False, fail_on_errors=False)
+        self.blobs = blobs or {}
+        self.refused: list[str] = []
+        self.served: list[str] = []
+
+    def fetch(self, url, headers=None):
+        try:
+            response = self._fetch(url)
+        except RefusedURL:
+            self.refused.append(url)
+            raise
+        self.served.append(url)
+        return response
+
+    def _fetch(self, url: str) -> URLFetcherResponse:
+        if url.startswith(STATIC_URL):
+            parts = urlsplit(url)
+            relative = posixpath.normpath(unquote(parts.path)[len("/static/"):])
+            if parts.query or relative.startswith(("..", "/")) or "\\" in relative or "\x00" in relative:
+                raise RefusedURL(f"refused: {url}")
+            path = (STATIC_DIR / relative).resolve()
+            if STATIC_DIR.resolve() not in path.parents or not path.is_file():
+                raise RefusedURL(f"refused: {url}")
+            content_type = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}.get(
+                path.suffix, "application/octet-stream")
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+        if url.startswith(BLOB_URL):
+            blob = self.blobs.get(url[len(BLOB_URL):])
+            if blob is None:
+                raise RefusedURL(f"refused: {url}")
+            return URLFetcherResponse(url, blob.load(), {"Content-Type": blob.content_type})
+        raise RefusedURL(f"refused: {url}")
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """One document inside a PDF: its template and plain data. Each part numbers its own pages."""
+
+    template: str
+    context: dict
+
+
+@dataclass
+class Appended:
+    """A PDF file appended after the rendered parts (uploaded evidence)."""
+
+    sha256: str
+    load: Callable[[], bytes]
+    title: str = ""
+
+
+@dataclass
+class Spec:
+    """Everything a PDF is made from."""
+
+    parts: list[Part]
+    variant: str | None = DEFAULT_VARIANT
+    blobs: dict[str, Blob] = field(default_factory=dict)
+    appended: list[Appended] = field(default_factory=list)
+    embedded: list[Appended] = field(default_factory=list)  # files attached inside the PDF (PDF/A-3)
+    title: str = ""
+    cache: bool = True  # False: never written to disk (a receipt that shows the access key)
+    sign: tuple[str, str] | None = None  # (reason, location): sign when a certificate is configured
+
+
+def html_documents(spec: Spec, fetcher: SafeFetcher | None = None) -> list[weasyprint.Document]:
+    fetcher = fetcher or SafeFetcher(spec.blobs)
+    return [
+        weasyprint.HTML(string=render_html(p.template, p.context), base_url=BASE_URL,
+                        url_fetcher=fetcher).render()
+        for p in spec.parts
+    ]
+
+
+def build_pdf(spec: Spec, fetcher: SafeFetcher | None = None) -> bytes:
+    """Render every part, join them (each keeps its own page numbers), append and embed files."""
+    fetcher = fetcher or SafeFetcher(spec.blobs)
+    documents = html_documents(spec, fetcher)
+    joined = documents[0].copy([page for d in documents for page in d.pages])
+    if spec.title:
+        joined.metadata.title = spec.title
+    options: dict = {"pdf_variant": spec.variant} if spec.variant else {}
+    if spec.embedded:
+        options["attachments"] = [
+            weasyprint.Attachment(file_obj=io.BytesIO(item.load()), name=item.title or item.sha256[:12],
+                                  url_fetcher=fetcher)
+            for item in spec.embedded
+        ]
+    pdf = joined.write_pdf(**options)
+    if spec.appended:
+        pdf = append_pdfs(pdf, spec.appended)
+    if spec.sign and signing.configured():
+        pdf = signing.sign(pdf, *spec.sign)
+    return pdf
+
+
+def append_pdfs(pdf: bytes, files: Iterable[Appended]) -> bytes:
+    """``pdf`` followed by the pages of ``files``; an unreadable file is skipped, never fatal."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PdfReadError
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for item in files:
+        try:
+            reader = PdfReader(io.BytesIO(item.load()))
+            if reader.is_encrypted:
+                continue
+            writer.append(reader, outline_item=item.title or None)
+        except (PdfReadError, OSError, ValueError, KeyError):
+            continue
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# -- cache --------------------------------------------------------------------------------------
+
+
+def templates_fingerprint() -> list:
+    """Name, size and mtime of every template and stylesheet a document can use."""
+    entries = []
+    for base in (TEMPLATE_DIR, STATIC_DIR):
+        for path in sorted(base.rglob("*")):
+            if path.is_file():
+                st = path.stat()
+                entries.append([str(path.relative_to(ROOT)), st.st_size, st.st_mtime_ns])
+    return entries
+
+
+def cache_key(spec: Spec) -> str:
+    payload = {
+        "engine": ENGINE_VERSION,
+        "weasyprint": weasyprint.__version__,
+        "templates": templates_fingerprint(),
+        "variant": spec.variant,
+        "title": spec.title,
+        "parts": [[p.template, plain(p.context)] for p in spec.parts],
+        "blobs": {name: b.sha256 for name, b in sorted(spec.blobs.items())},
+        "appended": [[a.sha256, a.title] for a in spec.appended],
+        "embedded": [[a.sha256, a.title] for a in spec.embedded],
+        "signer": signing.signer_fingerprint() if spec.sign else None,
+    }
+    raw = json.dumps(payload, sort_keys=True, default=_json_default, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def cache_dir() -> Path | None:
+    """Where PDFs are cached (``DOCUMENTS_CACHE_DIR``, default ``<instance>/documents``); None: off."""
+    if not has_app_context():
+        return None
+    config = current_app.config
+    if config.get("DOCUMENTS_CACHE", True) is False:
+        return None
+    return Path(config.get("DOCUMENTS_CACHE_DIR") or os.path.join(current_app.instance_path, "documents"))
+
+
+@dataclass
+class Result:
+    pdf: bytes
+    key: str
+    cached: bool
+
+
+def produce(spec: Spec) -> Result:
+    """The PDF for ``spec``: from the cache when its inputs are unchanged, else rendered and stored."""
+    key = cache_key(spec)
+    directory = cache_dir() if spec.cache else None
+    path = directory / key[:2] / f"{key}.pdf" if directory else None
+    if path is not None:
+        try:
+            return Result(path.read_bytes(), key, True)
+        except FileNotFoundError:
+            pass
+    pdf = build_pdf(spec)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+        os.replace(tmp, path)
+    return Result(pdf, key, False)

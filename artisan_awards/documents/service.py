@@ -1,0 +1,216 @@
+"""The catalogue of documents: what each PDF is made of and who may download it.
+
+Pages, the API and the background jobs call ``nomination_document``, ``session_document`` and
+``consultation_list``; each checks visibility with the same service functions as the rest of the
+application (a dossier or session one may not see is a 404), builds plain data, and hands an
+``engine.Spec`` to ``engine.produce`` (cached by the hash of its inputs).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+import segno
+from flask import current_app
+
+from workflows.states import N_
+
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..models import CouncilSession, Nomination, Round, User
+from ..services import councils as council_service
+from ..services import nominations as nomination_service
+from ..services.attachments import attachment_path
+from ..timeutil import today
+from . import data, engine, signing
+
+NOMINATION_KINDS = ("declaration", "summary", "dossier", "receipt")
+# Session documents; every one but the ballot needs the closed session's tally (else 409).
+SESSION_KINDS = {
+    "submission-letter": ("submission_letter.html", "mau-03-to-trinh"),
+    "list": ("nominee_list.html", "mau-04-danh-sach"),
+    "minutes": ("minutes.html", "mau-05-bien-ban-hop"),
+    "tally": ("vote_count.html", "mau-06-bien-ban-kiem-phieu"),
+    "ballot": ("ballot.html", "mau-07-08-phieu-bau"),
+}
+CONSULTATION_WINDOWS = tuple(data.CONSULTATION_WINDOWS)
+SIGN_REASONS = {"submission-letter": "Tờ trình (Mẫu số 03)", "list": "Danh sách (Mẫu số 04)",
+                "minutes": "Biên bản họp (Mẫu số 05)", "tally": "Biên bản kiểm phiếu (Mẫu số 06)"}
+
+
+@dataclass
+class Download:
+    pdf: bytes
+    filename: str
+    cached: bool
+
+
+def variant() -> str | None:
+    """The PDF variant of archival output (``DOCUMENTS_PDF_VARIANT``; default PDF/A-3b)."""
+    return current_app.config.get("DOCUMENTS_PDF_VARIANT", engine.DEFAULT_VARIANT) or None
+
+
+# -- per nomination ---------------------------------------------------------------------------
+
+
+def _images(n: Nomination) -> tuple[dict[str, engine.Blob], list[dict]]:
+    blobs, photos = {}, []
+    for a in n.attachments:
+        if a.content_type.startswith("image/"):
+            name = f"attachment-{a.id}"
+            blobs[name] = engine.Blob(a.sha256, _loader(a), a.content_type)
+            photos.append({"blob": name, "name": a.original_name, "id": a.id})
+    return blobs, photos
+
+
+def _loader(attachment):
+    path = attachment_path(attachment)
+    return path.read_bytes
+
+
+def _pdf_evidence(n: Nomination) -> list[engine.Appended]:
+    return [engine.Appended(a.sha256, _loader(a), a.original_name)
+            for a in n.attachments if a.content_type == "application/pdf"]
+
+
+def declaration_spec(n: Nomination) -> engine.Spec:
+    d = data.nomination_data(n)
+    return engine.Spec([engine.Part("declaration.html", {"n": d, "photo": None})], variant=variant(),
+                       title=f"Mẫu số {d['form_no']} - Bản khai thành tích - {d['full_name']}")
+
+
+def summary_spec(n: Nomination) -> engine.Spec:
+    d = data.nomination_data(n)
+    return engine.Spec([engine.Part("summary.html", {"n": d})], variant=variant(),
+                       title=f"Mẫu số {d['summary_form_no']} - Tóm tắt thành tích - {d['full_name']}")
+
+
+def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
+    """Declaration + summary + list of evidence with the photos, then the PDF evidence.
+
+    For print the PDF evidence is appended page for page (the result is a plain PDF: pages made
+    elsewhere cannot be vouched for as PDF/A). ``archival`` makes a PDF/A-3b file instead, the PDF
+    evidence embedded in it as associated files, as PDF/A-3 allows.
+    """
+    d = data.nomination_data(n)
+    blobs, photos = _images(n)
+    pdfs = _pdf_evidence(n)
+    placement = {str(a["id"]): ("Ảnh in kèm" if a["content_type"].startswith("image/") else
+                                ("Đóng kèm sau danh mục" if a["content_type"] == "application/pdf" and not archival
+                                 else ("Tệp đính kèm trong PDF" if a["content_type"] == "application/pdf"
+                                       else "Lưu trong hệ thống")))
+                 for a in d["attachments"]}
+    parts = [
+        engine.Part("declaration.html", {"n": d, "photo": None}),
+        engine.Part("summary.html", {"n": d}),
+        engine.Part("evidence.html", {"n": d, "photos": photos, "placement": placement}),
+    ]
+    title = f"Hồ sơ đề nghị xét tặng - {d['full_name']}" + (f" - {d['code']}" if d["code"] else "")
+    if archival:
+        return engine.Spec(parts, variant=variant() or engine.DEFAULT_VARIANT, blobs=blobs, embedded=pdfs,
+                           title=title)
+    return engine.Spec(parts, variant=None if pdfs else variant(), blobs=blobs, appended=pdfs, title=title)
+
+
+def status_url(code: str, access_key: str | None = None) -> str:
+    """The public status page; with the access key (only right after submission) it opens the answer."""
+    from flask import url_for
+
+    if access_key:
+        return url_for("public.status", code=code, key=access_key, _external=True)
+    return url_for("public.status", _external=True)
+
+
+def qr_svg(text: str) -> bytes:
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=True)
+    return out.getvalue()
+
+
+def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
+    if not n.code:
+        raise NotFound(N_("Hồ sơ chưa được nộp nên chưa có giấy biên nhận."), code="no_receipt")
+    d = data.nomination_data(n)
+    url = status_url(n.code, access_key)
+    svg = qr_svg(url)
+    import hashlib
+
+    blobs = {"qr": engine.Blob(hashlib.sha256(svg).hexdigest(), lambda: svg, "image/svg+xml")}
+    context = {"n": d, "status_url": status_url(n.code), "access_key": access_key or "",
+               "reply_due": n.reply_due()}
+    return engine.Spec([engine.Part("receipt.html", context)], variant=variant(), blobs=blobs,
+                       title=f"Giấy biên nhận hồ sơ {n.code}",
+                       cache=not access_key)  # an access key is never written to disk
+
+
+def nomination_document(user: User, nomination_id: int, kind: str, *, archival: bool = False,
+                        access_key: str | None = None) -> Download:
+    """One document of a dossier ``user`` may see (404 otherwise, as everywhere)."""
+    n = nomination_service.get_visible(user, nomination_id)
+    if kind not in NOMINATION_KINDS:
+        raise NotFound()
+    label = n.code or f"ban-nhap-{n.id}"
+    if kind == "declaration":
+        spec, name = declaration_spec(n), f"mau-{data.FORM_NO.get(n.title, '01')}-ban-khai-{label}"
+    elif kind == "summary":
+        spec, name = summary_spec(n), f"mau-{data.SUMMARY_FORM_NO.get(n.title, '09')}-tom-tat-{label}"
+    elif kind == "dossier":
+        spec, name = dossier_spec(n, archival), f"ho-so-{label}" + ("-pdfa" if archival else "")
+    else:
+        spec, name = receipt_spec(n, access_key), f"bien-nhan-{label}"
+    result = engine.produce(spec)
+    return Download(result.pdf, name + ".pdf", result.cached)
+
+
+# -- per council session ----------------------------------------------------------------------
+
+
+def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
+    template, _ = SESSION_KINDS[kind]
+    tally = None if kind == "ballot" else council_service.tally(session)  # 409 before the close
+    s = data.session_data(session, tally)
+    if kind == "ballot":
+        parts = [
+            engine.Part(template, {"s": s, "form": data.BALLOT_FORM_NO[title],
+                                   "label": data.TITLE_LABELS[title],
+                                   "nominees": [i for i in s["agenda"] if i["title"] == title]})
+            for title in s["titles"]
+        ]
+    else:
+        parts = [engine.Part(template, {"s": s})]
+    sign = None
+    if kind in signing.SIGNED_KINDS:
+        sign = (f"{SIGN_REASONS[kind]} - {s['council']['name']}", s["issuer"]["place"])
+    return engine.Spec(parts, variant=variant(), title=f"{SESSION_KINDS[kind][1]} - {s['council']['name']}",
+                       sign=sign)
+
+
+def session_document(user: User, session_id: int, kind: str) -> Download:
+    session = council_service.get_session(user, session_id)
+    if kind not in SESSION_KINDS:
+        raise NotFound()
+    result = engine.produce(session_spec(session, kind))
+    return Download(result.pdf, f"{SESSION_KINDS[kind][1]}-phien-{session.id}.pdf", result.cached)
+
+
+# -- per round --------------------------------------------------------------------------------
+
+
+def consultation_spec(round_: Round, window: str, on: date | None = None) -> engine.Spec:
+    d = data.consultation_list_data(round_, window, on or today())
+    return engine.Spec([engine.Part("consultation_list.html", {"d": d})], variant=variant(),
+                       title=f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}",
+                       sign=(f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}", d["issuer"]["place"]))
+
+
+def consultation_list(round_id: int | None, window: str = "public") -> Download:
+    """The national list now open to public comment (public: it is posted for everyone)."""
+    if window not in CONSULTATION_WINDOWS:
+        raise ValidationFailed(fields={"window": N_("Chọn public hoặc final.")})
+    round_ = db.session.get(Round, round_id) if round_id and 0 < round_id < 2**31 else None
+    if round_ is None:
+        raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
+    result = engine.produce(consultation_spec(round_, window))
+    return Download(result.pdf, f"danh-sach-lay-y-kien-dot-{round_.number}-{window}.pdf", result.cached)

@@ -1,0 +1,57 @@
+"""Background document jobs: one row per request to produce a round's documents, with its progress."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import now_utc
+from .core import Round, User
+
+
+class TaskStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DocumentTask(db.Model):
+    """A job that makes a round's documents into one ZIP file; the user watches ``done``/``total``."""
+
+    __tablename__ = "document_tasks"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("status").in_([s.value for s in TaskStatus]), name="known_status"),
+        sa.CheckConstraint("done >= 0 AND total >= 0 AND done <= total", name="progress_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30), default="round_documents")
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(sa.String(10), default=TaskStatus.QUEUED)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str | None] = mapped_column(sa.String(300))
+    result_name: Mapped[str | None] = mapped_column(sa.String(120))  # the ZIP, under DOCUMENTS_EXPORT_DIR
+    queue_job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    round: Mapped[Round] = relationship()
+    requested_by: Mapped[User] = relationship()
+
+    @property
+    def percent(self) -> int:
+        if self.status == TaskStatus.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (TaskStatus.DONE, TaskStatus.FAILED)

@@ -1,0 +1,80 @@
+"""Public consultation windows and the comments and complaints they bring in."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from workflows import machine as wf
+from workflows.states import N_, Action, State
+
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from ..models import Nomination, PublicComment, User
+from ..schemas import CommentIn, CommentStatusIn
+from ..timeutil import today
+from .nominations import move_by_event
+
+CONSULTATION_STATES = (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION)
+
+
+def open_consultations() -> list[Nomination]:
+    """Nominations whose consultation window is running today."""
+    return list(db.session.scalars(
+        sa.select(Nomination)
+        .where(Nomination.state.in_(CONSULTATION_STATES))
+        .where(sa.or_(Nomination.consultation_ends.is_(None), Nomination.consultation_ends >= today()))
+        .order_by(Nomination.province_code, Nomination.name_key)
+    ))
+
+
+def add_comment(nomination_id: int, data: CommentIn) -> PublicComment:
+    """Take a comment; a signed complaint holds the dossier until the ministry rules on it."""
+    nomination = db.session.get(Nomination, nomination_id) if 0 < nomination_id < 2**31 else None
+    if nomination is None or nomination not in open_consultations():
+        raise NotFound(N_("Hồ sơ này không trong thời gian lấy ý kiến nhân dân."), code="not_in_consultation")
+    signed = bool(data.full_name and data.phone and data.address)
+    comment = PublicComment(
+        nomination_id=nomination.id, kind=data.kind, full_name=data.full_name, phone=data.phone,
+        address=data.address, content=data.content, informational=not signed, window=nomination.state,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    if comment.blocks:
+        db.session.refresh(nomination, with_for_update=True)
+        move_by_event(nomination, Action.HOLD, None, "Hệ thống: khiếu nại có ký tên",
+                      comment=data.content[:500], meta={"comment_id": comment.id})
+    db.session.commit()
+    return comment
+
+
+def set_status(actor: User, comment: PublicComment, data: CommentStatusIn) -> PublicComment:
+    """The ministry verifies a comment; a substantiated one holds the dossier."""
+    if not actor.has_role(wf.MINISTRY_OFFICER):
+        raise Forbidden()
+    comment.status = data.status
+    comment.resolution = data.resolution
+    comment.resolved_by_id = actor.id
+    db.session.flush()
+    nomination = comment.nomination
+    if comment.blocks and nomination.state in CONSULTATION_STATES:
+        db.session.refresh(nomination, with_for_update=True)
+        move_by_event(nomination, Action.HOLD, actor.id, actor.full_name,
+                      comment=data.resolution or comment.content[:500], meta={"comment_id": comment.id})
+    db.session.commit()
+    return comment
+
+
+def comments_for(nomination: Nomination) -> list[PublicComment]:
+    return list(db.session.scalars(
+        sa.select(PublicComment).where(PublicComment.nomination_id == nomination.id)
+        .order_by(PublicComment.id)
+    ))
+
+
+def get_comment(comment_id: int) -> PublicComment:
+    comment = db.session.get(PublicComment, comment_id) if 0 < comment_id < 2**31 else None
+    if comment is None:
+        raise NotFound()
+    return comment
+
+

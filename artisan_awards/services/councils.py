@@ -1,0 +1,402 @@
+"""Councils and their sessions: agenda, attendance, quorum, secret ballots, tally.
+
+Operations: ``create_council``, ``create_session``, ``set_attendance``,
+``open_session``, ``declare_conflict``, ``cast_ballot``, ``close_session``.
+Each checks the caller, changes the models and commits once.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows import machine as wf
+from workflows.states import AGENDA_STATE, N_, CouncilEvent
+
+from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
+from ..extensions import db
+from ..models import (
+    AgendaItem,
+    Attendance,
+    BallotParticipation,
+    ConflictDeclaration,
+    Council,
+    CouncilMember,
+    CouncilSession,
+    Level,
+    Nomination,
+    Position,
+    Province,
+    Round,
+    SessionStatus,
+    User,
+)
+from ..permissions import NATIONAL_ROLES, PROVINCE_SCOPED_ROLES
+from ..schemas import CouncilIn, SessionIn
+from ..text import nfc
+from ..timeutil import now_utc
+from . import accounts
+from .nominations import move_by_event
+
+PASS_EVENT = {
+    Level.PROVINCE: (CouncilEvent.PROVINCE_PASS, CouncilEvent.PROVINCE_REJECT),
+    Level.MINISTRY: (CouncilEvent.MINISTRY_PASS, CouncilEvent.MINISTRY_REJECT),
+    Level.STATE: (CouncilEvent.STATE_PASS, CouncilEvent.STATE_REJECT),
+}
+
+
+# -- who may do what ---------------------------------------------------------------------------
+
+
+def is_secretariat(user: User, council: Council) -> bool:
+    """The standing body runs the sessions: the Sở for a province, the ministry above it."""
+    if not user.is_authenticated:
+        return False
+    if council.level == Level.PROVINCE:
+        return user.has_role(wf.PROVINCE_OFFICER) and user.province_code == council.province_code
+    return user.has_role(wf.MINISTRY_OFFICER)
+
+
+def can_see_council(user: User, council: Council) -> bool:
+    if not user.is_authenticated:
+        return False
+    if council.member_for(user) or is_secretariat(user, council):
+        return True
+    if user.roles & NATIONAL_ROLES:
+        return True
+    return bool(user.roles & PROVINCE_SCOPED_ROLES) and user.province_code == council.province_code
+
+
+def get_council(user: User, council_id: int) -> Council:
+    council = db.session.get(Council, council_id)
+    if council is None or not can_see_council(user, council):
+        raise NotFound(N_("Không tìm thấy Hội đồng."), code="council_not_found")
+    return council
+
+
+def get_session(user: User, session_id: int) -> CouncilSession:
+    session = db.session.get(CouncilSession, session_id)
+    if session is None or not can_see_council(user, session.council):
+        raise NotFound(N_("Không tìm thấy phiên họp."), code="session_not_found")
+    return session
+
+
+def _require_secretariat(user: User, council: Council) -> None:
+    if not is_secretariat(user, council):
+        raise Forbidden(N_("Chỉ cơ quan thường trực của Hội đồng được thực hiện thao tác này."))
+
+
+def defaults_for(level: str) -> tuple[int, int]:
+    """Quorum and pass percentages for a level, from configuration (domain document: 75 %, 90 %)."""
+    rules = current_app.config["COUNCIL_RULES"]
+    level_rules = rules.get(level, rules["default"])
+    return level_rules["quorum_percent"], level_rules["pass_percent"]
+
+
+# -- councils ----------------------------------------------------------------------------------
+
+
+def create_council(actor: User, data: CouncilIn) -> Council:
+    if data.level == Level.PROVINCE:
+        allowed = actor.has_role(wf.ADMIN) or (
+            actor.has_role(wf.PROVINCE_OFFICER) and actor.province_code == data.province_code
+        )
+    else:
+        allowed = actor.has_role(wf.ADMIN, wf.MINISTRY_OFFICER)
+    if data.level == Level.PROVINCE and actor.has_role(wf.PROVINCE_OFFICER) and not data.province_code:
+        data.province_code = actor.province_code
+        allowed = True
+    if not allowed:
+        raise Forbidden()
+    fields = {}
+    if db.session.get(Round, data.round_id) is None:
+        fields["round_id"] = N_("Không có đợt xét tặng này.")
+    if data.level == Level.PROVINCE:
+        province = db.session.get(Province, data.province_code) if data.province_code else None
+        if province is None or not province.active:
+            fields["province_code"] = N_("Hội đồng cấp tỉnh cần mã tỉnh, thành phố hợp lệ.")
+    elif data.province_code:
+        fields["province_code"] = N_("Chỉ Hội đồng cấp tỉnh gắn với một tỉnh, thành phố.")
+    members, missing = [], []
+    seen = set()
+    for m in data.members:
+        user = accounts.find_user(m.email)
+        if user is None:
+            missing.append(m.email)
+            continue
+        if user.id in seen:
+            fields["members"] = N_("Một người chỉ có một vị trí trong Hội đồng.")
+        seen.add(user.id)
+        members.append(CouncilMember(user_id=user.id, position=m.position,
+                                     authorised_to_preside=m.authorised_to_preside))
+    if missing:
+        fields["members"] = N_("Có thành viên chưa có tài khoản: %(emails)s")
+    chairs = [m for m in members if m.position == Position.CHAIR]
+    if len(chairs) != 1 and "members" not in fields:
+        fields["members"] = N_("Hội đồng cần đúng một Chủ tịch.")
+    if fields:
+        raise ValidationFailed(fields=fields, params={"emails": ", ".join(missing)})
+    quorum, pass_ = defaults_for(data.level)
+    council = Council(
+        level=data.level,
+        round_id=data.round_id,
+        province_code=data.province_code if data.level == Level.PROVINCE else None,
+        name=data.name,
+        decision_no=data.decision_no,
+        decision_date=data.decision_date,
+        quorum_percent=data.quorum_percent or quorum,
+        pass_percent=data.pass_percent or pass_,
+        exclude_conflicted_votes=data.exclude_conflicted_votes,
+        members=members,
+    )
+    db.session.add(council)
+    db.session.commit()
+    return council
+
+
+def waiting_nominations(council: Council) -> list[Nomination]:
+    """Nominations waiting at this council's level (and province), not already on a session's agenda."""
+    busy = (
+        sa.select(AgendaItem.nomination_id)
+        .join(CouncilSession, CouncilSession.id == AgendaItem.session_id)
+        .where(CouncilSession.status != SessionStatus.CLOSED)
+    )
+    stmt = (
+        sa.select(Nomination)
+        .where(Nomination.state == AGENDA_STATE[council.level])
+        .where(Nomination.round_id == council.round_id)
+        .where(Nomination.id.not_in(busy))
+        .order_by(Nomination.province_code, Nomination.name_key)
+    )
+    if council.level == Level.PROVINCE:
+        stmt = stmt.where(Nomination.province_code == council.province_code)
+    return list(db.session.scalars(stmt))
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSession:
+    _require_secretariat(actor, council)
+    waiting = {n.id for n in waiting_nominations(council)}
+    wanted = list(dict.fromkeys(data.nomination_ids))
+    refused = [i for i in wanted if i not in waiting]
+    if refused:
+        raise ValidationFailed(
+            N_("Chỉ đưa vào chương trình các hồ sơ đang chờ Hội đồng cấp này xét."),
+            fields={"nomination_ids": N_("Không chờ Hội đồng này: %(ids)s")},
+            params={"ids": ", ".join(map(str, refused))},
+        )
+    session = CouncilSession(
+        council_id=council.id, held_on=data.held_on, place=data.place,
+        items=[AgendaItem(nomination_id=i) for i in wanted],
+    )
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def _require_status(session: CouncilSession, status: SessionStatus, message: str) -> None:
+    if session.status != status:
+        raise TransitionRefused(message, code="session_state")
+
+
+def set_attendance(actor: User, session: CouncilSession, emails: list[str]) -> CouncilSession:
+    _require_secretariat(actor, session.council)
+    _require_status(session, SessionStatus.PLANNED,
+                    N_("Chỉ ghi nhận điểm danh trước khi mở phiên bỏ phiếu."))
+    by_email = {m.user.email: m for m in session.council.members}
+    wanted = {accounts.normalise_email(e) for e in emails}
+    unknown = sorted(wanted - set(by_email))
+    if unknown:
+        raise ValidationFailed(fields={"present": N_("Không phải thành viên Hội đồng: %(emails)s")},
+                               params={"emails": ", ".join(unknown)})
+    session.attendance = [Attendance(member_id=by_email[e].id) for e in sorted(wanted)]
+    _commit()
+    return session
+
+
+def quorum_check(session: CouncilSession) -> tuple[bool, str | None]:
+    council = session.council
+    present = [a.member for a in session.attendance]
+    if len(present) < council.quorum:
+        return False, N_("Chưa đủ số thành viên dự họp theo quy định (cần ít nhất %(q)s/%(n)s).")
+    if not any(m.can_preside for m in present):
+        return False, N_("Cần có Chủ tịch hoặc Phó Chủ tịch được Chủ tịch ủy quyền dự họp.")
+    return True, None
+
+
+def open_session(actor: User, session: CouncilSession) -> CouncilSession:
+    council = session.council
+    _require_secretariat(actor, council)
+    _require_status(session, SessionStatus.PLANNED, N_("Phiên họp đã được mở hoặc đã kết thúc."))
+    ok, reason = quorum_check(session)
+    if not ok:
+        raise TransitionRefused(reason, code="quorum_not_met",
+                                params={"q": council.quorum, "n": council.members_total})
+    waiting_state = AGENDA_STATE[council.level]
+    for item in list(session.items):
+        nomination = item.nomination
+        db.session.refresh(nomination, with_for_update=True)
+        if nomination.state != waiting_state:  # withdrawn or held since the agenda was set
+            session.items.remove(item)
+            continue
+        if council.level == Level.PROVINCE:
+            move_by_event(nomination, CouncilEvent.PROVINCE_VOTE_OPENS, actor.id, council.name,
+                          meta={"session_id": session.id})
+    if not session.items:
+        db.session.rollback()
+        raise TransitionRefused(N_("Chương trình phiên họp không còn hồ sơ nào chờ xét."),
+                                code="empty_agenda")
+    session.status = SessionStatus.OPEN
+    session.members_total = council.members_total
+    session.present_count = len(session.attendance)
+    session.quorum_met = True
+    session.opened_at = now_utc()
+    _commit()
+    return session
+
+
+def _member_present(user: User, session: CouncilSession) -> CouncilMember:
+    member = session.council.member_for(user)
+    if member is None or member.id not in {a.member_id for a in session.attendance}:
+        raise Forbidden(N_("Chỉ thành viên Hội đồng có mặt tại phiên họp được bỏ phiếu."))
+    return member
+
+
+def has_voted(member: CouncilMember, session: CouncilSession) -> bool:
+    return db.session.get(BallotParticipation, (session.id, member.id)) is not None
+
+
+def declare_conflict(user: User, session: CouncilSession, nomination_id: int, reason: str) -> None:
+    member = _member_present(user, session)
+    _require_status(session, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
+    if nomination_id not in {i.nomination_id for i in session.items}:
+        raise ValidationFailed(fields={"nomination_id": N_("Hồ sơ không có trong chương trình phiên họp.")})
+    if has_voted(member, session):
+        raise TransitionRefused(N_("Chỉ kê khai xung đột lợi ích trước khi bỏ phiếu."), code="already_voted")
+    db.session.add(ConflictDeclaration(session_id=session.id, member_id=member.id,
+                                       nomination_id=nomination_id, reason=nfc(reason)))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise TransitionRefused(N_("Đã kê khai xung đột lợi ích cho hồ sơ này."), code="duplicate") from None
+
+
+def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None]) -> None:
+    """Count one member's ballot.  Nothing is stored that ties the member to the choices."""
+    member = _member_present(user, session)
+    # Share-lock the session row: a close waits for ballots in flight, and a ballot after
+    # a close sees it closed.
+    locked = db.session.scalar(
+        sa.select(CouncilSession).where(CouncilSession.id == session.id)
+        .with_for_update(read=True, of=CouncilSession).execution_options(populate_existing=True)
+    )
+    _require_status(locked, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
+    agenda = {str(i.nomination_id): i.id for i in locked.items}
+    unknown = sorted(set(votes) - set(agenda))
+    if unknown:
+        raise ValidationFailed(fields={"votes": N_("Hồ sơ không có trong chương trình: %(ids)s")},
+                               params={"ids": ", ".join(unknown)})
+    conflicted = set()
+    if locked.council.exclude_conflicted_votes:
+        conflicted = set(db.session.scalars(
+            sa.select(ConflictDeclaration.nomination_id)
+            .where(ConflictDeclaration.session_id == session.id, ConflictDeclaration.member_id == member.id)
+        ))
+    db.session.add(BallotParticipation(session_id=session.id, member_id=member.id))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise TransitionRefused(N_("Thành viên đã bỏ phiếu ở phiên họp này."), code="already_voted") from None
+    for nomination_id, item_id in agenda.items():
+        choice = votes.get(nomination_id)
+        if int(nomination_id) in conflicted:
+            column = AgendaItem.excluded
+        elif choice == "yes":
+            column = AgendaItem.yes
+        elif choice == "no":
+            column = AgendaItem.no
+        else:  # left blank: an invalid vote for this nominee
+            column = AgendaItem.invalid
+        db.session.execute(
+            sa.update(AgendaItem).where(AgendaItem.id == item_id).values({column.key: column + 1})
+        )
+    db.session.commit()
+
+
+def close_session(actor: User, session: CouncilSession) -> list[dict]:
+    council = session.council
+    _require_secretariat(actor, council)
+    locked = db.session.scalar(
+        sa.select(CouncilSession).where(CouncilSession.id == session.id)
+        .with_for_update(of=CouncilSession).execution_options(populate_existing=True)
+    )
+    _require_status(locked, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
+    threshold = council.pass_threshold
+    pass_event, reject_event = PASS_EVENT[Level(council.level)]
+    for item in locked.items:
+        db.session.refresh(item)
+        item.passed = bool(locked.quorum_met) and item.yes >= threshold
+        nomination = item.nomination
+        db.session.refresh(nomination, with_for_update=True)
+        meta = {"session_id": locked.id, "yes": item.yes, "no": item.no, "invalid": item.invalid,
+                "members_total": locked.members_total, "present": locked.present_count,
+                "threshold": threshold}
+        move_by_event(nomination, pass_event if item.passed else reject_event, actor.id,
+                      council.name, comment=None, meta=meta)
+    locked.status = SessionStatus.CLOSED
+    locked.closed_at = now_utc()
+    _commit()
+    return tally(locked)
+
+
+def tally(session: CouncilSession) -> list[dict]:
+    if session.status != SessionStatus.CLOSED:
+        raise TransitionRefused(N_("Kết quả chỉ được công bố sau khi phiên họp kết thúc."),
+                                code="session_not_closed")
+    threshold = session.council.pass_threshold
+    return [
+        {
+            "nomination_id": i.nomination_id,
+            "code": i.nomination.code,
+            "full_name": i.nomination.full_name,
+            "yes": i.yes,
+            "no": i.no,
+            "invalid": i.invalid,
+            "excluded": i.excluded,
+            "members_total": session.members_total,
+            "present": session.present_count,
+            "quorum_met": bool(session.quorum_met),
+            "threshold": threshold,
+            "passed": bool(i.passed),
+        }
+        for i in session.items
+    ]
+
+
+def ballots_cast(session: CouncilSession) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(BallotParticipation)
+        .where(BallotParticipation.session_id == session.id)
+    )
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise TransitionRefused(N_("Phiên họp vừa được người khác cập nhật. Hãy tải lại trang."),
+                                code="conflict") from exc
+
+
+def councils_for(user: User) -> list[Council]:
+    rows = db.session.scalars(sa.select(Council).order_by(Council.id.desc())).all()
+    return [c for c in rows if can_see_council(user, c)]
+
+

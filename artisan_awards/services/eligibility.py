@@ -1,0 +1,490 @@
+"""Eligibility: the rule sets with the administrator's values, the check of a dossier, reviews.
+
+* ``rulesets()``: the rule sets of ``workflows/rulesets`` with the parameter values an
+  administrator set (``RuleParameterOverride``).
+* ``assess(nomination)``: the facts of a dossier, the rule set in force on the day it was
+  filed (a draft: today), the check, and the reviewers' decisions on ``needs_review`` criteria.
+* ``check_input(data)``: the same check for a NominationIn that is not stored (the API's dry run).
+* ``set_parameter`` and ``record_review``: the two writes, each checked, logged and committed once.
+* ``present(assessment)``: plain, translated data for pages, the API and the council pack.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask import g
+from flask_babel import gettext
+
+from workflows import machine as wf
+from workflows import rules
+from workflows.rules import Evaluation, Facts, Message, Outcome
+from workflows.states import N_
+
+from .. import permissions
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import CriterionReview, Nomination, Round, RuleParameterChange, RuleParameterOverride, User
+from ..schemas import NominationIn
+from ..text import nfc
+from ..timeutil import local_date, now_utc, today
+
+REASON_MAX = 5000
+
+
+# -- rule sets --------------------------------------------------------------------------
+
+
+def _overrides() -> dict[str, dict[tuple[str, str], tuple[object, bool]]]:
+    by_set: dict[str, dict] = defaultdict(dict)
+    for row in db.session.scalars(sa.select(RuleParameterOverride)):
+        by_set[row.ruleset_id][(row.criterion_id, row.parameter)] = (row.value, row.verified)
+    return by_set
+
+
+def rulesets() -> tuple[rules.RuleSet, ...]:
+    """The rule sets, oldest first, with the administrator's parameter values applied.
+
+    Read once per application context (a list of a hundred dossiers asks once); ``set_parameter``
+    forgets the copy.  A stored value that no longer fits its parameter (the data file changed)
+    is ignored.
+    """
+    if _CACHE not in g:
+        setattr(g, _CACHE, _load_rulesets())
+    return getattr(g, _CACHE)
+
+
+_CACHE = "_eligibility_rulesets"
+
+
+def _load_rulesets() -> tuple[rules.RuleSet, ...]:
+    stored = _overrides()
+    out = []
+    for base in rules.load_rulesets():
+        usable = {}
+        for (criterion_id, name), (value, verified) in stored.get(base.id, {}).items():
+            try:
+                rules.coerce(base.parameter(criterion_id, name), value)
+            except (KeyError, ValueError):
+                continue
+            usable[(criterion_id, name)] = (value, verified)
+        out.append(base.with_overrides(usable))
+    return tuple(out)
+
+
+def ruleset(ruleset_id: str) -> rules.RuleSet:
+    for r in rulesets():
+        if r.id == ruleset_id:
+            return r
+    raise NotFound(N_("Không có bộ tiêu chí này."), code="ruleset_not_found")
+
+
+def parameter_log(ruleset_id: str | None = None, limit: int = 200) -> list[RuleParameterChange]:
+    stmt = sa.select(RuleParameterChange).order_by(RuleParameterChange.id.desc()).limit(limit)
+    if ruleset_id:
+        stmt = stmt.where(RuleParameterChange.ruleset_id == ruleset_id)
+    return list(db.session.scalars(stmt))
+
+
+# -- facts ------------------------------------------------------------------------------
+
+
+def filed_on(nomination: Nomination) -> date:
+    """The day the dossier was filed (first submission); a draft is judged as if filed today."""
+    return local_date(nomination.submitted_at) if nomination.submitted_at else today()
+
+
+def facts_for(nomination: Nomination) -> Facts:
+    n = nomination
+    return Facts(
+        title=n.title,
+        reference_date=n.round.intake_closes,
+        filed_on=filed_on(n),
+        posthumous=n.posthumous,
+        death_date=n.death_date,
+        periods=tuple(rules.Period(p.from_date, p.to_date) for p in n.periods),
+        meritorious_decision_no=n.meritorious_decision_no,
+        meritorious_decision_date=n.meritorious_decision_date,
+        meritorious_field=n.meritorious_field,
+        products=tuple(
+            rules.ProductFacts(
+                name=p.name,
+                made_on=p.made_on,
+                self_designed=p.self_designed,
+                award=(
+                    rules.Award(p.award_rank, p.award_level, p.award_state_delegated, p.awarded_on)
+                    if (p.award_rank or p.award_level)
+                    else None
+                ),
+            )
+            for p in n.products
+        ),
+        learners_trained=n.learners_trained,
+        special_craft=n.special_craft,
+        special_craft_rationale=n.special_craft_rationale,
+        intangible_heritage_track=n.intangible_heritage_track,
+    )
+
+
+def facts_from_input(data: NominationIn, round_: Round, filed: date) -> Facts:
+    merit = data.meritorious_title
+    return Facts(
+        title=data.title,
+        reference_date=round_.intake_closes,
+        filed_on=filed,
+        posthumous=data.posthumous,
+        death_date=data.nominee.death_date,
+        periods=tuple(rules.Period(p.from_, p.to) for p in data.craft_periods),
+        meritorious_decision_no=merit.decision_no if merit else None,
+        meritorious_decision_date=merit.decision_date if merit else None,
+        meritorious_field=merit.field if merit else None,
+        products=tuple(
+            rules.ProductFacts(
+                name=p.name,
+                made_on=p.made_on,
+                self_designed=p.self_designed,
+                award=(
+                    rules.Award(p.award.rank, p.award.level, p.award.state_delegated, p.award.awarded_on)
+                    if p.award and (p.award.rank or p.award.level)
+                    else None
+                ),
+            )
+            for p in data.products
+        ),
+        learners_trained=data.learners_trained,
+        special_craft=data.special_craft,
+        special_craft_rationale=data.special_craft_rationale,
+        intangible_heritage_track=data.intangible_heritage_track,
+    )
+
+
+# -- the check --------------------------------------------------------------------------
+
+
+@dataclass
+class Assessment:
+    """The machine's evaluation and the reviewers' decisions on its ``needs_review`` criteria."""
+
+    evaluation: Evaluation
+    reviews: dict[str, CriterionReview] = field(default_factory=dict)
+    nomination_id: int | None = None
+    filed: bool = True  # False: a draft or a dry run judged as if filed on evaluation.filed_on
+
+    def outcome(self, criterion_id: str) -> Outcome:
+        computed = self.evaluation.result(criterion_id).outcome
+        review = self.review_in_force(criterion_id)
+        return Outcome(review.result) if review else computed
+
+    def review_in_force(self, criterion_id: str) -> CriterionReview | None:
+        """A review counts only while the machine still leaves the criterion to people."""
+        if self.evaluation.result(criterion_id).outcome != Outcome.NEEDS_REVIEW:
+            return None
+        return self.reviews.get(criterion_id)
+
+    @property
+    def eligible(self) -> bool | None:
+        return rules.overall(self.outcome(r.criterion.id) for r in self.evaluation.results)
+
+
+def latest_reviews(nomination_id: int) -> dict[str, CriterionReview]:
+    rows = db.session.scalars(
+        sa.select(CriterionReview)
+        .where(CriterionReview.nomination_id == nomination_id)
+        .order_by(CriterionReview.id)
+    )
+    return {row.criterion_id: row for row in rows}
+
+
+def review_history(nomination_id: int) -> list[CriterionReview]:
+    return list(db.session.scalars(
+        sa.select(CriterionReview)
+        .where(CriterionReview.nomination_id == nomination_id)
+        .order_by(CriterionReview.id.desc())
+    ))
+
+
+def assess(nomination: Nomination) -> Assessment:
+    evaluation = rules.check(facts_for(nomination), rulesets())
+    return Assessment(evaluation, latest_reviews(nomination.id), nomination.id,
+                      filed=nomination.submitted_at is not None)
+
+
+def check_input(data: NominationIn, filed: date | None = None) -> Assessment:
+    """The dry run: ``data`` as if filed on ``filed`` (default today) in its round."""
+    round_ = db.session.get(Round, data.round_id)
+    if round_ is None:
+        raise ValidationFailed(fields={"round_id": N_("Không có đợt xét tặng này.")})
+    facts = facts_from_input(data, round_, filed or today())
+    return Assessment(rules.check(facts, rulesets()), filed=filed is not None)
+
+
+# -- writes -----------------------------------------------------------------------------
+
+
+def set_parameter(
+    actor: User,
+    ruleset_id: str,
+    criterion_id: str,
+    name: str,
+    raw_value,
+    verified: bool,
+    reason: str | None,
+) -> RuleParameterChange:
+    """An administrator sets a parameter; the change is logged.  The file's value clears the row."""
+    if not actor.has_role(wf.ADMIN):
+        raise Forbidden()
+    try:
+        base = rules.ruleset_by_id(ruleset_id)
+        default = base.parameter(criterion_id, name)
+    except KeyError:
+        raise NotFound(N_("Không có tham số này."), code="parameter_not_found") from None
+    try:
+        value = rules.coerce(default, raw_value)
+    except ValueError:
+        message = (N_("Cần chọn đúng hoặc sai.") if default.kind == "bool"
+                   else N_("Cần một số nguyên từ 0 đến 1000000."))
+        raise ValidationFailed(fields={"value": message}) from None
+    reason = nfc(reason or "").strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": N_("Cần ghi căn cứ, lý do thay đổi.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(fields={"reason": N_("Nội dung quá dài.")})
+    verified = bool(verified)
+    row = db.session.scalar(
+        sa.select(RuleParameterOverride)
+        .where(
+            RuleParameterOverride.ruleset_id == ruleset_id,
+            RuleParameterOverride.criterion_id == criterion_id,
+            RuleParameterOverride.parameter == name,
+        )
+        .with_for_update()
+    )
+    g.pop(_CACHE, None)  # read the values afresh, under the lock
+    current = ruleset(ruleset_id).parameter(criterion_id, name)
+    if current.value == value and current.verified == verified:
+        db.session.rollback()
+        raise ValidationFailed(fields={"value": N_("Giá trị không thay đổi.")})
+    now = now_utc()
+    if value == default.default and verified == default.default_verified:
+        if row is not None:
+            db.session.delete(row)
+    else:
+        if row is None:
+            row = RuleParameterOverride(ruleset_id=ruleset_id, criterion_id=criterion_id, parameter=name)
+            db.session.add(row)
+        row.value, row.verified, row.updated_by_id, row.updated_at = value, verified, actor.id, now
+    change = RuleParameterChange(
+        ruleset_id=ruleset_id,
+        criterion_id=criterion_id,
+        parameter=name,
+        old_value=current.value,
+        new_value=value,
+        old_verified=current.verified,
+        new_verified=verified,
+        reason=reason,
+        actor_id=actor.id,
+        actor_name=actor.full_name,
+        at=now,
+    )
+    db.session.add(change)
+    db.session.commit()
+    g.pop(_CACHE, None)
+    return change
+
+
+def record_review(
+    actor: User, nomination: Nomination, criterion_id: str, result: str, reason: str | None
+) -> CriterionReview:
+    """A provincial officer decides (or records a finding on) a criterion left to people."""
+    if not permissions.can_review_criteria(actor, nomination):
+        raise Forbidden(N_("Chỉ cán bộ Sở Công Thương của tỉnh nhận hồ sơ được ghi kết luận."))
+    assessment = assess(nomination)
+    try:
+        computed = assessment.evaluation.result(criterion_id)
+    except KeyError:
+        raise NotFound(N_("Không có tiêu chí này."), code="criterion_not_found") from None
+    if computed.outcome != Outcome.NEEDS_REVIEW:
+        raise Conflict(N_("Chỉ ghi kết luận cho tiêu chí đang cần xem xét."), code="not_reviewable")
+    if result not in ("pass", "fail", "needs_review"):
+        raise ValidationFailed(fields={"result": N_("Giá trị không nằm trong danh sách cho phép.")})
+    reason = nfc(reason or "").strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": N_("Cần ghi nhận xét, lý do.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(fields={"reason": N_("Nội dung quá dài.")})
+    row = CriterionReview(
+        nomination_id=nomination.id,
+        ruleset_id=assessment.evaluation.ruleset.id,
+        criterion_id=criterion_id,
+        result=result,
+        reason=reason,
+        actor_id=actor.id,
+        actor_name=actor.full_name,
+        at=now_utc(),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+# -- presentation -----------------------------------------------------------------------
+
+
+def text(message: Message, translate=gettext) -> str:
+    """A rule message in the reader's language, its dates as dd/mm/yyyy."""
+    from ..i18n import vn_date
+
+    params = {}
+    for key, value in message.params.items():
+        if isinstance(value, Message):
+            value = text(value, translate)
+        elif isinstance(value, date):
+            value = vn_date(value)
+        params[key] = value
+    return translate(message.text, **params) if params else translate(message.text)
+
+
+def ruleset_title(rs: rules.RuleSet) -> str:
+    """"Nghị định 43/2024/NĐ-CP" in the reader's language."""
+    return gettext(N_("Nghị định %(decree)s/NĐ-CP"), decree=rs.decree)
+
+
+ELIGIBLE_LABELS = {
+    True: N_("Đủ điều kiện"),
+    False: N_("Chưa đủ điều kiện"),
+    None: N_("Chưa kết luận: còn tiêu chí cần xem xét"),
+}
+
+
+def parameter_view(p: rules.Parameter) -> dict:
+    return {
+        "name": p.name,
+        "label": gettext(p.label),
+        "value": p.value,
+        "default": p.default,
+        "kind": p.kind,
+        "tag": p.tag,
+        "verified": p.verified,
+        "overridden": p.overridden,
+    }
+
+
+def criterion_view(c: rules.Criterion) -> dict:
+    """A criterion as the rule-set pages and the check show it."""
+    unverified_tags = sorted({p.tag for p in c.params if not p.verified})
+    return {
+        "id": c.id,
+        "name": gettext(c.name),
+        "article": text(c.location()),
+        "tag": c.tag,
+        "tag_label": gettext(rules.TAG_LABELS[c.tag]),
+        "verified": c.fully_verified,
+        # the tags of what is not verified: the criterion's own, or those of its parameters
+        "unverified_tag": c.tag if not c.verified else ", ".join(unverified_tags),
+        "human": c.human,
+        "titles": list(c.titles),
+        "parameters": [parameter_view(p) for p in c.params],
+    }
+
+
+def present(assessment: Assessment) -> dict:
+    """Plain, translated data: what pages, the API and the council pack show."""
+    ev = assessment.evaluation
+    criteria = []
+    counts = {o.value: 0 for o in Outcome}
+    for r in ev.results:
+        c = r.criterion
+        result = assessment.outcome(c.id)
+        counts[result.value] += 1
+        review = assessment.review_in_force(c.id)
+        item = criterion_view(c)
+        item.update(
+            result=result.value,
+            result_label=gettext(rules.OUTCOME_LABELS[result]),
+            computed_result=r.outcome.value,
+            explanation=text(r.detail),
+            notes=[text(n) for n in r.notes],
+            reviewable=r.outcome == Outcome.NEEDS_REVIEW,
+            review=(
+                {
+                    "result": review.result,
+                    "result_label": gettext(rules.OUTCOME_LABELS[Outcome(review.result)]),
+                    "reason": review.reason,
+                    "by": review.actor_name,
+                    "at": review.at,
+                }
+                if review
+                else None
+            ),
+        )
+        item["detail"] = " ".join([item["explanation"], *item["notes"]])
+        criteria.append(item)
+    eligible = assessment.eligible
+    rs = ev.ruleset
+    return {
+        "eligible": eligible,
+        "eligible_label": gettext(ELIGIBLE_LABELS[eligible]),
+        "title": ev.title,
+        "ruleset": {
+            "id": rs.id,
+            "decree": rs.decree,
+            "name": ruleset_title(rs),
+            "effective_from": rs.effective_from,
+            "verified": rs.verified,
+        },
+        "filed_on": ev.filed_on,
+        "filed": assessment.filed,
+        "reference_date": ev.reference_date,
+        "as_of": ev.as_of,
+        "notes": [text(n) for n in ev.notes],
+        "counts": counts,
+        "criteria": criteria,
+    }
+
+
+def api_view(view: dict) -> dict:
+    """The contract's shape (eligible, criteria[id, result, detail]) plus more fields, JSON-ready."""
+
+    def iso(value):
+        return value.isoformat() if isinstance(value, date) else value
+
+    return {
+        "eligible": view["eligible"],
+        "ruleset": {**view["ruleset"], "effective_from": iso(view["ruleset"]["effective_from"])},
+        "filed_on": iso(view["filed_on"]),
+        "reference_date": iso(view["reference_date"]),
+        "as_of": iso(view["as_of"]),
+        "notes": view["notes"],
+        "criteria": [
+            {
+                "id": c["id"],
+                "result": c["result"],
+                "detail": c["detail"],
+                "name": c["name"],
+                "article": c["article"],
+                "verified": c["verified"],
+                "tag": c["tag"],
+                "computed_result": c["computed_result"],
+                "override": (
+                    {
+                        "result": c["review"]["result"],
+                        "reason": c["review"]["reason"],
+                        "by": c["review"]["by"],
+                        "at": _iso_dt(c["review"]["at"]),
+                    }
+                    if c["review"]
+                    else None
+                ),
+            }
+            for c in view["criteria"]
+        ],
+    }
+
+
+def _iso_dt(value):
+    from ..serializers import _dt
+
+    return _dt(value)

@@ -1,0 +1,136 @@
+"""PDF benchmark: a 10-page dossier, a 250-row list (Mẫu 04), the cached re-download, raw WeasyPrint.
+
+    .venv/bin/python bench/pdf_bench.py
+
+Sample data go through the real operations into a throwaway SQLite database (bench/samples.py).
+Targets (issue 5): the 10-page dossier in at most 1 s and at most 1.2x raw WeasyPrint on the same
+HTML; a cached re-download in at most 20 ms.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import time
+
+from samples import PASSWORD, build, make_app, nomination_body, tmpdir
+
+
+def timed(fn, runs: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def pages(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def raw_weasyprint(spec) -> float:
+    """WeasyPrint alone on the very HTML of the spec's parts (rendered beforehand), same variant."""
+    import weasyprint
+
+    from artisan_awards.documents import engine
+
+    htmls = [engine.render_html(p.template, p.context) for p in spec.parts]
+
+    def run():
+        fetcher = engine.SafeFetcher(spec.blobs)
+        for html in htmls:
+            weasyprint.HTML(string=html, base_url=engine.BASE_URL, url_fetcher=fetcher).write_pdf(
+                **({"pdf_variant": spec.variant} if spec.variant else {}))
+
+    return timed(run, 5)[0]
+
+
+def main() -> None:
+    from artisan_awards.documents import engine, service
+    from artisan_awards.extensions import db
+    from artisan_awards.models import Nomination
+    from artisan_awards.schemas import CouncilIn, NominationIn, SessionIn
+    from artisan_awards.services import accounts, councils
+    from artisan_awards.services import nominations as nominations_service
+
+    work = tmpdir()
+    app = make_app(work)
+    print(f"sample database and cache in {work}")
+    with app.app_context(), app.test_request_context():
+        ids = build(app, long=10, photos=2, pdfs=1, products=16)
+        officer = accounts.find_user(ids["officer"])
+        nomination = db.session.get(Nomination, ids["nomination_id"])
+
+        # 1. The 10-page dossier, made afresh each time (cache off) vs raw WeasyPrint.
+        app.config["DOCUMENTS_CACHE"] = False
+        service.nomination_document(officer, nomination.id, "dossier")  # warm fonts and templates
+        made, download = timed(lambda: service.nomination_document(officer, nomination.id, "dossier"), 5)
+        spec = service.dossier_spec(nomination)
+        raw = raw_weasyprint(spec)
+        print(f"dossier: {pages(download.pdf)} pages ({len(spec.parts)} parts + appended evidence), "
+              f"{made * 1000:.0f} ms; raw WeasyPrint on the same HTML {raw * 1000:.0f} ms; "
+              f"ratio {made / raw:.2f}  [target <= 1000 ms and <= 1.2x]")
+
+        # 2. A 250-row list (Mẫu 04): 250 nominees through a provincial session.
+        applicant = accounts.find_user(ids["applicant"])
+        start = time.perf_counter()
+        many = []
+        for i in range(250):
+            body = nomination_body(ids["round_id"], f"Nghệ nhân Thử Nghiệm {i:03d}", "Gốm sứ Bát Tràng",
+                                   title="people" if i % 3 == 0 else "meritorious", i=i, products=2)
+            n = nominations_service.create_nomination(applicant, NominationIn.model_validate(body))
+            nominations_service.perform(n, "submit", applicant)
+            nominations_service.perform(n, "accept", officer)
+            many.append(n)
+        members = [accounts.create_user(f"hd250.{k}@example.vn", PASSWORD, f"Thành viên {k}",
+                                        ("province_council_member",), "HNI") for k in range(5)]
+        council = councils.create_council(officer, CouncilIn.model_validate({
+            "level": "province", "province_code": "HNI", "round_id": ids["round_id"], "name": "Hội đồng 250",
+            "decision_no": "250/QĐ-UBND",
+            "members": [{"email": u.email, "position": "chair" if k == 0 else "member"}
+                        for k, u in enumerate(members)]}))
+        session = councils.create_session(officer, council, SessionIn(
+            held_on=nomination.submitted_at.date(), nomination_ids=[n.id for n in many]))
+        councils.set_attendance(officer, session, [u.email for u in members])
+        councils.open_session(officer, session)
+        for member in members:
+            councils.cast_ballot(member, session, {str(n.id): "yes" for n in many})
+        councils.close_session(officer, session)
+        print(f"(250 nominees voted through the services in {time.perf_counter() - start:.1f} s)")
+        db.session.expire_all()
+        listed, download = timed(lambda: service.session_document(officer, session.id, "list"), 3)
+        if os.environ.get("PROFILE"):
+            import cProfile
+            import pstats
+
+            cProfile.runctx('service.session_document(officer, session.id, "list")', globals(), locals(),
+                            "/tmp/list.prof")
+            pstats.Stats("/tmp/list.prof").sort_stats("tottime").print_stats(25)
+        raw_list = raw_weasyprint(service.session_spec(session, "list"))
+        print(f"list of 250 (Mẫu 04): {pages(download.pdf)} pages, {listed * 1000:.0f} ms; "
+              f"raw WeasyPrint {raw_list * 1000:.0f} ms; ratio {listed / raw_list:.2f}")
+
+        # 3. The cached re-download, as a client sees it (API, bearer token) and in the service.
+        app.config["DOCUMENTS_CACHE"] = True
+        client = app.test_client()
+        token = client.post("/api/v1/auth/token", json={"email": ids["officer"], "password": PASSWORD}
+                            ).get_json()["token"]
+        url = f"/api/v1/nominations/{nomination.id}/dossier.pdf"
+        first = client.get(url, headers={"Authorization": f"Bearer {token}"})
+        assert first.headers["X-Document-Cache"] == "miss"
+        cached, response = timed(lambda: client.get(url, headers={"Authorization": f"Bearer {token}"}), 30)
+        assert response.headers["X-Document-Cache"] == "hit" and response.data == first.data
+        in_service, hit = timed(lambda: service.nomination_document(officer, nomination.id, "dossier"), 30)
+        assert hit.cached
+        print(f"cached re-download of the dossier: {cached * 1000:.1f} ms over HTTP (API), "
+              f"{in_service * 1000:.1f} ms in the service  [target <= 20 ms]")
+        key = engine.cache_key(service.dossier_spec(nomination))
+        print(f"cache key {key[:16]}..., {sum(1 for _ in (work / 'documents').rglob('*.pdf'))} cached file(s)")
+
+
+if __name__ == "__main__":
+    main()
