@@ -167,7 +167,9 @@ def build_spec() -> dict:
             "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
             "parameters": _path_params(path) + (PARAMS.get(path, []) if method == "get" else []),
             "responses": {
-                str(ok): {"description": "OK", "content": {"application/json": {"schema": {}}}},
+                str(ok): {"description": "OK", "content": (
+                    {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+                    if path.endswith(".pdf") else {"application/json": {"schema": {}}})},
                 **{
                     str(code): {"description": "Lỗi", "content": {"application/json": {"schema": ERROR}}}
                     for code in errors

@@ -95,6 +95,7 @@ def _enqueue(task: DocumentTask) -> None:
     app = current_app._get_current_object()
     thread = threading.Thread(target=_run_in_thread, args=(app, task.id), name=f"document-task-{task.id}",
                               daemon=True)
+    _threads[:] = [t for t in _threads if t.is_alive()]
     _threads.append(thread)
     thread.start()
 
