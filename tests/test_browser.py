@@ -21,17 +21,16 @@ import io
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
-from werkzeug.serving import make_server
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
 from tests.factories import Factory
+from tests.liveserver import serve
 
 # No warning filter: "filterwarnings = error" also reaches the server thread, so a warning
 # raised while rendering a page turns into a 500 that the test reports.
@@ -72,18 +71,8 @@ def live_server(app_config):
         officer = make.user("province_officer", "HNI", full_name="Lê Minh Châu")
         data = {"round": intake.name, "officer_email": officer.email}
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", **data}
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app) as url:
+        yield {"url": url, **data}
 
 
 @pytest.fixture

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
 from artisan_awards.schemas import CouncilIn
 from artisan_awards.services import councils
 from tests.factories import Factory
+from tests.liveserver import serve
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, _log_in, _log_out, shots  # noqa: F401
 from workflows.states import State
 
@@ -39,18 +37,8 @@ def council_server(app_config):
         data = {"officer": officer.email, "members": [m.email for m in members],
                 "council_id": council.id, "nomination_id": nominee.id}
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", **data}
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app) as url:
+        yield {"url": url, **data}
 
 
 def test_full_council_session_in_the_browser(council_server, shots):  # noqa: F811
