@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     _sqlite_pragmas(app)
 
     from . import cli, i18n, views
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .applicant import bp as applicant_bp
     from .auth import bp as auth_bp
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_bp,
         rules_bp,
         documents_bp,
+        admin_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

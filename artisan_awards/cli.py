@@ -14,6 +14,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(provinces)
     app.cli.add_command(seed_demo)
+    from .audit import audit_cli
+
+    app.cli.add_command(audit_cli)
 
 
 @click.group()

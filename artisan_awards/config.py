@@ -34,4 +34,14 @@ class Config:
         "ministry": {"quorum_percent": 75, "pass_percent": 90},
         "state": {"quorum_percent": 75, "pass_percent": 90},
     }
+    # E-mail goes through the outbox (services/mail.py); ``flask mail send`` delivers it.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "no-reply@artisan-awards.local")
+    MAIL_SEND_IMMEDIATELY = os.environ.get("MAIL_SEND_IMMEDIATELY", "").lower() in ("1", "true", "yes")
+    # Self-registered applicants confirm their e-mail before they can log in.
+    EMAIL_CONFIRMATION_REQUIRED = os.environ.get("EMAIL_CONFIRMATION_REQUIRED", "1") != "0"
     BASE_DIR = Path(__file__).resolve().parent.parent

@@ -63,7 +63,8 @@ NOT_FOUND = "Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu n�
 @pytest.fixture
 def live_server(app_config):
     """The app on a real socket, CSRF on, with an open round and a Hà Nội officer."""
-    config = {**app_config, "WTF_CSRF_ENABLED": True}
+    # E-mail confirmation has its own browser test (test_admin_browser.py).
+    config = {**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False}
     app = create_app(config)
     with app.app_context():
         make = Factory()

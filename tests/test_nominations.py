@@ -388,3 +388,23 @@ def test_nul_characters_in_a_form_are_refused_not_500(client, auth, make):
     assert "Có ký tự không hợp lệ." in r.get_data(as_text=True)
     db.session.refresh(nomination)
     assert nomination.craft == "Gốm sứ"
+
+
+def test_audit_chain_finds_an_altered_row(make, app, runner, db_kind):
+    """Each log row is chained to the previous one; editing a row behind the app's back is caught."""
+    officer = make.user("province_officer", "HNI")
+    first = make.nomination(State.ACCEPTED, officer=officer)
+    make.nomination(State.RETURNED, officer=officer)
+    ok = runner.invoke(args=["audit", "verify"])
+    assert ok.exit_code == 0 and "OK: 4 log rows" in ok.output
+    target = log_rows(first)[1]
+    # Go round the append-only trigger, as someone with direct database access could.
+    with db.engine.begin() as conn:
+        if db_kind == "postgresql":
+            conn.execute(sa.text("ALTER TABLE transition_log DISABLE TRIGGER USER"))
+        else:
+            conn.execute(sa.text("DROP TRIGGER transition_log_no_update"))
+        conn.execute(sa.text("UPDATE transition_log SET comment = 'Đã sửa' WHERE id = :id"), {"id": target.id})
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1
+    assert f"BROKEN at log row {target.id} (nomination {first.id})" in broken.output

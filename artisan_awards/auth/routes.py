@@ -1,12 +1,13 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ValidationFailed
 from ..extensions import limiter
-from ..services import accounts
+from ..services import account_admin, accounts
 from . import bp
 from .forms import LoginForm, RegisterForm
 
@@ -30,8 +31,13 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
+        account_admin.record_login(user or accounts.find_user(form.email.data), form.email.data,
+                                   ok=user is not None and user.email_confirmed)
         if user is None:
             flash(_("Thư điện tử hoặc mật khẩu không đúng."), "error")
+        elif not user.email_confirmed:
+            flash(_("Bạn cần xác nhận địa chỉ thư điện tử trước khi đăng nhập: hãy mở đường liên kết "
+                    "trong thư chúng tôi đã gửi."), "error")
         else:
             lang = session.get("lang")
             session.clear()  # a fresh session at login
@@ -60,8 +66,8 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
-                form.email.data, form.password.data, form.full_name.data, roles=("applicant",)
+            user = account_admin.register_applicant(
+                form.email.data, form.password.data, form.full_name.data, locale=str(get_locale())
             )
         except ValidationFailed as exc:
             for name, message in exc.field_texts(_).items():
@@ -71,9 +77,13 @@ def register():
                 else:
                     flash(message, "error")
         else:
-            login_user(user)
-            flash(_("Tài khoản đã được tạo. Chào mừng bạn!"), "success")
-            return redirect(url_for("applicant.index"))
+            if user.email_confirmed:  # EMAIL_CONFIRMATION_REQUIRED off
+                login_user(user)
+                flash(_("Tài khoản đã được tạo. Chào mừng bạn!"), "success")
+                return redirect(url_for("applicant.index"))
+            flash(_("Tài khoản đã được tạo. Hãy mở thư chúng tôi vừa gửi để xác nhận địa chỉ thư điện tử, "
+                    "rồi đăng nhập."), "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
 
 

@@ -4,8 +4,10 @@
 ``eligibility``: rule-parameter overrides, their change log, reviewers' findings on criteria.
 ``councils``: councils, sessions, attendance, secret ballots, public comments.
 ``documents``: background jobs that make a round's documents, with their progress.
+``mail``: the e-mail outbox.  ``audit``: the administration audit log.
 """
 
+from .audit import AuditEvent, AuditKind  # noqa: F401
 from .core import (  # noqa: F401
     ApiToken,
     Attachment,
@@ -43,3 +45,4 @@ from .eligibility import (  # noqa: F401
     RuleParameterChange,
     RuleParameterOverride,
 )
+from .mail import OutboxMessage  # noqa: F401

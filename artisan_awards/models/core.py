@@ -56,6 +56,8 @@ class User(UserMixin, db.Model):
     province_code: Mapped[str | None] = mapped_column(sa.ForeignKey("provinces.code"))
     locale: Mapped[str] = mapped_column(sa.String(5), default="vi")
     active: Mapped[bool] = mapped_column(default=True)
+    # False only between self-registration and the click on the confirmation link (migration 0005).
+    email_confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     province: Mapped[Province | None] = relationship()
@@ -377,6 +379,9 @@ class TransitionLog(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Tamper evidence (artisan_awards/audit.py): the chain runs per nomination.
+    prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    hash: Mapped[str] = mapped_column(sa.String(64), default="")
 
 
 class CodeCounter(db.Model):

@@ -78,6 +78,7 @@ def create_user(
     roles=("applicant",),
     province_code: str | None = None,
     locale: str = "vi",
+    commit: bool = True,
 ) -> User:
     email = normalise_email(email)
     errors = {}
@@ -106,7 +107,10 @@ def create_user(
     )
     user.set_roles(roles)
     db.session.add(user)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return user
 
 

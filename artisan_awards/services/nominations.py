@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import machine as wf
 from workflows.states import N_, Action, State
 
-from .. import permissions
+from .. import audit, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -323,19 +323,23 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
     now = now or now_utc()
     nomination.state = after
     nomination.state_changed_at = now
-    db.session.add(
-        TransitionLog(
-            nomination_id=nomination.id,
-            action=str(action),
-            from_state=str(before),
-            to_state=str(after),
-            actor_id=actor_id,
-            actor_name=actor_name,
-            comment=comment,
-            at=now,
-            meta=meta,
-        )
-    )
+    values = {
+        "nomination_id": nomination.id,
+        "action": str(action),
+        "from_state": str(before),
+        "to_state": str(after),
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "comment": comment,
+        "at": now,
+        "meta": meta,
+    }
+    _flush_or_conflict()  # writes the state change now, so a concurrent writer surfaces as a 409 here
+    prev_hash = db.session.scalar(
+        sa.select(TransitionLog.hash).where(TransitionLog.nomination_id == nomination.id)
+        .order_by(TransitionLog.id.desc()).limit(1)
+    ) or ""
+    db.session.add(TransitionLog(**values, prev_hash=prev_hash, hash=audit.link_hash(prev_hash, values)))
 
 
 def move_by_event(nomination: Nomination, event: str, actor_id: int | None, actor_name: str,
@@ -394,9 +398,18 @@ def _refusal_message(exc: wf.TransitionNotAllowed) -> str:
     return N_("Thao tác này không được phép ở trạng thái hiện tại của hồ sơ.")
 
 
+def _flush_or_conflict() -> None:
+    _write_or_conflict(db.session.flush)
+
+
 def _commit_or_conflict() -> None:
+    _write_or_conflict(db.session.commit)
+
+
+def _write_or_conflict(write) -> None:
+    """Flush or commit; a concurrent writer's newer version becomes a 409, with nothing written."""
     try:
-        db.session.commit()
+        write()
     except StaleDataError as exc:
         db.session.rollback()
         raise TransitionRefused(

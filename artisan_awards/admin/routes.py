@@ -1,0 +1,520 @@
+"""Administration pages.  Each checks its guard from ``permissions``/``account_admin``;
+an account outside one's scope is simply not there (404)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, time, timedelta
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from pydantic import ValidationError
+
+from workflows import machine as wf
+from workflows.machine import ROLES
+from workflows.states import N_
+
+from ..errors import Forbidden, ValidationFailed
+from ..extensions import db, login_manager
+from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
+from ..models.audit import AREAS
+from ..permissions import roles_required
+from ..schemas import CouncilIn, MemberIn, RoundIn
+from ..services import account_admin, account_import, audit, councils, rounds
+from ..timeutil import VN, today
+from ..validation import field_errors
+from . import bp
+from .forms import AccessForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
+
+PAGE_SIZE = 100
+COUNCIL_ROLES = (wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER)
+POSITION_LABELS = {
+    Position.CHAIR: N_("Chủ tịch"),
+    Position.VICE_CHAIR: N_("Phó Chủ tịch"),
+    Position.MEMBER: N_("Ủy viên"),
+    Position.SECRETARY: N_("Thư ký"),
+}
+
+
+def account_managers_only(view):
+    """Administrators, and province officers for their own province."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not account_admin.can_manage_accounts(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _provinces(scope: str | None = None) -> list[tuple[str, str]]:
+    query = sa.select(Province).where(Province.active).order_by(Province.name)
+    if scope:
+        query = query.where(Province.code == scope)
+    return [(p.code, p.name) for p in db.session.scalars(query)]
+
+
+def _province_choices(actor: User, blank: bool = True) -> list[tuple[str, str]]:
+    if actor.has_role(wf.ADMIN):
+        return ([("", _("— Không gắn với tỉnh —"))] if blank else []) + _provinces()
+    return _provinces(actor.province_code)
+
+
+def _role_choices(actor: User) -> list[tuple[str, str]]:
+    return [(r, _(account_admin.ROLE_LABELS[r])) for r in account_admin.grantable_roles(actor)]
+
+
+def _apply_errors(form, exc: ValidationFailed) -> None:
+    texts = exc.field_texts(_)
+    for name, message in texts.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+    if not texts:
+        flash(exc.text(_), "error")
+
+
+@bp.route("/")
+def index():
+    """What this person can administer."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    links = admin_links(current_user)
+    if not links:
+        abort(403)
+    return render_template("admin/index.html", links=links)
+
+
+def admin_links(user: User) -> list[tuple[str, str]]:
+    links = []
+    if account_admin.can_manage_accounts(user):
+        links += [("admin.accounts", _("Tài khoản")), ("admin.invite", _("Mời người dùng")),
+                  ("admin.import_accounts", _("Nhập danh sách từ tệp"))]
+    if user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER):
+        links.append(("admin.rounds", _("Đợt xét tặng")))
+    if user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER):
+        links.append(("admin.new_council", _("Thành lập Hội đồng")))
+    if user.has_role(wf.ADMIN):
+        links.append(("admin.audit_log", _("Nhật ký quản trị")))
+    return links
+
+
+# -- accounts ------------------------------------------------------------------------------------
+
+def _scoped_users():
+    query = sa.select(User)
+    if not current_user.has_role(wf.ADMIN):
+        query = query.where(User.province_code == current_user.province_code)
+    return query
+
+
+@bp.route("/accounts")
+@account_managers_only
+def accounts():
+    """The accounts one manages, filterable by name/e-mail, role, province and status."""
+    query = _scoped_users()
+    q = (request.args.get("q") or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.email).like(like), sa.func.lower(User.full_name).like(like)))
+    role = request.args.get("role")
+    if role in ROLES:
+        query = query.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
+    province = request.args.get("province")
+    if province and current_user.has_role(wf.ADMIN):
+        query = query.where(User.province_code == province)
+    status = request.args.get("status")
+    if status == "active":
+        query = query.where(User.active)
+    elif status == "inactive":
+        query = query.where(sa.not_(User.active))
+    users = list(db.session.scalars(query.order_by(User.full_name, User.id).limit(500)))
+    return render_template(
+        "admin/accounts.html", users=users, q=q, role=role, province=province, status=status,
+        roles=[(r, _(account_admin.ROLE_LABELS[r])) for r in ROLES],
+        provinces=_provinces() if current_user.has_role(wf.ADMIN) else [],
+        can_manage=account_admin.can_manage,
+    )
+
+
+@bp.route("/accounts/invite", methods=["GET", "POST"])
+@account_managers_only
+def invite():
+    """Invite a person by e-mail; they set their own password from the link."""
+    form = InviteForm()
+    form.roles.choices = choices(_role_choices(current_user))
+    form.province_code.choices = choices(_province_choices(current_user))
+    if form.validate_on_submit():
+        try:
+            user = account_admin.invite(current_user, form.email.data, form.full_name.data, form.roles.data,
+                                        form.province_code.data or None, form.locale.data)
+        except Forbidden as exc:
+            flash(exc.text(_), "error")
+            return render_template("admin/invite.html", form=form), 403
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(_("Đã gửi lời mời tới %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.account", user_id=user.id))
+    return render_template("admin/invite.html", form=form)
+
+
+def _managed_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not account_admin.can_manage(current_user, user):
+        abort(404)
+    return user
+
+
+@bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
+@account_managers_only
+def account(user_id: int):
+    """One account: roles, province scope, status and its recent events."""
+    user = _managed_user(user_id)
+    form = AccessForm(data={"roles": sorted(user.roles), "province_code": user.province_code or ""})
+    form.roles.choices = choices(_role_choices(current_user))
+    form.province_code.choices = choices(_province_choices(current_user))
+    if form.validate_on_submit():
+        try:
+            changed = account_admin.change_access(current_user, user, form.roles.data,
+                                                  form.province_code.data or None)
+        except Forbidden as exc:
+            flash(exc.text(_), "error")
+            return redirect(url_for("admin.account", user_id=user.id)), 403
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(_("Đã lưu thay đổi.") if changed else _("Không có gì thay đổi."), "success")
+            return redirect(url_for("admin.account", user_id=user.id))
+    events = list(db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.target_type == "user", AuditEvent.target_id == user.id)
+        .order_by(AuditEvent.id.desc()).limit(20)
+    ))
+    return render_template("admin/account.html", user=user, form=form, events=events,
+                           role_labels=account_admin.ROLE_LABELS)
+
+
+@bp.route("/accounts/<int:user_id>/status", methods=["POST"])
+@account_managers_only
+def account_status(user_id: int):
+    """Deactivate (never delete) or reactivate an account."""
+    user = _managed_user(user_id)
+    active = request.form.get("active") == "1"
+    try:
+        account_admin.set_active(current_user, user, active)
+    except Forbidden as exc:
+        flash(exc.text(_), "error")
+        return redirect(url_for("admin.account", user_id=user.id)), 403
+    flash(_("Tài khoản đã được mở lại.") if active else _("Tài khoản đã bị khóa."), "success")
+    return redirect(url_for("admin.account", user_id=user.id))
+
+
+@bp.route("/accounts/<int:user_id>/resend", methods=["POST"])
+@account_managers_only
+def resend(user_id: int):
+    """Send a new invitation link (the person has not set a password yet)."""
+    user = _managed_user(user_id)
+    account_admin.resend_invitation(current_user, user)
+    flash(_("Đã gửi lại lời mời tới %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.account", user_id=user.id))
+
+
+# -- bulk import ---------------------------------------------------------------------------------
+
+@bp.route("/accounts/import", methods=["GET", "POST"])
+@account_managers_only
+def import_accounts():
+    """Upload a sheet and preview every row's problems; nothing is written yet."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.sheet.data
+        try:
+            records = account_import.read_sheet(upload.filename, upload.read())
+        except ValidationFailed as exc:
+            form.sheet.errors = [*form.sheet.errors, exc.text(_)]
+        else:
+            rows = account_import.check(current_user, records)
+            return render_template("admin/import_preview.html", rows=rows,
+                                   payload=json.dumps(records, ensure_ascii=False),
+                                   bad=sum(1 for r in rows if r.problems),
+                                   new=sum(1 for r in rows if not r.exists and not r.problems),
+                                   role_labels=account_admin.ROLE_LABELS)
+    return render_template("admin/import.html", form=form)
+
+
+@bp.route("/accounts/import/confirm", methods=["POST"])
+@account_managers_only
+def import_confirm():
+    """Write the previewed sheet: every new account, or none."""
+    try:
+        records = json.loads(request.form.get("payload") or "[]")
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError
+    except ValueError:
+        abort(400)
+    try:
+        created, skipped = account_import.apply(current_user, records)
+    except ValidationFailed as exc:
+        flash(exc.text(_), "error")
+        rows = account_import.check(current_user, records)
+        return render_template("admin/import_preview.html", rows=rows,
+                               payload=json.dumps(records, ensure_ascii=False),
+                               bad=sum(1 for r in rows if r.problems),
+                               new=sum(1 for r in rows if not r.exists and not r.problems),
+                               role_labels=account_admin.ROLE_LABELS), 422
+    flash(_("Đã tạo %(created)s tài khoản, bỏ qua %(skipped)s tài khoản đã có.",
+            created=created, skipped=skipped), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+# -- rounds --------------------------------------------------------------------------------------
+
+@bp.route("/rounds", endpoint="rounds")
+@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+def rounds_list():
+    """Every round and its plan."""
+    rows = list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
+    return render_template("admin/rounds.html", rounds=rows, today=today())
+
+
+def _round_in(form: RoundForm) -> RoundIn:
+    deadlines = {k: getattr(form, k).data for k in rounds.DEADLINE_ORDER if getattr(form, k).data}
+    return RoundIn.model_validate({
+        "number": form.number.data, "name": form.name.data, "governing_decree": form.governing_decree.data,
+        "intake_opens": form.intake_opens.data, "intake_closes": form.intake_closes.data,
+        "reply_days": form.reply_days.data, "completion_days": form.completion_days.data,
+        "consultation_days": form.consultation_days.data,
+        "consultation_windows": form.consultation_windows.data, "deadlines": deadlines,
+    })
+
+
+def _save_round(form: RoundForm, row: Round | None):
+    try:
+        data = _round_in(form)
+        if row is None:
+            row = rounds.create_round(current_user, data)
+            flash(_("Đã tạo đợt xét tặng."), "success")
+        else:
+            changes = rounds.update_round(current_user, row, data)
+            flash(_("Đã lưu kế hoạch.") if changes else _("Không có gì thay đổi."), "success")
+    except ValidationError as exc:
+        errors = field_errors(exc, _)
+        for loc, message in errors.items():
+            field = getattr(form, loc, None)
+            if field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                flash(message, "error")
+        return None
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.text(_), "error")
+        for name, message in exc.field_texts(_).items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = [*field.errors, message]
+        return None
+    return redirect(url_for("admin.edit_round", round_id=row.id))
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+def new_round():
+    """Create a round with its plan."""
+    form = RoundForm()
+    if form.validate_on_submit():
+        done = _save_round(form, None)
+        if done:
+            return done
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/round_form.html", form=form, round=None, history=[]), status
+
+
+@bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
+@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+def edit_round(round_id: int):
+    """Edit a round's plan; every change is logged with who and when."""
+    row = db.get_or_404(Round, round_id)
+    data = {name: getattr(row, name) for name in rounds.PLAN_FIELDS if name != "deadlines"}
+    for key in rounds.DEADLINE_ORDER:
+        value = (row.deadlines or {}).get(key)
+        data[key] = date.fromisoformat(value) if value else None
+    form = RoundForm(data=data)
+    if form.validate_on_submit():
+        done = _save_round(form, row)
+        if done:
+            return done
+    history = list(db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.target_type == "round", AuditEvent.target_id == row.id)
+        .order_by(AuditEvent.id.desc())
+    ))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/round_form.html", form=form, round=row, history=history), status
+
+
+# -- councils ------------------------------------------------------------------------------------
+
+def _council_candidates(actor: User) -> list[User]:
+    query = (sa.select(User).where(User.active)
+             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(COUNCIL_ROLES + (
+                 wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER))))))
+    if not actor.has_role(wf.ADMIN, wf.MINISTRY_OFFICER):
+        query = query.where(User.province_code == actor.province_code)
+    return list(db.session.scalars(query.order_by(User.province_code, User.full_name).limit(500)))
+
+
+@bp.route("/councils/new", methods=["GET", "POST"])
+@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER)
+def new_council():
+    """Set up a council: establishing decision, members picked from the accounts, positions."""
+    form = CouncilForm()
+    national = current_user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER)
+    if not national:
+        form.level.choices = choices([("province", _("Cấp tỉnh"))])
+    form.round_id.choices = choices([(r.id, f"{r.number}. {r.name}") for r in
+                                     db.session.scalars(sa.select(Round).order_by(Round.number.desc()))])
+    provinces = ([("", "—")] + _provinces()) if national else _provinces(current_user.province_code)
+    form.province_code.choices = choices(provinces)
+    candidates = _council_candidates(current_user)
+    picked = {}
+    if request.method == "POST":
+        for user in candidates:
+            position = request.form.get(f"position-{user.id}", "")
+            if position in {p.value for p in Position}:
+                picked[user.id] = (position, request.form.get(f"preside-{user.id}") == "1")
+    if form.validate_on_submit():
+        try:
+            emails = {u.id: u.email for u in candidates}
+            data = CouncilIn.model_validate({
+                "level": form.level.data, "round_id": form.round_id.data,
+                "province_code": form.province_code.data or None, "name": form.name.data,
+                "decision_no": form.decision_no.data, "decision_date": form.decision_date.data,
+                "exclude_conflicted_votes": form.exclude_conflicted_votes.data,
+                "members": [MemberIn(email=emails[uid], position=pos,
+                                     authorised_to_preside=pos == Position.VICE_CHAIR and preside)
+                            for uid, (pos, preside) in picked.items()],
+            })
+            council = councils.create_council(current_user, data)
+        except ValidationError as exc:
+            for loc, message in field_errors(exc, _).items():
+                flash(message if loc == "_" else f"{loc}: {message}", "error")
+        except (ValidationFailed, Forbidden) as exc:
+            db.session.rollback()
+            texts = exc.field_texts(_)
+            for message in texts.values() or [exc.text(_)]:
+                flash(message, "error")
+            if not texts:
+                flash(exc.text(_), "error")
+        else:
+            audit.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
+                         level=council.level, decision_no=council.decision_no,
+                         members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
+            db.session.commit()
+            flash(_("Đã thành lập Hội đồng."), "success")
+            return redirect(url_for("council.council", council_id=council.id))
+    return render_template("admin/council_form.html", form=form, candidates=candidates, picked=picked,
+                           positions=POSITION_LABELS, role_labels=account_admin.ROLE_LABELS)
+
+
+# -- audit ---------------------------------------------------------------------------------------
+
+KIND_LABELS = {
+    AuditKind.LOGIN: N_("Đăng nhập"),
+    AuditKind.LOGIN_FAILED: N_("Đăng nhập không thành công"),
+    AuditKind.PASSWORD_CHANGED: N_("Đổi mật khẩu"),
+    AuditKind.PASSWORD_RESET_REQUESTED: N_("Yêu cầu đặt lại mật khẩu"),
+    AuditKind.ACCOUNT_INVITED: N_("Mời người dùng"),
+    AuditKind.ACCOUNT_REGISTERED: N_("Tự đăng ký"),
+    AuditKind.EMAIL_CONFIRMED: N_("Xác nhận thư điện tử"),
+    AuditKind.ROLES_CHANGED: N_("Đổi vai trò"),
+    AuditKind.PROVINCE_CHANGED: N_("Đổi tỉnh, thành phố"),
+    AuditKind.ACCOUNT_DEACTIVATED: N_("Khóa tài khoản"),
+    AuditKind.ACCOUNT_REACTIVATED: N_("Mở lại tài khoản"),
+    AuditKind.ACCOUNTS_IMPORTED: N_("Nhập danh sách"),
+    AuditKind.ROUND_CREATED: N_("Tạo đợt xét tặng"),
+    AuditKind.ROUND_CHANGED: N_("Sửa kế hoạch đợt"),
+    AuditKind.COUNCIL_CREATED: N_("Thành lập Hội đồng"),
+}
+AREA_LABELS = {
+    "account": N_("Tài khoản"),
+    "role": N_("Vai trò, phạm vi"),
+    "round": N_("Đợt xét tặng"),
+    "council": N_("Hội đồng"),
+}
+
+
+def _audit_query():
+    query = sa.select(AuditEvent)
+    args = request.args
+    area = args.get("area")
+    if area in AREAS:
+        query = query.where(AuditEvent.kind.in_([str(k) for k in AREAS[area]]))
+    kind = args.get("kind")
+    if kind in {k.value for k in AuditKind}:
+        query = query.where(AuditEvent.kind == kind)
+    for key, column in (("actor", AuditEvent.actor_name), ("target", AuditEvent.target_label)):
+        text = (args.get(key) or "").strip().lower()
+        if text:
+            query = query.where(sa.func.lower(column).like(f"%{text}%"))
+    for key, op in (("from", "ge"), ("to", "lt")):
+        try:
+            day = date.fromisoformat(args.get(key) or "")
+        except ValueError:
+            continue
+        if op == "lt":
+            day += timedelta(days=1)
+        moment = datetime.combine(day, time(), tzinfo=VN)
+        query = query.where(AuditEvent.at >= moment if op == "ge" else AuditEvent.at < moment)
+    return query.order_by(AuditEvent.id.desc())
+
+
+def _local(moment: datetime) -> str:
+    from datetime import UTC
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
+
+
+@bp.route("/audit")
+@roles_required(wf.ADMIN)
+def audit_log():
+    """The administration log, filterable; ``?format=csv`` exports it (UTF-8 with BOM)."""
+    query = _audit_query()
+    if request.args.get("format") == "csv":
+        out = io.StringIO()
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        writer.writerow([_("Thời điểm"), _("Sự kiện"), _("Người thực hiện"), _("Đối tượng"), _("Tỉnh"),
+                         _("Địa chỉ IP"), _("Chi tiết")])
+        for e in db.session.scalars(query.limit(50000)):
+            writer.writerow([_local(e.at), _(KIND_LABELS.get(e.kind, e.kind)), e.actor_name,
+                             f"{e.target_type}:{e.target_label}", e.province_code or "", e.ip or "",
+                             json.dumps(e.details or {}, ensure_ascii=False, sort_keys=True)])
+        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=nhat-ky-quan-tri.csv"})
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return render_template("admin/audit.html", events=events[:PAGE_SIZE], more=len(events) > PAGE_SIZE,
+                           page=page, kinds=KIND_LABELS, areas=AREA_LABELS, local=_local, args=request.args)
+
+
+@bp.app_template_filter("vn_moment")
+def vn_moment(moment: datetime | None) -> str:
+    return _local(moment) if moment else ""
+
+
+@bp.context_processor
+def _admin_context() -> dict:
+    return {"kind_labels": KIND_LABELS, "position_labels": POSITION_LABELS,
+            "role_labels": account_admin.ROLE_LABELS}

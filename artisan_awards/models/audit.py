@@ -1,0 +1,62 @@
+"""The administration audit log: accounts, roles, logins, rounds and councils.
+
+Append-only (triggers in migration 0005 refuse UPDATE and DELETE).  It never records
+a ballot's content: ballot secrecy holds here too.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..timeutil import now_utc
+
+
+class AuditKind(enum.StrEnum):
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    ACCOUNT_INVITED = "account_invited"
+    ACCOUNT_REGISTERED = "account_registered"
+    EMAIL_CONFIRMED = "email_confirmed"
+    ROLES_CHANGED = "roles_changed"
+    PROVINCE_CHANGED = "province_changed"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    ACCOUNT_REACTIVATED = "account_reactivated"
+    ACCOUNTS_IMPORTED = "accounts_imported"
+    ROUND_CREATED = "round_created"
+    ROUND_CHANGED = "round_changed"
+    COUNCIL_CREATED = "council_created"
+
+
+AREAS = {
+    "account": {AuditKind.LOGIN, AuditKind.LOGIN_FAILED, AuditKind.PASSWORD_CHANGED,
+                AuditKind.PASSWORD_RESET_REQUESTED, AuditKind.ACCOUNT_INVITED,
+                AuditKind.ACCOUNT_REGISTERED, AuditKind.EMAIL_CONFIRMED,
+                AuditKind.ACCOUNT_DEACTIVATED, AuditKind.ACCOUNT_REACTIVATED,
+                AuditKind.ACCOUNTS_IMPORTED},
+    "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
+    "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED},
+    "council": {AuditKind.COUNCIL_CREATED},
+}
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    target_type: Mapped[str] = mapped_column(sa.String(20), default="")  # user, round, council
+    target_id: Mapped[int | None]
+    target_label: Mapped[str] = mapped_column(sa.String(300), default="")
+    province_code: Mapped[str | None] = mapped_column(sa.String(3))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)

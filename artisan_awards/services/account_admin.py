@@ -1,0 +1,289 @@
+"""Accounts managed in the browser: invitations, one-time links, roles, scope, deactivation.
+
+Who may grant what: an administrator any role anywhere; a province officer only
+``GRANTABLE_BY_PROVINCE`` roles, only in their own province, and only on accounts that hold
+nothing more.  Every change writes an ``AuditEvent`` in the same transaction.
+
+One-time links are itsdangerous timed tokens bound to the account and to a fingerprint of
+its password hash and confirmation state: once the password is set (or the e-mail
+confirmed) the fingerprint changes and the link no longer works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from workflows import machine as wf
+from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
+from workflows.states import N_
+
+from ..errors import Forbidden, ValidationFailed
+from ..extensions import db
+from ..models import AuditKind, Province, User
+from . import accounts, audit, mail
+
+GRANTABLE_BY_PROVINCE = frozenset({wf.APPLICANT, wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER})
+ROLE_LABELS = {
+    wf.APPLICANT: N_("Người nộp hồ sơ"),
+    wf.PROVINCE_OFFICER: N_("Cán bộ tỉnh (thường trực Hội đồng cấp tỉnh)"),
+    wf.PROVINCE_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp tỉnh"),
+    wf.MINISTRY_OFFICER: N_("Cán bộ Bộ Công Thương"),
+    wf.MINISTRY_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp Bộ"),
+    wf.STATE_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp Nhà nước"),
+    wf.GOVERNMENT_OFFICER: N_("Cán bộ Ban Thi đua - Khen thưởng Trung ương"),
+    wf.ADMIN: N_("Quản trị hệ thống"),
+}
+TOKEN_HOURS = {"invite": 72, "reset": 2, "confirm": 72}
+
+
+# -- who may do what -----------------------------------------------------------------------------
+
+def can_manage_accounts(actor: User) -> bool:
+    return actor.is_authenticated and (
+        actor.has_role(wf.ADMIN) or (actor.has_role(wf.PROVINCE_OFFICER) and bool(actor.province_code))
+    )
+
+
+def grantable_roles(actor: User) -> list[str]:
+    if actor.has_role(wf.ADMIN):
+        return list(ROLES)
+    if actor.has_role(wf.PROVINCE_OFFICER) and actor.province_code:
+        return [r for r in ROLES if r in GRANTABLE_BY_PROVINCE]
+    return []
+
+
+def can_manage(actor: User, user: User) -> bool:
+    """Whether ``actor`` may change ``user``'s roles, scope or status."""
+    if actor.has_role(wf.ADMIN):
+        return True
+    return (
+        can_manage_accounts(actor)
+        and user.id != actor.id
+        and user.province_code == actor.province_code
+        and user.roles <= GRANTABLE_BY_PROVINCE
+    )
+
+
+def _check_grant(actor: User, roles: set[str], province_code: str | None) -> None:
+    if not can_manage_accounts(actor):
+        raise Forbidden()
+    if actor.has_role(wf.ADMIN):
+        return
+    if roles - GRANTABLE_BY_PROVINCE:
+        raise Forbidden(N_("Bạn không thể cấp vai trò cao hơn vai trò của mình."))
+    if province_code != actor.province_code:
+        raise Forbidden(N_("Bạn chỉ quản lý tài khoản của tỉnh, thành phố mình."))
+
+
+def _validate_roles(roles: set[str], province_code: str | None) -> None:
+    fields = {}
+    if not roles:
+        fields["roles"] = N_("Cần chọn ít nhất một vai trò.")
+    elif roles - set(ROLES):
+        fields["roles"] = N_("Vai trò không hợp lệ.")
+    if roles & PROVINCE_SCOPED_ROLES and not province_code:
+        fields["province_code"] = N_("Vai trò cấp tỉnh cần chọn tỉnh, thành phố.")
+    if province_code and db.session.get(Province, province_code) is None:
+        fields["province_code"] = N_("Không có tỉnh, thành phố với mã này.")
+    if fields:
+        raise ValidationFailed(fields=fields)
+
+
+# -- one-time links ------------------------------------------------------------------------------
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"account-{purpose}")
+
+
+def _fingerprint(user: User) -> str:
+    raw = f"{user.password_hash}|{user.email_confirmed}|{user.active}|{user.email}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def make_token(user: User, purpose: str) -> str:
+    return _serializer(purpose).dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def token_hours(purpose: str) -> int:
+    return int(current_app.config.get(f"{purpose.upper()}_TOKEN_HOURS", TOKEN_HOURS[purpose]))
+
+
+class LinkInvalid(ValidationFailed):
+    code = "link_invalid"
+    message = N_("Đường liên kết không hợp lệ hoặc đã được dùng.")
+
+
+class LinkExpired(ValidationFailed):
+    code = "link_expired"
+    message = N_("Đường liên kết đã hết hạn. Vui lòng yêu cầu một đường liên kết mới.")
+
+
+def user_for_token(token: str, purpose: str) -> User:
+    """The account a still-valid, unused link belongs to; else ``LinkInvalid``/``LinkExpired``."""
+    try:
+        data = _serializer(purpose).loads(token, max_age=token_hours(purpose) * 3600)
+    except SignatureExpired as exc:
+        raise LinkExpired() from exc
+    except BadSignature as exc:
+        raise LinkInvalid() from exc
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or not secrets.compare_digest(_fingerprint(user), str(data.get("f"))):
+        raise LinkInvalid()
+    return user
+
+
+def set_password_with_token(token: str, purpose: str, password: str) -> User:
+    user = user_for_token(token, purpose)
+    accounts.validate_password(password)
+    user.password_hash = accounts.hash_password(password)
+    user.email_confirmed = True
+    audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via=purpose)
+    db.session.commit()
+    return user
+
+
+def confirm_email(token: str) -> User:
+    user = user_for_token(token, "confirm")
+    user.email_confirmed = True
+    audit.record(AuditKind.EMAIL_CONFIRMED, user, target=user)
+    db.session.commit()
+    return user
+
+
+# -- mail ----------------------------------------------------------------------------------------
+
+def _mail(user: User, purpose: str) -> None:
+    endpoint = {"invite": "auth.accept_invitation", "reset": "auth.reset_password",
+                "confirm": "auth.confirm_email"}[purpose]
+    link = url_for(endpoint, token=make_token(user, purpose), _external=True)
+    hours = token_hours(purpose)
+    with force_locale(user.locale or "vi"):
+        if purpose == "invite":
+            subject = _("Mời tham gia Hệ thống xét tặng Nghệ nhân")
+            body = _("Kính gửi %(name)s,\n\nBạn được mời sử dụng Hệ thống xét tặng danh hiệu Nghệ nhân "
+                     "nhân dân, Nghệ nhân ưu tú. Để đặt mật khẩu, vui lòng mở đường liên kết sau "
+                     "(hiệu lực %(hours)s giờ, chỉ dùng một lần):\n\n%(link)s\n",
+                     name=user.full_name, hours=hours, link=link)
+        elif purpose == "reset":
+            subject = _("Đặt lại mật khẩu")
+            body = _("Kính gửi %(name)s,\n\nĐể đặt lại mật khẩu, vui lòng mở đường liên kết sau "
+                     "(hiệu lực %(hours)s giờ, chỉ dùng một lần):\n\n%(link)s\n\nNếu bạn không yêu cầu, "
+                     "hãy bỏ qua thư này.\n", name=user.full_name, hours=hours, link=link)
+        else:
+            subject = _("Xác nhận địa chỉ thư điện tử")
+            body = _("Kính gửi %(name)s,\n\nĐể xác nhận địa chỉ thư điện tử và kích hoạt tài khoản, vui lòng "
+                     "mở đường liên kết sau (hiệu lực %(hours)s giờ):\n\n%(link)s\n",
+                     name=user.full_name, hours=hours, link=link)
+    mail.queue(user.email, subject, body, user.locale or "vi")
+
+
+# -- operations ----------------------------------------------------------------------------------
+
+def invite(actor: User, email: str, full_name: str, roles, province_code: str | None,
+           locale: str = "vi") -> User:
+    roles = set(roles)
+    province_code = province_code or None
+    _check_grant(actor, roles, province_code)
+    _validate_roles(roles, province_code)
+    user = accounts.create_user(email, secrets.token_urlsafe(24), full_name, sorted(roles), province_code,
+                                locale=locale, commit=False)
+    user.email_confirmed = False
+    audit.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(roles))
+    _mail(user, "invite")
+    db.session.commit()
+    return user
+
+
+def change_access(actor: User, user: User, roles, province_code: str | None) -> bool:
+    """New roles and province for ``user``; returns whether anything changed."""
+    roles = set(roles)
+    province_code = province_code or None
+    if not can_manage(actor, user):
+        raise Forbidden()
+    _check_grant(actor, roles, province_code)
+    _validate_roles(roles, province_code)
+    if user.id == actor.id and wf.ADMIN in user.roles and wf.ADMIN not in roles:
+        raise ValidationFailed(fields={"roles": N_("Bạn không thể tự bỏ vai trò quản trị của mình.")})
+    changed = False
+    if roles != user.roles:
+        audit.record(AuditKind.ROLES_CHANGED, actor, target=user,
+                     before=sorted(user.roles), after=sorted(roles))
+        user.set_roles(roles)
+        changed = True
+    if province_code != user.province_code:
+        audit.record(AuditKind.PROVINCE_CHANGED, actor, target=user,
+                     before=user.province_code, after=province_code)
+        user.province_code = province_code
+        changed = True
+    db.session.commit()
+    return changed
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Deactivate (never delete) or reactivate an account."""
+    if not can_manage(actor, user) or user.id == actor.id:
+        raise Forbidden()
+    if user.active == active:
+        return
+    user.active = active
+    audit.record(AuditKind.ACCOUNT_REACTIVATED if active else AuditKind.ACCOUNT_DEACTIVATED, actor, target=user)
+    db.session.commit()
+
+
+def resend_invitation(actor: User, user: User) -> None:
+    if not can_manage(actor, user):
+        raise Forbidden()
+    _mail(user, "invite")
+    db.session.commit()
+
+
+def register_applicant(email: str, password: str, full_name: str, locale: str = "vi") -> User:
+    """Self-registration: the account exists but cannot log in until the e-mail is confirmed."""
+    user = accounts.create_user(email, password, full_name, roles=("applicant",), locale=locale, commit=False)
+    audit.record(AuditKind.ACCOUNT_REGISTERED, None, target=user)
+    if current_app.config.get("EMAIL_CONFIRMATION_REQUIRED", True):
+        user.email_confirmed = False
+        _mail(user, "confirm")
+    db.session.commit()
+    return user
+
+
+def resend_confirmation(email: str) -> None:
+    user = accounts.find_user(email)
+    if user is not None and user.active and not user.email_confirmed:
+        _mail(user, "confirm")
+        db.session.commit()
+
+
+def request_reset(email: str) -> None:
+    """Mail a reset link if the account exists; the page says the same either way."""
+    user = accounts.find_user(email)
+    if user is None or not user.active:
+        return
+    audit.record(AuditKind.PASSWORD_RESET_REQUESTED, None, target=user)
+    _mail(user, "reset")
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not accounts.check_password(user, current):
+        raise ValidationFailed(fields={"current": N_("Mật khẩu hiện tại không đúng.")})
+    accounts.validate_password(new)
+    user.password_hash = accounts.hash_password(new)
+    audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via="change")
+    db.session.commit()
+
+
+def record_login(user: User | None, email: str, ok: bool) -> None:
+    if ok:
+        audit.record(AuditKind.LOGIN, user, target=user)
+    else:
+        audit.record(AuditKind.LOGIN_FAILED, None, target=user, target_type="user",
+                     target_label=accounts.normalise_email(email)[:300])
+    db.session.commit()

@@ -1,0 +1,44 @@
+"""Write and read the administration audit log (``AuditEvent``)."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+from ..extensions import db
+from ..models import AuditEvent, User
+
+
+def record(kind: str, actor: User | None = None, *, target=None, target_type: str = "",
+           target_label: str = "", province_code: str | None = None, **details) -> AuditEvent:
+    """Add one audit row to the current transaction (the caller commits)."""
+    if target is not None and not target_type:
+        target_type = {"User": "user", "Round": "round", "Council": "council"}.get(type(target).__name__, "")
+    if target is not None and not target_label:
+        target_label = getattr(target, "email", None) or getattr(target, "name", "") or ""
+    if province_code is None and target is not None:
+        province_code = getattr(target, "province_code", None)
+    actor_ok = actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "id", None)
+    event = AuditEvent(
+        kind=str(kind),
+        actor_id=actor.id if actor_ok else None,
+        actor_name=actor.full_name if actor_ok else "",
+        target_type=target_type,
+        target_id=getattr(target, "id", None),
+        target_label=str(target_label)[:300],
+        province_code=province_code,
+        ip=(request.remote_addr or "")[:45] if has_request_context() else None,
+        details=_jsonable(details),
+    )
+    db.session.add(event)
+    return event
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

@@ -1,0 +1,140 @@
+"""E-mail through an outbox.
+
+``queue`` adds a message to the session of the change it reports, so both are committed
+together (or neither).  ``send_pending`` delivers what is due through SMTP; a failure
+counts an attempt, keeps the error and waits longer before the next try (never drops it).
+With ``MAIL_SEND_IMMEDIATELY`` (tests, small installs) the page that queued mail sends it
+right after its request; otherwise ``flask mail send`` (cron) does.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app, g, has_request_context
+from flask.cli import AppGroup
+
+from ..extensions import db
+from ..models import OutboxMessage
+from ..timeutil import now_utc
+
+MAX_BACKOFF_MINUTES = 6 * 60
+
+
+def queue(to: str, subject: str, body: str, language: str = "vi") -> OutboxMessage:
+    """Add a message to the outbox in the current transaction (the caller commits)."""
+    message = OutboxMessage(to=to, subject=subject[:300], body=body, language=language, attempts=0)
+    db.session.add(message)
+    if has_request_context():
+        g.mail_queued = True
+    return message
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_MINUTES))
+
+
+def _smtp():
+    cfg = current_app.config
+    server = smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg["MAIL_PORT"]), timeout=cfg.get("MAIL_TIMEOUT", 10))
+    if cfg.get("MAIL_USE_TLS"):
+        server.starttls()
+    if cfg.get("MAIL_USERNAME"):
+        server.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
+    return server
+
+
+def _email(row: OutboxMessage) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = current_app.config["MAIL_FROM"]
+    msg["To"] = row.to
+    msg["Subject"] = row.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="artisan-awards")
+    msg["Content-Language"] = row.language
+    msg.set_content(row.body)
+    return msg
+
+
+def send_pending(limit: int = 100, force: bool = False) -> tuple[int, int]:
+    """Deliver due messages; return (sent, failed).  ``force`` ignores the back-off."""
+    now = now_utc()
+    query = sa.select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))
+    if not force:
+        query = query.where(
+            sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        )
+    ids = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+    if not ids:
+        return 0, 0
+    sent = failed = 0
+    server = None
+    try:
+        server = _smtp()
+    except (OSError, smtplib.SMTPException) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        for row_id in ids:
+            _failed(row_id, error)
+        db.session.commit()
+        return 0, len(ids)
+    try:
+        for row_id in ids:
+            row = db.session.get(OutboxMessage, row_id)
+            try:
+                server.send_message(_email(row))
+            except (OSError, smtplib.SMTPException) as exc:
+                _failed(row_id, f"{type(exc).__name__}: {exc}")
+                failed += 1
+            else:
+                row.attempts += 1
+                row.sent_at = now_utc()
+                row.last_error = None
+                sent += 1
+            db.session.commit()  # one message at a time: a crash never resends what went out
+    finally:
+        try:
+            server.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+    return sent, failed
+
+
+def _failed(row_id: int, error: str) -> None:
+    row = db.session.get(OutboxMessage, row_id)
+    row.attempts += 1
+    row.last_error = error[:500]
+    row.next_attempt_at = now_utc() + _backoff(row.attempts)
+
+
+def _send_after_request(response):
+    if g.pop("mail_queued", False) and current_app.config.get("MAIL_SEND_IMMEDIATELY"):
+        db.session.rollback()  # only what the view committed goes out
+        send_pending(force=False)
+    return response
+
+
+mail_cli = AppGroup("mail", help="The e-mail outbox.")
+
+
+@mail_cli.command("send")
+@click.option("--limit", default=100, show_default=True)
+@click.option("--force", is_flag=True, help="Ignore the back-off after failures.")
+def send_command(limit: int, force: bool) -> None:
+    """Deliver the messages waiting in the outbox."""
+    sent, failed = send_pending(limit=limit, force=force)
+    click.echo(f"sent {sent}, failed {failed}")
+
+
+def init_app(app: Flask) -> None:
+    for key, default in (("MAIL_SERVER", "localhost"), ("MAIL_PORT", 25), ("MAIL_USE_TLS", False),
+                         ("MAIL_USERNAME", None), ("MAIL_PASSWORD", None),
+                         ("MAIL_FROM", "no-reply@artisan-awards.local"),
+                         ("MAIL_SEND_IMMEDIATELY", False)):
+        app.config.setdefault(key, default)
+    app.after_request(_send_after_request)
+    app.cli.add_command(mail_cli)
