@@ -90,7 +90,9 @@ class BoundedInt(IntegerConverter):
     """``<int:...>`` in URLs stops at the largest INTEGER a database column holds: beyond it, 404."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        from .models import MAX_DB_INT
+
+        kwargs.setdefault("max", MAX_DB_INT)
         super().__init__(url_map, *args, **kwargs)
 
 

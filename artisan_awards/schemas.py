@@ -13,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from workflows.states import N_
 
+from .models import MAX_DB_INT
+
 Str = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]  # an id an INTEGER column can hold
 
 
 class _In(BaseModel):
@@ -88,7 +91,7 @@ class FiledByIn(_In):
 
 
 class NominationIn(_In):
-    round_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    round_id: DbId
     title: Literal["people", "meritorious"]
     posthumous: bool = False
     nominee: NomineeIn
@@ -161,7 +164,7 @@ class MemberIn(_In):
 
 class CouncilIn(_In):
     level: Literal["province", "ministry", "state"]
-    round_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    round_id: DbId
     province_code: Annotated[str, StringConstraints(max_length=3)] | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     decision_no: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -175,7 +178,7 @@ class CouncilIn(_In):
 class SessionIn(_In):
     held_on: date
     place: Str | None = None
-    nomination_ids: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(min_length=1, max_length=1000)]
+    nomination_ids: Annotated[list[DbId], Field(min_length=1, max_length=1000)]
 
 
 class AttendanceIn(_In):
@@ -187,7 +190,7 @@ class BallotIn(_In):
 
 
 class ConflictIn(_In):
-    nomination_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    nomination_id: DbId
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 

@@ -8,7 +8,7 @@ from workflows.states import N_
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db, limiter
-from ..models import Nomination, Province, Round
+from ..models import MAX_DB_INT, Nomination, Province, Round
 from ..permissions import STAFF_ROLES
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
@@ -20,8 +20,6 @@ from ..timeutil import today
 from . import bp, error, json_body, token_required
 from .openapi import build_spec
 
-MAX_INT = 2**31 - 1  # the largest value an INTEGER column (PostgreSQL) takes
-
 
 def _page_args() -> tuple[int, int]:
     try:
@@ -29,7 +27,7 @@ def _page_args() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", 20))
     except ValueError:
         raise ValidationFailed(fields={"page": N_("Cần một số nguyên.")}) from None
-    if not 1 <= page <= MAX_INT or not 1 <= per_page <= 100:
+    if not 1 <= page <= MAX_DB_INT or not 1 <= per_page <= 100:
         raise ValidationFailed(fields={"per_page": N_("per_page từ 1 đến 100; page từ 1.")})
     return page, per_page
 
@@ -119,7 +117,7 @@ def list_nominations():
     page, per_page = _page_args()
     round_id = request.args.get("round_id")
     if round_id is not None and not (round_id.isascii() and round_id.isdigit()
-                                     and len(round_id) <= 10 and int(round_id) <= MAX_INT):
+                                     and len(round_id) <= 10 and int(round_id) <= MAX_DB_INT):
         raise ValidationFailed(fields={"round_id": N_("Cần một số nguyên.")})
     filters = service.Filters(
         state=request.args.get("state") or None,

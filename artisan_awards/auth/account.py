@@ -11,7 +11,8 @@ from . import bp
 from .account_forms import ChangePasswordForm, ForgotForm, NewPasswordForm
 
 
-def _form_errors(form, exc: ValidationFailed) -> None:
+def form_errors(form, exc: ValidationFailed) -> None:
+    """Put a service's field messages on the form's fields (flash the ones with no field)."""
     for name, message in exc.field_texts(_).items():
         field = getattr(form, name, None)
         if field is not None:
@@ -69,7 +70,7 @@ def _set_password(token: str, purpose: str, title: str):
         try:
             account_admin.set_password_with_token(token, purpose, form.password.data)
         except ValidationFailed as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             flash(_("Mật khẩu đã được đặt. Mời bạn đăng nhập."), "success")
             return redirect(url_for("auth.login"))
@@ -97,7 +98,7 @@ def change_password():
         try:
             account_admin.change_password(current_user, form.current.data, form.password.data)
         except ValidationFailed as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("home"))

@@ -9,6 +9,7 @@ from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..services import account_admin, accounts
 from . import bp
+from .account import form_errors
 from .forms import LoginForm, RegisterForm
 
 
@@ -70,12 +71,7 @@ def register():
                 form.email.data, form.password.data, form.full_name.data, locale=str(get_locale())
             )
         except ValidationFailed as exc:
-            for name, message in exc.field_texts(_).items():
-                field = getattr(form, name, None)
-                if field is not None:
-                    field.errors = [*field.errors, message]
-                else:
-                    flash(message, "error")
+            form_errors(form, exc)
         else:
             if user.email_confirmed:  # EMAIL_CONFIRMATION_REQUIRED off
                 login_user(user)

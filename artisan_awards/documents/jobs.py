@@ -33,6 +33,7 @@ from ..models import (
     SessionStatus,
     TaskStatus,
     User,
+    get_row,
 )
 from ..timeutil import now_utc
 from . import service
@@ -54,7 +55,7 @@ def can_export(user: User) -> bool:
 
 def get_task(user: User, task_id: int) -> DocumentTask:
     """A task its requester (or another national officer) may watch; 404 otherwise."""
-    task = db.session.get(DocumentTask, task_id) if 0 < task_id < 2**31 else None
+    task = get_row(DocumentTask, task_id)
     if task is None or not (task.requested_by_id == user.id or can_export(user)):
         raise NotFound(N_("Không tìm thấy tác vụ."), code="task_not_found")
     return task
@@ -70,7 +71,7 @@ def recent_tasks(round_id: int, limit: int = 5) -> list[DocumentTask]:
 def start_round_export(user: User, round_id: int) -> DocumentTask:
     if not can_export(user):
         raise Forbidden()
-    round_ = db.session.get(Round, round_id) if 0 < round_id < 2**31 else None
+    round_ = get_row(Round, round_id)
     if round_ is None:
         raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
     task = DocumentTask(round_id=round_.id, requested_by_id=user.id, status=TaskStatus.QUEUED,

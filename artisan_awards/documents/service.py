@@ -18,8 +18,7 @@ from flask import current_app
 from workflows.states import N_
 
 from ..errors import NotFound, ValidationFailed
-from ..extensions import db
-from ..models import CouncilSession, Nomination, Round, User
+from ..models import CouncilSession, Nomination, Round, User, get_row
 from ..services import councils as council_service
 from ..services import nominations as nomination_service
 from ..services.attachments import attachment_path
@@ -209,7 +208,7 @@ def consultation_list(round_id: int | None, window: str = "public") -> Download:
     """The national list now open to public comment (public: it is posted for everyone)."""
     if window not in CONSULTATION_WINDOWS:
         raise ValidationFailed(fields={"window": N_("Chọn public hoặc final.")})
-    round_ = db.session.get(Round, round_id) if round_id and 0 < round_id < 2**31 else None
+    round_ = get_row(Round, round_id)
     if round_ is None:
         raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
     result = engine.produce(consultation_spec(round_, window))

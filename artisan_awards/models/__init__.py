@@ -9,6 +9,7 @@
 
 from .audit import AuditEvent, AuditKind  # noqa: F401
 from .core import (  # noqa: F401
+    MAX_DB_INT,
     ApiToken,
     Attachment,
     AttachmentKind,
@@ -23,6 +24,7 @@ from .core import (  # noqa: F401
     TransitionLog,
     User,
     UserRole,
+    get_row,
 )
 from .councils import (  # noqa: F401
     AgendaItem,

@@ -23,6 +23,17 @@ from ..text import search_key
 from ..timeutil import now_utc
 
 
+# The largest value an INTEGER column holds (PostgreSQL): ids beyond it cannot exist.
+MAX_DB_INT = 2**31 - 1
+
+
+def get_row(model, ident: int | None):
+    """``db.session.get`` for an id from outside; None (not a database error) when out of range."""
+    if ident is None or not 0 < ident <= MAX_DB_INT:
+        return None
+    return db.session.get(model, ident)
+
+
 class Title(enum.StrEnum):
     PEOPLE = "people"  # Nghệ nhân nhân dân
     MERITORIOUS = "meritorious"  # Nghệ nhân ưu tú

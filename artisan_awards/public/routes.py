@@ -5,7 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from workflows.states import N_, State
+from workflows.states import State
 
 from ..applicant.forms import ActionForm
 from ..errors import NotFound
@@ -13,7 +13,7 @@ from ..extensions import db, limiter
 from ..models import Nomination
 from ..schemas import CommentIn
 from ..services import nominations as service
-from ..services.consultations import add_comment, open_consultations
+from ..services.consultations import add_comment, consultation_nomination, open_consultations
 from ..validation import field_errors
 from . import bp
 
@@ -54,9 +54,7 @@ def consultations():
 @limiter.limit("20 per hour", methods=["POST"])
 def comment(nomination_id: int):
     """Send a comment or complaint about one nominee."""
-    nomination = next((n for n in open_consultations() if n.id == nomination_id), None)
-    if nomination is None:
-        raise NotFound(N_("Hồ sơ này không trong thời gian lấy ý kiến nhân dân."))
+    nomination = consultation_nomination(nomination_id)
     form = ActionForm()
     errors = {}
     if request.method == "POST" and form.validate_on_submit():

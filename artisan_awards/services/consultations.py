@@ -9,7 +9,7 @@ from workflows.states import N_, Action, State
 
 from ..errors import Forbidden, NotFound
 from ..extensions import db
-from ..models import Nomination, PublicComment, User
+from ..models import MAX_DB_INT, Nomination, PublicComment, User, get_row
 from ..schemas import CommentIn, CommentStatusIn
 from ..timeutil import today
 from .nominations import move_by_event
@@ -17,21 +17,32 @@ from .nominations import move_by_event
 CONSULTATION_STATES = (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION)
 
 
-def open_consultations() -> list[Nomination]:
-    """Nominations whose consultation window is running today."""
-    return list(db.session.scalars(
+def _in_open_window() -> sa.Select:
+    return (
         sa.select(Nomination)
         .where(Nomination.state.in_(CONSULTATION_STATES))
         .where(sa.or_(Nomination.consultation_ends.is_(None), Nomination.consultation_ends >= today()))
-        .order_by(Nomination.province_code, Nomination.name_key)
-    ))
+    )
+
+
+def open_consultations() -> list[Nomination]:
+    """Nominations whose consultation window is running today."""
+    return list(db.session.scalars(_in_open_window().order_by(Nomination.province_code, Nomination.name_key)))
+
+
+def consultation_nomination(nomination_id: int) -> Nomination:
+    """One nomination whose window is open today; NotFound otherwise."""
+    nomination = None
+    if 0 < nomination_id <= MAX_DB_INT:
+        nomination = db.session.scalar(_in_open_window().where(Nomination.id == nomination_id))
+    if nomination is None:
+        raise NotFound(N_("Hồ sơ này không trong thời gian lấy ý kiến nhân dân."), code="not_in_consultation")
+    return nomination
 
 
 def add_comment(nomination_id: int, data: CommentIn) -> PublicComment:
     """Take a comment; a signed complaint holds the dossier until the ministry rules on it."""
-    nomination = db.session.get(Nomination, nomination_id) if 0 < nomination_id < 2**31 else None
-    if nomination is None or nomination not in open_consultations():
-        raise NotFound(N_("Hồ sơ này không trong thời gian lấy ý kiến nhân dân."), code="not_in_consultation")
+    nomination = consultation_nomination(nomination_id)
     signed = bool(data.full_name and data.phone and data.address)
     comment = PublicComment(
         nomination_id=nomination.id, kind=data.kind, full_name=data.full_name, phone=data.phone,
@@ -72,7 +83,7 @@ def comments_for(nomination: Nomination) -> list[PublicComment]:
 
 
 def get_comment(comment_id: int) -> PublicComment:
-    comment = db.session.get(PublicComment, comment_id) if 0 < comment_id < 2**31 else None
+    comment = get_row(PublicComment, comment_id)
     if comment is None:
         raise NotFound()
     return comment

@@ -33,6 +33,7 @@ from ..models import (
     Title,
     TransitionLog,
     User,
+    get_row,
 )
 from ..schemas import NominationIn
 from ..text import nfc, search_key
@@ -46,7 +47,7 @@ KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 def get_visible(user: User, nomination_id: int) -> Nomination:
     """The nomination if ``user`` may see it; otherwise NotFound (never Forbidden)."""
-    nomination = db.session.get(Nomination, nomination_id) if 0 < nomination_id < 2**31 else None
+    nomination = get_row(Nomination, nomination_id)
     if nomination is None or not permissions.can_view(user, nomination):
         raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
     return nomination
