@@ -40,7 +40,7 @@ HANOI_COUNCIL = ["Phan Thị Thu", "Trịnh Quốc Bảo", "Mai Văn Hùng", "L�
 DOSSIERS = [
     ("Nguyễn Văn Ánh", "Gốm sứ Bát Tràng", "HNI", "people", "Xưởng gốm Ánh Bát Tràng", 1978, 210, "accepted"),
     ("Trần Thị Đào", "Thêu tay Quất Động", "HNI", "meritorious", "Hợp tác xã thêu Quất Động", 1995, 120, "submitted"),
-    ("Lê Đình Khôi", "Sơn mài Hạ Thái", "HNI", "meritorious", "Cơ sở sơn mài Khôi Hạ Thái", 1990, 105, "submitted_overdue"),
+    ("Lê Đình Khôi", "Sơn mài Hạ Thái", "HNI", "meritorious", "Cơ sở sơn mài Khôi", 1990, 105, "submitted_overdue"),
     ("Phạm Quang Ước", "Khảm trai Chuyên Mỹ", "HNI", "people", "Xưởng khảm trai Chuyên Mỹ", 1975, 160, "returned"),
     ("Đỗ Thị Mận", "Mây tre đan Phú Vinh", "HNI", "meritorious", "Làng nghề Phú Vinh", 1992, 130, "accepted"),
     ("Bùi Văn Tuấn", "Chạm khắc gỗ Sơn Đồng", "HNI", "meritorious", "Xưởng tượng gỗ Sơn Đồng", 1998, 101, "draft"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
 import unicodedata
 from datetime import date
 
@@ -456,6 +457,31 @@ def test_cache_key_covers_data_template_variant_and_files():
     assert base != engine.cache_key(engine.Spec([engine.Part("summary.html", {"n": {"full_name": "B"}})]))
     assert base != engine.cache_key(engine.Spec([part], variant=None))
     assert base != engine.cache_key(engine.Spec([part], appended=[engine.Appended("ab" * 32, bytes)]))
+
+
+def test_prune_cache_removes_unused_then_least_recently_used(chain, api, runner, tmp_path):
+    owner = chain.make.user("applicant")
+    n = chain.make.nomination(owner=owner)
+    url = f"/api/v1/nominations/{n.id}/declaration.pdf"
+    assert api.get(url, owner).headers["X-Document-Cache"] == "miss"
+    (used,) = (tmp_path / "documents").rglob("*.pdf")
+    stale = used.parent / ("0" * 64 + ".pdf")
+    stale.write_bytes(b"%PDF-old" * 1000)
+    week_ago = time.time() - 7 * 86400
+    os.utime(stale, (week_ago, week_ago))
+    os.utime(used, (week_ago, week_ago))
+    assert api.get(url, owner).headers["X-Document-Cache"] == "hit"  # a hit marks it used today
+
+    result = runner.invoke(args=["documents", "prune-cache", "--days", "3"])
+    assert result.exit_code == 0, result.output
+    assert "removed 1 PDF(s)" in result.output
+    assert used.exists() and not stale.exists()
+
+    pruned = engine.prune_cache(tmp_path / "documents", max_bytes=0)
+    assert (pruned.removed, pruned.kept, pruned.kept_bytes) == (1, 0, 0) and not used.exists()
+    again = api.get(url, owner)  # nothing lost: the PDF is rendered again
+    assert again.status_code == 200 and again.headers["X-Document-Cache"] == "miss"
+    assert engine.prune_cache(tmp_path / "missing").removed == 0
 
 
 def test_plain_data_of_a_nomination_has_no_orm_objects(chain):

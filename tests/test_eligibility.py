@@ -386,7 +386,7 @@ def test_dossier_page_shows_each_criterion_with_article_and_explanation(client, 
                  "Chưa xác minh", "Chưa đủ điều kiện"):
         assert text in page, text
     # The secretariat of the dossier's province gets a review form for each needs_review criterion.
-    assert page.count('action="/nominations/%d/criteria/' % nomination.id) == 2  # M1, M3
+    assert page.count(f'action="/nominations/{nomination.id}/criteria/') == 2  # M1, M3
 
 
 def test_people_dossier_page_shows_article_6(client, auth, make):

@@ -51,6 +51,24 @@ def test_ca_command(directory: Path):
     click.echo(f"  DOCUMENTS_SIGNING_CHAIN={paths['ca']}")
 
 
+@bp.cli.command("prune-cache")
+@click.option("--days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Remove PDFs not used for this many days.")
+@click.option("--max-mb", type=click.IntRange(min=0), default=None,
+              help="Then remove the least recently used until the cache holds at most this much.")
+def prune_cache_command(days: int, max_mb: int | None):
+    """Keep the PDF cache small: safe at any time (a removed PDF is rendered again on demand)."""
+    from . import engine
+
+    directory = engine.cache_dir()
+    if directory is None:
+        raise click.ClickException("the PDF cache is off (DOCUMENTS_CACHE = False)")
+    result = engine.prune_cache(directory, older_than=days * 86400,
+                                max_bytes=max_mb * 1024 * 1024 if max_mb is not None else None)
+    click.echo(f"removed {result.removed} PDF(s), {result.freed / 1048576:.1f} MB; "
+               f"kept {result.kept}, {result.kept_bytes / 1048576:.1f} MB in {directory}")
+
+
 @bp.cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst: bool):

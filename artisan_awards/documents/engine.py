@@ -23,6 +23,7 @@ import os
 import posixpath
 import re
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -353,7 +354,9 @@ def produce(spec: Spec) -> Result:
     path = directory / key[:2] / f"{key}.pdf" if directory else None
     if path is not None:
         try:
-            return Result(path.read_bytes(), key, True)
+            pdf = path.read_bytes()
+            os.utime(path)  # recently used: ``prune_cache`` removes the least recently used first
+            return Result(pdf, key, True)
         except FileNotFoundError:
             pass
     pdf = build_pdf(spec)
@@ -364,3 +367,38 @@ def produce(spec: Spec) -> Result:
             fh.write(pdf)
         os.replace(tmp, path)
     return Result(pdf, key, False)
+
+
+@dataclass
+class Pruned:
+    removed: int
+    freed: int
+    kept: int
+    kept_bytes: int
+
+
+def prune_cache(directory: Path, *, older_than: float | None = None, max_bytes: int | None = None,
+                now: float | None = None) -> Pruned:
+    """Remove cached PDFs unused for ``older_than`` seconds, then the least recently used until the
+    cache holds at most ``max_bytes``. Every entry can be rendered again, so removing one is safe."""
+    now = time.time() if now is None else now
+    entries = []
+    for path in directory.glob("*/*.pdf") if directory.is_dir() else ():
+        try:
+            st = path.stat()
+        except FileNotFoundError:  # removed by a concurrent prune
+            continue
+        entries.append((st.st_mtime, st.st_size, path))
+    entries.sort()  # least recently used first
+    total = sum(size for _m, size, _p in entries)
+    removed = freed = 0
+    for mtime, size, path in entries:
+        too_old = older_than is not None and now - mtime > older_than
+        too_big = max_bytes is not None and total > max_bytes
+        if not (too_old or too_big):
+            continue
+        path.unlink(missing_ok=True)
+        total -= size
+        removed += 1
+        freed += size
+    return Pruned(removed, freed, len(entries) - removed, total)

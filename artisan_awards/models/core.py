@@ -22,7 +22,6 @@ from ..extensions import db
 from ..text import search_key
 from ..timeutil import now_utc
 
-
 # The largest value an INTEGER column holds (PostgreSQL): ids beyond it cannot exist.
 MAX_DB_INT = 2**31 - 1
 
