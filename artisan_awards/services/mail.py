@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import smtplib
 from datetime import timedelta
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formatdate, make_msgid
 
 import click
@@ -49,15 +52,24 @@ def _smtp():
     return server
 
 
-def _email(row: OutboxMessage) -> EmailMessage:
-    msg = EmailMessage()
+def _email(row: OutboxMessage) -> Message:
+    """The MIME message: UTF-8 text in quoted-printable, the subject as RFC 2047 encoded words.
+
+    Built with the classic ``email.header.Header`` on purpose: the newer policy-based folder
+    (``EmailMessage``) drops the space between two encoded words when it folds a long Vietnamese
+    subject ("00001 — Nguyễn" arrives as "00001— Nguyễn"); ``Header`` splits inside encoded words
+    and loses nothing.
+    """
+    utf8 = Charset("utf-8")
+    utf8.body_encoding = QP
+    msg = MIMENonMultipart("text", "plain")
+    msg.set_payload(row.body, utf8)
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = row.to
-    msg["Subject"] = row.subject
+    msg["Subject"] = Header(row.subject, "utf-8")
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain="artisan-awards")
     msg["Content-Language"] = row.language
-    msg.set_content(row.body)
     return msg
 
 
