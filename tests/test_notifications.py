@@ -11,10 +11,12 @@ import sqlalchemy as sa
 
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, OutboxMessage
+from artisan_awards.models.mail import ReminderSent
 from artisan_awards.services import mail
 from artisan_awards.timeutil import today
 from tests.smtp import Mailbox, smtp_server  # noqa: F401
 from tests.test_councils import Chain
+from workflows.states import State
 
 
 @pytest.fixture
@@ -175,3 +177,193 @@ def test_a_dossiers_journey_by_email(chain, api, smtp_server):  # noqa: F811
     assert len(box.to(applicant.email)) == len(history)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.sent_at.is_(None))) == 0
+
+
+def test_long_vietnamese_subject_keeps_its_spaces_when_folded(chain, smtp_server):  # noqa: F811
+    subject = "Hồ sơ đã bổ sung: NN-2026-HNI-00001 — Nguyễn Văn Ánh, nghề gốm sứ Bát Tràng, Hà Nội"
+    mail.queue("gom@example.vn", subject, "Kính gửi ông Ánh,\n\nNội dung: Nghệ nhân ưu tú.\n")
+    db.session.commit()
+    assert _deliver(smtp_server) == 1
+    (message,) = smtp_server.to("gom@example.vn")
+    assert message["Subject"] == subject  # decoded from RFC 2047 words, not one space lost
+    assert message["Content-Language"] == "vi"
+    assert message["Content-Transfer-Encoding"] == "quoted-printable"
+    assert Mailbox.body(message).replace("\r\n", "\n") == "Kính gửi ông Ánh,\n\nNội dung: Nghệ nhân ưu tú.\n"
+
+
+def test_a_refused_move_mails_no_one(chain, api):
+    applicant = chain.make.user("applicant")
+    nomination = chain.make.nomination(owner=applicant)
+    data = chain.make.nomination_data(round_id=chain.round.id)
+    data["nominee"]["address"] = ""  # missing: the submission is refused, nothing is written
+    api.patch(f"/api/v1/nominations/{nomination.id}", applicant, json=data)
+    r = api.post(f"/api/v1/nominations/{nomination.id}/actions/submit", applicant, json={})
+    assert r.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_failing_smtp_delays_notifications_but_loses_none(chain, smtp_server):  # noqa: F811
+    applicant = chain.make.user("applicant")
+    smtp_server.fail = True
+    nomination = chain.make.nomination(State.SUBMITTED, owner=applicant)
+    assert mail.send_pending() == (0, 2)  # the receipt and the secretariat's notice, both refused (451)
+    assert mail.send_pending() == (0, 0)  # backing off
+    smtp_server.fail = False
+    assert mail.send_pending(force=True) == (2, 0)
+    assert smtp_server.to(applicant.email)[0]["Subject"] == f"Hồ sơ {nomination.code} đã được tiếp nhận"
+    assert smtp_server.to(chain.officer.email)[0]["Subject"].startswith("Hồ sơ mới:")
+
+
+def test_every_move_of_the_machine_has_a_message_in_both_languages(app):
+    from workflows.machine import TRANSITIONS
+
+    from artisan_awards.services import notifications
+
+    names = {notifications.APPLICANT_TEMPLATE[str(m.trigger)] for m in TRANSITIONS}
+    names |= {"staff_arrived", "staff_complaint", "staff_withdrawn", "session_scheduled", "session_opened",
+              "reminder_reply", "reminder_completion", "reminder_intake", "reminder_plan", "reminder_session"}
+    for language in ("vi", "en"):
+        for name in names:
+            template = app.jinja_env.get_template(f"mail/{language}/{name}.txt")
+            assert {"subject", "body"} <= set(template.blocks), (language, name)
+
+
+# -- reminders ---------------------------------------------------------------------------------
+
+
+def _run_reminders(app, runner, on, *args):
+    app.config["TODAY"] = on.isoformat()
+    result = runner.invoke(args=["reminders", "send", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _reminders(box: Mailbox, address: str, prefix: str = "Nhắc") -> list[str]:
+    return [s for s in _subjects(box, address) if s.startswith(prefix)]
+
+
+def test_reply_reminders_go_once_at_the_right_days(chain, app, runner, smtp_server):  # noqa: F811
+    box = smtp_server
+    app.config["REMINDER_DAYS"] = "7,1"
+    english_officer = _english(chain.make.user("province_officer", "HNI"))
+    submitted = chain.make.nomination(State.SUBMITTED)
+    chain.make.nomination(State.RETURNED, officer=chain.officer, nominee={"full_name": "Trần Văn Mộc"})
+    reply_due = submitted.reply_due()
+    assert (reply_due - today()).days == 10
+
+    # Day by day before the secretariat's reply deadline: 7 days before, then the day before, never twice.
+    expected = {8: 0, 7: 1, 6: 1, 2: 1, 1: 2, 0: 2, -1: 2}
+    for days_before, count in expected.items():
+        _run_reminders(app, runner, reply_due - timedelta(days=days_before))
+        _run_reminders(app, runner, reply_due - timedelta(days=days_before))  # a second run the same day
+        assert len(_reminders(box, chain.officer.email)) == count, days_before
+    first, second = _reminders(box, chain.officer.email)
+    assert first == f"Nhắc hạn: trả lời hồ sơ {submitted.code} trước ngày {reply_due:%d/%m/%Y} (còn 7 ngày)"
+    assert second == f"Nhắc hạn: trả lời hồ sơ {submitted.code} trước ngày {reply_due:%d/%m/%Y} (hạn là ngày mai)"
+    assert _reminders(box, english_officer.email, "Reminder") == [
+        f"Reminder: reply on dossier {submitted.code} by {reply_due:%d/%m/%Y} (7 days left)",
+        f"Reminder: reply on dossier {submitted.code} by {reply_due:%d/%m/%Y} (due tomorrow)",
+    ]
+    assert not any("Mộc" in s for s in _reminders(box, chain.officer.email))  # returned: nothing to reply
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReminderSent)
+                             .where(ReminderSent.key.startswith("reply:"))) == 4  # two officers, twice
+
+
+def test_completion_reminder_reaches_the_applicant_and_a_missed_day_is_caught_up(chain, app, runner,
+                                                                                   smtp_server):  # noqa: F811
+    box = smtp_server
+    app.config["REMINDER_DAYS"] = "7,1"
+    applicant = chain.make.user("applicant", full_name="Trần Thị Gấm")
+    returned = chain.make.nomination(State.RETURNED, owner=applicant, officer=chain.officer)
+    completion_due = returned.completion_due()
+    assert (completion_due - today()).days == 15
+    _run_reminders(app, runner, completion_due - timedelta(days=8))
+    _run_reminders(app, runner, completion_due - timedelta(days=5))  # cron was down on the 7th day before
+    _run_reminders(app, runner, completion_due - timedelta(days=3))
+    _run_reminders(app, runner, completion_due)  # and on the day before
+    reminders = [m for m in box.to(applicant.email) if m["Subject"].startswith("Nhắc hạn")]
+    assert [m["Subject"] for m in reminders] == [
+        f"Nhắc hạn: bổ sung hồ sơ {returned.code} trước ngày {completion_due:%d/%m/%Y} (còn 5 ngày)",
+        f"Nhắc hạn: bổ sung hồ sơ {returned.code} trước ngày {completion_due:%d/%m/%Y} (hạn là hôm nay)",
+    ]
+    body = Mailbox.body(reminders[0])
+    assert "Nội dung cần bổ sung:" in body and "Lý do thử nghiệm" in body
+    assert f"/nominations/{returned.id}" in body
+    _run_reminders(app, runner, completion_due + timedelta(days=1))  # overdue: no more reminders
+    assert len([m for m in box.to(applicant.email) if m["Subject"].startswith("Nhắc hạn")]) == 2
+
+
+def test_plan_session_and_intake_reminders(chain, api, app, runner, smtp_server):  # noqa: F811
+    box = smtp_server
+    app.config["REMINDER_DAYS"] = "7,1"
+    on = today()
+    chain.round.deadlines = {"province_to_ministry": (on + timedelta(days=40)).isoformat(),
+                             "ministry_to_state": (on + timedelta(days=60)).isoformat()}
+    chain.round.intake_closes = on + timedelta(days=30)
+    db.session.commit()
+    haiphong = chain.make.user("province_officer", "HPG")
+    accepted = chain.accepted()
+    drafter = chain.make.user("applicant", full_name="Đỗ Văn Sơn")
+    chain.make.nomination(owner=drafter, nominee={"full_name": "Đỗ Văn Sơn"})
+    council, members, secretariat = chain.council("province", size=3)
+    r = api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
+                 json={"held_on": (on + timedelta(days=20)).isoformat(), "place": "Hội trường Sở",
+                       "nomination_ids": [accepted.id]})
+    assert r.status_code == 201
+    mail.send_pending()
+    box.messages.clear()
+
+    _run_reminders(app, runner, on + timedelta(days=13))  # the session in 7 days
+    assert _reminders(box, members[0].email) == [
+        f"Nhắc lịch họp Hội đồng province thử nghiệm ngày {on + timedelta(days=20):%d/%m/%Y} (còn 7 ngày)"]
+    assert "Địa điểm: Hội trường Sở" in Mailbox.body(box.to(members[0].email)[-1])
+    _run_reminders(app, runner, on + timedelta(days=23))  # intake closes in 7 days
+    assert _reminders(box, drafter.email) == [
+        f"Nhắc hạn: {chain.round.name} đóng tiếp nhận hồ sơ ngày {on + timedelta(days=30):%d/%m/%Y} (còn 7 ngày)"]
+    assert "- Đỗ Văn Sơn — Nghệ nhân ưu tú, nghề Gốm sứ" in Mailbox.body(box.to(drafter.email)[-1])
+    _run_reminders(app, runner, on + timedelta(days=33))  # the province's deadline in 7 days
+    (plan,) = _reminders(box, chain.officer.email)
+    assert plan == (f"Nhắc hạn kế hoạch {chain.round.name}: Hạn tỉnh gửi hồ sơ lên Bộ ngày "
+                    f"{on + timedelta(days=40):%d/%m/%Y} (còn 7 ngày)")
+    assert "Còn 1 hồ sơ chưa qua bước này." in Mailbox.body(box.to(chain.officer.email)[-1])
+    assert f"/rounds/{chain.round.id}/timeline" in Mailbox.body(box.to(chain.officer.email)[-1])
+    assert _reminders(box, haiphong.email) == []  # nothing pending in Hải Phòng
+    _run_reminders(app, runner, on + timedelta(days=53))
+    assert _reminders(box, chain.ministry.email) == [
+        f"Nhắc hạn kế hoạch {chain.round.name}: Hạn Bộ gửi Hội đồng cấp Nhà nước ngày "
+        f"{on + timedelta(days=60):%d/%m/%Y} (còn 7 ngày)"]
+    # A deadline moved is a new deadline: reminded again for its new date.
+    chain.round.deadlines = {**chain.round.deadlines, "ministry_to_state": (on + timedelta(days=58)).isoformat()}
+    db.session.commit()
+    _run_reminders(app, runner, on + timedelta(days=53))
+    assert len(_reminders(box, chain.ministry.email)) == 2
+    _run_reminders(app, runner, on + timedelta(days=53))
+    assert len(_reminders(box, chain.ministry.email)) == 2
+
+
+def test_reminders_dry_run_records_nothing_and_bad_days_are_refused(chain, app, runner, smtp_server):  # noqa: F811
+    submitted = chain.make.nomination(State.SUBMITTED)
+    on = submitted.reply_due() - timedelta(days=1)
+    output = _run_reminders(app, runner, on, "--dry-run")
+    assert f"reply:{submitted.id}:{submitted.reply_due().isoformat()} -1d {chain.officer.email}" in output
+    assert "due 1 reminders" in output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReminderSent)) == 0
+    assert "queued 1 reminders" in _run_reminders(app, runner, on)
+    app.config["REMINDER_DAYS"] = "7,một"
+    result = runner.invoke(args=["reminders", "send"])
+    assert result.exit_code == 1 and "REMINDER_DAYS" in result.output
+
+
+def test_the_database_refuses_a_reminder_recorded_twice(app):
+    from datetime import date
+
+    from sqlalchemy.exc import IntegrityError
+
+    row = {"key": "reply:1:2026-12-10", "threshold": 7, "to": "a@example.vn", "deadline": date(2026, 12, 10),
+           "sent_on": date(2026, 12, 3)}
+    db.session.add(ReminderSent(**row))
+    db.session.commit()
+    db.session.add(ReminderSent(**row))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()

@@ -9,6 +9,7 @@ right after its request; otherwise ``flask mail send`` (cron) does.
 
 from __future__ import annotations
 
+import os
 import smtplib
 from datetime import timedelta
 from email.charset import QP, Charset
@@ -146,7 +147,14 @@ def init_app(app: Flask) -> None:
     for key, default in (("MAIL_SERVER", "localhost"), ("MAIL_PORT", 25), ("MAIL_USE_TLS", False),
                          ("MAIL_USERNAME", None), ("MAIL_PASSWORD", None),
                          ("MAIL_FROM", "no-reply@artisan-awards.local"),
-                         ("MAIL_SEND_IMMEDIATELY", False)):
+                         ("MAIL_SEND_IMMEDIATELY", False),
+                         # Links in messages (also from cron, where there is no request to take a host from).
+                         ("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL")),
+                         # Days before each deadline when `flask reminders send` reminds people.
+                         ("REMINDER_DAYS", os.environ.get("REMINDER_DAYS", "7,1"))):
         app.config.setdefault(key, default)
     app.after_request(_send_after_request)
     app.cli.add_command(mail_cli)
+    from .reminders import reminders_cli
+
+    app.cli.add_command(reminders_cli)
