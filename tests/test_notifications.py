@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -215,9 +216,8 @@ def test_failing_smtp_delays_notifications_but_loses_none(chain, smtp_server):  
 
 
 def test_every_move_of_the_machine_has_a_message_in_both_languages(app):
-    from workflows.machine import TRANSITIONS
-
     from artisan_awards.services import notifications
+    from workflows.machine import TRANSITIONS
 
     names = {notifications.APPLICANT_TEMPLATE[str(m.trigger)] for m in TRANSITIONS}
     names |= {"staff_arrived", "staff_complaint", "staff_withdrawn", "session_scheduled", "session_opened",
@@ -367,3 +367,132 @@ def test_the_database_refuses_a_reminder_recorded_twice(app):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+# -- the round's timeline ----------------------------------------------------------------------
+
+
+class _Timeline(HTMLParser):
+    """The milestones of ``<ol class="timeline">``: key, aria-current, class and visible text."""
+
+    def __init__(self):
+        super().__init__()
+        self.items, self._depth, self._in_list = [], 0, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "ol" and "timeline" in (attrs.get("class") or ""):
+            self._in_list = True
+        elif self._in_list and tag == "li":
+            self.items.append({"key": attrs.get("data-key"), "class": attrs.get("class", ""),
+                               "current": attrs.get("aria-current"), "text": ""})
+        elif self._in_list and tag == "time" and self.items:
+            self.items[-1]["datetime"] = attrs.get("datetime")
+
+    def handle_endtag(self, tag):
+        if tag == "ol":
+            self._in_list = False
+
+    def handle_data(self, data):
+        if self._in_list and self.items:
+            self.items[-1]["text"] += data
+
+    @classmethod
+    def read(cls, html: str) -> dict[str, dict]:
+        parser = cls()
+        parser.feed(html)
+        for item in parser.items:
+            item["text"] = " ".join(item["text"].split())
+        return {item["key"]: item for item in parser.items}
+
+
+@pytest.fixture
+def planned_round(app, make, api):
+    """Round 2026: intake Jan-Mar, the province's deadline 30/06, later ones after 15/07 (the day we look)."""
+    from datetime import date
+
+    from artisan_awards.models import Round
+
+    app.config["TODAY"] = "2026-02-01"
+    round_ = Round(number=2026, name="Đợt 2026", intake_opens=date(2026, 1, 10), intake_closes=date(2026, 3, 31),
+                   deadlines={"province_to_ministry": "2026-06-30", "ministry_to_state": "2026-09-30",
+                              "state_to_pm": "2026-11-30", "announcement": "2027-01-15"})
+    db.session.add(round_)
+    db.session.commit()
+    chain = Chain(api, make)
+    chain.round = round_
+    owner = make.user("applicant")
+    accepted = make.nomination(State.ACCEPTED, owner=owner, officer=chain.officer, round_id=round_.id)
+    council, _, secretariat = chain.council("province", size=3)
+    r = api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
+                 json={"held_on": "2026-07-01", "place": "Hội trường Sở", "nomination_ids": [accepted.id]})
+    assert r.status_code == 201
+    app.config["TODAY"] = "2026-07-15"
+    return round_, chain, accepted, owner, r.get_json()["id"]
+
+
+def test_timeline_shows_each_milestone_with_its_flag(planned_round, client, auth):
+    round_, chain, accepted, owner, session_id = planned_round
+    auth.login(chain.ministry.email)
+    r = client.get(f"/rounds/{round_.id}/timeline")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    items = _Timeline.read(html)
+    assert list(items) == ["intake_opens", "intake_closes", "province_to_ministry", f"session:{session_id}",
+                           "ministry_to_state", "state_to_pm", "announcement"]  # in date order
+    assert items["intake_opens"]["datetime"] == "2026-01-10" and "10/01/2026" in items["intake_opens"]["text"]
+    assert "is-done" in items["intake_closes"]["class"] and "Đã xong" in items["intake_closes"]["text"]
+    deadline = items["province_to_ministry"]
+    assert "is-overdue" in deadline["class"] and deadline["current"] == "step"
+    assert "30/06/2026 Hạn tỉnh gửi hồ sơ lên Bộ Quá hạn 15 ngày trước 1 hồ sơ chưa qua bước này" == deadline["text"]
+    session = items[f"session:{session_id}"]
+    assert "is-overdue" in session["class"] and "Hội đồng province thử nghiệm, Hội trường Sở" in session["text"]
+    assert f'href="/council/sessions/{session_id}"' in html
+    upcoming = items["ministry_to_state"]
+    assert "is-upcoming" in upcoming["class"] and "Sắp tới còn 77 ngày" in upcoming["text"]
+    assert upcoming["current"] is None
+    assert "1 hồ sơ chưa qua bước này" in items["announcement"]["text"]
+
+    # The dossier withdrawn, nothing is left before the province's deadline: it is met.
+    chain.act(accepted, "withdraw", owner, comment="Xin rút.")
+    items = _Timeline.read(client.get(f"/rounds/{round_.id}/timeline").get_data(as_text=True))
+    assert "is-done" in items["province_to_ministry"]["class"]
+    assert "15 ngày trước 0 hồ sơ chưa qua bước này" in items["province_to_ministry"]["text"]
+    assert items[f"session:{session_id}"]["current"] == "step"  # the session still not held
+
+
+def test_the_public_sees_the_public_dates_and_english_on_request(planned_round, client):
+    round_ = planned_round[0]
+    html = client.get(f"/rounds/{round_.id}/timeline").get_data(as_text=True)
+    items = _Timeline.read(html)
+    assert list(items) == ["intake_opens", "intake_closes", "announcement"]
+    assert "hồ sơ chưa qua" not in html and "Hội trường" not in html
+    assert items["announcement"]["current"] == "step" and "còn 184 ngày" in items["announcement"]["text"]
+    index = client.get("/rounds/").get_data(as_text=True)
+    assert f'href="/rounds/{round_.id}/timeline"' in index and "10/01/2026 – 31/03/2026" in index
+    client.post("/lang/en", data={"next": "/"})
+    items = _Timeline.read(client.get(f"/rounds/{round_.id}/timeline").get_data(as_text=True))
+    assert "184 day(s) left" in items["announcement"]["text"] and "Upcoming" in items["announcement"]["text"]
+    assert client.get("/rounds/999999/timeline").status_code == 404
+    assert client.get("/rounds/99999999999/timeline").status_code == 404
+
+
+def test_officers_reach_the_timeline_from_the_menu_and_the_dashboard(planned_round, client, auth):
+    round_, chain = planned_round[0], planned_round[1]
+    auth.login(chain.ministry.email)
+    assert 'href="/rounds/"' in client.get("/rounds/").get_data(as_text=True)
+    dashboard = client.get(f"/ministry/dashboard?round_id={round_.id}").get_data(as_text=True)
+    assert f'href="/rounds/{round_.id}/timeline"' in dashboard
+
+
+def test_the_language_switch_sets_the_language_of_ones_mail(client, auth, app, make, smtp_server):  # noqa: F811
+    app.config.update(smtp_server.config)
+    officer = auth.login_as("province_officer", "HNI")
+    client.post("/lang/en", data={"next": "/"})
+    db.session.refresh(officer)
+    assert officer.locale == "en"
+    client.post("/logout")
+    make.nomination(State.SUBMITTED)
+    mail.send_pending()
+    (message,) = smtp_server.to(officer.email)
+    assert message["Subject"].startswith("New dossier:")
