@@ -71,6 +71,7 @@ def test_a_dossiers_journey_by_email(chain, api, smtp_server):  # noqa: F811
     reply_due = (today() + timedelta(days=10)).strftime("%d/%m/%Y")
     assert "Kính gửi Nguyễn Văn Ánh," in text
     assert "Sở Công Thương Hà Nội đã nhận hồ sơ đề nghị xét tặng danh hiệu Nghệ nhân ưu tú" in text
+    assert f"của Nguyễn Văn Ánh ngày {today():%d/%m/%Y}. Thư này là giấy biên nhận điện tử." in text
     assert f"chậm nhất ngày {reply_due}" in text
     assert f"https://nghenhan.example.vn/nominations/{nomination.id}" in text
     assert unicodedata.is_normalized("NFC", receipt["Subject"] + text)

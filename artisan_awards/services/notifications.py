@@ -38,6 +38,7 @@ from workflows.states import Action, CouncilEvent, State
 
 from ..extensions import db
 from ..models import CouncilSession, Nomination, User, UserRole
+from ..timeutil import local_date
 from . import mail
 
 LANGUAGES = ("vi", "en")
@@ -101,7 +102,7 @@ def render(name: str, locale: str, **context) -> tuple[str, str]:
     locale = locale if locale in LANGUAGES else "vi"
     with force_locale(locale):
         template = _mail_env().get_template(f"mail/{locale}/{name}.txt")
-        ctx = template.new_context({**context, "locale": locale})
+        ctx = template.new_context({**context, "locale": locale, "day": local_date})
         subject = " ".join("".join(template.blocks["subject"](ctx)).split())
         body = "".join(template.blocks["body"](ctx))
     body = re.sub(r"[ \t]+\n", "\n", body)
