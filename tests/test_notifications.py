@@ -497,3 +497,16 @@ def test_the_language_switch_sets_the_language_of_ones_mail(client, auth, app, m
     mail.send_pending()
     (message,) = smtp_server.to(officer.email)
     assert message["Subject"].startswith("New dossier:")
+
+
+def test_a_province_officer_sees_the_counts_and_sessions_of_their_province(planned_round, client, auth, make):
+    round_, chain, accepted, owner, session_id = planned_round
+    auth.login(make.user("province_officer", "HPG").email)
+    items = _Timeline.read(client.get(f"/rounds/{round_.id}/timeline").get_data(as_text=True))
+    assert f"session:{session_id}" not in items  # Hà Nội's council: not Hải Phòng's business
+    assert "is-done" in items["province_to_ministry"]["class"]  # nothing pending in Hải Phòng
+    assert "0 hồ sơ chưa qua bước này" in items["province_to_ministry"]["text"]
+    client.post("/logout")
+    auth.login(chain.officer.email)
+    items = _Timeline.read(client.get(f"/rounds/{round_.id}/timeline").get_data(as_text=True))
+    assert f"session:{session_id}" in items and "is-overdue" in items["province_to_ministry"]["class"]

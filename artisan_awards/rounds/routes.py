@@ -9,6 +9,7 @@ from workflows.states import N_
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Round, get_row
+from ..permissions import NATIONAL_ROLES
 from ..services import timeline
 from ..timeutil import today
 from . import bp
@@ -16,6 +17,13 @@ from . import bp
 
 def _is_staff() -> bool:
     return bool(current_user.is_authenticated and current_user.is_staff)
+
+
+def _scope() -> str | None:
+    """The province a province-scoped user sees; None for national roles."""
+    if current_user.roles & NATIONAL_ROLES:
+        return None
+    return current_user.province_code
 
 
 @bp.route("/")
@@ -33,6 +41,6 @@ def timeline_page(round_id: int):
         raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
     on = today()
     staff = _is_staff()
-    rows = timeline.milestones(round_, on, staff=staff)
+    rows = timeline.milestones(round_, on, staff=staff, province=_scope() if staff else None)
     return render_template("rounds/timeline.html", round=round_, milestones=rows, today=on, staff=staff,
                            current=timeline.next_milestone(rows), STATUS_LABELS=timeline.STATUS_LABELS)

@@ -95,8 +95,12 @@ def _status(on: date, today: date, finished: bool) -> str:
     return "today" if on == today else "overdue"
 
 
-def milestones(round_: Round, today: date, staff: bool) -> list[Milestone]:
-    """The round's timeline in date order; the public sees the public dates only."""
+def milestones(round_: Round, today: date, staff: bool, province: str | None = None) -> list[Milestone]:
+    """The round's timeline in date order; the public sees the public dates only.
+
+    ``province`` (a province-scoped officer or council member) narrows the counts and the council
+    sessions to that province, as everything else such a user sees.
+    """
     rows = [
         Milestone("intake_opens", LABELS["intake_opens"], round_.intake_opens,
                   _status(round_.intake_opens, today, True), (round_.intake_opens - today).days, True),
@@ -106,7 +110,7 @@ def milestones(round_: Round, today: date, staff: bool) -> list[Milestone]:
     ]
     counts = pending_counts(round_)
     for key, on in plan_deadlines(round_).items():
-        pending = pending_before(counts, key)
+        pending = pending_before(counts, key, province)
         rows.append(Milestone(key, LABELS[key], on, _status(on, today, pending == 0), (on - today).days,
                               key in PUBLIC_KEYS, pending if staff else None))
     if staff:
@@ -115,6 +119,8 @@ def milestones(round_: Round, today: date, staff: bool) -> list[Milestone]:
             .where(Council.round_id == round_.id).order_by(CouncilSession.held_on, CouncilSession.id)
         )
         for s in sessions:
+            if province and s.council.province_code not in (None, province):
+                continue
             rows.append(Milestone(f"session:{s.id}", s.council.name, s.held_on,
                                   _status(s.held_on, today, s.status == SessionStatus.CLOSED),
                                   (s.held_on - today).days, False, session_id=s.id,
