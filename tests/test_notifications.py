@@ -16,6 +16,7 @@ from artisan_awards.models.mail import ReminderSent
 from artisan_awards.services import mail
 from artisan_awards.timeutil import today
 from tests.smtp import Mailbox, smtp_server  # noqa: F401
+from tests.test_browser import shots  # noqa: F401
 from tests.test_councils import Chain
 from workflows.states import State
 
@@ -510,3 +511,51 @@ def test_a_province_officer_sees_the_counts_and_sessions_of_their_province(plann
     auth.login(chain.officer.email)
     items = _Timeline.read(client.get(f"/rounds/{round_.id}/timeline").get_data(as_text=True))
     assert f"session:{session_id}" in items and "is-overdue" in items["province_to_ministry"]["class"]
+
+
+@pytest.mark.browser
+def test_timeline_in_a_browser_at_phone_width(app_config, shots):
+    """An officer finds the timeline from the menu on a 360 px phone; nothing scrolls sideways."""
+    from datetime import date
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from artisan_awards import create_app
+    from artisan_awards.models import Round
+    from tests.factories import Factory
+    from tests.liveserver import serve
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, _log_in
+
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "TODAY": "2026-07-15"})
+    with app.app_context():
+        make = Factory()
+        round_ = Round(number=2026, name="Xét tặng lần thứ 7 (2026)", intake_opens=date(2026, 1, 10),
+                       intake_closes=date(2026, 3, 31),
+                       deadlines={"province_to_ministry": "2026-06-30", "ministry_to_state": "2026-09-30",
+                                  "state_to_pm": "2026-11-30", "announcement": "2027-01-15"})
+        db.session.add(round_)
+        db.session.commit()
+        round_id = round_.id
+        officer = make.user("ministry_officer", full_name="Phạm Quang Huy")
+        email = officer.email
+        db.session.remove()
+    with serve(app) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport=PHONE, locale="vi-VN", base_url=url).new_page()
+            page.goto("/")
+            _log_in(page, email, Factory.PASSWORD)
+            page.get_by_role("navigation").get_by_role("link", name="Kế hoạch đợt").click()
+            page.get_by_role("link", name="Xem tiến độ Xét tặng lần thứ 7 (2026)").click()
+            expect(page.get_by_role("heading", name="Tiến độ Xét tặng lần thứ 7 (2026)")).to_be_visible()
+            items = page.locator("ol.timeline > li")
+            expect(items).to_have_count(6)
+            current = page.locator('ol.timeline > li[aria-current="step"]')
+            expect(current).to_contain_text("30/09/2026")  # the province's deadline is met: nothing pending
+            expect(current).to_contain_text("còn 77 ngày")
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            shots(page, "timeline-360.png")
+            page.set_viewport_size(DESKTOP)
+            shots(page, "timeline.png")
+        finally:
+            browser.close()
