@@ -514,7 +514,7 @@ def test_a_province_officer_sees_the_counts_and_sessions_of_their_province(plann
 
 
 @pytest.mark.browser
-def test_timeline_in_a_browser_at_phone_width(app_config, shots):
+def test_timeline_in_a_browser_at_phone_width(app_config, shots):  # noqa: F811
     """An officer finds the timeline from the menu on a 360 px phone; nothing scrolls sideways."""
     from datetime import date
 
@@ -535,7 +535,6 @@ def test_timeline_in_a_browser_at_phone_width(app_config, shots):
                                   "state_to_pm": "2026-11-30", "announcement": "2027-01-15"})
         db.session.add(round_)
         db.session.commit()
-        round_id = round_.id
         officer = make.user("ministry_officer", full_name="Phạm Quang Huy")
         email = officer.email
         db.session.remove()
