@@ -182,6 +182,45 @@ def test_a_dossiers_journey_by_email(chain, api, smtp_server):  # noqa: F811
                              .where(OutboxMessage.sent_at.is_(None))) == 0
 
 
+def test_a_signed_complaint_and_a_withdrawal_tell_the_ministry(chain, api, smtp_server):  # noqa: F811
+    box = smtp_server
+    applicant = chain.make.user("applicant", full_name="Vũ Thị Lụa")
+    nomination = chain.accepted(owner=applicant, nominee={"full_name": "Vũ Thị Lụa"})
+    chain.vote("province", [nomination], yes_votes=11, size=3)
+    chain.act(nomination, "forward_to_ministry", chain.officer)
+    chain.vote("ministry", [nomination], yes_votes=3, size=3)
+    chain.act(nomination, "open_consultation", chain.ministry)
+    _deliver(box)
+    complaint = "Sản phẩm đạt giải năm 2021 là của người khác; tôi là Phạm Văn Cường, số điện thoại 0987654321."
+    r = api.post(f"/api/v1/public/consultations/{nomination.id}/comments",
+                 json={"full_name": "Phạm Văn Cường", "phone": "0987654321", "address": "Bát Tràng",
+                       "kind": "complaint", "content": complaint})
+    assert r.status_code == 201
+    assert _deliver(box) == 2
+    held = box.to(applicant.email)[-1]
+    assert held["Subject"] == f"Hồ sơ {nomination.code} tạm dừng để xác minh"
+    assert "Phạm Văn Cường" not in Mailbox.body(held)  # the complainant is not named to the applicant
+    to_ministry = box.to(chain.ministry.email)[-1]
+    assert to_ministry["Subject"] == f"Hồ sơ {nomination.code} tạm dừng: có khiếu nại có ký tên"
+    assert complaint in Mailbox.body(to_ministry) and "/ministry/comments" in Mailbox.body(to_ministry)
+    chain.act(nomination, "withdraw", applicant, comment="Gia đình xin rút hồ sơ.")
+    assert _deliver(box) == 2
+    assert box.to(applicant.email)[-1]["Subject"] == f"Hồ sơ {nomination.code} đã được rút"
+    withdrawn = box.to(chain.ministry.email)[-1]
+    assert withdrawn["Subject"] == f"Hồ sơ {nomination.code} — Vũ Thị Lụa đã được rút"
+    assert "khi hồ sơ đang ở bước: Tạm dừng để xác minh" in Mailbox.body(withdrawn)
+    assert "Lý do: Gia đình xin rút hồ sơ." in Mailbox.body(withdrawn)
+    assert len([m for m in box.to(chain.officer.email) if "rút" in m["Subject"]]) == 0  # not the province's
+
+
+def test_with_immediate_sending_the_receipt_leaves_with_the_request(chain, api, app, smtp_server):  # noqa: F811
+    app.config["MAIL_SEND_IMMEDIATELY"] = True
+    applicant = chain.make.user("applicant")
+    nomination = chain.make.nomination(owner=applicant)
+    chain.act(nomination, "submit", applicant)  # no `mail send`: the request's end delivered it
+    assert smtp_server.wait_for(applicant.email)["Subject"] == f"Hồ sơ {nomination.code} đã được tiếp nhận"
+
+
 def test_long_vietnamese_subject_keeps_its_spaces_when_folded(chain, smtp_server):  # noqa: F811
     subject = "Hồ sơ đã bổ sung: NN-2026-HNI-00001 — Nguyễn Văn Ánh, nghề gốm sứ Bát Tràng, Hà Nội"
     mail.queue("gom@example.vn", subject, "Kính gửi ông Ánh,\n\nNội dung: Nghệ nhân ưu tú.\n")
