@@ -213,6 +213,21 @@ def test_a_signed_complaint_and_a_withdrawal_tell_the_ministry(chain, api, smtp_
     assert len([m for m in box.to(chain.officer.email) if "rút" in m["Subject"]]) == 0  # not the province's
 
 
+def test_the_nominee_hears_at_their_own_address_and_a_malformed_one_is_skipped(chain, smtp_server):  # noqa: F811
+    relative = chain.make.user("applicant", full_name="Hoàng Văn Tú")
+    nominee = chain.make.nomination(State.SUBMITTED, owner=relative,
+                                    nominee={"full_name": "Hoàng Thị Nhàn", "email": "nhan.gom@example.vn"},
+                                    filed_by={"full_name": "Hoàng Văn Tú", "relationship": "child"})
+    typo = chain.make.nomination(State.SUBMITTED, owner=relative,
+                                 nominee={"full_name": "Hoàng Văn Sáu", "email": "sau@example.vn\r\nBcc: x@y.vn"})
+    _deliver(smtp_server)
+    (own,) = smtp_server.to("nhan.gom@example.vn")
+    assert own["Subject"] == f"Hồ sơ {nominee.code} đã được tiếp nhận"
+    assert "Kính gửi Hoàng Thị Nhàn," in Mailbox.body(own)
+    assert len(smtp_server.to(relative.email)) == 2 and typo.code
+    assert {m["To"] for m in smtp_server.messages} == {relative.email, "nhan.gom@example.vn", chain.officer.email}
+
+
 def test_with_immediate_sending_the_receipt_leaves_with_the_request(chain, api, app, smtp_server):  # noqa: F811
     app.config["MAIL_SEND_IMMEDIATELY"] = True
     applicant = chain.make.user("applicant")

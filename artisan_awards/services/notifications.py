@@ -42,6 +42,8 @@ from ..timeutil import local_date
 from . import mail
 
 LANGUAGES = ("vi", "en")
+# An address worth handing to SMTP (one @, a dot in the domain, no spaces or line breaks).
+ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 # The applicant's message for each move of the machine (every trigger in workflows/machine.py).
 APPLICANT_TEMPLATE: dict[str, str] = {
@@ -124,12 +126,12 @@ def send(name: str, recipients: Iterable[Recipient], **context) -> int:
     count = 0
     seen: set[str] = set()
     for person in recipients:
-        address = person.email.strip().lower()
-        if not address or address in seen:
+        address = (person.email or "").strip().lower()
+        if not ADDRESS.fullmatch(address) or address in seen:  # a typo'd nominee address is skipped
             continue
         seen.add(address)
         subject, body = render(name, person.locale, recipient=person, **context)
-        mail.queue(person.email, subject, body, person.locale)
+        mail.queue(person.email.strip(), subject, body, person.locale)
         count += 1
     return count
 
