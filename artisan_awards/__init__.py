@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .ministry import bp as ministry_bp
     from .province import bp as province_bp
     from .public import bp as public_bp
+    from .rounds import bp as rounds_bp
     from .rules import bp as rules_bp
 
     for blueprint in (
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
         ministry_bp,
         council_bp,
         public_bp,
+        rounds_bp,
         rules_bp,
         documents_bp,
         admin_bp,

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ValidationFailed
 from ..extensions import limiter
-from ..services import account_admin, accounts
+from ..services import account_admin, accounts, notifications
 from . import bp
 from .account import form_errors
 from .forms import LoginForm, RegisterForm
@@ -85,7 +85,9 @@ def register():
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
-    """Switch the interface language."""
+    """Switch the interface language (and, when logged in, the language of one's e-mail)."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        if current_user.is_authenticated and current_user.locale != code:
+            notifications.set_language(current_user, code)
     return redirect(_safe_next(request.form.get("next")) or url_for("home"))

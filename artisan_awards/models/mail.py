@@ -4,7 +4,7 @@ the SMTP server is down: the row stays, with its attempts and last error, until 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,3 +27,25 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class ReminderSent(db.Model):
+    """One reminder that went into the outbox: ``flask reminders send`` never queues the same twice.
+
+    ``key`` names the deadline and its date (``reply:42:2026-12-10``), ``threshold`` the reminder
+    (7 days before, 1 day before ...), ``to`` the recipient.  The unique constraint makes a second,
+    concurrent run fail on insert instead of mailing again; a moved deadline has a new key.
+    """
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (
+        sa.UniqueConstraint("key", "threshold", "to", name="uq_reminders_sent_key_threshold_to"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(120))
+    threshold: Mapped[int]
+    to: Mapped[str] = mapped_column(sa.String(254))
+    deadline: Mapped[date]
+    sent_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)

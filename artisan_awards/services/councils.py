@@ -37,7 +37,7 @@ from ..permissions import NATIONAL_ROLES, PROVINCE_SCOPED_ROLES
 from ..schemas import CouncilIn, SessionIn
 from ..text import nfc
 from ..timeutil import now_utc
-from . import accounts
+from . import accounts, notifications
 from .nominations import move_by_event
 
 PASS_EVENT = {
@@ -194,6 +194,7 @@ def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSes
         items=[AgendaItem(nomination_id=i) for i in wanted],
     )
     db.session.add(session)
+    notifications.session_scheduled(session)
     db.session.commit()
     return session
 
@@ -255,6 +256,7 @@ def open_session(actor: User, session: CouncilSession) -> CouncilSession:
     session.present_count = len(session.attendance)
     session.quorum_met = True
     session.opened_at = now_utc()
+    notifications.session_opened(session)
     _commit()
     return session
 

@@ -9,9 +9,13 @@ right after its request; otherwise ``flask mail send`` (cron) does.
 
 from __future__ import annotations
 
+import os
 import smtplib
 from datetime import timedelta
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formatdate, make_msgid
 
 import click
@@ -49,15 +53,24 @@ def _smtp():
     return server
 
 
-def _email(row: OutboxMessage) -> EmailMessage:
-    msg = EmailMessage()
+def _email(row: OutboxMessage) -> Message:
+    """The MIME message: UTF-8 text in quoted-printable, the subject as RFC 2047 encoded words.
+
+    Built with the classic ``email.header.Header`` on purpose: the newer policy-based folder
+    (``EmailMessage``) drops the space between two encoded words when it folds a long Vietnamese
+    subject ("00001 — Nguyễn" arrives as "00001— Nguyễn"); ``Header`` splits inside encoded words
+    and loses nothing.
+    """
+    utf8 = Charset("utf-8")
+    utf8.body_encoding = QP
+    msg = MIMENonMultipart("text", "plain")
+    msg.set_payload(row.body, utf8)
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = row.to
-    msg["Subject"] = row.subject
+    msg["Subject"] = Header(row.subject, "utf-8")
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain="artisan-awards")
     msg["Content-Language"] = row.language
-    msg.set_content(row.body)
     return msg
 
 
@@ -134,7 +147,14 @@ def init_app(app: Flask) -> None:
     for key, default in (("MAIL_SERVER", "localhost"), ("MAIL_PORT", 25), ("MAIL_USE_TLS", False),
                          ("MAIL_USERNAME", None), ("MAIL_PASSWORD", None),
                          ("MAIL_FROM", "no-reply@artisan-awards.local"),
-                         ("MAIL_SEND_IMMEDIATELY", False)):
+                         ("MAIL_SEND_IMMEDIATELY", False),
+                         # Links in messages (also from cron, where there is no request to take a host from).
+                         ("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL")),
+                         # Days before each deadline when `flask reminders send` reminds people.
+                         ("REMINDER_DAYS", os.environ.get("REMINDER_DAYS", "7,1"))):
         app.config.setdefault(key, default)
     app.after_request(_send_after_request)
     app.cli.add_command(mail_cli)
+    from .reminders import reminders_cli
+
+    app.cli.add_command(reminders_cli)

@@ -38,6 +38,7 @@ from ..models import (
 from ..schemas import NominationIn
 from ..text import nfc, search_key
 from ..timeutil import local_date, now_utc, today
+from . import notifications
 
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -341,6 +342,7 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
         .order_by(TransitionLog.id.desc()).limit(1)
     ) or ""
     db.session.add(TransitionLog(**values, prev_hash=prev_hash, hash=audit.link_hash(prev_hash, values)))
+    notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta)
 
 
 def move_by_event(nomination: Nomination, event: str, actor_id: int | None, actor_name: str,

@@ -1,0 +1,261 @@
+"""Who is told what when something changes: the one place that turns events into e-mail.
+
+The operations layer calls in here inside the transaction of the change it reports:
+
+* ``nomination_moved`` from ``services.nominations.record_move``: every move of the state machine,
+  whether a person (``perform``) or a council's tally (``move_by_event``) made it;
+* ``session_scheduled`` and ``session_opened`` from ``services.councils``.
+
+Each writes to the outbox (``services.mail.queue``), so a rolled-back change mails no one, and the
+outbox sends in the background with retries.  Each message is rendered from
+``templates/mail/<language>/<name>.txt`` in the RECIPIENT's language (``User.locale``), with
+Flask-Babel forced to that language so the labels inside it (states, titles) follow.
+
+Who hears about a move (``docs/notifications.md`` has the table):
+
+* the applicant (the account that owns the dossier, when it is an applicant's account) and the
+  nominee's own e-mail address when it is another one: every move;
+* the body that must act next, when a dossier arrives on its desk: the province's secretariat
+  (submitted, completed), the ministry (forwarded by the province; held by a signed complaint),
+  the Government office (submitted to the Prime Minister); the body handling it, on a withdrawal.
+
+The person who made the move is never mailed as staff about their own action.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+
+from workflows import machine as wf
+from workflows.states import Action, CouncilEvent, State
+
+from ..extensions import db
+from ..models import CouncilSession, Nomination, User, UserRole
+from ..timeutil import local_date
+from . import mail
+
+LANGUAGES = ("vi", "en")
+# An address worth handing to SMTP (one @, a dot in the domain, no spaces or line breaks).
+ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+# The applicant's message for each move of the machine (every trigger in workflows/machine.py).
+APPLICANT_TEMPLATE: dict[str, str] = {
+    Action.SUBMIT: "submitted",
+    Action.RESUBMIT: "resubmitted",
+    Action.RETURN: "returned",
+    Action.CLOSE_INCOMPLETE: "closed_incomplete",
+    Action.ACCEPT: "accepted",
+    Action.WITHDRAW: "withdrawn",
+    Action.FORWARD_TO_MINISTRY: "progress",
+    Action.OPEN_CONSULTATION: "consultation",
+    Action.HOLD: "on_hold",
+    Action.RELEASE: "progress",
+    Action.FORWARD_TO_STATE: "progress",
+    Action.SUBMIT_TO_PM: "progress",
+    Action.SUBMIT_TO_PRESIDENT: "progress",
+    Action.RECORD_AWARD: "awarded",
+    Action.RECORD_NOT_AWARDED: "not_awarded",
+    CouncilEvent.PROVINCE_VOTE_OPENS: "council_reviewing",
+    CouncilEvent.PROVINCE_PASS: "council_passed",
+    CouncilEvent.PROVINCE_REJECT: "council_rejected",
+    CouncilEvent.MINISTRY_PASS: "council_passed",
+    CouncilEvent.MINISTRY_REJECT: "council_rejected",
+    CouncilEvent.STATE_PASS: "council_passed",
+    CouncilEvent.STATE_REJECT: "council_rejected",
+}
+COUNCIL_LEVEL = {
+    CouncilEvent.PROVINCE_VOTE_OPENS: "province",
+    CouncilEvent.PROVINCE_PASS: "province",
+    CouncilEvent.PROVINCE_REJECT: "province",
+    CouncilEvent.MINISTRY_PASS: "ministry",
+    CouncilEvent.MINISTRY_REJECT: "ministry",
+    CouncilEvent.STATE_PASS: "state",
+    CouncilEvent.STATE_REJECT: "state",
+}
+# Stages and the body that handles a dossier there (who hears of a withdrawal).
+PROVINCE_STAGE = frozenset({State.SUBMITTED, State.RETURNED, State.ACCEPTED, State.PROVINCE_REVIEW,
+                            State.PROVINCE_PASSED})
+GOVERNMENT_STAGE = frozenset({State.SUBMITTED_TO_PM, State.SUBMITTED_TO_PRESIDENT})
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    locale: str = "vi"
+
+    @classmethod
+    def of(cls, user: User) -> Recipient:
+        return cls(user.email, user.full_name, user.locale if user.locale in LANGUAGES else "vi")
+
+
+# -- rendering and sending ---------------------------------------------------------------------
+
+
+def render(name: str, locale: str, **context) -> tuple[str, str]:
+    """(subject, body) of ``templates/mail/<locale>/<name>.txt`` with the labels in ``locale``."""
+    locale = locale if locale in LANGUAGES else "vi"
+    with force_locale(locale):
+        template = _mail_env().get_template(f"mail/{locale}/{name}.txt")
+        ctx = template.new_context({**context, "locale": locale, "day": local_date})
+        subject = " ".join("".join(template.blocks["subject"](ctx)).split())
+        body = "".join(template.blocks["body"](ctx))
+    body = re.sub(r"[ \t]+\n", "\n", body)
+    body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+    return subject, body
+
+
+def _mail_env():
+    """The app's template environment (filters, labels, gettext) with plain-text block trimming."""
+    env = current_app.extensions.get("mail_jinja")
+    if env is None:
+        env = current_app.extensions["mail_jinja"] = current_app.jinja_env.overlay(
+            trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    return env
+
+
+def send(name: str, recipients: Iterable[Recipient], **context) -> int:
+    """Queue one message per recipient (each in their own language); return how many."""
+    count = 0
+    seen: set[str] = set()
+    for person in recipients:
+        address = (person.email or "").strip().lower()
+        if not ADDRESS.fullmatch(address) or address in seen:  # a typo'd nominee address is skipped
+            continue
+        seen.add(address)
+        subject, body = render(name, person.locale, recipient=person, **context)
+        mail.queue(person.email.strip(), subject, body, person.locale)
+        count += 1
+    return count
+
+
+def link(endpoint: str, **values) -> str:
+    """An absolute link for a message: ``PUBLIC_BASE_URL``, else the current request's host."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base and has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    parts = urlsplit(base or "http://localhost:5000")
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
+                                       url_scheme=parts.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def set_language(user: User, language: str) -> None:
+    """The language ``user`` reads their e-mail in (the language switch sets it when logged in)."""
+    if language in LANGUAGES:
+        user.locale = language
+        db.session.commit()
+
+
+# -- who ---------------------------------------------------------------------------------------
+
+
+def people_with_role(role: str, province_code: str | None = None) -> list[User]:
+    """Active accounts holding ``role`` (in ``province_code`` when given), in a stable order."""
+    stmt = (
+        sa.select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == role, User.active.is_(True))
+        .order_by(User.id)
+    )
+    if province_code is not None:
+        stmt = stmt.where(User.province_code == province_code)
+    return list(db.session.scalars(stmt))
+
+
+def staff(role: str, province_code: str | None = None, except_id: int | None = None) -> list[Recipient]:
+    return [Recipient.of(u) for u in people_with_role(role, province_code) if u.id != except_id]
+
+
+def applicants(nomination: Nomination) -> list[Recipient]:
+    """Who the dossier belongs to: its applicant's account, and the nominee's own address."""
+    people = []
+    owner = nomination.owner
+    owner_is_applicant = owner.active and (owner.has_role(wf.APPLICANT) or not owner.is_staff)
+    if owner_is_applicant:
+        people.append(Recipient.of(owner))
+    if nomination.email and nomination.email.strip().lower() != owner.email.lower():
+        account = db.session.scalar(sa.select(User).where(sa.func.lower(User.email)
+                                                          == nomination.email.strip().lower()))
+        if account is not None:
+            people.append(Recipient.of(account))
+        else:
+            locale = owner.locale if owner_is_applicant and owner.locale in LANGUAGES else "vi"
+            people.append(Recipient(nomination.email.strip(), nomination.full_name, locale))
+    return people
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def nomination_moved(nomination: Nomination, action: str, before: State, after: State,
+                     actor_id: int | None, comment: str | None, meta: dict | None) -> None:
+    """Tell the people concerned that ``nomination`` moved from ``before`` to ``after``."""
+    action = str(action)
+    meta = meta or {}
+    context = {
+        "n": nomination,
+        "action": action,
+        "before": str(before),
+        "after": str(after),
+        "comment": comment,
+        "meta": meta,
+        "level": COUNCIL_LEVEL.get(action),
+        "dossier_link": link("dossier.show", nomination_id=nomination.id),
+        "lookup_link": link("public.status", code=nomination.code) if nomination.code else None,
+        "consultations_link": link("public.consultations"),
+        "comments_link": link("ministry.comments"),
+    }
+    name = APPLICANT_TEMPLATE.get(action)
+    if name is not None:
+        send(name, applicants(nomination), **context)
+    for template, recipients in _staff_to_tell(nomination, action, before, after, actor_id):
+        send(template, recipients, **context)
+
+
+def _staff_to_tell(nomination: Nomination, action: str, before: State, after: State,
+                   actor_id: int | None) -> list[tuple[str, list[Recipient]]]:
+    if action in (Action.SUBMIT, Action.RESUBMIT):
+        return [("staff_arrived", staff(wf.PROVINCE_OFFICER, nomination.province_code, actor_id))]
+    if action == Action.FORWARD_TO_MINISTRY:
+        return [("staff_arrived", staff(wf.MINISTRY_OFFICER, except_id=actor_id))]
+    if action == Action.SUBMIT_TO_PM:
+        return [("staff_arrived", staff(wf.GOVERNMENT_OFFICER, except_id=actor_id))]
+    if action == Action.HOLD and actor_id is None:  # a signed complaint held it
+        return [("staff_complaint", staff(wf.MINISTRY_OFFICER))]
+    if action == Action.WITHDRAW and before != State.DRAFT:
+        if before in PROVINCE_STAGE:
+            people = staff(wf.PROVINCE_OFFICER, nomination.province_code, actor_id)
+        elif before in GOVERNMENT_STAGE:
+            people = staff(wf.GOVERNMENT_OFFICER, except_id=actor_id)
+        else:
+            people = staff(wf.MINISTRY_OFFICER, except_id=actor_id)
+        return [("staff_withdrawn", people)]
+    return []
+
+
+def _members(session: CouncilSession, present_only: bool = False) -> list[Recipient]:
+    present = {a.member_id for a in session.attendance}
+    return [Recipient.of(m.user) for m in session.council.members
+            if m.user.active and (not present_only or m.id in present)]
+
+
+def session_scheduled(session: CouncilSession) -> None:
+    """Every member of the council: the date, the place and the agenda of a new session."""
+    db.session.flush()  # the session's id and its agenda's nominations
+    send("session_scheduled", _members(session), session=session, council=session.council,
+         items=[i.nomination for i in session.items],
+         session_link=link("council.session", session_id=session.id))
+
+
+def session_opened(session: CouncilSession) -> None:
+    """The members present: the secret ballot is open."""
+    send("session_opened", _members(session, present_only=True), session=session,
+         council=session.council, items=[i.nomination for i in session.items],
+         ballot_link=link("council.ballot", session_id=session.id))
