@@ -85,6 +85,7 @@ def safe_filename(name: str, mime: str | None = None) -> str:
     """
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(" " if ch.isspace() else ch for ch in name)
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in '<>:"|?*')
     name = " ".join(name.split()).strip(" .")
     stem, dot, ext = name.rpartition(".")
@@ -93,7 +94,9 @@ def safe_filename(name: str, mime: str | None = None) -> str:
     ext = "." + ext if ext else ""
     if mime is not None:
         if ext.lower() not in SUFFIXES[mime]:
-            looks_like_extension = 1 <= len(ext) - 1 <= 5 and ext[1:].isascii() and ext[1:].isalnum()
+            tail = ext[1:]
+            looks_like_extension = (1 <= len(tail) <= 5 and tail.isascii() and tail.isalnum()
+                                    and not tail.isdigit())
             stem = stem if looks_like_extension else stem + ext
             ext = EXTENSIONS[mime]
     elif len(ext) > 16:
