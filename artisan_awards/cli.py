@@ -17,6 +17,9 @@ def init_app(app: Flask) -> None:
     from .audit import audit_cli
 
     app.cli.add_command(audit_cli)
+    from .backup import backup_cli
+
+    app.cli.add_command(backup_cli)
 
 
 @click.group()
