@@ -206,7 +206,8 @@ def cluster(shared_db):
         wait_for(redis.ping, "redis-server")
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET,
                "STORAGE_BACKEND": "database", "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url,
-               "STATUS_LOOKUP_LIMIT": f"{LOOKUP_LIMIT} per hour", "EMAIL_CONFIRMATION_REQUIRED": "0"}
+               "STATUS_LOOKUP_LIMIT": f"{LOOKUP_LIMIT} per hour", "EMAIL_CONFIRMATION_REQUIRED": "0",
+               "PROXY_HOPS": "1"}  # as behind one reverse proxy
         env.pop("RATELIMIT_ENABLED", None)
         instances = {}
         for name in ("a", "b"):
@@ -293,6 +294,11 @@ def test_status_lookup_limit_counts_across_instances(cluster, make):
     assert a.get(f"/api/v1/status?{query}").status == 429
     assert b.get(f"/public/status?{query}").status == 429
     assert b.get(f"/api/v1/status?{query}").status == 429
+    # Behind the proxy (PROXY_HOPS=1) another client, named by X-Forwarded-For, has its own allowance,
+    # again counted across both instances.
+    other = {"X-Forwarded-For": "203.0.113.9"}
+    answers = [(a, b)[i % 2].get(f"/api/v1/status?{query}", headers=other).status for i in range(LOOKUP_LIMIT + 1)]
+    assert answers == [200] * LOOKUP_LIMIT + [429]
     keys = [k.decode() for k in cluster["redis"].keys("*")]
     assert any("status-lookup" in k for k in keys), keys
 
