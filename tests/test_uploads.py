@@ -179,6 +179,25 @@ def test_per_dossier_size_limit(api, make, people, app):
     assert upload(api, other.id, people.applicant, content, "c.png").status_code == 201
 
 
+def test_the_applicant_page_uploads_and_enforces_the_dossier_limit(client, auth, make, app):
+    app.config["MAX_DOSSIER_BYTES"] = 1024 * 1024
+    user = auth.login_as("applicant")
+    n = make.nomination(State.DRAFT, owner=user)
+    photo = image_bytes(20, 20, "JPEG") + b"\x00" * (700 * 1024)
+
+    def send(name):
+        return client.post(f"/my/{n.id}/evidence", data={"kind": "photo", "upload": "1",
+                                                         "file": (io.BytesIO(photo), name)},
+                           content_type="multipart/form-data", headers={"Referer": f"/my/{n.id}/evidence"},
+                           follow_redirects=True)
+
+    assert "Đã tải lên tài liệu" in send("san-pham.jpg").get_data(as_text=True)
+    refused = send("san-pham-2.jpg")
+    assert refused.status_code == 200
+    assert "Tổng dung lượng tệp của hồ sơ vượt quá 1 MB" in refused.get_data(as_text=True)
+    assert attachment_count() == 1 and len(stored_files(app)) == 1
+
+
 def test_per_dossier_file_count_limit(api, make, people, app):
     app.config["MAX_DOSSIER_FILES"] = 2
     n = make.nomination(State.DRAFT, owner=people.applicant)
@@ -401,3 +420,16 @@ def test_storage_keys_cannot_escape_the_folder(tmp_path):
         with pytest.raises(storage_mod.StorageError):
             local.put(key, b"x")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_lost_file_is_a_404_not_a_server_error(client, auth, api, make, people, app, backend):
+    n = make.nomination(State.DRAFT, owner=people.applicant)
+    r = upload(api, n.id, people.applicant, pdf_bytes(), "x.pdf", "certificate")
+    key = db.session.get(Attachment, r.get_json()["id"]).stored_name
+    if backend == "local":
+        (Path(app.config["UPLOAD_DIR"]) / key).unlink()
+    else:
+        db.session.execute(sa.delete(StoredFile).where(StoredFile.key == key))
+        db.session.commit()
+    auth.login(people.applicant.email)
+    assert client.get(download_url(n.id, r.get_json()["id"])).status_code == 404
