@@ -21,8 +21,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -167,3 +169,49 @@ def storage() -> Storage:
     if found is None:
         found = app.extensions["artisan_storage"] = make_storage(app)
     return found
+
+
+# -- flask --app wsgi storage check -------------------------------------------------------------
+
+
+def audit_files() -> tuple[list[str], list[str]]:
+    """(keys stored with no attachment row, keys of attachment rows with nothing stored)."""
+    from .models import Attachment
+
+    stored = set(storage().keys())
+    referenced = set(db.session.scalars(sa.select(Attachment.stored_name)))
+    return sorted(stored - referenced), sorted(referenced - stored)
+
+
+@click.group("storage")
+def storage_cli():
+    """Uploaded files: where they live and whether every one is accounted for."""
+
+
+@storage_cli.command("check")
+@click.option("--prune", is_flag=True, help="Remove stored files that no attachment refers to.")
+@click.option("--older-than", "minutes", default=60, show_default=True,
+              help="Prune only files at least this old (an upload in progress has no row yet).")
+@with_appcontext
+def check_command(prune: bool, minutes: int):
+    """Compare the stored files with the attachment rows; exit 1 if a row's file is missing."""
+    import time
+
+    store = storage()
+    orphans, missing = audit_files()
+    if prune:
+        cutoff = time.time() - minutes * 60
+        orphans = [k for k in orphans if store.path(k) is None or store.path(k).stat().st_mtime <= cutoff]
+    click.echo(f"{store.name} storage: {len(store.keys())} files, {len(orphans)} without a row, "
+               f"{len(missing)} rows without a file")
+    for key in missing:
+        click.echo(f"MISSING {key}")
+    if prune and orphans:
+        for key in orphans:
+            store.delete(key)
+        db.session.commit()
+        for key in orphans:
+            store.purge(key)
+        click.echo(f"removed {len(orphans)} files without a row")
+    if missing:
+        raise SystemExit(1)
