@@ -17,6 +17,11 @@ def init_app(app: Flask) -> None:
     from .audit import audit_cli
 
     app.cli.add_command(audit_cli)
+    from .backup import backup_cli
+    from .storage import storage_cli
+
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(storage_cli)
 
 
 @click.group()

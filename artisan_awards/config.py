@@ -12,10 +12,28 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR")  # default: <instance>/uploads
     MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
+    MAX_DOSSIER_BYTES = int(os.environ.get("MAX_DOSSIER_BYTES", 200 * 1024 * 1024))
+    MAX_DOSSIER_FILES = int(os.environ.get("MAX_DOSSIER_FILES", 60))
+    MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", 50_000_000))  # photos and images in PDFs
+    PDF_MAX_PAGES = int(os.environ.get("PDF_MAX_PAGES", 500))
+    PDF_MAX_EXPANDED_BYTES = int(os.environ.get("PDF_MAX_EXPANDED_BYTES", 300 * 1024 * 1024))
+    # Where uploaded files live: "local" (UPLOAD_DIR, one machine) or "database" (a blob table,
+    # shared by every app process on every machine).  See artisan_awards/storage.py.
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+    # Backups (flask --app wsgi backup ...): pg_dump / pg_restore found on PATH or under
+    # /usr/lib/postgresql/*/bin unless PG_BINDIR names the folder.
+    PG_BINDIR = os.environ.get("PG_BINDIR")
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Rate-limit counters: in process memory by default; redis://host:6379/1 when several app
+    # processes (or machines) serve the application, so that they count together.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 2}
+    # Redis unreachable: count in process memory meanwhile rather than refuse every request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Redis for the job queue (RQ); also the rate-limit default when RATELIMIT_STORAGE_URI is unset.
+    REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_HEADERS_ENABLED = True
     STATUS_LOOKUP_LIMIT = os.environ.get("STATUS_LOOKUP_LIMIT", "30 per minute")
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "20 per minute")

@@ -21,7 +21,7 @@ from ..errors import NotFound, ValidationFailed
 from ..models import CouncilSession, Nomination, Round, User, get_row
 from ..services import councils as council_service
 from ..services import nominations as nomination_service
-from ..services.attachments import attachment_path
+from ..services.attachments import attachment_bytes
 from ..timeutil import today
 from . import data, engine, signing
 
@@ -65,8 +65,7 @@ def _images(n: Nomination) -> tuple[dict[str, engine.Blob], list[dict]]:
 
 
 def _loader(attachment):
-    path = attachment_path(attachment)
-    return path.read_bytes
+    return lambda: attachment_bytes(attachment)
 
 
 def _pdf_evidence(n: Nomination) -> list[engine.Appended]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -60,9 +60,4 @@ def attachment(nomination_id: int, attachment_id: int):
     row = db.session.get(Attachment, attachment_id)
     if row is None or row.nomination_id != nomination.id:
         abort(404)
-    return send_file(
-        attachment_service.attachment_path(row),
-        mimetype=row.content_type,
-        as_attachment=True,
-        download_name=row.original_name,
-    )
+    return attachment_service.send_attachment(row)

@@ -1,27 +1,41 @@
 """Evidence uploads: the type is decided by the file's content, not its name.
 
-Files are stored outside the web root under random names (``UPLOAD_DIR``) and
-are served only to people who may see the dossier, as downloads.
+Every upload passes, in order: a size limit per file (``MAX_UPLOAD_BYTES``) and per dossier
+(``MAX_DOSSIER_BYTES``, ``MAX_DOSSIER_FILES``); content sniffing (``filetype``: a renamed
+executable, archive or web page is refused whatever its name); for images, a decode of the
+header by Pillow with a pixel limit (``MAX_IMAGE_PIXELS``: decompression bombs) and a structural
+check; for PDFs, a parse by qpdf (``pikepdf``) that refuses encrypted files, too many pages
+(``PDF_MAX_PAGES``), too much inflated content (``PDF_MAX_EXPANDED_BYTES``, decompressed in
+bounded chunks), oversized embedded images and scripts or launch actions.
+
+The display name is sanitised (``safe_filename``); the stored name is random
+(``storage.new_key``). The bytes go to the configured storage (``artisan_awards/storage.py``:
+local disk outside the web root, or the database) and are served only through the dossier's
+permission check, as downloads with ``nosniff`` (``send_attachment``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
+import io
 import unicodedata
-from pathlib import Path
+import warnings
+import zlib
 
 import filetype
-from flask import current_app
+import pikepdf
+import sqlalchemy as sa
+from flask import Response, current_app, send_file
+from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from workflows.states import N_, State
 
 from .. import permissions
-from ..errors import Forbidden, TooLarge, TransitionRefused, ValidationFailed
+from ..errors import Forbidden, NotFound, TooLarge, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import Attachment, AttachmentKind, Nomination, User
+from ..storage import StorageError, new_key, storage
 
 # What each kind of evidence may be, by sniffed MIME type.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -45,21 +59,172 @@ EXTENSIONS = {
     "video/x-matroska": ".mkv",
     "application/pdf": ".pdf",
 }
+# Extensions a display name may keep for each type; any other is replaced by the type's own.
+SUFFIXES = {mime: {ext} for mime, ext in EXTENSIONS.items()}
+SUFFIXES["image/jpeg"] |= {".jpeg", ".jpe"}
+SUFFIXES["video/mp4"] |= {".m4v"}
+PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
+NAME_CHARS = 200  # characters of a display name, extension included
+NAME_BYTES = 240  # ... and UTF-8 bytes (file systems stop at 255)
+FALLBACK_NAME = "tep-dinh-kem"
+
 EDITABLE_STATES = (State.DRAFT, State.RETURNED, State.SUBMITTED)
+BAD_FILE = N_("Định dạng tệp không được chấp nhận cho loại tài liệu này.")
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _limit(name: str) -> int:
+    return int(current_app.config[name])
 
 
-def safe_filename(name: str) -> str:
-    """A display name with no path, no control characters, at most 200 characters."""
+def safe_filename(name: str, mime: str | None = None) -> str:
+    """A display name: no path, no control or bidi characters, NFC, bounded, the right extension.
+
+    With ``mime`` (the sniffed type) the extension must be one of that type's: ``thu.exe`` that is
+    really a PDF is shown as ``thu.pdf``, so the name never promises another program.
+    """
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
-    return name[:200] or "tep-dinh-kem"
+    name = "".join(" " if ch.isspace() else ch for ch in name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in '<>:"|?*')
+    name = " ".join(name.split()).strip(" .")
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    ext = "." + ext if ext else ""
+    if mime is not None:
+        if ext.lower() not in SUFFIXES[mime]:
+            tail = ext[1:]
+            looks_like_extension = (1 <= len(tail) <= 5 and tail.isascii() and tail.isalnum()
+                                    and not tail.isdigit())
+            stem = stem if looks_like_extension else stem + ext
+            ext = EXTENSIONS[mime]
+    elif len(ext) > 16:
+        stem, ext = stem + ext, ""
+    stem = stem.strip(" .")
+    if stem.split(".")[0].upper() in WINDOWS_RESERVED:
+        stem = "_" + stem
+    room_chars = NAME_CHARS - len(ext)
+    room_bytes = NAME_BYTES - len(ext.encode())
+    stem = stem[:room_chars]
+    while len(stem.encode()) > room_bytes:
+        stem = stem[:-1]
+    stem = unicodedata.normalize("NFC", stem.rstrip(" ."))
+    return (stem or FALLBACK_NAME) + ext
+
+
+def _refuse(message: str = BAD_FILE, **params):
+    raise ValidationFailed(fields={"file": message}, params=params)
+
+
+def check_image(data: bytes, mime: str) -> None:
+    """Pixel limit from the header (before any decoding), then a structural check of the file."""
+    limit = _limit("MAX_IMAGE_PIXELS")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[PIL_FORMATS[mime]]) as image:
+                width, height = image.size
+                if width * height > limit:
+                    _refuse(N_("Ảnh quá lớn: tối đa %(mp)s triệu điểm ảnh."), mp=limit // 1_000_000)
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        _refuse(N_("Ảnh quá lớn: tối đa %(mp)s triệu điểm ảnh."), mp=limit // 1_000_000)
+    except ValidationFailed:
+        raise
+    except Exception:  # Pillow raises many kinds for a damaged file
+        _refuse(N_("Tệp ảnh bị hỏng hoặc không đọc được."))
+
+
+def _filters(stream: pikepdf.Stream) -> list[str]:
+    value = stream.get("/Filter")
+    if value is None:
+        return []
+    if isinstance(value, pikepdf.Array):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _inflated_size(raw: bytes, budget: int) -> int:
+    """How many bytes a Flate stream inflates to, stopping past ``budget`` (memory stays small)."""
+    inflater = zlib.decompressobj()
+    total, pending = 0, raw
+    while pending and total <= budget:
+        total += len(inflater.decompress(pending, 1 << 20))
+        pending = inflater.unconsumed_tail
+    return total
+
+
+def check_pdf(data: bytes) -> None:
+    """A PDF qpdf can read, unencrypted, of bounded pages and inflated size, with no scripts."""
+    max_pages, budget = _limit("PDF_MAX_PAGES"), _limit("PDF_MAX_EXPANDED_BYTES")
+    max_pixels = _limit("MAX_IMAGE_PIXELS")
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PasswordError:
+        _refuse(N_("Tệp PDF có mật khẩu hoặc bị mã hóa; hãy tải lên bản không mã hóa."))
+    except Exception:
+        _refuse(N_("Tệp PDF bị hỏng hoặc không đọc được."))
+    with pdf:
+        if pdf.is_encrypted:
+            _refuse(N_("Tệp PDF có mật khẩu hoặc bị mã hóa; hãy tải lên bản không mã hóa."))
+        try:
+            pages = len(pdf.pages)
+        except Exception:
+            _refuse(N_("Tệp PDF bị hỏng hoặc không đọc được."))
+        if not 1 <= pages <= max_pages:
+            _refuse(N_("Tệp PDF cần từ 1 đến %(n)s trang."), n=max_pages)
+        expanded = 0
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                if "/JS" in obj or obj.get("/S") in (pikepdf.Name.JavaScript, pikepdf.Name.Launch):
+                    _refuse(N_("Tệp PDF chứa mã lệnh hoặc lệnh chạy chương trình; không được chấp nhận."))
+            if not isinstance(obj, pikepdf.Stream):
+                continue
+            if obj.get("/Subtype") == pikepdf.Name.Image:
+                try:
+                    pixels = int(obj.get("/Width", 0)) * int(obj.get("/Height", 0))
+                except (TypeError, ValueError):
+                    pixels = 0
+                if pixels > max_pixels:
+                    _refuse(N_("Ảnh trong tệp PDF quá lớn: tối đa %(mp)s triệu điểm ảnh."),
+                            mp=max_pixels // 1_000_000)
+            raw = obj.read_raw_bytes()
+            filters = _filters(obj)
+            if filters and filters[0] == "/FlateDecode":
+                expanded += _inflated_size(raw, budget - expanded)
+            else:
+                expanded += len(raw)
+            if expanded > budget:
+                _refuse(N_("Tệp PDF giải nén ra quá lớn (quá %(mb)s MB)."), mb=budget // (1024 * 1024))
+        if "/Names" in pdf.Root and "/JavaScript" in pdf.Root.Names:
+            _refuse(N_("Tệp PDF chứa mã lệnh hoặc lệnh chạy chương trình; không được chấp nhận."))
+
+
+def check_content(data: bytes, allowed: set[str]) -> str:
+    """The sniffed MIME type, once the content has passed the checks of its type."""
+    sniffed = filetype.guess_mime(data[:8192])
+    if sniffed not in allowed:
+        _refuse()
+    if sniffed in IMAGE_TYPES:
+        check_image(data, sniffed)
+    elif sniffed == "application/pdf":
+        check_pdf(data)
+    return sniffed
+
+
+def _check_dossier_room(nomination: Nomination, size: int) -> None:
+    count, used = db.session.execute(
+        sa.select(sa.func.count(Attachment.id), sa.func.coalesce(sa.func.sum(Attachment.size), 0))
+        .where(Attachment.nomination_id == nomination.id)
+    ).one()
+    if count + 1 > _limit("MAX_DOSSIER_FILES"):
+        raise TooLarge(N_("Hồ sơ đã đủ %(n)s tệp, không thêm được nữa."), code="too_many_files",
+                       params={"n": _limit("MAX_DOSSIER_FILES")})
+    limit = _limit("MAX_DOSSIER_BYTES")
+    if used + size > limit:
+        raise TooLarge(N_("Tổng dung lượng tệp của hồ sơ vượt quá %(mb)s MB."), code="dossier_too_large",
+                       params={"mb": limit // (1024 * 1024)})
 
 
 def add_attachment(user: User, nomination: Nomination, kind: str, upload: FileStorage | None) -> Attachment:
@@ -75,37 +240,33 @@ def add_attachment(user: User, nomination: Nomination, kind: str, upload: FileSt
         raise ValidationFailed(fields={"kind": N_("Loại tài liệu không hợp lệ.")}) from None
     if upload is None or not upload.filename:
         raise ValidationFailed(fields={"file": N_("Cần chọn tệp để tải lên.")})
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    limit = _limit("MAX_UPLOAD_BYTES")
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(N_("Tệp vượt quá %(mb)s MB."), params={"mb": limit // (1024 * 1024)})
     if not data:
         raise ValidationFailed(fields={"file": N_("Tệp rỗng.")})
-    sniffed = filetype.guess_mime(data[:8192])
-    if sniffed not in ALLOWED[kind]:
-        raise ValidationFailed(
-            fields={"file": N_("Định dạng tệp không được chấp nhận cho loại tài liệu này.")}
-        )
-    stored = secrets.token_hex(16) + EXTENSIONS[sniffed]
-    path = upload_dir() / stored
-    with open(path, "xb") as fh:
-        fh.write(data)
+    _check_dossier_room(nomination, len(data))
+    sniffed = check_content(data, ALLOWED[kind])
+    store = storage()
+    key = new_key(EXTENSIONS[sniffed])
     attachment = Attachment(
         nomination_id=nomination.id,
         kind=kind,
-        original_name=safe_filename(upload.filename),
-        stored_name=stored,
+        original_name=safe_filename(upload.filename, sniffed),
+        stored_name=key,
         content_type=sniffed,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by_id=user.id,
     )
-    db.session.add(attachment)
     try:
+        store.put(key, data)
+        db.session.add(attachment)
         db.session.commit()
     except Exception:
         db.session.rollback()
-        os.unlink(path)
+        store.discard(key)
         raise
     return attachment
 
@@ -113,11 +274,33 @@ def add_attachment(user: User, nomination: Nomination, kind: str, upload: FileSt
 def remove_attachment(user: User, nomination: Nomination, attachment: Attachment) -> None:
     if nomination.owner_id != user.id or not permissions.can_edit(user, nomination):
         raise Forbidden()
-    path = upload_dir() / attachment.stored_name
+    store, key = storage(), attachment.stored_name
     db.session.delete(attachment)
+    store.delete(key)
     db.session.commit()
-    path.unlink(missing_ok=True)
+    store.purge(key)
 
 
-def attachment_path(attachment: Attachment) -> Path:
-    return upload_dir() / attachment.stored_name
+def attachment_bytes(attachment: Attachment) -> bytes:
+    """The file's content, from whichever storage holds it."""
+    return storage().get(attachment.stored_name)
+
+
+def send_attachment(attachment: Attachment) -> Response:
+    """A download that no browser renders or sniffs: ``attachment`` disposition, ``nosniff``."""
+    store = storage()
+    path = store.path(attachment.stored_name)
+    try:
+        if path is not None and not path.is_file():
+            raise StorageError(f"no such file: {attachment.stored_name}")
+        source = path if path is not None else io.BytesIO(store.get(attachment.stored_name))
+    except StorageError:
+        current_app.logger.error("attachment %s: its file %s is missing from %s storage", attachment.id,
+                                 attachment.stored_name, store.name)
+        raise NotFound() from None
+    response = send_file(source, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, max_age=0, etag=attachment.sha256)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
