@@ -1,7 +1,7 @@
 """reminders: what each deadline reminder has already been sent to (never twice)
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0008
 """
 
 import sqlalchemy as sa
