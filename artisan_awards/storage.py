@@ -175,11 +175,13 @@ def storage() -> Storage:
 
 
 def audit_files() -> tuple[list[str], list[str]]:
-    """(keys stored with no attachment row, keys of attachment rows with nothing stored)."""
-    from .models import Attachment
+    """(keys stored with no row that uses them, keys of attachment and export rows with nothing stored)."""
+    from .models import Attachment, DocumentTask
 
     stored = set(storage().keys())
     referenced = set(db.session.scalars(sa.select(Attachment.stored_name)))
+    exports = sa.select(DocumentTask.result_name).where(DocumentTask.result_name.is_not(None))
+    referenced |= set(db.session.scalars(exports))
     return sorted(stored - referenced), sorted(referenced - stored)
 
 

@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
+from artisan_awards import storage
 from artisan_awards.documents import data, engine, service
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination
@@ -573,7 +574,6 @@ def test_round_documents_are_made_in_the_background_with_progress(chain, client,
     from artisan_awards.documents import jobs
     from artisan_awards.models import DocumentTask
 
-    app.config["DOCUMENTS_EXPORT_DIR"] = str(tmp_path / "exports")
     sid, a, b = _closed_session(chain)
     auth.login(chain.ministry.email)
     dashboard = client.get(f"/ministry/dashboard?round_id={chain.round.id}").get_data(as_text=True)
@@ -595,7 +595,10 @@ def test_round_documents_are_made_in_the_background_with_progress(chain, client,
         assert f"ho-so/HNI/{a.code}.pdf" in names and f"ho-so/HNI/{b.code}.pdf" in names
         tally = next(n for n in names if n.endswith("mau-06-bien-ban-kiem-phieu.pdf"))
         assert "Nguyễn Văn Ánh" in text_of(z.read(tally))
-    assert db.session.get(DocumentTask, task_id).result_name
+    task = db.session.get(DocumentTask, task_id)
+    assert archive.headers["Content-Disposition"] == f"attachment; filename={task.download_name}"
+    # The ZIP lives in the file storage, counted as used (never pruned as an orphan).
+    assert task.result_name in storage.storage().keys() and storage.audit_files() == ([], [])
     # Only national officers start one; a task is not shown to others.
     auth.logout()
     auth.login(chain.officer.email)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import http.cookies
+import io
 import json
 import os
 import re
@@ -25,6 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,8 +218,7 @@ def cluster(shared_db):
             port = free_port()
             procs.start([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                          "--timeout", "60", "wsgi:app"],
-                        {**env, "UPLOAD_DIR": str(machine / "uploads"),
-                         "DOCUMENTS_EXPORT_DIR": str(machine / "exports")}, tmp_path / f"gunicorn-{name}.log")
+                        {**env, "UPLOAD_DIR": str(machine / "uploads")}, tmp_path / f"gunicorn-{name}.log")
             instances[name] = (f"http://127.0.0.1:{port}", machine)
         for name, (base, _) in instances.items():
             wait_for(lambda base=base: Browser(base).get("/").status == 200, f"gunicorn {name}")
@@ -320,12 +321,16 @@ def test_export_queued_on_one_instance_runs_on_a_worker_and_shows_on_the_other(c
     worker_machine = cluster["tmp"] / "machine-worker"
     worker_machine.mkdir()
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "documents", "worker", "--burst"],
-                          cwd=ROOT, env={**cluster["env"], "UPLOAD_DIR": str(worker_machine / "uploads"),
-                                         "DOCUMENTS_EXPORT_DIR": str(worker_machine / "exports")},
+                          cwd=ROOT, env={**cluster["env"], "UPLOAD_DIR": str(worker_machine / "uploads")},
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     b = Browser(cluster["b"], cookies=dict(a.cookies))
     progress = b.get(f"/documents/tasks/{task_id}.json").json()
     assert progress["status"] == "done" and progress["done"] == progress["total"] > 0, progress
+    # The worker ran on a third machine; the ZIP it made downloads through instance B.
+    archive = b.get(progress["download"])
+    assert archive.status == 200 and archive.headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.body)) as z:
+        assert z.namelist() and z.testzip() is None
     db.session.remove()
     assert db.session.scalar(sa.select(DocumentTask.status).where(DocumentTask.id == task_id)) == "done"

@@ -109,4 +109,5 @@ def export_round_command(round_number: int, email: str):
     jobs.run_task(task.id)
     db.session.refresh(task)
     click.echo(f"{task.status}: {task.done}/{task.total} documents"
-               + (f" -> {jobs.export_dir() / task.result_name}" if task.result_name else f" ({task.message})"))
+               + (f" -> {task.download_name} (storage key {task.result_name})" if task.result_name
+                  else f" ({task.message})"))

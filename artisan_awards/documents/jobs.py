@@ -4,17 +4,18 @@
 ``REDIS_URL`` is configured (run ``flask --app wsgi documents worker``), else in a thread of the
 web process. ``run_task`` does the work anywhere: every submitted dossier (Mẫu 01/02 + 09/10 +
 evidence), every document of the round's closed council sessions (Mẫu 03-06), the ballots
-(07/08) and the national consultation lists, into one ZIP under ``DOCUMENTS_EXPORT_DIR``
-(default ``<instance>/exports``). Each document goes through the cache, so a second export of
-an unchanged round is quick. The row's ``done``/``total`` is committed after each document.
+(07/08) and the national consultation lists, into one ZIP kept in the file storage (local disk
+or the database, ``STORAGE_BACKEND``), so any app server can hand it out. Each document goes
+through the cache, so a second export of an unchanged round is quick. The row's
+``done``/``total`` is committed after each document.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import zipfile
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -22,6 +23,7 @@ from flask import Flask, current_app
 from workflows import machine as wf
 from workflows.states import N_, State
 
+from .. import storage
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import (
@@ -40,13 +42,6 @@ from . import service
 
 EXPORT_ROLES = (wf.ADMIN, wf.MINISTRY_OFFICER)
 _threads: list[threading.Thread] = []  # the in-process fallback's workers (tests join them)
-
-
-def export_dir() -> Path:
-    path = Path(current_app.config.get("DOCUMENTS_EXPORT_DIR") or os.path.join(current_app.instance_path,
-                                                                               "exports"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def can_export(user: User) -> bool:
@@ -154,24 +149,28 @@ def run_task(task_id: int) -> None:
     if task is None or task.finished:
         return
     user = task.requested_by
+    store, key = storage.storage(), None
     try:
         plan = _plan(task.round)
         task.status, task.total, task.done = TaskStatus.RUNNING, len(plan), 0
         task.started_at, task.message = now_utc(), N_("Đang tạo văn bản")
         db.session.commit()
-        name = f"dot-{task.round.number}-van-ban-{task.id}.zip"
-        partial = export_dir() / (name + ".part")
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for path, what in plan:
-                archive.writestr(path, _make(what, user))
-                task.done += 1
-                db.session.commit()
-        os.replace(partial, export_dir() / name)
-        task.status, task.result_name, task.message = TaskStatus.DONE, name, N_("Đã xong")
+        with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as spool:
+            with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for path, what in plan:
+                    archive.writestr(path, _make(what, user))
+                    task.done += 1
+                    db.session.commit()
+            spool.seek(0)
+            key = storage.new_key(".zip")
+            store.put(key, spool.read())
+        task.status, task.result_name, task.message = TaskStatus.DONE, key, N_("Đã xong")
         task.finished_at = now_utc()
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
+        if key:
+            store.discard(key)
         task = db.session.get(DocumentTask, task_id)
         task.status, task.finished_at = TaskStatus.FAILED, now_utc()
         task.message = f"{type(exc).__name__}: {str(exc)[:250]}"

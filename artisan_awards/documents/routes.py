@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, request, session
+import io
+
+from flask import Response, current_app, request, session
 from flask_login import current_user, login_required
 
+from .. import storage
 from . import bp, service
 
 
@@ -131,5 +134,14 @@ def task_download(task_id: int):
     t = jobs.get_task(current_user, task_id)
     if not t.result_name:
         abort(404)
-    return send_file(jobs.export_dir() / t.result_name, mimetype="application/zip", as_attachment=True,
-                     download_name=t.result_name)
+    store = storage.storage()
+    try:
+        local = store.path(t.result_name)
+        body = local if local is not None and local.is_file() else io.BytesIO(store.get(t.result_name))
+    except storage.StorageError:
+        current_app.logger.error("export %s: %s is missing from the file storage", t.id, t.result_name)
+        abort(404)
+    response = send_file(body, mimetype="application/zip", as_attachment=True, download_name=t.download_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -37,7 +37,7 @@ class DocumentTask(db.Model):
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     message: Mapped[str | None] = mapped_column(sa.String(300))
-    result_name: Mapped[str | None] = mapped_column(sa.String(120))  # the ZIP, under DOCUMENTS_EXPORT_DIR
+    result_name: Mapped[str | None] = mapped_column(sa.String(120))  # the ZIP's key in the file storage
     queue_job_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -45,6 +45,10 @@ class DocumentTask(db.Model):
 
     round: Mapped[Round] = relationship()
     requested_by: Mapped[User] = relationship()
+
+    @property
+    def download_name(self) -> str:
+        return f"dot-{self.round.number}-van-ban-{self.id}.zip"
 
     @property
     def percent(self) -> int:
