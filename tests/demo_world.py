@@ -3,7 +3,8 @@
 The demo data (``artisan_awards.demo.seed``: one account per role, round 6, a dozen dossiers in
 various states, the Hà Nội provincial council) plus two council sessions on the Hà Nội council:
 one closed (every member voted, so there is a tally and a public result) and one open (so a
-member has a ballot to fill in).  Everything is made through the real operations.
+member has a ballot to fill in); a dossier submitted now, whose code and access key are kept for
+the public lookup; a queued round export.  Everything is made through the real operations.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from artisan_awards.extensions import db
 from artisan_awards.models import Council, DocumentTask, Nomination, Round
 from artisan_awards.schemas import SessionIn
 from artisan_awards.services import accounts, councils
+from artisan_awards.services import nominations as service
+from workflows.states import Action
 
 # The account that shows each role (demo e-mail addresses).
 ROLE_ACCOUNTS = {
@@ -80,13 +83,18 @@ def build() -> World:
     councils.set_attendance(officer, open_, [m.email for m in members])
     councils.open_session(officer, open_)
 
+    # A dossier filed now (Bắc Ninh, by the demo applicant): its code and access key are known.
+    sam = db.session.scalar(sa.select(Nomination).where(Nomination.state == "draft",
+                                                        Nomination.province_code == "BNH"))
+    key = service.perform(sam, Action.SUBMIT, user(ROLE_ACCOUNTS["applicant"]))
+
     round_id = db.session.scalar(sa.select(Round.id).where(Round.number == 6))
     # A round export that a ministry officer asked for (queued: its page shows the progress).
     task = DocumentTask(round_id=round_id, requested_by_id=user(ROLE_ACCOUNTS["ministry_officer"]).id, total=12)
     db.session.add(task)
     db.session.commit()
     world = World(round_id=round_id, council_id=council.id, open_session_id=open_.id,
-                  closed_session_id=closed.id, task_id=task.id)
+                  closed_session_id=closed.id, task_id=task.id, code=sam.code, access_key=key)
     for n in db.session.scalars(sa.select(Nomination).order_by(Nomination.id)):
         world.nominations.setdefault(f"{n.state}-{n.province_code}", n.id)
         world.nominations.setdefault(str(n.state), n.id)
