@@ -227,3 +227,27 @@ def test_dates_are_day_month_year_in_both_languages(client, make, app):
 
 def readable_text(html: str, locale: str) -> str:
     return " ".join(readable(html, locale).texts)
+
+
+@pytest.mark.parametrize("method,url,data", [
+    ("get", "/no-such-page", None),                       # 404 page
+    ("get", "/nominations/99999999", None),
+    ("post", "/login", {"email": "", "password": ""}),    # form errors
+    ("post", "/login", {"email": "khong-co@example.vn", "password": "sai-mat-khau-123"}),
+    ("post", "/public/status", {"code": "NN-2026-HNI-99999", "key": "ABCD-EFGH"}),
+    ("post", "/register", {"full_name": "", "email": "x", "password": "1", "confirm": "2"}),
+    ("post", "/forgot", {"email": ""}),
+])
+def test_errors_and_form_messages_follow_the_language(client, method, url, data):
+    """What the application answers to a mistake is in the reader's language too."""
+    responses = {}
+    for lang in ("vi", "en"):
+        client.post(f"/lang/{lang}", data={"next": "/"})
+        g.pop("_login_user", None)
+        r = getattr(client, method)(url, data=data, follow_redirects=True)
+        assert r.status_code < 500
+        responses[lang] = readable(r.get_data(as_text=True), lang)
+        assert responses[lang].html_lang == lang
+    english = [t for t in responses["en"].texts if VIETNAMESE.search(_strip_data(t, []))]
+    assert not english, english
+    assert any(VIETNAMESE.search(t) for t in responses["vi"].texts)
