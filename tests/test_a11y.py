@@ -123,6 +123,17 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(site):
                             checked += 1
                             if violations:
                                 found[f"{role} {lang} {viewport['width']}px {path}"] = violations
+                        if role == "public":  # the lookup's answer, too
+                            page.goto("/public/status")
+                            page.locator("#code").fill(world.code)
+                            page.locator("#key").fill(world.access_key)
+                            page.locator("main form button[type=submit]").click()
+                            page.wait_for_load_state()
+                            assert world.code in page.locator("main").inner_text()
+                            violations = axe_violations(page)
+                            checked += 1
+                            if violations:
+                                found[f"{role} {lang} {viewport['width']}px lookup answer"] = violations
                 context.close()
         finally:
             browser.close()
