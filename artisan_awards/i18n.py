@@ -69,6 +69,11 @@ def vn_date(value) -> str:
     """dd/mm/yyyy, as Vietnamese forms write dates."""
     if value is None:
         return ""
+    if isinstance(value, str):  # an ISO date kept in JSON (a round's plan deadlines)
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             from datetime import UTC

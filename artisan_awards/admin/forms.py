@@ -31,7 +31,9 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("Thư điện tử"), validators=[DataRequired(), Email(), Length(max=254)])
     roles = MultiCheckboxField(_l("Vai trò"), validators=[DataRequired(message=_l("Cần chọn ít nhất một vai trò."))])
     province_code = SelectField(_l("Tỉnh, thành phố"), validators=[Optional()])
-    locale = SelectField(_l("Ngôn ngữ thư"), choices=choices([("vi", "Tiếng Việt"), ("en", "English")]))
+    # Each language is named in itself, marked with its language for screen readers.
+    locale = SelectField(_l("Ngôn ngữ thư"), choices=[SelectChoice("vi", "Tiếng Việt", render_kw={"lang": "vi"}),
+                                                       SelectChoice("en", "English", render_kw={"lang": "en"})])
     submit = SubmitField(_l("Gửi lời mời"))
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from workflows import machine as wf
-from workflows.states import State
+from workflows.states import N_, State
 
 from ..applicant.forms import ActionForm
 from ..extensions import db
@@ -52,14 +52,14 @@ def nominations():
 
 # Stages of the dashboard: columns that group the machine's states.
 STAGES = [
-    ("intake", "Tiếp nhận", (State.SUBMITTED, State.RETURNED)),
-    ("province", "Cấp tỉnh", (State.ACCEPTED, State.PROVINCE_REVIEW, State.PROVINCE_PASSED)),
-    ("ministry", "Cấp Bộ", (State.MINISTRY_REVIEW, State.MINISTRY_PASSED)),
-    ("consultation", "Lấy ý kiến", (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION, State.ON_HOLD)),
-    ("state", "Cấp Nhà nước", (State.STATE_REVIEW, State.STATE_PASSED)),
-    ("government", "Thủ tướng, Chủ tịch nước", (State.SUBMITTED_TO_PM, State.SUBMITTED_TO_PRESIDENT)),
-    ("awarded", "Đã phong tặng", (State.AWARDED,)),
-    ("stopped", "Dừng", (State.CLOSED_INCOMPLETE, State.PROVINCE_REJECTED, State.MINISTRY_REJECTED,
+    ("intake", N_("Tiếp nhận"), (State.SUBMITTED, State.RETURNED)),
+    ("province", N_("Cấp tỉnh"), (State.ACCEPTED, State.PROVINCE_REVIEW, State.PROVINCE_PASSED)),
+    ("ministry", N_("Cấp Bộ"), (State.MINISTRY_REVIEW, State.MINISTRY_PASSED)),
+    ("consultation", N_("Lấy ý kiến"), (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION, State.ON_HOLD)),
+    ("state", N_("Cấp Nhà nước"), (State.STATE_REVIEW, State.STATE_PASSED)),
+    ("government", N_("Thủ tướng, Chủ tịch nước"), (State.SUBMITTED_TO_PM, State.SUBMITTED_TO_PRESIDENT)),
+    ("awarded", N_("Đã phong tặng"), (State.AWARDED,)),
+    ("stopped", N_("Dừng"), (State.CLOSED_INCOMPLETE, State.PROVINCE_REJECTED, State.MINISTRY_REJECTED,
                          State.STATE_REJECTED, State.NOT_AWARDED, State.WITHDRAWN)),
 ]
 # Which plan deadline a state must be left by (round.deadlines keys).

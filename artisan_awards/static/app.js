@@ -3,3 +3,14 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-print]");
   if (button) window.print();
 });
+
+// On a phone a list's rows become cards: name each cell after its column (templates may set data-label).
+for (const table of document.querySelectorAll("table.list")) {
+  // A column named only for screen readers (.sr-only) gets no visible name on the card.
+  const names = [...table.querySelectorAll("thead th")].map((th) => (th.querySelector(".sr-only") ? "" : th.textContent.trim()));
+  for (const row of table.querySelectorAll("tbody tr")) {
+    [...row.children].forEach((cell, i) => {
+      if (!cell.hasAttribute("data-label") && names[i] && !cell.hasAttribute("colspan")) cell.setAttribute("data-label", names[i]);
+    });
+  }
+}

@@ -1,0 +1,136 @@
+"""A populated application for the crawling, accessibility and screenshot tests.
+
+The demo data (``artisan_awards.demo.seed``: one account per role, round 6, a dozen dossiers in
+various states, the Hà Nội provincial council) plus two council sessions on the Hà Nội council:
+one closed (every member voted, so there is a tally and a public result) and one open (so a
+member has a ballot to fill in); a dossier submitted now, whose code and access key are kept for
+the public lookup; a queued round export.  Everything is made through the real operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from artisan_awards.demo import DEMO_PASSWORD, seed
+from artisan_awards.extensions import db
+from artisan_awards.models import Council, DocumentTask, Nomination, Round
+from artisan_awards.schemas import SessionIn
+from artisan_awards.services import accounts, councils
+from artisan_awards.services import nominations as service
+from workflows.states import Action
+
+# The account that shows each role (demo e-mail addresses).
+ROLE_ACCOUNTS = {
+    "applicant": "ungvien@demo.vn",
+    "province_officer": "so.hanoi@demo.vn",
+    "province_council_member": "hoidong.hanoi@demo.vn",
+    "ministry_officer": "bo@demo.vn",
+    "ministry_council_member": "hoidong.bo@demo.vn",
+    "state_council_member": "hoidong.nhanuoc@demo.vn",
+    "government_officer": "chinhphu@demo.vn",
+    "admin": "admin@demo.vn",
+}
+PASSWORD = DEMO_PASSWORD
+
+
+@dataclass
+class World:
+    round_id: int
+    council_id: int
+    open_session_id: int
+    closed_session_id: int
+    task_id: int
+    nominations: dict[str, int] = field(default_factory=dict)  # "<state>" or "<state>-<province>" -> id
+    users: dict[str, int] = field(default_factory=dict)  # role -> user id
+    access_key: str = ""
+    code: str = ""
+
+    def url_values(self) -> dict[str, list[int]]:
+        """Values to put into each URL argument when crawling."""
+        return {
+            "nomination_id": sorted(set(self.nominations.values())),
+            "session_id": [self.open_session_id, self.closed_session_id],
+            "council_id": [self.council_id],
+            "round_id": [self.round_id],
+            "task_id": [self.task_id],
+            "user_id": [self.users["applicant"], self.users["province_council_member"]],
+        }
+
+
+def build() -> World:
+    """Seed the demo data and the two sessions; call inside an app context."""
+    seed()
+    user = accounts.find_user
+    officer = user(ROLE_ACCOUNTS["province_officer"])
+    council = db.session.scalar(sa.select(Council).where(Council.province_code == "HNI"))
+    accepted = list(db.session.scalars(
+        sa.select(Nomination).where(Nomination.state == "accepted", Nomination.province_code == "HNI")
+        .order_by(Nomination.id)))
+    members = [m.user for m in council.members]
+
+    closed = councils.create_session(officer, council, SessionIn.model_validate(
+        {"held_on": "2026-12-10", "place": "Trụ sở Sở Công Thương Hà Nội", "nomination_ids": [accepted[0].id]}))
+    councils.set_attendance(officer, closed, [m.email for m in members])
+    councils.open_session(officer, closed)
+    for member in members:
+        councils.cast_ballot(member, closed, {str(accepted[0].id): "yes"})
+    councils.close_session(officer, closed)
+
+    open_ = councils.create_session(officer, council, SessionIn.model_validate(
+        {"held_on": "2026-12-17", "place": "Trụ sở Sở Công Thương Hà Nội", "nomination_ids": [accepted[1].id]}))
+    councils.set_attendance(officer, open_, [m.email for m in members])
+    councils.open_session(officer, open_)
+
+    # A dossier filed now (Bắc Ninh, by the demo applicant): its code and access key are known.
+    sam = db.session.scalar(sa.select(Nomination).where(Nomination.state == "draft",
+                                                        Nomination.province_code == "BNH"))
+    key = service.perform(sam, Action.SUBMIT, user(ROLE_ACCOUNTS["applicant"]))
+
+    round_id = db.session.scalar(sa.select(Round.id).where(Round.number == 6))
+    # A round export that a ministry officer asked for (queued: its page shows the progress).
+    task = DocumentTask(round_id=round_id, requested_by_id=user(ROLE_ACCOUNTS["ministry_officer"]).id, total=12)
+    db.session.add(task)
+    db.session.commit()
+    world = World(round_id=round_id, council_id=council.id, open_session_id=open_.id,
+                  closed_session_id=closed.id, task_id=task.id, code=sam.code, access_key=key)
+    for n in db.session.scalars(sa.select(Nomination).order_by(Nomination.id)):
+        world.nominations.setdefault(f"{n.state}-{n.province_code}", n.id)
+        world.nominations.setdefault(str(n.state), n.id)
+    for role, email in ROLE_ACCOUNTS.items():
+        world.users[role] = user(email).id
+    return world
+
+
+def data_strings() -> set[str]:
+    """Every string stored in the database (names, crafts, provinces ...): data, not UI text."""
+    found: set[str] = set()
+
+    def walk(value):
+        if isinstance(value, str):
+            if len(value.strip()) > 1:
+                found.add(value.strip())
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if _textual(c)]
+        if not columns:
+            continue
+        for row in db.session.execute(sa.select(*columns)):
+            walk(list(row))
+    return found
+
+
+def _textual(column) -> bool:
+    try:
+        return column.type.python_type in (str, dict, list)
+    except NotImplementedError:
+        return False
+
+

@@ -1,0 +1,267 @@
+"""Accessibility and phones, checked in a real browser (Debian's Chromium through Playwright).
+
+* axe-core (vendored in ``tests/vendor/axe-core``, version in ``AXE_VERSION``) runs on the main
+  pages of every role, at desktop width and at 360 px, in Vietnamese and in English: no violation
+  of impact "serious" or "critical" is allowed (they are printed when found); with
+  ``AXE_IMPACTS=minor,moderate,serious,critical`` every impact counts (the pages pass that too);
+* the keyboard alone reaches every control of the applicant's form and of the ballot, and the
+  focused control shows a visible outline;
+* at 360 px no main page scrolls sideways.
+
+The browser context bypasses the application's Content-Security-Policy only so that the test can
+inject axe's script; the pages themselves are served exactly as in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from artisan_awards import create_app
+from artisan_awards.extensions import db
+from tests import demo_world
+from tests.liveserver import serve
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+
+pytestmark = pytest.mark.browser
+
+AXE_DIR = Path(__file__).resolve().parent / "vendor" / "axe-core"
+AXE = AXE_DIR / "axe.min.js"
+AXE_VERSION = "4.11.0"
+BLOCKING = tuple(os.environ.get("AXE_IMPACTS", "serious,critical").split(","))
+
+
+@pytest.fixture
+def site(app_config):
+    """The demo world served on a real socket, CSRF on."""
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False,
+                      "TODAY": None})
+    with app.app_context():
+        world = demo_world.build()
+        db.session.remove()
+    with serve(app) as url:
+        yield url, world
+
+
+def main_pages(world: demo_world.World) -> dict[str, list[str]]:
+    """The main pages of each person, by the role that sees them."""
+    n = world.nominations
+    draft = n["draft-HNI"]
+    return {
+        "public": ["/", "/public/status", "/public/results", "/public/consultations", "/login", "/register"],
+        "applicant": ["/my/", "/my/new", f"/my/{draft}/nominee", f"/my/{draft}/craft",
+                      f"/my/{draft}/achievements", f"/my/{draft}/evidence", f"/my/{draft}/review",
+                      f"/my/{n['submitted-HNI']}/receipt", f"/nominations/{n['returned']}"],
+        "province_officer": ["/province/inbox", f"/nominations/{n['submitted-HNI']}",
+                             f"/council/councils/{world.council_id}", f"/council/sessions/{world.open_session_id}",
+                             f"/council/sessions/{world.closed_session_id}"],
+        "province_council_member": [f"/council/sessions/{world.open_session_id}/ballot", "/council/agenda"],
+        "ministry_officer": ["/ministry/dashboard", "/ministry/nominations", "/ministry/comments"],
+        "government_officer": ["/ministry/nominations"],
+        "admin": ["/admin/", "/admin/accounts", "/admin/accounts/invite", "/admin/audit", "/admin/rules"],
+    }
+
+
+def log_in(page: Page, role: str) -> None:
+    if role == "public":
+        return
+    page.goto("/login")
+    page.locator("#email").fill(demo_world.ROLE_ACCOUNTS[role])
+    page.locator("#password").fill(demo_world.PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.url
+
+
+def axe_violations(page: Page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [node["target"] for node in v["nodes"]][:5],
+         "summary": v["nodes"][0].get("failureSummary", "")[:300]}
+        for v in result["violations"] if v["impact"] in BLOCKING
+    ]
+
+
+def _browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def test_vendored_axe_is_the_pinned_version():
+    head = AXE.read_text(encoding="utf-8")[:400]
+    assert f"axe v{AXE_VERSION}" in head
+    assert (AXE_DIR / "LICENSE").exists()
+
+
+def test_axe_finds_no_serious_violation_on_the_main_pages(site):
+    """Every main page, desktop and 360 px, Vietnamese and English: no serious/critical violation."""
+    url, world = site
+    found: dict[str, list[dict]] = {}
+    checked = 0
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        try:
+            for role, pages in main_pages(world).items():
+                context = browser.new_context(viewport=DESKTOP, base_url=url, bypass_csp=True)
+                context.set_default_timeout(15_000)
+                page = context.new_page()
+                log_in(page, role)
+                for lang in ("vi", "en"):
+                    if lang == "en":
+                        page.goto("/")
+                        page.locator("header .account button[lang=en]").click()
+                        page.wait_for_load_state()
+                    for viewport in (DESKTOP, PHONE):
+                        page.set_viewport_size(viewport)
+                        for path in pages:
+                            response = page.goto(path)
+                            assert response.status == 200, (role, path, response.status)
+                            violations = axe_violations(page)
+                            checked += 1
+                            if violations:
+                                found[f"{role} {lang} {viewport['width']}px {path}"] = violations
+                        if role == "public":  # the lookup's answer, too
+                            page.goto("/public/status")
+                            page.locator("#code").fill(world.code)
+                            page.locator("#key").fill(world.access_key)
+                            page.locator("main form button[type=submit]").click()
+                            page.wait_for_load_state()
+                            assert world.code in page.locator("main").inner_text()
+                            violations = axe_violations(page)
+                            checked += 1
+                            if violations:
+                                found[f"{role} {lang} {viewport['width']}px lookup answer"] = violations
+                context.close()
+        finally:
+            browser.close()
+    if found:
+        print(json.dumps(found, indent=1, ensure_ascii=False))
+    assert not found, f"axe: serious or critical violations on {len(found)} page views: {sorted(found)}"
+    assert checked >= 4 * 25
+
+
+def test_axe_catches_a_real_violation(site):
+    """The check can fail: an image without text and an unlabeled field are reported."""
+    url, _ = site
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        try:
+            page = browser.new_page(base_url=url, bypass_csp=True)
+            page.goto("/public/status")
+            page.evaluate("""() => {
+                const main = document.querySelector('main');
+                main.insertAdjacentHTML('beforeend', '<img src="/static/none.png"><input type="text">');
+            }""")
+            ids = {v["id"] for v in axe_violations(page)}
+        finally:
+            browser.close()
+    assert {"image-alt", "label"} <= ids
+
+
+def test_no_main_page_scrolls_sideways_at_360px(site):
+    url, world = site
+    wide: dict[str, int] = {}
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        try:
+            for role, pages in main_pages(world).items():
+                context = browser.new_context(viewport=PHONE, base_url=url)
+                page = context.new_page()
+                log_in(page, role)
+                for path in pages:
+                    page.goto(path)
+                    width = page.evaluate("document.scrollingElement.scrollWidth")
+                    if width > PHONE["width"]:
+                        offenders = page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
+                            .filter(e => e.getBoundingClientRect().right > limit + 1)
+                            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' +
+                                             Math.round(e.getBoundingClientRect().right))""", PHONE["width"])
+                        print(role, path, width, offenders)
+                        wide[f"{role} {path}"] = width
+                context.close()
+        finally:
+            browser.close()
+    assert not wide, f"pages wider than 360 px: {wide}"
+
+
+# The focus must be visible: an outline (or box-shadow) on the focused element.
+FOCUS_STYLE = """() => {
+    const e = document.activeElement;
+    const s = getComputedStyle(e);
+    return {tag: e.tagName, key: e.dataset.kbd || null, href: e.getAttribute('href'),
+            what: e.tagName + ' ' + (e.id || e.getAttribute('name') || e.getAttribute('href') || '') + ' '
+                  + (e.innerText || '').trim().slice(0, 30),
+            outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+            shadow: s.boxShadow !== 'none'};
+}"""
+# Radio buttons of one group are one stop of the Tab key (the arrow keys move within the group).
+# Number every visible control of the page (main content and header) in document order.
+CONTROLS = """() => [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
+    .filter(e => e.type !== 'hidden' && !e.disabled && (e.offsetParent !== null || e.classList.contains('skip')))
+    .map((e, i) => { e.dataset.kbd = e.type === 'radio' ? 'radio:' + e.name : String(i);
+                     return {key: e.dataset.kbd, what: e.tagName + ' ' + (e.id || e.getAttribute('name') ||
+                             e.getAttribute('href') || '') + ' ' + (e.innerText || '').trim().slice(0, 30)}; })"""
+
+
+def tab_through(page: Page, limit: int = 400) -> tuple[set[str], list[dict]]:
+    """Press Tab from the top of the (freshly loaded) page until the focus comes round; what got it, and how."""
+    reached, unstyled = set(), []
+    first = None
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        info = page.evaluate(FOCUS_STYLE)
+        if info["tag"] == "BODY":
+            break
+        if first is None:
+            first = info
+        elif info["key"] == first["key"]:
+            break
+        if info["key"] is not None:
+            reached.add(info["key"])
+        if not (info["outline"] or info["shadow"]):
+            unstyled.append(info)
+    return reached, unstyled
+
+
+@pytest.mark.parametrize("role,which", [
+    ("applicant", "nominee"), ("applicant", "craft"), ("applicant", "achievements"), ("applicant", "evidence"),
+    ("applicant", "review"), ("province_council_member", "ballot"), ("public", "status"),
+])
+def test_keyboard_reaches_every_control_with_a_visible_focus(site, role, which):
+    url, world = site
+    draft = world.nominations["draft-HNI"]
+    path = {"ballot": f"/council/sessions/{world.open_session_id}/ballot", "status": "/public/status"}.get(
+        which, f"/my/{draft}/{which}")
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        try:
+            page = browser.new_page(base_url=url, viewport=DESKTOP)
+            log_in(page, role)
+            page.goto(path)
+            # The skip link comes first and leads to the main content.
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+            assert page.locator("a.skip").is_visible()
+            page.keyboard.press("Enter")
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.querySelector('main').contains(document.activeElement)")
+            page.goto(path)
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+            controls = {c["key"]: c["what"] for c in page.evaluate(CONTROLS)}
+            reached, unstyled = tab_through(page)
+            if which == "ballot":  # within a group of radio buttons, the arrow keys choose
+                first = page.locator("input[type=radio]").first
+                first.focus()
+                page.keyboard.press("ArrowRight")
+                assert page.locator("input[type=radio]").nth(1).is_checked()
+        finally:
+            browser.close()
+    assert len(controls) >= 10
+    missed = [controls[k] for k in controls if k not in reached]
+    assert not missed, f"not reachable by Tab: {missed}"
+    assert not unstyled, f"focus not visible on: {unstyled[:5]}"
