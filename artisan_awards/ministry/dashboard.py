@@ -99,7 +99,7 @@ def build(round_: Round) -> dict:
         cast = ballots.get(s.id, 0)
         progress.append({
             "id": s.id, "council": s.council, "level": s.level, "held_on": s.held_on, "status": s.status,
-            "members": total, "present": here, "ballots": cast, "items": items.get(s.id, 0),
+            "members": total, "present": here, "ballots": cast, "agenda": items.get(s.id, 0),
             "passed": passed.get(s.id, 0) if s.status == "closed" else None,
             "present_width": round(CHART_WIDTH * here / total, 2) if total else 0,
             "ballots_width": round(CHART_WIDTH * cast / total, 2) if total else 0,

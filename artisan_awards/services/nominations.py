@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
@@ -162,7 +163,10 @@ def paginate(stmt: sa.Select, number: int, per_page: int, key=Nomination.id) -> 
     number = max(1, min(number, 10_000_000 // per_page))
     counted = stmt.order_by(None).with_only_columns(key).limit(COUNT_CAP + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
-    items = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    if key is Nomination.id:  # a list of dossiers: each row's province, not the dossier's contents
+        stmt = stmt.options(joinedload(Nomination.province), lazyload(Nomination.periods),
+                            lazyload(Nomination.products))
+    items = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).unique().all()
     return Page(items, number, per_page, min(total, COUNT_CAP), total > COUNT_CAP)
 
 
