@@ -275,3 +275,42 @@ def test_dashboard_overdue_is_a_count_and_the_first_few(client, auth, make):
     assert f"overdue=1&amp;round_id={round_id}" in panel or f"round_id={round_id}&amp;overdue=1" in panel
     listing = client.get(f"/ministry/nominations?overdue=1&round_id={round_id}").get_data(as_text=True)
     assert listed_total(listing) == 23
+
+
+# -- the counters the triggers keep ---------------------------------------------------------------
+
+
+def test_nomination_counts_follow_every_insert_move_and_delete(client, api, make):
+    def from_counters():
+        c = service.nomination_counts.c
+        return {(r, p, s): n for r, p, s, n in db.session.execute(sa.select(c.round_id, c.province_code, c.state, c.n))
+                if n}
+
+    def from_rows():
+        return {(r, p, s): n for r, p, s, n in db.session.execute(
+            sa.select(Nomination.round_id, Nomination.province_code, Nomination.state, sa.func.count())
+            .group_by(Nomination.round_id, Nomination.province_code, Nomination.state))}
+
+    chain = Chain(api, make)
+    drafts = [make.nomination(State.DRAFT) for _ in range(2)]
+    make.nomination(State.SUBMITTED, province="HPG")
+    make.nomination(State.RETURNED)
+    make.nomination(State.CLOSED_INCOMPLETE)
+    make.nomination(State.WITHDRAWN)
+    passed, rejected = chain.accepted(), chain.accepted()
+    chain.vote("province", [passed], yes_votes=11)
+    chain.vote("province", [rejected], yes_votes=2)
+    assert from_counters() == from_rows()
+    assert from_counters()[(chain.round.id, "HNI", State.PROVINCE_PASSED.value)] == 1
+    # moves made behind the application's back, several rows in one statement, and deletes
+    other = make.round()
+    db.session.execute(sa.update(Nomination).where(Nomination.id.in_([d.id for d in drafts]))
+                       .values(round_id=other.id, province_code="DNG"))
+    db.session.execute(sa.update(Nomination).where(Nomination.state == State.WITHDRAWN).values(state=State.SUBMITTED))
+    db.session.execute(sa.delete(Nomination).where(Nomination.id == drafts[0].id))
+    db.session.commit()
+    assert from_counters() == from_rows()
+    # a rolled-back change leaves the counters as they were
+    db.session.execute(sa.update(Nomination).values(state=State.AWARDED, decision_no="1", decision_date=today()))
+    db.session.rollback()
+    assert from_counters() == from_rows()

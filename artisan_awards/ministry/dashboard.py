@@ -23,10 +23,11 @@ from ..models import (
     Province,
     Round,
 )
-from ..services.nominations import STAGES, current_deadlines
+from ..services.nominations import STAGES, counts_by, current_deadlines, nomination_counts
 from ..text import vi_sort_key
 
 OVERDUE_SHOWN = 20  # the dashboard lists the first ones; the list page has them all
+OVERDUE_CAP = 1000  # and counts up to here ("more than 1000"): the cost stays flat as dossiers grow
 SESSIONS_SHOWN = 60
 # Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
 STAGE_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
@@ -37,18 +38,15 @@ def build(round_: Round) -> dict:
     stage_of = {state: key for key, _label, states in STAGES for state in states}
     keys = [key for key, _label, _states in STAGES]
 
-    # 1. the round by stage x province: one grouped query (index ix_nominations_round_province_state)
+    # 1. the round by stage x province: one query over the counters the triggers keep (nomination_counts),
+    # a few hundred rows whatever the number of dossiers
     grid: dict[str, dict] = {}
-    names: dict[str, str] = {}
-    for code, name, state, n in db.session.execute(
-        sa.select(Nomination.province_code, Province.name, Nomination.state, sa.func.count())
-        .join(Province, Province.code == Nomination.province_code)
-        .where(Nomination.round_id == round_.id, Nomination.state != State.DRAFT)
-        .group_by(Nomination.province_code, Province.name, Nomination.state)
+    for code, state, n in db.session.execute(
+        counts_by("province_code", "state", where=[nomination_counts.c.round_id == round_.id])
     ):
         row = grid.setdefault(code, dict.fromkeys(keys, 0))
         row[stage_of[State(state)]] += n
-        names[code] = name
+    names = dict(db.session.execute(sa.select(Province.code, Province.name).where(Province.code.in_(grid))).all())
     order = sorted(grid, key=lambda c: vi_sort_key(names[c]))
     totals = {key: sum(grid[c][key] for c in grid) for key in keys}
     widest = max((sum(grid[c].values()) for c in grid), default=0)
@@ -64,12 +62,14 @@ def build(round_: Round) -> dict:
                 x += width
         bars.append({"code": code, "name": names[code], "total": sum(grid[code].values()), "segments": segments})
 
-    # 2. overdue: a count and the first few, both by the one SQL rule of the lists
+    # 2. overdue: a count (capped, like the lists') and the oldest few, by the one SQL rule of the lists
     overdue_where = sa.and_(Nomination.round_id == round_.id, current_deadlines().overdue_clause())
-    overdue_count = db.session.scalar(sa.select(sa.func.count()).select_from(Nomination).where(overdue_where))
-    overdue = db.session.scalars(
-        sa.select(Nomination).where(overdue_where)
-        .order_by(Nomination.state_changed_at, Nomination.id).limit(OVERDUE_SHOWN)
+    counted = sa.select(Nomination.id).where(overdue_where).limit(OVERDUE_CAP + 1).subquery()
+    overdue_count = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
+    overdue = db.session.execute(
+        sa.select(Nomination.id, Nomination.code, Nomination.full_name, Nomination.state, Nomination.round_id,
+                  Nomination.received_at, Nomination.returned_at)
+        .where(overdue_where).order_by(Nomination.id).limit(OVERDUE_SHOWN)
     ).all()
 
     # 3. council sessions of the round: one row each, and one grouped query per figure
@@ -107,5 +107,6 @@ def build(round_: Round) -> dict:
     return {
         "grid": grid, "order": order, "names": names, "totals": totals, "bars": bars,
         "colours": dict(zip(keys, STAGE_COLOURS, strict=True)), "chart_width": CHART_WIDTH,
-        "overdue": overdue, "overdue_count": overdue_count, "sessions": progress,
+        "overdue": overdue, "overdue_count": min(overdue_count, OVERDUE_CAP),
+        "overdue_capped": overdue_count > OVERDUE_CAP, "sessions": progress,
     }

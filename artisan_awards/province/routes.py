@@ -53,14 +53,8 @@ def inbox():
     stmt, filters = inbox_query()
     page = service.paginate(service.order(stmt, filters.sort, "received"),
                             request.args.get("page", 1, type=int), PER_PAGE)
-    counts = dict(
-        db.session.execute(
-            sa.select(Nomination.state, sa.func.count())
-            .where(Nomination.province_code == current_user.province_code)
-            .where(Nomination.state != State.DRAFT)
-            .group_by(Nomination.state)
-        ).all()
-    )
+    counts = dict(db.session.execute(service.counts_by(
+        "state", where=[service.nomination_counts.c.province_code == current_user.province_code])).all())
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     return render_template(
         "province/inbox.html", nominations=page.items, page=page, filters=filters, counts=counts,
