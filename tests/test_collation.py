@@ -113,3 +113,16 @@ def test_accent_free_search_finds_the_full_name(client, auth, make):
     make.nomination(State.SUBMITTED, nominee={"full_name": "Đỗ Thị Đào"})
     html = client.get("/ministry/nominations", query_string={"q": "do thi dao"}).get_data(as_text=True)
     assert "Đỗ Thị Đào" in html
+
+
+def test_province_pickers_and_the_agenda_use_vietnamese_order(client, auth, make):
+    names = [p["name"] for p in client.get("/api/v1/provinces").get_json()]
+    assert names == sorted(names, key=vi_sort_key)
+    # Đ is a letter after D, not after Y as in a binary order
+    assert names.index("Đồng Nai") < names.index("Gia Lai") < names.index("Tây Ninh")
+    for name in ("Hoàng Văn Hải", "Đặng Thị Tâm", "Dương Văn Bé"):
+        make.nomination(State.ACCEPTED, nominee={"full_name": name})
+    auth.login_as("province_council_member", "HNI")
+    html = client.get("/council/agenda").get_data(as_text=True)
+    positions = [html.index(n) for n in ("Dương Văn Bé", "Đặng Thị Tâm", "Hoàng Văn Hải")]
+    assert positions == sorted(positions)
