@@ -10,6 +10,7 @@ user's language; dates are dd/mm/yyyy.  A cell that would start a spreadsheet fo
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -59,8 +60,13 @@ def nomination_columns() -> list[Column]:
         r = dl.rounds.get(row.round_id)
         return r.name if r else ""
 
+    overdue_text, yes = _("Quá hạn"), _("Có")
+    # labels translated once per export, not once per row
+    state_text = functools.cache(state_label)
+    title_text = functools.cache(lambda title: label(TITLE_LABELS, title))
+
     def overdue(row):
-        return _("Quá hạn") if dl.is_overdue(row) else ""
+        return overdue_text if dl.is_overdue(row) else ""
 
     return [
         Column(N_("Mã hồ sơ"), lambda r: r.code or "", 20),
@@ -70,10 +76,10 @@ def nomination_columns() -> list[Column]:
         Column(N_("Dân tộc"), lambda r: r.ethnicity or "", 10),
         Column(N_("Nghề"), lambda r: r.craft or "", 22),
         Column(N_("Tỉnh, thành phố"), lambda r: provinces.get(r.province_code, r.province_code), 18),
-        Column(N_("Danh hiệu"), lambda r: label(TITLE_LABELS, r.title), 20),
-        Column(N_("Truy tặng"), lambda r: _("Có") if r.posthumous else "", 10),
+        Column(N_("Danh hiệu"), lambda r: title_text(r.title), 20),
+        Column(N_("Truy tặng"), lambda r: yes if r.posthumous else "", 10),
         Column(N_("Đợt"), round_name, 18),
-        Column(N_("Trạng thái"), lambda r: state_label(r.state), 28),
+        Column(N_("Trạng thái"), lambda r: state_text(r.state), 28),
         Column(N_("Ngày nộp"), lambda r: _local(r.submitted_at), 12),
         Column(N_("Ngày nhận"), lambda r: _local(r.received_at), 12),
         Column(N_("Hạn"), lambda r: dl.due(r), 12),
