@@ -26,6 +26,7 @@ from ..models.audit import AREAS
 from ..permissions import roles_required
 from ..schemas import CouncilIn, MemberIn, RoundIn
 from ..services import account_admin, account_import, audit, councils, rounds
+from ..text import vi_order
 from ..timeutil import VN, today
 from ..validation import field_errors
 from . import bp
@@ -56,7 +57,7 @@ def account_managers_only(view):
 
 
 def _provinces(scope: str | None = None) -> list[tuple[str, str]]:
-    query = sa.select(Province).where(Province.active).order_by(Province.name)
+    query = sa.select(Province).where(Province.active).order_by(vi_order(Province.name))
     if scope:
         query = query.where(Province.code == scope)
     return [(p.code, p.name) for p in db.session.scalars(query)]
@@ -138,7 +139,7 @@ def accounts():
         query = query.where(User.active)
     elif status == "inactive":
         query = query.where(sa.not_(User.active))
-    users = list(db.session.scalars(query.order_by(User.full_name, User.id).limit(500)))
+    users = list(db.session.scalars(query.order_by(vi_order(User.full_name), User.id).limit(500)))
     return render_template(
         "admin/accounts.html", users=users, q=q, role=role, province=province, status=status,
         roles=[(r, _(account_admin.ROLE_LABELS[r])) for r in ROLES],
@@ -370,7 +371,7 @@ def _council_candidates(actor: User) -> list[User]:
                  wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER))))))
     if not actor.has_role(wf.ADMIN, wf.MINISTRY_OFFICER):
         query = query.where(User.province_code == actor.province_code)
-    return list(db.session.scalars(query.order_by(User.province_code, User.full_name).limit(500)))
+    return list(db.session.scalars(query.order_by(User.province_code, vi_order(User.full_name)).limit(500)))
 
 
 @bp.route("/councils/new", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from ..services import accounts
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
+from ..text import vi_order
 from ..timeutil import today
 from . import bp, error, json_body, token_required
 from .openapi import build_spec
@@ -68,7 +69,7 @@ def me():
 @bp.get("/provinces")
 def provinces():
     """The 34 provincial-level units in force; ?include_inactive=1 adds the 63-province era."""
-    stmt = sa.select(Province).order_by(Province.name)
+    stmt = sa.select(Province).order_by(vi_order(Province.name))
     if request.args.get("include_inactive") not in ("1", "true"):
         stmt = stmt.where(Province.active.is_(True))
     return jsonify(

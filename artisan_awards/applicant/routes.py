@@ -18,7 +18,7 @@ from ..schemas import NominationIn
 from ..serializers import merge_changes, nomination_in
 from ..services import attachments as attachment_service
 from ..services import nominations as service
-from ..text import nfc_deep
+from ..text import nfc_deep, vi_order
 from ..timeutil import today
 from ..validation import field_errors
 from . import bp
@@ -47,7 +47,7 @@ def _rounds_open():
 
 
 def _province_choices():
-    stmt = sa.select(Province).where(Province.active.is_(True)).order_by(Province.name)
+    stmt = sa.select(Province).where(Province.active.is_(True)).order_by(vi_order(Province.name))
     if not current_user.has_role(wf.APPLICANT) and current_user.province_code:
         stmt = stmt.where(Province.code == current_user.province_code)
     return [(p.code, p.name) for p in db.session.scalars(stmt)]

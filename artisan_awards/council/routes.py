@@ -17,6 +17,7 @@ from ..models import ConflictDeclaration, Nomination, SessionStatus
 from ..permissions import roles_required, visible_filter
 from ..schemas import SessionIn
 from ..services import councils as service
+from ..text import vi_order
 from . import bp
 
 LEVEL_OF_ROLE = {
@@ -42,7 +43,7 @@ def agenda():
             sa.select(Nomination)
             .where(visible_filter(current_user))
             .where(Nomination.state == AGENDA_STATE[level])
-            .order_by(Nomination.province_code, Nomination.name_key)
+            .order_by(Nomination.province_code, vi_order(Nomination.full_name))
         )
         if level == "province":
             stmt = stmt.where(Nomination.province_code == current_user.province_code)

@@ -22,6 +22,7 @@ from ..models import (
     Round,
     SessionStatus,
 )
+from ..text import vi_order
 from ..timeutil import local_date
 
 FORM_NO = {"people": "01", "meritorious": "02"}  # declaration (Bản khai thành tích)
@@ -288,7 +289,7 @@ def consultation_list_data(round_: Round, window: str, on: date) -> dict:
     rows = db.session.scalars(
         sa.select(Nomination).join(Province, Province.code == Nomination.province_code)
         .where(Nomination.round_id == round_.id, Nomination.state.in_(states))
-        .order_by(Nomination.title.desc(), Province.name, Nomination.name_key, Nomination.id)
+        .order_by(Nomination.title.desc(), vi_order(Province.name), vi_order(Nomination.full_name), Nomination.id)
     ).all()
     items = [agenda_item(i, n) | {"window_ends": n.consultation_ends} for i, n in enumerate(rows, start=1)]
     groups = []

@@ -1,119 +1,122 @@
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from workflows import machine as wf
 from workflows.states import N_, State
 
+from .. import exports
 from ..applicant.forms import ActionForm
 from ..extensions import db
+from ..i18n import state_label
 from ..models import Nomination, Province, PublicComment, Round
 from ..permissions import roles_required
-from ..province.routes import list_filters
+from ..province.routes import SORT_LABELS, list_filters, query_args
+from ..public.routes import PAST_PROVINCE
 from ..schemas import CommentStatusIn
 from ..services import consultations
 from ..services import nominations as service
-from ..timeutil import today
+from ..text import vi_order
+from ..timeutil import local_date
 from . import bp
+from . import dashboard as dashboard_data
 
 PER_PAGE = 50
+NATIONAL_LIST_ROLES = (
+    wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER,
+)
 
 
 @bp.route("/nominations")
-@roles_required(
-    wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN, wf.MINISTRY_COUNCIL_MEMBER,
-    wf.STATE_COUNCIL_MEMBER,
-)
+@roles_required(*NATIONAL_LIST_ROLES)
 def nominations():
     """All dossiers past the draft stage, filterable by province, state, round and name."""
     filters = list_filters()
-    stmt = service.visible_query(current_user, filters)
-    page = max(request.args.get("page", 1, type=int), 1)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(
-        stmt.order_by(Nomination.updated_at.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
+    stmt = service.order(service.visible_query(current_user, filters), filters.sort, "updated")
+    page = service.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE)
     provinces = db.session.scalars(
-        sa.select(Province).where(Province.active.is_(True)).order_by(Province.name)
+        sa.select(Province).where(Province.active.is_(True)).order_by(vi_order(Province.name))
     ).all()
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     return render_template(
-        "ministry/nominations.html", nominations=rows, filters=filters, total=total, page=page,
-        per_page=PER_PAGE, provinces=provinces, rounds=rounds,
-        states=[s for s in State if s != State.DRAFT],
-        query_args={k: v for k, v in request.args.items() if k != "page"},
+        "ministry/nominations.html", nominations=page.items, page=page, filters=filters,
+        provinces=provinces, rounds=rounds, states=[s for s in State if s != State.DRAFT],
+        show_overdue=True, query_args=query_args(), sorts=SORT_LABELS, endpoint="ministry.nominations",
+        export_endpoint="ministry.nominations_export",
     )
 
 
+@bp.route("/nominations/export.<fmt>")
+@roles_required(*NATIONAL_LIST_ROLES)
+def nominations_export(fmt: str):
+    """The national list as filtered on the page, every row, as CSV or XLSX."""
+    filters = list_filters()
+    stmt = service.order(service.visible_query(current_user, filters), filters.sort, "updated")
+    return exports.nominations_response(stmt, fmt, "ho-so-toan-quoc")
+
+
+@bp.route("/results/export.<fmt>")
+@roles_required(*NATIONAL_LIST_ROLES)
+def results_export(fmt: str):
+    """The published results of the provincial councils (the public page's list) as a file."""
+    stmt = service.order(
+        service.visible_query(current_user, list_filters()).where(Nomination.state.in_(PAST_PROVINCE)),
+        "province", "province",
+    )
+    return exports.nominations_response(stmt, fmt, "ket-qua-xet-chon")
+
+
 # Stages of the dashboard: columns that group the machine's states.
-STAGES = [
-    ("intake", N_("Tiếp nhận"), (State.SUBMITTED, State.RETURNED)),
-    ("province", N_("Cấp tỉnh"), (State.ACCEPTED, State.PROVINCE_REVIEW, State.PROVINCE_PASSED)),
-    ("ministry", N_("Cấp Bộ"), (State.MINISTRY_REVIEW, State.MINISTRY_PASSED)),
-    ("consultation", N_("Lấy ý kiến"), (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION, State.ON_HOLD)),
-    ("state", N_("Cấp Nhà nước"), (State.STATE_REVIEW, State.STATE_PASSED)),
-    ("government", N_("Thủ tướng, Chủ tịch nước"), (State.SUBMITTED_TO_PM, State.SUBMITTED_TO_PRESIDENT)),
-    ("awarded", N_("Đã phong tặng"), (State.AWARDED,)),
-    ("stopped", N_("Dừng"), (State.CLOSED_INCOMPLETE, State.PROVINCE_REJECTED, State.MINISTRY_REJECTED,
-                         State.STATE_REJECTED, State.NOT_AWARDED, State.WITHDRAWN)),
-]
-# Which plan deadline a state must be left by (round.deadlines keys).
-STATE_DEADLINE = {
-    State.PROVINCE_PASSED: "province_to_ministry",
-    State.MINISTRY_PASSED: "ministry_to_state",
-    State.STATE_PASSED: "state_to_pm",
-}
+STAGES = dashboard_data.STAGES
 
 
 @bp.route("/dashboard")
 @roles_required(wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN)
 def dashboard():
-    """The round at a glance: every dossier by stage and province, deadlines, what is overdue."""
+    """The round at a glance: by stage and province, council sessions, deadlines, what is overdue."""
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     round_id = request.args.get("round_id", type=int) or (rounds[0].id if rounds else None)
     current = next((r for r in rounds if r.id == round_id), None)
-    counts: dict = {}
-    if current:
-        for province_code, state, n in db.session.execute(
-            sa.select(Nomination.province_code, Nomination.state, sa.func.count())
-            .where(Nomination.round_id == current.id, Nomination.state != State.DRAFT)
-            .group_by(Nomination.province_code, Nomination.state)
-        ):
-            counts.setdefault(province_code, {})[state] = n
-    stage_of = {s: key for key, _label, states in STAGES for s in states}
-    table = {}
-    for province_code, states in counts.items():
-        row = table.setdefault(province_code, {key: 0 for key, _l, _s in STAGES})
-        for state, n in states.items():
-            row[stage_of[State(state)]] += n
-    provinces = {p.code: p for p in db.session.scalars(sa.select(Province).where(Province.code.in_(table)))}
-    totals = {key: sum(row[key] for row in table.values()) for key, _l, _s in STAGES}
-    on = today()
-    overdue = []
-    if current:
-        candidates = db.session.scalars(
-            sa.select(Nomination).where(
-                Nomination.round_id == current.id,
-                Nomination.state.in_([State.SUBMITTED, State.RETURNED, *STATE_DEADLINE]),
-            )
-        ).all()
-        for n in candidates:
-            key = STATE_DEADLINE.get(n.state_enum)
-            due = n.due_date()
-            if key and current.deadlines.get(key):
-                due = date.fromisoformat(current.deadlines[key])
-            if due and on > due:
-                overdue.append((n, due))
+    data = dashboard_data.build(current) if current else None
     return render_template(
-        "ministry/dashboard.html", rounds=rounds, current=current, stages=STAGES, table=table,
-        provinces=provinces, totals=totals, overdue=overdue,
-        deadlines=sorted((current.deadlines or {}).items(), key=lambda kv: kv[1]) if current else [],
+        "ministry/dashboard.html", rounds=rounds, current=current, stages=STAGES, data=data,
+        deadlines_plan=sorted((current.deadlines or {}).items(), key=lambda kv: str(kv[1])) if current else [],
     )
+
+
+COMMENT_STATUSES = {
+    "received": N_("Mới nhận"),
+    "under_verification": N_("Đang xác minh"),
+    "substantiated": N_("Có cơ sở"),
+    "unsubstantiated": N_("Không có cơ sở"),
+}
+COMMENT_KINDS = {"comment": N_("Góp ý"), "complaint": N_("Khiếu nại")}
+
+
+def comments_query() -> tuple[sa.Select, dict]:
+    """Comments with the page's filters (status, kind, round, accent-free name of the nominee)."""
+    args = request.args
+    chosen = {
+        "status": args.get("status") if args.get("status") in COMMENT_STATUSES else None,
+        "kind": args.get("kind") if args.get("kind") in COMMENT_KINDS else None,
+        "round_id": args.get("round_id", type=int),
+        "q": (args.get("q") or "").strip()[:100] or None,
+    }
+    stmt = (
+        sa.select(PublicComment)
+        .join(Nomination, Nomination.id == PublicComment.nomination_id)
+        .options(contains_eager(PublicComment.nomination))
+    )
+    if chosen["status"]:
+        stmt = stmt.where(PublicComment.status == chosen["status"])
+    if chosen["kind"]:
+        stmt = stmt.where(PublicComment.kind == chosen["kind"])
+    stmt = service.apply_filters(stmt, service.Filters(round_id=chosen["round_id"], q=chosen["q"]))
+    return stmt.order_by(PublicComment.id.desc()), chosen
 
 
 @bp.route("/comments", methods=["GET", "POST"])
@@ -127,6 +130,38 @@ def comments():
                                                "resolution": request.form.get("resolution") or None})
         consultations.set_status(current_user, comment, data)
         flash(_("Đã cập nhật kết luận xác minh."), "success")
-        return redirect(url_for("ministry.comments"))
-    rows = db.session.scalars(sa.select(PublicComment).order_by(PublicComment.id.desc())).all()
-    return render_template("ministry/comments.html", comments=rows, form=form)
+        return redirect(url_for("ministry.comments", **query_args()))
+    stmt, chosen = comments_query()
+    page = service.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE, key=PublicComment.id)
+    rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
+    return render_template(
+        "ministry/comments.html", comments=page.items, page=page, form=form, chosen=chosen, rounds=rounds,
+        statuses=COMMENT_STATUSES, kinds=COMMENT_KINDS, query_args=query_args(),
+    )
+
+
+@bp.route("/comments/export.<fmt>")
+@roles_required(wf.MINISTRY_OFFICER)
+def comments_export(fmt: str):
+    """The comments as filtered on the page, as CSV or XLSX."""
+    stmt, _chosen = comments_query()
+    rows = exports.stream_rows(stmt.with_only_columns(
+        Nomination.code, Nomination.full_name.label("nominee"), PublicComment.kind, PublicComment.informational,
+        PublicComment.full_name, PublicComment.phone, PublicComment.address, PublicComment.content,
+        PublicComment.window, PublicComment.status, PublicComment.resolution, PublicComment.created_at,
+    ))
+    columns = [
+        exports.Column(N_("Mã hồ sơ"), lambda r: r.code or "", 20),
+        exports.Column(N_("Nghệ nhân"), lambda r: r.nominee, 26),
+        exports.Column(N_("Loại"), lambda r: _(COMMENT_KINDS[r.kind]), 10),
+        exports.Column(N_("Người gửi"), lambda r: _("Không ký tên") if r.informational else (r.full_name or ""), 22),
+        exports.Column(N_("Điện thoại"), lambda r: "" if r.informational else (r.phone or ""), 14),
+        exports.Column(N_("Địa chỉ"), lambda r: "" if r.informational else (r.address or ""), 28),
+        exports.Column(N_("Nội dung"), lambda r: r.content, 60),
+        exports.Column(N_("Đợt lấy ý kiến"), lambda r: state_label(r.window) if r.window in set(State) else r.window,
+                       24),
+        exports.Column(N_("Trạng thái"), lambda r: _(COMMENT_STATUSES.get(r.status, r.status)), 16),
+        exports.Column(N_("Kết luận"), lambda r: r.resolution or "", 40),
+        exports.Column(N_("Ngày gửi"), lambda r: local_date(r.created_at), 12),
+    ]
+    return exports.respond(fmt, "y-kien-nhan-dan", columns, rows)

@@ -14,6 +14,7 @@ from ..models import Nomination
 from ..schemas import CommentIn
 from ..services import nominations as service
 from ..services.consultations import add_comment, consultation_nomination, open_consultations
+from ..text import vi_order
 from ..validation import field_errors
 from . import bp
 
@@ -81,7 +82,7 @@ def results():
     """Dossiers the provincial councils have proposed, by province (Art. 14 pt d)."""
     rows = db.session.scalars(
         sa.select(Nomination).where(Nomination.state.in_(PAST_PROVINCE))
-        .order_by(Nomination.province_code, Nomination.title, Nomination.name_key)
+        .order_by(Nomination.province_code, Nomination.title, vi_order(Nomination.full_name))
     ).all()
     by_province: dict = {}
     for n in rows:

@@ -11,6 +11,7 @@ from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import MAX_DB_INT, Nomination, PublicComment, User, get_row
 from ..schemas import CommentIn, CommentStatusIn
+from ..text import vi_order
 from ..timeutil import today
 from .nominations import move_by_event
 
@@ -27,7 +28,8 @@ def _in_open_window() -> sa.Select:
 
 def open_consultations() -> list[Nomination]:
     """Nominations whose consultation window is running today."""
-    return list(db.session.scalars(_in_open_window().order_by(Nomination.province_code, Nomination.name_key)))
+    stmt = _in_open_window().order_by(Nomination.province_code, vi_order(Nomination.full_name))
+    return list(db.session.scalars(stmt))
 
 
 def consultation_nomination(nomination_id: int) -> Nomination:

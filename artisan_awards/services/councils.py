@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..permissions import NATIONAL_ROLES, PROVINCE_SCOPED_ROLES
 from ..schemas import CouncilIn, SessionIn
-from ..text import nfc
+from ..text import nfc, vi_order
 from ..timeutil import now_utc
 from . import accounts, notifications
 from .nominations import move_by_event
@@ -168,7 +168,7 @@ def waiting_nominations(council: Council) -> list[Nomination]:
         .where(Nomination.state == AGENDA_STATE[council.level])
         .where(Nomination.round_id == council.round_id)
         .where(Nomination.id.not_in(busy))
-        .order_by(Nomination.province_code, Nomination.name_key)
+        .order_by(Nomination.province_code, vi_order(Nomination.full_name))
     )
     if council.level == Level.PROVINCE:
         stmt = stmt.where(Nomination.province_code == council.province_code)

@@ -11,10 +11,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
@@ -36,8 +37,8 @@ from ..models import (
     get_row,
 )
 from ..schemas import NominationIn
-from ..text import nfc, search_key
-from ..timeutil import local_date, now_utc, today
+from ..text import nfc, search_key, vi_order
+from ..timeutil import VN, local_date, now_utc, today
 from . import notifications
 
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -62,12 +63,36 @@ class Filters:
     title: str | None = None
     q: str | None = None
     overdue_only: bool = False
+    sort: str | None = None
+    stage: str | None = None  # a key of STAGES: several states at once
+
+
+# Stages of the round (the dashboard's columns; ?stage= on the lists): groups of the machine's states.
+STAGES = [
+    ("intake", N_("Tiếp nhận"), (State.SUBMITTED, State.RETURNED)),
+    ("province", N_("Cấp tỉnh"), (State.ACCEPTED, State.PROVINCE_REVIEW, State.PROVINCE_PASSED)),
+    ("ministry", N_("Cấp Bộ"), (State.MINISTRY_REVIEW, State.MINISTRY_PASSED)),
+    ("consultation", N_("Lấy ý kiến"), (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION, State.ON_HOLD)),
+    ("state", N_("Cấp Nhà nước"), (State.STATE_REVIEW, State.STATE_PASSED)),
+    ("government", N_("Thủ tướng, Chủ tịch nước"), (State.SUBMITTED_TO_PM, State.SUBMITTED_TO_PRESIDENT)),
+    ("awarded", N_("Đã phong tặng"), (State.AWARDED,)),
+    ("stopped", N_("Dừng"), (State.CLOSED_INCOMPLETE, State.PROVINCE_REJECTED, State.MINISTRY_REJECTED,
+                             State.STATE_REJECTED, State.NOT_AWARDED, State.WITHDRAWN)),
+]
+STAGE_STATES = {key: states for key, _label, states in STAGES}
 
 
 def visible_query(user: User, filters: Filters) -> sa.Select:
     stmt = sa.select(Nomination).where(permissions.visible_filter(user))
+    return apply_filters(stmt, filters)
+
+
+def apply_filters(stmt: sa.Select, filters: Filters) -> sa.Select:
+    """The list filters as WHERE clauses, on any select over ``nominations``."""
     if filters.state:
         stmt = stmt.where(Nomination.state == filters.state)
+    if filters.stage in STAGE_STATES:
+        stmt = stmt.where(Nomination.state.in_(STAGE_STATES[filters.stage]))
     if filters.province_code:
         stmt = stmt.where(Nomination.province_code == filters.province_code)
     if filters.round_id:
@@ -83,7 +108,178 @@ def visible_query(user: User, filters: Filters) -> sa.Select:
                 sa.func.lower(Nomination.code).like(pattern, escape="\\"),
             )
         )
+    if filters.overdue_only:
+        stmt = stmt.where(current_deadlines().overdue_clause())
     return stmt
+
+
+# -- lists: order, pages, deadlines -------------------------------------------------------------
+
+# Sort keys a list accepts (?sort=...): names, provinces and crafts in Vietnamese collation.
+SORTS = {
+    "received": lambda: [Nomination.received_at.asc().nulls_last()],
+    "updated": lambda: [Nomination.updated_at.desc()],
+    "name": lambda: [vi_order(Nomination.full_name)],
+    "province": lambda: [vi_order(Province.name), vi_order(Nomination.full_name)],
+    "craft": lambda: [vi_order(Nomination.craft), vi_order(Nomination.full_name)],
+    "code": lambda: [Nomination.code.asc().nulls_last()],
+}
+
+
+def order(stmt: sa.Select, sort: str | None, default: str) -> sa.Select:
+    """Order a list by ``sort`` (one of SORTS; anything else means ``default``), then by id."""
+    key = sort if sort in SORTS else default
+    if key == "province":
+        stmt = stmt.join(Province, Province.code == Nomination.province_code)
+    return stmt.order_by(*SORTS[key](), Nomination.id)
+
+
+# How many dossiers each (round, province, state) has, kept exact by triggers on ``nominations``
+# (migration 0011): the dashboard's and the inbox's counts read this, not every dossier.
+nomination_counts = sa.Table(
+    "nomination_counts", db.metadata,
+    sa.Column("round_id", sa.Integer, primary_key=True),
+    sa.Column("province_code", sa.String(3), primary_key=True),
+    sa.Column("state", sa.String(30), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False, server_default="0"),
+)
+
+
+def counts_by(*columns, where=()) -> sa.Select:
+    """``SELECT columns..., sum(n)`` from nomination_counts, drafts and emptied counters left out."""
+    c = nomination_counts.c
+    return (
+        sa.select(*[c[name] for name in columns], sa.func.sum(c.n))
+        .where(c.state != State.DRAFT, c.n > 0, *where)
+        .group_by(*[c[name] for name in columns])
+    )
+
+
+# Counting a long list stops here: "more than 10 000" is as useful as the exact figure and
+# costs the same at 100 000 dossiers as at 10 000.
+COUNT_CAP = 10_000
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    per_page: int
+    total: int
+    capped: bool  # total is COUNT_CAP and more exist
+
+    @property
+    def has_next(self) -> bool:
+        return self.capped or self.number * self.per_page < self.total
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+
+def paginate(stmt: sa.Select, number: int, per_page: int, key=Nomination.id) -> Page:
+    """One page of ``stmt`` (already ordered) and a capped count: two queries whatever N is.
+
+    ``key``: a column of the listed table (the count selects only it).
+    """
+    number = max(1, min(number, 10_000_000 // per_page))
+    counted = stmt.order_by(None).with_only_columns(key).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
+    if key is Nomination.id:  # a list of dossiers: each row's province, not the dossier's contents
+        stmt = stmt.options(joinedload(Nomination.province), lazyload(Nomination.periods),
+                            lazyload(Nomination.products))
+    items = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).unique().all()
+    return Page(items, number, per_page, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+# The plan deadline a dossier must have left its stage by (keys of ``Round.deadlines``): a dossier
+# still at the provincial stage when the date for sending dossiers to the ministry has passed is late.
+STAGE_DEADLINE = {
+    State.ACCEPTED: "province_to_ministry",
+    State.PROVINCE_REVIEW: "province_to_ministry",
+    State.PROVINCE_PASSED: "province_to_ministry",
+    State.MINISTRY_REVIEW: "ministry_to_state",
+    State.MINISTRY_PASSED: "ministry_to_state",
+    State.PUBLIC_CONSULTATION: "ministry_to_state",
+    State.STATE_REVIEW: "state_to_pm",
+    State.STATE_PASSED: "state_to_pm",
+    State.FINAL_CONSULTATION: "state_to_pm",
+}
+
+
+def _plan_date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _vn_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=VN).astimezone(UTC)
+
+
+class Deadlines:
+    """Every clock on a dossier, read from the rounds' plans once per request.
+
+    Two faces of one rule: ``due(row)`` gives a row's due date (for display and exports) and
+    ``overdue_clause()`` the same test as SQL, so that "overdue only" filters, counts and
+    paginates in the database.  The clocks: the secretariat's reply (``reply_days`` after
+    receipt), the applicant's completion (``completion_days`` after a return), and the plan's
+    stage deadlines (STAGE_DEADLINE).  A dossier on hold has no running clock.
+    """
+
+    def __init__(self, rounds: list[Round], on: date):
+        self.on = on
+        self.rounds = {r.id: r for r in rounds}
+
+    def due(self, row) -> date | None:
+        """``row``: a Nomination or any row with state, round_id, received_at and returned_at."""
+        round_ = self.rounds.get(row.round_id)
+        if round_ is None:
+            return None
+        if row.state == State.SUBMITTED and row.received_at is not None:
+            return local_date(row.received_at) + timedelta(days=round_.reply_days)
+        if row.state == State.RETURNED and row.returned_at is not None:
+            return local_date(row.returned_at) + timedelta(days=round_.completion_days)
+        key = STAGE_DEADLINE.get(row.state)
+        return _plan_date((round_.deadlines or {}).get(key)) if key else None
+
+    def is_overdue(self, row) -> bool:
+        due = self.due(row)
+        return due is not None and self.on > due
+
+    def overdue_clause(self):
+        """SQL for ``is_overdue``: today > due  <=>  the clock started before midnight of (today - days)."""
+        by_reply: dict[int, list[int]] = {}
+        by_completion: dict[int, list[int]] = {}
+        late_states: dict[str, list[int]] = {}
+        for r in self.rounds.values():
+            by_reply.setdefault(r.reply_days, []).append(r.id)
+            by_completion.setdefault(r.completion_days, []).append(r.id)
+            for state, key in STAGE_DEADLINE.items():
+                due = _plan_date((r.deadlines or {}).get(key))
+                if due is not None and self.on > due:
+                    late_states.setdefault(state, []).append(r.id)
+        clauses = [
+            sa.and_(Nomination.state == State.SUBMITTED, Nomination.round_id.in_(ids),
+                    Nomination.received_at < _vn_midnight_utc(self.on - timedelta(days=d)))
+            for d, ids in by_reply.items()
+        ] + [
+            sa.and_(Nomination.state == State.RETURNED, Nomination.round_id.in_(ids),
+                    Nomination.returned_at < _vn_midnight_utc(self.on - timedelta(days=d)))
+            for d, ids in by_completion.items()
+        ] + [
+            sa.and_(Nomination.state == state, Nomination.round_id.in_(ids))
+            for state, ids in late_states.items()
+        ]
+        return sa.or_(*clauses) if clauses else sa.false()
+
+
+def current_deadlines() -> Deadlines:
+    """The request's Deadlines (one query for the rounds, however many lists use it)."""
+    if "deadlines" not in g:
+        g.deadlines = Deadlines(list(db.session.scalars(sa.select(Round))), today())
+    return g.deadlines
 
 
 def history(nomination: Nomination) -> list[TransitionLog]:

@@ -1,0 +1,179 @@
+"""Lists as files: CSV (UTF-8 with BOM, so Excel shows the diacritics) and XLSX (openpyxl).
+
+Every export takes the same select the page lists (same filters, same order), reads it in
+batches and writes rows as they come: CSV is streamed to the client, XLSX is written by
+openpyxl's write-only workbook into a spooled temporary file.  Headers and labels are in the
+user's language; dates are dd/mm/yyyy.  A cell that would start a spreadsheet formula
+(= + - @) is written as text, so a hostile name or comment cannot run in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import Response, send_file, stream_with_context
+from flask_babel import gettext as _
+
+from workflows.states import N_
+
+from .errors import NotFound
+from .extensions import db
+from .i18n import TITLE_LABELS, label, state_label, vn_date
+from .models import Nomination, Province
+from .services.nominations import current_deadlines
+from .timeutil import local_date, today
+
+FORMATS = ("csv", "xlsx")
+BATCH = 1000
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Column:
+    header: str  # msgid, translated when the file is written
+    value: Callable  # row -> str | int | date | None
+    width: int = 14
+
+
+def _year(d: date | None):
+    return d.year if d else None
+
+
+def _local(moment: datetime | None) -> date | None:
+    return local_date(moment) if moment else None
+
+
+def nomination_columns() -> list[Column]:
+    """The columns people expect in a list of dossiers."""
+    dl = current_deadlines()
+    provinces = dict(db.session.execute(sa.select(Province.code, Province.name)).all())
+
+    def round_name(row):
+        r = dl.rounds.get(row.round_id)
+        return r.name if r else ""
+
+    overdue_text, yes = _("Quá hạn"), _("Có")
+    # labels translated once per export, not once per row
+    state_text = functools.cache(state_label)
+    title_text = functools.cache(lambda title: label(TITLE_LABELS, title))
+
+    def overdue(row):
+        return overdue_text if dl.is_overdue(row) else ""
+
+    return [
+        Column(N_("Mã hồ sơ"), lambda r: r.code or "", 20),
+        Column(N_("Họ và tên"), lambda r: r.full_name, 28),
+        Column(N_("Năm sinh"), lambda r: _year(r.birth_date), 10),
+        Column(N_("Giới tính"), lambda r: r.gender or "", 10),
+        Column(N_("Dân tộc"), lambda r: r.ethnicity or "", 10),
+        Column(N_("Nghề"), lambda r: r.craft or "", 22),
+        Column(N_("Tỉnh, thành phố"), lambda r: provinces.get(r.province_code, r.province_code), 18),
+        Column(N_("Danh hiệu"), lambda r: title_text(r.title), 20),
+        Column(N_("Truy tặng"), lambda r: yes if r.posthumous else "", 10),
+        Column(N_("Đợt"), round_name, 18),
+        Column(N_("Trạng thái"), lambda r: state_text(r.state), 28),
+        Column(N_("Ngày nộp"), lambda r: _local(r.submitted_at), 12),
+        Column(N_("Ngày nhận"), lambda r: _local(r.received_at), 12),
+        Column(N_("Hạn"), lambda r: dl.due(r), 12),
+        Column(N_("Quá hạn"), overdue, 10),
+    ]
+
+
+NOMINATION_FIELDS = (
+    Nomination.id, Nomination.code, Nomination.full_name, Nomination.birth_date, Nomination.gender,
+    Nomination.ethnicity, Nomination.craft, Nomination.province_code, Nomination.title,
+    Nomination.posthumous, Nomination.round_id, Nomination.state, Nomination.submitted_at,
+    Nomination.received_at, Nomination.returned_at,
+)
+
+
+def stream_rows(stmt: sa.Select) -> Iterator:
+    """Rows of ``stmt`` fetched in batches (a server-side cursor on PostgreSQL)."""
+    result = db.session.execute(stmt.execution_options(yield_per=BATCH))
+    yield from result
+
+
+def nominations_response(stmt: sa.Select, fmt: str, basename: str) -> Response:
+    """``stmt``: the page's select over Nomination (filters and order); all its rows, as a file."""
+    rows = stream_rows(stmt.with_only_columns(*NOMINATION_FIELDS))
+    return respond(fmt, basename, nomination_columns(), rows)
+
+
+def respond(fmt: str, basename: str, columns: list[Column], rows: Iterable) -> Response:
+    if fmt not in FORMATS:
+        raise NotFound(N_("Không có định dạng xuất này."), code="unknown_format")
+    filename = f"{basename}-{today().isoformat()}.{fmt}"
+    if fmt == "csv":
+        response = Response(stream_with_context(_csv_chunks(columns, rows)), mimetype="text/csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    else:
+        response = send_file(_xlsx_file(columns, rows), mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return vn_date(value)
+    value = str(value)
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _csv_chunks(columns: list[Column], rows: Iterable) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # the BOM: Excel then reads the file as UTF-8
+    writer.writerow([_(c.header) for c in columns])
+    for i, row in enumerate(rows, 1):
+        writer.writerow([_text(c.value(row)) for c in columns])
+        if i % BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _xlsx_file(columns: list[Column], rows: Iterable):
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Danh sách"))
+    for i, column in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(i)].width = column.width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=_(column.header))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = column.value(row)
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, date):
+                cell.number_format = "DD/MM/YYYY"
+            elif isinstance(value, str) and cell.data_type == "f":
+                cell.data_type = "s"  # text that looks like a formula stays text
+            cells.append(cell)
+        sheet.append(cells)
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    workbook.save(out)
+    out.seek(0)
+    return out
