@@ -15,11 +15,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, abort, jsonify
+from harness import app_config
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
-from harness import app_config
 
 app = create_app(app_config(os.environ["BENCH_DATABASE_URL"], Path(os.environ.get("BENCH_WORK", "/tmp"))))
 

@@ -77,7 +77,7 @@ def run(server_url: str, *, nominations: int = 5000, seconds: int = 10, workers:
         assert status == 200 and body["code"] == picked[0][1], (status, body)
         status, body = harness.get_json(server.base + targets["bare"][0])
         assert status == 200 and body["code"] == picked[0][1], (status, body)
-        for name, paths in targets.items():  # warm up: imports, pools, template and catalogue caches
+        for paths in targets.values():  # warm up: imports, pools, template and catalogue caches
             harness.wrk(server.base, paths, 10, max(1, seconds // 5), wrk_threads, work)
         for connections in (50, 10):
             for name, paths in targets.items():
