@@ -60,8 +60,14 @@ def postgres():
         cluster.stop()
 
 
+_TEMPLATES: set[str] = set()
+
+
 def fresh_database(server_url: str, name: str) -> str:
-    """Create database ``name`` on the server, build the schema from the migrations, load provinces."""
+    """Database ``name`` with the schema from the migrations and the provinces loaded.
+
+    The migrations run once per server into a template database; each benchmark gets a copy.
+    """
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
@@ -69,20 +75,26 @@ def fresh_database(server_url: str, name: str) -> str:
     from artisan_awards.extensions import db
     from artisan_awards.services.provinces import sync_provinces
 
+    template = "aa_bench_template"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        if server_url not in _TEMPLATES:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
+    if server_url not in _TEMPLATES:
+        url = sa.make_url(server_url).set(database=template).render_as_string(hide_password=False)
+        app = create_app(app_config(url, Path(tempfile.mkdtemp(prefix="aa-bench-"))))
+        with app.app_context():
+            upgrade()
+            sync_provinces()
+            db.session.remove()
+            db.engine.dispose()
+        _TEMPLATES.add(server_url)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     admin.dispose()
-    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    work = Path(tempfile.mkdtemp(prefix="aa-bench-"))
-    app = create_app(app_config(url, work))
-    with app.app_context():
-        upgrade()
-        sync_provinces()
-        db.session.remove()
-        db.engine.dispose()
-    return url
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def access_key_hash(key: str) -> str:

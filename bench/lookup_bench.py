@@ -57,7 +57,8 @@ def seed(url: str, nominations: int) -> list[tuple[int, str, str]]:
 
 
 def run(server_url: str, *, nominations: int = 5000, seconds: int = 10, workers: int = 2, threads: int = 1,
-        wrk_threads: int = 2, sample: int = 1000, with_page: bool = True) -> dict:
+        wrk_threads: int = 2, sample: int = 1000, with_page: bool = True, warm_up: bool = True,
+        levels: tuple[int, int] = (50, 10)) -> dict:
     """Seed, serve, measure; the figures as a dict (see ``report``)."""
     work = Path(tempfile.mkdtemp(prefix="aa-lookup-"))
     url = harness.fresh_database(server_url, "aa_bench_lookup")
@@ -69,7 +70,8 @@ def run(server_url: str, *, nominations: int = 5000, seconds: int = 10, workers:
     }
     if with_page:
         targets["page"] = [f"/public/status?code={c}&key={k}" for _i, c, k in picked]
-    out = {"nominations": nominations, "seconds": seconds}
+    high, low = levels  # connections for the throughput, connections for the latency
+    out = {"nominations": nominations, "seconds": seconds, "levels": levels}
     with harness.Gunicorn(url, work, workers=workers, threads=threads) as server:
         out["server"] = server.settings
         # Every path answers 200 with the right dossier before anything is timed.
@@ -77,16 +79,16 @@ def run(server_url: str, *, nominations: int = 5000, seconds: int = 10, workers:
         assert status == 200 and body["code"] == picked[0][1], (status, body)
         status, body = harness.get_json(server.base + targets["bare"][0])
         assert status == 200 and body["code"] == picked[0][1], (status, body)
-        for paths in targets.values():  # warm up: imports, pools, template and catalogue caches
+        for paths in targets.values() if warm_up else ():  # warm up: imports, pools, template and catalogue caches
             harness.wrk(server.base, paths, 10, max(1, seconds // 5), wrk_threads, work)
-        for connections in (50, 10):
+        for connections in dict.fromkeys(levels):
             for name, paths in targets.items():
                 out[(name, connections)] = harness.wrk(server.base, paths, connections, seconds, wrk_threads, work)
-    out["throughput_ratio"] = out[("lookup", 50)]["rps"] / out[("bare", 50)]["rps"]
-    out["p95_ratio"] = out[("lookup", 10)]["p95"] / out[("bare", 10)]["p95"]
+    out["throughput_ratio"] = out[("lookup", high)]["rps"] / out[("bare", high)]["rps"]
+    out["p95_ratio"] = out[("lookup", low)]["p95"] / out[("bare", low)]["p95"]
     if with_page:
-        out["page_throughput_ratio"] = out[("page", 50)]["rps"] / out[("bare", 50)]["rps"]
-        out["page_p95_ratio"] = out[("page", 10)]["p95"] / out[("bare", 10)]["p95"]
+        out["page_throughput_ratio"] = out[("page", high)]["rps"] / out[("bare", high)]["rps"]
+        out["page_p95_ratio"] = out[("page", low)]["p95"] / out[("bare", low)]["p95"]
     return out
 
 
@@ -94,7 +96,8 @@ def report(out: dict) -> None:
     print(f"Status lookup vs bare primary-key read - {out['nominations']} dossiers in PostgreSQL, "
           f"gunicorn {out['server']}, wrk {out['seconds']} s per run")
     print(f"{'endpoint':<10}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for connections in (50, 10):
+    high, low = out["levels"]
+    for connections in dict.fromkeys(out["levels"]):
         for name in ("bare", "lookup", "page"):
             r = out.get((name, connections))
             if r:
@@ -102,9 +105,9 @@ def report(out: dict) -> None:
                       f"{r['socket_errors'] + r['status_errors']:>8}")
     ok_t = out["throughput_ratio"] >= TARGET_THROUGHPUT
     ok_l = out["p95_ratio"] <= TARGET_P95
-    print(f"lookup (API) throughput at 50 conns: {out['throughput_ratio']:.2f}x bare "
+    print(f"lookup (API) throughput at {high} conns: {out['throughput_ratio']:.2f}x bare "
           f"(target >= {TARGET_THROUGHPUT}x) {harness.verdict(ok_t)}")
-    print(f"lookup (API) p95 at 10 conns:        {out['p95_ratio']:.2f}x bare "
+    print(f"lookup (API) p95 at {low} conns:        {out['p95_ratio']:.2f}x bare "
           f"(target <= {TARGET_P95}x) {harness.verdict(ok_l)}")
     if "page_throughput_ratio" in out:
         print(f"lookup (page) for information:       throughput {out['page_throughput_ratio']:.2f}x, "

@@ -77,7 +77,8 @@ def get_council(user: User, council_id: int) -> Council:
 
 
 def get_session(user: User, session_id: int) -> CouncilSession:
-    session = db.session.get(CouncilSession, session_id)
+    # The agenda (with its dossiers) loads when it is used, not with every ballot.
+    session = db.session.get(CouncilSession, session_id, options=[sa.orm.lazyload(CouncilSession.items)])
     if session is None or not can_see_council(user, session.council):
         raise NotFound(N_("Không tìm thấy phiên họp."), code="session_not_found")
     return session
