@@ -35,7 +35,7 @@ def server_url(request):
 
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk (the load generator) is not installed")
 def test_lookup_bench_measures_both_endpoints(server_url, capsys):
-    out = lookup_bench.run(server_url, nominations=40, seconds=1, workers=1, wrk_threads=1, sample=20,
+    out = lookup_bench.run(server_url, nominations=40, seconds=1, reps=1, workers=1, wrk_threads=1, sample=20,
                            with_page=False, warm_up=False, levels=(10, 10))
     for name in ("bare", "lookup"):
         for connections in (10,):
