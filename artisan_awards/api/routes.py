@@ -203,20 +203,35 @@ def nomination_action(nomination_id: int, action: str):
 # -- public -----------------------------------------------------------------
 
 
+# (language, state) -> (citizen's label, next step), translated once per language and state.
+_STATUS_TEXT: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _status_text(state: str) -> tuple[str, str]:
+    """The lookup's two texts without a catalogue lookup per request (the public's hot path)."""
+    from .. import select_locale
+    from ..i18n import next_step, state_label
+
+    key = (select_locale(), state)  # the very choice Flask-Babel makes for this request
+    text = _STATUS_TEXT.get(key)
+    if text is None:
+        text = _STATUS_TEXT[key] = (state_label(state, "citizen"), next_step(state))
+    return text
+
+
 @bp.get("/status")
 @limiter.shared_limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"], scope="status-lookup")
 def status():
     """A dossier's public status, by code and access key (the same 404 for either wrong)."""
-    from ..i18n import next_step, state_label
-
     row = service.lookup_status(request.args.get("code", ""), request.args.get("key", ""))
+    label, next_step = _status_text(row.state)
     return jsonify(
         {
             "code": row.code,
             "state": row.state,
-            "state_label": state_label(row.state, "citizen"),
+            "state_label": label,
             "updated_at": _dt(row.state_changed_at),
-            "next_step": next_step(row.state),
+            "next_step": next_step,
         }
     )
 

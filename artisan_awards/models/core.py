@@ -176,6 +176,9 @@ class Nomination(db.Model):
             name="awarded_has_decision",
         ),
         sa.Index("ix_nominations_province_state", "province_code", "state"),
+        # Migration 0009: the ministry's list (newest first) and the dashboard's counts, at scale.
+        sa.Index("ix_nominations_updated_at", "updated_at"),
+        sa.Index("ix_nominations_round_province_state", "round_id", "province_code", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

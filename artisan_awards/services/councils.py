@@ -77,7 +77,8 @@ def get_council(user: User, council_id: int) -> Council:
 
 
 def get_session(user: User, session_id: int) -> CouncilSession:
-    session = db.session.get(CouncilSession, session_id)
+    # The agenda (with its dossiers) loads when it is used, not with every ballot.
+    session = db.session.get(CouncilSession, session_id, options=[sa.orm.lazyload(CouncilSession.items)])
     if session is None or not can_see_council(user, session.council):
         raise NotFound(N_("Không tìm thấy phiên họp."), code="session_not_found")
     return session
@@ -238,9 +239,9 @@ def open_session(actor: User, session: CouncilSession) -> CouncilSession:
         raise TransitionRefused(reason, code="quorum_not_met",
                                 params={"q": council.quorum, "n": council.members_total})
     waiting_state = AGENDA_STATE[council.level]
+    _lock_nominations(session.items)
     for item in list(session.items):
         nomination = item.nomination
-        db.session.refresh(nomination, with_for_update=True)
         if nomination.state != waiting_state:  # withdrawn or held since the agenda was set
             session.items.remove(item)
             continue
@@ -288,17 +289,33 @@ def declare_conflict(user: User, session: CouncilSession, nomination_id: int, re
         raise TransitionRefused(N_("Đã kê khai xung đột lợi ích cho hồ sơ này."), code="duplicate") from None
 
 
+def _locked_session(session: CouncilSession, *, share: bool) -> CouncilSession:
+    """The session row re-read under a lock (shared for a ballot, exclusive for a close).
+
+    Only the row: its agenda and attendance are not reloaded here (250 nominees each time).
+    """
+    return db.session.scalar(
+        sa.select(CouncilSession).where(CouncilSession.id == session.id)
+        .with_for_update(read=share, of=CouncilSession)
+        .options(sa.orm.lazyload(CouncilSession.items), sa.orm.lazyload(CouncilSession.attendance))
+        .execution_options(populate_existing=True)
+    )
+
+
 def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None]) -> None:
-    """Count one member's ballot.  Nothing is stored that ties the member to the choices."""
+    """Count one member's ballot.  Nothing is stored that ties the member to the choices.
+
+    A ballot is a constant number of statements whatever the agenda's length: read the agenda,
+    record the participation, lock the agenda rows in id order (so simultaneous ballots queue
+    instead of deadlocking) and add every vote in one UPDATE.
+    """
     member = _member_present(user, session)
     # Share-lock the session row: a close waits for ballots in flight, and a ballot after
     # a close sees it closed.
-    locked = db.session.scalar(
-        sa.select(CouncilSession).where(CouncilSession.id == session.id)
-        .with_for_update(read=True, of=CouncilSession).execution_options(populate_existing=True)
-    )
+    locked = _locked_session(session, share=True)
     _require_status(locked, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
-    agenda = {str(i.nomination_id): i.id for i in locked.items}
+    agenda = {str(n): i for n, i in db.session.execute(
+        sa.select(AgendaItem.nomination_id, AgendaItem.id).where(AgendaItem.session_id == session.id))}
     unknown = sorted(set(votes) - set(agenda))
     if unknown:
         raise ValidationFailed(fields={"votes": N_("Hồ sơ không có trong chương trình: %(ids)s")},
@@ -315,41 +332,59 @@ def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None
     except IntegrityError:
         db.session.rollback()
         raise TransitionRefused(N_("Thành viên đã bỏ phiếu ở phiên họp này."), code="already_voted") from None
+    columns: dict[str, list[int]] = {"yes": [], "no": [], "invalid": [], "excluded": []}
     for nomination_id, item_id in agenda.items():
         choice = votes.get(nomination_id)
         if int(nomination_id) in conflicted:
-            column = AgendaItem.excluded
-        elif choice == "yes":
-            column = AgendaItem.yes
-        elif choice == "no":
-            column = AgendaItem.no
+            columns["excluded"].append(item_id)
+        elif choice in ("yes", "no"):
+            columns[choice].append(item_id)
         else:  # left blank: an invalid vote for this nominee
-            column = AgendaItem.invalid
-        db.session.execute(
-            sa.update(AgendaItem).where(AgendaItem.id == item_id).values({column.key: column + 1})
-        )
+            columns["invalid"].append(item_id)
+    db.session.execute(
+        sa.select(AgendaItem.id).where(AgendaItem.session_id == session.id)
+        .order_by(AgendaItem.id).with_for_update(of=AgendaItem)
+    ).all()
+    increments = {
+        key: getattr(AgendaItem, key) + sa.case((AgendaItem.id.in_(ids), 1), else_=0)
+        for key, ids in columns.items() if ids
+    }
+    db.session.execute(
+        sa.update(AgendaItem).where(AgendaItem.session_id == session.id).values(increments)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+
+
+def _lock_nominations(items: list[AgendaItem]) -> None:
+    """Lock the agenda's dossiers in one statement, in id order, and read them afresh."""
+    ids = [i.nomination_id for i in items]
+    if ids:
+        db.session.scalars(
+            sa.select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
+            .with_for_update(of=Nomination).execution_options(populate_existing=True)
+        ).all()
 
 
 def close_session(actor: User, session: CouncilSession) -> list[dict]:
     council = session.council
     _require_secretariat(actor, council)
-    locked = db.session.scalar(
-        sa.select(CouncilSession).where(CouncilSession.id == session.id)
-        .with_for_update(of=CouncilSession).execution_options(populate_existing=True)
-    )
+    locked = _locked_session(session, share=False)
     _require_status(locked, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
     threshold = council.pass_threshold
     pass_event, reject_event = PASS_EVENT[Level(council.level)]
-    for item in locked.items:
-        db.session.refresh(item)
+    # The counts as the ballots left them (one read of the agenda), the dossiers locked.
+    items = db.session.scalars(
+        sa.select(AgendaItem).where(AgendaItem.session_id == locked.id).order_by(AgendaItem.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    _lock_nominations(items)
+    for item in items:
         item.passed = bool(locked.quorum_met) and item.yes >= threshold
-        nomination = item.nomination
-        db.session.refresh(nomination, with_for_update=True)
         meta = {"session_id": locked.id, "yes": item.yes, "no": item.no, "invalid": item.invalid,
                 "members_total": locked.members_total, "present": locked.present_count,
                 "threshold": threshold}
-        move_by_event(nomination, pass_event if item.passed else reject_event, actor.id,
+        move_by_event(item.nomination, pass_event if item.passed else reject_event, actor.id,
                       council.name, comment=None, meta=meta)
     locked.status = SessionStatus.CLOSED
     locked.closed_at = now_utc()
