@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -229,14 +230,16 @@ end
 """
 
 
-def wrk(base: str, paths: list[str], connections: int, seconds: int, threads: int, work: Path) -> dict:
+def wrk(base: str, paths: list[str], connections: int, seconds: int, threads: int, work: Path,
+        headers: tuple[str, ...] = ()) -> dict:
     """Run wrk against ``paths`` (round robin); requests/s, latency percentiles in ms, errors."""
     stem = f"wrk{abs(hash((paths[0], connections)))}"
     (work / f"{stem}.txt").write_text("\n".join(paths) + "\n")
     script = work / f"{stem}.lua"
     script.write_text(WRK_SCRIPT % {"paths": work / f"{stem}.txt"})
     out = subprocess.run([WRK, "-t", str(min(threads, connections)), "-c", str(connections), "-d", f"{seconds}s",
-                          "--timeout", "10s", "-s", str(script), base],
+                          "--timeout", "10s", "-s", str(script),
+                          *(arg for header in headers for arg in ("-H", header)), base],
                          check=True, capture_output=True, text=True).stdout
     match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+)", out)
     if not match:
@@ -265,6 +268,24 @@ def post_json(url: str, body: dict | None, headers: dict | None = None, timeout:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
+
+
+def http_login(base: str, email: str, password: str = PASSWORD, user_agent: str = "bench") -> tuple[str, ...]:
+    """Log in through the login form over HTTP (CSRF token and all); the headers that carry the session."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", user_agent)]
+    with opener.open(base + "/login", timeout=30) as r:
+        page = r.read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password}).encode()
+    with opener.open(base + "/login", data=form, timeout=30) as r:
+        if "/login" in r.url:
+            raise RuntimeError(f"login as {email} failed")
+    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return (f"Cookie: {cookies}", f"User-Agent: {user_agent}")
 
 
 def verdict(ok: bool) -> str:

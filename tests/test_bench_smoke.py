@@ -49,12 +49,16 @@ def test_lookup_bench_measures_both_endpoints(server_url, capsys):
     assert "throughput at 10 conns" in printed and "p95 at 10 conns" in printed
 
 
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk (the load generator) is not installed")
 def test_pages_bench_counts_queries_at_two_sizes(server_url, capsys):
-    out = pages_bench.run(server_url, small=20, large=60, runs=1)
+    out = pages_bench.run(server_url, small=20, large=60, runs=1, seconds=1)
     for size in (20, 60):
         for name in pages_bench.PAGES:
             figures = out[size][name]
             assert figures["ms"] > 0 and figures["queries"] > 0 and figures["bytes"] > 0
+            over_http = out["http", size][name]
+            assert over_http["requests"] > 0 and over_http["status_errors"] == 0
+            assert 0 < over_http["p50"] <= over_http["p95"]
     pages_bench.report(out)
     printed = capsys.readouterr().out
     assert all(name in printed for name in pages_bench.PAGES)
