@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, flash, has_request_context, jsonify, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workflows import machine as wf
 from workflows.states import N_
@@ -53,8 +55,20 @@ def _api_error(status: int, code: str, message: str, fields=None):
     return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with the Secure flag on every request that came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+
 def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", home)
+    app.session_interface = SessionInterface()
+    app.config.setdefault("SESSION_PROTECTION", "strong")  # Flask-Login: a stolen cookie from elsewhere is void
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:  # trust X-Forwarded-For / -Proto from that many proxies (rate limits, HTTPS, Secure cookies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -26,6 +26,7 @@ from ..models.audit import AREAS
 from ..permissions import roles_required
 from ..schemas import CouncilIn, MemberIn, RoundIn
 from ..services import account_admin, account_import, audit, councils, rounds
+from ..services.accounts import lock_minutes_left
 from ..timeutil import VN, today
 from ..validation import field_errors
 from . import bp
@@ -201,7 +202,8 @@ def account(user_id: int):
         .order_by(AuditEvent.id.desc()).limit(20)
     ))
     return render_template("admin/account.html", user=user, form=form, events=events,
-                           role_labels=account_admin.ROLE_LABELS)
+                           role_labels=account_admin.ROLE_LABELS,
+                           locked_minutes=lock_minutes_left(user))
 
 
 @bp.route("/accounts/<int:user_id>/status", methods=["POST"])
