@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, has_request_context, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_login import current_user
@@ -62,6 +62,23 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
 
 
+def _allowed_elsewhere(exc: HTTPException) -> bool:
+    """Whether a 405 is real: some other method would reach a view at this very URL.
+
+    Werkzeug answers 405 when a URL's pattern fits a rule for another method even if the
+    converter then refuses the value (an id beyond the INTEGER range): that is a 404.
+    """
+    methods = set(getattr(exc, "valid_methods", None) or ()) - {"HEAD", "OPTIONS"}
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", home)
     app.session_interface = SessionInterface()
@@ -73,6 +90,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
+        if status == 405 and not _allowed_elsewhere(exc):
+            status = 404
         message = gettext(ERROR_TEXT.get(status, exc.name))
         if request.path.startswith("/api/"):
             code = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
@@ -100,6 +119,7 @@ def init_app(app: Flask) -> None:
         """PostgreSQL cannot store or compare text with NUL: refuse it up front, pages and API alike."""
         for source in (request.args, request.form):
             for name, value in source.items(multi=True):
+                name, value = name or "", value or ""  # a multipart part can come without a usable name
                 if "\x00" in name or "\x00" in value:
                     field = name.replace("\x00", "") or "_"
                     raise ValidationFailed(fields={field: N_("Có ký tự không hợp lệ.")})
