@@ -6,6 +6,7 @@ from flask import Flask, current_app, flash, has_request_context, jsonify, redir
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -14,6 +15,7 @@ from workflows.states import N_
 
 from . import permissions
 from .errors import ServiceError, ValidationFailed
+from .text import nfc
 from .timeutil import today
 
 ERROR_TEXT = {
@@ -60,6 +62,10 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+
+def _nfc_multidict(values: MultiDict) -> ImmutableMultiDict:
+    return ImmutableMultiDict([(nfc(k or ""), nfc(v or "")) for k, v in values.items(multi=True)])
 
 
 def _allowed_elsewhere(exc: HTTPException) -> bool:
@@ -123,6 +129,12 @@ def init_app(app: Flask) -> None:
                 if "\x00" in name or "\x00" in value:
                     field = name.replace("\x00", "") or "_"
                     raise ValidationFailed(fields={field: N_("Có ký tự không hợp lệ.")})
+        # Vietnamese typed on some keyboards (macOS, some phones) arrives decomposed (NFD): every
+        # form and query value is composed (NFC) before any view sees it, so it is stored, searched
+        # and compared in one form.  (JSON bodies: api.json_body.)
+        request.args = _nfc_multidict(request.args)
+        if request.form:
+            request.form = _nfc_multidict(request.form)
 
     @app.context_processor
     def template_context():

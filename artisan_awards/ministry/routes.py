@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ValidationError
 
 from workflows import machine as wf
 from workflows.states import State
@@ -19,6 +20,7 @@ from ..schemas import CommentStatusIn
 from ..services import consultations
 from ..services import nominations as service
 from ..timeutil import today
+from ..validation import field_errors
 from . import bp
 
 PER_PAGE = 50
@@ -121,12 +123,19 @@ def dashboard():
 def comments():
     """Comments and complaints from the public consultations, and the ministry's findings."""
     form = ActionForm()
+    status = 200
     if request.method == "POST" and form.validate_on_submit():
         comment = consultations.get_comment(request.form.get("comment_id", type=int) or 0)
-        data = CommentStatusIn.model_validate({"status": request.form.get("status"),
-                                               "resolution": request.form.get("resolution") or None})
-        consultations.set_status(current_user, comment, data)
-        flash(_("Đã cập nhật kết luận xác minh."), "success")
-        return redirect(url_for("ministry.comments"))
+        try:
+            data = CommentStatusIn.model_validate({"status": request.form.get("status"),
+                                                   "resolution": request.form.get("resolution") or None})
+        except ValidationError as exc:  # too long a finding, an unknown status: say so, keep the page
+            for message in field_errors(exc, _).values():
+                flash(message, "error")
+            status = 422
+        else:
+            consultations.set_status(current_user, comment, data)
+            flash(_("Đã cập nhật kết luận xác minh."), "success")
+            return redirect(url_for("ministry.comments"))
     rows = db.session.scalars(sa.select(PublicComment).order_by(PublicComment.id.desc())).all()
-    return render_template("ministry/comments.html", comments=rows, form=form)
+    return render_template("ministry/comments.html", comments=rows, form=form), status
