@@ -232,3 +232,26 @@ def test_search_with_decomposed_text_finds_the_composed_name(world):  # noqa: F8
     html = world.page["po"].get("/province/inbox", query_string={"q": unicodedata.normalize(
         "NFD", "Nguyễn Văn Ánh")}).get_data(as_text=True)
     assert "Nguyễn Văn Ánh" in html
+
+
+def test_council_forms_take_hostile_values(world):  # noqa: F811
+    """The session-planning, attendance, conflict and ballot forms (raw fields, no WTForms)."""
+    from artisan_awards.models import ConflictDeclaration
+
+    ids = world.ids
+    posts = [
+        ("po", f"/council/councils/{ids['council']}", {"held_on": HOSTILE["bad_date"], "place": MIXED,
+                                                        "nomination_ids": ["-1", HOSTILE["huge"], "x"]}),
+        ("po", f"/council/councils/{ids['council']}", {"held_on": "2030-01-02", "place": HOSTILE["long"],
+                                                        "nomination_ids": [str(ids["acc"])]}),
+        ("po", f"/council/sessions/{ids['session']}/open", {}),  # all seven members are present
+        ("pcm", f"/council/sessions/{ids['session']}/conflict/{ids['acc']}", {"reason": HOSTILE["long"]}),
+        ("pcm", f"/council/sessions/{ids['session']}/conflict/{ids['acc']}", {"reason": NFD_NAME + SCRIPT}),
+        ("pcm", f"/council/sessions/{ids['session']}/ballot", {f"vote-{ids['acc']}": MIXED}),
+        ("po", f"/council/sessions/{ids['session']}/attendance", {"present": [HOSTILE["sql"], "-5", MIXED]}),
+    ]
+    for principal, url, data in posts:
+        _check(world.page[principal].post(url, data=data), f"{principal} POST {url}")
+    with world.app.app_context():
+        reasons = db.session.scalars(sa.select(ConflictDeclaration.reason)).all()
+    assert reasons == [unicodedata.normalize("NFC", NFD_NAME + SCRIPT)], "the over-long reason is refused, not cut"
