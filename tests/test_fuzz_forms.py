@@ -51,7 +51,7 @@ PAGES = [
     ("po", "/nominations/{sub}"), ("po", "/province/inbox"), ("po", "/council/councils/{council}"),
     ("po", "/admin/councils/new"), ("po", "/admin/accounts/invite"),
     ("mo", "/ministry/nominations"), ("mo", "/ministry/comments"), ("mo", "/admin/rounds/new"),
-    ("admin", "/admin/accounts"), ("admin", "/admin/rounds/{round}"),
+    ("admin", "/admin/accounts"), ("admin", "/admin/accounts/{member}"), ("admin", "/admin/rounds/{round}"),
     ("admin", "/admin/rules"), ("admin", "/admin/audit"),
 ]
 # Forms left alone: they end the session, switch the language, or take files (tests/test_uploads*).
@@ -73,14 +73,14 @@ def _client(world, principal):  # noqa: F811
 
 
 def _forms(html: str, page_url: str):
-    """(method, action, fields, text_fields) for every form on the page."""
+    """(method, action, fields, text fields, choice and hidden fields) for every form on the page."""
     doc = lxml.html.fromstring(html)
     for form in doc.forms:
         action = form.get("action") or page_url
         method = (form.get("method") or "get").upper()
         if any(s in action for s in SKIP_ACTIONS) or form.get("enctype") == "multipart/form-data":
             continue
-        fields, text = [], []
+        fields, text, other = [], [], []
         for el in form.inputs:
             name = el.get("name")
             if not name or el.get("disabled") is not None:
@@ -88,6 +88,8 @@ def _forms(html: str, page_url: str):
             kind = (el.get("type") or "text").lower() if el.tag == "input" else el.tag
             if kind in ("submit", "button", "file", "image", "reset"):
                 continue
+            if name != "csrf_token" and name not in other and kind in ("checkbox", "radio", "select", "hidden"):
+                other.append(name)  # values the page did not offer: tampered with
             if kind in ("checkbox", "radio"):
                 if el.checked:
                     fields.append((name, el.get("value") or "on"))
@@ -104,7 +106,7 @@ def _forms(html: str, page_url: str):
         targets = [action] if form.get("action") else (
             [b.get("formaction") for b in form.xpath(".//button[@formaction]")] or [action])
         for target in targets:
-            yield method, target, fields, text
+            yield method, target, fields, text, other
 
 
 def _send(client, method, action, fields):
@@ -138,7 +140,12 @@ def test_hostile_values_in_every_form(world, principal, url):  # noqa: F811
     forms = list(_forms(page.get_data(as_text=True), page_url))
     assert forms, f"no form on {page_url}"
     sent = 0
-    for method, action, fields, text in forms:
+    for method, action, fields, text, other in forms:
+        for name in other:  # a choice the page did not offer, a tampered hidden value
+            for value in (MIXED, HOSTILE["negative"], HOSTILE["huge"]):
+                hostile = [(n, v) for n, v in fields if n != name] + [(name, value)]
+                _check(_send(client, method, action, hostile), f"{method} {action} {name}={value[:20]!r}")
+                sent += 1
         if not text:
             continue
         for label, value in HOSTILE.items():  # every text field at once
@@ -152,7 +159,7 @@ def test_hostile_values_in_every_form(world, principal, url):  # noqa: F811
             hostile = [(n, MIXED if n == name else v) for n, v in fields]
             _check(_send(client, method, action, hostile), f"{method} {action} {name}=mixed")
             sent += 1
-    assert sent, f"no text field in the forms of {page_url}"
+    assert sent, f"no field to fill in the forms of {page_url}"
 
 
 # -- what is stored ---------------------------------------------------------------------------------
@@ -160,7 +167,7 @@ def test_hostile_values_in_every_form(world, principal, url):  # noqa: F811
 def test_nominee_name_stored_composed_and_shown_escaped(world):  # noqa: F811
     client = world.page["owner"]
     page = client.get("/my/new").get_data(as_text=True)
-    method, action, fields, _ = next(f for f in _forms(page, "/my/new") if f[0] == "POST")
+    method, action, fields, *_ = next(f for f in _forms(page, "/my/new") if f[0] == "POST")
     data = dict(fields) | {"full_name": NFD_NAME + SCRIPT[:30], "pen_name": NFD_NAME, "birth_date": "1960-05-01"}
     r = client.post(action, data=data)
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
@@ -216,7 +223,7 @@ def test_public_comment_stored_as_text_and_escaped_for_the_ministry(world):  # n
 def test_round_name_stored_composed(world):  # noqa: F811
     client = world.page["admin"]
     page = client.get("/admin/rounds/new").get_data(as_text=True)
-    method, action, fields, _ = next(f for f in _forms(page, "/admin/rounds/new") if f[0] == "POST")
+    method, action, fields, *_ = next(f for f in _forms(page, "/admin/rounds/new") if f[0] == "POST")
     data = dict(fields) | {"number": "88", "name": NFD_NAME + SCRIPT[:20], "intake_opens": "2031-01-01",
                            "intake_closes": "2031-02-01"}
     r = client.post(action, data=data)
