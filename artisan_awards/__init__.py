@@ -7,7 +7,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, request, session
-from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -38,7 +37,6 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
 
     app.url_map.converters["int"] = BoundedInt
-    app.session_interface = LazySessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -88,16 +86,6 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     cli.init_app(app)
     return app
-
-
-class LazySessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, but a request without the cookie (an API client, the
-    public's first visit) gets its empty session without building the signing serializer."""
-
-    def open_session(self, app, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
-            return self.session_class()
-        return super().open_session(app, request)
 
 
 class BoundedInt(IntegerConverter):

@@ -38,8 +38,19 @@ class Config:
     STATUS_LOOKUP_LIMIT = os.environ.get("STATUS_LOOKUP_LIMIT", "30 per minute")
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "20 per minute")
     API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))
+    # Cookies: never readable by scripts, not sent on cross-site sub-requests, and Secure on
+    # every HTTPS request (views.SessionInterface); SESSION_COOKIE_SECURE=1 forces it always.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Number of reverse proxies in front (their X-Forwarded-For/-Proto are trusted); 0: none.
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", 0))
+    # Login lockout, counted in the database: N wrong passwords in a row lock the account.
+    LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("LOGIN_LOCKOUT_ATTEMPTS", 5))
+    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
     WTF_CSRF_TIME_LIMIT = None
     # The application's notion of "today" can be pinned for rehearsals and tests (YYYY-MM-DD).
     TODAY = os.environ.get("ARTISAN_TODAY")

@@ -19,6 +19,7 @@ Str = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 ShortStr = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Str200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]  # fits a String(200) column
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]  # an id an INTEGER column can hold
 
 
@@ -28,11 +29,11 @@ class _In(BaseModel):
 
 class NomineeIn(_In):
     full_name: Name
-    pen_name: Str | None = None
+    pen_name: Str200 | None = None
     birth_date: date | None = None
     death_date: date | None = None
-    gender: ShortStr | None = None
-    ethnicity: ShortStr | None = None
+    gender: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
+    ethnicity: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
     hometown: Str | None = None
     province_code: Annotated[str, StringConstraints(max_length=3)] | None = None
     address: Str | None = None
@@ -52,7 +53,7 @@ class PeriodIn(_In):
     from_: date = Field(alias="from")
     to: date
     workplace: Str = ""
-    role: Str | None = None
+    role: Str200 | None = None
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
@@ -86,7 +87,7 @@ class ProductIn(_In):
 
 
 class FiledByIn(_In):
-    full_name: Str | None = None
+    full_name: Str200 | None = None
     relationship: Literal["self", "child", "spouse", "other"] = "self"
 
 
@@ -95,7 +96,7 @@ class NominationIn(_In):
     title: Literal["people", "meritorious"]
     posthumous: bool = False
     nominee: NomineeIn
-    craft: Str = ""
+    craft: Str200 = ""
     special_craft: bool = False
     special_craft_rationale: LongText | None = None
     workshop: Str | None = None
@@ -195,7 +196,7 @@ class ConflictIn(_In):
 
 
 class CommentIn(_In):
-    full_name: Str | None = None
+    full_name: Str200 | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
     address: Str | None = None
     content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]

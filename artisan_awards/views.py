@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workflows import machine as wf
 from workflows.states import N_
 
 from . import permissions
 from .errors import ServiceError, ValidationFailed
+from .text import nfc
 from .timeutil import today
 
 ERROR_TEXT = {
@@ -53,12 +57,56 @@ def _api_error(status: int, code: str, message: str, fields=None):
     return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with the Secure flag on every request that came over HTTPS.
+
+    A request without the cookie (an API client, the public's first visit) gets its empty session
+    without building the signing serializer: the status lookup is measured against a bare endpoint.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+def _nfc_multidict(values: MultiDict) -> ImmutableMultiDict:
+    return ImmutableMultiDict([(nfc(k or ""), nfc(v or "")) for k, v in values.items(multi=True)])
+
+
+def _allowed_elsewhere(exc: HTTPException) -> bool:
+    """Whether a 405 is real: some other method would reach a view at this very URL.
+
+    Werkzeug answers 405 when a URL's pattern fits a rule for another method even if the
+    converter then refuses the value (an id beyond the INTEGER range): that is a 404.
+    """
+    methods = set(getattr(exc, "valid_methods", None) or ()) - {"HEAD", "OPTIONS"}
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
+
+
 def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", home)
+    app.session_interface = SessionInterface()
+    app.config.setdefault("SESSION_PROTECTION", "strong")  # Flask-Login: a stolen cookie from elsewhere is void
+    proxies = int(app.config.get("PROXY_HOPS") or 0)
+    if proxies:  # trust X-Forwarded-For / -Proto from that many proxies (rate limits, HTTPS, Secure cookies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
+        if status == 405 and not _allowed_elsewhere(exc):
+            status = 404
         message = gettext(ERROR_TEXT.get(status, exc.name))
         if request.path.startswith("/api/"):
             code = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
@@ -86,9 +134,16 @@ def init_app(app: Flask) -> None:
         """PostgreSQL cannot store or compare text with NUL: refuse it up front, pages and API alike."""
         for source in (request.args, request.form):
             for name, value in source.items(multi=True):
+                name, value = name or "", value or ""  # a multipart part can come without a usable name
                 if "\x00" in name or "\x00" in value:
                     field = name.replace("\x00", "") or "_"
                     raise ValidationFailed(fields={field: N_("Có ký tự không hợp lệ.")})
+        # Vietnamese typed on some keyboards (macOS, some phones) arrives decomposed (NFD): every
+        # form and query value is composed (NFC) before any view sees it, so it is stored, searched
+        # and compared in one form.  (JSON bodies: api.json_body.)
+        request.args = _nfc_multidict(request.args)
+        if request.form:
+            request.form = _nfc_multidict(request.form)
 
     @app.context_processor
     def template_context():

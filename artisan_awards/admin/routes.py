@@ -26,6 +26,7 @@ from ..models.audit import AREAS
 from ..permissions import roles_required
 from ..schemas import CouncilIn, MemberIn, RoundIn
 from ..services import account_admin, account_import, audit, councils, rounds
+from ..services.accounts import lock_minutes_left
 from ..text import vi_order
 from ..timeutil import VN, today
 from ..validation import field_errors
@@ -112,6 +113,12 @@ def admin_links(user: User) -> list[tuple[str, str]]:
 
 # -- accounts ------------------------------------------------------------------------------------
 
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern for 'contains', wildcards escaped, bounded: SQLite refuses patterns over 50 kB."""
+    text = text.lower()[:200].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{text}%"
+
+
 def _scoped_users():
     query = sa.select(User)
     if not current_user.has_role(wf.ADMIN):
@@ -126,8 +133,9 @@ def accounts():
     query = _scoped_users()
     q = (request.args.get("q") or "").strip()
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.email).like(like), sa.func.lower(User.full_name).like(like)))
+        like = _like_pattern(q)
+        query = query.where(sa.or_(sa.func.lower(User.email).like(like, escape="\\"),
+                                   sa.func.lower(User.full_name).like(like, escape="\\")))
     role = request.args.get("role")
     if role in ROLES:
         query = query.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
@@ -202,7 +210,8 @@ def account(user_id: int):
         .order_by(AuditEvent.id.desc()).limit(20)
     ))
     return render_template("admin/account.html", user=user, form=form, events=events,
-                           role_labels=account_admin.ROLE_LABELS)
+                           role_labels=account_admin.ROLE_LABELS,
+                           locked_minutes=lock_minutes_left(user))
 
 
 @bp.route("/accounts/<int:user_id>/status", methods=["POST"])
@@ -464,9 +473,9 @@ def _audit_query():
     if kind in {k.value for k in AuditKind}:
         query = query.where(AuditEvent.kind == kind)
     for key, column in (("actor", AuditEvent.actor_name), ("target", AuditEvent.target_label)):
-        text = (args.get(key) or "").strip().lower()
+        text = (args.get(key) or "").strip()
         if text:
-            query = query.where(sa.func.lower(column).like(f"%{text}%"))
+            query = query.where(sa.func.lower(column).like(_like_pattern(text), escape="\\"))
     for key, op in (("from", "ge"), ("to", "lt")):
         try:
             day = date.fromisoformat(args.get(key) or "")

@@ -11,7 +11,7 @@ class ForgotForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("Mật khẩu mới (ít nhất 10 ký tự)"), validators=[DataRequired(), Length(min=10, max=200)]
+        _l("Mật khẩu mới (ít nhất 10 ký tự)"), validators=[DataRequired(), Length(max=200)]
     )
     confirm = PasswordField(
         _l("Nhập lại mật khẩu mới"),

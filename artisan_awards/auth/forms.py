@@ -14,7 +14,7 @@ class RegisterForm(FlaskForm):
     full_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Thư điện tử"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
-        _l("Mật khẩu (ít nhất 10 ký tự)"), validators=[DataRequired(), Length(min=10, max=200)]
+        _l("Mật khẩu (ít nhất 10 ký tự)"), validators=[DataRequired(), Length(max=200)]
     )
     confirm = PasswordField(
         _l("Nhập lại mật khẩu"),

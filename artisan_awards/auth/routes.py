@@ -14,8 +14,14 @@ from .forms import LoginForm, RegisterForm
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site; never another host (no open redirect)."""
-    if not target:
+    """Only a path on this site; never another host (no open redirect).
+
+    Browsers read ``/\\evil.com`` as ``//evil.com`` and drop tabs and newlines inside URLs, so
+    a backslash, any control character or white space makes the target unsafe too.
+    """
+    if not target or len(target) > 2000:
+        return None
+    if "\\" in target or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -31,7 +37,12 @@ def login():
         return redirect(url_for("home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.AccountLocked as exc:
+            account_admin.record_login(accounts.find_user(form.email.data), form.email.data, ok=False)
+            flash(exc.text(_), "error")
+            return render_template("auth/login.html", form=form), 429
         account_admin.record_login(user or accounts.find_user(form.email.data), form.email.data,
                                    ok=user is not None and user.email_confirmed)
         if user is None:

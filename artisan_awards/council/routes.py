@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from pydantic import ValidationError
 
 from workflows import machine as wf
 from workflows.states import AGENDA_STATE, N_
@@ -18,6 +19,7 @@ from ..permissions import roles_required, visible_filter
 from ..schemas import SessionIn
 from ..services import councils as service
 from ..text import vi_order
+from ..validation import field_errors
 from . import bp
 
 LEVEL_OF_ROLE = {
@@ -80,11 +82,16 @@ def council(council_id: int):
             if not ids:
                 flash(_("Hãy chọn ít nhất một hồ sơ cho chương trình phiên họp."), "error")
             else:
-                data = SessionIn(held_on=held_on, place=request.form.get("place") or None,
-                                 nomination_ids=ids)
-                session = service.create_session(current_user, council, data)
-                flash(_("Đã lập phiên họp."), "success")
-                return redirect(url_for("council.session", session_id=session.id))
+                try:
+                    data = SessionIn(held_on=held_on, place=request.form.get("place") or None,
+                                     nomination_ids=ids)
+                except ValidationError as exc:  # a place too long, too many dossiers: say which
+                    for message in field_errors(exc, _).values():
+                        flash(message, "error")
+                else:
+                    session = service.create_session(current_user, council, data)
+                    flash(_("Đã lập phiên họp."), "success")
+                    return redirect(url_for("council.session", session_id=session.id))
     waiting = service.waiting_nominations(council) if service.is_secretariat(current_user, council) else []
     return render_template("council/council.html", council=council, waiting=waiting, form=form,
                            is_secretariat=service.is_secretariat(current_user, council))
@@ -180,6 +187,8 @@ def conflict(session_id: int, nomination_id: int):
     reason = (request.form.get("reason") or "").strip()
     if not reason:
         raise ValidationFailed(fields={"reason": N_("Cần ghi rõ lý do xung đột lợi ích.")})
-    service.declare_conflict(current_user, session, nomination_id, reason[:5000])
+    if len(reason) > 5000:  # refused, not cut short: what is stored is what was written
+        raise ValidationFailed(fields={"reason": N_("Lý do dài tối đa 5 000 ký tự.")})
+    service.declare_conflict(current_user, session, nomination_id, reason)
     flash(_("Đã ghi nhận kê khai xung đột lợi ích."), "success")
     return redirect(url_for("council.ballot", session_id=session.id))

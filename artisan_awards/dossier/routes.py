@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workflows import machine as wf
-from workflows.states import Action
+from workflows.states import N_, Action
 
 from ..applicant.forms import ActionForm
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..i18n import action_label
 from ..models import Attachment
@@ -39,7 +40,9 @@ def act(nomination_id: int, action: str):
     nomination = service.get_visible(current_user, nomination_id)
     form = ActionForm()
     if not form.validate_on_submit():
-        abort(400)
+        if "csrf_token" in form.errors:
+            abort(400)
+        raise ValidationFailed(fields={"comment": N_("Ghi chú, lý do dài tối đa 20 000 ký tự.")})
     key = service.perform(nomination, action, current_user, comment=form.comment.data)
     flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
     if key:

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ValidationError
 from sqlalchemy.orm import contains_eager
 
 from workflows import machine as wf
@@ -22,6 +23,7 @@ from ..services import consultations
 from ..services import nominations as service
 from ..text import vi_order
 from ..timeutil import local_date
+from ..validation import field_errors
 from . import bp
 from . import dashboard as dashboard_data
 
@@ -124,20 +126,27 @@ def comments_query() -> tuple[sa.Select, dict]:
 def comments():
     """Comments and complaints from the public consultations, and the ministry's findings."""
     form = ActionForm()
+    status = 200
     if request.method == "POST" and form.validate_on_submit():
         comment = consultations.get_comment(request.form.get("comment_id", type=int) or 0)
-        data = CommentStatusIn.model_validate({"status": request.form.get("status"),
-                                               "resolution": request.form.get("resolution") or None})
-        consultations.set_status(current_user, comment, data)
-        flash(_("Đã cập nhật kết luận xác minh."), "success")
-        return redirect(url_for("ministry.comments", **query_args()))
+        try:
+            data = CommentStatusIn.model_validate({"status": request.form.get("status"),
+                                                   "resolution": request.form.get("resolution") or None})
+        except ValidationError as exc:  # too long a finding, an unknown status: say so, keep the page
+            for message in field_errors(exc, _).values():
+                flash(message, "error")
+            status = 422
+        else:
+            consultations.set_status(current_user, comment, data)
+            flash(_("Đã cập nhật kết luận xác minh."), "success")
+            return redirect(url_for("ministry.comments", **query_args()))
     stmt, chosen = comments_query()
     page = service.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE, key=PublicComment.id)
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     return render_template(
         "ministry/comments.html", comments=page.items, page=page, form=form, chosen=chosen, rounds=rounds,
         statuses=COMMENT_STATUSES, kinds=COMMENT_KINDS, query_args=query_args(),
-    )
+    ), status
 
 
 @bp.route("/comments/export.<fmt>")

@@ -69,6 +69,10 @@ class User(UserMixin, db.Model):
     # False only between self-registration and the click on the confirmation link (migration 0005).
     email_confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    # Login lockout (migration 0007): consecutive failed passwords, and the lock they led to.
+    # Kept in the database, not in process memory, so every worker process sees the same count.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     province: Mapped[Province | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(

@@ -140,7 +140,7 @@ def user_for_token(token: str, purpose: str) -> User:
 
 def set_password_with_token(token: str, purpose: str, password: str) -> User:
     user = user_for_token(token, purpose)
-    accounts.validate_password(password)
+    accounts.validate_password(password, user.email, user.full_name)
     user.password_hash = accounts.hash_password(password)
     user.email_confirmed = True
     audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via=purpose)
@@ -229,6 +229,10 @@ def set_active(actor: User, user: User, active: bool) -> None:
     """Deactivate (never delete) or reactivate an account."""
     if not can_manage(actor, user) or user.id == actor.id:
         raise Forbidden()
+    if active and accounts.lock_minutes_left(user):  # "reopen" also lifts a lockout after wrong passwords
+        accounts.unlock(user)
+        audit.record(AuditKind.ACCOUNT_REACTIVATED, actor, target=user, via="lockout")
+        db.session.commit()
     if user.active == active:
         return
     user.active = active
@@ -274,7 +278,7 @@ def request_reset(email: str) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     if not accounts.check_password(user, current):
         raise ValidationFailed(fields={"current": N_("Mật khẩu hiện tại không đúng.")})
-    accounts.validate_password(new)
+    accounts.validate_password(new, user.email, user.full_name)
     user.password_hash = accounts.hash_password(new)
     audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via="change")
     db.session.commit()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
+from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -14,10 +16,10 @@ from flask import current_app
 from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
 from workflows.states import N_
 
-from ..errors import ValidationFailed
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, Province, User
-from ..text import nfc
+from ..text import nfc, strip_accents
 from ..timeutil import now_utc
 
 MIN_PASSWORD_LENGTH = 10
@@ -58,17 +60,114 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
+class AccountLocked(ServiceError):
+    """Too many wrong passwords in a row: the account refuses every password for a while."""
+
+    status = 429
+    code = "account_locked"
+    message = N_("Tài khoản tạm khóa vì nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau %(minutes)s phút "
+                 "hoặc liên hệ quản trị viên để mở khóa.")
+
+
+def lock_minutes_left(user: User | None) -> int:
+    """Whole minutes (rounded up) until a locked account takes passwords again; 0 when not locked."""
+    if user is None or user.locked_until is None:
+        return 0
+    until = user.locked_until
+    if until.tzinfo is None:  # SQLite gives back naive UTC
+        until = until.replace(tzinfo=UTC)
+    seconds = (until - now_utc()).total_seconds()
+    return max(0, -int(-seconds // 60))
+
+
 def authenticate(email: str, password: str) -> User | None:
+    """The account if the password is right; ``None`` if not; ``AccountLocked`` while locked.
+
+    Failed attempts are counted in the ``users`` row with an atomic UPDATE, so every worker
+    process (on every machine) shares the count: ``LOGIN_LOCKOUT_ATTEMPTS`` wrong passwords in
+    a row lock the account for ``LOGIN_LOCKOUT_MINUTES``, during which even the right password
+    is refused.  A right password resets the count.
+    """
     user = find_user(email)
-    return user if check_password(user, password) else None
+    minutes = lock_minutes_left(user)
+    if minutes:
+        check_password(None, password)  # spend the same time as a real check
+        raise AccountLocked(params={"minutes": minutes})
+    if check_password(user, password):
+        if user.failed_logins or user.locked_until is not None:
+            db.session.execute(sa.update(User).where(User.id == user.id)
+                               .values(failed_logins=0, locked_until=None))
+            db.session.commit()
+            db.session.refresh(user)
+        return user
+    if user is not None and _count_failure(user):
+        raise AccountLocked(params={"minutes": lock_minutes_left(user)})
+    return None
 
 
-def validate_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            fields={"password": N_("Mật khẩu cần ít nhất %(n)s ký tự.")},
-            params={"n": MIN_PASSWORD_LENGTH},
-        )
+def _count_failure(user: User) -> bool:
+    """Add one failed attempt; lock when the limit is reached.  True if this attempt locked it."""
+    limit = int(current_app.config.get("LOGIN_LOCKOUT_ATTEMPTS", 5))
+    if limit <= 0:
+        return False
+    duration = timedelta(minutes=int(current_app.config.get("LOGIN_LOCKOUT_MINUTES", 15)))
+    db.session.execute(sa.update(User).where(User.id == user.id)
+                       .values(failed_logins=User.failed_logins + 1))
+    locked = db.session.execute(
+        sa.update(User).where(User.id == user.id, User.failed_logins >= limit)
+        .values(failed_logins=0, locked_until=now_utc() + duration)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(user)
+    return bool(locked)
+
+
+def unlock(user: User) -> None:
+    """Lift a lockout (administrators); the caller commits."""
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    path = Path(__file__).resolve().parent.parent / "auth" / "common_passwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(_squash(line) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _squash(text: str) -> str:
+    """Lower case, no accents, no white space: what people mean by 'the same password'."""
+    return "".join(strip_accents(nfc(text or "")).casefold().split())
+
+
+def min_password_length() -> int:
+    return int(current_app.config.get("PASSWORD_MIN_LENGTH", MIN_PASSWORD_LENGTH))
+
+
+def validate_password(password: str, email: str | None = None, full_name: str | None = None) -> None:
+    """The password policy: long enough, not common, not the person's e-mail or name.
+
+    Checked wherever a person chooses a password: registration, reset and invitation links,
+    change of password, ``flask users create``.  (Imported accounts get a random password and
+    choose their own through the invitation link.)
+    """
+    password = password or ""
+    n = min_password_length()
+    if len(password) < n:
+        raise ValidationFailed(fields={"password": N_("Mật khẩu cần ít nhất %(n)s ký tự.")}, params={"n": n})
+    if len(password) > 200:
+        raise ValidationFailed(fields={"password": N_("Mật khẩu dài tối đa 200 ký tự.")})
+    squashed = _squash(password)
+    if squashed in common_passwords() or len(set(squashed)) < 4:
+        raise ValidationFailed(fields={"password": N_("Mật khẩu này quá phổ biến hoặc quá đơn giản, dễ bị đoán. "
+                                                      "Hãy chọn mật khẩu khác.")})
+    email = normalise_email(email or "")
+    local = email.partition("@")[0]
+    if email and (squashed == _squash(email) or (len(local) >= 4 and _squash(local) in squashed)):
+        raise ValidationFailed(fields={"password": N_("Mật khẩu không được chứa địa chỉ thư điện tử của bạn.")})
+    name = _squash(full_name or "")
+    if len(name) >= 4 and name in squashed:
+        raise ValidationFailed(fields={"password": N_("Mật khẩu không được chứa họ và tên của bạn.")})
 
 
 def create_user(
@@ -97,7 +196,7 @@ def create_user(
         errors["full_name"] = N_("Cần nhập họ và tên.")
     if errors:
         raise ValidationFailed(fields=errors)
-    validate_password(password)
+    validate_password(password, email, full_name)
     user = User(
         email=email,
         full_name=nfc(full_name).strip(),
@@ -134,8 +233,6 @@ def user_for_token(plain: str) -> User | None:
         return None
     expires = token.expires_at
     if expires.tzinfo is None:
-        from datetime import UTC
-
         expires = expires.replace(tzinfo=UTC)
     if expires <= now_utc() or not token.user.active:
         return None

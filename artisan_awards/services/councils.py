@@ -215,7 +215,12 @@ def set_attendance(actor: User, session: CouncilSession, emails: list[str]) -> C
     if unknown:
         raise ValidationFailed(fields={"present": N_("Không phải thành viên Hội đồng: %(emails)s")},
                                params={"emails": ", ".join(unknown)})
-    session.attendance = [Attendance(member_id=by_email[e].id) for e in sorted(wanted)]
+    # Keep the rows of members still present: replacing them all would INSERT before the
+    # orphans' DELETE and trip the (session, member) unique constraint when the list is corrected.
+    keep = {by_email[e].id for e in wanted}
+    have = {a.member_id for a in session.attendance}
+    session.attendance = [a for a in session.attendance if a.member_id in keep] + [
+        Attendance(member_id=i) for i in sorted(keep - have)]
     _commit()
     return session
 

@@ -1,0 +1,480 @@
+"""The authorization matrix: every route of the application × every role × own / other province × anonymous.
+
+``MATRIX`` below is written by hand: one line per route (``"METHOD /rule"`` exactly as in
+``app.url_map``), giving the URL to call and the answer each principal must get.  The route list
+itself is read from ``app.url_map``: a route with no line in ``MATRIX`` fails
+``test_every_route_is_in_the_matrix`` (and ``test_an_unlisted_route_fails_the_check`` proves that
+check can fail).
+
+Every object lives in Hà Nội (HNI).  ``po_x`` and ``pcm_x`` are the same roles in Hải Phòng (HPG):
+for them a Hà Nội dossier, session or account does not exist (404), exactly like a missing one.
+
+Answers:
+  200, 302, 400, 403, 404, 410 -- that status exactly;
+  L  -- must log in: a redirect to /login for pages, 401 for the API;
+  ok -- POST/PATCH got past authorization: not 401/403/404/405/500 and not sent to the login page
+        (the empty body then fails validation, or the operation is refused by the state machine).
+
+All the objects are built once per module; each principal logs in once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+
+from artisan_awards import create_app
+from artisan_awards.extensions import db
+from artisan_awards.models import DocumentTask, PublicComment, TaskStatus
+from artisan_awards.timeutil import today
+from tests.factories import Factory
+from workflows.states import State
+
+PRINCIPALS = ("anon", "owner", "applicant", "po", "po_x", "pcm", "pcm_x", "mo", "mcm", "scm", "go", "admin")
+ROLE_OF = {
+    "owner": ("applicant", None), "applicant": ("applicant", None),
+    "po": ("province_officer", "HNI"), "po_x": ("province_officer", "HPG"),
+    "pcm": ("province_council_member", "HNI"), "pcm_x": ("province_council_member", "HPG"),
+    "mo": ("ministry_officer", None), "mcm": ("ministry_council_member", None),
+    "scm": ("state_council_member", None), "go": ("government_officer", None), "admin": ("admin", None),
+}
+GROUPS = {
+    "users": "owner applicant po po_x pcm pcm_x mo mcm scm go admin",
+    "staff": "po po_x pcm pcm_x mo mcm scm go admin",
+    "national": "mo mcm scm go admin",
+    "x": "po_x pcm_x",
+    "hni": "po pcm",
+    "councillors": "pcm pcm_x mcm scm",
+}
+L = "L"
+OK = "ok"
+
+
+def row(anon=L, rest=403, *pairs) -> dict:
+    """``row(anon, everyone_else, "po pcm", 200, "x", 404, ...)``: later pairs override earlier ones."""
+    answer = {"anon": anon, **{p: rest for p in PRINCIPALS[1:]}}
+    for names, value in zip(pairs[::2], pairs[1::2], strict=True):
+        for name in names.split():
+            for p in GROUPS.get(name, name).split():
+                answer[p] = value
+    return answer
+
+
+PUBLIC = row(200, 200)
+SESSION_BODY = lambda i: {"held_on": "2030-01-02", "nomination_ids": [i["acc"]]}  # noqa: E731
+LOGGED_IN = row(L, 200)
+
+# "METHOD /rule": (url with {placeholders}, answers)
+# An optional third item gives the body (JSON for the API, form fields for pages) from the ids.
+MATRIX: dict[str, tuple] = {
+    "GET /": ("/", row(200, 302)),  # each signed-in person is sent to their own page
+    "GET /static/<path:filename>": ("/static/app.css", PUBLIC),
+    # -- auth -----------------------------------------------------------------------------
+    "GET /login": ("/login", row(200, 302)),
+    "POST /login": ("/login", row(OK, 302)),
+    "POST /logout": ("/logout", row(L, 302)),
+    "GET /register": ("/register", row(200, 302)),
+    "POST /register": ("/register", row(OK, 302)),
+    "POST /lang/<code>": ("/lang/en", row(302, 302)),
+    "GET /confirm": ("/confirm", PUBLIC),
+    "POST /confirm": ("/confirm", row(OK, OK)),
+    "GET /confirm/<token>": ("/confirm/not-a-token", row(L, L)),  # refused, back to the login page
+    "GET /forgot": ("/forgot", PUBLIC),
+    "POST /forgot": ("/forgot", row(OK, OK)),
+    "GET /reset/<token>": ("/reset/not-a-token", row(410, 410)),
+    "POST /reset/<token>": ("/reset/not-a-token", row(410, 410)),
+    "GET /invitation/<token>": ("/invitation/not-a-token", row(410, 410)),
+    "POST /invitation/<token>": ("/invitation/not-a-token", row(410, 410)),
+    "GET /account/password": ("/account/password", LOGGED_IN),
+    "POST /account/password": ("/account/password", row(L, OK)),
+    # -- applicant ------------------------------------------------------------------------
+    "GET /my/": ("/my/", LOGGED_IN),
+    "GET /my/new": ("/my/new", row(L, 403, "owner applicant po po_x", 200)),
+    "POST /my/new": ("/my/new", row(L, 403, "owner applicant po po_x", OK)),
+    "GET /my/<int:nomination_id>/nominee": (
+        "/my/{draft}/nominee", row(L, 403, "applicant po po_x", 404, "owner", 200)),  # 403: roles that never file
+    "POST /my/<int:nomination_id>/nominee": (
+        "/my/{draft}/nominee", row(L, 403, "applicant po po_x", 404, "owner", OK)),
+    "GET /my/<int:nomination_id>/craft": ("/my/{draft}/craft", row(L, 404, "owner", 200)),
+    "POST /my/<int:nomination_id>/craft": ("/my/{draft}/craft", row(L, 404, "owner", OK)),
+    "GET /my/<int:nomination_id>/achievements": ("/my/{draft}/achievements", row(L, 404, "owner", 200)),
+    "POST /my/<int:nomination_id>/achievements": ("/my/{draft}/achievements", row(L, 404, "owner", OK)),
+    "GET /my/<int:nomination_id>/evidence": ("/my/{draft}/evidence", row(L, 404, "owner", 200)),
+    "POST /my/<int:nomination_id>/evidence": ("/my/{draft}/evidence", row(L, 404, "owner", OK)),
+    "POST /my/<int:nomination_id>/evidence/<int:attachment_id>/delete": (
+        "/my/{draft}/evidence/{draft_att}/delete", row(L, 404, "owner", OK)),
+    "GET /my/<int:nomination_id>/review": ("/my/{draft}/review", row(L, 404, "owner", 200)),
+    "GET /my/<int:nomination_id>/receipt": ("/my/{sub}/receipt", row(L, 404, "owner", 200)),
+    # -- dossier --------------------------------------------------------------------------
+    "GET /nominations/<int:nomination_id>": ("/nominations/{sub}", row(L, 200, "applicant x", 404)),
+    "POST /nominations/<int:nomination_id>/actions/<action>": (
+        "/nominations/{sub}/actions/accept", row(L, 403, "applicant x", 404, "po", OK), lambda i: {"comment": "Thử"}),
+    "GET /nominations/<int:nomination_id>/attachments/<int:attachment_id>": (
+        "/nominations/{sub}/attachments/{sub_att}", row(L, 200, "applicant x", 404)),
+    "GET /nominations/<int:nomination_id>/<any(declaration, summary, dossier, receipt):kind>.pdf": (
+        "/nominations/{sub}/declaration.pdf", row(L, 200, "applicant x", 404)),
+    "POST /nominations/<int:nomination_id>/criteria/<criterion_id>/review": (
+        "/nominations/{sub}/criteria/no_such_criterion/review", row(L, 403, "applicant x", 404, "po", OK)),
+    # -- province, ministry -----------------------------------------------------------------
+    "GET /province/inbox": ("/province/inbox", row(L, 403, "po po_x pcm pcm_x", 200)),
+    "GET /ministry/nominations": ("/ministry/nominations", row(L, 403, "national", 200)),
+    "GET /ministry/dashboard": ("/ministry/dashboard", row(L, 403, "mo go admin", 200)),
+    "GET /ministry/comments": ("/ministry/comments", row(L, 403, "mo", 200)),
+    "POST /ministry/comments": ("/ministry/comments", row(L, 403, "mo", OK),
+                                lambda i: {"comment_id": i["comment"], "status": "unsubstantiated"}),
+    "GET /ministry/rules": ("/ministry/rules", row(L, 200, "owner applicant", 403)),
+    # -- councils -----------------------------------------------------------------------------
+    "GET /council/agenda": ("/council/agenda", row(L, 403, "councillors po po_x mo", 200)),
+    "GET /council/councils": ("/council/councils", LOGGED_IN),
+    "GET /council/councils/<int:council_id>": ("/council/councils/{council}", row(L, 404, "po pcm national", 200)),
+    "POST /council/councils/<int:council_id>": (
+        "/council/councils/{council}", row(L, 404, "pcm national", 403, "po", OK), SESSION_BODY),
+    "GET /council/sessions/<int:session_id>": ("/council/sessions/{session}", row(L, 404, "po pcm national", 200)),
+    "POST /council/sessions/<int:session_id>/attendance": (
+        "/council/sessions/{session}/attendance", row(L, 404, "pcm national", 403, "po", OK),
+        lambda i: {"present": i["member_rows"]}),
+    "POST /council/sessions/<int:session_id>/<any(open, close):step>": (
+        "/council/sessions/{session}/close", row(L, 404, "pcm national", 403, "po", OK)),
+    "GET /council/sessions/<int:session_id>/ballot": (
+        "/council/sessions/{session}/ballot", row(L, 404, "po national", 403, "pcm", 200)),
+    "POST /council/sessions/<int:session_id>/ballot": (
+        "/council/sessions/{session}/ballot", row(L, 404, "po national", 403, "pcm", OK)),
+    "POST /council/sessions/<int:session_id>/conflict/<int:nomination_id>": (
+        "/council/sessions/{session}/conflict/{acc}", row(L, 404, "po national", 403, "pcm", OK),
+        lambda i: {"reason": "Người thân"}),
+    "GET /council/sessions/<int:session_id>/<any('submission-letter', list, minutes, tally, ballot):kind>.pdf": (
+        "/council/sessions/{session}/list.pdf", row(L, 404, "po pcm national", 302)),  # 302: closed sessions only
+    # -- public ---------------------------------------------------------------------------------
+    "GET /public/status": ("/public/status", PUBLIC),
+    "GET /public/results": ("/public/results", PUBLIC),
+    "GET /public/consultations": ("/public/consultations", PUBLIC),
+    "GET /public/consultations.pdf": ("/public/consultations.pdf?round_id={round}", PUBLIC),
+    "GET /public/consultations/<int:nomination_id>": ("/public/consultations/{consult}", PUBLIC),
+    "POST /public/consultations/<int:nomination_id>": ("/public/consultations/{consult}", row(OK, OK)),
+    # -- documents --------------------------------------------------------------------------------
+    "GET /documents/verify": ("/documents/verify", PUBLIC),
+    "POST /documents/verify": ("/documents/verify", row(OK, OK)),
+    "POST /documents/rounds/<int:round_id>/export": (
+        "/documents/rounds/999999/export", row(L, 403, "mo admin", 404)),
+    "GET /documents/tasks/<int:task_id>": ("/documents/tasks/{task}", row(L, 404, "mo admin", 200)),
+    "GET /documents/tasks/<int:task_id>.json": ("/documents/tasks/{task}.json", row(L, 404, "mo admin", 200)),
+    "GET /documents/tasks/<int:task_id>/download": (
+        "/documents/tasks/{task}/download", row(L, 404)),  # not ready yet: 404 to all
+    # -- administration ------------------------------------------------------------------------------
+    "GET /admin/": ("/admin/", row(L, 403, "po po_x mo admin", 200)),
+    "GET /admin/accounts": ("/admin/accounts", row(L, 403, "po po_x admin", 200)),
+    "GET /admin/accounts/<int:user_id>": ("/admin/accounts/{member}", row(L, 403, "po admin", 200, "po_x", 404)),
+    "POST /admin/accounts/<int:user_id>": ("/admin/accounts/{member}", row(L, 403, "po admin", OK, "po_x", 404)),
+    "POST /admin/accounts/<int:user_id>/status": (
+        "/admin/accounts/{member}/status", row(L, 403, "po admin", OK, "po_x", 404)),
+    "POST /admin/accounts/<int:user_id>/resend": (
+        "/admin/accounts/{member}/resend", row(L, 403, "po admin", OK, "po_x", 404)),
+    "GET /admin/accounts/invite": ("/admin/accounts/invite", row(L, 403, "po po_x admin", 200)),
+    "POST /admin/accounts/invite": ("/admin/accounts/invite", row(L, 403, "po po_x admin", OK)),
+    "GET /admin/accounts/import": ("/admin/accounts/import", row(L, 403, "po po_x admin", 200)),
+    "POST /admin/accounts/import": ("/admin/accounts/import", row(L, 403, "po po_x admin", OK)),
+    "POST /admin/accounts/import/confirm": ("/admin/accounts/import/confirm", row(L, 403, "po po_x admin", OK)),
+    "GET /admin/audit": ("/admin/audit", row(L, 403, "admin", 200)),
+    "GET /admin/rounds": ("/admin/rounds", row(L, 403, "mo admin", 200)),
+    "GET /admin/rounds/new": ("/admin/rounds/new", row(L, 403, "mo admin", 200)),
+    "POST /admin/rounds/new": ("/admin/rounds/new", row(L, 403, "mo admin", OK)),
+    "GET /admin/rounds/<int:round_id>": ("/admin/rounds/{round}", row(L, 403, "mo admin", 200)),
+    "POST /admin/rounds/<int:round_id>": ("/admin/rounds/{round}", row(L, 403, "mo admin", OK)),
+    "GET /admin/councils/new": ("/admin/councils/new", row(L, 403, "po po_x mo admin", 200)),
+    "POST /admin/councils/new": ("/admin/councils/new", row(L, 403, "po po_x mo admin", OK)),
+    "GET /admin/rules": ("/admin/rules", row(L, 403, "admin", 200)),
+    "POST /admin/rules/<ruleset_id>/<criterion_id>/<name>": (
+        "/admin/rules/no-such-ruleset/no-criterion/no-name", row(L, 403, "admin", 404)),
+    # -- API -----------------------------------------------------------------------------------------------
+    "GET /api/v1/openapi.json": ("/api/v1/openapi.json", PUBLIC),
+    "POST /api/v1/auth/token": ("/api/v1/auth/token", row(422, 422)),
+    "GET /api/v1/me": ("/api/v1/me", LOGGED_IN),
+    "GET /api/v1/provinces": ("/api/v1/provinces", PUBLIC),
+    "GET /api/v1/rounds": ("/api/v1/rounds", PUBLIC),
+    "POST /api/v1/rounds": ("/api/v1/rounds", row(L, 403, "mo admin", OK)),
+    "GET /api/v1/status": ("/api/v1/status?code=X&key=Y", row(404, 404)),
+    "POST /api/v1/eligibility/check": ("/api/v1/eligibility/check", row(OK, OK)),  # public
+    "GET /api/v1/nominations": ("/api/v1/nominations", row(L, 200, "owner applicant", 403)),
+    "POST /api/v1/nominations": ("/api/v1/nominations", row(L, 403, "owner applicant po po_x", OK)),
+    "GET /api/v1/nominations/<int:nomination_id>": (
+        "/api/v1/nominations/{sub}", row(L, 200, "applicant x", 404)),
+    "PATCH /api/v1/nominations/<int:nomination_id>": (
+        "/api/v1/nominations/{draft}", row(L, 404, "owner", OK)),
+    "POST /api/v1/nominations/<int:nomination_id>/actions/<action>": (
+        "/api/v1/nominations/{sub}/actions/accept", row(L, 403, "applicant x", 404, "po", OK),
+        lambda i: {"comment": "Thử"}),
+    "POST /api/v1/nominations/<int:nomination_id>/attachments": (
+        "/api/v1/nominations/{draft}/attachments", row(L, 404, "owner", OK)),
+    "GET /api/v1/nominations/<int:nomination_id>/declaration.pdf": (
+        "/api/v1/nominations/{sub}/declaration.pdf", row(L, 200, "applicant x", 404)),
+    "GET /api/v1/nominations/<int:nomination_id>/summary.pdf": (
+        "/api/v1/nominations/{sub}/summary.pdf", row(L, 200, "applicant x", 404)),
+    "GET /api/v1/nominations/<int:nomination_id>/dossier.pdf": (
+        "/api/v1/nominations/{sub}/dossier.pdf", row(L, 200, "applicant x", 404)),
+    "GET /api/v1/nominations/<int:nomination_id>/receipt.pdf": (
+        "/api/v1/nominations/{sub}/receipt.pdf", row(L, 200, "applicant x", 404)),
+    "POST /api/v1/councils": ("/api/v1/councils", row(L, 403, "po po_x mo admin", OK)),
+    "GET /api/v1/councils/<int:council_id>": (
+        "/api/v1/councils/{council}", row(L, 404, "owner applicant", 403, "po pcm national", 200)),
+    "POST /api/v1/councils/<int:council_id>/sessions": (
+        "/api/v1/councils/{council}/sessions", row(L, 404, "pcm national", 403, "po", OK), SESSION_BODY),
+    "GET /api/v1/sessions/<int:session_id>": ("/api/v1/sessions/{session}", row(L, 404, "po pcm national", 200)),
+    "POST /api/v1/sessions/<int:session_id>/attendance": (
+        "/api/v1/sessions/{session}/attendance", row(L, 404, "pcm national", 403, "po", OK),
+        lambda i: {"present": i["member_emails"]}),
+    "POST /api/v1/sessions/<int:session_id>/open": (
+        "/api/v1/sessions/{session}/open", row(L, 404, "pcm national", 403, "po", OK)),
+    "POST /api/v1/sessions/<int:session_id>/close": (
+        "/api/v1/sessions/{session}/close", row(L, 404, "pcm national", 403, "po", OK)),
+    "POST /api/v1/sessions/<int:session_id>/conflicts": (
+        "/api/v1/sessions/{session}/conflicts", row(L, 404, "po national", 403, "pcm", OK),
+        lambda i: {"nomination_id": i["acc"], "reason": "Người thân"}),
+    "POST /api/v1/sessions/<int:session_id>/ballot": (
+        "/api/v1/sessions/{session}/ballot", row(L, 404, "po national", 403, "pcm", OK), lambda i: {"votes": {}}),
+    "GET /api/v1/sessions/<int:session_id>/tally": (
+        "/api/v1/sessions/{session}/tally", row(L, 404, "owner applicant", 403, "po pcm national", 409)),
+    "GET /api/v1/sessions/<int:session_id>/submission-letter.pdf": (
+        "/api/v1/sessions/{session}/submission-letter.pdf",
+        row(L, 404, "owner applicant", 403, "po pcm national", 409)),  # 409: only once the session is closed
+    "GET /api/v1/sessions/<int:session_id>/list.pdf": (
+        "/api/v1/sessions/{session}/list.pdf",
+        row(L, 404, "owner applicant", 403, "po pcm national", 409)),  # 409: only once the session is closed
+    "GET /api/v1/sessions/<int:session_id>/minutes.pdf": (
+        "/api/v1/sessions/{session}/minutes.pdf", row(L, 404, "owner applicant", 403, "po pcm national", 409)),
+    "GET /api/v1/sessions/<int:session_id>/tally.pdf": (
+        "/api/v1/sessions/{session}/tally.pdf", row(L, 404, "owner applicant", 403, "po pcm national", 409)),
+    "GET /api/v1/sessions/<int:session_id>/ballot.pdf": (
+        "/api/v1/sessions/{session}/ballot.pdf", row(L, 404, "owner applicant", 403, "po pcm national", 200)),
+    "GET /api/v1/public/consultations": ("/api/v1/public/consultations", PUBLIC),
+    "GET /api/v1/public/consultations.pdf": ("/api/v1/public/consultations.pdf?round_id={round}", PUBLIC),
+    "POST /api/v1/public/consultations/<int:nomination_id>/comments": (
+        "/api/v1/public/consultations/{consult}/comments", row(OK, OK)),
+    "POST /api/v1/comments/<int:comment_id>/status": ("/api/v1/comments/{comment}/status", row(L, 403, "mo", OK)),
+}
+
+
+def route_keys(app) -> set[str]:
+    return {f"{method} {rule.rule}" for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def missing_from_matrix(app) -> list[str]:
+    return sorted(route_keys(app) - MATRIX.keys())
+
+
+def test_every_route_is_in_the_matrix(world):
+    assert missing_from_matrix(world.app) == [], "routes with no line in MATRIX"
+    assert sorted(MATRIX.keys() - route_keys(world.app)) == [], "lines in MATRIX for routes that are gone"
+
+
+def test_an_unlisted_route_fails_the_check(world):
+    app = create_app(dict(world.app.config))
+    assert missing_from_matrix(app) == []
+    app.add_url_rule("/debug/everything", "debug_everything", lambda: "secret")
+    app.add_url_rule("/nominations/<int:nomination_id>", "dossier_delete", lambda nomination_id: "",
+                     methods=["DELETE"])
+    assert missing_from_matrix(app) == ["DELETE /nominations/<int:nomination_id>", "GET /debug/everything"]
+
+
+# -- the world ------------------------------------------------------------------------------------------
+
+LEAK_HPG = "Quách Thị Hảiphòngriêng"  # a Hải Phòng nominee: never on a Hà Nội officer's page
+LEAK_DRAFT = "Tôn Thất Bảnnháp"  # a draft: only its owner ever sees it
+
+
+@dataclass
+class World:
+    app: object
+    ids: dict
+    users: dict
+    page: dict = field(default_factory=dict)  # principal -> logged-in test client
+    token: dict = field(default_factory=dict)  # principal -> bearer token
+    bodies: dict = field(default_factory=dict)  # (principal, url) -> body of GET answers
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def world(database_factory, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("matrix")
+    url, drop = database_factory.new(tmp)
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "UPLOAD_DIR": str(tmp / "uploads"),
+        "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    })
+    with app.app_context():
+        from artisan_awards.schemas import CouncilIn
+        from artisan_awards.services import attachments, councils
+        from artisan_awards.services import nominations as service
+
+        make = Factory()
+        users = {p: make.user(*ROLE_OF[p]) for p in ROLE_OF}
+        draft = make.nomination(State.DRAFT, owner=users["owner"], nominee={"full_name": LEAK_DRAFT})
+        draft_att = attachments.add_attachment(
+            users["owner"], draft, "photo", FileStorage(stream=_png_stream(), filename="anh.png"))
+        sub = make.nomination(State.DRAFT, owner=users["owner"])
+        sub_att = attachments.add_attachment(
+            users["owner"], sub, "photo", FileStorage(stream=_png_stream(), filename="anh.png"))
+        from workflows.states import Action
+
+        service.perform(sub, Action.SUBMIT, users["owner"])
+        acc = make.nomination(State.ACCEPTED, owner=users["owner"], officer=users["po"])
+        make.nomination(State.SUBMITTED, province="HPG", nominee={"full_name": LEAK_HPG})
+        rnd = make.current_round()
+        members = [users["pcm"], *(make.user("province_council_member", "HNI") for _ in range(6))]
+        council = councils.create_council(users["po"], CouncilIn.model_validate({
+            "level": "province", "province_code": "HNI", "round_id": rnd.id, "name": "Hội đồng thử quyền",
+            "decision_no": "1/QĐ-UBND", "decision_date": (today() - timedelta(days=3)).isoformat(),
+            "members": [{"email": u.email, "position": "chair" if i == 0 else "member"}
+                        for i, u in enumerate(members)]}))
+        session = councils.create_session(users["po"], council, _session_in(acc.id))
+        councils.set_attendance(users["po"], session, [u.email for u in members])
+        task = DocumentTask(round_id=rnd.id, requested_by_id=users["mo"].id, status=TaskStatus.QUEUED,
+                            message="Đang chờ xử lý")
+        db.session.add(task)
+        db.session.commit()
+        consult, comment = _consultation(make, users)
+        ids = {"draft": draft.id, "draft_att": draft_att.id, "sub": sub.id, "sub_att": sub_att.id,
+               "acc": acc.id, "council": council.id, "session": session.id, "round": rnd.id,
+               "task": task.id, "member": members[1].id,
+               "member_emails": [u.email for u in members],
+               "member_rows": [str(m.id) for m in council.members], "consult": consult, "comment": comment}
+        w = World(app, ids, {p: (u.id, u.email) for p, u in users.items()})
+        db.session.remove()
+    # Outside the app context: each request gets its own (and its own ``g`` for Flask-Login).
+    for p in ROLE_OF:
+        w.page[p] = _logged_in(app, w.users[p][1])
+        r = app.test_client().post("/api/v1/auth/token",
+                                   json={"email": w.users[p][1], "password": Factory.PASSWORD})
+        w.token[p] = r.get_json()["token"]
+    yield w
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
+def _png_stream():
+    import io
+
+    return io.BytesIO(_png())
+
+
+def _session_in(nomination_id):
+    from artisan_awards.schemas import SessionIn
+
+    return SessionIn.model_validate({"held_on": (today() + timedelta(days=7)).isoformat(),
+                                     "nomination_ids": [nomination_id]})
+
+
+def _consultation(make, users):
+    """A dossier in public consultation with one public comment, through the real operations."""
+    from flask import current_app
+
+    from tests.conftest import ApiClient
+    from tests.test_council_pages import _to_consultation
+    from tests.test_councils import Chain
+
+    client = current_app.test_client()
+    chain = Chain(ApiClient(client), make)
+    chain.officer = users["po"]
+    nomination = _to_consultation(chain)
+    r = client.post(f"/api/v1/public/consultations/{nomination.id}/comments",
+                    json={"full_name": "Bùi Thị Lan", "phone": "0912000111", "address": "Hà Nội",
+                          "kind": "comment", "content": "Ý kiến thử quyền."})
+    assert r.status_code == 201, r.get_json()
+    comment = db.session.scalar(sa.select(PublicComment.id).where(PublicComment.nomination_id == nomination.id))
+    return nomination.id, comment
+
+
+def _logged_in(app, email):
+    client = app.test_client()
+    r = client.post("/login", data={"email": email, "password": Factory.PASSWORD})
+    assert r.status_code == 302 and "/login" not in r.headers["Location"], r.data[:300]
+    return client
+
+
+# -- the matrix ---------------------------------------------------------------------------------------
+
+def _call(world, principal, method, url, data):
+    api = url.startswith("/api/")
+    if api or principal == "anon":
+        client = world.app.test_client()
+    else:
+        client = world.page[principal]
+    headers = {}
+    if api and principal != "anon":
+        headers["Authorization"] = f"Bearer {world.token[principal]}"
+    kwargs = {"headers": headers}
+    if method in ("POST", "PATCH"):
+        kwargs["json" if api else "data"] = data
+    response = client.open(url, method=method, **kwargs)
+    if method == "POST" and url in ("/logout", "/login", "/register") and principal != "anon":
+        world.page[principal] = _logged_in(world.app, world.users[principal][1])
+    return response
+
+
+def _verdict(response, api: bool):
+    """The answer in the matrix's vocabulary."""
+    status = response.status_code
+    if api and status == 401:
+        return L
+    if not api and status == 302 and "/login" in response.headers.get("Location", ""):
+        return L
+    return status
+
+
+def _matches(want, got, method) -> bool:
+    if want == OK:
+        return got not in (L, 401, 403, 404, 405, 500) and method != "GET"
+    return want == got
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX))
+def test_route_answers(world, key):
+    method, _, _rule = key.partition(" ")
+    template, answers, *body = MATRIX[key]
+    url = template.format(**world.ids)
+    data = body[0](world.ids) if body else {}
+    api = url.startswith("/api/")
+    got, wrong = {}, {}
+    for principal in _order(answers):
+        response = _call(world, principal, method, url, data)
+        got[principal] = _verdict(response, api)
+        if response.status_code >= 500:
+            wrong[principal] = f"{response.status_code}: {response.get_data(as_text=True)[:300]}"
+        elif not _matches(answers[principal], got[principal], method):
+            wrong[principal] = f"want {answers[principal]}, got {got[principal]}"
+        if api and response.status_code >= 400:
+            assert set(response.get_json()["error"]) >= {"code", "message", "fields"}, (principal, url)
+        textual = response.mimetype.startswith(("text/", "application/json"))
+        if method == "GET" and response.status_code == 200 and textual:
+            _no_leak(principal, url, response.get_data(as_text=True))
+    assert not wrong, f"{key} -> {url}\n" + "\n".join(f"    {p}: {m}" for p, m in wrong.items())
+
+
+def _order(answers):
+    """Refusals first, so that a POST that goes through cannot change what a refused principal sees."""
+    return sorted(answers, key=lambda p: (answers[p] == OK or answers[p] == 302, PRINCIPALS.index(p)))
+
+
+def _no_leak(principal, url, body):
+    if principal in ("po", "pcm", "owner", "applicant", "anon"):
+        assert LEAK_HPG not in body, f"{principal} sees a Hải Phòng dossier at {url}"
+    if principal != "owner":
+        assert LEAK_DRAFT not in body, f"{principal} sees someone's draft at {url}"
+
