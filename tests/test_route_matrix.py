@@ -121,6 +121,12 @@ MATRIX: dict[str, tuple] = {
         "/nominations/{sub}/criteria/no_such_criterion/review", row(L, 403, "applicant x", 404, "po", OK)),
     # -- province, ministry -----------------------------------------------------------------
     "GET /province/inbox": ("/province/inbox", row(L, 403, "po po_x pcm pcm_x", 200)),
+    "GET /province/inbox/export.<fmt>": ("/province/inbox/export.csv", row(L, 403, "po po_x pcm pcm_x", 200)),
+    "GET /ministry/nominations/export.<fmt>": ("/ministry/nominations/export.xlsx", row(L, 403, "national", 200)),
+    "GET /ministry/results/export.<fmt>": ("/ministry/results/export.csv", row(L, 403, "national", 200)),
+    "GET /ministry/comments/export.<fmt>": ("/ministry/comments/export.csv", row(L, 403, "mo", 200)),
+    "GET /rounds/": ("/rounds/", PUBLIC),
+    "GET /rounds/<int:round_id>/timeline": ("/rounds/{round}/timeline", PUBLIC),
     "GET /ministry/nominations": ("/ministry/nominations", row(L, 403, "national", 200)),
     "GET /ministry/dashboard": ("/ministry/dashboard", row(L, 403, "mo go admin", 200)),
     "GET /ministry/comments": ("/ministry/comments", row(L, 403, "mo", 200)),
