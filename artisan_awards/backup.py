@@ -66,6 +66,19 @@ def pg_tool(name: str) -> str:
     raise BackupError(f"{name} not found: install postgresql-client or set PG_BINDIR")
 
 
+def _sqlite_copy(source: str | Path, target: str | Path) -> None:
+    """Copy one SQLite database onto another with SQLite's online backup API (page by page, each
+    step under the source's lock: the live file may be in use)."""
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target, timeout=30)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
 def _libpq(url: sa.URL) -> tuple[str, dict]:
     """A libpq connection string without the password, and the environment that carries it."""
     env = dict(os.environ)
@@ -129,14 +142,7 @@ def create_backup(target: str | os.PathLike) -> dict:
     with tempfile.TemporaryDirectory(prefix="aa-backup-") as work:
         dump = Path(work) / DB_MEMBER[kind]
         if kind == "sqlite":
-            source = sqlite3.connect(db.engine.url.database)
-            copy = sqlite3.connect(dump)
-            try:
-                with copy:
-                    source.backup(copy)
-            finally:
-                copy.close()
-                source.close()
+            _sqlite_copy(db.engine.url.database, dump)
         else:
             conninfo, env = _libpq(db.engine.url)
             _run([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
@@ -219,13 +225,7 @@ def restore_backup(source: str | os.PathLike) -> dict:
         db.session.remove()
         db.engine.dispose()
         if kind == "sqlite":
-            source_db = sqlite3.connect(dump)
-            live = sqlite3.connect(db.engine.url.database, timeout=30)
-            try:
-                source_db.backup(live)
-            finally:
-                live.close()
-                source_db.close()
+            _sqlite_copy(dump, db.engine.url.database)
         else:
             conninfo, env = _libpq(db.engine.url)
             _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",

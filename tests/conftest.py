@@ -13,6 +13,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -219,3 +220,31 @@ def api(client) -> ApiClient:
 @pytest.fixture
 def days():
     return lambda n: timedelta(days=n)
+
+
+@pytest.fixture
+def people(make):
+    """One person of each kind the API and upload tests act as (Hà Nội, and Hải Phòng as "another province")."""
+    return SimpleNamespace(
+        applicant=make.user("applicant"),
+        other_applicant=make.user("applicant"),
+        officer=make.user("province_officer", "HNI"),
+        officer_hpg=make.user("province_officer", "HPG"),
+        ministry=make.user("ministry_officer"),
+        admin=make.user("admin"),
+    )
+
+
+@pytest.fixture
+def site(app_config):
+    """The demo world (tests/demo_world.py) served on a real socket for the browser, CSRF on."""
+    from tests import demo_world
+    from tests.liveserver import serve
+
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False,
+                      "TODAY": None})
+    with app.app_context():
+        world = demo_world.build()
+        db.session.remove()
+    with serve(app) as url:
+        yield url, world

@@ -21,10 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from artisan_awards import create_app
-from artisan_awards.extensions import db
 from tests import demo_world
-from tests.liveserver import serve
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
@@ -33,18 +30,6 @@ AXE_DIR = Path(__file__).resolve().parent / "vendor" / "axe-core"
 AXE = AXE_DIR / "axe.min.js"
 AXE_VERSION = "4.11.0"
 BLOCKING = tuple(os.environ.get("AXE_IMPACTS", "serious,critical").split(","))
-
-
-@pytest.fixture
-def site(app_config):
-    """The demo world served on a real socket, CSRF on."""
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False,
-                      "TODAY": None})
-    with app.app_context():
-        world = demo_world.build()
-        db.session.remove()
-    with serve(app) as url:
-        yield url, world
 
 
 def main_pages(world: demo_world.World) -> dict[str, list[str]]:

@@ -132,18 +132,6 @@ def act(api, nomination_id, action, user, comment=None, **extra):
 # -- fixtures -----------------------------------------------------------------
 
 
-@pytest.fixture
-def people(make):
-    return SimpleNamespace(
-        applicant=make.user("applicant"),
-        other_applicant=make.user("applicant"),
-        officer=make.user("province_officer", "HNI"),
-        officer_hpg=make.user("province_officer", "HPG"),
-        ministry=make.user("ministry_officer"),
-        admin=make.user("admin"),
-    )
-
-
 def actor(people, nomination, who: str):
     return {
         "owner": lambda: nomination.owner,

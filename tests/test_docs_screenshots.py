@@ -21,10 +21,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
-from artisan_awards import create_app
-from artisan_awards.extensions import db
 from tests import demo_world
-from tests.liveserver import serve
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -88,17 +85,6 @@ def test_guides_show_the_screenshots_the_browser_takes():
         assert not missing, (guide, missing)
     index = (GUIDES / "README.md").read_text("utf-8")
     assert all(f"({guide}.md)" in index for guide in GUIDE_SHOTS)
-
-
-@pytest.fixture
-def site(app_config):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False,
-                      "TODAY": None})
-    with app.app_context():
-        world = demo_world.build()
-        db.session.remove()
-    with serve(app) as url:
-        yield url, world
 
 
 def _log_in(page: Page, role: str) -> None:

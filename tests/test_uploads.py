@@ -13,7 +13,6 @@ import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
-from types import SimpleNamespace
 
 import pikepdf
 import pytest
@@ -29,17 +28,6 @@ from tests.test_api import assert_error, is_vietnamese, pdf_bytes, png_bytes, up
 from workflows.states import State
 
 KEY = re.compile(r"^[0-9a-f]{32}\.(pdf|png|jpg|webp)$")
-
-
-@pytest.fixture
-def people(make):
-    return SimpleNamespace(
-        applicant=make.user("applicant"),
-        other_applicant=make.user("applicant"),
-        officer=make.user("province_officer", "HNI"),
-        officer_hpg=make.user("province_officer", "HPG"),
-        ministry=make.user("ministry_officer"),
-    )
 
 
 def attachment_count() -> int:
