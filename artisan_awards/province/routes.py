@@ -9,7 +9,7 @@ from workflows.states import N_, State
 
 from .. import exports
 from ..extensions import db
-from ..models import MAX_DB_INT, Nomination, Round
+from ..models import Nomination, Round
 from ..permissions import roles_required
 from ..services import nominations as service
 from . import bp
@@ -18,17 +18,11 @@ INBOX_STATES = (State.SUBMITTED, State.RETURNED, State.ACCEPTED, State.PROVINCE_
 PER_PAGE = 50
 
 
-def _db_id(value: int | None) -> int | None:
-    """An id a filter may carry: beyond the INTEGER range (or below 1) it names nothing -- and
-    SQLite cannot even bind it -- so it filters nothing out instead of failing."""
-    return value if value is not None and 1 <= value <= MAX_DB_INT else None
-
-
 def list_filters() -> service.Filters:
     args = request.args
     return service.Filters(
         state=args.get("state") or None,
-        round_id=_db_id(args.get("round_id", type=int)),
+        round_id=args.get("round_id", type=int),
         title=args.get("title") or None,
         q=(args.get("q") or "").strip()[:100] or None,
         province_code=args.get("province_code") or None,

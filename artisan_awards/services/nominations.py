@@ -25,6 +25,7 @@ from .. import audit, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import (
+    MAX_DB_INT,
     CodeCounter,
     CraftPeriod,
     Nomination,
@@ -95,8 +96,9 @@ def apply_filters(stmt: sa.Select, filters: Filters) -> sa.Select:
         stmt = stmt.where(Nomination.state.in_(STAGE_STATES[filters.stage]))
     if filters.province_code:
         stmt = stmt.where(Nomination.province_code == filters.province_code)
-    if filters.round_id:
-        stmt = stmt.where(Nomination.round_id == filters.round_id)
+    if filters.round_id is not None:  # an id no INTEGER column can hold names no round: nothing matches
+        in_range = 0 < filters.round_id <= MAX_DB_INT
+        stmt = stmt.where(Nomination.round_id == filters.round_id if in_range else sa.false())
     if filters.title:
         stmt = stmt.where(Nomination.title == filters.title)
     if filters.q:
