@@ -76,7 +76,8 @@ def test_dashboard_counts_agree_with_the_lists(client, auth, api, make):
     # one intake dossier in HPG, one intake and one provincial-stage dossier in HNI
     import re
 
-    cells = re.findall(r"<th>(\d+)</th>", html)
+    totals = re.search(r'<tr class="total">(.*?)</tr>', html, re.S).group(1)
+    cells = re.findall(r"<strong>(\d+)</strong>", totals)
     assert cells[:2] == ["2", "1"]
 
 
