@@ -5,12 +5,12 @@ One file (an uncompressed tar) holds everything that is not regenerable:
 * ``manifest.json``: format, database kind, schema revision, storage backend, counts, checksums;
 * ``database.sqlite`` (SQLite, copied with the online backup API: consistent while the app runs)
   or ``database.pgdump`` (PostgreSQL, ``pg_dump --format=custom``: one consistent snapshot);
-* ``uploads/<key>``: the evidence files, when they live on local disk (``STORAGE_BACKEND=local``).
-  With ``STORAGE_BACKEND=database`` they are rows of the dump.
+* ``uploads/<key>``: the stored files (evidence, a round's export ZIPs), when they live on local
+  disk (``STORAGE_BACKEND=local``). With ``STORAGE_BACKEND=database`` they are rows of the dump.
 
 The database is copied first, then the files: a file is written before its row is committed and
 removed only after its row's removal is committed, so every row in the copy has its file.
-Generated PDFs (the document cache) and export ZIPs are not included: they are made again.
+Generated PDFs (the document cache) are not included: they are made again.
 
 Restore puts the database back as it was (SQLite: the backup API copies every page over the live
 file; PostgreSQL: ``pg_restore --clean --if-exists --single-transaction``), writes the files back,

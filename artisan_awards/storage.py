@@ -14,6 +14,7 @@ the caller tidies up with ``discard`` (after a rollback) or ``purge`` (after a c
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
@@ -160,6 +161,20 @@ def make_storage(app: Flask) -> Storage:
     if backend == "database":
         return DatabaseStorage()
     raise RuntimeError(f"STORAGE_BACKEND={backend!r}: choose one of {', '.join(BACKENDS)}")
+
+
+def sendable(key: str) -> Path | io.BytesIO:
+    """What ``send_file`` serves for a stored file: its path on local disk, else its bytes.
+
+    StorageError when the file is missing (the caller answers 404 and logs it).
+    """
+    store = storage()
+    path = store.path(key)
+    if path is not None:
+        if not path.is_file():
+            raise StorageError(f"no such file: {key}")
+        return path
+    return io.BytesIO(store.get(key))
 
 
 def storage() -> Storage:

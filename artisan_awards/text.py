@@ -7,6 +7,7 @@ import unicodedata
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 def nfc(value):
@@ -34,6 +35,13 @@ def search_key(text: str | None) -> str:
     if not text:
         return ""
     return " ".join(strip_accents(nfc(text)).lower().split())
+
+
+def contains_pattern(text: str, limit: int = 200) -> str:
+    """A LIKE pattern for "contains ``text``": its ``%``, ``_`` and ``\\`` escaped (use it with
+    ``escape="\\"``), and bounded, since SQLite refuses patterns over 50 kB."""
+    text = text[:limit].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{text}%"
 
 
 # -- Vietnamese collation ------------------------------------------------------------------------
@@ -117,6 +125,9 @@ def _register_sqlite_collation(dbapi_connection, _record) -> None:
 class _ViCollate(ColumnElement):
     """``column COLLATE <Vietnamese>``, spelled for the database that compiles it."""
 
+    # The wrapped column is part of the cache key, so statements using it are compiled once
+    # and cached like any other (without this SQLAlchemy would compile them on every request).
+    _traverse_internals = [("clause", InternalTraversal.dp_clauseelement)]
     inherit_cache = True
 
     def __init__(self, clause):

@@ -51,17 +51,6 @@ def main_pages(world: demo_world.World) -> dict[str, list[str]]:
     }
 
 
-def log_in(page: Page, role: str) -> None:
-    if role == "public":
-        return
-    page.goto("/login")
-    page.locator("#email").fill(demo_world.ROLE_ACCOUNTS[role])
-    page.locator("#password").fill(demo_world.PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.url
-
-
 def axe_violations(page: Page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
@@ -95,7 +84,7 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(site):
                 context = browser.new_context(viewport=DESKTOP, base_url=url, bypass_csp=True)
                 context.set_default_timeout(15_000)
                 page = context.new_page()
-                log_in(page, role)
+                demo_world.log_in(page, role)
                 for lang in ("vi", "en"):
                     if lang == "en":
                         page.goto("/")
@@ -157,7 +146,7 @@ def test_no_main_page_scrolls_sideways_at_360px(site):
             for role, pages in main_pages(world).items():
                 context = browser.new_context(viewport=PHONE, base_url=url)
                 page = context.new_page()
-                log_in(page, role)
+                demo_world.log_in(page, role)
                 for path in pages:
                     page.goto(path)
                     width = page.evaluate("document.scrollingElement.scrollWidth")
@@ -226,7 +215,7 @@ def test_keyboard_reaches_every_control_with_a_visible_focus(site, role, which):
         browser = _browser(playwright)
         try:
             page = browser.new_page(base_url=url, viewport=DESKTOP)
-            log_in(page, role)
+            demo_world.log_in(page, role)
             page.goto(path)
             # The skip link comes first and leads to the main content.
             page.keyboard.press("Tab")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests import demo_world
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
@@ -87,16 +87,6 @@ def test_guides_show_the_screenshots_the_browser_takes():
     assert all(f"({guide}.md)" in index for guide in GUIDE_SHOTS)
 
 
-def _log_in(page: Page, role: str) -> None:
-    if role == "public":
-        return
-    page.goto("/login")
-    page.locator("#email").fill(demo_world.ROLE_ACCOUNTS[role])
-    page.locator("#password").fill(demo_world.PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("header .who")).to_be_visible()
-
-
 @pytest.mark.browser
 def test_guide_screenshots(site, tmp_path):
     url, world = site
@@ -115,7 +105,7 @@ def test_guide_screenshots(site, tmp_path):
                 page = context.new_page()
                 page.on("response", lambda r: r.status >= 400 and not r.url.endswith("favicon.ico")
                         and problems.append(f"{r.status} {r.url}"))
-                _log_in(page, role)
+                demo_world.log_in(page, role)
                 for name, template in shots:
                     path = template.format(**ids)
                     for viewport, suffix in ((DESKTOP, ""), (PHONE, "-360")):

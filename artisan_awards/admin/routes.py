@@ -27,7 +27,7 @@ from ..permissions import roles_required
 from ..schemas import CouncilIn, MemberIn, RoundIn
 from ..services import account_admin, account_import, audit, councils, rounds
 from ..services.accounts import lock_minutes_left
-from ..text import vi_order
+from ..text import contains_pattern, vi_order
 from ..timeutil import VN, today
 from ..validation import field_errors
 from . import bp
@@ -113,12 +113,6 @@ def admin_links(user: User) -> list[tuple[str, str]]:
 
 # -- accounts ------------------------------------------------------------------------------------
 
-def _like_pattern(text: str) -> str:
-    """A LIKE pattern for 'contains', wildcards escaped, bounded: SQLite refuses patterns over 50 kB."""
-    text = text.lower()[:200].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{text}%"
-
-
 def _scoped_users():
     query = sa.select(User)
     if not current_user.has_role(wf.ADMIN):
@@ -133,7 +127,7 @@ def accounts():
     query = _scoped_users()
     q = (request.args.get("q") or "").strip()
     if q:
-        like = _like_pattern(q)
+        like = contains_pattern(q.lower())
         query = query.where(sa.or_(sa.func.lower(User.email).like(like, escape="\\"),
                                    sa.func.lower(User.full_name).like(like, escape="\\")))
     role = request.args.get("role")
@@ -475,7 +469,7 @@ def _audit_query():
     for key, column in (("actor", AuditEvent.actor_name), ("target", AuditEvent.target_label)):
         text = (args.get(key) or "").strip()
         if text:
-            query = query.where(sa.func.lower(column).like(_like_pattern(text), escape="\\"))
+            query = query.where(sa.func.lower(column).like(contains_pattern(text.lower()), escape="\\"))
     for key, op in (("from", "ge"), ("to", "lt")):
         try:
             day = date.fromisoformat(args.get(key) or "")

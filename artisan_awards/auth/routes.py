@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ValidationFailed
 from ..extensions import limiter
-from ..services import account_admin, accounts, notifications
+from ..services import account_admin, accounts
 from . import bp
 from .account import form_errors
 from .forms import LoginForm, RegisterForm
@@ -99,6 +99,6 @@ def set_language(code: str):
     """Switch the interface language (and, when logged in, the language of one's e-mail)."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-        if current_user.is_authenticated and current_user.locale != code:
-            notifications.set_language(current_user, code)
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, code)
     return redirect(_safe_next(request.form.get("next")) or url_for("home"))

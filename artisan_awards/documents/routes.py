@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 from flask import Response, current_app, request, session
 from flask_login import current_user, login_required
 
@@ -134,10 +132,8 @@ def task_download(task_id: int):
     t = jobs.get_task(current_user, task_id)
     if not t.result_name:
         abort(404)
-    store = storage.storage()
     try:
-        local = store.path(t.result_name)
-        body = local if local is not None and local.is_file() else io.BytesIO(store.get(t.result_name))
+        body = storage.sendable(t.result_name)
     except storage.StorageError:
         current_app.logger.error("export %s: %s is missing from the file storage", t.id, t.result_name)
         abort(404)

@@ -73,7 +73,7 @@ def results_export(fmt: str):
 
 
 # Stages of the dashboard: columns that group the machine's states.
-STAGES = dashboard_data.STAGES
+STAGES = service.STAGES
 
 
 @bp.route("/dashboard")

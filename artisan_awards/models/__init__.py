@@ -25,6 +25,7 @@ from .core import (  # noqa: F401
     User,
     UserRole,
     get_row,
+    window_due,
 )
 from .councils import (  # noqa: F401
     AgendaItem,

@@ -279,18 +279,14 @@ class Nomination(db.Model):
 
     def reply_due(self) -> date | None:
         """The secretariat's written reply is due 10 days (the round's number) after receipt."""
-        if self.state != State.SUBMITTED or self.received_at is None:
-            return None
-        return _local_date(self.received_at) + timedelta(days=self.round.reply_days)
+        return self.due_date() if self.state == State.SUBMITTED else None
 
     def completion_due(self) -> date | None:
         """A returned dossier must be completed within 15 days (the round's number)."""
-        if self.state != State.RETURNED or self.returned_at is None:
-            return None
-        return _local_date(self.returned_at) + timedelta(days=self.round.completion_days)
+        return self.due_date() if self.state == State.RETURNED else None
 
     def due_date(self) -> date | None:
-        return self.reply_due() or self.completion_due()
+        return window_due(self.state, self.received_at, self.returned_at, self.round)
 
     def is_overdue(self, today: date) -> bool:
         due = self.due_date()
@@ -310,6 +306,18 @@ class Nomination(db.Model):
 
     def refresh_name_key(self) -> None:
         self.name_key = search_key(self.full_name)
+
+
+def window_due(state: str, received_at: datetime | None, returned_at: datetime | None,
+               round_: Round) -> date | None:
+    """The day a dossier's own clock runs out: the secretariat's reply (``reply_days`` after
+    receipt) while submitted, the applicant's completion (``completion_days`` after the return)
+    while returned.  The one rule behind ``Nomination.due_date`` and the lists' ``Deadlines``."""
+    if state == State.SUBMITTED and received_at is not None:
+        return _local_date(received_at) + timedelta(days=round_.reply_days)
+    if state == State.RETURNED and returned_at is not None:
+        return _local_date(returned_at) + timedelta(days=round_.completion_days)
+    return None
 
 
 def _local_date(moment: datetime) -> date:

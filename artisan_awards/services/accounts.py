@@ -122,6 +122,13 @@ def _count_failure(user: User) -> bool:
     return bool(locked)
 
 
+def set_locale(user: User, language: str) -> None:
+    """The language ``user`` reads pages and e-mail in (the language switch sets it when logged in)."""
+    if language in current_app.config["LANGUAGES"] and user.locale != language:
+        user.locale = language
+        db.session.commit()
+
+
 def unlock(user: User) -> None:
     """Lift a lockout (administrators); the caller commits."""
     user.failed_logins = 0

@@ -35,7 +35,7 @@ from .. import permissions
 from ..errors import Forbidden, NotFound, TooLarge, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import Attachment, AttachmentKind, Nomination, User
-from ..storage import StorageError, new_key, storage
+from ..storage import StorageError, new_key, sendable, storage
 
 # What each kind of evidence may be, by sniffed MIME type.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -288,15 +288,11 @@ def attachment_bytes(attachment: Attachment) -> bytes:
 
 def send_attachment(attachment: Attachment) -> Response:
     """A download that no browser renders or sniffs: ``attachment`` disposition, ``nosniff``."""
-    store = storage()
-    path = store.path(attachment.stored_name)
     try:
-        if path is not None and not path.is_file():
-            raise StorageError(f"no such file: {attachment.stored_name}")
-        source = path if path is not None else io.BytesIO(store.get(attachment.stored_name))
+        source = sendable(attachment.stored_name)
     except StorageError:
         current_app.logger.error("attachment %s: its file %s is missing from %s storage", attachment.id,
-                                 attachment.stored_name, store.name)
+                                 attachment.stored_name, storage().name)
         raise NotFound() from None
     response = send_file(source, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0, etag=attachment.sha256)

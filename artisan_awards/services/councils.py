@@ -362,12 +362,14 @@ def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None
 
 
 def _lock_nominations(items: list[AgendaItem]) -> None:
-    """Lock the agenda's dossiers in one statement, in id order, and read them afresh."""
+    """Lock the agenda's dossiers in one statement, in id order, and read them afresh, with
+    their owners (each move mails its applicant: one query for all, not one per dossier)."""
     ids = [i.nomination_id for i in items]
     if ids:
         db.session.scalars(
             sa.select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
-            .with_for_update(of=Nomination).execution_options(populate_existing=True)
+            .with_for_update(of=Nomination).options(sa.orm.selectinload(Nomination.owner))
+            .execution_options(populate_existing=True)
         ).all()
 
 

@@ -36,9 +36,10 @@ from ..models import (
     TransitionLog,
     User,
     get_row,
+    window_due,
 )
 from ..schemas import NominationIn
-from ..text import nfc, search_key, vi_order
+from ..text import contains_pattern, nfc, search_key, vi_order
 from ..timeutil import VN, local_date, now_utc, today
 from . import notifications
 
@@ -103,7 +104,7 @@ def apply_filters(stmt: sa.Select, filters: Filters) -> sa.Select:
         stmt = stmt.where(Nomination.title == filters.title)
     if filters.q:
         key = search_key(filters.q)
-        pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(key)
         stmt = stmt.where(
             sa.or_(
                 Nomination.name_key.like(pattern, escape="\\"),
@@ -239,10 +240,9 @@ class Deadlines:
         round_ = self.rounds.get(row.round_id)
         if round_ is None:
             return None
-        if row.state == State.SUBMITTED and row.received_at is not None:
-            return local_date(row.received_at) + timedelta(days=round_.reply_days)
-        if row.state == State.RETURNED and row.returned_at is not None:
-            return local_date(row.returned_at) + timedelta(days=round_.completion_days)
+        due = window_due(row.state, row.received_at, row.returned_at, round_)
+        if due is not None:
+            return due
         key = STAGE_DEADLINE.get(row.state)
         return _plan_date((round_.deadlines or {}).get(key)) if key else None
 

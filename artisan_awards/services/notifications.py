@@ -147,13 +147,6 @@ def link(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def set_language(user: User, language: str) -> None:
-    """The language ``user`` reads their e-mail in (the language switch sets it when logged in)."""
-    if language in LANGUAGES:
-        user.locale = language
-        db.session.commit()
-
-
 # -- who ---------------------------------------------------------------------------------------
 
 

@@ -89,10 +89,13 @@ def _nomination_deadlines(on: date, last: date) -> Iterator[Deadline]:
         sa.select(Nomination).where(Nomination.state.in_([State.SUBMITTED, State.RETURNED]))
         .order_by(Nomination.id)
     )
+    officers: dict[str, list[Recipient]] = {}  # each province's secretariat, looked up once a run
     for n in rows:
         link_ = link("dossier.show", nomination_id=n.id)
         if (due := n.reply_due()) and on <= due <= last:
-            yield Deadline(f"reply:{n.id}", "reply", due, staff(wf.PROVINCE_OFFICER, n.province_code),
+            if n.province_code not in officers:
+                officers[n.province_code] = staff(wf.PROVINCE_OFFICER, n.province_code)
+            yield Deadline(f"reply:{n.id}", "reply", due, officers[n.province_code],
                            {"n": n, "dossier_link": link_})
         if (due := n.completion_due()) and on <= due <= last:
             reasons = db.session.scalar(
