@@ -1,0 +1,133 @@
+"""Issue 12, item 8: the smaller holes, each played as an attacker would, each with a control run
+against a deliberately broken variant (the protection monkeypatched away) showing the test can fail.
+
+* formula injection through every CSV / XLSX export;
+* a tampered import confirmation;
+* a redirect to a hostile Referer / ``next``;
+* a registration answer that tells whether an address has an account.
+
+(Backups: tests/test_backup.py.)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from artisan_awards import exports
+from artisan_awards.extensions import db
+from artisan_awards.models import Nomination, OutboxMessage, PublicComment, User
+from artisan_awards.services import accounts, audit
+from workflows.states import State
+
+# -- 1. formula injection in every export --------------------------------------------------------
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-1+1", "\t=1+1", "\uff1dSUM(1)"]
+
+
+def _hostile_data(make):
+    """A dossier, a comment and audit rows whose text is each hostile cell; returns the URLs that export them."""
+    officer = make.user("province_officer", "HNI")
+    owner = make.user("applicant")
+    for i, text in enumerate(HOSTILE):
+        make.nomination(State.SUBMITTED, owner=owner, officer=officer,
+                        nominee={"full_name": f"Nghệ nhân {i}"}, craft=text)
+        # the same text as a nominee's name, in a dossier past the province (ministry lists, results)
+        n = make.nomination(State.SUBMITTED, owner=owner, officer=officer, nominee={"full_name": "An"})
+        db.session.execute(sa.update(Nomination).where(Nomination.id == n.id).values(full_name=text, state=State.PUBLIC_CONSULTATION))
+        db.session.add(PublicComment(nomination_id=n.id, kind="complaint", full_name=text, phone="0912000111",
+                                     address=text, content=text, window="public_consultation"))
+        # an account whose name (and e-mail's local part) is hostile, seen in the administrator's log
+        actor = make.user("applicant", full_name=text, email=f"user{i}@example.vn")
+        audit.record("login", actor, target=actor)
+    db.session.commit()
+    return officer
+
+
+EXPORTS = [
+    ("province", "/province/inbox/export.{fmt}"),
+    ("ministry_officer", "/ministry/nominations/export.{fmt}"),
+    ("ministry_officer", "/ministry/results/export.{fmt}"),
+    ("ministry_officer", "/ministry/comments/export.{fmt}"),
+    ("admin", "/admin/audit?format={fmt}"),
+]
+
+
+def _exported_cells(client, auth, officer) -> dict[str, list]:
+    """Every cell of every export, CSV as text and XLSX as openpyxl cells, keyed by URL."""
+    out = {}
+    for who, url in EXPORTS:
+        auth.logout()
+        if who == "province":
+            auth.login(officer.email)
+        else:
+            auth.login_as(who)
+        for fmt in ("csv", "xlsx"):
+            r = client.get(url.format(fmt=fmt))
+            assert r.status_code == 200, (url, fmt, r.status_code)
+            if fmt == "csv":
+                out[url.format(fmt=fmt)] = [c for row in csv.reader(io.StringIO(r.data.decode("utf-8-sig")))
+                                            for c in row]
+            else:
+                sheet = openpyxl.load_workbook(io.BytesIO(r.data)).worksheets[0]
+                out[url.format(fmt=fmt)] = [c for row in sheet.iter_rows() for c in row]
+    return out
+
+
+def _injections(cells: dict[str, list]) -> list:
+    """The cells a spreadsheet would run; also asserts that the hostile text reached every export."""
+    found = []
+    for url, values in cells.items():
+        if url.endswith("csv"):
+            seen = [v for v in values if any(h in v for h in HOSTILE)]
+            found += [(url, v) for v in values if v.startswith(exports.FORMULA_START)]
+        else:
+            seen = [c for c in values if isinstance(c.value, str) and any(h in c.value for h in HOSTILE)]
+            found += [(url, c.value) for c in values if c.data_type == "f"]
+        assert seen, f"{url}: the hostile text is not in the export at all"
+    return found
+
+
+def test_formula_injection_is_neutralised_in_every_export(client, auth, make):
+    officer = _hostile_data(make)
+    cells = _exported_cells(client, auth, officer)
+    assert _injections(cells) == []
+    for url, values in cells.items():
+        if url.endswith("csv"):  # the text is kept, behind one quote
+            for text in HOSTILE:
+                assert {"'" + text, "'" + text.strip()} & set(values), (url, text)  # (forms strip the tab)
+        else:  # XLSX keeps the text exactly, as a string cell
+            strings = {c.value for c in values if c.data_type == "s"}
+            assert '=HYPERLINK("http://x","y")' in strings, url
+
+
+def test_formula_injection_control_run_without_the_protection(client, auth, make, monkeypatch):
+    """The broken variant (no neutralising, openpyxl left to guess) lets formulas into every export."""
+    from openpyxl.cell import WriteOnlyCell
+
+    officer = _hostile_data(make)
+    monkeypatch.setattr(exports, "neutralise", lambda text: text)
+    monkeypatch.setattr(exports, "xlsx_cell", lambda sheet, value: WriteOnlyCell(sheet, value=value))
+    found = _injections(_exported_cells(client, auth, officer))
+    assert {url for url, _ in found} == {url.format(fmt=fmt) for _, url in EXPORTS for fmt in ("csv", "xlsx")}
+
+
+def test_numbers_stay_numbers_even_negative(app):
+    columns = [exports.Column("n", lambda r: r[0]), exports.Column("t", lambda r: r[1])]
+    with app.test_request_context():
+        body = "".join(exports.respond("csv", "x", columns, [(-1, "-1"), (1958, "x")]).response).encode()
+        xlsx = exports.respond("xlsx", "x", columns, [(-1, "-1"), (1958, "x")])
+        xlsx.direct_passthrough = False
+        data = xlsx.get_data()
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[1] == ["-1", "'-1"] and rows[2] == ["1958", "x"]
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    assert sheet["A2"].value == -1 and sheet["A2"].data_type == "n"
+    assert sheet["B2"].value == "-1" and sheet["B2"].data_type == "s"
