@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
-from datetime import UTC, datetime, timedelta
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
 
 from artisan_awards import exports
 from artisan_awards.extensions import db
-from artisan_awards.models import Nomination, OutboxMessage, PublicComment, User
-from artisan_awards.services import accounts, audit
+from artisan_awards.models import Nomination, PublicComment
+from artisan_awards.services import audit
 from workflows.states import State
 
 # -- 1. formula injection in every export --------------------------------------------------------
@@ -41,7 +37,8 @@ def _hostile_data(make):
                         nominee={"full_name": f"Nghệ nhân {i}"}, craft=text)
         # the same text as a nominee's name, in a dossier past the province (ministry lists, results)
         n = make.nomination(State.SUBMITTED, owner=owner, officer=officer, nominee={"full_name": "An"})
-        db.session.execute(sa.update(Nomination).where(Nomination.id == n.id).values(full_name=text, state=State.PUBLIC_CONSULTATION))
+        db.session.execute(sa.update(Nomination).where(Nomination.id == n.id)
+                           .values(full_name=text, state=State.PUBLIC_CONSULTATION))
         db.session.add(PublicComment(nomination_id=n.id, kind="complaint", full_name=text, phone="0912000111",
                                      address=text, content=text, window="public_consultation"))
         # an account whose name (and e-mail's local part) is hostile, seen in the administrator's log
@@ -131,3 +128,62 @@ def test_numbers_stay_numbers_even_negative(app):
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     assert sheet["A2"].value == -1 and sheet["A2"].data_type == "n"
     assert sheet["B2"].value == "-1" and sheet["B2"].data_type == "s"
+
+
+# -- 3. no redirect to a target the client chose -------------------------------------------------
+
+FOREIGN = ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
+           "http://evil.example/dossier/1", "https://evil.example@localhost.evil.example/", "/\t/evil.example",
+           "http:evil.example", " //evil.example"]
+
+
+def _assert_stays_home(location: str) -> None:
+    assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+    assert "evil" not in location and "javascript" not in location, location
+
+
+def _redirect_attacks(client, auth, make) -> list[str]:
+    """Every Location a hostile Referer / next produced, through each place a redirect comes from the client."""
+    officer = make.user("province_officer", "HNI")
+    dossiers = [make.nomination(State.SUBMITTED, officer=officer) for _ in FOREIGN]
+    locations = []
+    for target in FOREIGN:  # the log-in form's ?next= and the language switch's next
+        r = client.post(f"/login?next={target}", data={"email": officer.email, "password": make.PASSWORD})
+        locations.append(r.headers["Location"])
+        auth.logout()
+        locations.append(client.post("/lang/vi", data={"next": target}).headers["Location"])
+    auth.login(officer.email)
+    for target, dossier in zip(FOREIGN, dossiers, strict=True):
+        # an action that succeeds goes "back"; one refused by the service (accepting twice) does too
+        for _ in range(2):
+            r = client.post(f"/nominations/{dossier.id}/actions/accept", data={"comment": ""},
+                            headers={"Referer": target})
+            assert r.status_code == 302, r.status_code
+            locations.append(r.headers["Location"])
+    return locations
+
+
+def test_no_redirect_to_a_foreign_referer_or_next(client, auth, make):
+    locations = _redirect_attacks(client, auth, make)
+    for location in locations:
+        _assert_stays_home(location)
+    # a Referer on this site is still followed, with its query
+    auth.logout()
+    officer = make.user("province_officer", "HNI")
+    dossier = make.nomination(State.SUBMITTED, officer=officer)
+    auth.login(officer.email)
+    r = client.post(f"/nominations/{dossier.id}/actions/accept", data={"comment": ""},
+                    headers={"Referer": "http://localhost/province/inbox?q=an"})
+    assert r.headers["Location"] == "/province/inbox?q=an"
+
+
+def test_redirect_control_run_without_the_check(client, auth, make, monkeypatch):
+    from flask import request
+
+    from artisan_awards import redirects
+    from artisan_awards.auth import routes as auth_routes
+
+    monkeypatch.setattr(redirects, "referrer_path", lambda: request.referrer)
+    monkeypatch.setattr(auth_routes, "safe_target", lambda target: target)
+    locations = _redirect_attacks(client, auth, make)
+    assert sum("evil" in loc for loc in locations) >= 3 * len(FOREIGN) - 2
