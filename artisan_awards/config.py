@@ -51,6 +51,8 @@ class Config:
     LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("LOGIN_LOCKOUT_ATTEMPTS", 5))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
+    # Most rows one account import (an uploaded sheet, and its confirmation) may hold.
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 2000))
     WTF_CSRF_TIME_LIMIT = None
     # The application's notion of "today" can be pinned for rehearsals and tests (YYYY-MM-DD).
     TODAY = os.environ.get("ARTISAN_TODAY")

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 
 from artisan_awards import exports
 from artisan_awards.extensions import db
-from artisan_awards.models import Nomination, PublicComment
-from artisan_awards.services import audit
+from artisan_awards.models import Nomination, PublicComment, User
+from artisan_awards.services import accounts, audit
 from workflows.states import State
 
 # -- 1. formula injection in every export --------------------------------------------------------
@@ -187,3 +190,108 @@ def test_redirect_control_run_without_the_check(client, auth, make, monkeypatch)
     monkeypatch.setattr(auth_routes, "safe_target", lambda target: target)
     locations = _redirect_attacks(client, auth, make)
     assert sum("evil" in loc for loc in locations) >= 3 * len(FOREIGN) - 2
+
+
+# -- 2. the import confirmation: only what the preview showed --------------------------------------
+
+SHEET = ("name,email,position,role,province\r\n"
+         "Nguyễn Văn An,an.import@example.vn,Ủy viên,province_council_member,HNI\r\n")
+
+
+def _preview_token(client) -> str:
+    import html
+
+    r = client.post("/admin/accounts/import", data={"sheet": (io.BytesIO(SHEET.encode()), "ds.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200
+    return html.unescape(re.search(r'name="payload" value="([^"]*)"', r.get_data(as_text=True)).group(1))
+
+
+def _row(**kw) -> dict:
+    return {"number": 2, "name": "Nguyễn Văn An", "email": "an.import@example.vn", "position": "Ủy viên",
+            "role": "province_council_member", "province": "HNI", **kw}
+
+
+TAMPERED = {
+    "role changed to admin": [_row(role="admin")],
+    "another province": [_row(province="HCM")],
+    "an extra account": [_row(), _row(number=3, email="mallory@example.vn", role="admin")],
+    "non-string name": [_row(name=["x"])],
+    "number as text": [_row(number="2")],
+    "nested object": [_row(email={"$ne": ""})],
+    "unknown key": [_row(is_admin=True)],
+    "100 000 rows": [_row(number=i + 2, email=f"u{i}@example.vn") for i in range(100_000)],
+    "not a list": {"rows": []},
+    "too long": [_row(name="A" * 5000)],
+}
+
+
+def _sign(app, user, rows) -> str:
+    from artisan_awards.services import account_import
+
+    with app.test_request_context():
+        return account_import.preview_token(user, rows)
+
+
+def _created() -> set[str]:
+    return set(db.session.scalars(sa.select(User.email).where(
+        User.email.in_(["an.import@example.vn", "mallory@example.vn"]))))
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERED))
+def test_a_tampered_import_confirmation_is_refused(app, client, auth, case):
+    admin = auth.login_as("admin")
+    token = _preview_token(client)
+    # the rows as JSON (the old form), the token with its rows swapped, and even rows signed for
+    # this very account by the server (a leak of the signing path) all stop at the schema or signature
+    forged = [json.dumps(TAMPERED[case]), token[:-6] + ("A" * 6 if not token.endswith("AAAAAA") else "B" * 6)]
+    if case != "100 000 rows":
+        forged.append(_sign(app, admin, TAMPERED[case]) if case not in {"role changed to admin",
+                                                                       "another province",
+                                                                       "an extra account"} else "x")
+    for payload in forged:
+        r = client.post("/admin/accounts/import/confirm", data={"payload": payload})
+        assert 400 <= r.status_code < 500, (case, r.status_code)
+        if r.status_code == 400:
+            assert "Bản xem trước không hợp lệ" in r.get_data(as_text=True)
+    assert _created() == set()
+    # the untouched preview still works, and creates only what it showed
+    assert client.post("/admin/accounts/import/confirm", data={"payload": token}).status_code == 302
+    assert _created() == {"an.import@example.vn"}
+    assert accounts.find_user("an.import@example.vn").roles == {"province_council_member"}
+
+
+def test_an_import_preview_is_bound_to_its_account_and_expires(app, client, auth, make, monkeypatch):
+    from artisan_awards.services import account_import
+
+    auth.login_as("admin")
+    token = _preview_token(client)
+    auth.logout()
+    auth.login_as("province_officer", "HNI")  # another account replays the admin's preview
+    r = client.post("/admin/accounts/import/confirm", data={"payload": token})
+    assert r.status_code == 400 and _created() == set()
+    token = _preview_token(client)
+    monkeypatch.setattr(account_import, "PREVIEW_SECONDS", -1)
+    r = client.post("/admin/accounts/import/confirm", data={"payload": token})
+    assert r.status_code == 400 and _created() == set()
+    monkeypatch.setattr(account_import, "PREVIEW_SECONDS", 3600)
+    app.config["IMPORT_MAX_ROWS"] = 0  # the cap holds for a genuine preview too
+    r = client.post("/admin/accounts/import/confirm", data={"payload": token})
+    assert r.status_code == 400 and _created() == set()
+    client.post("/lang/en")
+    r = client.post("/admin/accounts/import/confirm", data={"payload": token})
+    assert r.status_code == 400 and "preview is not valid" in r.get_data(as_text=True)
+
+
+def test_import_confirmation_control_run_trusting_the_client(client, auth, monkeypatch):
+    """The broken variant (rows taken from the form as sent) creates an administrator the preview never showed."""
+    from artisan_awards.services import account_import
+
+    monkeypatch.setattr(account_import, "confirmed_records", lambda actor, payload: json.loads(payload))
+    auth.login_as("admin")
+    _preview_token(client)
+    r = client.post("/admin/accounts/import/confirm", data={"payload": json.dumps(TAMPERED["role changed to admin"])})
+    assert r.status_code == 302
+    assert accounts.find_user("an.import@example.vn").roles == {"admin"}
+    with pytest.raises(AttributeError):  # and a non-string value is a 500
+        client.post("/admin/accounts/import/confirm", data={"payload": json.dumps(TAMPERED["non-string name"])})

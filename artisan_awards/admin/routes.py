@@ -246,35 +246,38 @@ def import_accounts():
         except ValidationFailed as exc:
             form.sheet.errors = [*form.sheet.errors, exc.text(_)]
         else:
-            rows = account_import.check(current_user, records)
-            return render_template("admin/import_preview.html", rows=rows,
-                                   payload=json.dumps(records, ensure_ascii=False),
-                                   bad=sum(1 for r in rows if r.problems),
-                                   new=sum(1 for r in rows if not r.exists and not r.problems),
-                                   role_labels=account_admin.ROLE_LABELS)
+            return _import_preview(records)
     return render_template("admin/import.html", form=form)
+
+
+def _import_preview(records: list[dict], status: int = 200):
+    rows = account_import.check(current_user, records)
+    return render_template("admin/import_preview.html", rows=rows,
+                           payload=account_import.preview_token(current_user, records),
+                           bad=sum(1 for r in rows if r.problems),
+                           new=sum(1 for r in rows if not r.exists and not r.problems),
+                           role_labels=account_admin.ROLE_LABELS), status
 
 
 @bp.route("/accounts/import/confirm", methods=["POST"])
 @account_managers_only
 def import_confirm():
-    """Write the previewed sheet: every new account, or none."""
+    """Write the previewed sheet: every new account, or none.
+
+    The form carries the preview's signed token, not rows the browser could change: see
+    services/account_import.py.  A tampered, foreign or expired token answers 400.
+    """
     try:
-        records = json.loads(request.form.get("payload") or "[]")
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise ValueError
-    except ValueError:
-        abort(400)
+        records = account_import.confirmed_records(current_user, request.form.get("payload"))
+    except account_import.PreviewInvalid as exc:
+        form = ImportForm()
+        form.sheet.errors = [exc.text(_)]
+        return render_template("admin/import.html", form=form), exc.status
     try:
         created, skipped = account_import.apply(current_user, records)
-    except ValidationFailed as exc:
+    except ValidationFailed as exc:  # the data changed since the preview (a province, an account)
         flash(exc.text(_), "error")
-        rows = account_import.check(current_user, records)
-        return render_template("admin/import_preview.html", rows=rows,
-                               payload=json.dumps(records, ensure_ascii=False),
-                               bad=sum(1 for r in rows if r.problems),
-                               new=sum(1 for r in rows if not r.exists and not r.problems),
-                               role_labels=account_admin.ROLE_LABELS), 422
+        return _import_preview(records, 422)
     flash(_("Đã tạo %(created)s tài khoản, bỏ qua %(skipped)s tài khoản đã có.",
             created=created, skipped=skipped), "success")
     return redirect(url_for("admin.accounts"))
