@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from artisan_awards import exports
 from artisan_awards.extensions import db
-from artisan_awards.models import Nomination, PublicComment, User
+from artisan_awards.models import Nomination, OutboxMessage, PublicComment, User
 from artisan_awards.services import accounts, audit
 from workflows.states import State
 
@@ -295,3 +295,78 @@ def test_import_confirmation_control_run_trusting_the_client(client, auth, monke
     assert accounts.find_user("an.import@example.vn").roles == {"admin"}
     with pytest.raises(AttributeError):  # and a non-string value is a 500
         client.post("/admin/accounts/import/confirm", data={"payload": json.dumps(TAMPERED["non-string name"])})
+
+
+# -- 4. a registration answer that reveals nothing ---------------------------------------------------
+
+CSRF = re.compile(rb'name="csrf_token"[^>]*value="[^"]*"|value="[^"]*"[^>]*name="csrf_token"')
+
+
+def _answer(client, path: str, data: dict) -> tuple:
+    """Status, Location and the page it leads to, CSRF token removed: what the visitor can compare."""
+    r = client.post(path, data=data)
+    location = r.headers.get("Location")
+    page = client.get(location).data if r.status_code == 302 else r.data
+    # the form echoes the address typed, which differs by construction
+    return r.status_code, location, CSRF.sub(b"", page).replace(data["email"].encode(), b"EMAIL")
+
+
+def _register(email: str, password: str = "Mật-khẩu-rất-dài-2026") -> dict:
+    return {"full_name": "Trần Văn Khách", "email": email, "password": password, "confirm": password}
+
+
+def _outbox() -> list[OutboxMessage]:
+    return list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def _registration_answers(app, make) -> tuple:
+    """The answers for an address with an account and for a new one (each from a fresh browser)."""
+    owner = make.user("applicant", email="chu.tai.khoan@example.vn")
+    answers = {}
+    for key, email in (("known", owner.email), ("new", "nguoi.moi@example.vn")):
+        with app.test_client() as fresh:
+            answers[key] = _answer(fresh, "/register", _register(email))
+            answers[key + " weak"] = _answer(fresh, "/register", _register(email, "123"))
+            answers[key + " forgot"] = _answer(fresh, "/forgot", {"email": email})
+    return owner, answers
+
+
+def test_registration_does_not_tell_whether_an_address_has_an_account(app, make):
+    owner, answers = _registration_answers(app, make)
+    assert answers["known"] == answers["new"]  # byte for byte, status and Location included
+    assert answers["known"][0] == 302
+    assert answers["known weak"] == answers["new weak"] and answers["known weak"][0] == 200
+    assert answers["known forgot"] == answers["new forgot"]
+    # no second account; the owner is told, with a way back in; the newcomer gets a confirmation
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == owner.email)) == 1
+    assert accounts.check_password(accounts.find_user(owner.email), make.PASSWORD)
+    mails = {m.to: m for m in _outbox() if "Đặt lại" not in m.subject}
+    assert "đăng ký bằng địa chỉ thư điện tử của bạn" in mails[owner.email].subject
+    assert "/reset/" in mails[owner.email].body
+    assert "Xác nhận" in mails["nguoi.moi@example.vn"].subject
+
+
+def test_registration_timing_is_of_the_same_order(app, make):
+    import time
+
+    owner = make.user("applicant", email="chu.tai.khoan@example.vn")
+    spent = {}
+    for key, emails in (("known", [owner.email] * 3), ("new", [f"moi{i}@example.vn" for i in range(3)])):
+        start = time.perf_counter()
+        for email in emails:
+            with app.test_client() as fresh:
+                fresh.post("/register", data=_register(email))
+        spent[key] = time.perf_counter() - start
+    assert spent["known"] / spent["new"] > 0.4, spent  # the password is hashed either way
+
+
+def test_registration_control_run_with_the_old_answer(app, make, monkeypatch):
+    """The broken variant (the taken address refused as before) gives itself away."""
+    from artisan_awards.services import account_admin
+
+    def old(email, password, full_name, locale="vi"):
+        return accounts.create_user(email, password, full_name, commit=True)
+
+    monkeypatch.setattr(account_admin, "register_applicant", old)
+    _owner, answers = _registration_answers(app, make)
+    assert answers["known"] != answers["new"]

@@ -67,7 +67,9 @@ def register():
         except ValidationFailed as exc:
             form_errors(form, exc)
         else:
-            if user.email_confirmed:  # EMAIL_CONFIRMATION_REQUIRED off
+            # user is None when the address already had an account: the owner was mailed, and the
+            # answer below is the very one a new registration gets (nothing tells the two apart)
+            if user is not None and user.email_confirmed:  # EMAIL_CONFIRMATION_REQUIRED off
                 login_user(user)
                 flash(_("Tài khoản đã được tạo. Chào mừng bạn!"), "success")
                 return redirect(url_for("applicant.index"))
