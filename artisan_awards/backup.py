@@ -147,7 +147,7 @@ class SealingWriter(io.RawIOBase):
         return len(data)
 
     def close(self) -> None:
-        if not self.closed:
+        if not self.closed and not self._out.closed:  # (not when an error already closed the target)
             self._seal(self._buffer, last=True)
             self._out.write(self._mac.digest())
             self._out.flush()
@@ -334,6 +334,10 @@ def create_backup(target: str | os.PathLike) -> dict:
     """Write the backup file; return its manifest."""
     kind = _kind()
     target = Path(target)
+    enc, sig, key_files = backup_keys()  # no key, no backup: checked before any work
+    for key_file in key_files:
+        if Path(key_file).resolve().parent == target.resolve().parent:
+            raise BackupError(f"the key file {key_file} is in the backup's own folder: keep the keys apart")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="aa-backup-") as work:
         dump = Path(work) / DB_MEMBER[kind]
@@ -354,26 +358,31 @@ def create_backup(target: str | os.PathLike) -> dict:
             "database_sha256": _sha256(dump),
             "files": {},
         }
-        enc, sig, key_files = backup_keys()
-        for key_file in key_files:
-            if Path(key_file).resolve().parent == target.resolve().parent:
-                raise BackupError(f"the key file {key_file} is in the backup's own folder: keep the keys apart")
         partial = target.with_name(target.name + ".part")
-        with open(partial, "wb") as out:
-            sealer = SealingWriter(out, enc, sig)
-            with tarfile.open(fileobj=sealer, mode="w|") as tar:
-                tar.add(dump, arcname=DB_MEMBER[kind])
-                for key in keys:
-                    path = local.path(key)
-                    try:
-                        manifest["files"][key] = _sha256(path)
-                        tar.add(path, arcname=f"uploads/{key}")
-                    except FileNotFoundError:  # removed since the listing: its row is gone too
-                        manifest["files"].pop(key, None)
-                _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=2).encode())
-            sealer.close()
+        try:
+            _write_sealed(partial, enc, sig, kind, dump, local, keys, manifest)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         os.replace(partial, target)
     return manifest
+
+
+def _write_sealed(partial: Path, enc: bytes, sig: bytes, kind: str, dump: Path, local, keys, manifest: dict) -> None:
+    """The tar (dump, files, manifest) streamed through the seal into ``partial``."""
+    with open(partial, "wb") as out:
+        sealer = SealingWriter(out, enc, sig)
+        with tarfile.open(fileobj=sealer, mode="w|") as tar:
+            tar.add(dump, arcname=DB_MEMBER[kind])
+            for key in keys:
+                path = local.path(key)
+                try:
+                    manifest["files"][key] = _sha256(path)
+                    tar.add(path, arcname=f"uploads/{key}")
+                except FileNotFoundError:  # removed since the listing: its row is gone too
+                    manifest["files"].pop(key, None)
+            _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=2).encode())
+        sealer.close()
 
 
 # -- restore ----------------------------------------------------------------------------------

@@ -394,3 +394,15 @@ def test_keys_come_from_files_kept_apart(app, runner, make, api, tmp_path):
     app.config.update(BACKUP_SIGNING_KEY_FILE=str(keys / "backup.key"))
     result = runner.invoke(args=["backup", "create", str(tmp_path / "b" / "y.tar")])
     assert result.exit_code != 0 and "two different keys" in result.output
+
+
+def test_a_failed_backup_leaves_no_file(app, runner, make, api, tmp_path, monkeypatch):
+    build_data(make, api)
+
+    def boom(*_a):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(backup, "_add_bytes", boom)
+    result = runner.invoke(args=["backup", "create", str(tmp_path / "b" / "x.tar")])
+    assert result.exit_code != 0
+    assert list((tmp_path / "b").iterdir()) == []
