@@ -15,17 +15,37 @@ Generated PDFs (the document cache) are not included: they are made again.
 Restore puts the database back as it was (SQLite: the backup API copies every page over the live
 file; PostgreSQL: ``pg_restore --clean --if-exists --single-transaction``), writes the files back,
 then checks the audit chain. Stop the app processes and workers first.
+
+The file on disk is that tar sealed (``SEALED_FORMAT``), so that whoever holds the backup but not
+the keys can neither read it nor change it unnoticed:
+
+* the tar is streamed through AES-256-GCM in 1 MiB chunks (BACKUP_KEY) as it is written, never
+  whole in memory nor in plain on disk; each chunk's nonce is a random prefix and the chunk's
+  number, and its associated data the header, its number and whether it is the last: a chunk
+  moved, dropped, repeated or cut off does not decrypt;
+* the whole sealed file is followed by an HMAC-SHA256 of everything before it, with a second,
+  separate key (BACKUP_SIGNING_KEY): restore checks it over the whole file BEFORE it decrypts or
+  extracts anything, so a modified, truncated, reordered or foreign backup is refused with the
+  database untouched;
+* the header names each key by a key id (an HMAC of a fixed label), so a backup made with other
+  keys is told apart from a damaged one.
+
+The keys are settings (a value or a file, see docs/configuration.md), never in the database and
+refused when the key file lies in the backup's own folder; ``flask backup keygen`` makes them.
 """
 
 from __future__ import annotations
 
+import base64
 import glob
 import hashlib
+import hmac
 import io
 import json
 import os
 import shutil
 import sqlite3
+import struct
 import subprocess
 import tarfile
 import tempfile
@@ -34,6 +54,8 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -46,6 +68,180 @@ DB_MEMBER = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
 
 class BackupError(click.ClickException):
     pass
+
+
+# -- sealing: AES-GCM in chunks, then an HMAC over the whole file -----------------------------
+
+SEALED_FORMAT = b"AABACKUP\x02\n"  # magic and version (10 bytes)
+CHUNK = 1 << 20
+_HEADER = struct.Struct(">10s8s8s8sI")  # magic, encryption key id, signing key id, nonce prefix, chunk size
+_LEN = struct.Struct(">I")
+MAC_SIZE = 32
+KEY_SETTINGS = ("BACKUP_KEY", "BACKUP_SIGNING_KEY")
+
+
+def _setting_key(name: str) -> tuple[bytes, str | None]:
+    """The 32-byte key of setting ``name`` (or ``name``_FILE); and the file it came from."""
+    value, path = current_app.config.get(name), current_app.config.get(f"{name}_FILE")
+    if not value and path:
+        try:
+            value = Path(path).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BackupError(f"{name}_FILE: cannot read {path}: {exc}") from None
+    if not value:
+        raise BackupError(f"{name} (or {name}_FILE) is not set: backups are encrypted and signed. "
+                          "Make the keys with `flask --app wsgi backup keygen DIR` and keep them away from the backups")
+    try:
+        key = base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4))
+    except (ValueError, TypeError):
+        key = b""
+    if len(key) != 32:
+        raise BackupError(f"{name} must be 32 random bytes in URL-safe base64 (`flask --app wsgi backup keygen`)")
+    return key, path if not current_app.config.get(name) else None
+
+
+def backup_keys() -> tuple[bytes, bytes, list[str]]:
+    """(encryption key, signing key, the files they came from)."""
+    (enc, enc_file), (sig, sig_file) = (_setting_key(n) for n in KEY_SETTINGS)
+    if hmac.compare_digest(enc, sig):
+        raise BackupError("BACKUP_KEY and BACKUP_SIGNING_KEY must be two different keys")
+    return enc, sig, [f for f in (enc_file, sig_file) if f]
+
+
+def key_id(key: bytes) -> bytes:
+    return hmac.new(key, b"artisan-awards backup key id", hashlib.sha256).digest()[:8]
+
+
+class SealingWriter(io.RawIOBase):
+    """A write-only file: what is written comes out encrypted in chunks, the MAC at ``close``."""
+
+    def __init__(self, out, enc_key: bytes, mac_key: bytes, chunk: int = CHUNK):
+        super().__init__()
+        self._out, self._aead, self._chunk = out, AESGCM(enc_key), chunk
+        self._mac = hmac.new(mac_key, digestmod=hashlib.sha256)
+        self._prefix = os.urandom(8)
+        self._header = _HEADER.pack(SEALED_FORMAT, key_id(enc_key), key_id(mac_key), self._prefix, chunk)
+        self._buffer = bytearray()
+        self._number = 0
+        self._emit(self._header)
+
+    def writable(self) -> bool:
+        return True
+
+    def _emit(self, data: bytes) -> None:
+        self._mac.update(data)
+        self._out.write(data)
+
+    def _seal(self, data: bytes, last: bool) -> None:
+        nonce = self._prefix + struct.pack(">I", self._number)
+        aad = self._header + struct.pack(">Q?", self._number, last)
+        sealed = self._aead.encrypt(nonce, bytes(data), aad)
+        self._emit(_LEN.pack(len(sealed)) + sealed)
+        self._number += 1
+
+    def write(self, data) -> int:
+        self._buffer += data
+        while len(self._buffer) > self._chunk:  # keep at least one byte: the last chunk is sealed at close
+            self._seal(self._buffer[: self._chunk], last=False)
+            del self._buffer[: self._chunk]
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed and not self._out.closed:  # (not when an error already closed the target)
+            self._seal(self._buffer, last=True)
+            self._out.write(self._mac.digest())
+            self._out.flush()
+        super().close()
+
+
+class SealedBackupInvalid(BackupError):
+    pass
+
+
+def _check_seal(path: Path, mac_key: bytes, enc_key: bytes) -> None:
+    """The whole file's MAC, checked before anything is decrypted."""
+    size = path.stat().st_size
+    if size < _HEADER.size + MAC_SIZE:
+        raise SealedBackupInvalid(f"{path} is not a sealed backup (too short, or truncated)")
+    with open(path, "rb") as fh:
+        header = fh.read(_HEADER.size)
+        magic, enc_id, mac_id, _prefix, _chunk = _HEADER.unpack(header)
+        if magic != SEALED_FORMAT:
+            raise SealedBackupInvalid(f"{path} is not a sealed backup of this version (an old plain tar "
+                                      "or another file): refusing it")
+        if not hmac.compare_digest(mac_id, key_id(mac_key)) or not hmac.compare_digest(enc_id, key_id(enc_key)):
+            raise SealedBackupInvalid("this backup was made with other keys (BACKUP_KEY / BACKUP_SIGNING_KEY): "
+                                      "refusing it")
+        mac = hmac.new(mac_key, header, hashlib.sha256)
+        left = size - MAC_SIZE - _HEADER.size
+        while left:
+            block = fh.read(min(left, 1 << 20))
+            if not block:
+                break
+            mac.update(block)
+            left -= len(block)
+        if not hmac.compare_digest(mac.digest(), fh.read(MAC_SIZE)):
+            raise SealedBackupInvalid("the backup's signature does not match: it was modified, truncated or "
+                                      "damaged; refusing it (nothing was changed)")
+
+
+def _unseal(path: Path, enc_key: bytes, to: Path) -> None:
+    """Decrypt a sealed backup (its MAC already checked) into ``to``, chunk by chunk."""
+    aead = AESGCM(enc_key)
+    end = path.stat().st_size - MAC_SIZE
+    with open(path, "rb") as fh, open(to, "wb") as out:
+        header = fh.read(_HEADER.size)
+        _magic, _e, _m, prefix, chunk = _HEADER.unpack(header)
+        number, last = 0, False
+        while fh.tell() < end:
+            if last:
+                raise SealedBackupInvalid("the backup has data after its last chunk: refusing it")
+            try:
+                (length,) = _LEN.unpack(fh.read(_LEN.size))
+            except struct.error:
+                raise SealedBackupInvalid("the backup's chunks are damaged: refusing it") from None
+            if length > chunk + 16 or fh.tell() + length > end:
+                raise SealedBackupInvalid("the backup's chunks are damaged: refusing it")
+            sealed = fh.read(length)
+            nonce = prefix + struct.pack(">I", number)
+            for last in (False, True):
+                try:
+                    out.write(aead.decrypt(nonce, sealed, header + struct.pack(">Q?", number, last)))
+                    break
+                except InvalidTag:
+                    continue
+            else:
+                raise SealedBackupInvalid("the backup cannot be decrypted (modified, reordered or another key): "
+                                          "refusing it")
+            number += 1
+        if not last:
+            raise SealedBackupInvalid("the backup is truncated (its last chunk is missing): refusing it")
+
+
+def seal_file(plain: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Seal an existing plain tar (the keys from the settings); used by tests and by migrations of old backups."""
+    enc, sig, _files = backup_keys()
+    with open(plain, "rb") as source, open(target, "wb") as out:
+        writer = SealingWriter(out, enc, sig)
+        for block in iter(lambda: source.read(CHUNK), b""):
+            writer.write(block)
+        writer.close()
+
+
+def open_sealed(source: str | os.PathLike, work: str | os.PathLike) -> tarfile.TarFile:
+    """Check the seal of ``source``, decrypt it into ``work`` and open the tar inside (read only)."""
+    enc, sig, _files = backup_keys()
+    source = Path(source)
+    try:
+        _check_seal(source, sig, enc)
+    except OSError as exc:
+        raise BackupError(f"cannot read {source}: {exc}") from None
+    plain = Path(work) / "backup.tar"
+    _unseal(source, enc, plain)
+    try:
+        return tarfile.open(plain, "r")
+    except (OSError, tarfile.TarError) as exc:
+        raise BackupError(f"cannot read {source}: {exc}") from None
 
 
 # -- PostgreSQL tools -------------------------------------------------------------------------
@@ -138,6 +334,10 @@ def create_backup(target: str | os.PathLike) -> dict:
     """Write the backup file; return its manifest."""
     kind = _kind()
     target = Path(target)
+    enc, sig, key_files = backup_keys()  # no key, no backup: checked before any work
+    for key_file in key_files:
+        if Path(key_file).resolve().parent == target.resolve().parent:
+            raise BackupError(f"the key file {key_file} is in the backup's own folder: keep the keys apart")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="aa-backup-") as work:
         dump = Path(work) / DB_MEMBER[kind]
@@ -159,7 +359,20 @@ def create_backup(target: str | os.PathLike) -> dict:
             "files": {},
         }
         partial = target.with_name(target.name + ".part")
-        with tarfile.open(partial, "w") as tar:
+        try:
+            _write_sealed(partial, enc, sig, kind, dump, local, keys, manifest)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        os.replace(partial, target)
+    return manifest
+
+
+def _write_sealed(partial: Path, enc: bytes, sig: bytes, kind: str, dump: Path, local, keys, manifest: dict) -> None:
+    """The tar (dump, files, manifest) streamed through the seal into ``partial``."""
+    with open(partial, "wb") as out:
+        sealer = SealingWriter(out, enc, sig)
+        with tarfile.open(fileobj=sealer, mode="w|") as tar:
             tar.add(dump, arcname=DB_MEMBER[kind])
             for key in keys:
                 path = local.path(key)
@@ -169,8 +382,7 @@ def create_backup(target: str | os.PathLike) -> dict:
                 except FileNotFoundError:  # removed since the listing: its row is gone too
                     manifest["files"].pop(key, None)
             _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=2).encode())
-        os.replace(partial, target)
-    return manifest
+        sealer.close()
 
 
 # -- restore ----------------------------------------------------------------------------------
@@ -203,11 +415,7 @@ def _extract(tar: tarfile.TarFile, name: str, to: Path, sha256: str | None = Non
 def restore_backup(source: str | os.PathLike) -> dict:
     """Put the database and the files back as they were in the backup; return its manifest."""
     kind = _kind()
-    try:
-        tar = tarfile.open(source, "r")
-    except (OSError, tarfile.TarError) as exc:
-        raise BackupError(f"cannot read {source}: {exc}") from None
-    with tar, tempfile.TemporaryDirectory(prefix="aa-restore-") as work:
+    with tempfile.TemporaryDirectory(prefix="aa-restore-") as work, open_sealed(source, work) as tar:
         manifest = _read_manifest(tar)
         if manifest["database"] != kind:
             raise BackupError(f"this backup is of a {manifest['database']} database; "
@@ -256,6 +464,23 @@ def create_command(path):
     manifest = create_backup(path)
     click.echo(f"Backed up the {manifest['database']} database (revision {manifest['revision']}) "
                f"and {len(manifest['files'])} uploaded files to {path}")
+
+
+@backup_cli.command("keygen")
+@click.argument("folder", type=click.Path(file_okay=False))
+def keygen_command(folder):
+    """Write two new random keys (encryption, signing) into FOLDER, readable by the owner only."""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for name, filename in (("BACKUP_KEY", "backup.key"), ("BACKUP_SIGNING_KEY", "backup-signing.key")):
+        path = Path(folder) / filename
+        if path.exists():
+            raise BackupError(f"{path} exists: not overwriting a key (its backups would become unreadable)")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
+        click.echo(f"{name}_FILE={path.resolve()}")
+    click.echo("Keep these files away from the backups (and keep a copy in a safe): without them no backup "
+               "can be read or restored.")
 
 
 @backup_cli.command("restore")

@@ -23,6 +23,13 @@ class Config:
     # Backups (flask --app wsgi backup ...): pg_dump / pg_restore found on PATH or under
     # /usr/lib/postgresql/*/bin unless PG_BINDIR names the folder.
     PG_BINDIR = os.environ.get("PG_BINDIR")
+    # Backups are encrypted (BACKUP_KEY) and signed (BACKUP_SIGNING_KEY): two different keys of
+    # 32 random bytes in URL-safe base64, given as the value or as a file (…_FILE), never kept in
+    # the database nor next to the backups.  `flask --app wsgi backup keygen DIR` makes them.
+    BACKUP_KEY = os.environ.get("BACKUP_KEY")
+    BACKUP_KEY_FILE = os.environ.get("BACKUP_KEY_FILE")
+    BACKUP_SIGNING_KEY = os.environ.get("BACKUP_SIGNING_KEY")
+    BACKUP_SIGNING_KEY_FILE = os.environ.get("BACKUP_SIGNING_KEY_FILE")
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
@@ -51,6 +58,8 @@ class Config:
     LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("LOGIN_LOCKOUT_ATTEMPTS", 5))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
+    # Most rows one account import (an uploaded sheet, and its confirmation) may hold.
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 2000))
     WTF_CSRF_TIME_LIMIT = None
     # The application's notion of "today" can be pinned for rehearsals and tests (YYYY-MM-DD).
     TODAY = os.environ.get("ARTISAN_TODAY")

@@ -3,8 +3,13 @@
 Every export takes the same select the page lists (same filters, same order), reads it in
 batches and writes rows as they come: CSV is streamed to the client, XLSX is written by
 openpyxl's write-only workbook into a spooled temporary file.  Headers and labels are in the
-user's language; dates are dd/mm/yyyy.  A cell that would start a spreadsheet formula
-(= + - @) is written as text, so a hostile name or comment cannot run in Excel.
+user's language; dates are dd/mm/yyyy.
+
+This is the ONE place that writes spreadsheets (every list, the comments, the administrator's
+audit log): a text cell that a spreadsheet would read as a formula (it starts with = + - @, a
+tab or a carriage return, or their full-width forms, OWASP "CSV injection") is written with a
+leading single quote in CSV and as a string cell, never a formula, in XLSX; so a hostile name,
+e-mail or comment cannot run in Excel.  Numbers stay numbers (a negative count is still -1).
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from .timeutil import local_date, today
 FORMATS = ("csv", "xlsx")
 BATCH = 1000
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What makes a spreadsheet start a formula (or DDE command); the full-width forms too, which
+# some spreadsheet locales fold to their ASCII twins.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @dataclass
@@ -107,10 +114,10 @@ def nominations_response(stmt: sa.Select, fmt: str, basename: str) -> Response:
     return respond(fmt, basename, nomination_columns(), rows)
 
 
-def respond(fmt: str, basename: str, columns: list[Column], rows: Iterable) -> Response:
+def respond(fmt: str, basename: str, columns: list[Column], rows: Iterable, dated: bool = True) -> Response:
     if fmt not in FORMATS:
         raise NotFound(N_("Không có định dạng xuất này."), code="unknown_format")
-    filename = f"{basename}-{today().isoformat()}.{fmt}"
+    filename = f"{basename}-{today().isoformat()}.{fmt}" if dated else f"{basename}.{fmt}"
     if fmt == "csv":
         response = Response(stream_with_context(_csv_chunks(columns, rows)), mimetype="text/csv")
         response.headers["Content-Type"] = "text/csv; charset=utf-8"
@@ -121,13 +128,36 @@ def respond(fmt: str, basename: str, columns: list[Column], rows: Iterable) -> R
     return response
 
 
-def _text(value) -> str:
+def neutralise(text: str) -> str:
+    """``text`` as a spreadsheet shows it without running it: a leading quote when it could start a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_cell(value) -> str:
+    """One CSV cell: dates dd/mm/yyyy, numbers as they are, text neutralised."""
     if value is None:
         return ""
     if isinstance(value, date):
         return vn_date(value)
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_START) else value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)  # a real number, even negative, is not a formula
+    return neutralise(str(value))
+
+
+def xlsx_cell(sheet, value):
+    """One XLSX cell: numbers and dates typed, every text a string cell (never a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is not None and not isinstance(value, (int, float, date)):
+        value = str(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, date):
+        cell.number_format = "DD/MM/YYYY"
+    elif isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would make "=..." a formula: text stays text
+    return cell
 
 
 def _csv_chunks(columns: list[Column], rows: Iterable) -> Iterator[str]:
@@ -136,7 +166,7 @@ def _csv_chunks(columns: list[Column], rows: Iterable) -> Iterator[str]:
     buffer.write("\ufeff")  # the BOM: Excel then reads the file as UTF-8
     writer.writerow([_(c.header) for c in columns])
     for i, row in enumerate(rows, 1):
-        writer.writerow([_text(c.value(row)) for c in columns])
+        writer.writerow([csv_cell(c.value(row)) for c in columns])
         if i % BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -163,16 +193,7 @@ def _xlsx_file(columns: list[Column], rows: Iterable):
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        cells = []
-        for column in columns:
-            value = column.value(row)
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, date):
-                cell.number_format = "DD/MM/YYYY"
-            elif isinstance(value, str) and cell.data_type == "f":
-                cell.data_type = "s"  # text that looks like a formula stays text
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([xlsx_cell(sheet, column.value(row)) for column in columns])
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     workbook.save(out)
     out.seek(0)

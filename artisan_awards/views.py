@@ -15,6 +15,7 @@ from workflows.states import N_
 
 from . import permissions
 from .errors import ServiceError, ValidationFailed
+from .redirects import back
 from .text import nfc
 from .timeutil import today
 
@@ -127,7 +128,7 @@ def init_app(app: Flask) -> None:
         flash(message, "error")
         for text in exc.field_texts(gettext).values():
             flash(text, "error")
-        return redirect(request.referrer or url_for("home"))
+        return back(url_for("home"))
 
     @app.before_request
     def refuse_nul_characters():

@@ -3,14 +3,12 @@ an account outside one's scope is simply not there (404)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime, time, timedelta
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
@@ -19,6 +17,7 @@ from workflows import machine as wf
 from workflows.machine import ROLES
 from workflows.states import N_
 
+from .. import exports
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, login_manager
 from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
@@ -247,35 +246,38 @@ def import_accounts():
         except ValidationFailed as exc:
             form.sheet.errors = [*form.sheet.errors, exc.text(_)]
         else:
-            rows = account_import.check(current_user, records)
-            return render_template("admin/import_preview.html", rows=rows,
-                                   payload=json.dumps(records, ensure_ascii=False),
-                                   bad=sum(1 for r in rows if r.problems),
-                                   new=sum(1 for r in rows if not r.exists and not r.problems),
-                                   role_labels=account_admin.ROLE_LABELS)
+            return _import_preview(records)
     return render_template("admin/import.html", form=form)
+
+
+def _import_preview(records: list[dict], status: int = 200):
+    rows = account_import.check(current_user, records)
+    return render_template("admin/import_preview.html", rows=rows,
+                           payload=account_import.preview_token(current_user, records),
+                           bad=sum(1 for r in rows if r.problems),
+                           new=sum(1 for r in rows if not r.exists and not r.problems),
+                           role_labels=account_admin.ROLE_LABELS), status
 
 
 @bp.route("/accounts/import/confirm", methods=["POST"])
 @account_managers_only
 def import_confirm():
-    """Write the previewed sheet: every new account, or none."""
+    """Write the previewed sheet: every new account, or none.
+
+    The form carries the preview's signed token, not rows the browser could change: see
+    services/account_import.py.  A tampered, foreign or expired token answers 400.
+    """
     try:
-        records = json.loads(request.form.get("payload") or "[]")
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise ValueError
-    except ValueError:
-        abort(400)
+        records = account_import.confirmed_records(current_user, request.form.get("payload"))
+    except account_import.PreviewInvalid as exc:
+        form = ImportForm()
+        form.sheet.errors = [exc.text(_)]
+        return render_template("admin/import.html", form=form), exc.status
     try:
         created, skipped = account_import.apply(current_user, records)
-    except ValidationFailed as exc:
+    except ValidationFailed as exc:  # the data changed since the preview (a province, an account)
         flash(exc.text(_), "error")
-        rows = account_import.check(current_user, records)
-        return render_template("admin/import_preview.html", rows=rows,
-                               payload=json.dumps(records, ensure_ascii=False),
-                               bad=sum(1 for r in rows if r.problems),
-                               new=sum(1 for r in rows if not r.exists and not r.problems),
-                               role_labels=account_admin.ROLE_LABELS), 422
+        return _import_preview(records, 422)
     flash(_("Đã tạo %(created)s tài khoản, bỏ qua %(skipped)s tài khoản đã có.",
             created=created, skipped=skipped), "success")
     return redirect(url_for("admin.accounts"))
@@ -495,18 +497,20 @@ def _local(moment: datetime) -> str:
 def audit_log():
     """The administration log, filterable; ``?format=csv`` exports it (UTF-8 with BOM)."""
     query = _audit_query()
-    if request.args.get("format") == "csv":
-        out = io.StringIO()
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        writer.writerow([_("Thời điểm"), _("Sự kiện"), _("Người thực hiện"), _("Đối tượng"), _("Tỉnh"),
-                         _("Địa chỉ IP"), _("Chi tiết")])
-        for e in db.session.scalars(query.limit(50000)):
-            writer.writerow([_local(e.at), _(KIND_LABELS.get(e.kind, e.kind)), e.actor_name,
-                             f"{e.target_type}:{e.target_label}", e.province_code or "", e.ip or "",
-                             json.dumps(e.details or {}, ensure_ascii=False, sort_keys=True)])
-        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=nhat-ky-quan-tri.csv"})
+    fmt = request.args.get("format")
+    if fmt in exports.FORMATS:
+        columns = [
+            exports.Column(N_("Thời điểm"), lambda e: _local(e.at), 20),
+            exports.Column(N_("Sự kiện"), lambda e: _(KIND_LABELS.get(e.kind, e.kind)), 22),
+            exports.Column(N_("Người thực hiện"), lambda e: e.actor_name, 28),
+            exports.Column(N_("Đối tượng"), lambda e: f"{e.target_type}:{e.target_label}", 32),
+            exports.Column(N_("Tỉnh"), lambda e: e.province_code or "", 8),
+            exports.Column(N_("Địa chỉ IP"), lambda e: e.ip or "", 16),
+            exports.Column(N_("Chi tiết"), lambda e: json.dumps(e.details or {}, ensure_ascii=False,
+                                                                 sort_keys=True), 60),
+        ]
+        return exports.respond(fmt, "nhat-ky-quan-tri", columns, db.session.scalars(query.limit(50000)),
+                               dated=False)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     events = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], more=len(events) > PAGE_SIZE,

@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -7,26 +5,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ValidationFailed
 from ..extensions import limiter
+from ..redirects import safe_target
 from ..services import account_admin, accounts
 from . import bp
 from .account import form_errors
 from .forms import LoginForm, RegisterForm
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site; never another host (no open redirect).
-
-    Browsers read ``/\\evil.com`` as ``//evil.com`` and drop tabs and newlines inside URLs, so
-    a backslash, any control character or white space makes the target unsafe too.
-    """
-    if not target or len(target) > 2000:
-        return None
-    if "\\" in target or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,7 +39,7 @@ def login():
             if lang:
                 session["lang"] = lang
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home"))
+            return redirect(safe_target(request.args.get("next")) or url_for("home"))
     return render_template("auth/login.html", form=form)
 
 
@@ -84,7 +67,9 @@ def register():
         except ValidationFailed as exc:
             form_errors(form, exc)
         else:
-            if user.email_confirmed:  # EMAIL_CONFIRMATION_REQUIRED off
+            # user is None when the address already had an account: the owner was mailed, and the
+            # answer below is the very one a new registration gets (nothing tells the two apart)
+            if user is not None and user.email_confirmed:  # EMAIL_CONFIRMATION_REQUIRED off
                 login_user(user)
                 flash(_("Tài khoản đã được tạo. Chào mừng bạn!"), "success")
                 return redirect(url_for("applicant.index"))
@@ -101,4 +86,4 @@ def set_language(code: str):
         session["lang"] = code
         if current_user.is_authenticated:
             accounts.set_locale(current_user, code)
-    return redirect(_safe_next(request.form.get("next")) or url_for("home"))
+    return redirect(safe_target(request.form.get("next")) or url_for("home"))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,6 +12,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..i18n import action_label
 from ..models import Attachment
+from ..redirects import back
 from ..services import attachments as attachment_service
 from ..services import consultations
 from ..services import nominations as service
@@ -52,7 +53,7 @@ def act(nomination_id: int, action: str):
         return redirect(url_for("applicant.receipt", nomination_id=nomination.id))
     if action == Action.SUBMIT and nomination.owner_id == current_user.id:
         return redirect(url_for("applicant.receipt", nomination_id=nomination.id))
-    return redirect(request.referrer or url_for("dossier.show", nomination_id=nomination.id))
+    return back(url_for("dossier.show", nomination_id=nomination.id))
 
 
 @bp.route("/<int:nomination_id>/attachments/<int:attachment_id>")

@@ -160,11 +160,20 @@ def confirm_email(token: str) -> User:
 
 def _mail(user: User, purpose: str) -> None:
     endpoint = {"invite": "auth.accept_invitation", "reset": "auth.reset_password",
-                "confirm": "auth.confirm_email"}[purpose]
-    link = url_for(endpoint, token=make_token(user, purpose), _external=True)
-    hours = token_hours(purpose)
+                "confirm": "auth.confirm_email", "registered_again": "auth.reset_password"}[purpose]
+    token_purpose = "reset" if purpose == "registered_again" else purpose
+    link = url_for(endpoint, token=make_token(user, token_purpose), _external=True)
+    hours = token_hours(token_purpose)
     with force_locale(user.locale or "vi"):
-        if purpose == "invite":
+        if purpose == "registered_again":
+            subject = _("Có người vừa đăng ký bằng địa chỉ thư điện tử của bạn")
+            body = _("Kính gửi %(name)s,\n\nCó người vừa dùng địa chỉ thư điện tử này để đăng ký một tài khoản "
+                     "mới trên Hệ thống xét tặng danh hiệu Nghệ nhân. Địa chỉ này đã có tài khoản, nên không "
+                     "có tài khoản nào được tạo thêm.\n\nNếu đó là bạn và bạn quên mật khẩu, hãy đặt lại mật "
+                     "khẩu tại đường liên kết sau (hiệu lực %(hours)s giờ, chỉ dùng một lần):\n\n%(link)s\n\n"
+                     "Nếu không phải bạn, hãy bỏ qua thư này: tài khoản của bạn không thay đổi.\n",
+                     name=user.full_name, hours=hours, link=link)
+        elif purpose == "invite":
             subject = _("Mời tham gia Hệ thống xét tặng Nghệ nhân")
             body = _("Kính gửi %(name)s,\n\nBạn được mời sử dụng Hệ thống xét tặng danh hiệu Nghệ nhân "
                      "nhân dân, Nghệ nhân ưu tú. Để đặt mật khẩu, vui lòng mở đường liên kết sau "
@@ -247,15 +256,29 @@ def resend_invitation(actor: User, user: User) -> None:
     db.session.commit()
 
 
-def register_applicant(email: str, password: str, full_name: str, locale: str = "vi") -> User:
-    """Self-registration: the account exists but cannot log in until the e-mail is confirmed."""
-    user = accounts.create_user(email, password, full_name, roles=("applicant",), locale=locale, commit=False)
-    audit.record(AuditKind.ACCOUNT_REGISTERED, None, target=user)
-    if current_app.config.get("EMAIL_CONFIRMATION_REQUIRED", True):
-        user.email_confirmed = False
-        _mail(user, "confirm")
-    db.session.commit()
-    return user
+def register_applicant(email: str, password: str, full_name: str, locale: str = "vi") -> User | None:
+    """Self-registration: the account exists but cannot log in until the e-mail is confirmed.
+
+    An address that already has an account gets no second account and no error that would say
+    so: the same checks run (the password policy, the hash), the owner is mailed a "someone
+    tried to register with your address; reset your password here" note, and None comes back
+    so that the page answers exactly as for a new registration.
+    """
+    existing = accounts.find_user(email)
+    if existing is None:
+        user = accounts.create_user(email, password, full_name, roles=("applicant",), locale=locale, commit=False)
+        audit.record(AuditKind.ACCOUNT_REGISTERED, None, target=user)
+        if current_app.config.get("EMAIL_CONFIRMATION_REQUIRED", True):
+            user.email_confirmed = False
+            _mail(user, "confirm")
+        db.session.commit()
+        return user
+    accounts.check_new_account(email, password, full_name)  # the same errors a new address would get
+    accounts.hash_password(password)  # the same work as a new account: the answer's time tells nothing
+    if existing.active:
+        _mail(existing, "registered_again")
+        db.session.commit()
+    return None
 
 
 def resend_confirmation(email: str) -> None:

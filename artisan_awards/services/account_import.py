@@ -6,6 +6,13 @@ without writing anything; ``apply`` writes all rows in one transaction or none. 
 e-mail already has an account is left alone, so re-importing a sheet creates no duplicate.
 The position (chức vụ) is the person's job title; it is kept in the audit log and shown when
 picking council members.
+
+The confirmation step never trusts the client with the rows: the preview hands the browser the
+rows it showed, signed (``preview_token``: bound to the account that previewed them, valid for
+an hour), and ``confirmed_records`` accepts only an untouched token, then checks the rows again
+against a schema (``ImportRowIn``: strings only, lengths, at most IMPORT_MAX_ROWS rows).  A
+changed role, another province, a non-string, a nested object or 100 000 rows is refused with a
+4xx: the confirmation can only create the accounts the preview showed.
 """
 
 from __future__ import annotations
@@ -13,18 +20,23 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
 from workflows.states import N_
 
-from ..errors import ValidationFailed
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import AuditKind, Province, User
 from ..text import nfc
 from . import accounts, audit
 from .account_admin import GRANTABLE_BY_PROVINCE, ROLE_LABELS, _mail, can_manage_accounts
 
-MAX_ROWS = 2000
+PREVIEW_SECONDS = 3600  # how long a preview may wait for its confirmation
 HEADERS = {
     "name": "name", "full_name": "name", "họ và tên": "name", "họ tên": "name",
     "email": "email", "e-mail": "email", "thư điện tử": "email",
@@ -51,6 +63,10 @@ class Row:
     def as_dict(self) -> dict:
         return {"number": self.number, "name": self.name, "email": self.email, "position": self.position,
                 "role": ";".join(self.roles), "province": self.province or ""}
+
+
+def max_rows() -> int:
+    return int(current_app.config["IMPORT_MAX_ROWS"])
 
 
 class SheetUnreadable(ValidationFailed):
@@ -83,9 +99,69 @@ def read_sheet(filename: str, content: bytes) -> list[dict]:
             if key:
                 record[key] = nfc(str(value if value is not None else "")).strip()
         rows.append(record)
-        if len(rows) > MAX_ROWS:
+        if len(rows) > max_rows():
             raise SheetUnreadable(N_("Tệp có quá nhiều dòng."))
     return rows
+
+
+# -- the confirmation: only what the preview showed ------------------------------------------
+
+Cell = Annotated[str, StringConstraints(max_length=300)]
+
+
+class ImportRowIn(BaseModel):
+    """One previewed row as the confirmation carries it: strings only, bounded, nothing else."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    number: Annotated[int, Field(ge=2, le=1_100_000)]
+    name: Cell = ""
+    email: Cell = ""
+    position: Cell = ""
+    role: Cell = ""
+    province: Annotated[str, StringConstraints(max_length=10)] = ""
+
+
+_ROWS = TypeAdapter(list[ImportRowIn])
+
+
+class PreviewInvalid(ServiceError):
+    status = 400
+    code = "import_preview_invalid"
+    message = N_("Bản xem trước không hợp lệ hoặc đã hết hạn. Hãy tải tệp lên lại; chưa có tài khoản nào được tạo.")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="account-import-preview")
+
+
+def preview_token(actor: User, records: list[dict]) -> str:
+    """The previewed rows, signed for ``actor``: what the confirmation form sends back."""
+    return _serializer().dumps({"u": actor.id, "rows": records})
+
+
+def confirmed_records(actor: User, token: str | None) -> list[dict]:
+    """The rows of an untouched preview made by ``actor``; anything else raises ``PreviewInvalid``."""
+    if not isinstance(token, str) or not token or len(token) > 4 * 1024 * 1024:
+        raise PreviewInvalid()
+    try:
+        data = _serializer().loads(token, max_age=PREVIEW_SECONDS)
+    except SignatureExpired as exc:
+        raise PreviewInvalid() from exc
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise PreviewInvalid() from exc
+    if not isinstance(data, dict) or data.get("u") != actor.id:
+        raise PreviewInvalid()
+    return validate_records(data.get("rows"))
+
+
+def validate_records(rows) -> list[dict]:
+    """Rows checked against ``ImportRowIn`` and the row cap (also for rows from our own preview)."""
+    if not isinstance(rows, list) or not rows or len(rows) > max_rows():
+        raise PreviewInvalid()
+    try:
+        return [r.model_dump() for r in _ROWS.validate_python(rows)]
+    except ValidationError as exc:
+        raise PreviewInvalid() from exc
 
 
 def _xlsx(content: bytes) -> list[list]:

@@ -177,6 +177,31 @@ def validate_password(password: str, email: str | None = None, full_name: str | 
         raise ValidationFailed(fields={"password": N_("Mật khẩu không được chứa họ và tên của bạn.")})
 
 
+def _account_errors(email: str, full_name: str, roles=("applicant",), province_code: str | None = None) -> dict:
+    errors = {}
+    if "@" not in email or len(email) > 254:
+        errors["email"] = N_("Địa chỉ thư điện tử không hợp lệ.")
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        errors["roles"] = N_("Vai trò không hợp lệ.")
+    if set(roles) & PROVINCE_SCOPED_ROLES and not province_code:
+        errors["province_code"] = N_("Vai trò cấp tỉnh cần chọn tỉnh, thành phố.")
+    if province_code and not db.session.get(Province, province_code):
+        errors["province_code"] = N_("Không có tỉnh, thành phố với mã này.")
+    if not nfc(full_name or "").strip():
+        errors["full_name"] = N_("Cần nhập họ và tên.")
+    return errors
+
+
+def check_new_account(email: str, password: str, full_name: str) -> None:
+    """Every check a new applicant account gets except "is the address taken" (see register_applicant)."""
+    email = normalise_email(email)
+    errors = _account_errors(email, full_name)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    validate_password(password, email, full_name)
+
+
 def create_user(
     email: str,
     password: str,
@@ -187,20 +212,9 @@ def create_user(
     commit: bool = True,
 ) -> User:
     email = normalise_email(email)
-    errors = {}
-    if "@" not in email or len(email) > 254:
-        errors["email"] = N_("Địa chỉ thư điện tử không hợp lệ.")
-    elif find_user(email):
+    errors = _account_errors(email, full_name, roles, province_code)
+    if "email" not in errors and find_user(email):
         errors["email"] = N_("Địa chỉ thư điện tử này đã được đăng ký.")
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        errors["roles"] = N_("Vai trò không hợp lệ.")
-    if set(roles) & PROVINCE_SCOPED_ROLES and not province_code:
-        errors["province_code"] = N_("Vai trò cấp tỉnh cần chọn tỉnh, thành phố.")
-    if province_code and not db.session.get(Province, province_code):
-        errors["province_code"] = N_("Không có tỉnh, thành phố với mã này.")
-    if not nfc(full_name or "").strip():
-        errors["full_name"] = N_("Cần nhập họ và tên.")
     if errors:
         raise ValidationFailed(fields=errors)
     validate_password(password, email, full_name)
