@@ -390,10 +390,9 @@ def _list_urls(world):
     for method, rule in _rules(world.app):
         if method != "GET" or rule.arguments & ID_ARGS or _not_staged(rule) or rule.rule.startswith(PUBLISHED):
             continue
-        for url in _expand(rule, {"round_id": world.round_id}):
-            yield url
+        yield from _expand(rule, {"round_id": world.round_id})
     yield f"/ministry/dashboard?round_id={world.round_id}"
-    for key, (name, _state, _reached) in DOSSIERS.items():  # search, by page and by API
+    for name, _state, _reached in DOSSIERS.values():  # search, by page and by API
         yield f"/ministry/nominations?q={name.split()[-1]}"
         yield f"/api/v1/nominations?q={name.split()[-1]}"
     yield "/api/v1/nominations?per_page=100"
@@ -413,7 +412,7 @@ def _leaks(world):
                     shown[principal].add(key)
                     if not _seen(principal, key):
                         leaks.append(f"{principal} sees {key} ({name}) at {url}")
-            for key, (name, level) in COUNCILS.items():
+            for name, level in COUNCILS.values():
                 if name in text and principal not in SESSION_SEEN[level]:
                     leaks.append(f"{principal} sees the council {name} at {url}")
     return leaks, shown
