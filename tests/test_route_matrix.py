@@ -116,7 +116,8 @@ MATRIX: dict[str, tuple] = {
     # -- dossier --------------------------------------------------------------------------
     "GET /nominations/<int:nomination_id>": ("/nominations/{sub}", row(L, 200, "applicant x staged", 404)),
     "POST /nominations/<int:nomination_id>/actions/<action>": (
-        "/nominations/{sub}/actions/accept", row(L, 403, "applicant x staged", 404, "po", OK), lambda i: {"comment": "Thử"}),
+        "/nominations/{sub}/actions/accept", row(L, 403, "applicant x staged", 404, "po", OK),
+        lambda i: {"comment": "Thử"}),
     "GET /nominations/<int:nomination_id>/attachments/<int:attachment_id>": (
         "/nominations/{sub}/attachments/{sub_att}", row(L, 200, "applicant x staged", 404)),
     "GET /nominations/<int:nomination_id>/<any(declaration, summary, dossier, receipt):kind>.pdf": (
