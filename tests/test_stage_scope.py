@@ -462,3 +462,31 @@ def test_the_old_everything_non_draft_rule_fails(world, monkeypatch):
     assert any("should be 404" in w for w in _session_answers(world))
     leaks, _shown = _leaks(world)
     assert any(leak.startswith("scm sees province_rejected") for leak in leaks), leaks[:5]
+
+
+def test_migration_0015_fills_stage_reached_from_the_log(world):
+    """Down to 0011 and up again: the column comes back filled from each dossier's log and state, the
+    counters' triggers survive (SQLite), and the answers above still hold.  Runs last in this module."""
+    from flask_migrate import downgrade, upgrade
+
+    with world.app.app_context():
+        before = dict(db.session.execute(sa.select(Nomination.id, Nomination.stage_reached)).all())
+        triggers = _triggers()
+        db.session.remove()
+        downgrade(revision="0011")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("nominations")}
+        assert "stage_reached" not in columns
+        upgrade(revision="0015")
+        after = dict(db.session.execute(sa.select(Nomination.id, Nomination.stage_reached)).all())
+        assert _triggers() == triggers
+        upgrade()
+        db.session.remove()
+    assert after == before and {k: after[world.ids[k]] for k in DOSSIERS} == REACHED
+
+
+def _triggers() -> set[str]:
+    if db.engine.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    return set(db.session.scalars(sa.text(sql)))

@@ -27,8 +27,8 @@ def _stage_case(column: str) -> str:
 
 
 def upgrade():
-    with op.batch_alter_table("nominations") as batch:
-        batch.add_column(sa.Column("stage_reached", sa.SmallInteger(), nullable=False, server_default="0"))
+    # a plain ADD COLUMN on both databases (batch mode would rebuild the SQLite table and lose its triggers)
+    op.add_column("nominations", sa.Column("stage_reached", sa.SmallInteger(), nullable=False, server_default="0"))
     from_log = (f"(SELECT max({_stage_case('transition_log.to_state')}) FROM transition_log "
                 "WHERE transition_log.nomination_id = nominations.id)")
     current = _stage_case("nominations.state")
@@ -38,5 +38,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("nominations") as batch:
-        batch.drop_column("stage_reached")
+    if op.get_bind().dialect.name == "sqlite":  # SQLite >= 3.35 drops a column in place, keeping the triggers
+        op.execute("ALTER TABLE nominations DROP COLUMN stage_reached")
+    else:
+        op.drop_column("nominations", "stage_reached")
