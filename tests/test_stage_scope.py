@@ -442,6 +442,24 @@ def test_round_export_holds_only_what_the_requester_sees(world):
                                 if principal in SESSION_SEEN[level]}, principal
 
 
+def _dashboard_totals(world) -> dict[str, int]:
+    from artisan_awards.ministry import dashboard
+    from artisan_awards.models import Round, User
+
+    totals = {}
+    with world.app.app_context():
+        rnd = db.session.get(Round, world.round_id)
+        for principal in ROLES:
+            user = db.session.scalar(sa.select(User).where(User.email == f"stage.{principal}@example.vn"))
+            totals[principal] = sum(dashboard.build(rnd, user)["totals"].values())
+    return totals
+
+
+def test_dashboard_counts_only_what_the_role_sees(world):
+    """The figures by stage and province add up to the dossiers the role may open, not one more."""
+    assert _dashboard_totals(world) == {p: sum(_seen(p, k) for k in DOSSIERS) for p in ROLES}
+
+
 def test_stage_reached_is_kept_by_the_moves(world):
     with world.app.app_context():
         got = dict(db.session.execute(sa.select(Nomination.id, Nomination.stage_reached)).all())
@@ -462,6 +480,7 @@ def test_the_old_everything_non_draft_rule_fails(world, monkeypatch):
     assert any("should be 404" in w for w in _session_answers(world))
     leaks, _shown = _leaks(world)
     assert any(leak.startswith("scm sees province_rejected") for leak in leaks), leaks[:5]
+    assert _dashboard_totals(world)["go"] == len(DOSSIERS)  # every dossier counted, not the 2 it may see
 
 
 def test_migration_0015_fills_stage_reached_from_the_log(world):

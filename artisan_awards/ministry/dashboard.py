@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from workflows.machine import Stage
+from workflows.machine import STAGE_OF, Stage
 from workflows.states import State
 
 from .. import permissions
@@ -36,6 +36,8 @@ SESSIONS_SHOWN = 60
 # Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
 STAGE_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
 CHART_WIDTH = 520  # px of the bars' area
+# Past the draft, the states that do not tell a dossier's stage (workflows.machine.STAGE_OF).
+UNPLACED = tuple(state for state, at in STAGE_OF.items() if at == Stage.NONE and state != State.DRAFT)
 
 
 def _levels_seen(user: User) -> list[str]:
@@ -46,17 +48,26 @@ def _levels_seen(user: User) -> list[str]:
 def _grid_rows(round_: Round, user: User):
     """(province, state, n) of the round, counting only the dossiers ``user`` may see.
 
-    Whoever sees every dossier past the draft (the administrator) reads the counters the triggers keep
-    (nomination_counts); a national role that sees dossiers from its stage on (permissions.STAGE_FROM)
-    counts its own dossiers with the lists' WHERE clause, so no figure tells it about a dossier that
-    is not there for it.
+    The counters the triggers keep (nomination_counts) know states, not stages.  A dossier in a state
+    of the pipeline is exactly at that state's stage (no move leads back), so for a national role that
+    sees dossiers from its stage on (permissions.STAGE_FROM) the counters of the states from that
+    stage on are exact; only withdrawn and held dossiers (whose state says nothing of how far they
+    came) are counted over the dossiers themselves, with the lists' WHERE clause: few rows, on the
+    round's index.  No figure tells such a role about a dossier that is not there for it.
     """
-    if permissions.national_stage(user) == Stage.NONE:
-        return db.session.execute(
+    stage = permissions.national_stage(user)
+    if stage is None or stage == Stage.NONE:
+        yield from db.session.execute(
             counts_by("province_code", "state", where=[nomination_counts.c.round_id == round_.id]))
-    return db.session.execute(
+        return
+    states = [str(state) for state, at in STAGE_OF.items() if at != Stage.NONE and at >= stage]
+    yield from db.session.execute(
+        counts_by("province_code", "state",
+                  where=[nomination_counts.c.round_id == round_.id, nomination_counts.c.state.in_(states)]))
+    yield from db.session.execute(
         sa.select(Nomination.province_code, Nomination.state, sa.func.count())
-        .where(Nomination.round_id == round_.id, permissions.visible_filter(user))
+        .where(Nomination.round_id == round_.id, Nomination.state.in_([str(s) for s in UNPLACED]),
+               permissions.visible_filter(user))
         .group_by(Nomination.province_code, Nomination.state)
     )
 
@@ -66,8 +77,8 @@ def build(round_: Round, user: User) -> dict:
     keys = [key for key, _label, _states in STAGES]
 
     # 1. the round by stage x province: one query over the counters the triggers keep (nomination_counts),
-    # a few hundred rows whatever the number of dossiers (or, for a role that sees a dossier only from its
-    # stage on, one grouped query over its own dossiers)
+    # a few hundred rows whatever the number of dossiers (and, for a role that sees a dossier only from
+    # its stage on, one grouped query over the round's withdrawn and held dossiers)
     grid: dict[str, dict] = {}
     for code, state, n in _grid_rows(round_, user):
         if State(state) == State.DRAFT:
