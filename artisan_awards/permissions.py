@@ -15,7 +15,7 @@ from flask import abort
 from flask_login import current_user
 
 from workflows import machine as wf
-from workflows.machine import COUNCIL, OWNER, PROVINCE_SCOPED_ROLES
+from workflows.machine import COUNCIL, OWNER, PROVINCE_SCOPED_ROLES, Stage
 from workflows.states import State
 
 from .models import Nomination, User
@@ -31,22 +31,55 @@ NATIONAL_ROLES = frozenset(
 )
 STAFF_ROLES = NATIONAL_ROLES | PROVINCE_SCOPED_ROLES
 
+# The stage from which each national role sees a dossier (and keeps seeing it: a dossier that reached
+# the stage and was rejected, withdrawn or awarded later stays visible).  A dossier that never reached
+# it does not exist for that role (404).  The same table decides which councils, sessions, tallies and
+# session documents a national role sees (``can_see_level``), and the route matrix test
+# (tests/test_stage_scope.py) plays it for every route.
+STAGE_FROM: dict[str, Stage] = {
+    wf.ADMIN: Stage.NONE,  # administration: every dossier but the drafts, as before
+    wf.MINISTRY_OFFICER: Stage.MINISTRY,  # from its arrival at the ministry (the province sent it on)
+    wf.MINISTRY_COUNCIL_MEMBER: Stage.MINISTRY,  # from the ministry council's agenda
+    wf.STATE_COUNCIL_MEMBER: Stage.STATE,  # from the state council's agenda
+    wf.GOVERNMENT_OFFICER: Stage.GOVERNMENT,  # from the submission to the Prime Minister
+}
+assert set(STAGE_FROM) == NATIONAL_ROLES
+# The stage of the dossiers each council level puts on its agenda.
+COUNCIL_STAGE: dict[str, Stage] = {
+    "province": Stage.PROVINCE,
+    "ministry": Stage.MINISTRY,
+    "state": Stage.STATE,
+}
+
+
+def national_stage(user: User) -> Stage | None:
+    """The earliest stage from which ``user``'s national roles see dossiers (None: no national role)."""
+    stages = [STAGE_FROM[role] for role in user.roles & NATIONAL_ROLES]
+    return min(stages) if stages else None
+
+
+def can_see_level(user: User, level: str) -> bool:
+    """Whether a national role sees every council of ``level`` (each dossier on its agenda has reached it)."""
+    stage = national_stage(user)
+    return stage is not None and stage <= COUNCIL_STAGE[str(level)]
+
 
 def visible_filter(user: User):
     """A WHERE clause selecting the nominations ``user`` may see."""
     own = Nomination.owner_id == user.id
     roles = user.roles
-    if roles & NATIONAL_ROLES:
-        return sa.or_(own, Nomination.state != State.DRAFT)
+    clauses = [own]
+    stage = national_stage(user)
+    if stage is not None:
+        clauses.append(sa.and_(Nomination.state != State.DRAFT, Nomination.stage_reached >= int(stage)))
     if roles & PROVINCE_SCOPED_ROLES and user.province_code:
-        return sa.or_(
-            own,
+        clauses.append(
             sa.and_(
                 Nomination.province_code == user.province_code,
                 Nomination.state != State.DRAFT,
-            ),
+            )
         )
-    return own
+    return sa.or_(*clauses)
 
 
 def can_view(user: User, nomination: Nomination) -> bool:
@@ -56,7 +89,8 @@ def can_view(user: User, nomination: Nomination) -> bool:
         return True
     if nomination.state == State.DRAFT:
         return False
-    if user.roles & NATIONAL_ROLES:
+    stage = national_stage(user)
+    if stage is not None and (nomination.stage_reached or 0) >= stage:
         return True
     return bool(user.roles & PROVINCE_SCOPED_ROLES) and user.province_code == nomination.province_code
 

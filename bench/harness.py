@@ -122,6 +122,8 @@ def bulk_nominations(conn, n: int, *, round_ids: list[int], owner_id: int, provi
 
     from artisan_awards.models import Nomination
     from artisan_awards.text import search_key
+    from workflows.machine import STAGE_OF
+    from workflows.states import State
 
     rng = rng or random.Random(43)
     now = datetime.now(UTC)
@@ -141,7 +143,8 @@ def bulk_nominations(conn, n: int, *, round_ids: list[int], owner_id: int, provi
             "gender": "Nam" if i % 2 else "Nữ", "ethnicity": "Kinh", "address": f"Xóm {i % 9}, {province}",
             "craft": CRAFTS[i % len(CRAFTS)], "special_craft": False, "intangible_heritage_track": False,
             "learners_trained": 10 + i % 300, "filed_by_relationship": "self",
-            "state": state, "state_changed_at": received, "submitted_at": received, "received_at": received,
+            "state": state, "stage_reached": int(STAGE_OF[State(state)]),  # a pipeline state: its own stage
+            "state_changed_at": received, "submitted_at": received, "received_at": received,
             "returned_at": received if state == "returned" else None,
             "decision_no": "1/QĐ-CTN" if state == "awarded" else None,
             "decision_date": date(2026, 1, 1) if state == "awarded" else None,

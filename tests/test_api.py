@@ -578,7 +578,10 @@ def _ids(response) -> set[int]:
 
 
 def test_list_shape_and_visibility_for_ministry(api, people, listing):
-    r = api.get(f"{API}/nominations", people.ministry)
+    # Every dossier here is still at a province: the ministry officer sees them only once they reach
+    # the ministry (scope by stage); the administrator sees every dossier but the drafts.
+    assert _ids(api.get(f"{API}/nominations", people.ministry)) == set()
+    r = api.get(f"{API}/nominations", people.admin)
     assert r.status_code == 200
     body = r.get_json()
     assert set(body) >= {"items", "total", "page"}
@@ -629,7 +632,7 @@ def test_province_officer_lists_own_province_only(api, people, listing):
 )
 def test_list_filters(api, people, listing, query, names):
     query = query.format(round1=listing.round1.id, round2=listing.round2.id)
-    r = api.get(f"{API}/nominations?{query}", people.ministry)
+    r = api.get(f"{API}/nominations?{query}", people.admin)  # sees every province's dossiers at every stage
     expected = {getattr(listing, name).id for name in names}
     assert _ids(r) == expected
     assert r.get_json()["total"] == len(expected)
@@ -637,21 +640,21 @@ def test_list_filters(api, people, listing, query, names):
 
 def test_list_q_accepts_decomposed_unicode(api, people, listing):
     q = unicodedata.normalize("NFD", "Nguyễn Văn Ánh")
-    assert _ids(api.get(f"{API}/nominations", people.ministry, query_string={"q": q})) == {listing.anh.id}
+    assert _ids(api.get(f"{API}/nominations", people.admin, query_string={"q": q})) == {listing.anh.id}
 
 
 def test_list_q_finds_dossier_code(api, people, listing):
     db.session.refresh(listing.khoi)
     code = listing.khoi.code
     assert code
-    assert _ids(api.get(f"{API}/nominations", people.ministry,
+    assert _ids(api.get(f"{API}/nominations", people.admin,
                         query_string={"q": code.lower()})) == {listing.khoi.id}
 
 
 def test_list_pagination(api, people, listing):
     seen = []
     for page in (1, 2, 3):
-        r = api.get(f"{API}/nominations?per_page=2&page={page}", people.ministry)
+        r = api.get(f"{API}/nominations?per_page=2&page={page}", people.admin)
         body = r.get_json()
         assert r.status_code == 200
         assert body["page"] == page
@@ -659,9 +662,9 @@ def test_list_pagination(api, people, listing):
         assert len(body["items"]) == (2 if page < 3 else 1)
         seen += [i["id"] for i in body["items"]]
     assert len(seen) == len(set(seen)) == 5
-    beyond = api.get(f"{API}/nominations?per_page=2&page=9", people.ministry).get_json()
+    beyond = api.get(f"{API}/nominations?per_page=2&page=9", people.admin).get_json()
     assert beyond["items"] == [] and beyond["total"] == 5 and beyond["page"] == 9
-    assert len(api.get(f"{API}/nominations?per_page=100", people.ministry).get_json()["items"]) == 5
+    assert len(api.get(f"{API}/nominations?per_page=100", people.admin).get_json()["items"]) == 5
 
 
 @pytest.mark.parametrize(
@@ -717,12 +720,18 @@ def test_get_nomination_with_history(api, make, people):
         assert_iso_with_offset(h["at"])
 
 
-@pytest.mark.parametrize("who", ["officer", "ministry", "admin"])
+@pytest.mark.parametrize("who", ["officer", "admin"])
 def test_staff_who_may_see_get_the_dossier(api, make, people, who):
     n = make.nomination(State.SUBMITTED, owner=people.applicant, officer=people.officer)
     r = api.get(f"{API}/nominations/{n.id}", actor(people, n, who))
     assert r.status_code == 200
     assert len(r.get_json()["history"]) == 1
+
+
+def test_ministry_officer_does_not_see_a_dossier_still_at_the_province(api, make, people):
+    """Scope by stage (tests/test_stage_scope.py plays every stage): 404, like a missing dossier."""
+    n = make.nomination(State.SUBMITTED, owner=people.applicant, officer=people.officer)
+    assert_error(api.get(f"{API}/nominations/{n.id}", people.ministry), 404, "nomination_not_found")
 
 
 @pytest.mark.parametrize(
@@ -806,7 +815,7 @@ def test_patch_outside_draft_or_returned_is_409(api, make, people, state):
 
 def test_patch_by_staff_who_can_see_it_is_403(api, make, people):
     n = make.nomination(State.RETURNED, owner=people.applicant, officer=people.officer)
-    for user in (people.officer, people.ministry):
+    for user in (people.officer, people.admin):  # (a ministry officer does not see a dossier at the province)
         assert_error(api.patch(f"{API}/nominations/{n.id}", user, json={"craft": "X"}), 403, "forbidden")
     assert api.get(f"{API}/nominations/{n.id}", people.applicant).get_json()["craft"] == "Gốm sứ"
 
@@ -876,8 +885,9 @@ def test_upload_real_files(api, make, people, kind, content, filename, mime):
 def test_province_officer_may_upload_to_a_submitted_dossier(api, make, people):
     n = make.nomination(State.SUBMITTED, owner=people.applicant, officer=people.officer)
     assert upload(api, n.id, people.officer, pdf_bytes(), "bien-ban.pdf", "other").status_code == 201
-    # ...but not a ministry officer
-    assert_error(upload(api, n.id, people.ministry, pdf_bytes(), "x.pdf", "other"), 403)
+    # ...but not the administrator, who sees it, nor a ministry officer, for whom it is not there yet
+    assert_error(upload(api, n.id, people.admin, pdf_bytes(), "x.pdf", "other"), 403)
+    assert_error(upload(api, n.id, people.ministry, pdf_bytes(), "x.pdf", "other"), 404)
 
 
 @pytest.mark.parametrize(
@@ -1051,10 +1061,6 @@ def test_return_without_comment_is_422(api, make, people, comment):
         (State.ACCEPTED, "return", "officer", None),  # the state is checked before the comment
         (State.SUBMITTED, "close_incomplete", "officer", None),
         (State.ACCEPTED, "forward_to_ministry", "officer", None),
-        (State.SUBMITTED, "open_consultation", "ministry", None),
-        (State.ACCEPTED, "hold", "ministry", "Xác minh đơn thư"),
-        (State.ACCEPTED, "release", "ministry", None),
-        (State.ACCEPTED, "forward_to_state", "ministry", None),
     ],
 )
 def test_transition_not_allowed_is_409_and_changes_nothing(api, make, people, state, action, who, comment):
@@ -1080,6 +1086,27 @@ def test_submit_outside_the_intake_window_is_409(api, make, people):
     assert log_count(n.id) == 0
 
 
+@pytest.mark.parametrize(
+    "state, action, comment",
+    [
+        (State.SUBMITTED, "open_consultation", None),
+        (State.ACCEPTED, "hold", "Xác minh đơn thư"),
+        (State.ACCEPTED, "release", None),
+        (State.ACCEPTED, "forward_to_state", None),
+        (State.SUBMITTED, "accept", None),
+        (State.SUBMITTED, "submit_to_president", None),
+    ],
+)
+def test_ministry_action_on_a_dossier_still_at_the_province_is_404_and_changes_nothing(
+        api, make, people, state, action, comment):
+    """The ministry officer sees a dossier only from its arrival at the ministry: before, it is not there."""
+    n = make.nomination(state, owner=people.applicant, officer=people.officer)
+    rows = log_count(n.id)
+    assert_error(act(api, n.id, action, people.ministry, comment=comment), 404, "nomination_not_found")
+    assert api.get(f"{API}/nominations/{n.id}", people.applicant).get_json()["state"] == state
+    assert log_count(n.id) == rows
+
+
 def test_submit_incomplete_dossier_is_422_with_fields(api, make, people):
     n = make.nomination(State.DRAFT, owner=people.applicant, title="people", craft_periods=[],
                         learners_trained=None)
@@ -1094,12 +1121,11 @@ def test_submit_incomplete_dossier_is_422_with_fields(api, make, people):
     [
         (State.SUBMITTED, "accept", "owner"),  # the applicant is no officer
         (State.SUBMITTED, "return", "owner"),
-        (State.SUBMITTED, "accept", "ministry"),  # a ministry officer is not the province secretariat
-        (State.SUBMITTED, "accept", "admin"),
+        (State.SUBMITTED, "accept", "admin"),  # the administrator sees it but is not the province secretariat
         (State.SUBMITTED, "withdraw", "officer"),  # only the owner withdraws
         (State.RETURNED, "resubmit", "officer"),
         (State.ACCEPTED, "open_consultation", "officer"),
-        (State.SUBMITTED, "submit_to_president", "ministry"),
+        (State.SUBMITTED, "submit_to_president", "admin"),
     ],
 )
 def test_wrong_role_for_the_action_is_403(api, make, people, state, action, who):

@@ -495,7 +495,8 @@ def test_a_review_needs_a_reason(client, auth, make):
     ("role", "province", "status"),
     [
         ("province_officer", "HPG", 404),  # another province's dossier does not exist for them
-        ("ministry_officer", None, 403),
+        ("ministry_officer", None, 404),  # a dossier still at the province is not yet the ministry's
+        ("admin", None, 403),  # sees it, may not review it
         ("province_council_member", "HNI", 403),
     ],
 )

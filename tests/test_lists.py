@@ -126,7 +126,7 @@ def test_overdue_only_filters_and_paginates_in_the_database(client, auth, make):
     assert listed_total(everything) == 57 and "Trang sau" in everything
     # the ministry's list and the council agenda flag with the same rule
     auth.logout()
-    auth.login_as("ministry_officer")
+    auth.login_as("admin")  # every province at every stage (a ministry officer: from the ministry on)
     national = client.get("/ministry/nominations?overdue=1").get_data(as_text=True)
     assert listed_total(national) == 53
 
@@ -160,9 +160,12 @@ def test_plan_deadlines_flag_the_ministry_list_the_agenda_and_the_applicants_lis
 PAGES = {
     "province_officer": ["/province/inbox", "/province/inbox?overdue=1", "/province/inbox?sort=name",
                          "/council/agenda", "/province/inbox/export.csv"],
-    "ministry_officer": ["/ministry/nominations", "/ministry/nominations?sort=province",
-                         "/ministry/nominations?overdue=1&sort=craft", "/ministry/dashboard", "/ministry/comments",
-                         "/ministry/nominations/export.csv", "/ministry/nominations/export.xlsx"],
+    # the national pages as the administrator, who sees these dossiers still at the province (a ministry
+    # officer sees them only from their arrival at the ministry on)
+    "admin": ["/ministry/nominations", "/ministry/nominations?sort=province",
+              "/ministry/nominations?overdue=1&sort=craft", "/ministry/dashboard",
+              "/ministry/nominations/export.csv", "/ministry/nominations/export.xlsx"],
+    "ministry_officer": ["/ministry/nominations", "/ministry/dashboard", "/ministry/comments"],
     "applicant": ["/my/"],
 }
 
@@ -181,8 +184,10 @@ def test_each_list_and_dashboard_page_costs_the_same_queries_with_5_and_50_dossi
     owner = make.user("applicant")
     officer = make.user("province_officer", "HNI")
     ministry = make.user("ministry_officer")
+    admin = make.user("admin")
     _add(make, owner, officer, 5, 0)
-    emails = {"province_officer": officer.email, "ministry_officer": ministry.email, "applicant": owner.email}
+    emails = {"province_officer": officer.email, "ministry_officer": ministry.email, "applicant": owner.email,
+              "admin": admin.email}
 
     def measure() -> dict[str, int]:
         counts = {}
@@ -227,7 +232,9 @@ def test_dashboard_chart_and_table_agree_with_the_filtered_lists(client, auth, a
     for member in members[:3]:
         assert api.post(f"/api/v1/sessions/{sid}/ballot", member,
                         json={"votes": {str(nomination_id): "yes"}}).status_code == 201
-    auth.login(chain.ministry.email)
+    # the administrator sees the whole round (a ministry officer: the dossiers from the ministry on and no
+    # provincial session, tests/test_stage_scope.py)
+    auth.login(make.user("admin").email)
     round_id = chain.round.id
     html = client.get(f"/ministry/dashboard?round_id={round_id}").get_data(as_text=True)
     chart = html[html.index('data-testid="stage-chart"'):html.index("</svg>", html.index('data-testid="stage-chart"'))]
@@ -267,7 +274,7 @@ def test_dashboard_overdue_is_a_count_and_the_first_few(client, auth, make):
                        .values(received_at=datetime.now(UTC) - timedelta(days=20)))
     db.session.commit()
     round_id = make.current_round().id
-    auth.login_as("ministry_officer")
+    auth.login_as("admin")  # every province at every stage (a ministry officer: from the ministry on)
     html = client.get(f"/ministry/dashboard?round_id={round_id}").get_data(as_text=True)
     assert 'data-overdue-count="23"' in html
     panel = html[html.index('data-testid="overdue"'):html.index("</section>", html.index('data-testid="overdue"'))]

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import IntEnum
 
 from transitions import Machine, MachineError
 
-from .states import Action, CouncilEvent, State
+from .states import AGENDA_STATE, Action, CouncilEvent, State
 
 OWNER = "owner"
 COUNCIL = "council"
@@ -264,3 +265,62 @@ def describe(actions: Iterable[str] | None = None) -> list[dict]:
         for m in TRANSITIONS
         if wanted is None or str(m.trigger) in wanted
     ]
+
+
+# -- stages: how far a dossier has come ------------------------------------------------------------
+#
+# A dossier "reaches" a stage when it enters the stage's first state; it keeps that stage afterwards,
+# whatever happens next (rejected, withdrawn, held, awarded).  The entry states are read from the
+# table above and from ``AGENDA_STATE``; the states of each stage are derived from the machine: those
+# reachable from the entry by moves that take a dossier forward (not withdrawal, not hold/release,
+# which leave it where it stood).  The application keeps the highest stage reached in a column
+# (``nominations.stage_reached``, set with every move by ``advance``), so "has this dossier ever been
+# at the ministry?" is one comparison in SQL.
+
+
+class Stage(IntEnum):
+    NONE = 0  # a draft: not yet anywhere
+    INTAKE = 1  # submitted to the provincial secretariat
+    PROVINCE = 2  # accepted: on the provincial council's agenda
+    MINISTRY = 3  # sent on by the province: at the ministry, on its council's agenda
+    STATE = 4  # on the state council's agenda
+    GOVERNMENT = 5  # submitted to the Prime Minister
+
+
+def _dest_of(action: str) -> State:
+    (dest,) = {m.dest for m in moves_for(action)}
+    return dest
+
+
+STAGE_ENTRY: dict[Stage, State] = {
+    Stage.INTAKE: _dest_of(Action.SUBMIT),
+    Stage.PROVINCE: AGENDA_STATE["province"],
+    Stage.MINISTRY: AGENDA_STATE["ministry"],
+    Stage.STATE: AGENDA_STATE["state"],
+    Stage.GOVERNMENT: _dest_of(Action.SUBMIT_TO_PM),
+}
+# Moves that do not take a dossier forward: it keeps the stage it had.
+SIDEWAYS = frozenset({Action.WITHDRAW, Action.HOLD, Action.RELEASE})
+
+
+def _forward_from(start: State) -> frozenset[State]:
+    seen, todo = {start}, [start]
+    while todo:
+        here = todo.pop()
+        for m in TRANSITIONS:
+            if m.trigger not in SIDEWAYS and here in m.sources and m.dest not in seen:
+                seen.add(m.dest)
+                todo.append(m.dest)
+    return frozenset(seen)
+
+
+STAGE_OF: dict[State, Stage] = {
+    state: max((stage for stage, entry in STAGE_ENTRY.items() if state in _forward_from(entry)),
+               default=Stage.NONE)
+    for state in State
+}
+
+
+def advance(reached: int | None, state: State) -> Stage:
+    """The highest stage reached once a dossier at ``reached`` enters ``state``."""
+    return Stage(max(reached or 0, STAGE_OF[State(state)]))

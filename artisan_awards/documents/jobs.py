@@ -37,6 +37,8 @@ from ..models import (
     User,
     get_row,
 )
+from ..permissions import visible_filter
+from ..services import councils as council_service
 from ..timeutil import now_utc
 from . import service
 
@@ -109,12 +111,16 @@ def run_task_in_worker(task_id: int) -> None:
     run_task(task_id)
 
 
-def _plan(round_: Round) -> list[tuple[str, tuple]]:
-    """Every document of the round, as (path in the ZIP, what makes it)."""
+def _plan(round_: Round, user: User) -> list[tuple[str, tuple]]:
+    """Every document of the round that ``user`` may see, as (path in the ZIP, what makes it).
+
+    The same predicates as the pages: a ministry officer's archive holds the dossiers from their
+    arrival at the ministry on and the ministry and state councils' sessions, not the provinces'.
+    """
     plan: list[tuple[str, tuple]] = []
     nominations = db.session.scalars(
         sa.select(Nomination).where(Nomination.round_id == round_.id, Nomination.code.is_not(None),
-                                    Nomination.state != State.DRAFT)
+                                    Nomination.state != State.DRAFT, visible_filter(user))
         .order_by(Nomination.province_code, Nomination.code)
     ).all()
     for n in nominations:
@@ -124,6 +130,8 @@ def _plan(round_: Round) -> list[tuple[str, tuple]]:
         .where(Council.round_id == round_.id).order_by(Council.level, Council.id, CouncilSession.id)
     ).all()
     for s in sessions:
+        if not council_service.can_see_council(user, s.council):
+            continue
         folder = f"hoi-dong/{s.council.level}-{s.council.province_code or 'tw'}-phien-{s.id}"
         kinds = ["ballot"]
         if s.status == SessionStatus.CLOSED:
@@ -151,7 +159,7 @@ def run_task(task_id: int) -> None:
     user = task.requested_by
     store, key = storage.storage(), None
     try:
-        plan = _plan(task.round)
+        plan = _plan(task.round, user)
         task.status, task.total, task.done = TaskStatus.RUNNING, len(plan), 0
         task.started_at, task.message = now_utc(), N_("Đang tạo văn bản")
         db.session.commit()

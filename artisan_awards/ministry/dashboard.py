@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from workflows.machine import STAGE_OF, Stage
 from workflows.states import State
 
+from .. import permissions
 from ..extensions import db
 from ..models import (
     AgendaItem,
@@ -19,9 +21,11 @@ from ..models import (
     Council,
     CouncilMember,
     CouncilSession,
+    Level,
     Nomination,
     Province,
     Round,
+    User,
 )
 from ..services.nominations import STAGES, counts_by, current_deadlines, nomination_counts
 from ..text import vi_sort_key
@@ -32,18 +36,53 @@ SESSIONS_SHOWN = 60
 # Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
 STAGE_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
 CHART_WIDTH = 520  # px of the bars' area
+# Past the draft, the states that do not tell a dossier's stage (workflows.machine.STAGE_OF).
+UNPLACED = tuple(state for state, at in STAGE_OF.items() if at == Stage.NONE and state != State.DRAFT)
 
 
-def build(round_: Round) -> dict:
+def _levels_seen(user: User) -> list[str]:
+    """The council levels whose sessions ``user`` sees (permissions.can_see_level)."""
+    return [str(level) for level in Level if permissions.can_see_level(user, level)]
+
+
+def _grid_rows(round_: Round, user: User):
+    """(province, state, n) of the round, counting only the dossiers ``user`` may see.
+
+    The counters the triggers keep (nomination_counts) know states, not stages.  A dossier in a state
+    of the pipeline is exactly at that state's stage (no move leads back), so for a national role that
+    sees dossiers from its stage on (permissions.STAGE_FROM) the counters of the states from that
+    stage on are exact; only withdrawn and held dossiers (whose state says nothing of how far they
+    came) are counted over the dossiers themselves, with the lists' WHERE clause: few rows, on the
+    round's index.  No figure tells such a role about a dossier that is not there for it.
+    """
+    stage = permissions.national_stage(user)
+    if stage is None or stage == Stage.NONE:
+        yield from db.session.execute(
+            counts_by("province_code", "state", where=[nomination_counts.c.round_id == round_.id]))
+        return
+    states = [str(state) for state, at in STAGE_OF.items() if at != Stage.NONE and at >= stage]
+    yield from db.session.execute(
+        counts_by("province_code", "state",
+                  where=[nomination_counts.c.round_id == round_.id, nomination_counts.c.state.in_(states)]))
+    yield from db.session.execute(
+        sa.select(Nomination.province_code, Nomination.state, sa.func.count())
+        .where(Nomination.round_id == round_.id, Nomination.state.in_([str(s) for s in UNPLACED]),
+               permissions.visible_filter(user))
+        .group_by(Nomination.province_code, Nomination.state)
+    )
+
+
+def build(round_: Round, user: User) -> dict:
     stage_of = {state: key for key, _label, states in STAGES for state in states}
     keys = [key for key, _label, _states in STAGES]
 
     # 1. the round by stage x province: one query over the counters the triggers keep (nomination_counts),
-    # a few hundred rows whatever the number of dossiers
+    # a few hundred rows whatever the number of dossiers (and, for a role that sees a dossier only from
+    # its stage on, one grouped query over the round's withdrawn and held dossiers)
     grid: dict[str, dict] = {}
-    for code, state, n in db.session.execute(
-        counts_by("province_code", "state", where=[nomination_counts.c.round_id == round_.id])
-    ):
+    for code, state, n in _grid_rows(round_, user):
+        if State(state) == State.DRAFT:
+            continue
         row = grid.setdefault(code, dict.fromkeys(keys, 0))
         row[stage_of[State(state)]] += n
     names = dict(db.session.execute(sa.select(Province.code, Province.name).where(Province.code.in_(grid))).all())
@@ -63,7 +102,8 @@ def build(round_: Round) -> dict:
         bars.append({"code": code, "name": names[code], "total": sum(grid[code].values()), "segments": segments})
 
     # 2. overdue: a count (capped, like the lists') and the oldest few, by the one SQL rule of the lists
-    overdue_where = sa.and_(Nomination.round_id == round_.id, current_deadlines().overdue_clause())
+    overdue_where = sa.and_(Nomination.round_id == round_.id, current_deadlines().overdue_clause(),
+                            permissions.visible_filter(user))
     counted = sa.select(Nomination.id).where(overdue_where).limit(OVERDUE_CAP + 1).subquery()
     overdue_count = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
     overdue = db.session.execute(
@@ -78,7 +118,7 @@ def build(round_: Round) -> dict:
                   CouncilSession.present_count, Council.id.label("council_id"), Council.name.label("council"),
                   Council.level)
         .join(Council, Council.id == CouncilSession.council_id)
-        .where(Council.round_id == round_.id)
+        .where(Council.round_id == round_.id, Council.level.in_(_levels_seen(user)))
         .order_by(CouncilSession.held_on.desc(), CouncilSession.id.desc()).limit(SESSIONS_SHOWN)
     ).all()
     session_ids = [s.id for s in sessions]

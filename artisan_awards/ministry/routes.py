@@ -83,7 +83,7 @@ def dashboard():
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     round_id = request.args.get("round_id", type=int) or (rounds[0].id if rounds else None)
     current = next((r for r in rounds if r.id == round_id), None)
-    data = dashboard_data.build(current) if current else None
+    data = dashboard_data.build(current, current_user) if current else None
     return render_template(
         "ministry/dashboard.html", rounds=rounds, current=current, stages=STAGES, data=data,
         deadlines_plan=sorted((current.deadlines or {}).items(), key=lambda kv: str(kv[1])) if current else [],

@@ -229,6 +229,9 @@ class Nomination(db.Model):
     # Workflow.
     state: Mapped[str] = mapped_column(sa.String(30), default=State.DRAFT, index=True)
     held_from: Mapped[str | None] = mapped_column(sa.String(30))
+    # The highest stage (workflows.machine.Stage) the dossier has ever reached: national roles see a
+    # dossier from their stage on (permissions.STAGE_FROM).  Set with every move (record_move).
+    stage_reached: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
     state_changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     received_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

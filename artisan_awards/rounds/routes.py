@@ -41,6 +41,7 @@ def timeline_page(round_id: int):
         raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
     on = today()
     staff = _is_staff()
-    rows = timeline.milestones(round_, on, staff=staff, province=_scope() if staff else None)
+    rows = timeline.milestones(round_, on, staff=staff, province=_scope() if staff else None,
+                               viewer=current_user if staff else None)
     return render_template("rounds/timeline.html", round=round_, milestones=rows, today=on, staff=staff,
                            current=timeline.next_milestone(rows), STATUS_LABELS=timeline.STATUS_LABELS)

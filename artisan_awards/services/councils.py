@@ -33,7 +33,7 @@ from ..models import (
     SessionStatus,
     User,
 )
-from ..permissions import NATIONAL_ROLES, PROVINCE_SCOPED_ROLES
+from ..permissions import PROVINCE_SCOPED_ROLES, can_see_level
 from ..schemas import CouncilIn, SessionIn
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
@@ -64,7 +64,7 @@ def can_see_council(user: User, council: Council) -> bool:
         return False
     if council.member_for(user) or is_secretariat(user, council):
         return True
-    if user.roles & NATIONAL_ROLES:
+    if can_see_level(user, council.level):  # a national role, from its stage on (permissions.STAGE_FROM)
         return True
     return bool(user.roles & PROVINCE_SCOPED_ROLES) and user.province_code == council.province_code
 

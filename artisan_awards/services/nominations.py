@@ -535,6 +535,7 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
     """Set the new state and add its one log row (the caller commits)."""
     now = now or now_utc()
     nomination.state = after
+    nomination.stage_reached = wf.advance(nomination.stage_reached, after)
     nomination.state_changed_at = now
     values = {
         "nomination_id": nomination.id,

@@ -16,8 +16,10 @@ import sqlalchemy as sa
 
 from workflows.states import N_, State
 
+from .. import permissions
 from ..extensions import db
-from ..models import Council, CouncilSession, Nomination, Round, SessionStatus
+from ..models import Council, CouncilSession, Nomination, Round, SessionStatus, User
+from . import councils
 from .rounds import DEADLINE_LABELS, DEADLINE_ORDER
 
 # Where a dossier stands on the road: 0 province, 1 ministry, 2 state council, 3 government.
@@ -57,11 +59,14 @@ class Milestone:
     extra: dict = field(default_factory=dict)
 
 
-def pending_counts(round_: Round) -> dict[tuple[int, str], int]:
-    """{(stage, province code): dossiers of the round at that stage}, held ones at the stage they left."""
+def pending_counts(round_: Round, visible=None) -> dict[tuple[int, str], int]:
+    """{(stage, province code): dossiers of the round at that stage}, held ones at the stage they left.
+
+    ``visible`` (permissions.visible_filter) counts only the dossiers a person may see.
+    """
     rows = db.session.execute(
         sa.select(Nomination.state, Nomination.held_from, Nomination.province_code, sa.func.count())
-        .where(Nomination.round_id == round_.id)
+        .where(Nomination.round_id == round_.id, *([] if visible is None else [visible]))
         .where(Nomination.state.in_([str(s) for s in (*STAGE, State.ON_HOLD)]))
         .group_by(Nomination.state, Nomination.held_from, Nomination.province_code)
     )
@@ -95,11 +100,14 @@ def _status(on: date, today: date, finished: bool) -> str:
     return "today" if on == today else "overdue"
 
 
-def milestones(round_: Round, today: date, staff: bool, province: str | None = None) -> list[Milestone]:
+def milestones(round_: Round, today: date, staff: bool, province: str | None = None,
+               viewer: User | None = None) -> list[Milestone]:
     """The round's timeline in date order; the public sees the public dates only.
 
     ``province`` (a province-scoped officer or council member) narrows the counts and the council
-    sessions to that province, as everything else such a user sees.
+    sessions to that province, as everything else such a user sees.  ``viewer`` (a signed-in staff
+    member) narrows them to what that person may see: a national role counts the dossiers and lists
+    the sessions from its stage on (permissions.STAGE_FROM).
     """
     rows = [
         Milestone("intake_opens", LABELS["intake_opens"], round_.intake_opens,
@@ -108,7 +116,7 @@ def milestones(round_: Round, today: date, staff: bool, province: str | None = N
                   _status(round_.intake_closes, today, today > round_.intake_closes),
                   (round_.intake_closes - today).days, True),
     ]
-    counts = pending_counts(round_)
+    counts = pending_counts(round_, None if viewer is None else permissions.visible_filter(viewer))
     for key, on in plan_deadlines(round_).items():
         pending = pending_before(counts, key, province)
         rows.append(Milestone(key, LABELS[key], on, _status(on, today, pending == 0), (on - today).days,
@@ -120,6 +128,8 @@ def milestones(round_: Round, today: date, staff: bool, province: str | None = N
         )
         for s in sessions:
             if province and s.council.province_code not in (None, province):
+                continue
+            if viewer is not None and not councils.can_see_council(viewer, s.council):
                 continue
             rows.append(Milestone(f"session:{s.id}", s.council.name, s.held_on,
                                   _status(s.held_on, today, s.status == SessionStatus.CLOSED),
