@@ -1,7 +1,23 @@
 """Configuration defaults.  The instance folder and the environment override them."""
 
 import os
+import secrets
 from pathlib import Path
+
+
+def ensure_secret_key_file(path: str | os.PathLike | None = None) -> Path:
+    """Write a random SECRET_KEY to ``instance/secret_key`` (mode 600) unless one is there; reused after.
+
+    scripts/setup and scripts/demo call it, so a newcomer's server starts with a key of its own.
+    """
+    path = Path(path or os.environ.get("SECRET_KEY_FILE") or Path(__file__).resolve().parent.parent
+                / "instance" / "secret_key")
+    if not path.exists() or not path.read_text(encoding="utf-8").strip():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+    return path
 
 
 class Config:
