@@ -200,8 +200,10 @@ def test_remember_me_cookie_ends_with_the_session(app, make):
 def test_sessions_page_lists_and_ends_sessions(app, make):
     user = make.user("applicant")
     mine, laptop = app.test_client(), app.test_client()
-    assert _login(mine, user.email, headers={"User-Agent": "Mozilla/5.0 (X11; Linux) Firefox/128.0"}).status_code == 302
-    assert _login(laptop, user.email, headers={"User-Agent": "Mozilla/5.0 (Windows NT 10.0) Chrome/120"}).status_code == 302
+    firefox = {"User-Agent": "Mozilla/5.0 (X11; Linux) Firefox/128.0"}
+    chrome = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0) Chrome/120"}
+    assert _login(mine, user.email, headers=firefox).status_code == 302
+    assert _login(laptop, user.email, headers=chrome).status_code == 302
     laptop_cookie = _cookie(laptop)
     token = _token(app.test_client(), user.email)
     page = mine.get("/account/sessions", headers={"User-Agent": "Mozilla/5.0 (X11; Linux) Firefox/128.0"})
