@@ -69,7 +69,8 @@ class User(UserMixin, db.Model):
     # False only between self-registration and the click on the confirmation link (migration 0005).
     email_confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
-    # Failed logins are counted in login_throttles (migration 0014; the lock of 0007 is gone).
+    # Failed logins are counted in login_throttles (migration 0014).  The columns failed_logins
+    # and locked_until of the old lockout (0007) stay in the table, unused and unmapped.
 
     province: Mapped[Province | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(

@@ -7,7 +7,9 @@ Revises: 0011
   SHA-256.  Ending the row ends the cookie (and the remember-me cookie).
 * ``login_throttles``: failed-login counters per account, per client address and per pair
   (services/throttle.py); they replace the lock kept in ``users.failed_logins`` /
-  ``users.locked_until`` (migration 0007), which are dropped.
+  ``users.locked_until`` (migration 0007).  Those two columns are left in place, unused: dropping
+  a column rebuilds ``users`` on SQLite, and with foreign keys on, dropping the old table would
+  cascade to every table that refers to users.
 * ``api_tokens``: when a token was last used and from which client, for the sessions page.
 """
 
@@ -46,15 +48,9 @@ def upgrade():
         batch_op.add_column(sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("user_agent", sa.String(120), server_default="", nullable=False))
         batch_op.add_column(sa.Column("client_address", sa.String(45), server_default="", nullable=False))
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("locked_until")
-        batch_op.drop_column("failed_logins")
 
 
 def downgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_column("client_address")
         batch_op.drop_column("user_agent")
