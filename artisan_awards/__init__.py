@@ -15,6 +15,12 @@ from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-change-me"
+MIN_SECRET_KEY_BYTES = 32
+
+
+class InsecureSecretKey(RuntimeError):
+    """create_app refuses to run outside development and tests without a real secret key."""
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    _secret_key(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "artisan_awards.sqlite"
@@ -88,6 +95,30 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _secret_key(app: Flask) -> None:
+    """SECRET_KEY from the settings, else from SECRET_KEY_FILE, else the built-in development key.
+
+    The rule: with ``TESTING`` or ``FLASK_DEBUG`` (``app.debug``) any key is accepted; otherwise
+    the built-in key, or a key shorter than 32 bytes, stops the application from starting.
+    """
+    if not app.config.get("SECRET_KEY"):
+        path = app.config.get("SECRET_KEY_FILE") or os.path.join(app.instance_path, "secret_key")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                app.config["SECRET_KEY"] = handle.read().strip()
+    key = app.config.get("SECRET_KEY") or DEV_SECRET_KEY
+    app.config["SECRET_KEY"] = key
+    if app.testing or app.debug:
+        return
+    if key == DEV_SECRET_KEY or len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise InsecureSecretKey(
+            "SECRET_KEY is the built-in development key or shorter than 32 bytes. Set a random one, e.g. "
+            "export SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\" "
+            "(or put it in instance/secret_key, or name a file with SECRET_KEY_FILE); "
+            "FLASK_DEBUG=1 allows the built-in key for development only."
+        )
+
+
 class BoundedInt(IntegerConverter):
     """``<int:...>`` in URLs stops at the largest INTEGER a database column holds: beyond it, 404."""
 
@@ -127,9 +158,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from .models import User
+    """Only through a live login session: the cookie holds "<user id>:<session key>"."""
+    from .services import sessions
 
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
+    return sessions.load(user_id)

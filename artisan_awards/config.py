@@ -1,11 +1,31 @@
 """Configuration defaults.  The instance folder and the environment override them."""
 
 import os
+import secrets
 from pathlib import Path
 
 
+def ensure_secret_key_file(path: str | os.PathLike | None = None) -> Path:
+    """Write a random SECRET_KEY to ``instance/secret_key`` (mode 600) unless one is there; reused after.
+
+    scripts/setup and scripts/demo call it, so a newcomer's server starts with a key of its own.
+    """
+    path = Path(path or os.environ.get("SECRET_KEY_FILE") or Path(__file__).resolve().parent.parent
+                / "instance" / "secret_key")
+    if not path.exists() or not path.read_text(encoding="utf-8").strip():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+    return path
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Signs session cookies and one-time links.  Unset: read from SECRET_KEY_FILE (default
+    # <instance>/secret_key, written by scripts/setup and scripts/demo), else the built-in
+    # DEV_SECRET_KEY, which create_app accepts only with TESTING or FLASK_DEBUG (see docs/security.md).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE")  # default: <instance>/secret_key
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Uploads live outside the web root, under random names.
@@ -45,6 +65,10 @@ class Config:
     STATUS_LOOKUP_LIMIT = os.environ.get("STATUS_LOOKUP_LIMIT", "30 per minute")
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "20 per minute")
     API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))
+    # Login sessions (login_sessions table): ended after this long without a request, and this
+    # long after the login whatever happens (the remember-me cookie too).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", 120))
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", 12))
     # Cookies: never readable by scripts, not sent on cross-site sub-requests, and Secure on
     # every HTTPS request (views.SessionInterface); SESSION_COOKIE_SECURE=1 forces it always.
     SESSION_COOKIE_HTTPONLY = True
@@ -54,9 +78,15 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Number of reverse proxies in front (their X-Forwarded-For/-Proto are trusted); 0: none.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", 0))
-    # Login lockout, counted in the database: N wrong passwords in a row lock the account.
-    LOGIN_LOCKOUT_ATTEMPTS = int(os.environ.get("LOGIN_LOCKOUT_ATTEMPTS", 5))
-    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
+    # Login throttling, counted in the database (services/throttle.py): after the free failures,
+    # each further attempt waits 2^k seconds, capped.  Per (account, client address) pair and per
+    # client address; per account (any address) with its own, short cap.  0 free failures: off.
+    LOGIN_THROTTLE_FREE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FREE_FAILURES", 3))
+    LOGIN_THROTTLE_CLIENT_FREE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_CLIENT_FREE_FAILURES", 10))
+    LOGIN_THROTTLE_ACCOUNT_FREE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_ACCOUNT_FREE_FAILURES", 10))
+    LOGIN_THROTTLE_MAX_SECONDS = int(os.environ.get("LOGIN_THROTTLE_MAX_SECONDS", 900))
+    LOGIN_THROTTLE_ACCOUNT_MAX_SECONDS = int(os.environ.get("LOGIN_THROTTLE_ACCOUNT_MAX_SECONDS", 60))
+    LOGIN_THROTTLE_FORGET_MINUTES = int(os.environ.get("LOGIN_THROTTLE_FORGET_MINUTES", 60))
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
     # Most rows one account import (an uploaded sheet, and its confirmation) may hold.
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 2000))

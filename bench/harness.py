@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SECRET_KEY = "bench-secret"
+SECRET_KEY = "bench-secret-of-at-least-thirty-two-bytes"  # create_app refuses shorter ones
 PASSWORD = "mat-khau-bench-2026"
 CHEAP_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))

@@ -139,7 +139,7 @@ def test_through_the_flask_command(app_config, app, make, api, tmp_path, db_kind
     build_data(make, api)
     before = snapshot()
     env = {**os.environ, "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
-           "UPLOAD_DIR": app_config["UPLOAD_DIR"], "SECRET_KEY": "test-secret", **KEYS}
+           "UPLOAD_DIR": app_config["UPLOAD_DIR"], "SECRET_KEY": "test-secret-of-at-least-thirty-two-bytes", **KEYS}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     archive = tmp_path / "b.tar"
     done = subprocess.run([*flask, "backup", "create", str(archive)], cwd=ROOT, env=env, capture_output=True,

@@ -255,7 +255,7 @@ def _session_dump(app_config, choices):
         tally = api.post(f"/api/v1/sessions/{sid}/close", secretariat).get_json()
         dump = {"answers": _session_answers(app, api, sid, [n.id for n in nominations], [*members, secretariat])}
         # Random salts and tokens, and hashes over timestamps (the audit chain), differ run to run.
-        random_columns = {"password_hash", "access_key_hash", "token_hash", "hash", "prev_hash"}
+        random_columns = {"password_hash", "access_key_hash", "token_hash", "key_hash", "hash", "prev_hash"}
         for table in db.metadata.sorted_tables:
             rows = db.session.execute(sa.select(table).order_by(*table.primary_key.columns)).mappings()
             dump[table.name] = [

@@ -40,7 +40,7 @@ WORKER = textwrap.dedent(
     from artisan_awards import create_app
     from artisan_awards.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["FAULT_DB"], "SECRET_KEY": "x",
+    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["FAULT_DB"], "SECRET_KEY": "x" * 32,
                       "UPLOAD_DIR": os.environ["FAULT_UPLOADS"], "TODAY": os.environ.get("FAULT_TODAY") or None})
     pattern, nth = re.compile(os.environ["FAULT_AT"]), int(os.environ.get("FAULT_NTH", "1"))
     seen = 0

@@ -38,7 +38,7 @@ def fuzz_app(database_factory, tmp_path_factory):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "UPLOAD_DIR": str(tmp / "uploads"),
-        "MAX_UPLOAD_BYTES": 256 * 1024, "LOGIN_LOCKOUT_ATTEMPTS": 0,
+        "MAX_UPLOAD_BYTES": 256 * 1024, "LOGIN_THROTTLE_FREE_FAILURES": 0,
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     })
     tokens = {}

@@ -43,7 +43,7 @@ from workflows.states import Action, State
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOKUP_LIMIT = 6
-SECRET = "one-secret-for-every-instance"
+SECRET = "one-secret-for-every-instance-at-least-32-bytes"
 
 
 def free_port() -> int:

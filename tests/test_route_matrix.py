@@ -95,6 +95,10 @@ MATRIX: dict[str, tuple] = {
     "POST /invitation/<token>": ("/invitation/not-a-token", row(410, 410)),
     "GET /account/password": ("/account/password", LOGGED_IN),
     "POST /account/password": ("/account/password", row(L, OK)),
+    "GET /account/sessions": ("/account/sessions", LOGGED_IN),
+    # someone else's (or no) session id: 404 to everyone, as a missing one
+    "POST /account/sessions/<kind>/<int:row_id>/end": ("/account/sessions/web/999999/end", row(L, 404)),
+    "POST /account/sessions/end-others": ("/account/sessions/end-others", row(L, 302)),  # ends own tokens too
     # -- applicant ------------------------------------------------------------------------
     "GET /my/": ("/my/", LOGGED_IN),
     "GET /my/new": ("/my/new", row(L, 403, "owner applicant po po_x", 200)),
@@ -182,6 +186,8 @@ MATRIX: dict[str, tuple] = {
     "POST /admin/accounts/<int:user_id>": ("/admin/accounts/{member}", row(L, 403, "po admin", OK, "po_x", 404)),
     "POST /admin/accounts/<int:user_id>/status": (
         "/admin/accounts/{member}/status", row(L, 403, "po admin", OK, "po_x", 404)),
+    "POST /admin/accounts/<int:user_id>/sessions/end": (
+        "/admin/accounts/{member}/sessions/end", row(L, 403, "po admin", OK, "po_x", 404)),
     "POST /admin/accounts/<int:user_id>/resend": (
         "/admin/accounts/{member}/resend", row(L, 403, "po admin", OK, "po_x", 404)),
     "GET /admin/accounts/invite": ("/admin/accounts/invite", row(L, 403, "po po_x admin", 200)),
@@ -204,6 +210,9 @@ MATRIX: dict[str, tuple] = {
     "GET /api/v1/openapi.json": ("/api/v1/openapi.json", PUBLIC),
     "POST /api/v1/auth/token": ("/api/v1/auth/token", row(422, 422)),
     "GET /api/v1/me": ("/api/v1/me", LOGGED_IN),
+    "POST /api/v1/auth/logout": ("/api/v1/auth/logout", row(L, 204)),  # ends the token used
+    "GET /api/v1/me/sessions": ("/api/v1/me/sessions", LOGGED_IN),
+    "DELETE /api/v1/me/sessions/<sid>": ("/api/v1/me/sessions/web-99999999", row(L, 404)),
     "GET /api/v1/provinces": ("/api/v1/provinces", PUBLIC),
     "GET /api/v1/rounds": ("/api/v1/rounds", PUBLIC),
     "POST /api/v1/rounds": ("/api/v1/rounds", row(L, 403, "mo admin", OK)),
@@ -436,6 +445,10 @@ def _call(world, principal, method, url, data):
     response = client.open(url, method=method, **kwargs)
     if method == "POST" and url in ("/logout", "/login", "/register") and principal != "anon":
         world.page[principal] = _logged_in(world.app, world.users[principal][1])
+    if url in ("/api/v1/auth/logout", "/account/sessions/end-others") and principal != "anon":
+        r = world.app.test_client().post("/api/v1/auth/token", json={"email": world.users[principal][1],
+                                                                      "password": Factory.PASSWORD})
+        world.token[principal] = r.get_json()["token"]  # the call ended it: a new one for the next routes
     return response
 
 

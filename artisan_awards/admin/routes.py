@@ -24,8 +24,7 @@ from ..models import AuditEvent, AuditKind, Position, Province, Round, User, Use
 from ..models.audit import AREAS
 from ..permissions import roles_required
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, audit, councils, rounds
-from ..services.accounts import lock_minutes_left
+from ..services import account_admin, account_import, audit, councils, rounds, sessions
 from ..text import contains_pattern, vi_order
 from ..timeutil import VN, today
 from ..validation import field_errors
@@ -204,7 +203,17 @@ def account(user_id: int):
     ))
     return render_template("admin/account.html", user=user, form=form, events=events,
                            role_labels=account_admin.ROLE_LABELS,
-                           locked_minutes=lock_minutes_left(user))
+                           login_sessions=sessions.active_sessions(user), tokens=sessions.active_tokens(user))
+
+
+@bp.route("/accounts/<int:user_id>/sessions/end", methods=["POST"])
+@account_managers_only
+def end_sessions(user_id: int):
+    """End every login session and API token of an account (a stolen laptop, a leaked token)."""
+    user = _managed_user(user_id)
+    account_admin.end_sessions(current_user, user)
+    flash(_("Đã kết thúc mọi phiên đăng nhập và mã truy cập của tài khoản này."), "success")
+    return redirect(url_for("admin.account", user_id=user.id))
 
 
 @bp.route("/accounts/<int:user_id>/status", methods=["POST"])
@@ -447,6 +456,7 @@ KIND_LABELS = {
     AuditKind.ACCOUNT_DEACTIVATED: N_("Khóa tài khoản"),
     AuditKind.ACCOUNT_REACTIVATED: N_("Mở lại tài khoản"),
     AuditKind.ACCOUNTS_IMPORTED: N_("Nhập danh sách"),
+    AuditKind.SESSIONS_ENDED: N_("Kết thúc phiên đăng nhập"),
     AuditKind.ROUND_CREATED: N_("Tạo đợt xét tặng"),
     AuditKind.ROUND_CHANGED: N_("Sửa kế hoạch đợt"),
     AuditKind.COUNCIL_CREATED: N_("Thành lập Hội đồng"),

@@ -24,7 +24,10 @@ def error(status: int, code: str, message: str, fields=None):
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
-    return error(exc.status, exc.code, exc.text(gettext), exc.field_texts(gettext))
+    response, status = error(exc.status, exc.code, exc.text(gettext), exc.field_texts(gettext))
+    if getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response, status
 
 
 @bp.errorhandler(ValidationError)
@@ -81,16 +84,20 @@ def token_required(*roles: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             from ..errors import Forbidden
-            from ..services.accounts import user_for_token
+            from ..services.accounts import token_for
+            from ..services.sessions import touch_token
 
             header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
-            if user is None:
+            scheme, _, plain = header.partition(" ")
+            token = token_for(plain.strip()) if scheme.lower() == "bearer" and plain else None
+            if token is None:  # unknown, expired, ended, or its account inactive or unconfirmed
                 raise Unauthorized()
+            user = token.user
             if roles and not user.has_role(*roles):
                 raise Forbidden()
+            touch_token(token)
             g.api_user = user
+            g.api_token = token
             return view(*args, **kwargs)
 
         return wrapped

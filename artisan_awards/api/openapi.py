@@ -30,8 +30,12 @@ BEARER = [{"bearer": []}]
 
 # (method, path, summary, auth, request schema name, success status, error statuses)
 ROUTES = [
-    ("post", "/auth/token", "Lấy mã truy cập (bearer token)", False, "TokenIn", 200, [400, 401, 422, 429]),
+    ("post", "/auth/token", "Lấy mã truy cập (bearer token)", False, "TokenIn", 200, [400, 401, 403, 422, 429]),
+    ("post", "/auth/logout", "Kết thúc mã truy cập đang dùng", True, None, 204, [401]),
     ("get", "/me", "Người dùng của mã truy cập", True, None, 200, [401]),
+    ("get", "/me/sessions", "Các phiên đăng nhập và mã truy cập đang mở của mình", True, None, 200, [401]),
+    ("delete", "/me/sessions/{sid}", "Kết thúc một phiên đăng nhập hoặc mã truy cập", True, None, 204,
+     [401, 404]),
     ("get", "/provinces", "Danh sách tỉnh, thành phố", False, None, 200, []),
     ("get", "/rounds", "Các đợt xét tặng", False, None, 200, []),
     ("post", "/rounds", "Tạo đợt xét tặng", True, "RoundIn", 201, [400, 401, 403, 422]),
@@ -122,6 +126,9 @@ def _path_params(path: str) -> list[dict]:
     for name in ("council_id", "session_id", "comment_id"):
         if "{" + name + "}" in path:
             params.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer"}})
+    if "{sid}" in path:
+        params.append({"name": "sid", "in": "path", "required": True,
+                       "schema": {"type": "string", "pattern": "^(web|api)-[0-9]+$"}})
     if "{action}" in path:
         params.append({"name": "action", "in": "path", "required": True,
                        "schema": {"type": "string", "enum": [str(a) for a in HUMAN_ACTIONS]}})

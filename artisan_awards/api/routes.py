@@ -12,7 +12,7 @@ from ..models import MAX_DB_INT, Nomination, Province, Round
 from ..permissions import STAFF_ROLES
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
-from ..services import accounts
+from ..services import accounts, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
@@ -44,8 +44,43 @@ def token():
     user = accounts.authenticate(data.email, data.password)
     if user is None:
         return error(401, "invalid_credentials", N_("Thư điện tử hoặc mật khẩu không đúng."))
-    plain, row = accounts.issue_token(user)
+    plain, row = accounts.issue_token(user)  # 403 email_not_confirmed before the e-mail is confirmed
     return jsonify({"token": plain, "expires_at": _dt(row.expires_at)})
+
+
+@bp.post("/auth/logout")
+@token_required()
+def logout():
+    """End the token used for this request (it answers 401 afterwards)."""
+    accounts.end_token(g.api_token)
+    return "", 204
+
+
+def _session_out(kind: str, row, current: bool) -> dict:
+    return {"id": f"{kind}-{row.id}", "kind": kind, "created_at": _dt(row.created_at),
+            "last_seen_at": _dt(row.last_seen_at) if row.last_seen_at else None,
+            "device": row.user_agent, "client_address": row.client_address, "current": current}
+
+
+@bp.get("/me/sessions")
+@token_required()
+def my_sessions():
+    """The caller's live login sessions (kind "web") and API tokens (kind "api")."""
+    user = g.api_user
+    rows = [_session_out("web", r, False) for r in sessions.active_sessions(user)]
+    rows += [_session_out("api", t, t.id == g.api_token.id) for t in sessions.active_tokens(user)]
+    return jsonify(rows)
+
+
+@bp.delete("/me/sessions/<sid>")
+@token_required()
+def end_my_session(sid: str):
+    """End one of the caller's sessions or tokens (its id from GET /me/sessions)."""
+    kind, _, number = sid.partition("-")
+    if not (number.isascii() and number.isdigit() and len(number) < 10) or \
+            not sessions.end_one(g.api_user, g.api_user, kind, int(number)):
+        raise NotFound()
+    return "", 204
 
 
 @bp.get("/me")

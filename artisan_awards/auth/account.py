@@ -1,12 +1,12 @@
 """Self-service: confirm the e-mail, forgotten password, invitation links, change password."""
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import ValidationFailed
-from ..extensions import limiter
-from ..services import account_admin
+from ..extensions import db, limiter
+from ..services import account_admin, sessions
 from . import bp
 from .account_forms import ChangePasswordForm, ForgotForm, NewPasswordForm
 
@@ -96,10 +96,41 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            account_admin.change_password(current_user, form.current.data, form.password.data)
+            account_admin.change_password(current_user, form.current.data, form.password.data,
+                                          keep_session=current_user.login_session_id)
         except ValidationFailed as exc:
             form_errors(form, exc)
         else:
+            sessions.rotate(current_user._get_current_object(), "password_change")
             flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("home"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/sessions")
+@login_required
+def my_sessions():
+    """Phiên đăng nhập: one's live login sessions and API tokens."""
+    return render_template("auth/sessions.html", login_sessions=sessions.active_sessions(current_user),
+                           tokens=sessions.active_tokens(current_user))
+
+
+@bp.route("/account/sessions/<kind>/<int:row_id>/end", methods=["POST"])
+@login_required
+def end_session(kind: str, row_id: int):
+    """End one of one's own sessions or tokens."""
+    if not sessions.end_one(current_user, current_user, kind, row_id):
+        abort(404)
+    flash(_("Đã kết thúc phiên đăng nhập."), "success")
+    return redirect(url_for("auth.my_sessions"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    """End every other session and every API token of one's account (this session stays)."""
+    sessions.end_all(current_user, "ended_by_user", actor=current_user,
+                     keep_session=current_user.login_session_id)
+    db.session.commit()
+    flash(_("Đã kết thúc mọi phiên đăng nhập khác."), "success")
+    return redirect(url_for("auth.my_sessions"))

@@ -1,12 +1,12 @@
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..redirects import safe_target
-from ..services import account_admin, accounts
+from ..services import account_admin, accounts, sessions, throttle
 from . import bp
 from .account import form_errors
 from .forms import LoginForm, RegisterForm
@@ -22,10 +22,11 @@ def login():
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.email.data, form.password.data)
-        except accounts.AccountLocked as exc:
-            account_admin.record_login(accounts.find_user(form.email.data), form.email.data, ok=False)
+        except throttle.LoginThrottled as exc:
+            account_admin.record_login(accounts.find_user(form.email.data), form.email.data, ok=False,
+                                       throttled=True)
             flash(exc.text(_), "error")
-            return render_template("auth/login.html", form=form), 429
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         account_admin.record_login(user or accounts.find_user(form.email.data), form.email.data,
                                    ok=user is not None and user.email_confirmed)
         if user is None:
@@ -38,7 +39,7 @@ def login():
             session.clear()  # a fresh session at login
             if lang:
                 session["lang"] = lang
-            login_user(user)
+            sessions.login(user)
             return redirect(safe_target(request.args.get("next")) or url_for("home"))
     return render_template("auth/login.html", form=form)
 
@@ -46,7 +47,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out."""
+    """Log out: the login session ends on the server, so a copy of the cookie is void too."""
+    sessions.end_current(current_user)
     logout_user()
     session.clear()
     flash(_("Bạn đã đăng xuất."), "info")
@@ -70,7 +72,7 @@ def register():
             # user is None when the address already had an account: the owner was mailed, and the
             # answer below is the very one a new registration gets (nothing tells the two apart)
             if user is not None and user.email_confirmed:  # EMAIL_CONFIRMATION_REQUIRED off
-                login_user(user)
+                sessions.login(user)
                 flash(_("Tài khoản đã được tạo. Chào mừng bạn!"), "success")
                 return redirect(url_for("applicant.index"))
             flash(_("Tài khoản đã được tạo. Hãy mở thư chúng tôi vừa gửi để xác nhận địa chỉ thư điện tử, "

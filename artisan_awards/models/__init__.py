@@ -16,6 +16,8 @@ from .core import (  # noqa: F401
     CodeCounter,
     CraftPeriod,
     GoverningDecree,
+    LoginSession,
+    LoginThrottle,
     Nomination,
     Product,
     Province,

@@ -29,6 +29,7 @@ class AuditKind(enum.StrEnum):
     ACCOUNT_DEACTIVATED = "account_deactivated"
     ACCOUNT_REACTIVATED = "account_reactivated"
     ACCOUNTS_IMPORTED = "accounts_imported"
+    SESSIONS_ENDED = "sessions_ended"
     ROUND_CREATED = "round_created"
     ROUND_CHANGED = "round_changed"
     COUNCIL_CREATED = "council_created"
@@ -39,7 +40,7 @@ AREAS = {
                 AuditKind.PASSWORD_RESET_REQUESTED, AuditKind.ACCOUNT_INVITED,
                 AuditKind.ACCOUNT_REGISTERED, AuditKind.EMAIL_CONFIRMED,
                 AuditKind.ACCOUNT_DEACTIVATED, AuditKind.ACCOUNT_REACTIVATED,
-                AuditKind.ACCOUNTS_IMPORTED},
+                AuditKind.ACCOUNTS_IMPORTED, AuditKind.SESSIONS_ENDED},
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
     "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED},
     "council": {AuditKind.COUNCIL_CREATED},

@@ -69,10 +69,8 @@ class User(UserMixin, db.Model):
     # False only between self-registration and the click on the confirmation link (migration 0005).
     email_confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
-    # Login lockout (migration 0007): consecutive failed passwords, and the lock they led to.
-    # Kept in the database, not in process memory, so every worker process sees the same count.
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Failed logins are counted in login_throttles (migration 0014).  The columns failed_logins
+    # and locked_until of the old lockout (0007) stay in the table, unused and unmapped.
 
     province: Mapped[Province | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -95,6 +93,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    # The live login session this object was loaded through (services/sessions.py); Flask-Login
+    # keeps get_id() in the signed cookie, so the cookie carries "<user id>:<session key>".
+    login_session_key = None  # not columns
+    login_session_id = None
+
+    def get_id(self) -> str:  # Flask-Login
+        if self.login_session_key is None:
+            raise RuntimeError("a login needs a login session: use services.sessions.login")
+        return f"{self.id}:{self.login_session_key}"
 
     @property
     def is_staff(self) -> bool:
@@ -129,7 +137,49 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
+    # Last request made with it (updated at most once a minute) and the client that asked for it
+    # (migration 0014): shown on the "Phiên đăng nhập" page.
+    last_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    user_agent: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    client_address: Mapped[str] = mapped_column(sa.String(45), default="", server_default="")
+
     user: Mapped[User] = relationship()
+
+
+class LoginSession(db.Model):
+    """One browser login (migration 0014).  The cookie carries a random key; only its SHA-256 is kept.
+
+    Flask-Login's user loader accepts a cookie only while its row is live: not ended (logout, the
+    sessions page, a password/role/status change), not idle too long, not older than the absolute limit.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    user_agent: Mapped[str] = mapped_column(sa.String(120), default="")
+    client_address: Mapped[str] = mapped_column(sa.String(45), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(40))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed logins counted per scope (account, client address, or both; migration 0014).
+
+    ``scope_hash`` is the SHA-256 of e.g. ``pair:<email>|<address>``: no e-mail or address in clear.
+    See services/throttle.py for the rule.
+    """
+
+    __tablename__ = "login_throttles"
+
+    scope_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, index=True)
 
 
 class Round(db.Model):

@@ -26,7 +26,7 @@ from workflows.states import N_
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
 from ..models import AuditKind, Province, User
-from . import accounts, audit, mail
+from . import accounts, audit, mail, sessions
 
 GRANTABLE_BY_PROVINCE = frozenset({wf.APPLICANT, wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER})
 ROLE_LABELS = {
@@ -144,6 +144,8 @@ def set_password_with_token(token: str, purpose: str, password: str) -> User:
     user.password_hash = accounts.hash_password(password)
     user.email_confirmed = True
     audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via=purpose)
+    sessions.end_all(user, f"password_{purpose}", actor=None)
+    accounts.clear_throttle(user)
     db.session.commit()
     return user
 
@@ -230,6 +232,8 @@ def change_access(actor: User, user: User, roles, province_code: str | None) -> 
                      before=user.province_code, after=province_code)
         user.province_code = province_code
         changed = True
+    if changed:  # what the account may do changed: every session and token logs in again
+        sessions.end_all(user, "access_changed", actor=actor)
     db.session.commit()
     return changed
 
@@ -238,14 +242,22 @@ def set_active(actor: User, user: User, active: bool) -> None:
     """Deactivate (never delete) or reactivate an account."""
     if not can_manage(actor, user) or user.id == actor.id:
         raise Forbidden()
-    if active and accounts.lock_minutes_left(user):  # "reopen" also lifts a lockout after wrong passwords
-        accounts.unlock(user)
-        audit.record(AuditKind.ACCOUNT_REACTIVATED, actor, target=user, via="lockout")
-        db.session.commit()
     if user.active == active:
         return
     user.active = active
     audit.record(AuditKind.ACCOUNT_REACTIVATED if active else AuditKind.ACCOUNT_DEACTIVATED, actor, target=user)
+    if not active:
+        sessions.end_all(user, "deactivated", actor=actor)
+    db.session.commit()
+
+
+def end_sessions(actor: User, user: User) -> None:
+    """An administrator (or the province officer managing the account) ends all its sessions and
+    tokens, and lifts the account-wide wait after wrong passwords."""
+    if not can_manage(actor, user):
+        raise Forbidden()
+    sessions.end_all(user, "ended_by_admin", actor=actor)
+    accounts.clear_throttle(user)
     db.session.commit()
 
 
@@ -298,19 +310,22 @@ def request_reset(email: str) -> None:
     db.session.commit()
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_session: int | None = None) -> None:
+    """Change one's own password; every other login session and every API token of the account
+    ends in the same transaction (``keep_session``: the one that made the change)."""
     if not accounts.check_password(user, current):
         raise ValidationFailed(fields={"current": N_("Mật khẩu hiện tại không đúng.")})
     accounts.validate_password(new, user.email, user.full_name)
     user.password_hash = accounts.hash_password(new)
     audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via="change")
+    sessions.end_all(user, "password_change", actor=user, keep_session=keep_session)
     db.session.commit()
 
 
-def record_login(user: User | None, email: str, ok: bool) -> None:
+def record_login(user: User | None, email: str, ok: bool, **details) -> None:
     if ok:
-        audit.record(AuditKind.LOGIN, user, target=user)
+        audit.record(AuditKind.LOGIN, user, target=user, **details)
     else:
         audit.record(AuditKind.LOGIN_FAILED, None, target=user, target_type="user",
-                     target_label=accounts.normalise_email(email)[:300])
+                     target_label=accounts.normalise_email(email)[:300], **details)
     db.session.commit()

@@ -60,66 +60,26 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-class AccountLocked(ServiceError):
-    """Too many wrong passwords in a row: the account refuses every password for a while."""
+def authenticate(email: str, password: str, address: str | None = None) -> User | None:
+    """The account if the password is right, else ``None``; ``LoginThrottled`` while a wait runs.
 
-    status = 429
-    code = "account_locked"
-    message = N_("Tài khoản tạm khóa vì nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau %(minutes)s phút "
-                 "hoặc liên hệ quản trị viên để mở khóa.")
-
-
-def lock_minutes_left(user: User | None) -> int:
-    """Whole minutes (rounded up) until a locked account takes passwords again; 0 when not locked."""
-    if user is None or user.locked_until is None:
-        return 0
-    until = user.locked_until
-    if until.tzinfo is None:  # SQLite gives back naive UTC
-        until = until.replace(tzinfo=UTC)
-    seconds = (until - now_utc()).total_seconds()
-    return max(0, -int(-seconds // 60))
-
-
-def authenticate(email: str, password: str) -> User | None:
-    """The account if the password is right; ``None`` if not; ``AccountLocked`` while locked.
-
-    Failed attempts are counted in the ``users`` row with an atomic UPDATE, so every worker
-    process (on every machine) shares the count: ``LOGIN_LOCKOUT_ATTEMPTS`` wrong passwords in
-    a row lock the account for ``LOGIN_LOCKOUT_MINUTES``, during which even the right password
-    is refused.  A right password resets the count.
+    No lock: failed attempts make the next ones from the same place wait (services/throttle.py),
+    so nobody can keep an account's owner out by typing wrong passwords for it.
     """
+    from flask import has_request_context, request
+
+    from . import throttle
+
+    if address is None:
+        address = (request.remote_addr or "") if has_request_context() else ""
+    email_key = normalise_email(email)
     user = find_user(email)
-    minutes = lock_minutes_left(user)
-    if minutes:
-        check_password(None, password)  # spend the same time as a real check
-        raise AccountLocked(params={"minutes": minutes})
+    throttle.check(email_key, address, user.id if user else None)
     if check_password(user, password):
-        if user.failed_logins or user.locked_until is not None:
-            db.session.execute(sa.update(User).where(User.id == user.id)
-                               .values(failed_logins=0, locked_until=None))
-            db.session.commit()
-            db.session.refresh(user)
+        throttle.succeeded(email_key, address)
         return user
-    if user is not None and _count_failure(user):
-        raise AccountLocked(params={"minutes": lock_minutes_left(user)})
+    throttle.failed(email_key, address)
     return None
-
-
-def _count_failure(user: User) -> bool:
-    """Add one failed attempt; lock when the limit is reached.  True if this attempt locked it."""
-    limit = int(current_app.config.get("LOGIN_LOCKOUT_ATTEMPTS", 5))
-    if limit <= 0:
-        return False
-    duration = timedelta(minutes=int(current_app.config.get("LOGIN_LOCKOUT_MINUTES", 15)))
-    db.session.execute(sa.update(User).where(User.id == user.id)
-                       .values(failed_logins=User.failed_logins + 1))
-    locked = db.session.execute(
-        sa.update(User).where(User.id == user.id, User.failed_logins >= limit)
-        .values(failed_logins=0, locked_until=now_utc() + duration)
-    ).rowcount
-    db.session.commit()
-    db.session.refresh(user)
-    return bool(locked)
 
 
 def set_locale(user: User, language: str) -> None:
@@ -129,10 +89,11 @@ def set_locale(user: User, language: str) -> None:
         db.session.commit()
 
 
-def unlock(user: User) -> None:
-    """Lift a lockout (administrators); the caller commits."""
-    user.failed_logins = 0
-    user.locked_until = None
+def clear_throttle(user: User) -> None:
+    """Forget the account-wide wait after wrong passwords (a reset; the caller commits)."""
+    from . import throttle
+
+    throttle.clear_account(user.email)
 
 
 @cache
@@ -234,20 +195,37 @@ def create_user(
     return user
 
 
+class EmailNotConfirmed(ServiceError):
+    status = 403
+    code = "email_not_confirmed"
+    message = N_("Bạn cần xác nhận địa chỉ thư điện tử trước khi đăng nhập: hãy mở đường liên kết "
+                 "trong thư chúng tôi đã gửi.")
+
+
 def issue_token(user: User) -> tuple[str, ApiToken]:
-    """A new bearer token; the plain value is returned once and only its hash is kept."""
+    """A new bearer token; the plain value is returned once and only its hash is kept.
+
+    Only to an active account whose e-mail is confirmed (``EmailNotConfirmed`` otherwise).
+    """
+    from .sessions import client_address, device_summary
+
+    if not user.active or not user.email_confirmed:
+        raise EmailNotConfirmed()
     plain = secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
         token_hash=hashlib.sha256(plain.encode()).hexdigest(),
         expires_at=now_utc() + timedelta(hours=current_app.config["API_TOKEN_HOURS"]),
+        user_agent=device_summary(),
+        client_address=client_address(),
     )
     db.session.add(token)
     db.session.commit()
     return plain, token
 
 
-def user_for_token(plain: str) -> User | None:
+def token_for(plain: str) -> ApiToken | None:
+    """The live token behind a bearer value: not expired, not ended, its account active and confirmed."""
     digest = hashlib.sha256(plain.encode()).hexdigest()
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
     if token is None:
@@ -255,6 +233,17 @@ def user_for_token(plain: str) -> User | None:
     expires = token.expires_at
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
-    if expires <= now_utc() or not token.user.active:
+    if expires <= now_utc() or not token.user.active or not token.user.email_confirmed:
         return None
-    return token.user
+    return token
+
+
+def user_for_token(plain: str) -> User | None:
+    token = token_for(plain)
+    return token.user if token else None
+
+
+def end_token(token: ApiToken) -> None:
+    """End one token (``POST /api/v1/auth/logout``); commits."""
+    db.session.delete(token)
+    db.session.commit()
