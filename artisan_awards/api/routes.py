@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from workflows import machine as wf
 from workflows.states import N_
@@ -14,6 +15,7 @@ from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
 from ..services import accounts
 from ..services import attachments as attachment_service
+from ..services.cleaning import removal_notice
 from ..services import nominations as service
 from ..services import rounds as round_service
 from ..text import vi_order
@@ -176,6 +178,9 @@ def upload_attachment(nomination_id: int):
                 "content_type": attachment.content_type,
                 "size": attachment.size,
                 "sha256": attachment.sha256,
+                # What the rewrite took out of the file (services/cleaning.py), and saying so.
+                "removed": attachment.removed,
+                "notice": removal_notice(attachment.removed, _),
             }
         ),
         201,
