@@ -480,3 +480,59 @@ def test_storage_check_finds_missing_and_prunes_orphans(runner, api, make, peopl
         db.session.commit()
     result = runner.invoke(args=["storage", "check"])
     assert result.exit_code == 1 and f"MISSING {keys[0]}" in result.output
+
+
+# -- images are re-encoded --------------------------------------------------------------------------
+
+
+def jpeg_with_exif() -> bytes:
+    """A 40×20 JPEG carrying GPS and camera EXIF, turned by the Orientation tag (6: 90° clockwise)."""
+    image = Image.new("RGB", (40, 20), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x010F] = "Camera of the applicant"  # Make
+    exif[0x8825] = {1: "N", 2: (21.0, 1.0, 28.0)}  # GPS
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif, quality=95)
+    return buffer.getvalue()
+
+
+def png_with_text() -> bytes:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<script>alert(1)</script>")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>GPS 21.0 105.8</x:xmpmeta>")
+    buffer = io.BytesIO()
+    Image.new("RGBA", (30, 30), (0, 0, 255, 128)).save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def stored_image(api, make, people, content, name):
+    n = make.nomination(State.DRAFT, owner=people.applicant)
+    r = upload(api, n.id, people.applicant, content, name, "photo")
+    assert r.status_code == 201, r.get_json()
+    return storage_mod.storage().get(db.session.get(Attachment, r.get_json()["id"]).stored_name)
+
+
+def test_photos_are_stored_without_exif_and_turned_upright(api, make, people):
+    stored = stored_image(api, make, people, jpeg_with_exif(), "anh.jpg")
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "JPEG" and image.size == (20, 40)  # the turn is in the pixels now
+        assert not image.getexif() and "exif" not in image.info
+    assert b"Camera of the applicant" not in stored
+
+
+def test_png_text_and_xmp_chunks_are_dropped(api, make, people):
+    stored = stored_image(api, make, people, png_with_text(), "anh.png")
+    assert b"<script>" not in stored and b"xmpmeta" not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.size == (30, 30) and image.mode == "RGBA" and image.getpixel((5, 5)) == (0, 0, 255, 128)
+
+
+def test_control_without_the_reencoding_metadata_is_stored(api, make, people, monkeypatch):
+    from artisan_awards.services import cleaning
+
+    monkeypatch.setattr(cleaning, "clean_image", lambda data, mime: data)
+    assert b"Camera of the applicant" in stored_image(api, make, people, jpeg_with_exif(), "anh.jpg")
+    assert b"<script>" in stored_image(api, make, people, png_with_text(), "anh.png")

@@ -15,9 +15,9 @@ from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
 from ..services import accounts
 from ..services import attachments as attachment_service
-from ..services.cleaning import removal_notice
 from ..services import nominations as service
 from ..services import rounds as round_service
+from ..services.cleaning import removal_notice
 from ..text import vi_order
 from ..timeutil import today
 from . import bp, error, json_body, token_required

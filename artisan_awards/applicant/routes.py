@@ -17,8 +17,8 @@ from ..models import Attachment, Nomination, Province, Round
 from ..schemas import NominationIn
 from ..serializers import merge_changes, nomination_in
 from ..services import attachments as attachment_service
-from ..services.cleaning import removal_notice
 from ..services import nominations as service
+from ..services.cleaning import removal_notice
 from ..text import nfc_deep, vi_order
 from ..timeutil import today
 from ..validation import field_errors
