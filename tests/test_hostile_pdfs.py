@@ -534,3 +534,33 @@ def test_the_service_refuses_without_storing(app, make, people):
                                           FileStorage(io.BytesIO(build(hex_over_flate)), "x.pdf"))
     assert "giải nén" in str(caught.value.fields["file"])
     assert count() == 0 and storage().keys() == []
+
+
+# -- files stored before the rewrite existed -------------------------------------------------------
+
+
+def test_attachments_clean_rewrites_earlier_uploads(api, make, people, runner, monkeypatch):
+    n = make.nomination(State.DRAFT, owner=people.applicant)
+    real = cleaning.clean_pdf
+    monkeypatch.setattr(cleaning, "clean_pdf", lambda data: (data, set()))  # as uploads were before
+    hostile = upload(api, n.id, people.applicant, build(everything), "cu.pdf", "certificate").get_json()["id"]
+    bomb = upload(api, n.id, people.applicant, build(many_small_streams), "bom.pdf", "certificate").get_json()["id"]
+    monkeypatch.setattr(cleaning, "clean_pdf", real)
+    old_key = db.session.get(Attachment, hostile).stored_name
+    assert "payload" in hostile_names(stored_bytes(hostile))
+
+    dry = runner.invoke(args=["attachments", "clean", "--dry-run"])
+    assert f"WOULD REWRITE {hostile}" in dry.output and "payload" in hostile_names(stored_bytes(hostile))
+
+    result = runner.invoke(args=["attachments", "clean"])
+    assert f"REWRITTEN {hostile}: removed" in result.output and "embedded_files" in result.output
+    assert f"REFUSED {bomb}: Tệp PDF nén quá mức cho phép" in result.output and result.exit_code == 1
+    db.session.expire_all()
+    row = db.session.get(Attachment, hostile)
+    stored = stored_bytes(hostile)
+    assert row.stored_name != old_key and old_key not in storage().keys()
+    assert hostile_names(stored) == set() and TEXT in page_text(stored)
+    import hashlib
+    assert row.sha256 == hashlib.sha256(stored).hexdigest() and row.size == len(stored)
+    again = runner.invoke(args=["attachments", "clean"])
+    assert "0 rewritten" in again.output, again.output

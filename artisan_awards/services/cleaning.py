@@ -47,7 +47,8 @@ from ..errors import ValidationFailed
 CHUNK = 1 << 20  # bytes handed from one decoding stage to the next
 RATIO_FLOOR = 1 << 20  # a stream's expansion ratio is judged only past this many decoded bytes
 
-# What was stripped, by code: the success message names each in the uploader's language.
+# What was stripped, by code: the success message names each in the uploader's language
+# ("metadata", also reported by ``clean_pdf`` and ``clean_content``, is not named to the uploader).
 REMOVED_LABELS = {
     "javascript": N_("mã JavaScript"),
     "actions": N_("lệnh tự động chạy"),
@@ -327,6 +328,8 @@ def features_of(obj, found: set[str]) -> None:
             found.add("annotations")
     if "/Outlines" in keys and typ == "/Catalog":
         found.add("bookmarks")
+    if "/Metadata" in keys or "/PieceInfo" in keys:
+        found.add("metadata")
 
 
 def _inherited(page: pikepdf.Dictionary, key: str):
@@ -442,6 +445,10 @@ def _check_page(page: pikepdf.Page, number: int) -> None:
         _refuse(BAD_PAGE, n=number)
 
 
+SAVE = {"compress_streams": True, "object_stream_mode": pikepdf.ObjectStreamMode.disable, "linearize": False,
+        "deterministic_id": True}
+
+
 def _copy(target: pikepdf.Pdf, source: pikepdf.Pdf, value):
     """``value`` (and all it reaches) copied from ``source`` into ``target``."""
     if not isinstance(value, pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream):
@@ -471,6 +478,8 @@ def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
                     found.add("actions")
             if "/Outlines" in root:
                 found.add("bookmarks")
+            if any(key != "/Producer" for key in source.docinfo.keys()):
+                found.add("metadata")  # author, title, dates...: not reported to the uploader
             pages = list(source.pages)
         except ValidationFailed:
             raise
@@ -514,10 +523,9 @@ def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
         for key in list(target.docinfo.keys()):
             del target.docinfo[key]
         out = io.BytesIO()
-        target.save(out, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.disable,
-                    linearize=False, deterministic_id=True)
+        target.save(out, **SAVE)
     cleaned = out.getvalue()
-    with pikepdf.open(io.BytesIO(cleaned)) as check:
+    with pikepdf.open(io.BytesIO(cleaned)) as check:  # the final check runs on what qpdf wrote
         left = active_features(check)
     if left:
         current_app.logger.warning("upload: rewritten PDF still carries %s; refused", sorted(left))
@@ -529,6 +537,15 @@ def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
 
 
 PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+IMAGE_METADATA = {"exif", "xmp", "XML:com.adobe.xmp", "comment", "Comment", "photoshop", "iptc", "adobe"}
+
+
+def image_metadata(data: bytes, mime: str) -> bool:
+    """Whether Pillow finds EXIF, XMP, comments or text chunks in the picture."""
+    with Image.open(io.BytesIO(data), formats=[PIL_FORMATS[mime]]) as image:
+        return bool(IMAGE_METADATA & set(image.info) or getattr(image, "text", None))
 
 
 def clean_image(data: bytes, mime: str) -> bytes:
