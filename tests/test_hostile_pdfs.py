@@ -564,3 +564,42 @@ def test_attachments_clean_rewrites_earlier_uploads(api, make, people, runner, m
     assert row.sha256 == hashlib.sha256(stored).hexdigest() and row.size == len(stored)
     again = runner.invoke(args=["attachments", "clean"])
     assert "0 rewritten" in again.output, again.output
+
+
+def test_the_archival_dossier_embeds_only_the_clean_rewrite(api, make, people):
+    n = make.nomination(State.DRAFT, owner=people.applicant)
+    assert upload(api, n.id, people.applicant, build(everything), "x.pdf", "certificate").status_code == 201
+    r = api.get(f"/api/v1/nominations/{n.id}/dossier.pdf?archival=1", people.applicant)
+    assert r.status_code == 200
+    with pikepdf.open(io.BytesIO(r.data)) as archival:
+        # PDF/A-3 carries the evidence as associated files (its own /EmbeddedFiles); each is clean.
+        files = [spec.get_file().read_bytes() for spec in archival.attachments.values()]
+    assert len(files) == 1
+    assert hostile_names(files[0]) == set() and TEXT in page_text(files[0])
+
+
+def renamed_resources(pdf):
+    """Resource names are the producer's choice: a font called /A, a form XObject called /F."""
+    page = pdf.pages[0]
+    font = page.obj.Resources.Font.F1
+    form = pdf.make_stream(f"BT /A 14 Tf 72 600 Td (FORM {TEXT}) Tj ET".encode())
+    form.Type, form.Subtype, form.BBox = pikepdf.Name.XObject, pikepdf.Name.Form, [0, 0, 595, 842]
+    form.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(A=font))
+    page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(A=font), XObject=pikepdf.Dictionary(F=form))
+    page.obj.Contents = pdf.make_stream(f"BT /A 20 Tf 72 700 Td ({TEXT}) Tj ET /F Do".encode())
+
+
+def test_resources_named_like_action_keys_survive(api, make, people):
+    n = make.nomination(State.DRAFT, owner=people.applicant)
+    r = upload(api, n.id, people.applicant, build(renamed_resources), "x.pdf", "certificate")
+    assert r.status_code == 201 and r.get_json()["removed"] == []
+    text = page_text(stored_bytes(r.get_json()["id"]))
+    assert TEXT in text and f"FORM {TEXT}" in text
+
+
+def test_control_scrubbing_resource_names_loses_the_form(api, make, people, monkeypatch):
+    monkeypatch.setattr(cleaning, "RESOURCE_MAPS", set())  # name maps scrubbed like any dictionary
+    n = make.nomination(State.DRAFT, owner=people.applicant)
+    r = upload(api, n.id, people.applicant, build(renamed_resources), "x.pdf", "certificate")
+    assert r.status_code == 201
+    assert f"FORM {TEXT}" not in page_text(stored_bytes(r.get_json()["id"]))

@@ -341,13 +341,22 @@ def _inherited(page: pikepdf.Dictionary, key: str):
     return None
 
 
+RESOURCE_MAPS = {"/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/Properties"}
+_CONTAINERS = pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream
+
+
 def _scrub(obj, seen: set) -> None:
-    """Delete every acting or payload-carrying key in what ``obj`` reaches, however deep."""
-    stack = [obj]
+    """Delete every acting or payload-carrying key in what ``obj`` reaches, however deep.
+
+    The dictionaries inside ``/Resources`` (``/Font``, ``/XObject``, ...) map names chosen by the
+    producer to objects: a font may well be called ``/F`` or ``/A``, so their keys are kept (their
+    values are still walked). A key such as ``/JS`` left there is caught by the final check.
+    """
+    stack: list[tuple[object, bool]] = [(obj, False)]
     while stack:
-        item = stack.pop()
+        item, name_map = stack.pop()
         if isinstance(item, pikepdf.Array):
-            stack.extend(v for v in item if isinstance(v, pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream))
+            stack.extend((v, False) for v in item if isinstance(v, _CONTAINERS))
             continue
         if not isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
             continue
@@ -355,6 +364,9 @@ def _scrub(obj, seen: set) -> None:
             if item.objgen in seen:
                 continue
             seen.add(item.objgen)
+        if name_map:
+            stack.extend((v, False) for v in item.values() if isinstance(v, _CONTAINERS))
+            continue
         for key in list(item.keys()):
             if key in DROP_KEYS:
                 del item[key]
@@ -367,7 +379,21 @@ def _scrub(obj, seen: set) -> None:
             if isinstance(item, pikepdf.Stream):
                 item.write(b"")
             continue
-        stack.extend(v for v in item.values() if isinstance(v, pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream))
+        for key, value in item.items():
+            if not isinstance(value, _CONTAINERS):
+                continue
+            if key == "/Resources" and isinstance(value, pikepdf.Dictionary):
+                if value.is_indirect:
+                    if value.objgen in seen:
+                        continue
+                    seen.add(value.objgen)
+                for sub_key in list(value.keys()):
+                    if sub_key in DROP_KEYS:
+                        del value[sub_key]
+                stack.extend((sub, sub_key in RESOURCE_MAPS) for sub_key, sub in value.items()
+                             if isinstance(sub, _CONTAINERS))
+            else:
+                stack.append((value, False))
 
 
 def active_features(pdf: pikepdf.Pdf) -> set[str]:
@@ -516,10 +542,8 @@ def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
         except Exception:
             _refuse(BROKEN)
     with target:
-        seen: set = set()
-        _scrub(target.trailer, seen)
-        for obj in list(target.objects):
-            _scrub(obj, seen)
+        # Only what the trailer reaches is written, so that is what is walked.
+        _scrub(target.trailer, set())
         for key in list(target.docinfo.keys()):
             del target.docinfo[key]
         out = io.BytesIO()
