@@ -331,6 +331,16 @@ def many_small_streams(pdf):
         for i in range(60)})
 
 
+def broken_flate(pdf):
+    pdf.pages[0].obj.Contents = stream_with(pdf, b"x\x9c" + bytes(range(256)) * 4, ["/FlateDecode"])
+
+
+def inline_image_bomb(pdf):
+    """An inline image (inside the content stream) claiming 100 000 × 100 000 pixels."""
+    pdf.pages[0].obj.Contents = pdf.make_stream(
+        b"q BI /W 100000 /H 100000 /BPC 1 /CS /G /F /Fl ID " + zlib.compress(b"\x00" * 1000) + b" EI Q")
+
+
 def unknown_filter(pdf):
     pdf.pages[0].obj.Contents = stream_with(pdf, b"xxxx", ["/FooDecode"])
 
@@ -343,6 +353,8 @@ REFUSED = [
     ("huge-image-stream", lambda: build(huge_image_stream), "giải nén ra quá lớn"),
     ("many-small-streams", lambda: build(many_small_streams), "giải nén ra quá lớn"),
     ("unknown-filter", lambda: build(unknown_filter), "kiểu nén không được hỗ trợ (FooDecode)"),
+    ("broken-compressed-data", lambda: build(broken_flate), "dữ liệu nén bị hỏng"),
+    ("inline-image-bomb", lambda: build(inline_image_bomb), "Ảnh trong tệp PDF quá lớn"),
     ("encrypted", lambda: build(encryption=pikepdf.Encryption(owner="chu", user="")), "mã hóa"),
     ("garbage", lambda: b"%PDF-1.7\n" + b"\x00garbage" * 200, "hỏng"),
 ]
