@@ -541,16 +541,22 @@ def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
             raise
         except Exception:
             _refuse(BROKEN)
-    with target:
-        # Only what the trailer reaches is written, so that is what is walked.
-        _scrub(target.trailer, set())
-        for key in list(target.docinfo.keys()):
-            del target.docinfo[key]
-        out = io.BytesIO()
-        target.save(out, **SAVE)
-    cleaned = out.getvalue()
-    with pikepdf.open(io.BytesIO(cleaned)) as check:  # the final check runs on what qpdf wrote
-        left = active_features(check)
+        # Saved while the source is open: copied streams are read from it as they are written.
+        try:
+            with target:
+                # Only what the trailer reaches is written, so that is what is walked.
+                _scrub(target.trailer, set())
+                for key in list(target.docinfo.keys()):
+                    del target.docinfo[key]
+                out = io.BytesIO()
+                target.save(out, **SAVE)
+            cleaned = out.getvalue()
+            with pikepdf.open(io.BytesIO(cleaned)) as check:  # the final check runs on what qpdf wrote
+                left = active_features(check)
+        except ValidationFailed:
+            raise
+        except Exception:
+            _refuse(BROKEN)
     if left:
         current_app.logger.warning("upload: rewritten PDF still carries %s; refused", sorted(left))
         _refuse(NOT_CLEAN)
