@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(backup_cli)
     app.cli.add_command(storage_cli)
+    app.cli.add_command(attachments_cli)
 
 
 @click.group()
@@ -68,3 +69,26 @@ def seed_demo():
 
     for line in seed():
         click.echo(line)
+
+
+@click.group("attachments")
+def attachments_cli():
+    """Uploaded evidence."""
+
+
+@attachments_cli.command("clean")
+@click.option("--dry-run", is_flag=True, help="Only report what would be rewritten.")
+def clean_attachments(dry_run: bool):
+    """Rewrite earlier PDF and image uploads clean, as new uploads are; exit 1 if one is refused."""
+    from .services.attachments import clean_stored
+
+    report = clean_stored(dry_run=dry_run)
+    for attachment_id, removed in report["rewritten"]:
+        click.echo(f"{'WOULD REWRITE' if dry_run else 'REWRITTEN'} {attachment_id}: removed "
+                   f"{', '.join(removed) or 'metadata only'}")
+    for attachment_id, reason in report["refused"]:
+        click.echo(f"REFUSED {attachment_id}: {reason}")
+    click.echo(f"{len(report['rewritten'])} rewritten, {len(report['unchanged'])} unchanged, "
+               f"{len(report['refused'])} refused")
+    if report["refused"]:
+        raise SystemExit(1)

@@ -37,6 +37,12 @@ class Config:
     MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", 50_000_000))  # photos and images in PDFs
     PDF_MAX_PAGES = int(os.environ.get("PDF_MAX_PAGES", 500))
     PDF_MAX_EXPANDED_BYTES = int(os.environ.get("PDF_MAX_EXPANDED_BYTES", 300 * 1024 * 1024))
+    # Decompression bombs behind filter chains (services/cleaning.py): filters stacked on one
+    # stream, how many times one stream may expand, objects and streams in one uploaded PDF.
+    PDF_MAX_FILTERS = int(os.environ.get("PDF_MAX_FILTERS", 4))
+    PDF_MAX_EXPANSION = int(os.environ.get("PDF_MAX_EXPANSION", 2000))
+    PDF_MAX_OBJECTS = int(os.environ.get("PDF_MAX_OBJECTS", 200_000))
+    PDF_MAX_STREAMS = int(os.environ.get("PDF_MAX_STREAMS", 50_000))
     # Where uploaded files live: "local" (UPLOAD_DIR, one machine) or "database" (a blob table,
     # shared by every app process on every machine).  See artisan_awards/storage.py.
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from workflows import machine as wf
 from workflows.states import N_
@@ -16,6 +17,7 @@ from ..services import accounts, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
+from ..services.cleaning import removal_notice
 from ..text import vi_order
 from ..timeutil import today
 from . import bp, error, json_body, token_required
@@ -211,6 +213,9 @@ def upload_attachment(nomination_id: int):
                 "content_type": attachment.content_type,
                 "size": attachment.size,
                 "sha256": attachment.sha256,
+                # What the rewrite took out of the file (services/cleaning.py), and saying so.
+                "removed": attachment.removed,
+                "notice": removal_notice(attachment.removed, _),
             }
         ),
         201,

@@ -18,6 +18,7 @@ from ..schemas import NominationIn
 from ..serializers import merge_changes, nomination_in
 from ..services import attachments as attachment_service
 from ..services import nominations as service
+from ..services.cleaning import removal_notice
 from ..text import nfc_deep, vi_order
 from ..timeutil import today
 from ..validation import field_errors
@@ -271,14 +272,15 @@ def step_evidence(nomination_id: int):
     form.kind.choices = choices((k, _(v)) for k, v in KIND_LABELS.items())
     if form.validate_on_submit():
         try:
-            attachment_service.add_attachment(
+            attachment = attachment_service.add_attachment(
                 current_user, nomination, form.kind.data, request.files.get("file")
             )
         except ValidationFailed as exc:
             for message in exc.field_texts(_).values():
                 flash(message, "error")
         else:
-            flash(_("Đã tải lên tài liệu."), "success")
+            notice = removal_notice(attachment.removed, _)
+            flash(_("Đã tải lên tài liệu.") + (" " + notice if notice else ""), "success")
             return redirect(url_for("applicant.step_evidence", nomination_id=nomination.id))
     return render_template(
         "applicant/step_evidence.html", form=form, nomination=nomination, steps=STEPS,
