@@ -484,7 +484,7 @@ def test_the_old_everything_non_draft_rule_fails(world, monkeypatch):
 
 
 def test_migration_0015_fills_stage_reached_from_the_log(world):
-    """Down to 0011 and up again: the column comes back filled from each dossier's log and state, the
+    """Down to the revision before 0015 and up again: the column comes back filled from each dossier's log and state, the
     counters' triggers survive (SQLite), and the answers above still hold.  Runs last in this module."""
     from flask_migrate import downgrade, upgrade
 
@@ -492,7 +492,7 @@ def test_migration_0015_fills_stage_reached_from_the_log(world):
         before = dict(db.session.execute(sa.select(Nomination.id, Nomination.stage_reached)).all())
         triggers = _triggers()
         db.session.remove()
-        downgrade(revision="0011")
+        downgrade(revision="0015-1")
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("nominations")}
         assert "stage_reached" not in columns
         upgrade(revision="0015")

@@ -7,7 +7,7 @@ state machine's moves keep the highest stage reached in this column (``workflows
 The upgrade fills it from each dossier's log (every state it entered) and its current state.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 """
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 from workflows.machine import STAGE_OF
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
