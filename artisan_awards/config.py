@@ -6,6 +6,9 @@ from pathlib import Path
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Seals each ballot until its session closes (artisan_awards/ballot_box.py).  Keep it outside
+    # the database and its backups; unset: derived from SECRET_KEY under a label of its own.
+    BALLOT_SEAL_KEY = os.environ.get("BALLOT_SEAL_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Uploads live outside the web root, under random names.
