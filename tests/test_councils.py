@@ -174,7 +174,17 @@ def test_ballot_rules(chain, api):
     again = api.post(f"/api/v1/sessions/{sid}/ballot", members[0], json={"votes": {str(a.id): "no"}})
     assert again.status_code == 409
     api.post(f"/api/v1/sessions/{sid}/ballot", members[1], json={"votes": {str(a.id): "no"}})
-    rows = {r["nomination_id"]: r for r in api.post(f"/api/v1/sessions/{sid}/close", secretariat).get_json()}
+    # members[2] is present and has not voted: the close waits, or records why in the minutes.
+    refused = api.post(f"/api/v1/sessions/{sid}/close", secretariat)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "ballots_missing"
+    assert "1" in refused.get_json()["error"]["message"]
+    voted = api.post(f"/api/v1/sessions/{sid}/close", secretariat,
+                     json={"non_voters": [{"email": members[0].email, "reason": "Đã bỏ phiếu"}]})
+    assert voted.status_code == 422  # a member who voted is no non-voter
+    closed = api.post(f"/api/v1/sessions/{sid}/close", secretariat,
+                      json={"non_voters": [{"email": members[2].email, "reason": "Rời phiên họp vì lý do sức khỏe"}]})
+    assert closed.status_code == 200, closed.get_json()
+    rows = {r["nomination_id"]: r for r in closed.get_json()}
     assert (rows[a.id]["yes"], rows[a.id]["no"], rows[a.id]["invalid"]) == (1, 1, 0)
     assert (rows[b.id]["yes"], rows[b.id]["no"], rows[b.id]["invalid"]) == (0, 0, 2)  # blank and missing
     late = api.post(f"/api/v1/sessions/{sid}/ballot", members[2], json={"votes": {str(a.id): "yes"}})
