@@ -180,7 +180,10 @@ def test_ballot_rules(chain, api):
     assert "1" in refused.get_json()["error"]["message"]
     voted = api.post(f"/api/v1/sessions/{sid}/close", secretariat,
                      json={"non_voters": [{"email": members[0].email, "reason": "Đã bỏ phiếu"}]})
-    assert voted.status_code == 422  # a member who voted is no non-voter
+    assert voted.status_code == 409  # a reason for a member who voted explains no one missing
+    absent = api.post(f"/api/v1/sessions/{sid}/close", secretariat,
+                      json={"non_voters": [{"email": members[3].email, "reason": "Vắng"}]})
+    assert absent.status_code == 422 and "non_voters" in absent.get_json()["error"]["fields"]
     closed = api.post(f"/api/v1/sessions/{sid}/close", secretariat,
                       json={"non_voters": [{"email": members[2].email, "reason": "Rời phiên họp vì lý do sức khỏe"}]})
     assert closed.status_code == 200, closed.get_json()

@@ -433,8 +433,8 @@ def _non_voter_reasons(session: CouncilSession, non_voters: list | None, voted: 
             member_id = by_email.get(accounts.normalise_email(entry.email))
         if member_id not in present:
             raise ValidationFailed(fields={"non_voters": N_("Chỉ ghi lý do cho thành viên có mặt tại phiên họp.")})
-        if member_id in voted:
-            raise ValidationFailed(fields={"non_voters": N_("Thành viên này đã bỏ phiếu.")})
+        if member_id in voted:  # voted since the list was drawn up: nothing to explain
+            continue
         reason = nfc(entry.reason or "").strip()
         if not reason:
             raise ValidationFailed(fields={"non_voters": N_("Cần ghi lý do thành viên không bỏ phiếu.")})
