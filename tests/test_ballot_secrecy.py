@@ -539,3 +539,54 @@ def test_the_race_test_catches_a_close_that_does_not_wait(app, api, make, monkey
         if counted != accepted or left:
             disagreements += 1  # a ballot answered 201 that the decision does not count
     assert disagreements, "the race test would not notice a close that does not wait for ballots"
+
+
+def test_closing_with_missing_ballots_needs_each_reason(app, api, make, client):
+    """Refused (409, saying how many are missing, in Vietnamese or English) until each present
+    member who did not vote has a reason; the reasons are on the session page and in the minutes.
+    A member whose conflicts cover the whole agenda is not waited for."""
+    chain = Chain(api, make)
+    nomination = chain.accepted()
+    council, members, secretariat = chain.council("province", size=5)
+    sid = chain.session(council, secretariat, [nomination.id])
+    api.post(f"/api/v1/sessions/{sid}/attendance", secretariat, json={"present": [m.email for m in members]})
+    api.post(f"/api/v1/sessions/{sid}/open", secretariat)
+    r = api.post(f"/api/v1/sessions/{sid}/conflicts", members[4],
+                 json={"nomination_id": nomination.id, "reason": "Là học trò của nghệ nhân."})
+    assert r.status_code == 201
+    api.post(f"/api/v1/sessions/{sid}/ballot", members[0], json={"votes": {str(nomination.id): "yes"}})
+    r = api.post(f"/api/v1/sessions/{sid}/close", secretariat)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "ballots_missing"
+    assert "Còn 3 thành viên" in r.get_json()["error"]["message"]  # members[4] is not waited for
+    r = api.post(f"/api/v1/sessions/{sid}/close", secretariat, headers={"Accept-Language": "en"})
+    assert r.status_code == 409 and "3 members" in r.get_json()["error"]["message"]
+    r = api.post(f"/api/v1/sessions/{sid}/close", secretariat, json={"non_voters": [{"email": members[1].email}]})
+    assert r.status_code == 422 and set(r.get_json()["error"]) == {"code", "message", "fields"}
+    r = api.post(f"/api/v1/sessions/{sid}/close", secretariat, json={"non_voters": "ai"})
+    assert r.status_code == 422
+    # The browser: the session page asks for each missing member's reason.
+    client.post("/login", data={"email": secretariat.email, "password": Factory.PASSWORD})
+    page = client.get(f"/council/sessions/{sid}").get_data(as_text=True)
+    member_ids = {m.email: db.session.scalar(sa.select(sa.text("id")).select_from(sa.table("council_members"))
+                                             .where(sa.text(f"user_id = {m.id}"))) for m in members}
+    for m in members[1:4]:
+        assert f'name="reason-{member_ids[m.email]}"' in page
+    assert f'name="reason-{member_ids[members[0].email]}"' not in page
+    assert f'name="reason-{member_ids[members[4].email]}"' not in page
+    r = client.post(f"/council/sessions/{sid}/close", data={f"reason-{member_ids[members[1].email]}": "Ốm"},
+                    headers={"Referer": f"/council/sessions/{sid}"})
+    assert r.status_code == 302
+    assert db.session.get(CouncilSession, sid).status == "open"
+    assert "Còn 2 thành viên" in client.get(f"/council/sessions/{sid}").get_data(as_text=True)
+    reasons = {members[1]: "Ốm, xin về sớm", members[2]: "Mất kết nối", members[3]: "Từ chối bỏ phiếu"}
+    r = client.post(f"/council/sessions/{sid}/close",
+                    data={f"reason-{member_ids[m.email]}": why for m, why in reasons.items()})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CouncilSession, sid).status == "closed"
+    page = client.get(f"/council/sessions/{sid}").get_data(as_text=True)
+    text = _minutes_text(api, sid, secretariat)
+    for m, why in reasons.items():
+        assert f"{m.full_name}: {why}" in page
+        assert f"{m.full_name}: {why}" in text
+    assert members[0].full_name + ":" not in text.split("không bỏ phiếu:")[1].split("Kết quả")[0]
