@@ -347,7 +347,9 @@ def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None
     # Share-lock the session row: a close waits for ballots in flight, and a ballot after
     # a close sees it closed.
     locked = _locked_session(session, share=True)
-    _require_status(locked, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
+    if locked.status != SessionStatus.OPEN:
+        db.session.rollback()  # let go of the lock before answering
+        raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
     agenda = _agenda(session.id)
     unknown = sorted(set(votes) - {str(n) for n, _ in agenda})
     if unknown:
@@ -454,9 +456,15 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
     _require_secretariat(actor, council)
     _take_write_lock(session)
     locked = _locked_session(session, share=False)
-    _require_status(locked, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
+    if locked.status != SessionStatus.OPEN:
+        db.session.rollback()  # let go of the lock before answering
+        raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
     voted = voters(locked)
-    reasons = _non_voter_reasons(locked, non_voters, voted)
+    try:
+        reasons = _non_voter_reasons(locked, non_voters, voted)
+    except ValidationFailed:
+        db.session.rollback()
+        raise
     unexplained = [m for m in missing_voters(locked) if m.id not in reasons]
     if unexplained:
         db.session.rollback()
