@@ -431,12 +431,12 @@ def test_ballots_racing_the_close_are_counted_in_the_decision_or_refused(app, ap
                             json={"votes": {str(nomination.id): "yes"}}).status_code == 201
         db.session.commit()
 
-        def ballot(member):
+        def ballot(member, sid=sid, nomination=nomination):
             return lambda client: client.post(
                 f"/api/v1/sessions/{sid}/ballot", headers={"Authorization": f"Bearer {tokens[member.id]}"},
                 json={"votes": {str(nomination.id): "no"}})
 
-        def close(client):
+        def close(client, sid=sid, racing=racing):
             return client.post(
                 f"/api/v1/sessions/{sid}/close", headers={"Authorization": f"Bearer {tokens[secretariat.id]}"},
                 json={"non_voters": [{"email": m.email, "reason": f"Lý do của {m.full_name}"} for m in racing]})
@@ -512,7 +512,7 @@ def test_the_race_test_catches_a_close_that_does_not_wait(app, api, make, monkey
         db.session.commit()
         racing = members[6:]
 
-        def ballot(member):
+        def ballot(member, sid=sid, nomination=nomination):
             def call(client):
                 import time
 
@@ -522,7 +522,7 @@ def test_the_race_test_catches_a_close_that_does_not_wait(app, api, make, monkey
                     json={"votes": {str(nomination.id): "no"}})
             return call
 
-        def close(client):
+        def close(client, sid=sid, racing=racing):
             return client.post(
                 f"/api/v1/sessions/{sid}/close", headers={"Authorization": f"Bearer {tokens[secretariat.id]}"},
                 json={"non_voters": [{"email": m.email, "reason": "Lý do"} for m in racing]})
