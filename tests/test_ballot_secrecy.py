@@ -590,3 +590,34 @@ def test_closing_with_missing_ballots_needs_each_reason(app, api, make, client):
         assert f"{m.full_name}: {why}" in page
         assert f"{m.full_name}: {why}" in text
     assert members[0].full_name + ":" not in text.split("không bỏ phiếu:")[1].split("Kết quả")[0]
+
+
+def test_a_box_opens_only_with_its_key_and_in_its_session(app, api, make):
+    """The seal: fixed length, bound to its session, and the key is not in the database: with
+    another BALLOT_SEAL_KEY the close is refused (409) and nothing moves; with the right one it
+    closes."""
+    a = ballot_box.seal(1, [ballot_box.YES, ballot_box.NO, ballot_box.INVALID])
+    b = ballot_box.seal(1, [ballot_box.EXCLUDED, ballot_box.YES, ballot_box.YES])
+    assert len(a) == len(b) == ballot_box.NONCE_BYTES + 3 + 16 and a != ballot_box.seal(1, [1, 2, 3])
+    assert ballot_box.open_box(1, a, 3) == bytes([1, 2, 3])
+    with pytest.raises(ballot_box.BoxUnreadable):
+        ballot_box.open_box(2, a, 3)  # copied into another session
+    with pytest.raises(ballot_box.BoxUnreadable):
+        ballot_box.open_box(1, a[:-1] + bytes([a[-1] ^ 1]), 3)  # altered
+    chain = Chain(api, make)
+    nomination = chain.accepted()
+    council, members, secretariat = chain.council("province", size=3)
+    sid = chain.session(council, secretariat, [nomination.id])
+    api.post(f"/api/v1/sessions/{sid}/attendance", secretariat, json={"present": [m.email for m in members]})
+    api.post(f"/api/v1/sessions/{sid}/open", secretariat)
+    for m in members:
+        api.post(f"/api/v1/sessions/{sid}/ballot", m, json={"votes": {str(nomination.id): "yes"}})
+    app.config["BALLOT_SEAL_KEY"] = "another key, as after a careless rotation"
+    r = api.post(f"/api/v1/sessions/{sid}/close", secretariat)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "ballot_box_unreadable"
+    db.session.expire_all()
+    assert db.session.get(CouncilSession, sid).status == "open"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 3
+    app.config["BALLOT_SEAL_KEY"] = None
+    r = api.post(f"/api/v1/sessions/{sid}/close", secretariat)
+    assert r.status_code == 200 and r.get_json()[0]["yes"] == 3
