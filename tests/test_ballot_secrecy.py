@@ -226,6 +226,10 @@ class World:
             with app.app_context():
                 if self.dialect == "postgresql":
                     db.session.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+                    # Autovacuum would rewrite pages at moments that differ by timing, not by votes.
+                    for table in db.session.execute(sa.text(
+                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all():
+                        db.session.execute(sa.text(f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)'))
                     db.session.commit()
                 api, make = ApiClient(app.test_client()), Factory()
                 chain = Chain(api, make)
