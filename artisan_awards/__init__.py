@@ -153,6 +153,9 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
+            # Deleted content (the sealed ballots destroyed at a close) is overwritten, not left
+            # in free pages of the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
 

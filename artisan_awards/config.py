@@ -26,6 +26,9 @@ class Config:
     # DEV_SECRET_KEY, which create_app accepts only with TESTING or FLASK_DEBUG (see docs/security.md).
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE")  # default: <instance>/secret_key
+    # Seals each ballot until its session closes (artisan_awards/ballot_box.py).  Keep it outside
+    # the database and its backups; unset: derived from SECRET_KEY under a label of its own.
+    BALLOT_SEAL_KEY = os.environ.get("BALLOT_SEAL_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Uploads live outside the web root, under random names.

@@ -190,6 +190,18 @@ class BallotIn(_In):
     votes: dict[Annotated[str, StringConstraints(max_length=12)], Literal["yes", "no", ""] | None]
 
 
+class NonVoterIn(_In):
+    """A present member who did not vote (by council-member id or e-mail) and why, for the minutes."""
+
+    member_id: DbId | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class CloseIn(_In):
+    non_voters: Annotated[list[NonVoterIn], Field(max_length=200)] = []
+
+
 class ConflictIn(_In):
     nomination_id: DbId
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]

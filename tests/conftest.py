@@ -119,7 +119,7 @@ def app_config(database_factory, tmp_path):
     url, drop = database_factory.new(tmp_path)
     config = {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-at-least-thirty-two-bytes",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,

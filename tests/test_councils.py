@@ -174,7 +174,20 @@ def test_ballot_rules(chain, api):
     again = api.post(f"/api/v1/sessions/{sid}/ballot", members[0], json={"votes": {str(a.id): "no"}})
     assert again.status_code == 409
     api.post(f"/api/v1/sessions/{sid}/ballot", members[1], json={"votes": {str(a.id): "no"}})
-    rows = {r["nomination_id"]: r for r in api.post(f"/api/v1/sessions/{sid}/close", secretariat).get_json()}
+    # members[2] is present and has not voted: the close waits, or records why in the minutes.
+    refused = api.post(f"/api/v1/sessions/{sid}/close", secretariat)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "ballots_missing"
+    assert "1" in refused.get_json()["error"]["message"]
+    voted = api.post(f"/api/v1/sessions/{sid}/close", secretariat,
+                     json={"non_voters": [{"email": members[0].email, "reason": "Đã bỏ phiếu"}]})
+    assert voted.status_code == 409  # a reason for a member who voted explains no one missing
+    absent = api.post(f"/api/v1/sessions/{sid}/close", secretariat,
+                      json={"non_voters": [{"email": members[3].email, "reason": "Vắng"}]})
+    assert absent.status_code == 422 and "non_voters" in absent.get_json()["error"]["fields"]
+    closed = api.post(f"/api/v1/sessions/{sid}/close", secretariat,
+                      json={"non_voters": [{"email": members[2].email, "reason": "Rời phiên họp vì lý do sức khỏe"}]})
+    assert closed.status_code == 200, closed.get_json()
+    rows = {r["nomination_id"]: r for r in closed.get_json()}
     assert (rows[a.id]["yes"], rows[a.id]["no"], rows[a.id]["invalid"]) == (1, 1, 0)
     assert (rows[b.id]["yes"], rows[b.id]["no"], rows[b.id]["invalid"]) == (0, 0, 2)  # blank and missing
     late = api.post(f"/api/v1/sessions/{sid}/ballot", members[2], json={"votes": {str(a.id): "yes"}})
@@ -270,10 +283,13 @@ def _session_dump(app_config, choices):
 
 
 def test_no_table_links_a_member_to_a_choice(database_factory, app_config, tmp_path):
-    """The whole database after a session is the same whichever member voted which way.
+    """The whole database after a session, and every page and API answer about it, are the same
+    whichever member voted which way.
 
     Two sessions run identically except that the members' choices are permuted (same totals).
-    If any row, id, ordering or log tied a member to a choice, the two databases would differ.
+    If any row, id, ordering or answer tied a member to a choice, the two would differ.  This is
+    the end state only: tests/test_ballot_secrecy.py copies the database after every ballot
+    (with rowids, system columns and dead row versions) and plays the same attack.
     """
     first = ["yes", "no", "yes", "yes", "no"]
     second = ["no", "yes", "yes", "no", "yes"]
@@ -286,6 +302,7 @@ def test_no_table_links_a_member_to_a_choice(database_factory, app_config, tmp_p
         drop_b()
     assert tally_a == tally_b and tally_a[0]["yes"] == 3
     assert dump_a["ballot_participation"] and dump_a["agenda_items"]
+    assert dump_a["sealed_ballots"] == dump_b["sealed_ballots"] == []  # opened, counted, destroyed
     answers_a, answers_b = dump_a.pop("answers"), dump_b.pop("answers")
     assert any(status == 200 for status, _body in answers_a.values())
     for key, answer in answers_a.items():

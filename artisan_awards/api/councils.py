@@ -11,6 +11,7 @@ from ..models import CouncilSession
 from ..schemas import (
     AttendanceIn,
     BallotIn,
+    CloseIn,
     CommentIn,
     CommentStatusIn,
     ConflictIn,
@@ -141,9 +142,14 @@ def ballot(session_id: int):
 @bp.post("/sessions/<int:session_id>/close")
 @token_required()
 def close_session(session_id: int):
-    """Close the vote: tally and move every nominee to passed or rejected."""
+    """Close the vote: tally and move every nominee to passed or rejected.
+
+    409 ``ballots_missing`` while a present member has not voted, unless the optional body
+    ``{"non_voters": [{"member_id" or "email", "reason"}]}`` gives each one's reason (minutes).
+    """
     session = service.get_session(g.api_user, session_id)
-    return jsonify(service.close_session(g.api_user, session))
+    data = CloseIn.model_validate(json_body(required=False))
+    return jsonify(service.close_session(g.api_user, session, data.non_voters))
 
 
 @bp.get("/sessions/<int:session_id>/tally")

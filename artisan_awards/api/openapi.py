@@ -15,6 +15,7 @@ from ..schemas import (
     ActionIn,
     AttendanceIn,
     BallotIn,
+    CloseIn,
     CommentIn,
     CommentStatusIn,
     ConflictIn,
@@ -66,8 +67,8 @@ ROUTES = [
      [400, 401, 403, 404, 409, 422]),
     ("post", "/sessions/{session_id}/ballot", "Bỏ phiếu kín", True, "BallotIn", 201,
      [400, 401, 403, 404, 409, 422]),
-    ("post", "/sessions/{session_id}/close", "Kết thúc bỏ phiếu, kiểm phiếu", True, None, 200,
-     [401, 403, 404, 409]),
+    ("post", "/sessions/{session_id}/close", "Kết thúc bỏ phiếu, kiểm phiếu", True, "CloseIn", 200,
+     [400, 401, 403, 404, 409, 422]),
     ("get", "/sessions/{session_id}/tally", "Kết quả kiểm phiếu", True, None, 200, [401, 403, 404, 409]),
     # Documents (PDF).
     ("get", "/nominations/{nomination_id}/dossier.pdf", "Hồ sơ PDF: bản khai, tóm tắt, minh chứng", True, None,
@@ -155,7 +156,7 @@ def build_spec() -> dict:
         }
     }
     for model in (NominationIn, RoundIn, TokenIn, ActionIn, CouncilIn, SessionIn, AttendanceIn,
-                  BallotIn, ConflictIn, CommentIn, CommentStatusIn):
+                  BallotIn, CloseIn, ConflictIn, CommentIn, CommentStatusIn):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():
             schemas[name] = sub
@@ -204,7 +205,7 @@ def build_spec() -> dict:
             }
         elif body:
             op["requestBody"] = {
-                "required": body != "ActionIn",
+                "required": body not in ("ActionIn", "CloseIn"),
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
             }
         paths.setdefault("/api/v1" + path, {})[method] = op

@@ -16,7 +16,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import ConflictDeclaration, Nomination, SessionStatus
 from ..permissions import roles_required, visible_filter
-from ..schemas import SessionIn
+from ..schemas import NonVoterIn, SessionIn
 from ..services import councils as service
 from ..text import vi_order
 from ..validation import field_errors
@@ -114,6 +114,8 @@ def session(session_id: int):
         ballots_cast=service.ballots_cast(session),
         tally=service.tally(session) if session.status == SessionStatus.CLOSED else None,
         quorum_ok=quorum_ok, quorum_reason=quorum_reason, SessionStatus=SessionStatus,
+        missing=service.missing_voters(session) if session.status == SessionStatus.OPEN else [],
+        non_voters=service.non_voters(session),
     )
 
 
@@ -142,7 +144,12 @@ def step(session_id: int, step: str):
         service.open_session(current_user, session)
         flash(_("Đã mở bỏ phiếu."), "success")
     else:
-        service.close_session(current_user, session)
+        reasons = {m.id: (request.form.get(f"reason-{m.id}") or "").strip()
+                   for m in service.missing_voters(session)}
+        if any(len(r) > 2000 for r in reasons.values()):
+            raise ValidationFailed(fields={"non_voters": N_("Lý do dài tối đa 2 000 ký tự.")})
+        service.close_session(current_user, session,
+                              [NonVoterIn(member_id=i, reason=r) for i, r in reasons.items() if r])
         flash(_("Đã kết thúc bỏ phiếu và kiểm phiếu."), "success")
     return redirect(url_for("council.session", session_id=session.id))
 

@@ -223,7 +223,7 @@ def agenda_item(seq: int, n: Nomination) -> dict:
 
 def session_data(session: CouncilSession, tally: list[dict] | None) -> dict:
     """A session: its council, attendance, agenda and, once closed, the stored tally."""
-    from ..services.councils import ballots_cast
+    from ..services.councils import ballots_cast, non_voters
 
     council = council_data(session.council)
     present_ids = {a.member_id for a in session.attendance}
@@ -269,6 +269,8 @@ def session_data(session: CouncilSession, tally: list[dict] | None) -> dict:
         "failed": [i for i in items if result_known(i) and not i.get("passed")],
         "conflicts": [{"member": c.member.user.full_name, "nominee": names.get(c.nomination_id, ""),
                        "reason": c.reason} for c in conflicts],
+        "non_voters": [{"member": nv.member.user.full_name, "reason": nv.reason}
+                       for nv in non_voters(session)],
     }
 
 

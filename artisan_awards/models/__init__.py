@@ -39,8 +39,10 @@ from .councils import (  # noqa: F401
     CouncilMember,
     CouncilSession,
     Level,
+    NonVoter,
     Position,
     PublicComment,
+    SealedBallot,
     SessionStatus,
     ceil_percent,
 )

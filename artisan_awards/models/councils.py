@@ -1,10 +1,11 @@
 """Councils, their sessions, attendance and secret ballots; public comments.
 
 Secrecy by construction: who took part (``BallotParticipation``) is stored apart
-from what was chosen, and what was chosen is never stored per ballot. Each
-agenda item keeps running counters (yes / no / invalid / excluded) in one row,
-updated under a row lock, so no row, id, timestamp or ordering ties a member to
-a choice.  Participation rows carry no time.
+from what was chosen.  What was chosen is sealed while the session is open
+(``SealedBallot``: one fixed-length box per ballot, AES-GCM under a key that is
+not in the database, a random id, no member, no time) and opened only at the
+close, which adds the boxes up, writes each agenda item's counters once and
+destroys the boxes.  See ``artisan_awards/ballot_box.py`` and docs/councils.md.
 """
 
 from __future__ import annotations
@@ -182,15 +183,51 @@ class Attendance(db.Model):
 
 
 class BallotParticipation(db.Model):
-    """That a member has cast their ballot in a session: no time, no content."""
+    """That a member has cast their ballot in a session: no time, no content.
+
+    WITHOUT ROWID on SQLite: the rows live in primary-key order, not in the order they came.
+    """
 
     __tablename__ = "ballot_participation"
     __table_args__ = (
         sa.PrimaryKeyConstraint("session_id", "member_id", name="pk_ballot_participation"),
+        {"sqlite_with_rowid": False},
     )
 
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("council_sessions.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("council_members.id"))
+
+
+class SealedBallot(db.Model):
+    """One ballot's choices for the whole agenda, sealed (``ballot_box.seal``) until the close.
+
+    No member, no time, a random id (WITHOUT ROWID on SQLite, so the file keeps the rows in
+    id order, not in arrival order); the box has the same length for every ballot of a session.
+    The close opens, counts and deletes every box of the session.
+    """
+
+    __tablename__ = "sealed_ballots"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("council_sessions.id", ondelete="CASCADE"),
+                                            index=True)
+    box: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class NonVoter(db.Model):
+    """A present member who did not vote, with the reason the secretariat recorded at the close."""
+
+    __tablename__ = "session_non_voters"
+    __table_args__ = (sa.UniqueConstraint("session_id", "member_id", name="uq_session_non_voters_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("council_sessions.id", ondelete="CASCADE"),
+                                            index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("council_members.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+
+    member: Mapped[CouncilMember] = relationship(lazy="joined")
 
 
 class ConflictDeclaration(db.Model):

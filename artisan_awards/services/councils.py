@@ -1,11 +1,14 @@
 """Councils and their sessions: agenda, attendance, quorum, secret ballots, tally.
 
 Operations: ``create_council``, ``create_session``, ``set_attendance``,
-``open_session``, ``declare_conflict``, ``cast_ballot``, ``close_session``.
+``open_session``, ``declare_conflict``, ``cast_ballot`` (seals the ballot),
+``close_session`` (opens, counts and destroys the sealed ballots, decides).
 Each checks the caller, changes the models and commits once.
 """
 
 from __future__ import annotations
+
+import secrets
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import machine as wf
 from workflows.states import AGENDA_STATE, N_, CouncilEvent
 
+from .. import ballot_box
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -27,9 +31,11 @@ from ..models import (
     CouncilSession,
     Level,
     Nomination,
+    NonVoter,
     Position,
     Province,
     Round,
+    SealedBallot,
     SessionStatus,
     User,
 )
@@ -307,22 +313,47 @@ def _locked_session(session: CouncilSession, *, share: bool) -> CouncilSession:
     )
 
 
-def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None]) -> None:
-    """Count one member's ballot.  Nothing is stored that ties the member to the choices.
+def _take_write_lock(session: CouncilSession) -> None:
+    """On SQLite, take the database's write lock before the session's status is read.
 
-    A ballot is a constant number of statements whatever the agenda's length: read the agenda,
-    record the participation, lock the agenda rows in id order (so simultaneous ballots queue
-    instead of deadlocking) and add every vote in one UPDATE.
+    ``with_for_update`` is a no-op there, so a ballot and a close would otherwise read the status
+    side by side.  A first no-op UPDATE of the session row makes pysqlite open the transaction and
+    take the RESERVED lock now: the ballot and the close run one after the other, and each reads a
+    status that nobody can change before it commits.  PostgreSQL serialises them with the row
+    locks of ``_locked_session`` instead (share for ballots, exclusive for the close).
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
+    table = CouncilSession.__table__
+    db.session.execute(sa.update(table).where(table.c.id == session.id).values(status=table.c.status))
+
+
+def _agenda(session_id: int) -> list[tuple[int, int]]:
+    """(nomination id, agenda item id) in agenda order: the order of a ballot's bytes."""
+    return list(db.session.execute(
+        sa.select(AgendaItem.nomination_id, AgendaItem.id).where(AgendaItem.session_id == session_id)
+        .order_by(AgendaItem.id)))
+
+
+def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None]) -> None:
+    """Seal one member's ballot.  Nothing readable is stored that ties the member to the choices.
+
+    Stored: the participation (that this member voted: public in the minutes anyway) and one
+    sealed box of fixed length holding the choices for the whole agenda (``ballot_box``), with a
+    random id and neither member nor time.  No counter moves while the session is open.
     """
     member = _member_present(user, session)
+    _take_write_lock(session)
     # Share-lock the session row: a close waits for ballots in flight, and a ballot after
     # a close sees it closed.
     locked = _locked_session(session, share=True)
-    _require_status(locked, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
-    agenda = {str(n): i for n, i in db.session.execute(
-        sa.select(AgendaItem.nomination_id, AgendaItem.id).where(AgendaItem.session_id == session.id))}
-    unknown = sorted(set(votes) - set(agenda))
+    if locked.status != SessionStatus.OPEN:
+        db.session.rollback()  # let go of the lock before answering
+        raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
+    agenda = _agenda(session.id)
+    unknown = sorted(set(votes) - {str(n) for n, _ in agenda})
     if unknown:
+        db.session.rollback()
         raise ValidationFailed(fields={"votes": N_("Hồ sơ không có trong chương trình: %(ids)s")},
                                params={"ids": ", ".join(unknown)})
     conflicted = set()
@@ -337,27 +368,19 @@ def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None
     except IntegrityError:
         db.session.rollback()
         raise TransitionRefused(N_("Thành viên đã bỏ phiếu ở phiên họp này."), code="already_voted") from None
-    columns: dict[str, list[int]] = {"yes": [], "no": [], "invalid": [], "excluded": []}
-    for nomination_id, item_id in agenda.items():
-        choice = votes.get(nomination_id)
-        if int(nomination_id) in conflicted:
-            columns["excluded"].append(item_id)
-        elif choice in ("yes", "no"):
-            columns[choice].append(item_id)
+    codes = []
+    for nomination_id, _item_id in agenda:
+        choice = votes.get(str(nomination_id))
+        if nomination_id in conflicted:
+            codes.append(ballot_box.EXCLUDED)
+        elif choice == "yes":
+            codes.append(ballot_box.YES)
+        elif choice == "no":
+            codes.append(ballot_box.NO)
         else:  # left blank: an invalid vote for this nominee
-            columns["invalid"].append(item_id)
-    db.session.execute(
-        sa.select(AgendaItem.id).where(AgendaItem.session_id == session.id)
-        .order_by(AgendaItem.id).with_for_update(of=AgendaItem)
-    ).all()
-    increments = {
-        key: getattr(AgendaItem, key) + sa.case((AgendaItem.id.in_(ids), 1), else_=0)
-        for key, ids in columns.items() if ids
-    }
-    db.session.execute(
-        sa.update(AgendaItem).where(AgendaItem.session_id == session.id).values(increments)
-        .execution_options(synchronize_session=False)
-    )
+            codes.append(ballot_box.INVALID)
+    db.session.add(SealedBallot(id=secrets.token_hex(16), session_id=session.id,
+                                box=ballot_box.seal(session.id, codes)))
     db.session.commit()
 
 
@@ -373,20 +396,109 @@ def _lock_nominations(items: list[AgendaItem]) -> None:
         ).all()
 
 
-def close_session(actor: User, session: CouncilSession) -> list[dict]:
+def required_voters(session: CouncilSession) -> set[int]:
+    """Present members expected to vote: all but those with a conflict covering the whole agenda."""
+    agenda = {i.nomination_id for i in session.items}
+    conflicts: dict[int, set[int]] = {}
+    for member_id, nomination_id in db.session.execute(
+            sa.select(ConflictDeclaration.member_id, ConflictDeclaration.nomination_id)
+            .where(ConflictDeclaration.session_id == session.id)):
+        conflicts.setdefault(member_id, set()).add(nomination_id)
+    return {a.member_id for a in session.attendance if not (agenda and agenda <= conflicts.get(a.member_id, set()))}
+
+
+def voters(session: CouncilSession) -> set[int]:
+    return set(db.session.scalars(
+        sa.select(BallotParticipation.member_id).where(BallotParticipation.session_id == session.id)))
+
+
+def missing_voters(session: CouncilSession) -> list[CouncilMember]:
+    """Present members expected to vote who have not (participation is public: the minutes say it)."""
+    missing = required_voters(session) - voters(session)
+    return [a.member for a in session.attendance if a.member_id in missing]
+
+
+def non_voters(session: CouncilSession) -> list[NonVoter]:
+    """The reasons recorded at the close for present members who did not vote."""
+    return list(db.session.scalars(
+        sa.select(NonVoter).where(NonVoter.session_id == session.id).order_by(NonVoter.member_id)))
+
+
+def _non_voter_reasons(session: CouncilSession, non_voters: list | None, voted: set[int]) -> dict[int, str]:
+    """``[{member_id | email, reason}]`` checked against the attendance: member id -> reason."""
+    present = {a.member_id: a.member for a in session.attendance}
+    by_email = {m.user.email: i for i, m in present.items()}
+    reasons: dict[int, str] = {}
+    for entry in non_voters or []:
+        member_id = entry.member_id
+        if member_id is None and entry.email:
+            member_id = by_email.get(accounts.normalise_email(entry.email))
+        if member_id not in present:
+            raise ValidationFailed(fields={"non_voters": N_("Chỉ ghi lý do cho thành viên có mặt tại phiên họp.")})
+        if member_id in voted:  # voted since the list was drawn up: nothing to explain
+            continue
+        reason = nfc(entry.reason or "").strip()
+        if not reason:
+            raise ValidationFailed(fields={"non_voters": N_("Cần ghi lý do thành viên không bỏ phiếu.")})
+        reasons[member_id] = reason
+    return reasons
+
+
+def close_session(actor: User, session: CouncilSession, non_voters: list | None = None) -> list[dict]:
+    """Close the vote: open and count every sealed box, decide, log and destroy the boxes, at once.
+
+    Under the serialising lock (exclusive row lock on PostgreSQL, the write lock on SQLite) so no
+    ballot can be accepted meanwhile; in ONE transaction: the counters are written once, each
+    nominee moves with its log row, the boxes are deleted.  Refused (409 ``ballots_missing``) while
+    a present member expected to vote has not, unless ``non_voters`` gives each one's reason.
+    """
     council = session.council
     _require_secretariat(actor, council)
+    _take_write_lock(session)
     locked = _locked_session(session, share=False)
-    _require_status(locked, SessionStatus.OPEN, N_("Phiên họp chưa mở hoặc đã kết thúc."))
+    if locked.status != SessionStatus.OPEN:
+        db.session.rollback()  # let go of the lock before answering
+        raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
+    voted = voters(locked)
+    try:
+        reasons = _non_voter_reasons(locked, non_voters, voted)
+    except ValidationFailed:
+        db.session.rollback()
+        raise
+    unexplained = [m for m in missing_voters(locked) if m.id not in reasons]
+    if unexplained:
+        db.session.rollback()
+        raise TransitionRefused(
+            N_("Còn %(n)s thành viên có mặt chưa bỏ phiếu. Chờ họ bỏ phiếu, hoặc ghi lý do từng người "
+               "không bỏ phiếu vào biên bản rồi kết thúc."),
+            code="ballots_missing", params={"n": len(unexplained)})
     threshold = council.pass_threshold
     pass_event, reject_event = PASS_EVENT[Level(council.level)]
-    # The counts as the ballots left them (one read of the agenda), the dossiers locked.
     items = db.session.scalars(
         sa.select(AgendaItem).where(AgendaItem.session_id == locked.id).order_by(AgendaItem.id)
         .execution_options(populate_existing=True)
     ).all()
+    boxes = db.session.scalars(sa.select(SealedBallot.box).where(SealedBallot.session_id == locked.id)).all()
+    if len(boxes) != len(voted):
+        db.session.rollback()
+        raise TransitionRefused(N_("Số phiếu trong hòm phiếu không khớp số thành viên đã bỏ phiếu."),
+                                code="ballot_box_mismatch")
+    totals = [dict.fromkeys(ballot_box.COLUMNS.values(), 0) for _ in items]
+    try:
+        for box in boxes:
+            for position, code in enumerate(ballot_box.open_box(locked.id, box, len(items))):
+                totals[position][ballot_box.COLUMNS[code]] += 1
+    except ballot_box.BoxUnreadable:
+        db.session.rollback()
+        raise TransitionRefused(N_("Không mở được hòm phiếu bằng khóa hiện tại."),
+                                code="ballot_box_unreadable") from None
+    db.session.execute(sa.delete(SealedBallot).where(SealedBallot.session_id == locked.id))
+    for member_id, reason in sorted(reasons.items()):
+        db.session.add(NonVoter(session_id=locked.id, member_id=member_id, reason=reason))
     _lock_nominations(items)
-    for item in items:
+    for item, counts in zip(items, totals, strict=True):
+        item.yes, item.no, item.invalid, item.excluded = (
+            counts["yes"], counts["no"], counts["invalid"], counts["excluded"])
         item.passed = bool(locked.quorum_met) and item.yes >= threshold
         meta = {"session_id": locked.id, "yes": item.yes, "no": item.no, "invalid": item.invalid,
                 "members_total": locked.members_total, "present": locked.present_count,
@@ -396,7 +508,24 @@ def close_session(actor: User, session: CouncilSession) -> list[dict]:
     locked.status = SessionStatus.CLOSED
     locked.closed_at = now_utc()
     _commit()
+    _vacuum_boxes()
     return tally(locked)
+
+
+def _vacuum_boxes() -> None:
+    """PostgreSQL: remove the deleted boxes' dead row versions now (best effort; docs/councils.md).
+
+    VACUUM cannot remove a version that an older transaction still may see, nor scrub what is
+    already in the write-ahead log or a backup: the boxes stay sealed there.
+    """
+    engine = db.session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM sealed_ballots"))
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.warning("VACUUM sealed_ballots failed; run it by hand (docs/councils.md)")
 
 
 def tally(session: CouncilSession) -> list[dict]:
