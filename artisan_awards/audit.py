@@ -276,40 +276,58 @@ def check(connection, key: bytes | None = None, checkpoints: list[tuple[str, dic
         if seq < expected:
             broken(log, row, f"sequence number {seq} is used twice")
             continue
-        if seq > expected:
-            gap = f"row {expected}" if seq == expected + 1 else f"rows {expected}..{seq - 1}"
-            broken(log, row, f"{gap} of the chain are missing (deleted) before this row")
-        elif row["prev_hash"] != prev:
-            broken(log, row, "prev_hash does not match the previous row's MAC (a row was replaced)")
-        if not hmac.compare_digest(row["hash"] or "", row_mac(key, log, seq, row["prev_hash"] or "", row)):
-            broken(log, row, "the row's content does not match its MAC (edited, or written without the key)")
+        for reason in (_link_problem(expected, prev, row), _mac_problem(key, log, row)):
+            if reason:
+                broken(log, row, reason)
         by_seq[seq] = row
         prev, expected = row["hash"], seq + 1
         if log == "transition_log":
             last_move[row["nomination_id"]] = row
-
-    head = head_table()
-    head_row = connection.execute(sa.select(head.c.seq, head.c.hash).where(head.c.id == 1)).one_or_none()
-    last = expected - 1
-    if head_row is None:
-        report.breaks.append(Broken("audit_chain_head", None, None, None, "the chain head row is missing"))
-    else:
-        report.head_seq = int(head_row.seq)
-        where = Broken("audit_chain_head", None, int(head_row.seq), None, "")
-        if head_row.seq > last:
-            gap = f"row {last + 1}" if head_row.seq == last + 1 else f"rows {last + 1}..{head_row.seq}"
-            where.reason = f"the last {gap} of the chain are missing (deleted); the head says {head_row.seq}"
-        elif head_row.seq < last:
-            where.reason = f"rows after the head ({head_row.seq}) were added behind the chain's back"
-        elif head_row.hash != prev:
-            where.reason = "the head's MAC does not match the last row (the chain was rewritten)"
-        if where.reason:
-            report.breaks.append(where)
-
+    _check_head(connection, expected - 1, prev, report)
     _check_nominations(connection, last_move, report)
     for name, statement in checkpoints:
         _check_checkpoint(key, name, statement, by_seq, report)
     return report
+
+
+def _missing(first: int, last: int) -> str:
+    return f"row {first} of the chain is missing" if first == last else f"rows {first}..{last} of the chain are missing"
+
+
+def _link_problem(expected: int, prev: str, row: dict) -> str | None:
+    """The numbering and the link: a row deleted anywhere leaves a gap or a link to nothing."""
+    seq = int(row["seq"])
+    if seq > expected:
+        return f"{_missing(expected, seq - 1)} (deleted) before this row"
+    if row["prev_hash"] != prev:
+        return "prev_hash does not match the previous row's MAC (a row was replaced)"
+    return None
+
+
+def _mac_problem(key: bytes, log: str, row: dict) -> str | None:
+    """The row's own MAC under the key: an edit, or a row written by someone without the key."""
+    if hmac.compare_digest(row["hash"] or "", row_mac(key, log, int(row["seq"]), row["prev_hash"] or "", row)):
+        return None
+    return "the row's content does not match its MAC (edited, or written without the key)"
+
+
+def _check_head(connection, last: int, last_hash: str, report: Report) -> None:
+    """The head names the last number and MAC: rows deleted at the end of the chain are seen."""
+    head = head_table()
+    row = connection.execute(sa.select(head.c.seq, head.c.hash).where(head.c.id == 1)).one_or_none()
+    if row is None:
+        report.breaks.append(Broken("audit_chain_head", None, None, None, "the chain head row is missing"))
+        return
+    report.head_seq = int(row.seq)
+    reason = None
+    if row.seq > last:
+        reason = f"the newest {_missing(last + 1, row.seq)} (deleted); the head says {row.seq}"
+    elif row.seq < last:
+        reason = f"rows after the head ({row.seq}) were added behind the chain's back"
+    elif row.hash != last_hash:
+        reason = "the head's MAC does not match the last row (the chain was rewritten)"
+    if reason:
+        report.breaks.append(Broken("audit_chain_head", None, int(row.seq), None, reason))
 
 
 def _check_nominations(connection, last_move: dict[int, dict], report: Report) -> None:
