@@ -47,7 +47,6 @@ def moves_of(nomination) -> list[dict]:
 def attack(db_kind, *statements):
     """Run SQL with the append-only triggers out of the way (the attacker has the database)."""
     db.session.commit()
-    db.session.remove()
     with db.engine.begin() as conn:
         for table in audit.LOGS:
             if db_kind == "postgresql":
@@ -343,14 +342,8 @@ def test_the_round_export_carries_a_signed_checkpoint(app, make, runner, tmp_pat
 
 # -- concurrency ---------------------------------------------------------------------------------
 
-def test_parallel_writes_keep_the_numbering_gap_free(app, make, runner, db_kind):
-    """Transitions on different dossiers and admin events at the same moment: no gap, no duplicate."""
-    if db_kind != "postgresql":
-        pytest.skip("concurrent writers: PostgreSQL (SQLite serialises every writer)")
-    officer = make.user("province_officer", "HNI")
-    admin = make.user("admin")
-    ids = [make.nomination(State.SUBMITTED).id for _ in range(12)]
-    before = len(chain())
+def _parallel_writes(app, officer, admin, ids) -> tuple[list, float]:
+    """Accept each dossier in its own thread while four threads write admin events, all at once."""
     db.session.remove()
     start, errors = threading.Barrier(len(ids) + 4), []
 
@@ -359,7 +352,7 @@ def test_parallel_writes_keep_the_numbering_gap_free(app, make, runner, db_kind)
             try:
                 start.wait()
                 service.perform(db.session.get(Nomination, ident), Action.ACCEPT, db.session.merge(officer))
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # noqa: BLE001 - reported by the caller
                 errors.append(exc)
             finally:
                 db.session.remove()
@@ -383,10 +376,36 @@ def test_parallel_writes_keep_the_numbering_gap_free(app, make, runner, db_kind)
         t.start()
     for t in threads:
         t.join(timeout=120)
-    elapsed = time.monotonic() - began
+    return errors, time.monotonic() - began
+
+
+@pytest.mark.parametrize("variant", ["locked", "broken"])
+def test_parallel_writes_keep_the_numbering_gap_free(app, make, runner, db_kind, monkeypatch, variant):
+    """Transitions on different dossiers and admin events at the same moment: no gap, no duplicate.
+
+    The broken variant reads the head without its lock: concurrent transactions then take the same
+    numbers (refused by the unique index, or a fork of the chain that verify reports)."""
+    if db_kind != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL (SQLite serialises every writer)")
+    officer = make.user("province_officer", "HNI")
+    admin = make.user("admin")
+    ids = [make.nomination(State.SUBMITTED).id for _ in range(12)]
+    before = len(chain())
+    if variant == "broken":
+        def unlocked(connection):
+            head = audit.head_table()
+            row = connection.execute(sa.select(head.c.seq, head.c.hash)).one()
+            time.sleep(0.05)  # the window another transaction reads the same head in
+            return int(row.seq), row.hash
+
+        monkeypatch.setattr(audit, "_lock_head", unlocked)
+    errors, elapsed = _parallel_writes(app, officer, admin, ids)
+    if variant == "broken":
+        assert errors or verify(runner).exit_code == 1
+        print(f"broken variant: {len(errors)} writers refused ({type(errors[0]).__name__ if errors else '-'})")
+        return
     assert not errors, errors
-    rows = chain()
-    assert [r["seq"] for r in rows] == list(range(1, before + 12 + 20 + 1))
+    assert [r["seq"] for r in chain()] == list(range(1, before + 12 + 20 + 1))
     result = verify(runner)
     assert result.exit_code == 0, result.output
     print(f"32 chained writes from 16 threads in {elapsed:.2f} s")
@@ -415,3 +434,20 @@ def test_the_migration_numbers_and_macs_existing_rows(world, app, runner):
     assert result.exit_code == 0, result.output
     assert "OK: 7 log rows and 2 admin events" in result.output
     assert [r["seq"] for r in chain()] == list(range(1, 10))
+
+
+# -- the admin page ------------------------------------------------------------------------------
+
+def test_the_admin_audit_page_shows_the_chain_status(world, client, auth, db_kind, monkeypatch):
+    auth.login_as("admin")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    seq = len(chain())
+    assert f"Chuỗi nhật ký có khóa: {seq} bản ghi" in page  # the login just made is counted too
+    client.post("/lang/en")
+    assert f"Keyed log chain: {seq} records" in client.get("/admin/audit").get_data(as_text=True)
+    client.post("/lang/vi")
+    attack(db_kind, ("DELETE FROM audit_events WHERE id = :id", {"id": world.ids.e1}))
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Chuỗi nhật ký không khớp" in page
+    monkeypatch.setattr(audit, "quick_status", lambda *a, **k: {"ok": True, "seq": 0, "at": None})
+    assert "Chuỗi nhật ký không khớp" not in client.get("/admin/audit").get_data(as_text=True)
