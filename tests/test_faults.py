@@ -40,7 +40,8 @@ WORKER = textwrap.dedent(
     from artisan_awards import create_app
     from artisan_awards.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["FAULT_DB"], "SECRET_KEY": "x",
+    # The test's own secret key: the audit chain's key is derived from it, and both must agree.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["FAULT_DB"], "SECRET_KEY": os.environ["FAULT_SECRET"],
                       "UPLOAD_DIR": os.environ["FAULT_UPLOADS"], "TODAY": os.environ.get("FAULT_TODAY") or None})
     pattern, nth = re.compile(os.environ["FAULT_AT"]), int(os.environ.get("FAULT_NTH", "1"))
     seen = 0
@@ -107,6 +108,7 @@ def run_and_kill(app_config, at: str, op: str, ident: int, actor: int, nth: int 
     db.session.remove()
     db.engine.dispose()
     env = {**os.environ, "FAULT_DB": app_config["SQLALCHEMY_DATABASE_URI"], "FAULT_AT": at,
+           "FAULT_SECRET": app_config["SECRET_KEY"],
            "FAULT_NTH": str(nth), "FAULT_UPLOADS": app_config["UPLOAD_DIR"],
            "FAULT_TODAY": app_config.get("TODAY") or ""}
     proc = subprocess.Popen([sys.executable, "-c", WORKER, op, str(ident), str(actor)], cwd=ROOT, env=env,
