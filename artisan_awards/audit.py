@@ -66,7 +66,7 @@ def init_app(app) -> None:
     configured = app.config.get("AUDIT_CHAIN_KEY")
     if configured and len(configured) < MIN_KEY_LENGTH:
         raise RuntimeError(f"AUDIT_CHAIN_KEY must be at least {MIN_KEY_LENGTH} characters long")
-    if not configured and not (app.debug or app.testing):
+    if not configured and not (app.debug or app.testing) and app.config.get("SECRET_KEY") != "dev-only-change-me":
         app.logger.warning("AUDIT_CHAIN_KEY is not set: the audit chain key is derived from SECRET_KEY; "
                            "set AUDIT_CHAIN_KEY (kept outside the database) in production")
 

@@ -131,10 +131,10 @@ def run_and_kill(app_config, at: str, op: str, ident: int, actor: int, nth: int 
 
 
 BEFORE_COMMIT = [r"UPDATE code_counters|INSERT INTO code_counters", r"UPDATE nominations",
-                 r"INSERT INTO transition_log", "COMMIT"]
+                 r"UPDATE audit_chain_head", r"INSERT INTO transition_log", "COMMIT"]
 
 
-@pytest.mark.parametrize("at", BEFORE_COMMIT, ids=["counter", "nomination", "log-row", "commit"])
+@pytest.mark.parametrize("at", BEFORE_COMMIT, ids=["counter", "nomination", "chain-lock", "log-row", "commit"])
 def test_submission_killed_inside_its_transaction_changes_nothing(app, app_config, make, at):
     n = make.nomination(State.DRAFT)
     nid, owner = n.id, n.owner_id
@@ -199,9 +199,11 @@ def open_session(app, api, make):
     return sid, secretariat.id, [n.id for n in nominations]
 
 
-@pytest.mark.parametrize("at, nth", [(r"INSERT INTO transition_log", 1), (r"INSERT INTO transition_log", 3),
+# The log rows join the audit chain at commit: inserted together (one statement on PostgreSQL),
+# then the chain head moves (its second UPDATE: the first takes the lock) -- the last write.
+@pytest.mark.parametrize("at, nth", [(r"INSERT INTO transition_log", 1), (r"UPDATE audit_chain_head", 2),
                                      (r"UPDATE council_sessions", 1), ("COMMIT", 1)],
-                         ids=["first-log-row", "last-log-row", "session-row", "commit"])
+                         ids=["first-log-row", "chain-head", "session-row", "commit"])
 def test_session_close_killed_inside_its_transaction_changes_nothing(app, app_config, open_session, at, nth):
     sid, secretariat, nids = open_session
     before = snapshot()
