@@ -500,8 +500,7 @@ def restore_command(path, yes):
     click.echo(f"Restored the backup of {manifest['created_at']} (revision {manifest['revision']}, "
                f"{len(manifest['files'])} uploaded files)")
     if broken:
-        click.echo(f"Audit chain BROKEN at log row {broken.log_id} (nomination {broken.nomination_id}): "
-                   f"{broken.reason}")
+        click.echo(f"Audit chain BROKEN at {broken.where()}: {broken.reason} (flask audit verify lists every break)")
         raise SystemExit(1)
     click.echo(f"Audit chain OK: {count} log rows")
 

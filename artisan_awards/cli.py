@@ -15,7 +15,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(provinces)
     app.cli.add_command(seed_demo)
     from .audit import audit_cli
+    from .audit import init_app as audit_init_app
 
+    audit_init_app(app)
     app.cli.add_command(audit_cli)
     from .backup import backup_cli
     from .storage import storage_cli

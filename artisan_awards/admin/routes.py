@@ -18,6 +18,7 @@ from workflows.machine import ROLES
 from workflows.states import N_
 
 from .. import exports
+from .. import audit as audit_chain
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, login_manager
 from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
@@ -523,8 +524,10 @@ def audit_log():
                                dated=False)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     events = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    chain = audit_chain.quick_status(db.session.connection())
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], more=len(events) > PAGE_SIZE,
-                           page=page, kinds=KIND_LABELS, areas=AREA_LABELS, local=_local, args=request.args)
+                           page=page, kinds=KIND_LABELS, areas=AREA_LABELS, local=_local, args=request.args,
+                           chain=chain)
 
 
 @bp.app_template_filter("vn_moment")

@@ -7,7 +7,9 @@ evidence), every document of the round's closed council sessions (Mẫu 03-06), 
 (07/08) and the national consultation lists, into one ZIP kept in the file storage (local disk
 or the database, ``STORAGE_BACKEND``), so any app server can hand it out. Each document goes
 through the cache, so a second export of an unchanged round is quick. The row's
-``done``/``total`` is committed after each document.
+``done``/``total`` is committed after each document. The ZIP also holds a signed checkpoint of
+the audit chain (``CHECKPOINT_PATH``; ``flask --app wsgi audit verify --checkpoint FILE`` checks
+later that the record still extends it).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from flask import Flask, current_app
 from workflows import machine as wf
 from workflows.states import N_, State
 
-from .. import storage
+from .. import audit, storage
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import (
@@ -111,6 +113,17 @@ def run_task_in_worker(task_id: int) -> None:
     run_task(task_id)
 
 
+CHECKPOINT_PATH = "nhat-ky/diem-kiem-chung-nhat-ky.json"
+
+
+def round_checkpoint(round_: Round) -> str:
+    """The audit chain's head now, signed with the chain key, with whether the chain verified."""
+    connection = db.session.connection()
+    report = audit.check(connection)
+    return audit.checkpoint_json(audit.checkpoint(connection, round_id=round_.id, chain_verified=report.ok,
+                                                  breaks=len(report.breaks)))
+
+
 def _plan(round_: Round, user: User) -> list[tuple[str, tuple]]:
     """Every document of the round that ``user`` may see, as (path in the ZIP, what makes it).
 
@@ -169,6 +182,7 @@ def run_task(task_id: int) -> None:
                     archive.writestr(path, _make(what, user))
                     task.done += 1
                     db.session.commit()
+                archive.writestr(CHECKPOINT_PATH, round_checkpoint(task.round))
             spool.seek(0)
             key = storage.new_key(".zip")
             store.put(key, spool.read())

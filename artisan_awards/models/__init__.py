@@ -7,7 +7,7 @@
 ``mail``: the e-mail outbox.  ``audit``: the administration audit log.
 """
 
-from .audit import AuditEvent, AuditKind  # noqa: F401
+from .audit import AuditChainHead, AuditEvent, AuditKind  # noqa: F401
 from .core import (  # noqa: F401
     MAX_DB_INT,
     ApiToken,

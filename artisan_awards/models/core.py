@@ -457,7 +457,9 @@ class TransitionLog(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    # Tamper evidence (artisan_awards/audit.py): the chain runs per nomination.
+    # Tamper evidence (artisan_awards/audit.py): one keyed chain (HMAC-SHA256) over this table and
+    # audit_events, numbered by ``seq``.  Written only by audit.append() at commit.
+    seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")
 

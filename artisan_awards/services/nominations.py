@@ -549,11 +549,8 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
         "meta": meta,
     }
     _flush_or_conflict()  # writes the state change now, so a concurrent writer surfaces as a 409 here
-    prev_hash = db.session.scalar(
-        sa.select(TransitionLog.hash).where(TransitionLog.nomination_id == nomination.id)
-        .order_by(TransitionLog.id.desc()).limit(1)
-    ) or ""
-    db.session.add(TransitionLog(**values, prev_hash=prev_hash, hash=audit.link_hash(prev_hash, values)))
+    # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit.py).
+    audit.append(TransitionLog(**values))
     notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta)
 
 
