@@ -90,6 +90,8 @@ NOT_STAGED = {
     "/api/v1/public/consultations/<int:nomination_id>/comments": "public by law: comments on the consultation",
     "/documents/tasks/<int:task_id>": "a document job: its requester and the exporting roles",
     "/admin/accounts/<int:user_id>": "accounts, not dossiers",
+    "/account/sessions/": "one's own login sessions and tokens, not dossiers",
+    "/api/v1/me/sessions/": "one's own login sessions and tokens, not dossiers",
     "/admin/rules/<ruleset_id>": "award rules, not dossiers",
     "/api/v1/comments/<int:comment_id>/status": "public comments: the ministry officer's consultation work",
     "/reset/<token>": "tokens", "/confirm/<token>": "tokens", "/invitation/<token>": "tokens",
