@@ -18,6 +18,7 @@ from ..schemas import NominationIn
 from ..serializers import merge_changes, nomination_in
 from ..services import attachments as attachment_service
 from ..services import nominations as service
+from ..services import queries
 from ..services.cleaning import removal_notice
 from ..text import nfc_deep, vi_order
 from ..timeutil import today
@@ -35,7 +36,7 @@ STEPS = (
 
 
 def _owned(nomination_id: int) -> Nomination:
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     if nomination.owner_id != current_user.id:
         abort(404)
     return nomination

@@ -11,16 +11,16 @@ from .. import exports
 from ..extensions import db
 from ..models import Nomination, Round
 from ..permissions import roles_required
-from ..services import nominations as service
+from ..services import queries
 from . import bp
 
 INBOX_STATES = (State.SUBMITTED, State.RETURNED, State.ACCEPTED, State.PROVINCE_PASSED)
 PER_PAGE = 50
 
 
-def list_filters() -> service.Filters:
+def list_filters() -> queries.Filters:
     args = request.args
-    return service.Filters(
+    return queries.Filters(
         state=args.get("state") or None,
         round_id=args.get("round_id", type=int),
         title=args.get("title") or None,
@@ -28,7 +28,7 @@ def list_filters() -> service.Filters:
         province_code=args.get("province_code") or None,
         overdue_only=bool(args.get("overdue")),
         sort=args.get("sort") or None,
-        stage=args.get("stage") if args.get("stage") in service.STAGE_STATES else None,
+        stage=args.get("stage") if args.get("stage") in queries.STAGE_STATES else None,
     )
 
 
@@ -37,10 +37,10 @@ def query_args() -> dict:
     return {k: v for k, v in request.args.items() if k not in ("page", "sort")}
 
 
-def inbox_query() -> tuple[sa.Select, service.Filters]:
+def inbox_query() -> tuple[sa.Select, queries.Filters]:
     filters = list_filters()
     filters.province_code = current_user.province_code
-    stmt = service.visible_query(current_user, filters)
+    stmt = queries.visible_query(current_user, filters)
     if not filters.state and not filters.stage:
         stmt = stmt.where(Nomination.state.in_(INBOX_STATES))
     return stmt, filters
@@ -51,10 +51,10 @@ def inbox_query() -> tuple[sa.Select, service.Filters]:
 def inbox():
     """Dossiers of my province: what waits for a reply, what waits for completion, what is overdue."""
     stmt, filters = inbox_query()
-    page = service.paginate(service.order(stmt, filters.sort, "received"),
+    page = queries.paginate(queries.order(stmt, filters.sort, "received"),
                             request.args.get("page", 1, type=int), PER_PAGE)
-    counts = dict(db.session.execute(service.counts_by(
-        "state", where=[service.nomination_counts.c.province_code == current_user.province_code])).all())
+    counts = dict(db.session.execute(queries.counts_by(
+        "state", where=[queries.nomination_counts.c.province_code == current_user.province_code])).all())
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     return render_template(
         "province/inbox.html", nominations=page.items, page=page, filters=filters, counts=counts,
@@ -69,7 +69,7 @@ def inbox():
 def inbox_export(fmt: str):
     """The inbox as filtered on the page, every row, as CSV or XLSX."""
     stmt, filters = inbox_query()
-    return exports.nominations_response(service.order(stmt, filters.sort, "received"), fmt, "ho-so-tinh")
+    return exports.nominations_response(queries.order(stmt, filters.sort, "received"), fmt, "ho-so-tinh")
 
 
 # Sort choices offered on the lists (msgids; translated in the template).

@@ -15,7 +15,7 @@ from ..errors import ValidationFailed
 from ..i18n import TITLE_LABELS
 from ..permissions import STAFF_ROLES, roles_required
 from ..services import eligibility as service
-from ..services import nominations as nominations_service
+from ..services import queries
 from . import bp
 from .forms import BoolParameterForm, CriterionReviewForm, IntParameterForm
 
@@ -110,7 +110,7 @@ def read_only():
 @login_required
 def review(nomination_id: int, criterion_id: str):
     """Record the secretariat's decision (or finding) on a criterion left to people."""
-    nomination = nominations_service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     form = CriterionReviewForm(prefix=_slug("review", criterion_id))
     target = url_for("dossier.show", nomination_id=nomination.id, _anchor="eligibility")
     if not form.validate_on_submit():
