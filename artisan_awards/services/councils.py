@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import (
     AgendaItem,
     Attendance,
+    AuditKind,
     BallotParticipation,
     ConflictDeclaration,
     Council,
@@ -38,12 +39,13 @@ from ..models import (
     SealedBallot,
     SessionStatus,
     User,
+    UserRole,
 )
 from ..permissions import PROVINCE_SCOPED_ROLES, can_see_level
 from ..schemas import CouncilIn, SessionIn
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
-from . import accounts, notifications
+from . import accounts, audit, notifications
 from .nominations import move_by_event
 
 PASS_EVENT = {
@@ -106,6 +108,31 @@ def defaults_for(level: str) -> tuple[int, int]:
 
 
 def create_council(actor: User, data: CouncilIn) -> Council:
+    """Establish a council and write its audit event, in one transaction (pages and API alike)."""
+    with audit.one_transaction():
+        council = _new_council(actor, data)
+        db.session.add(council)
+        db.session.flush()  # the council's id, for its event
+        audit.record(AuditKind.COUNCIL_CREATED, actor, target=council, level=council.level,
+                     decision_no=council.decision_no,
+                     members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
+    return council
+
+
+def candidates(actor: User) -> list[User]:
+    """Accounts ``actor`` may seat on a council: active council members and secretariats, of the
+    actor's own province unless the actor works nationally."""
+    roles = (wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER,
+             wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER)
+    query = (sa.select(User).where(User.active)
+             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(roles)))))
+    if not actor.has_role(wf.ADMIN, wf.MINISTRY_OFFICER):
+        query = query.where(User.province_code == actor.province_code)
+    return list(db.session.scalars(query.order_by(User.province_code, vi_order(User.full_name)).limit(500)))
+
+
+def _new_council(actor: User, data: CouncilIn) -> Council:
+    """The council ``data`` describes, checked (Forbidden, ValidationFailed); not yet added."""
     if data.level == Level.PROVINCE:
         allowed = actor.has_role(wf.ADMIN) or (
             actor.has_role(wf.PROVINCE_OFFICER) and actor.province_code == data.province_code
@@ -158,8 +185,6 @@ def create_council(actor: User, data: CouncilIn) -> Council:
         exclude_conflicted_votes=data.exclude_conflicted_votes,
         members=members,
     )
-    db.session.add(council)
-    db.session.commit()
     return council
 
 

@@ -76,6 +76,12 @@ def _number_taken(number: int, except_id: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
+def all_rounds() -> list[Round]:
+    """Every round, the newest first."""
+    return list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
+
+
+@audit.one_transaction()
 def create_round(actor: User, data: RoundIn) -> Round:
     if _number_taken(data.number):
         raise ValidationFailed(fields={"number": N_("Đã có đợt xét tặng với số thứ tự này.")})
@@ -95,10 +101,10 @@ def create_round(actor: User, data: RoundIn) -> Round:
     db.session.add(row)
     db.session.flush()
     audit.record(AuditKind.ROUND_CREATED, actor, target=row, plan=_plan(row))
-    db.session.commit()
     return row
 
 
+@audit.one_transaction()
 def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     """Change a round's plan; returns {field: [before, after]} of what changed (logged)."""
     if _number_taken(data.number, row.id):
@@ -115,5 +121,4 @@ def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     if changes:
         opened = today() >= date.fromisoformat(before["intake_opens"])
         audit.record(AuditKind.ROUND_CHANGED, actor, target=row, changes=changes, after_opening=opened)
-    db.session.commit()
     return changes
