@@ -16,6 +16,15 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(VN).date()
 
 
+def iso_moment(value: datetime | None) -> str | None:
+    """A stored moment as ISO 8601 with its offset (naive values from SQLite are UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
+
+
 def today() -> date:
     """Today in Vietnam, or the date pinned by the ``TODAY`` setting (rehearsals, tests)."""
     from flask import current_app, has_app_context

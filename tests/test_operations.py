@@ -142,3 +142,52 @@ def test_perform_dispatches_by_name_and_refuses_what_it_does_not_know(make):
         service.perform(n, "accept", db.session.get(User, n.owner_id))
     assert service.perform(n, "accept", officer, comment="Đủ") is None
     assert n.state == target and log_count(nomination_id) == logged + 1
+
+
+# -- eligibility is computed by the view that needs it, once -----------------------------------------
+
+
+def _imports(path: str) -> set[str]:
+    """Every module a file imports, at any depth of the code (function-level imports included)."""
+    import ast
+    import pathlib
+
+    found = set()
+    for node in ast.walk(ast.parse(pathlib.Path(path).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+            found.update("." * node.level + (node.module + "." if node.module else "") + a.name
+                         for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+def test_serializers_and_eligibility_no_longer_import_each_other():
+    assert not {m for m in _imports("artisan_awards/serializers.py") if "services" in m}
+    assert not {m for m in _imports("artisan_awards/services/eligibility.py") if "serializers" in m}
+
+
+def test_lists_do_not_assess_and_one_dossier_is_assessed_once(api, client, auth, make, monkeypatch):
+    from artisan_awards.services import eligibility
+
+    officer = make.user("province_officer", "HNI")
+    owner = make.user("applicant")
+    n = make.nomination(State.SUBMITTED, owner=owner, officer=officer)
+    for _ in range(3):
+        make.nomination(State.SUBMITTED, officer=officer)
+    calls = []
+    real_assess = eligibility.assess
+    monkeypatch.setattr(eligibility, "assess",
+                        lambda nomination: calls.append(nomination.id) or real_assess(nomination))
+
+    r = api.get("/api/v1/nominations", officer)
+    assert r.status_code == 200 and len(r.get_json()["items"]) == 4
+    assert calls == [] and all("eligibility" not in item for item in r.get_json()["items"])
+
+    r = api.get(f"/api/v1/nominations/{n.id}", owner)
+    assert calls == [n.id] and r.get_json()["eligibility"]["criteria"]  # the contract's field, once
+    calls.clear()
+    auth.login(owner.email)
+    assert client.get(f"/nominations/{n.id}").status_code == 200
+    assert calls == [n.id]

@@ -13,7 +13,7 @@ from ..models import MAX_DB_INT, Nomination, Province, Round
 from ..permissions import STAFF_ROLES
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
-from ..services import accounts, queries, sessions
+from ..services import accounts, eligibility, queries, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
@@ -143,7 +143,7 @@ def create_nomination():
     """Start a dossier (state ``draft``)."""
     data = NominationIn.model_validate(json_body())
     row = service.create_nomination(g.api_user, data)
-    response = jsonify(nomination_out(row, queries.history(row)))
+    response = jsonify(_one(row))
     response.headers["Location"] = url_for("api.get_nomination", nomination_id=row.id)
     return response, 201
 
@@ -172,6 +172,11 @@ def list_nominations():
     return jsonify({"items": [nomination_out(r) for r in rows], "total": total, "page": page})
 
 
+def _one(row: Nomination) -> dict:
+    """NominationOut of one dossier: with its history and its eligibility, computed here once."""
+    return nomination_out(row, queries.history(row), eligibility.api_of(row))
+
+
 def _visible(nomination_id: int) -> Nomination:
     return queries.get_visible(g.api_user, nomination_id)
 
@@ -181,7 +186,7 @@ def _visible(nomination_id: int) -> Nomination:
 def get_nomination(nomination_id: int):
     """One dossier with its history."""
     row = _visible(nomination_id)
-    return jsonify(nomination_out(row, queries.history(row)))
+    return jsonify(_one(row))
 
 
 @bp.patch("/nominations/<int:nomination_id>")
@@ -193,7 +198,7 @@ def patch_nomination(nomination_id: int):
     merged = merge_changes(nomination_in(row), changes)
     data = NominationIn.model_validate(merged)
     service.update_nomination(g.api_user, row, data)
-    return jsonify(nomination_out(row, queries.history(row)))
+    return jsonify(_one(row))
 
 
 @bp.post("/nominations/<int:nomination_id>/attachments")
@@ -234,7 +239,7 @@ def nomination_action(nomination_id: int, action: str):
         row, action, g.api_user, comment=body.comment, decision_no=body.decision_no,
         decision_date=body.decision_date,
     )
-    out = nomination_out(row, queries.history(row))
+    out = _one(row)
     if key:
         out["access_key"] = key
     return jsonify(out)

@@ -14,7 +14,7 @@ from ..i18n import action_label
 from ..models import Attachment
 from ..redirects import back
 from ..services import attachments as attachment_service
-from ..services import consultations, queries
+from ..services import consultations, eligibility, queries
 from ..services import nominations as service
 from . import bp
 
@@ -29,6 +29,7 @@ def show(nomination_id: int):
         nomination=nomination,
         history=queries.history(nomination),
         missing=service.missing_for_submission(nomination),
+        eligibility=eligibility.of(nomination),
         form=ActionForm(),
         comments=consultations.comments_for(nomination) if current_user.has_role(wf.MINISTRY_OFFICER) else [],
     )

@@ -134,12 +134,6 @@ def value_text(value) -> str:
 
 
 @bp.app_template_global()
-def eligibility_of(nomination) -> dict:
-    """The eligibility check of a dossier as plain, translated data (see services.eligibility.present)."""
-    return service.present(service.assess(nomination))
-
-
-@bp.app_template_global()
 def criterion_review_form(criterion_id: str) -> CriterionReviewForm:
     return CriterionReviewForm(prefix=_slug("review", criterion_id))
 

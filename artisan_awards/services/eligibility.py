@@ -30,7 +30,7 @@ from ..extensions import db
 from ..models import CriterionReview, Nomination, Round, RuleParameterChange, RuleParameterOverride, User
 from ..schemas import NominationIn
 from ..text import nfc
-from ..timeutil import local_date, now_utc, today
+from ..timeutil import iso_moment, local_date, now_utc, today
 
 REASON_MAX = 5000
 
@@ -445,6 +445,17 @@ def present(assessment: Assessment) -> dict:
     }
 
 
+def of(nomination: Nomination) -> dict:
+    """The dossier's check, overrides applied, as pages show it: what a view computes once and passes
+    to its template (no template or serializer computes it)."""
+    return present(assess(nomination))
+
+
+def api_of(nomination: Nomination) -> dict:
+    """As ``POST /api/v1/eligibility/check`` answers, with the secretariat's overrides applied."""
+    return api_view(of(nomination))
+
+
 def api_view(view: dict) -> dict:
     """The contract's shape (eligible, criteria[id, result, detail]) plus more fields, JSON-ready."""
 
@@ -473,7 +484,7 @@ def api_view(view: dict) -> dict:
                         "result": c["review"]["result"],
                         "reason": c["review"]["reason"],
                         "by": c["review"]["by"],
-                        "at": _iso_dt(c["review"]["at"]),
+                        "at": iso_moment(c["review"]["at"]),
                     }
                     if c["review"]
                     else None
@@ -484,7 +495,3 @@ def api_view(view: dict) -> dict:
     }
 
 
-def _iso_dt(value):
-    from ..serializers import _dt
-
-    return _dt(value)
