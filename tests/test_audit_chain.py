@@ -414,7 +414,8 @@ def test_parallel_writes_keep_the_numbering_gap_free(app, make, runner, db_kind,
 # -- the migration -------------------------------------------------------------------------------
 
 def test_the_migration_numbers_and_macs_existing_rows(world, app, runner):
-    """Down to the revision before 0013 (the unkeyed per-dossier chain comes back), then up again: every row is numbered."""
+    """Down to the revision before 0013 (the unkeyed per-dossier chain comes back), then up again:
+    every row is numbered."""
     from flask_migrate import downgrade, upgrade
 
     db.session.remove()

@@ -24,6 +24,7 @@ from artisan_awards import exports
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, OutboxMessage, PublicComment, User
 from artisan_awards.services import accounts, audit
+from workflows.machine import STAGE_OF
 from workflows.states import State
 
 # -- 1. formula injection in every export --------------------------------------------------------
@@ -41,7 +42,8 @@ def _hostile_data(make):
         # the same text as a nominee's name, in a dossier past the province (ministry lists, results)
         n = make.nomination(State.SUBMITTED, owner=owner, officer=officer, nominee={"full_name": "An"})
         db.session.execute(sa.update(Nomination).where(Nomination.id == n.id)
-                           .values(full_name=text, state=State.PUBLIC_CONSULTATION))
+                           .values(full_name=text, state=State.PUBLIC_CONSULTATION,
+                                   stage_reached=STAGE_OF[State.PUBLIC_CONSULTATION]))
         db.session.add(PublicComment(nomination_id=n.id, kind="complaint", full_name=text, phone="0912000111",
                                      address=text, content=text, window="public_consultation"))
         # an account whose name (and e-mail's local part) is hostile, seen in the administrator's log

@@ -486,8 +486,9 @@ def test_the_old_everything_non_draft_rule_fails(world, monkeypatch):
 
 
 def test_migration_0015_fills_stage_reached_from_the_log(world):
-    """Down to the revision before 0015 and up again: the column comes back filled from each dossier's log and state, the
-    counters' triggers survive (SQLite), and the answers above still hold.  Runs last in this module."""
+    """Down to the revision before 0015 and up again: the column comes back filled from each dossier's
+    log and state, the counters' triggers survive (SQLite), and the answers above still hold.
+    Runs last in this module."""
     from flask_migrate import downgrade, upgrade
 
     with world.app.app_context():

@@ -17,8 +17,8 @@ from workflows import machine as wf
 from workflows.machine import ROLES
 from workflows.states import N_
 
-from .. import exports
 from .. import audit as audit_chain
+from .. import exports
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, login_manager
 from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
