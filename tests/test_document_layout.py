@@ -230,18 +230,46 @@ def _pages(pdf: bytes):
 
 
 def torn_rows(pdf: bytes) -> list[str]:
-    """Tags whose words, inside the ruled tables, are on more than one page: a row split by a page break."""
+    """Rows of the ruled tables split by a page break, found three ways:
+
+    * a row's tag (every tagged cell of a row carries it) on more than one page;
+    * a numbered row (its "TT" cell) with none of its tagged text beside it: the rest went on;
+    * text at the top of a table, under the repeated header and above the first number: the
+      tail of a row begun on the page before.
+    """
     pages_of: dict[str, set[int]] = {}
+    torn: list[str] = []
     with _pages(pdf) as doc:
         for number, page in enumerate(doc.pages, start=1):
-            boxes = [t.bbox for t in page.find_tables()]
-            for word in page.extract_words():
-                if not any(x0 - 1 <= word["x0"] and word["x1"] <= x1 + 1 and top - 1 <= word["top"]
-                           and word["bottom"] <= bottom + 1 for x0, top, x1, bottom in boxes):
+            words = page.extract_words()
+            for table in page.find_tables():
+                x0, top, x1, bottom = table.bbox
+                inside = [w for w in words if x0 - 1 <= w["x0"] and w["x1"] <= x1 + 1
+                          and top - 1 <= w["top"] and w["bottom"] <= bottom + 1]
+                for w in inside:
+                    for t in TAG.findall(w["text"]):
+                        pages_of.setdefault(t, set()).add(number)
+                first_col = [c for c in table.cells if abs(c[0] - x0) < 1]
+                if not first_col:
                     continue
-                for t in TAG.findall(word["text"]):
-                    pages_of.setdefault(t, set()).add(number)
-    return sorted(t for t, pages in pages_of.items() if len(pages) > 1)
+                col_right = min(c[2] for c in first_col)
+                numbers = sorted((w for w in inside if w["x1"] <= col_right + 1 and w["text"].isdigit()),
+                                 key=lambda w: w["top"])
+                if not numbers or not any(TAG.search(w["text"]) for w in inside):
+                    continue
+                head = [w for w in inside if w["x1"] <= col_right + 1 and w["text"] == "TT"]
+                head_bottom = top
+                if head:
+                    cell = next((c for c in first_col if c[1] - 1 <= head[0]["top"] <= c[3]), None)
+                    head_bottom = cell[3] if cell else head[0]["bottom"]
+                if any(w["top"] > head_bottom + 1 and w["bottom"] < numbers[0]["top"] - 1 for w in inside):
+                    torn.append(f"page {number}: a row's tail above row {numbers[0]['text']}")
+                for k, num in enumerate(numbers):
+                    end = numbers[k + 1]["top"] - 1 if k + 1 < len(numbers) else bottom + 1
+                    band = [w for w in inside if num["top"] - 2 <= w["top"] < end]
+                    if not any(TAG.search(w["text"]) for w in band):
+                        torn.append(f"page {number}: row {num['text']} without its text")
+    return torn + sorted(t for t, pages in pages_of.items() if len(pages) > 1)
 
 
 def orphan_signatures(pdf: bytes) -> list[int]:

@@ -127,9 +127,9 @@ def unique_file_names(attachments) -> dict[int, str]:
 
 
 def portrait_attachment(n: Nomination):
-    """The photo printed in the declaration's 4x6 box: the first image uploaded as a photo."""
-    return next((a for a in sorted(n.attachments, key=lambda x: x.id or 0)
-                 if a.kind == "photo" and a.content_type in ("image/jpeg", "image/png")), None)
+    """The photo printed in the declaration's 4x6 box: the latest image uploaded as the portrait."""
+    return next((a for a in sorted(n.attachments, key=lambda x: x.id or 0, reverse=True)
+                 if a.kind == "portrait" and a.content_type.startswith("image/")), None)
 
 
 def reply_due(n: Nomination) -> date | None:

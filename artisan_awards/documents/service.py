@@ -57,8 +57,10 @@ def variant() -> str | None:
 def _images(n: Nomination) -> tuple[dict[str, engine.Blob], list[dict]]:
     blobs, photos = {}, []
     names = data.unique_file_names(n.attachments)
+    portrait = data.portrait_attachment(n)
     for seq, a in enumerate(n.attachments, start=1):
-        if a.content_type.startswith("image/"):
+        # The portrait is printed once, in the declaration's box, not again among the photos.
+        if a.content_type.startswith("image/") and a is not portrait:
             name = f"attachment-{a.id}"
             blobs[name] = engine.Blob(a.sha256, _loader(a), a.content_type)
             photos.append({"blob": name, "name": names[a.id], "id": a.id, "seq": seq})
@@ -107,7 +109,9 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
     portrait_blobs, portrait = _portrait(n)
     blobs.update(portrait_blobs)
     pdfs = _pdf_evidence(n)
-    placement = {str(a["id"]): ("Ảnh in kèm" if a["content_type"].startswith("image/") else
+    portrait_id = portrait and data.portrait_attachment(n).id
+    placement = {str(a["id"]): ("In tại ô ảnh của bản khai" if a["id"] == portrait_id else
+                                "Ảnh in kèm" if a["content_type"].startswith("image/") else
                                 ("Đóng kèm sau danh mục" if a["content_type"] == "application/pdf" and not archival
                                  else ("Tệp đính kèm trong PDF" if a["content_type"] == "application/pdf"
                                        else "Lưu trong hệ thống")))
