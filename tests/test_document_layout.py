@@ -29,6 +29,8 @@ import weasyprint
 from pypdf import PdfReader
 
 from artisan_awards.documents import engine
+from tests.test_councils import Chain
+from tests.test_documents import _closed_session, _evidence_pdf, _png, _upload, assert_pdf, text_of
 
 MM = 72 / 25.4  # PDF points per millimetre
 TOL = 0.6  # mm: glyph side bearings, rule widths
@@ -58,7 +60,7 @@ def _issuer(i: int = 0) -> dict:
 def nomination(size: str, i: int = 0) -> dict:
     """A dossier: ``short`` (a few rows), ``long`` (40 products, 30 periods), ``extreme`` (very long
     names and texts, every optional field empty)."""
-    extreme, long = size == "extreme", size == "long"
+    extreme = size == "extreme"
     name, full = _province(i)
     n_products = {"short": 3, "long": 40, "extreme": 12}[size]
     n_periods = {"short": 2, "long": 30, "extreme": 0}[size]
@@ -358,7 +360,7 @@ def broken_names(pdf: bytes, names: list[str]) -> list[str]:
             text = unicodedata.normalize("NFC", (page.extract_text() or "").replace("\u200b", ""))
             lines.extend(" ".join(line.split()) for line in text.splitlines())
     found = []
-    for a, b in zip(lines, lines[1:]):
+    for a, b in zip(lines, lines[1:], strict=False):
         if re.search(r"\d$", a) and b.startswith("%"):
             found.append(f"{a[-12:]} / {b[:12]}")
         for name in names:
@@ -426,15 +428,18 @@ def test_submission_letter_numbers_only_the_groups_present():
 
 # -- control tests: each check fails on the defect it guards against ---------------------------
 
+ROWS_MAY_BREAK = "table.grid tr { break-inside: auto !important; page-break-inside: auto !important }"
+
+
 def test_control_a_row_split_is_caught():
     template, context = documents("long")["list-04"]
-    pdf = render(template, context, "table.grid tr { break-inside: auto !important; page-break-inside: auto !important }")
+    pdf = render(template, context, ROWS_MAY_BREAK)
     assert torn_rows(pdf)
 
 
 def test_control_a_product_row_split_in_the_declaration_is_caught():
     template, context = documents("long")["declaration-01"]
-    pdf = render(template, context, "table.grid tr { break-inside: auto !important; page-break-inside: auto !important }")
+    pdf = render(template, context, ROWS_MAY_BREAK)
     assert torn_rows(pdf)
 
 
@@ -478,3 +483,94 @@ def test_control_a_page_number_on_page_one_is_caught():
     template, context = documents("long")["minutes-05"]
     pdf = render(template, context, "@page :first { @top-center { content: counter(page) !important } }")
     assert page_number_faults(pdf)
+
+
+# -- the same documents made through the application (database, services, API) -----------------
+
+
+@pytest.fixture
+def chain(api, make, app, tmp_path):
+    app.config["TODAY"] = None
+    app.config["DOCUMENTS_CACHE_DIR"] = str(tmp_path / "documents")
+    return Chain(api, make)
+
+
+
+def test_receipt_prints_the_reply_deadline_and_the_configured_address(chain, api, app):
+    from datetime import timedelta
+
+    from artisan_awards.extensions import db
+    from artisan_awards.timeutil import local_date
+    from workflows.states import State
+
+    app.config["PUBLIC_BASE_URL"] = "https://nghenhan.soct.example.gov.vn"
+    owner = chain.make.user("applicant")
+    n = chain.make.nomination(State.SUBMITTED, owner=owner)
+    pdf = assert_pdf(api.get(f"/api/v1/nominations/{n.id}/receipt.pdf", owner))
+    text = text_of(pdf)
+    db.session.refresh(n)
+    due = local_date(n.received_at or n.submitted_at) + timedelta(days=n.round.reply_days)
+    assert f"Hạn trả lời bằng văn bản: {due:%d/%m/%Y}" in text
+    assert "https://nghenhan.soct.example.gov.vn/" in text and "localhost" not in text
+    # The code is set in the body face, not a monospace one.
+    fonts = {c["fontname"] for page in pdfplumber.open(io.BytesIO(pdf)).pages for c in page.chars
+             if c["text"] in n.code}
+    assert fonts and not any("Mono" in f for f in fonts), fonts
+    assert orphan_signatures(pdf) == [] and margin_faults(pdf) == [] and page_number_faults(pdf) == []
+
+
+def test_portrait_in_its_box_printed_once_and_same_names_kept_apart(chain, api):
+    owner = chain.make.user("applicant")
+    n = chain.make.nomination(owner=owner)
+    _upload(api, owner, n, "portrait", "chan-dung.png", _png())
+    _upload(api, owner, n, "photo", "san-pham.png", _png())
+    _upload(api, owner, n, "award_decision", "bang-khen.pdf", _evidence_pdf())
+    _upload(api, owner, n, "certificate", "bang-khen.pdf", _evidence_pdf())
+    chain.act(n, "submit", owner)
+    declaration = assert_pdf(api.get(f"/api/v1/nominations/{n.id}/declaration.pdf", owner))
+    with pdfplumber.open(io.BytesIO(declaration)) as doc:
+        images = doc.pages[0].images
+        assert len(images) == 1
+        box = images[0]
+        assert abs((box["x1"] - box["x0"]) / MM - 40) < 1 and abs((box["bottom"] - box["top"]) / MM - 60) < 1
+    for archival in ("", "?archival=1"):
+        text = text_of(assert_pdf(api.get(f"/api/v1/nominations/{n.id}/dossier.pdf{archival}", owner)))
+        assert "In tại ô ảnh của bản khai" in text
+        assert "bang-khen.pdf" in text and "bang-khen (2).pdf" in text
+        assert "chan-dung.png" in text and "Ảnh 1: san-pham.png" in text and "chan-dung.png (mục" not in text
+        assert ("đính kèm nguyên văn bên trong tệp PDF" in text) == bool(archival)
+        assert ("đóng kèm nguyên văn sau danh mục" in text) == (not archival)
+
+
+def test_minutes_say_what_minutes_must_say(chain, api):
+    from artisan_awards.documents.data import clock
+    from artisan_awards.extensions import db
+    from artisan_awards.models import CouncilSession
+
+    sid, a, b = _closed_session(chain)
+    session = db.session.get(CouncilSession, sid)
+    pdf = assert_pdf(api.get(f"/api/v1/sessions/{sid}/minutes.pdf", chain.officer))
+    text = text_of(pdf)
+    assert f"Thời gian: hồi {clock(session.opened_at)} ngày" in text
+    assert f"Biên bản kết thúc hồi {clock(session.closed_at)}" in text
+    assert "hồi …… giờ" not in text
+    assert "Số thành viên có mặt: 11/11 thành viên, bằng 100,00 % tổng số thành viên Hội đồng" in text
+    quorum = session.council.quorum
+    assert f"từ {session.council.quorum_percent}% tổng số thành viên trở lên, tức ít nhất {quorum}/11" in text
+    assert "số phiếu đồng ý bằng 90,91 % tổng số thành viên Hội đồng" in text
+    assert "Nơi nhận:" in text and "Các thành viên Hội đồng" in text
+    for kind in ("minutes", "tally", "list", "submission-letter"):
+        pdf = assert_pdf(api.get(f"/api/v1/sessions/{sid}/{kind}.pdf", chain.officer))
+        assert orphan_signatures(pdf) == [], kind
+        assert margin_faults(pdf) == [], kind
+        assert broken_names(pdf, NAMES) == [], kind
+
+
+def test_the_national_list_has_its_issuing_body_signer_and_date(chain, client):
+    round_ = chain.make.round()
+    pdf = assert_pdf(client.get(f"/api/v1/public/consultations.pdf?round_id={round_.id}"))
+    text = text_of(pdf)
+    for expected in ("BỘ CÔNG THƯƠNG", "Số: ……/DS-BCT", "Hà Nội, ngày", "TL. BỘ TRƯỞNG",
+                     "CỤC TRƯỞNG CỤC CÔNG THƯƠNG ĐỊA PHƯƠNG", "Nơi nhận:"):
+        assert expected in text, expected
+    assert orphan_signatures(pdf) == [] and margin_faults(pdf) == []
