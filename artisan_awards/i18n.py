@@ -23,6 +23,7 @@ ROLE_LABELS = {
     "admin": N_("Quản trị hệ thống"),
 }
 KIND_LABELS = {
+    "portrait": N_("Ảnh chân dung 4x6"),
     "photo": N_("Ảnh"),
     "video": N_("Video"),
     "award_decision": N_("Quyết định khen thưởng"),

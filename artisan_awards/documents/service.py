@@ -56,12 +56,23 @@ def variant() -> str | None:
 
 def _images(n: Nomination) -> tuple[dict[str, engine.Blob], list[dict]]:
     blobs, photos = {}, []
-    for a in n.attachments:
-        if a.content_type.startswith("image/"):
+    names = data.unique_file_names(n.attachments)
+    portrait = data.portrait_attachment(n)
+    for seq, a in enumerate(n.attachments, start=1):
+        # The portrait is printed once, in the declaration's box, not again among the photos.
+        if a.content_type.startswith("image/") and a is not portrait:
             name = f"attachment-{a.id}"
             blobs[name] = engine.Blob(a.sha256, _loader(a), a.content_type)
-            photos.append({"blob": name, "name": a.original_name, "id": a.id})
+            photos.append({"blob": name, "name": names[a.id], "id": a.id, "seq": seq})
     return blobs, photos
+
+
+def _portrait(n: Nomination) -> tuple[dict[str, engine.Blob], str | None]:
+    """The applicant's 4x6 portrait for the declaration's box: the first photo uploaded as one."""
+    a = data.portrait_attachment(n)
+    if a is None:
+        return {}, None
+    return {"portrait": engine.Blob(a.sha256, _loader(a), a.content_type)}, "portrait"
 
 
 def _loader(attachment):
@@ -75,7 +86,8 @@ def _pdf_evidence(n: Nomination) -> list[engine.Appended]:
 
 def declaration_spec(n: Nomination) -> engine.Spec:
     d = data.nomination_data(n)
-    return engine.Spec([engine.Part("declaration.html", {"n": d, "photo": None})], variant=variant(),
+    blobs, photo = _portrait(n)
+    return engine.Spec([engine.Part("declaration.html", {"n": d, "photo": photo})], variant=variant(), blobs=blobs,
                        title=f"Mẫu số {d['form_no']} - Bản khai thành tích - {d['full_name']}")
 
 
@@ -94,16 +106,20 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
     """
     d = data.nomination_data(n)
     blobs, photos = _images(n)
+    portrait_blobs, portrait = _portrait(n)
+    blobs.update(portrait_blobs)
     pdfs = _pdf_evidence(n)
-    placement = {str(a["id"]): ("Ảnh in kèm" if a["content_type"].startswith("image/") else
+    portrait_id = portrait and data.portrait_attachment(n).id
+    placement = {str(a["id"]): ("In tại ô ảnh của bản khai" if a["id"] == portrait_id else
+                                "Ảnh in kèm" if a["content_type"].startswith("image/") else
                                 ("Đóng kèm sau danh mục" if a["content_type"] == "application/pdf" and not archival
                                  else ("Tệp đính kèm trong PDF" if a["content_type"] == "application/pdf"
                                        else "Lưu trong hệ thống")))
                  for a in d["attachments"]}
     parts = [
-        engine.Part("declaration.html", {"n": d, "photo": None}),
+        engine.Part("declaration.html", {"n": d, "photo": portrait}),
         engine.Part("summary.html", {"n": d}),
-        engine.Part("evidence.html", {"n": d, "photos": photos, "placement": placement}),
+        engine.Part("evidence.html", {"n": d, "photos": photos, "placement": placement, "archival": archival}),
     ]
     title = f"Hồ sơ đề nghị xét tặng - {d['full_name']}" + (f" - {d['code']}" if d["code"] else "")
     if archival:
@@ -113,12 +129,15 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
 
 
 def status_url(code: str, access_key: str | None = None) -> str:
-    """The public status page; with the access key (only right after submission) it opens the answer."""
-    from flask import url_for
+    """The public status page; with the access key (only right after submission) it opens the answer.
+
+    At the department's configured address (``PUBLIC_BASE_URL``), never the host that happened to
+    serve the request: the paper outlives the request."""
+    from ..services.notifications import link
 
     if access_key:
-        return url_for("public.status", code=code, key=access_key, _external=True)
-    return url_for("public.status", _external=True)
+        return link("public.status", code=code, key=access_key)
+    return link("public.status")
 
 
 def qr_svg(text: str) -> bytes:
@@ -137,7 +156,7 @@ def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
 
     blobs = {"qr": engine.Blob(hashlib.sha256(svg).hexdigest(), lambda: svg, "image/svg+xml")}
     context = {"n": d, "status_url": status_url(n.code), "access_key": access_key or "",
-               "reply_due": n.reply_due()}
+               "reply_due": data.reply_due(n)}
     return engine.Spec([engine.Part("receipt.html", context)], variant=variant(), blobs=blobs,
                        title=f"Giấy biên nhận hồ sơ {n.code}",
                        cache=not access_key)  # an access key is never written to disk

@@ -415,6 +415,7 @@ class Product(db.Model):
 
 
 class AttachmentKind(enum.StrEnum):
+    PORTRAIT = "portrait"  # the 4x6 photo printed in the declaration's box
     PHOTO = "photo"
     VIDEO = "video"
     AWARD_DECISION = "award_decision"
