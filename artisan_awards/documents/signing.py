@@ -87,6 +87,22 @@ def council_body(council) -> Body:
     return MINISTRY
 
 
+def body_by_key(key: str) -> Body | None:
+    """The body of a certificate folder's name (the ministry, or a province's department)."""
+    from ..extensions import db
+    from ..models import Province
+
+    key = (key or "").strip().lower()
+    if key == MINISTRY_KEY:
+        return MINISTRY
+    prefix = "so-cong-thuong-"
+    if key.startswith(prefix) and 0 < len(key) - len(prefix) <= 3:
+        province = db.session.get(Province, key[len(prefix):].upper())
+        if province is not None:
+            return province_body(province)
+    return None
+
+
 def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text or "").casefold().split())
 
@@ -248,8 +264,16 @@ def _keep_producer(writer) -> None:
     if info_ref is None:
         return
     info = info_ref.get_object()
+    changed = False
     if str(info.get("/Producer", "")) != VENDOR:
         info["/Producer"] = generic.TextStringObject(VENDOR)
+        changed = True
+    if "/ModDate" not in info:
+        # pyHanko writes xmp:ModifyDate in every update but only refreshes an Info /ModDate that exists:
+        # a placeholder here (overwritten with the same moment as the XMP) keeps the two in step
+        info["/ModDate"] = generic.pdf_date(datetime.now(UTC))
+        changed = True
+    if changed:
         writer.mark_update(info_ref)
 
 

@@ -1,4 +1,4 @@
-"""A throwaway PKI for the signature tests, with certomancer.
+"""A throwaway PKI for tests and rehearsals (``flask documents test-pki``), with certomancer.
 
 A root, an intermediate CA, one signing certificate per issuing body (plus an expired, a revoked and
 a "wrong body" one), a time-stamp authority and OCSP responders. ``Pki.start()`` serves the TSA and
@@ -18,12 +18,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 ARCH = "aa-test"
-# (certificate label, body key, certificate subject CN, revocation, validity shift)
+# certificate label -> the issuing body's name in the certificate's subject (CN and O); "hni" also gets
+# an expired and a revoked certificate ("hni-expired", "hni-revoked") with the same subject
 BODIES = {
-    "ministry": ("bo-cong-thuong", "Bộ Công Thương"),
-    "hni": ("so-cong-thuong-hni", "Sở Công Thương Hà Nội"),
-    "hpg": ("so-cong-thuong-hpg", "Sở Công Thương Hải Phòng"),
+    "ministry": "Bộ Công Thương",
+    "hni": "Sở Công Thương Hà Nội",
+    "hpg": "Sở Công Thương Hải Phòng",
 }
+RSA_SIGNERS = ("ministry", "hpg", "hni-revoked")  # RSA 2048 (the floor of the rules); the others P-256
 
 
 def _now() -> datetime:
@@ -50,7 +52,7 @@ class Pki:
     server: object = None
     thread: threading.Thread | None = None
     port: int = 0
-    labels: dict = field(default_factory=dict)
+    bodies: dict = field(default_factory=lambda: dict(BODIES))
 
     # -- building -----------------------------------------------------------------------------
 
@@ -59,11 +61,10 @@ class Pki:
 
         keys = self.directory / "keys"
         keys.mkdir(parents=True, exist_ok=True)
-        labels = ["root", "interm", "tsa", "root-ocsp", "interm-ocsp", "ministry", "hni", "hpg",
-                  "hni-expired", "hni-revoked"]
+        extras = ["hni-expired", "hni-revoked"] if "hni" in self.bodies else []
+        labels = ["root", "interm", "tsa", "root-ocsp", "interm-ocsp", *self.bodies, *extras]
         for label in labels:
-            # the bodies sign with RSA 2048 (the floor of the e-signature rules), the CAs with P-256
-            key = (rsa.generate_private_key(65537, 2048) if label in ("ministry", "hpg", "hni-revoked")
+            key = (rsa.generate_private_key(65537, 2048) if label in RSA_SIGNERS
                    else ec.generate_private_key(ec.SECP256R1()))
             (keys / f"{label}.key.pem").write_bytes(key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
@@ -77,7 +78,7 @@ class Pki:
                     "tsa": {"common-name": "Máy chủ dấu thời gian thử nghiệm"},
                     "root-ocsp": {"common-name": "OCSP gốc thử nghiệm"},
                     "interm-ocsp": {"common-name": "OCSP trung gian thử nghiệm"}}
-        for label, (_, name) in BODIES.items():
+        for label, name in self.bodies.items():
             entities[label] = {"common-name": name, "organization-name": name}
         certs = {
             "root": {"subject": "root", "issuer": "root", "validity": long,
@@ -98,16 +99,16 @@ class Pki:
             "tsa": {"subject": "tsa", "issuer": "root", "validity": long,
                     "extensions": [_ku("digital_signature", "non_repudiation"), _aia("root"),
                                    {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]}]},
-            "ministry": {"subject": "ministry", "issuer": "interm", "validity": year, "extensions": signer_ext},
-            "hni": {"subject": "hni", "issuer": "interm", "validity": year, "extensions": signer_ext},
-            "hpg": {"subject": "hpg", "issuer": "interm", "validity": year, "extensions": signer_ext},
-            "hni-expired": {"subject": "hni", "subject-key": "hni-expired", "issuer": "interm",
-                            "validity": expired, "extensions": signer_ext},
-            "hni-revoked": {"subject": "hni", "subject-key": "hni-revoked", "issuer": "interm", "validity": year,
-                            "extensions": signer_ext,
-                            "revocation": {"revoked-since": _iso(now - timedelta(days=1)),
-                                           "reason": "key_compromise"}},
         }
+        for label in self.bodies:
+            certs[label] = {"subject": label, "issuer": "interm", "validity": year, "extensions": signer_ext}
+        if extras:
+            certs["hni-expired"] = {"subject": "hni", "subject-key": "hni-expired", "issuer": "interm",
+                                    "validity": expired, "extensions": signer_ext}
+            certs["hni-revoked"] = {"subject": "hni", "subject-key": "hni-revoked", "issuer": "interm",
+                                    "validity": year, "extensions": signer_ext,
+                                    "revocation": {"revoked-since": _iso(now - timedelta(days=1)),
+                                                   "reason": "key_compromise"}}
         config = {
             "external-url-prefix": f"http://127.0.0.1:{port}",
             "keysets": {"k": {"path-prefix": str(keys),
@@ -193,8 +194,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def make_pki(directory: Path) -> Pki:
-    pki = Pki(directory)
+def make_pki(directory: Path, bodies=None) -> Pki:
+    """Build the PKI in ``directory``; ``bodies``: ``signing.Body`` list (default: BODIES)."""
+    pki = Pki(directory) if bodies is None else Pki(directory, bodies={b.key: b.name for b in bodies})
     pki.port = free_port()
     pki.build(pki.port)
     return pki
