@@ -16,8 +16,15 @@ import pytest
 from pypdf import PdfReader
 
 from artisan_awards.documents import signing, testpki
-from tests.test_councils import chain  # noqa: F401  (the fixture)
+from tests.test_councils import Chain
 from tests.test_documents import _closed_session, _flip, assert_pdf, text_of
+
+
+@pytest.fixture
+def chain(api, make, app, tmp_path):
+    app.config["TODAY"] = None
+    app.config["DOCUMENTS_CACHE_DIR"] = str(tmp_path / "documents")
+    return Chain(api, make)
 
 
 @pytest.fixture
@@ -123,8 +130,7 @@ def test_signed_file_keeps_consistent_pdfa_metadata(app, bodies):
             if info_key in info:
                 from pikepdf.models.metadata import decode_pdf_date
 
-                assert decode_pdf_date(str(info[info_key])).replace(microsecond=0) == \
-                    __import__("datetime").datetime.fromisoformat(meta[xmp_key]).replace(microsecond=0)
+                assert decode_pdf_date(str(info[info_key])) == datetime.fromisoformat(meta[xmp_key])
     # A control: signing naively (pyHanko alone) leaves Info and XMP producers apart.
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
@@ -161,7 +167,7 @@ def test_a_folder_holding_another_body_s_certificate_is_refused(app, pki, bodies
     assert refused.value.code == "signing_certificate_wrong_body" and refused.value.status == 503
 
 
-def test_a_file_claiming_one_body_signed_with_another_s_certificate_is_reported(app, pki, bodies):
+def test_a_file_claiming_one_body_signed_with_another_s_certificate_is_reported(app, client, pki, bodies):
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -181,6 +187,12 @@ def test_a_file_claiming_one_body_signed_with_another_s_certificate_is_reported(
     result = signing.verify(forged)
     [sig] = result.signatures
     assert sig.trusted and not sig.body_matches and result.verdict == "wrong-body" and not result.ok
+    # The verification page says so in Vietnamese, with the body, time-stamp and revocation status.
+    page = client.post("/documents/verify", data={"file": (io.BytesIO(forged), "bien-ban.pdf")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert 'data-verdict="wrong-body"' in page and "một cơ quan khác" in page
+    assert "Sở Công Thương Hà Nội" in page and "không khớp với chứng thư" in page
+    assert "Dấu thời gian" in page and "Chưa bị thu hồi" in page
 
 
 def _key_cert(pki, signing_dir, label):
@@ -197,6 +209,7 @@ def test_an_expired_or_revoked_signer_is_refused_and_reported(app, pki, bodies, 
     assert refused.value.code == code
     # Someone signs with it anyway (pyHanko alone, time-stamped), and adds the OCSP answers it can get.
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign import fields, signers
     from pyhanko.sign.timestamps import HTTPTimeStamper
     from pyhanko.sign.validation.dss import DocumentSecurityStore
@@ -206,28 +219,12 @@ def test_an_expired_or_revoked_signer_is_refused_and_reported(app, pki, bodies, 
                                         subfilter=fields.SigSeedSubFilter.PADES)
     signed = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(_plain_pdf())), meta, signer=signer,
                               timestamper=HTTPTimeStamper(pki.tsa_url)).getvalue()
-    responder = pki.arch.service_registry.summon_responder("interm", at_time=datetime.now(UTC))
-    from asn1crypto import ocsp
-
-    cert = pki.arch.get_cert(label)
-    request = ocsp.OCSPRequest({"tbs_request": {"request_list": [{"req_cert": {
-        "hash_algorithm": {"algorithm": "sha256"},
-        "issuer_name_hash": pki.arch.get_cert("interm").subject.sha256,
-        "issuer_key_hash": pki.arch.get_cert("interm").public_key.sha256,
-        "serial_number": cert.serial_number}}]}})
-    answer = responder.build_ocsp_response(request)
-    root_answer = pki.arch.service_registry.summon_responder("root", at_time=datetime.now(UTC)).build_ocsp_response(ocsp.OCSPRequest(
-        {"tbs_request": {"request_list": [{"req_cert": {
-            "hash_algorithm": {"algorithm": "sha256"},
-            "issuer_name_hash": pki.arch.get_cert("root").subject.sha256,
-            "issuer_key_hash": pki.arch.get_cert("root").public_key.sha256,
-            "serial_number": pki.arch.get_cert("interm").serial_number}}]}}))
-    reader_sig = __import__("pyhanko.pdf_utils.reader", fromlist=["PdfFileReader"]).PdfFileReader(
-        io.BytesIO(signed)).embedded_signatures[0]
+    answer = _ocsp_answer(pki, "interm", label)
+    root_answer = _ocsp_answer(pki, "root", "interm")
+    reader_sig = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
     out = io.BytesIO(signed)
-    DocumentSecurityStore.add_dss(out, reader_sig.pkcs7_content,
-                                  certs=[pki.arch.get_cert(x) for x in ("interm", "root-ocsp", "interm-ocsp")],
-                                  ocsps=[answer, root_answer])
+    certs = [pki.arch.get_cert(x) for x in ("interm", "root-ocsp", "interm-ocsp")]
+    DocumentSecurityStore.add_dss(out, reader_sig.pkcs7_content, certs=certs, ocsps=[answer, root_answer])
     pki.stop()
     result = signing.verify(out.getvalue())
     [sig] = result.signatures
@@ -237,6 +234,19 @@ def test_an_expired_or_revoked_signer_is_refused_and_reported(app, pki, bodies, 
         assert sig.revocation == "revoked"
     else:
         assert sig.expired
+
+
+def _ocsp_answer(pki, issuer: str, label: str):
+    """The responder's answer about ``label`` now (what a signer would have fetched)."""
+    from asn1crypto import ocsp
+
+    issuer_cert = pki.arch.get_cert(issuer)
+    request = ocsp.OCSPRequest({"tbs_request": {"request_list": [{"req_cert": {
+        "hash_algorithm": {"algorithm": "sha256"}, "issuer_name_hash": issuer_cert.subject.sha256,
+        "issuer_key_hash": issuer_cert.public_key.sha256,
+        "serial_number": pki.arch.get_cert(label).serial_number}}]}})
+    responder = pki.arch.service_registry.summon_responder(issuer, at_time=datetime.now(UTC))
+    return responder.build_ocsp_response(request)
 
 
 def test_without_a_time_stamp_authority_signing_refuses_and_the_download_is_a_503(chain, api, app, pki, bodies):

@@ -23,15 +23,16 @@ def verify_command(pdf: Path, trust: tuple[str, ...], body_key: str | None):
     if result.error:
         click.echo(f"  {result.error}")
     for s in result.signatures:
-        click.echo(f"  body: {s.body or '-'}" + ("" if s.body_matches else
-                                                   f" (NOT the certificate's body{'; expected ' + expected if expected else ''})"))
+        mismatch = f" (NOT the certificate's body{'; expected ' + expected if expected else ''})"
+        click.echo(f"  body: {s.body or '-'}" + ("" if s.body_matches else mismatch))
         click.echo(f"  signer: {s.signer}")
         click.echo(f"  time-stamp: {s.timestamp_at.isoformat() if s.timestamp_at else '-'}"
                    f" ({'trusted' if s.timestamp_trusted else 'not trusted' if s.timestamp_at else 'none'})")
         click.echo(f"  revocation: {s.revocation}" + ("; certificate expired" if s.expired else ""))
         click.echo(f"  reason: {s.reason or '-'}")
+        details = s.summary + ("; " + ", ".join(s.problems) if s.problems else "")
         click.echo(f"  intact: {s.intact}, valid: {s.valid}, trusted: {s.trusted}, "
-                   f"whole file: {s.covers_whole_file} ({s.summary}{'; ' + ', '.join(s.problems) if s.problems else ''})")
+                   f"whole file: {s.covers_whole_file} ({details})")
     raise SystemExit(0 if result.ok else 1)
 
 
