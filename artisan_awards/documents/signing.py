@@ -287,7 +287,7 @@ class SignatureReport:
     valid: bool  # the cryptographic signature checks out
     trusted: bool  # the certificate chains to a trusted root, valid and not revoked at the time checked
     covers_whole_file: bool  # nothing but validation data (DSS, document time-stamps) was added after it
-    signed_at: datetime | None  # the time-stamp's time when there is one, else the signer's claim
+    signed_at: datetime | None  # the signing time the signer's computer claimed (timestamp_at is the proof)
     reason: str
     summary: str
     body: str = ""  # the issuing body the signature names (/Name)
@@ -394,7 +394,7 @@ def _report(sig, reader, roots, expected_body: str | None) -> SignatureReport:
         covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE
         or (status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and status.modification_level is not None
             and status.modification_level.name == "LTA_UPDATES"),
-        signed_at=ts.timestamp if ts is not None else status.signer_reported_dt,
+        signed_at=status.signer_reported_dt,
         reason=str(sig.sig_object.get("/Reason", "")),
         summary=status.summary(),
         body=body,
