@@ -236,6 +236,29 @@ def test_an_expired_or_revoked_signer_is_refused_and_reported(app, pki, bodies, 
         assert sig.expired
 
 
+def test_a_signature_without_embedded_revocation_data_is_not_long_term(app, pki, bodies, runner, tmp_path):
+    """PAdES B-T (time-stamped, no DSS): valid, but a machine with only the root cannot tell it was
+    not revoked: reported as no-ltv, never as intact."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    signer = signers.SimpleSigner.load(*_key_cert(pki, bodies, "hni"))
+    meta = signers.PdfSignatureMetadata(field_name="ChuKySo", name="Sở Công Thương Hà Nội",
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    signed = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(_plain_pdf())), meta, signer=signer,
+                              timestamper=HTTPTimeStamper(pki.tsa_url)).getvalue()
+    pki.stop()
+    result = signing.verify(signed)
+    [sig] = result.signatures
+    assert result.verdict == "no-ltv" and not result.ok
+    assert sig.intact and sig.valid and sig.chain_trusted and sig.revocation == "missing"
+    path = tmp_path / "b-t.pdf"
+    path.write_bytes(signed)
+    r = runner.invoke(args=["documents", "verify", str(path)])
+    assert r.exit_code == 1 and "no-ltv" in r.output and "revocation: missing" in r.output
+
+
 def _ocsp_answer(pki, issuer: str, label: str):
     """The responder's answer about ``label`` now (what a signer would have fetched)."""
     from asn1crypto import ocsp

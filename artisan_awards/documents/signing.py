@@ -292,6 +292,7 @@ class SignatureReport:
     summary: str
     body: str = ""  # the issuing body the signature names (/Name)
     body_matches: bool = True  # the certificate is that body's (and the expected body's, when given)
+    chain_trusted: bool = False  # the chain reaches a trusted root (revocation data aside)
     timestamp_at: datetime | None = None
     timestamp_trusted: bool = False
     revocation: str = "missing"  # good | revoked | missing
@@ -331,18 +332,19 @@ class Verification:
             return "revoked"
         if any(s.expired for s in sigs):
             return "expired"
-        if any(not s.trusted for s in sigs):
+        if any(not s.chain_trusted for s in sigs):
             return "untrusted"
         if any(not s.timestamp_trusted or s.revocation != "good" for s in sigs):
             return "no-ltv"
         return "intact"
 
 
-def _validation_context(reader, roots, moment=None):
+def _validation_context(reader, roots, moment=None, mode="hard-fail"):
     from pyhanko.sign.validation.dss import DocumentSecurityStore
     from pyhanko_certvalidator import ValidationContext
 
-    kwargs = {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "hard-fail"}
+    # empty lists, not None: a file without a DSS is judged (no revocation data), not an error
+    kwargs = {"trust_roots": roots, "allow_fetching": False, "revocation_mode": mode, "ocsps": [], "crls": []}
     if moment is not None:
         kwargs.update(moment=moment, retroactive_revinfo=True)
     try:
@@ -356,9 +358,9 @@ def _report(sig, reader, roots, expected_body: str | None) -> SignatureReport:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-    def check(moment=None):
-        context = _validation_context(reader, roots, moment)
-        return validate_pdf_signature(sig, context, _validation_context(reader, roots, moment))
+    def check(moment=None, mode="hard-fail"):
+        context = _validation_context(reader, roots, moment, mode)
+        return validate_pdf_signature(sig, context, _validation_context(reader, roots, moment, mode))
 
     status = check()
     problems = []
@@ -372,13 +374,12 @@ def _report(sig, reader, roots, expected_body: str | None) -> SignatureReport:
         if later.trusted:
             status, expired = later, False
             problems.append("certificate expired after signing")
-    revocation = "missing"
-    if status.revoked:
-        revocation = "revoked"
-    elif status.trusted:
-        revocation = "good"  # hard-fail with fetching off: revocation data for the chain was in the file
-    elif "REVOCATION" in indic or indic in ("TRY_LATER", "SIG_CONSTRAINTS_FAILURE"):
-        revocation = "missing"
+    # hard-fail with fetching off: a trusted path means the file carried good revocation data for it
+    revocation = "revoked" if status.revoked else "good" if status.trusted else "missing"
+    chain_trusted = status.trusted
+    if revocation == "missing" and not expired and status.intact and status.valid:
+        # is the chain itself good, only the revocation data absent? (then: no-ltv, not untrusted)
+        chain_trusted = check(mode="soft-fail").trusted
     cert = status.signing_cert
     body = str(sig.sig_object.get("/Name", "") or "")
     body_matches = bool(body) and belongs_to(cert, body)
@@ -399,6 +400,7 @@ def _report(sig, reader, roots, expected_body: str | None) -> SignatureReport:
         summary=status.summary(),
         body=body,
         body_matches=body_matches,
+        chain_trusted=chain_trusted,
         timestamp_at=ts.timestamp if ts is not None else None,
         timestamp_trusted=bool(ts is not None and ts.trusted),
         revocation=revocation,
