@@ -293,3 +293,17 @@ def test_council_bodies(chain, app):
         assert signing.province_body(hni) == HNI == signing.body_by_key("so-cong-thuong-hni")
         assert signing.body_by_key("bo-cong-thuong") == signing.MINISTRY
         assert signing.body_by_key("so-cong-thuong-zzz") is None and signing.body_by_key("../etc") is None
+
+
+def test_test_pki_command_writes_a_folder_per_body_and_the_settings(runner, tmp_path, app, make):
+    r = runner.invoke(args=["documents", "test-pki", str(tmp_path / "pki"), "--province", "HNI", "--no-serve"])
+    assert r.exit_code == 0, r.output
+    assert f"DOCUMENTS_SIGNING_DIR={tmp_path / 'pki' / 'signing'}" in r.output
+    assert "DOCUMENTS_TSA_URL=http://127.0.0.1:" in r.output
+    for key, name in (("bo-cong-thuong", "Bộ Công Thương"), ("so-cong-thuong-hni", "Sở Công Thương Hà Nội")):
+        from pyhanko.keys import load_cert_from_pemder
+
+        cert = load_cert_from_pemder(str(tmp_path / "pki" / "signing" / key / "cert.pem"))
+        assert signing.belongs_to(cert, name)
+    r = runner.invoke(args=["documents", "test-pki", str(tmp_path / "x"), "--province", "ZZZ", "--no-serve"])
+    assert r.exit_code != 0 and "unknown body" in r.output
