@@ -125,6 +125,9 @@ def test_signed_file_keeps_consistent_pdfa_metadata(app, bodies):
         assert str(info["/Producer"]) == meta["pdf:Producer"]
         assert str(info["/Title"]) == meta["dc:title"] == "Biên bản họp - Hội đồng cấp tỉnh"
         assert meta["pdfaid:part"] == "3" and meta["pdfaid:conformance"] == "B"
+        # PDF/A on annotations: the signature widget is printable, hidden flags off, zero-sized (no appearance)
+        [widget] = [a for page in doc.pages for a in page.get("/Annots", [])]
+        assert int(widget.F) & 4 and not int(widget.F) & 2 and [float(x) for x in widget.Rect] == [0, 0, 0, 0]
         for info_key, xmp_key in (("/ModDate", "xmp:ModifyDate"), ("/CreationDate", "xmp:CreateDate")):
             assert (info_key in info) == (xmp_key in meta), info_key
             if info_key in info:
