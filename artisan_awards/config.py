@@ -63,6 +63,15 @@ class Config:
     BACKUP_KEY_FILE = os.environ.get("BACKUP_KEY_FILE")
     BACKUP_SIGNING_KEY = os.environ.get("BACKUP_SIGNING_KEY")
     BACKUP_SIGNING_KEY_FILE = os.environ.get("BACKUP_SIGNING_KEY_FILE")
+    # Electronic signatures of official documents (documents/signing.py, docs/documents.md): one
+    # certificate per issuing body in a folder (never in the database), an RFC 3161 time-stamp
+    # authority, the trusted roots; PAdES B-LT or B-LTA.
+    DOCUMENTS_SIGNING_DIR = os.environ.get("DOCUMENTS_SIGNING_DIR")
+    DOCUMENTS_SIGNING_PASSPHRASE = os.environ.get("DOCUMENTS_SIGNING_PASSPHRASE")
+    DOCUMENTS_TSA_URL = os.environ.get("DOCUMENTS_TSA_URL")
+    DOCUMENTS_TRUST_ROOTS = os.environ.get("DOCUMENTS_TRUST_ROOTS")
+    DOCUMENTS_SIGNING_LEVEL = os.environ.get("DOCUMENTS_SIGNING_LEVEL", "B-LT")
+    DOCUMENTS_SIGNING_TIMEOUT = float(os.environ.get("DOCUMENTS_SIGNING_TIMEOUT", 10))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

@@ -243,7 +243,8 @@ class Spec:
     embedded: list[Appended] = field(default_factory=list)  # files attached inside the PDF (PDF/A-3)
     title: str = ""
     cache: bool = True  # False: never written to disk (a receipt that shows the access key)
-    sign: tuple[str, str] | None = None  # (reason, location): sign when a certificate is configured
+    # (reason, location, signing.Body): signed when that issuing body has a certificate configured
+    sign: tuple | None = None
 
 
 def html_documents(spec: Spec, fetcher: SafeFetcher | None = None) -> list[weasyprint.Document]:
@@ -272,8 +273,9 @@ def build_pdf(spec: Spec, fetcher: SafeFetcher | None = None) -> bytes:
     pdf = joined.write_pdf(**options)
     if spec.appended:
         pdf = append_pdfs(pdf, spec.appended)
-    if spec.sign and signing.configured():
-        pdf = signing.sign(pdf, *spec.sign)
+    if spec.sign and signing.configured(spec.sign[2]):
+        reason, location, body = spec.sign
+        pdf = signing.sign(pdf, reason, location, body=body)
     return pdf
 
 
@@ -324,7 +326,7 @@ def cache_key(spec: Spec) -> str:
         "blobs": {name: b.sha256 for name, b in sorted(spec.blobs.items())},
         "appended": [[a.sha256, a.title] for a in spec.appended],
         "embedded": [[a.sha256, a.title] for a in spec.embedded],
-        "signer": signing.signer_fingerprint() if spec.sign else None,
+        "signer": signing.signer_fingerprint(spec.sign[2]) if spec.sign else None,
     }
     raw = json.dumps(payload, sort_keys=True, default=_json_default, ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()

@@ -199,7 +199,9 @@ def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
         parts = [engine.Part(template, {"s": s})]
     sign = None
     if kind in signing.SIGNED_KINDS:
-        sign = (f"{SIGN_REASONS[kind]} - {s['council']['name']}", s["issuer"]["place"])
+        # signed by the council's standing body: the province's department, or the ministry
+        sign = (f"{SIGN_REASONS[kind]} - {s['council']['name']}", s["issuer"]["place"],
+                signing.council_body(session.council))
     return engine.Spec(parts, variant=variant(), title=f"{SESSION_KINDS[kind][1]} - {s['council']['name']}",
                        sign=sign)
 
@@ -219,7 +221,8 @@ def consultation_spec(round_: Round, window: str, on: date | None = None) -> eng
     d = data.consultation_list_data(round_, window, on or today())
     return engine.Spec([engine.Part("consultation_list.html", {"d": d})], variant=variant(),
                        title=f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}",
-                       sign=(f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}", d["issuer"]["place"]))
+                       sign=(f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}", d["issuer"]["place"],
+                             signing.MINISTRY))
 
 
 def consultation_list(round_id: int | None, window: str = "public") -> Download:
