@@ -502,3 +502,293 @@ def _no_leak(principal, url, body):
     if principal != "owner":
         assert LEAK_DRAFT not in body, f"{principal} sees someone's draft at {url}"
 
+
+
+# == no role name outside the policy (issue 16, acceptance 3) ============================================
+#
+# A role is *named* in two places only: ``workflows/machine.py`` defines the roles (the state machine's
+# actors, which the transition table names) and ``artisan_awards/permissions.py`` decides with them.
+# Everything else -- views, blueprints, services, the rest of ``workflows/``, templates, scripts --
+# asks a predicate of ``permissions``.  The scan reads Python as syntax (so a role name in a comment
+# or a docstring sentence is no violation, but any string equal to a role, a quoted role inside a
+# string, a role constant taken from ``workflows.machine`` or a ``.has_role(...)`` call is) and
+# templates and scripts as text (a quoted role name, or ``has_role``).
+
+import ast  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+from artisan_awards import permissions  # noqa: E402
+from workflows import machine  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+ROLE_NAMES = frozenset(machine.ROLES)
+ROLE_CONSTANTS = frozenset(
+    name for name, value in vars(machine).items() if name.isupper() and isinstance(value, str) and value in ROLE_NAMES
+) | {"PROVINCE_SCOPED_ROLES"}
+# Where a role may be named, and why.
+ROLE_HOMES = {
+    "workflows/machine.py": "defines the roles: the state machine's actors",
+    "artisan_awards/permissions.py": "the policy: every check of a role",
+    # Seed data: gives the demo accounts their roles (names a role to grant it, never to check one).
+    "artisan_awards/demo.py": "demo seed data",
+}
+SCANNED = ("artisan_awards", "workflows", "templates", "scripts", "wsgi.py")
+TEXT_SUFFIXES = {".html", ".txt", ".xml", ".j2", ".js", ".sh"}
+_QUOTED_ROLE = re.compile(r"""(['"])(%s)\1""" % "|".join(sorted(ROLE_NAMES, key=len, reverse=True)))  # noqa: UP031
+
+
+def _machine_aliases(tree: ast.AST) -> set[str]:  # (``import workflows.machine as permissions`` too)
+    """Names under which a module binds ``workflows.machine`` (``from workflows import machine as wf``)."""
+    aliases = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "workflows":
+            aliases |= {a.asname or a.name for a in node.names if a.name == "machine"}
+        elif isinstance(node, ast.Import):
+            aliases |= {a.asname for a in node.names if a.name == "workflows.machine" and a.asname}
+    return aliases
+
+
+def python_role_violations(source: str, where: str = "<string>") -> list[str]:
+    tree = ast.parse(source)
+    aliases = _machine_aliases(tree)
+    blueprint_names = {
+        id(node.args[0]) for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Blueprint"
+        and node.args
+    }
+    found = []
+    for node in ast.walk(tree):
+        line = f"{where}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in blueprint_names:
+            if node.value in ROLE_NAMES:
+                found.append(f"{line}: role name {node.value!r}")
+            elif match := _QUOTED_ROLE.search(node.value):
+                found.append(f"{line}: role name {match.group(2)!r} quoted in a string")
+        elif isinstance(node, ast.ImportFrom) and node.module in ("workflows.machine", "machine"):
+            found += [f"{line}: imports the role {a.name}" for a in node.names if a.name in ROLE_CONSTANTS]
+        elif isinstance(node, ast.Attribute) and node.attr in ROLE_CONSTANTS:
+            # wf.ADMIN, machine.PROVINCE_OFFICER, whatever the alias; only the policy's own role sets pass
+            if ast.unparse(node.value) != "permissions" or node.value.id in aliases:
+                found.append(f"{line}: role constant {ast.unparse(node)}")
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "has_role":
+            found.append(f"{line}: role check {ast.unparse(node.func)}(...) instead of a permissions predicate")
+    return found
+
+
+def text_role_violations(text: str, where: str = "<string>") -> list[str]:
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        found += [f"{where}:{number}: role name {m.group(2)!r}" for m in _QUOTED_ROLE.finditer(line)]
+        if "has_role" in line:
+            found.append(f"{where}:{number}: has_role in a template; ask a permissions predicate")
+    return found
+
+
+def role_violations(root: Path) -> list[str]:
+    """Every place under ``root`` (a checkout) that names a role outside ``ROLE_HOMES``."""
+    found = []
+    for top in SCANNED:
+        base = root / top
+        paths = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
+        for path in paths:
+            where = path.relative_to(root).as_posix()
+            if where in ROLE_HOMES or not path.is_file() or "/translations/" in f"/{where}":
+                continue
+            if path.suffix == ".py":
+                found += python_role_violations(path.read_text(encoding="utf-8"), where)
+            elif path.suffix in TEXT_SUFFIXES:
+                found += text_role_violations(path.read_text(encoding="utf-8", errors="replace"), where)
+    return found
+
+
+def test_no_role_name_outside_permissions():
+    assert role_violations(REPO) == []
+
+
+def test_the_role_scan_catches_a_named_role():
+    """Control: the scanner fails on every way of naming a role, and passes the clean forms."""
+    bad_python = {
+        'if current_user.has_role(wf.ADMIN):\n    pass\n': 2,  # a role check and the constant
+        'from workflows.machine import PROVINCE_OFFICER\n': 1,
+        'from workflows import machine as m\nallowed = m.MINISTRY_OFFICER\n': 1,
+        'import workflows.machine\nx = workflows.machine.GOVERNMENT_OFFICER\n': 1,
+        'ROLES = ("state_council_member",)\n': 1,
+        'sql = "SELECT * FROM user_roles WHERE role = \'admin\'"\n': 1,
+        'if "applicant" in user.roles:\n    pass\n': 1,
+    }
+    for source, count in bad_python.items():
+        assert len(python_role_violations(source)) == count, source
+    clean_python = [
+        'bp = Blueprint("admin", __name__, url_prefix="/admin")\n',
+        'if permissions.can_manage_accounts(user):\n    pass\n',
+        'url = url_for("admin.index")  # the admin may open it\n',
+        'from workflows.machine import ROLES, HUMAN_ACTIONS\n',
+    ]
+    for source in clean_python:
+        assert python_role_violations(source) == [], source
+    assert len(text_role_violations("{% if current_user.has_role('province_officer') %}x{% endif %}")) == 2
+    assert len(text_role_violations('{% if role == "ministry_council_member" %}')) == 1
+    nav = "{% for endpoint, label in nav_items(current_user) %}{{ url_for('admin.index') }}{% endfor %}"
+    assert text_role_violations(nav) == []
+
+
+def test_a_seeded_violation_in_a_checkout_fails(tmp_path):
+    """Control on files: a template and a module with a role name fail the scan; permissions.py may name one."""
+    (tmp_path / "templates" / "council").mkdir(parents=True)
+    (tmp_path / "artisan_awards" / "council").mkdir(parents=True)
+    (tmp_path / "workflows").mkdir()
+    assert role_violations(tmp_path) == []
+    (tmp_path / "artisan_awards" / "permissions.py").write_text('ADMIN_ONLY = ("admin",)\n', encoding="utf-8")
+    (tmp_path / "workflows" / "machine.py").write_text('ADMIN = "admin"\n', encoding="utf-8")
+    assert role_violations(tmp_path) == []
+    (tmp_path / "templates" / "council" / "x.html").write_text(
+        "{% if current_user.has_role('state_council_member') %}<a>…</a>{% endif %}\n", encoding="utf-8")
+    (tmp_path / "artisan_awards" / "council" / "routes.py").write_text(
+        "from workflows import machine as wf\n\n\ndef f(user):\n    return user.roles & {wf.PROVINCE_OFFICER}\n",
+        encoding="utf-8")
+    (tmp_path / "workflows" / "rules.py").write_text('OWNER_ROLE = "applicant"\n', encoding="utf-8")
+    found = role_violations(tmp_path)
+    assert {f.split(":")[0] for f in found} == {
+        "templates/council/x.html", "artisan_awards/council/routes.py", "workflows/rules.py"}
+    assert len(found) == 4
+
+
+def test_the_real_tree_would_fail_with_a_role_name(tmp_path):
+    """Control on the real checkout: the scan of the real files plus one planted template fails."""
+    planted = REPO / "templates" / f"_planted_{tmp_path.name}.html"
+    module = REPO / "artisan_awards" / "services" / f"_planted_{tmp_path.name}.py"
+    planted.write_text("{% if 'government_officer' in current_user.roles %}x{% endif %}\n", encoding="utf-8")
+    module.write_text("from workflows import machine as wf\n\nDESK = wf.MINISTRY_OFFICER\n", encoding="utf-8")
+    try:
+        assert sorted(role_violations(REPO)) == [
+            f"artisan_awards/services/{module.name}:3: role constant wf.MINISTRY_OFFICER",
+            f"templates/{planted.name}:1: role name 'government_officer'",
+        ]
+    finally:
+        planted.unlink()
+        module.unlink()
+    assert len(ROLE_CONSTANTS) == len(ROLE_NAMES) + 1
+
+
+# == the predicates as tables (no HTTP) ====================================================================
+#
+# Each principal: its roles and province; each predicate: the principals for which it holds.  Written by
+# hand from the guards the pages had before the policy moved into permissions.py.
+
+PEOPLE = {
+    "anon": ((), None),
+    "applicant": (("applicant",), None),
+    "po": (("province_officer",), "HNI"),
+    "po_noprov": (("province_officer",), None),  # an officer not yet attached to a province
+    "pcm": (("province_council_member",), "HNI"),
+    "mo": (("ministry_officer",), None),
+    "mcm": (("ministry_council_member",), None),
+    "scm": (("state_council_member",), None),
+    "go": (("government_officer",), None),
+    "admin": (("admin",), None),
+    "applicant+po": (("applicant", "province_officer"), "HNI"),
+}
+STAFF_PEOPLE = set(PEOPLE) - {"anon", "applicant"}
+PREDICATE_TABLE = {
+    "is_staff": STAFF_PEOPLE,
+    "is_administrator": {"admin"},
+    "is_applicant": {"applicant", "applicant+po"},
+    "can_file": {"applicant", "po", "po_noprov", "applicant+po"},
+    "files_for_others": {"po", "po_noprov", "applicant+po"},
+    "files_only_in_own_province": {"po", "po_noprov"},
+    "can_use_province_inbox": {"po", "po_noprov", "pcm", "applicant+po"},
+    "can_list_national": {"mo", "mcm", "scm", "go", "admin"},
+    "can_see_dashboard": {"mo", "go", "admin"},
+    "can_handle_public_comments": {"mo"},
+    "can_manage_rounds": {"mo", "admin"},
+    "can_export_archives": {"mo", "admin"},
+    "can_create_councils": {"po", "po_noprov", "mo", "admin", "applicant+po"},
+    "can_create_national_councils": {"mo", "admin"},
+    "can_use_council_agenda": {"po", "po_noprov", "pcm", "mo", "mcm", "scm", "applicant+po"},
+    "can_edit_rules": {"admin"},
+    "can_read_rules": STAFF_PEOPLE,
+    "can_read_audit_log": {"admin"},
+    "can_manage_accounts": {"po", "admin", "applicant+po"},
+    "can_open_administration": {"po", "po_noprov", "mo", "admin", "applicant+po"},
+}
+
+
+def _person(key):
+    roles, province = PEOPLE[key]
+    return SimpleNamespace(id=hash(key), roles=set(roles), province_code=province, is_authenticated=bool(roles),
+                           has_role=lambda *wanted: bool(set(roles) & set(wanted)))
+
+
+@pytest.mark.parametrize("predicate", sorted(PREDICATE_TABLE))
+def test_predicate_table(predicate):
+    check = getattr(permissions, predicate)
+    holds = {key for key in PEOPLE if check(_person(key))}
+    assert holds == PREDICATE_TABLE[predicate]
+
+
+def test_every_role_predicate_is_in_the_table():
+    """A new one-argument predicate of permissions.py gets its row (or is one of the object predicates)."""
+    import inspect
+
+    object_predicates = {"can_view", "can_edit", "can_review_criteria", "can_file_in", "can_see_level",
+                         "can_manage", "is_secretariat", "can_see_council", "may_act", "may_grant",
+                         "drops_own_administration", "can_create_council"}
+    names = {name for name, f in vars(permissions).items()
+             if inspect.isfunction(f) and f.__module__ == permissions.__name__
+             and (name.startswith(("can_", "is_", "files_", "may_", "drops_")))}
+    assert names - object_predicates == set(PREDICATE_TABLE)
+
+
+@pytest.mark.parametrize(("level", "province", "who", "allowed"), [
+    ("province", "HNI", "po", True), ("province", "HPG", "po", False), ("province", "HNI", "admin", True),
+    ("province", "HNI", "mo", False), ("ministry", None, "mo", True), ("ministry", None, "po", False),
+    ("state", None, "admin", True), ("state", None, "pcm", False), ("state", None, "anon", False),
+])
+def test_who_may_create_a_council(level, province, who, allowed):
+    assert permissions.can_create_council(_person(who), level, province) is allowed
+
+
+def test_grants_and_self_demotion():
+    po, admin = _person("po"), _person("admin")
+    assert permissions.grantable_roles(admin) == list(machine.ROLES)
+    assert set(permissions.grantable_roles(po)) == permissions.GRANTABLE_BY_PROVINCE
+    assert permissions.grantable_roles(_person("mo")) == []
+    assert permissions.may_grant(po, {"province_council_member"}) and not permissions.may_grant(po, {"admin"})
+    assert permissions.drops_own_administration(admin, admin, {"ministry_officer"})
+    assert not permissions.drops_own_administration(admin, admin, {"admin", "ministry_officer"})
+    assert not permissions.drops_own_administration(admin, _person("mo"), {"applicant"})
+
+
+# == the menu: an entry shows exactly when its page lets the person in ======================================
+
+
+# "My dossiers" lists one's own dossiers: open to any account (a national officer owns none), in the
+# menu only for those who file; the councils one can see (each filtered by can_see_council), in the menu
+# only for those who work on a council agenda.
+# The rounds' plan is public; in the menu for staff.
+OPEN_TO_EVERY_ACCOUNT = {"applicant.index", "council.councils", "rounds.index"}
+
+# The administrator's "rule set" entry is the editable page; the read-only one stays open to them.
+SHOWN_INSTEAD = {"rules.read_only": "rules.admin"}
+
+
+@pytest.mark.parametrize("key", sorted(set(PEOPLE) - {"anon", "po_noprov"}))
+def test_menu_matches_the_guards(client, auth, key):
+    roles, province = PEOPLE[key]
+    user = auth.login_as(list(roles), province)
+    shown = {endpoint for endpoint, _label in permissions.nav_items(user)}
+    with client.application.test_request_context():
+        from flask import url_for
+
+        urls = {endpoint: url_for(endpoint) for endpoint, _label, _allowed in permissions.NAV}
+    page = client.get("/account/sessions")  # any logged-in page shows the menu
+    for endpoint, url in urls.items():
+        status = client.get(url).status_code
+        if endpoint in shown:
+            assert status == 200, (key, endpoint, status)
+        elif endpoint not in OPEN_TO_EVERY_ACCOUNT and SHOWN_INSTEAD.get(endpoint) not in shown:
+            assert status == 403, (key, endpoint, status)
+        assert page.status_code == 200
+        assert (f'href="{url}"' in page.get_data(as_text=True)) == (endpoint in shown), (key, endpoint)
