@@ -40,7 +40,7 @@ STAFF_ROLES = NATIONAL_ROLES | PROVINCE_SCOPED_ROLES
 # the stage and was rejected, withdrawn or awarded later stays visible).  A dossier that never reached
 # it does not exist for that role (404).  The same table decides which councils, sessions, tallies and
 # session documents a national role sees (``can_see_level``), and the route matrix test
-# (tests/test_stage_scope.py) plays it for every route.
+# (tests/test_route_matrix.py) plays it for every route.
 STAGE_FROM: dict[str, Stage] = {
     wf.ADMIN: Stage.NONE,  # administration: every dossier but the drafts, as before
     wf.MINISTRY_OFFICER: Stage.MINISTRY,  # from its arrival at the ministry (the province sent it on)
