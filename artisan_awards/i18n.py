@@ -12,16 +12,6 @@ from workflows.states import ACTION_LABELS, N_, STATE_INFO, State
 from .timeutil import VN
 
 TITLE_LABELS = {"people": N_("Nghệ nhân nhân dân"), "meritorious": N_("Nghệ nhân ưu tú")}
-ROLE_LABELS = {
-    "applicant": N_("Người đề nghị"),
-    "province_officer": N_("Cán bộ Sở Công Thương"),
-    "province_council_member": N_("Thành viên Hội đồng cấp tỉnh"),
-    "ministry_officer": N_("Cán bộ Bộ Công Thương"),
-    "ministry_council_member": N_("Thành viên Hội đồng cấp Bộ"),
-    "state_council_member": N_("Thành viên Hội đồng cấp Nhà nước"),
-    "government_officer": N_("Cán bộ Văn phòng Chính phủ"),
-    "admin": N_("Quản trị hệ thống"),
-}
 KIND_LABELS = {
     "portrait": N_("Ảnh chân dung 4x6"),
     "photo": N_("Ảnh"),
@@ -87,6 +77,8 @@ def vn_date(value) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from . import permissions  # role labels and the predicates the templates ask
+
     # Choose the language afresh for every request, even when an outer app context
     # (a CLI command, a test) has already cached one.
     app.before_request(refresh)
@@ -97,10 +89,11 @@ def init_app(app: Flask) -> None:
         next_step=next_step,
         action_label=action_label,
         title_label=lambda t: label(TITLE_LABELS, t),
-        role_label=lambda r: label(ROLE_LABELS, r),
+        role_label=lambda r: label(permissions.ROLE_LABELS, r),
         kind_label=lambda k: label(KIND_LABELS, k),
         relationship_label=lambda r: label(RELATIONSHIP_LABELS, r),
         level_label=lambda v: label(LEVEL_LABELS, v),
         KIND_LABELS=KIND_LABELS,
         TITLE_LABELS=TITLE_LABELS,
+        **permissions.TEMPLATE_PREDICATES,
     )

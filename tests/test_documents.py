@@ -195,7 +195,7 @@ def test_nomination_documents_follow_the_visibility_rules(chain, api, client, au
     admin = chain.make.user("admin")
     assert api.get(f"/api/v1/nominations/{n.id}/dossier.pdf", hanoi).status_code == 200
     assert api.get(f"/api/v1/nominations/{n.id}/dossier.pdf", admin).status_code == 200
-    # a ministry officer sees a dossier from its arrival at the ministry on (tests/test_stage_scope.py)
+    # a ministry officer sees a dossier from its arrival at the ministry on (tests/test_route_matrix.py)
     for user in (other_province, stranger, chain.ministry):
         r = api.get(f"/api/v1/nominations/{n.id}/dossier.pdf", user)
         assert r.status_code == 404 and r.get_json()["error"]["code"] == "nomination_not_found"

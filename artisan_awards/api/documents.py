@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from flask import g, request
 
+from .. import permissions
 from ..documents import service
 from ..documents.routes import pdf_response
-from . import bp, token_required
-from .councils import STAFF
+from ..permissions import guard
+from . import bp
 
 
 def _archival() -> bool:
@@ -23,7 +24,7 @@ def _nomination_view(kind: str):
                                                         archival=_archival()))
 
     view.__doc__ = f"The dossier's {kind} as PDF."
-    return token_required()(view)
+    return guard()(view)
 
 
 def _session_view(kind: str):
@@ -31,7 +32,7 @@ def _session_view(kind: str):
         return pdf_response(service.session_document(g.api_user, session_id, kind))
 
     view.__doc__ = f"The council session's {kind} as PDF."
-    return token_required(*STAFF)(view)
+    return guard(permissions.is_staff)(view)
 
 
 # dossier.pdf: declaration (Mẫu 01/02) + summary (09/10) + evidence list + evidence.

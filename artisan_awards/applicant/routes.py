@@ -49,7 +49,7 @@ def _rounds_open():
 
 def _province_choices():
     stmt = sa.select(Province).where(Province.active.is_(True)).order_by(vi_order(Province.name))
-    if not current_user.has_role(wf.APPLICANT) and current_user.province_code:
+    if permissions.files_only_in_own_province(current_user) and current_user.province_code:
         stmt = stmt.where(Province.code == current_user.province_code)
     return [(p.code, p.name) for p in db.session.scalars(stmt)]
 
@@ -92,7 +92,7 @@ def index():
 @login_required
 def step_nominee(nomination_id: int | None = None):
     """Step 1: the nominee and who files."""
-    if not (current_user.has_role(wf.APPLICANT) or current_user.has_role(wf.PROVINCE_OFFICER)):
+    if not permissions.can_file(current_user):
         abort(403)
     nomination = _owned(nomination_id) if nomination_id else None
     if nomination and not permissions.can_edit(current_user, nomination):

@@ -22,7 +22,6 @@ import zipfile
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from workflows import machine as wf
 from workflows.states import N_, State
 
 from .. import audit, storage
@@ -39,17 +38,16 @@ from ..models import (
     User,
     get_row,
 )
-from ..permissions import visible_filter
+from ..permissions import can_export_archives, visible_filter
 from ..services import councils as council_service
 from ..timeutil import now_utc
 from . import service
 
-EXPORT_ROLES = (wf.ADMIN, wf.MINISTRY_OFFICER)
 _threads: list[threading.Thread] = []  # the in-process fallback's workers (tests join them)
 
 
 def can_export(user: User) -> bool:
-    return user.is_authenticated and user.has_role(*EXPORT_ROLES)
+    return user.is_authenticated and can_export_archives(user)
 
 
 def get_task(user: User, task_id: int) -> DocumentTask:

@@ -106,7 +106,9 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return bool(self.roles - {"applicant"})
+        from ..permissions import is_staff  # the policy lives there (imports the models)
+
+        return is_staff(self)
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

@@ -4,13 +4,12 @@ import sqlalchemy as sa
 from flask import render_template, request
 from flask_login import current_user
 
-from workflows import machine as wf
 from workflows.states import N_, State
 
-from .. import exports
+from .. import exports, permissions
 from ..extensions import db
 from ..models import Nomination, Round
-from ..permissions import roles_required
+from ..permissions import guard
 from ..services import nominations as service
 from . import bp
 
@@ -47,7 +46,7 @@ def inbox_query() -> tuple[sa.Select, service.Filters]:
 
 
 @bp.route("/inbox")
-@roles_required(wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER)
+@guard(permissions.can_use_province_inbox)
 def inbox():
     """Dossiers of my province: what waits for a reply, what waits for completion, what is overdue."""
     stmt, filters = inbox_query()
@@ -65,7 +64,7 @@ def inbox():
 
 
 @bp.route("/inbox/export.<fmt>")
-@roles_required(wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER)
+@guard(permissions.can_use_province_inbox)
 def inbox_export(fmt: str):
     """The inbox as filtered on the page, every row, as CSV or XLSX."""
     stmt, filters = inbox_query()

@@ -13,12 +13,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
 from workflows.states import N_
 
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, Province, User
+from ..permissions import PROVINCE_SCOPED_ROLES, ROLES, SELF_SERVICE_ROLES
 from ..text import nfc, strip_accents
 from ..timeutil import now_utc
 
@@ -138,7 +138,7 @@ def validate_password(password: str, email: str | None = None, full_name: str | 
         raise ValidationFailed(fields={"password": N_("Mật khẩu không được chứa họ và tên của bạn.")})
 
 
-def _account_errors(email: str, full_name: str, roles=("applicant",), province_code: str | None = None) -> dict:
+def _account_errors(email: str, full_name: str, roles=SELF_SERVICE_ROLES, province_code: str | None = None) -> dict:
     errors = {}
     if "@" not in email or len(email) > 254:
         errors["email"] = N_("Địa chỉ thư điện tử không hợp lệ.")
@@ -167,7 +167,7 @@ def create_user(
     email: str,
     password: str,
     full_name: str,
-    roles=("applicant",),
+    roles=SELF_SERVICE_ROLES,
     province_code: str | None = None,
     locale: str = "vi",
     commit: bool = True,

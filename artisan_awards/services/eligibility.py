@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext
 
-from workflows import machine as wf
 from workflows import rules
 from workflows.rules import Evaluation, Facts, Message, Outcome
 from workflows.states import N_
@@ -234,7 +233,7 @@ def set_parameter(
     reason: str | None,
 ) -> RuleParameterChange:
     """An administrator sets a parameter; the change is logged.  The file's value clears the row."""
-    if not actor.has_role(wf.ADMIN):
+    if not permissions.can_edit_rules(actor):
         raise Forbidden()
     try:
         base = rules.ruleset_by_id(ruleset_id)

@@ -322,7 +322,7 @@ def create_nomination(owner: User, data: NominationIn) -> Nomination:
     if round_ is None:
         raise ValidationFailed(fields={"round_id": N_("Không có đợt xét tặng này.")})
     province_code = data.nominee.province_code
-    if owner.has_role(wf.PROVINCE_OFFICER) and not owner.has_role(wf.APPLICANT):
+    if permissions.files_only_in_own_province(owner):
         province_code = province_code or owner.province_code
     if not province_code:
         raise ValidationFailed(
