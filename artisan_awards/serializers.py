@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from .i18n import state_label
 from .models import Nomination, Round, TransitionLog
+from .timeutil import as_utc
 
 
 def _d(value: date | None) -> str | None:
@@ -13,13 +14,7 @@ def _d(value: date | None) -> str | None:
 
 
 def _dt(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        from datetime import UTC
-
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
+    return as_utc(value).isoformat() if value is not None else None
 
 
 def nomination_in(n: Nomination) -> dict:

@@ -17,8 +17,8 @@ from workflows import machine as wf
 from workflows.machine import ROLES
 from workflows.states import N_
 
-from .. import exports
 from .. import audit as audit_chain
+from .. import exports
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, login_manager
 from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
@@ -27,7 +27,7 @@ from ..permissions import roles_required
 from ..schemas import CouncilIn, MemberIn, RoundIn
 from ..services import account_admin, account_import, audit, councils, rounds, sessions
 from ..text import contains_pattern, vi_order
-from ..timeutil import VN, today
+from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
 from . import bp
 from .forms import AccessForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
@@ -496,11 +496,7 @@ def _audit_query():
 
 
 def _local(moment: datetime) -> str:
-    from datetime import UTC
-
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
+    return as_utc(moment).astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
 
 
 @bp.route("/audit")
