@@ -60,10 +60,6 @@ class Row:
     def problem(self, message: str, **params) -> None:
         self.problems.append((message, params))
 
-    def as_dict(self) -> dict:
-        return {"number": self.number, "name": self.name, "email": self.email, "position": self.position,
-                "role": ";".join(self.roles), "province": self.province or ""}
-
 
 def max_rows() -> int:
     return int(current_app.config["IMPORT_MAX_ROWS"])
