@@ -25,6 +25,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(attachments_cli)
+    from .services.reminders import reminders_cli  # reminders depend on mail, never the other way round
+
+    app.cli.add_command(reminders_cli)
 
 
 @click.group()
