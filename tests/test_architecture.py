@@ -174,3 +174,58 @@ def test_can_fire_agrees_with_fire_and_moves_nothing():
                 expected = False
             assert can_fire(subject, action) is expected, (subject, action)
             assert repr(subject) == before
+
+
+# -- one mapping between a nomination row and its input shape -------------------------------------
+
+FULL_INPUT = {
+    "round_id": 1, "title": "meritorious", "posthumous": True,
+    "nominee": {"full_name": "Nguyễn Văn A", "pen_name": "Tư", "birth_date": "1950-02-03",
+                "death_date": "2024-05-06", "gender": "nam", "ethnicity": "Kinh", "hometown": "Bát Tràng",
+                "province_code": None, "address": "Gia Lâm", "phone": "0912 345 678", "email": "a@example.vn"},
+    "craft": "gốm", "special_craft": True, "special_craft_rationale": "hiếm", "workshop": "Lò A",
+    "career_summary": "c", "skills_summary": "s", "honours_summary": "h",
+    "craft_periods": [{"from": "1970-01-01", "to": "1990-12-31", "workplace": "Lò A", "role": "thợ cả"},
+                      {"from": "1991-01-01", "to": "2020-12-31", "workplace": "", "role": None}],
+    "meritorious_title": {"decision_no": "12/QĐ", "decision_date": "2016-04-05", "field": "handicraft"},
+    "products": [
+        {"name": "Bình", "made_on": "2015-01-01", "materials": "đất", "self_designed": True,
+         "award": {"rank": 1, "level": "national", "state_delegated": False, "organiser": "Bộ",
+                   "awarded_on": "2016-01-01"}},
+        {"name": "Đĩa", "made_on": None, "materials": None, "self_designed": False, "award": None},
+        {"name": "Lọ", "made_on": None, "materials": None, "self_designed": True,
+         "award": {"rank": None, "level": None, "state_delegated": False, "organiser": "Hội",
+                   "awarded_on": None}},
+    ],
+    "learners_trained": 12, "intangible_heritage_track": False,
+    "filed_by": {"full_name": "Nguyễn Văn B", "relationship": "child"},
+}
+
+
+def _variants():
+    yield FULL_INPUT
+    yield {**FULL_INPUT, "title": "people", "posthumous": False, "meritorious_title": None, "products": [],
+           "craft_periods": [], "nominee": {**FULL_INPUT["nominee"], "death_date": None}}
+    # a title declared in the intangible-heritage field without its decision yet: the field is kept
+    yield {**FULL_INPUT, "meritorious_title": {"decision_no": None, "decision_date": None,
+                                               "field": "intangible_heritage"}}
+
+
+@pytest.mark.parametrize("raw", list(_variants()), ids=["full", "bare", "field-only-title"])
+def test_apply_then_to_data_gives_the_input_back_and_the_same_facts(raw):
+    from artisan_awards import nomination_data
+    from artisan_awards.models import Nomination, Round
+    from artisan_awards.schemas import NominationIn
+    from artisan_awards.serializers import nomination_in
+    from artisan_awards.services.eligibility import facts_for, facts_from_input
+
+    data = NominationIn.model_validate(raw)
+    row = Nomination(round_id=data.round_id, state=State.DRAFT)
+    nomination_data.apply(row, data.model_dump(by_alias=True))
+    assert nomination_data.to_data(row) == data.model_dump(by_alias=True)
+    assert NominationIn.model_validate(nomination_in(row)) == data  # the JSON form validates to the same input
+    round_ = Round(intake_closes=datetime(2026, 6, 30).date())
+    row.round = round_
+    row.submitted_at = datetime(2026, 6, 1, 3, 0)
+    filed = datetime(2026, 6, 1).date()
+    assert facts_for(row) == facts_from_input(data, round_, filed)
