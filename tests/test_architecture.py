@@ -113,6 +113,25 @@ def test_workflows_check_sees_a_seeded_flask_import(tmp_path):
     assert ig.top_level_names(path) & APPLICATION == {"flask", "sqlalchemy"}
 
 
+def _blueprint_web_module(module: str) -> str | None:
+    """The blueprint a module of pages belongs to (its package, routes, forms, account pages...)."""
+    parts = module.split(".")
+    if len(parts) < 2 or parts[0] != "artisan_awards" or parts[1] not in ig.BLUEPRINTS:
+        return None
+    if len(parts) > 2 and parts[2] in ("service", "data", "engine", "signing", "jobs"):
+        return None  # the documents package's service layer, callable from any blueprint
+    return parts[1]
+
+
+def test_blueprints_do_not_import_each_others_pages_or_forms():
+    edges = ig.graph(in_functions=True)
+    crossing = sorted(
+        (a, b) for a, targets in edges.items() for b in targets
+        if (pa := _blueprint_web_module(a)) and (pb := _blueprint_web_module(b)) and pa != pb)
+    assert crossing == []
+    assert "artisan_awards.forms" in edges  # what they share lives there
+
+
 def test_every_module_has_a_layer():
     for module in ig.graph():
         ig.layer_of(module)  # KeyError names the module
