@@ -14,8 +14,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(provinces)
     app.cli.add_command(seed_demo)
-    from .audit import audit_cli
-    from .audit import init_app as audit_init_app
+    from .audit_chain import audit_cli
+    from .audit_chain import init_app as audit_init_app
 
     audit_init_app(app)
     app.cli.add_command(audit_cli)

@@ -17,15 +17,14 @@ from workflows import machine as wf
 from workflows.machine import ROLES
 from workflows.states import N_
 
-from .. import audit as audit_chain
-from .. import exports
+from .. import audit_chain, exports
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db, login_manager
 from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
-from ..models.audit import AREAS
+from ..models.admin_log import AREAS
 from ..permissions import roles_required
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, audit, councils, rounds, sessions
+from ..services import account_admin, account_import, admin_events, councils, rounds, sessions
 from ..text import contains_pattern, vi_order
 from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
@@ -432,7 +431,7 @@ def new_council():
             if not texts:
                 flash(exc.text(_), "error")
         else:
-            audit.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
+            admin_events.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
                          level=council.level, decision_no=council.decision_no,
                          members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
             db.session.commit()

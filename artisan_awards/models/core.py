@@ -451,8 +451,8 @@ class TransitionLog(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    # Tamper evidence (artisan_awards/audit.py): one keyed chain (HMAC-SHA256) over this table and
-    # audit_events, numbered by ``seq``.  Written only by audit.append() at commit.
+    # Tamper evidence (artisan_awards/audit_chain.py): one keyed chain (HMAC-SHA256) over this table and
+    # audit_events, numbered by ``seq``.  Written only by audit_chain.append() at commit.
     seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")

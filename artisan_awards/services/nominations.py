@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import machine as wf
 from workflows.states import N_, Action, State
 
-from .. import audit, nomination_data, permissions
+from .. import audit_chain, nomination_data, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -501,8 +501,8 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
         "meta": meta,
     }
     _flush_or_conflict()  # writes the state change now, so a concurrent writer surfaces as a 409 here
-    # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit.py).
-    audit.append(TransitionLog(**values))
+    # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit_chain.py).
+    audit_chain.append(TransitionLog(**values))
     notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta)
 
 

@@ -23,7 +23,7 @@ from flask_login import login_user
 from ..extensions import db
 from ..models import ApiToken, AuditKind, LoginSession, User
 from ..timeutil import as_utc, now_utc
-from . import audit
+from . import admin_events
 
 TOUCH_SECONDS = 60  # last_seen_at is written at most once a minute per session
 
@@ -151,7 +151,7 @@ def end_all(user: User, reason: str, actor: User | None = None, keep_session: in
     Returns (sessions ended, tokens ended) and writes one audit event.
     """
     sessions, tokens = _end_rows(user, reason, keep_session=keep_session, keep_token=keep_token)
-    audit.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason=reason, sessions=sessions, tokens=tokens)
+    admin_events.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason=reason, sessions=sessions, tokens=tokens)
     return sessions, tokens
 
 
@@ -167,7 +167,7 @@ def end_one(actor: User, user: User, kind: str, row_id: int) -> bool:
     if not sessions and not tokens:
         db.session.rollback()
         return False
-    audit.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason="one", sessions=sessions, tokens=tokens)
+    admin_events.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason="one", sessions=sessions, tokens=tokens)
     db.session.commit()
     return True
 
