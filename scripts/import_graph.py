@@ -3,10 +3,10 @@
 An edge ``a -> b`` means module ``a`` imports module ``b`` when it is itself imported: statements at
 module level (also inside ``try``/``if`` and class bodies), not those inside functions (loaded when
 called) nor under ``if TYPE_CHECKING:``.  ``from pkg import name`` is an edge to ``pkg.name`` when that
-is a module, else to ``pkg``.  A package's ``__init__`` that imports its own submodules is assembling
-itself (``from . import routes`` at the bottom of a blueprint package), so such edges are left out;
-every other edge counts.  ``graph(in_functions=True)`` also counts the imports inside functions: a
-circle hidden behind a function-level import is still a circle in the design.
+is a module, else to ``pkg``.  A module importing a package that contains it (``from . import bp`` in a
+blueprint's ``routes``) is left out: Python loads the package before any module in it, so that is no
+dependency of its own; every other edge counts.  ``graph(in_functions=True)`` also counts the imports
+inside functions: a circle hidden behind a function-level import is still a circle in the design.
 
 ``python scripts/import_graph.py`` prints ``docs/layers.md``: the layers of the package and the
 imports between them as a Mermaid diagram; ``tests/test_architecture.py`` fails when the committed
@@ -96,9 +96,9 @@ def imports_of(name: str, path: Path, known: set[str], in_functions: bool = Fals
                     target = target.rpartition(".")[0]
                 if target and target != name:
                     targets.add(target)
-    if is_package:  # a package assembling itself from its own submodules
-        targets = {t for t in targets if not t.startswith(name + ".")}
-    return targets
+    # A module of a package reaching back into the package (``from . import bp`` in a blueprint's routes)
+    # is not a dependency of its own: the package is loaded before any of its modules.
+    return {t for t in targets if not name.startswith(t + ".")}
 
 
 def graph(root: Path = ROOT, packages: Iterable[str] = PACKAGES, in_functions: bool = False) -> dict[str, set[str]]:

@@ -61,7 +61,7 @@ def test_mail_is_below_notifications_and_reminders():
       "pkg/b.py": "try:\n    from pkg import c\nexcept ImportError:\n    c = None\n",
       "pkg/c.py": "if True:\n    from pkg.a import x\n"},
      [["pkg.a", "pkg.b", "pkg.c"]]),
-    # a blueprint package assembling itself is not a circle; a type-only import is not one either
+    # a blueprint's routes taking `bp` from their package is not a circle; a type-only import is not one
     ({"pkg/__init__.py": "bp = 1\nfrom . import routes\n", "pkg/routes.py": "from . import bp\n",
       "pkg/x.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import y\n",
       "pkg/y.py": "from . import x\n"},
