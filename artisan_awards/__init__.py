@@ -72,7 +72,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .public import bp as public_bp
     from .rounds import bp as rounds_bp
     from .rules import bp as rules_bp
+    from .services import mail
 
+    mail.init_app(app)  # its settings, delivery after each request, `flask mail`
     for blueprint in (
         auth_bp,
         applicant_bp,

@@ -493,7 +493,7 @@ def restore_command(path, yes):
         click.confirm(f"This replaces everything in {db.engine.url.render_as_string()} with the backup. Go on?",
                       abort=True)
     manifest = restore_backup(path)
-    from .audit import verify
+    from .audit_chain import verify
 
     with db.engine.connect() as connection:
         count, broken = verify(connection)

@@ -29,7 +29,7 @@ class Config:
     # Seals each ballot until its session closes (artisan_awards/ballot_box.py).  Keep it outside
     # the database and its backups; unset: derived from SECRET_KEY under a label of its own.
     BALLOT_SEAL_KEY = os.environ.get("BALLOT_SEAL_KEY")
-    # Keys the audit chain (HMAC-SHA256 over transition_log and audit_events; artisan_awards/audit.py).
+    # Keys the audit chain (HMAC-SHA256 over transition_log and audit_events; artisan_awards/audit_chain.py).
     # Kept outside the database, at least 32 characters; unset: derived from SECRET_KEY under a label of
     # its own (development).  Changing it makes every earlier row fail `flask audit verify`.
     AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY")

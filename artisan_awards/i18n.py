@@ -9,7 +9,7 @@ from flask_babel import get_locale, gettext, refresh
 
 from workflows.states import ACTION_LABELS, N_, STATE_INFO, State
 
-from .timeutil import VN
+from .timeutil import VN, as_utc
 
 TITLE_LABELS = {"people": N_("Nghệ nhân nhân dân"), "meritorious": N_("Nghệ nhân ưu tú")}
 KIND_LABELS = {
@@ -66,11 +66,7 @@ def vn_date(value) -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            from datetime import UTC
-
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(VN).strftime("%d/%m/%Y %H:%M")
+        return as_utc(value).astimezone(VN).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return str(value)

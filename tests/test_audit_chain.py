@@ -19,10 +19,10 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from artisan_awards import audit
+from artisan_awards import audit_chain as audit
 from artisan_awards.extensions import db
 from artisan_awards.models import AuditKind, Nomination
-from artisan_awards.services import audit as audit_log
+from artisan_awards.services import admin_events as audit_log
 from artisan_awards.services import nominations as service
 from workflows.states import Action, State
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from artisan_awards import exports
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, OutboxMessage, PublicComment, User
-from artisan_awards.services import accounts, audit
+from artisan_awards.services import accounts, admin_events
 from workflows.machine import STAGE_OF
 from workflows.states import State
 
@@ -48,7 +48,7 @@ def _hostile_data(make):
                                      address=text, content=text, window="public_consultation"))
         # an account whose name (and e-mail's local part) is hostile, seen in the administrator's log
         actor = make.user("applicant", full_name=text, email=f"user{i}@example.vn")
-        audit.record("login", actor, target=actor)
+        admin_events.record("login", actor, target=actor)
     db.session.commit()
     return officer
 

@@ -14,17 +14,16 @@ from pydantic import ValidationError
 
 from workflows.states import N_
 
-from .. import audit as audit_chain
-from .. import exports, permissions
+from .. import audit_chain, exports, permissions
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
 from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
-from ..models.audit import AREAS
+from ..models.admin_log import AREAS
 from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, audit, councils, rounds, sessions
+from ..services import account_admin, account_import, admin_events, councils, rounds, sessions
 from ..text import contains_pattern, vi_order
-from ..timeutil import VN, today
+from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
 from . import bp
 from .forms import AccessForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
@@ -400,7 +399,7 @@ def new_council():
             if not texts:
                 flash(exc.text(_), "error")
         else:
-            audit.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
+            admin_events.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
                          level=council.level, decision_no=council.decision_no,
                          members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
             db.session.commit()
@@ -464,11 +463,7 @@ def _audit_query():
 
 
 def _local(moment: datetime) -> str:
-    from datetime import UTC
-
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
+    return as_utc(moment).astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
 
 
 @bp.route("/audit")

@@ -12,6 +12,7 @@ from workflows.states import N_, State
 from .. import permissions
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..forms import ActionForm, choices
 from ..i18n import KIND_LABELS
 from ..models import Attachment, Nomination, Province, Round
 from ..schemas import NominationIn
@@ -23,7 +24,7 @@ from ..text import nfc_deep, vi_order
 from ..timeutil import today
 from ..validation import field_errors
 from . import bp
-from .forms import AchievementsForm, ActionForm, CraftForm, NomineeForm, UploadForm, choices
+from .forms import AchievementsForm, CraftForm, NomineeForm, UploadForm
 
 STEPS = (
     ("nominee", N_("1. Thông tin nghệ nhân")),

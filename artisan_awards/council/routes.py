@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from workflows.states import AGENDA_STATE, N_
 
 from .. import permissions
-from ..applicant.forms import ActionForm
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..forms import ActionForm
 from ..models import ConflictDeclaration, Nomination, SessionStatus
 from ..permissions import guard, visible_filter
 from ..schemas import NonVoterIn, SessionIn

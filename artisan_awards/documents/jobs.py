@@ -24,7 +24,7 @@ from flask import Flask, current_app
 
 from workflows.states import N_, State
 
-from .. import audit, storage
+from .. import audit_chain, storage
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import (
@@ -117,8 +117,8 @@ CHECKPOINT_PATH = "nhat-ky/diem-kiem-chung-nhat-ky.json"
 def round_checkpoint(round_: Round) -> str:
     """The audit chain's head now, signed with the chain key, with whether the chain verified."""
     connection = db.session.connection()
-    report = audit.check(connection)
-    return audit.checkpoint_json(audit.checkpoint(connection, round_id=round_.id, chain_verified=report.ok,
+    report = audit_chain.check(connection)
+    return audit_chain.checkpoint_json(audit_chain.checkpoint(connection, round_id=round_.id, chain_verified=report.ok,
                                                   breaks=len(report.breaks)))
 
 

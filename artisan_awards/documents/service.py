@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import segno
-from flask import current_app
+from flask import Response, current_app
 
 from workflows.states import N_
 
@@ -44,6 +44,14 @@ class Download:
     pdf: bytes
     filename: str
     cached: bool
+
+    def response(self) -> Response:
+        """The download as an attachment (pages and API alike), never cached by the browser."""
+        response = Response(self.pdf, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="{self.filename}"'
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Document-Cache"] = "hit" if self.cached else "miss"
+        return response
 
 
 def variant() -> str | None:

@@ -7,9 +7,9 @@ from flask_login import current_user, login_required
 from workflows.states import N_, Action
 
 from .. import permissions
-from ..applicant.forms import ActionForm
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..forms import ActionForm
 from ..i18n import action_label
 from ..models import Attachment
 from ..redirects import back

@@ -7,16 +7,14 @@ from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy.orm import contains_eager
 
-from workflows.states import N_, State
+from workflows.states import N_, PAST_PROVINCE, State
 
 from .. import exports, permissions
-from ..applicant.forms import ActionForm
 from ..extensions import db
+from ..forms import SORT_LABELS, ActionForm, list_filters, query_args
 from ..i18n import state_label
 from ..models import Nomination, Province, PublicComment, Round
 from ..permissions import guard
-from ..province.routes import SORT_LABELS, list_filters, query_args
-from ..public.routes import PAST_PROVINCE
 from ..schemas import CommentStatusIn
 from ..services import consultations
 from ..services import nominations as service

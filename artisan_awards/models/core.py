@@ -20,7 +20,7 @@ from workflows.states import STATE_INFO, State
 
 from ..extensions import db
 from ..text import search_key
-from ..timeutil import now_utc
+from ..timeutil import local_date, now_utc
 
 # The largest value an INTEGER column holds (PostgreSQL): ids beyond it cannot exist.
 MAX_DB_INT = 2**31 - 1
@@ -369,16 +369,10 @@ def window_due(state: str, received_at: datetime | None, returned_at: datetime |
     receipt) while submitted, the applicant's completion (``completion_days`` after the return)
     while returned.  The one rule behind ``Nomination.due_date`` and the lists' ``Deadlines``."""
     if state == State.SUBMITTED and received_at is not None:
-        return _local_date(received_at) + timedelta(days=round_.reply_days)
+        return local_date(received_at) + timedelta(days=round_.reply_days)
     if state == State.RETURNED and returned_at is not None:
-        return _local_date(returned_at) + timedelta(days=round_.completion_days)
+        return local_date(returned_at) + timedelta(days=round_.completion_days)
     return None
-
-
-def _local_date(moment: datetime) -> date:
-    from ..timeutil import local_date
-
-    return local_date(moment)
 
 
 class CraftPeriod(db.Model):
@@ -460,8 +454,8 @@ class TransitionLog(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    # Tamper evidence (artisan_awards/audit.py): one keyed chain (HMAC-SHA256) over this table and
-    # audit_events, numbered by ``seq``.  Written only by audit.append() at commit.
+    # Tamper evidence (artisan_awards/audit_chain.py): one keyed chain (HMAC-SHA256) over this table and
+    # audit_events, numbered by ``seq``.  Written only by audit_chain.append() at commit.
     seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")

@@ -25,7 +25,7 @@ from .. import permissions
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
 from ..models import AuditKind, Province, User
-from . import accounts, audit, mail, sessions
+from . import accounts, admin_events, mail, sessions
 
 ROLE_LABELS = permissions.ROLE_LABELS
 TOKEN_HOURS = {"invite": 72, "reset": 2, "confirm": 72}
@@ -111,7 +111,7 @@ def set_password_with_token(token: str, purpose: str, password: str) -> User:
     accounts.validate_password(password, user.email, user.full_name)
     user.password_hash = accounts.hash_password(password)
     user.email_confirmed = True
-    audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via=purpose)
+    admin_events.record(AuditKind.PASSWORD_CHANGED, user, target=user, via=purpose)
     sessions.end_all(user, f"password_{purpose}", actor=None)
     accounts.clear_throttle(user)
     db.session.commit()
@@ -121,7 +121,7 @@ def set_password_with_token(token: str, purpose: str, password: str) -> User:
 def confirm_email(token: str) -> User:
     user = user_for_token(token, "confirm")
     user.email_confirmed = True
-    audit.record(AuditKind.EMAIL_CONFIRMED, user, target=user)
+    admin_events.record(AuditKind.EMAIL_CONFIRMED, user, target=user)
     db.session.commit()
     return user
 
@@ -173,7 +173,7 @@ def invite(actor: User, email: str, full_name: str, roles, province_code: str | 
     user = accounts.create_user(email, secrets.token_urlsafe(24), full_name, sorted(roles), province_code,
                                 locale=locale, commit=False)
     user.email_confirmed = False
-    audit.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(roles))
+    admin_events.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(roles))
     _mail(user, "invite")
     db.session.commit()
     return user
@@ -191,12 +191,12 @@ def change_access(actor: User, user: User, roles, province_code: str | None) -> 
         raise ValidationFailed(fields={"roles": N_("Bạn không thể tự bỏ vai trò quản trị của mình.")})
     changed = False
     if roles != user.roles:
-        audit.record(AuditKind.ROLES_CHANGED, actor, target=user,
+        admin_events.record(AuditKind.ROLES_CHANGED, actor, target=user,
                      before=sorted(user.roles), after=sorted(roles))
         user.set_roles(roles)
         changed = True
     if province_code != user.province_code:
-        audit.record(AuditKind.PROVINCE_CHANGED, actor, target=user,
+        admin_events.record(AuditKind.PROVINCE_CHANGED, actor, target=user,
                      before=user.province_code, after=province_code)
         user.province_code = province_code
         changed = True
@@ -213,7 +213,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if user.active == active:
         return
     user.active = active
-    audit.record(AuditKind.ACCOUNT_REACTIVATED if active else AuditKind.ACCOUNT_DEACTIVATED, actor, target=user)
+    admin_events.record(AuditKind.ACCOUNT_REACTIVATED if active else AuditKind.ACCOUNT_DEACTIVATED, actor, target=user)
     if not active:
         sessions.end_all(user, "deactivated", actor=actor)
     db.session.commit()
@@ -248,7 +248,7 @@ def register_applicant(email: str, password: str, full_name: str, locale: str = 
     if existing is None:
         user = accounts.create_user(email, password, full_name, roles=permissions.SELF_SERVICE_ROLES, locale=locale,
                                     commit=False)
-        audit.record(AuditKind.ACCOUNT_REGISTERED, None, target=user)
+        admin_events.record(AuditKind.ACCOUNT_REGISTERED, None, target=user)
         if current_app.config.get("EMAIL_CONFIRMATION_REQUIRED", True):
             user.email_confirmed = False
             _mail(user, "confirm")
@@ -274,7 +274,7 @@ def request_reset(email: str) -> None:
     user = accounts.find_user(email)
     if user is None or not user.active:
         return
-    audit.record(AuditKind.PASSWORD_RESET_REQUESTED, None, target=user)
+    admin_events.record(AuditKind.PASSWORD_RESET_REQUESTED, None, target=user)
     _mail(user, "reset")
     db.session.commit()
 
@@ -286,15 +286,15 @@ def change_password(user: User, current: str, new: str, keep_session: int | None
         raise ValidationFailed(fields={"current": N_("Mật khẩu hiện tại không đúng.")})
     accounts.validate_password(new, user.email, user.full_name)
     user.password_hash = accounts.hash_password(new)
-    audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via="change")
+    admin_events.record(AuditKind.PASSWORD_CHANGED, user, target=user, via="change")
     sessions.end_all(user, "password_change", actor=user, keep_session=keep_session)
     db.session.commit()
 
 
 def record_login(user: User | None, email: str, ok: bool, **details) -> None:
     if ok:
-        audit.record(AuditKind.LOGIN, user, target=user, **details)
+        admin_events.record(AuditKind.LOGIN, user, target=user, **details)
     else:
-        audit.record(AuditKind.LOGIN_FAILED, None, target=user, target_type="user",
+        admin_events.record(AuditKind.LOGIN_FAILED, None, target=user, target_type="user",
                      target_label=accounts.normalise_email(email)[:300], **details)
     db.session.commit()

@@ -33,7 +33,7 @@ from ..extensions import db
 from ..models import AuditKind, Province, User
 from ..permissions import PROVINCE_SCOPED_ROLES, ROLE_LABELS, ROLES, can_manage_accounts, is_administrator, may_grant
 from ..text import nfc
-from . import accounts, audit
+from . import accounts, admin_events
 from .account_admin import _mail
 
 PREVIEW_SECONDS = 3600  # how long a preview may wait for its confirmation
@@ -59,10 +59,6 @@ class Row:
 
     def problem(self, message: str, **params) -> None:
         self.problems.append((message, params))
-
-    def as_dict(self) -> dict:
-        return {"number": self.number, "name": self.name, "email": self.email, "position": self.position,
-                "role": ";".join(self.roles), "province": self.province or ""}
 
 
 def max_rows() -> int:
@@ -249,11 +245,11 @@ def apply(actor: User, records: list[dict]) -> tuple[int, int]:
             user = accounts.create_user(row.email, secrets.token_urlsafe(24), row.name, row.roles, row.province,
                                         commit=False)
             user.email_confirmed = False
-            audit.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(row.roles),
+            admin_events.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(row.roles),
                          position=row.position, via="import")
             _mail(user, "invite")
             created += 1
-        audit.record(AuditKind.ACCOUNTS_IMPORTED, actor, target_type="import",
+        admin_events.record(AuditKind.ACCOUNTS_IMPORTED, actor, target_type="import",
                      target_label=f"{created}/{len(rows)}", province_code=actor.province_code,
                      created=created, skipped=skipped)
         db.session.commit()

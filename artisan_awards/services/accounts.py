@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, timedelta
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import ApiToken, Province, User
 from ..permissions import PROVINCE_SCOPED_ROLES, ROLES, SELF_SERVICE_ROLES
 from ..text import nfc, strip_accents
-from ..timeutil import now_utc
+from ..timeutil import as_utc, now_utc
 
 MIN_PASSWORD_LENGTH = 10
 _hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
@@ -230,9 +230,7 @@ def token_for(plain: str) -> ApiToken | None:
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
     if token is None:
         return None
-    expires = token.expires_at
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=UTC)
+    expires = as_utc(token.expires_at)
     if expires <= now_utc() or not token.user.active or not token.user.email_confirmed:
         return None
     return token

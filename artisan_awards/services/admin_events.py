@@ -1,10 +1,11 @@
-"""Write and read the administration audit log (``AuditEvent``)."""
+"""Record one administration event (``AuditEvent``: logins, accounts, roles, rounds, councils) in the
+current transaction; ``audit_chain`` numbers and MACs it at commit."""
 
 from __future__ import annotations
 
 from flask import has_request_context, request
 
-from .. import audit as chain
+from .. import audit_chain as chain
 from ..models import AuditEvent, User
 
 
@@ -29,7 +30,7 @@ def record(kind: str, actor: User | None = None, *, target=None, target_type: st
         ip=(request.remote_addr or "")[:45] if has_request_context() else None,
         details=_jsonable(details),
     )
-    chain.append(event)  # numbered and MACed into the keyed chain at commit (artisan_awards/audit.py)
+    chain.append(event)  # numbered and MACed into the keyed chain at commit (artisan_awards/audit_chain.py)
     return event
 
 
