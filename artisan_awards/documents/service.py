@@ -11,8 +11,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import segno
 from flask import Response, current_app
 
 from workflows.states import N_
@@ -23,7 +23,10 @@ from ..services import councils as council_service
 from ..services import nominations as nomination_service
 from ..services.attachments import attachment_bytes
 from ..timeutil import today
-from . import data, engine, signing
+from . import data, signing
+
+if TYPE_CHECKING:  # engine imports WeasyPrint: loaded where a document is made
+    from . import engine
 
 NOMINATION_KINDS = ("declaration", "summary", "dossier", "receipt")
 # Session documents; every one but the ballot needs the closed session's tally (else 409).
@@ -56,6 +59,7 @@ class Download:
 
 def variant() -> str | None:
     """The PDF variant of archival output (``DOCUMENTS_PDF_VARIANT``; default PDF/A-3b)."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     return current_app.config.get("DOCUMENTS_PDF_VARIANT", engine.DEFAULT_VARIANT) or None
 
 
@@ -63,6 +67,7 @@ def variant() -> str | None:
 
 
 def _images(n: Nomination) -> tuple[dict[str, engine.Blob], list[dict]]:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     blobs, photos = {}, []
     names = data.unique_file_names(n.attachments)
     portrait = data.portrait_attachment(n)
@@ -88,11 +93,13 @@ def _loader(attachment):
 
 
 def _pdf_evidence(n: Nomination) -> list[engine.Appended]:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     return [engine.Appended(a.sha256, _loader(a), a.original_name)
             for a in n.attachments if a.content_type == "application/pdf"]
 
 
 def declaration_spec(n: Nomination) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)
     blobs, photo = _portrait(n)
     return engine.Spec([engine.Part("declaration.html", {"n": d, "photo": photo})], variant=variant(), blobs=blobs,
@@ -100,6 +107,7 @@ def declaration_spec(n: Nomination) -> engine.Spec:
 
 
 def summary_spec(n: Nomination) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)
     return engine.Spec([engine.Part("summary.html", {"n": d})], variant=variant(),
                        title=f"Mẫu số {d['summary_form_no']} - Tóm tắt thành tích - {d['full_name']}")
@@ -112,6 +120,7 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
     elsewhere cannot be vouched for as PDF/A). ``archival`` makes a PDF/A-3b file instead, the PDF
     evidence embedded in it as associated files, as PDF/A-3 allows.
     """
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)
     blobs, photos = _images(n)
     portrait_blobs, portrait = _portrait(n)
@@ -149,12 +158,15 @@ def status_url(code: str, access_key: str | None = None) -> str:
 
 
 def qr_svg(text: str) -> bytes:
+    import segno
+
     out = io.BytesIO()
     segno.make(text, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=True)
     return out.getvalue()
 
 
 def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     if not n.code:
         raise NotFound(N_("Hồ sơ chưa được nộp nên chưa có giấy biên nhận."), code="no_receipt")
     d = data.nomination_data(n)
@@ -173,6 +185,7 @@ def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
 def nomination_document(user: User, nomination_id: int, kind: str, *, archival: bool = False,
                         access_key: str | None = None) -> Download:
     """One document of a dossier ``user`` may see (404 otherwise, as everywhere)."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     n = nomination_service.get_visible(user, nomination_id)
     if kind not in NOMINATION_KINDS:
         raise NotFound()
@@ -193,6 +206,7 @@ def nomination_document(user: User, nomination_id: int, kind: str, *, archival: 
 
 
 def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     template, _ = SESSION_KINDS[kind]
     tally = None if kind == "ballot" else council_service.tally(session)  # 409 before the close
     s = data.session_data(session, tally)
@@ -215,6 +229,7 @@ def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
 
 
 def session_document(user: User, session_id: int, kind: str) -> Download:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     session = council_service.get_session(user, session_id)
     if kind not in SESSION_KINDS:
         raise NotFound()
@@ -226,6 +241,7 @@ def session_document(user: User, session_id: int, kind: str) -> Download:
 
 
 def consultation_spec(round_: Round, window: str, on: date | None = None) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.consultation_list_data(round_, window, on or today())
     return engine.Spec([engine.Part("consultation_list.html", {"d": d})], variant=variant(),
                        title=f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}",
@@ -235,6 +251,7 @@ def consultation_spec(round_: Round, window: str, on: date | None = None) -> eng
 
 def consultation_list(round_id: int | None, window: str = "public") -> Download:
     """The national list now open to public comment (public: it is posted for everyone)."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     if window not in CONSULTATION_WINDOWS:
         raise ValidationFailed(fields={"window": N_("Chọn public hoặc final.")})
     round_ = get_row(Round, round_id)
