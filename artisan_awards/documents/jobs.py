@@ -38,8 +38,8 @@ from workflows import machine as wf
 from workflows.states import N_, STATE_INFO, State
 
 from .. import audit, storage
-from ..exports import csv_cell
 from ..errors import Forbidden, NotFound, ValidationFailed
+from ..exports import csv_cell
 from ..extensions import db
 from ..models import (
     Council,
