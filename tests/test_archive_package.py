@@ -130,6 +130,8 @@ def test_archival_copy_embeds_each_evidence_file_once_with_its_checksums(world, 
     assert len(n.attachments) == 4 and len(specs) == len(stored) == 3
     names = [str(s["/UF"]) for s in specs]
     assert sorted(names) == ["bang-khen (2).pdf", "bang-khen.pdf", "ảnh.png"]
+    assert sorted(str(s["/F"]) for s in specs) == ["anh.png", "bang-khen (2).pdf", "bang-khen.pdf"]
+    assert sorted(reader.attachments) == sorted(names)  # the name tree's keys read as the names
     seen = set()
     for spec in specs:
         assert spec["/AFRelationship"] == "/Supplement"

@@ -303,12 +303,21 @@ def embedded_attachments(files: Iterable[Appended], fetcher: SafeFetcher) -> lis
     return out
 
 
+def ascii_name(name: str) -> str:
+    """A file name in ASCII for the legacy ``/F`` entry: "Sản phẩm 1.jpg" -> "San pham 1.jpg"."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if c.isascii() and not unicodedata.combining(c)) or "file"
+
+
 def dedupe_associated_files(pdf: bytes) -> bytes:
-    """The catalogue's ``/AF`` with each file specification once.
+    """The catalogue's ``/AF`` with each file specification once, and the file names readable.
 
     WeasyPrint (70) lists every embedded file twice in ``/AF``: once from the ``/EmbeddedFiles``
     name tree and once from its scan of the file specifications. An archive's validator counts
     the associated files, so the array is rewritten with each object once, in the same order.
+    WeasyPrint also writes the UTF-8 bytes of a Vietnamese name into ``/F`` and the name tree's
+    keys, which readers show as "Sáº£n pháº©m"; ``/F`` becomes its ASCII form and each key the
+    Unicode name (``/UF``), as ISO 32000 asks.
     """
     import pikepdf
 
@@ -322,9 +331,17 @@ def dedupe_associated_files(pdf: bytes) -> bytes:
             if ident not in seen:
                 seen.add(ident)
                 kept.append(item)
-        if len(kept) == len(af):
-            return pdf
+                if "/UF" in item:
+                    item.F = pikepdf.String(ascii_name(str(item.UF)))
         doc.Root.AF = pikepdf.Array(kept)
+        tree = doc.Root.get("/Names", {}).get("/EmbeddedFiles")
+        if tree is not None and "/Names" in tree:
+            pairs = []
+            for i in range(0, len(tree.Names) - 1, 2):
+                key, spec = tree.Names[i], tree.Names[i + 1]
+                pairs.append((pikepdf.String(str(spec.UF)) if "/UF" in spec else key, spec))
+            pairs.sort(key=lambda pair: bytes(pair[0]))  # a name tree's keys are in byte order
+            tree.Names = pikepdf.Array([item for pair in pairs for item in pair])
         out = io.BytesIO()
         doc.save(out)
     return out.getvalue()
