@@ -113,7 +113,7 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
     parts = [
         engine.Part("declaration.html", {"n": d, "photo": None}),
         engine.Part("summary.html", {"n": d}),
-        engine.Part("evidence.html", {"n": d, "photos": photos, "placement": placement}),
+        engine.Part("evidence.html", {"n": d, "photos": photos, "placement": placement, "archival": archival}),
     ]
     title = f"Hồ sơ đề nghị xét tặng - {d['full_name']}" + (f" - {d['code']}" if d["code"] else "")
     if archival:
