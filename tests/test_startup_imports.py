@@ -13,7 +13,7 @@ HEAVY = ("weasyprint", "pikepdf", "pyhanko", "openpyxl", "segno", "fontTools")
 
 
 def loaded_after(code: str) -> set[str]:
-    probe = code + "\nimport sys\nprint(' '.join(sorted(m for m in %r if m in sys.modules)))" % (HEAVY,)
+    probe = code + f"\nimport sys\nprint(' '.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={"PATH": "/usr/bin:/bin", "SECRET_KEY": "x" * 40, "HOME": str(ROOT)})
     return set(out.stdout.split())

@@ -134,7 +134,9 @@ def worker_command(burst: bool):
 @bp.cli.command("export-round")
 @click.argument("round_number", type=int)
 @click.option("--as", "email", required=True, help="The ministry officer or admin who asks for it.")
-def export_round_command(round_number: int, email: str):
+@click.option("--scope", type=click.Choice(["decided", "all"]), default="decided", show_default=True,
+              help="decided: only dossiers that reached a decision; all: every submitted dossier.")
+def export_round_command(round_number: int, email: str, scope: str):
     """Make every document of a round now, in this process, and print where the ZIP is."""
     import sqlalchemy as sa
 
@@ -147,7 +149,7 @@ def export_round_command(round_number: int, email: str):
     user = find_user(email)
     if round_ is None or user is None or not jobs.can_export(user):
         raise click.ClickException("unknown round, or the account may not export documents")
-    task = DocumentTask(round_id=round_.id, requested_by_id=user.id)
+    task = DocumentTask(round_id=round_.id, requested_by_id=user.id, kind=jobs.KIND_PREFIX + scope)
     db.session.add(task)
     db.session.commit()
     jobs.run_task(task.id)

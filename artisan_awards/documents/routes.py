@@ -84,7 +84,7 @@ def export_round(round_id: int):
 
     if not ActionForm().validate_on_submit():
         abort(400)
-    task = jobs.start_round_export(current_user, round_id)
+    task = jobs.start_round_export(current_user, round_id, request.form.get("scope", jobs.DEFAULT_SCOPE))
     return redirect(url_for("documents.task", task_id=task.id))
 
 

@@ -98,6 +98,12 @@ def _pdf_evidence(n: Nomination) -> list[engine.Appended]:
             for a in n.attachments if a.content_type == "application/pdf"]
 
 
+def _all_evidence(n: Nomination) -> list[engine.Appended]:
+    """Every uploaded file, for embedding in the archival copy (the engine keeps each content once)."""
+    return [engine.Appended(a.sha256, _loader(a), a.original_name, a.content_type, a.uploaded_at)
+            for a in sorted(n.attachments, key=lambda a: a.id)]
+
+
 def declaration_spec(n: Nomination) -> engine.Spec:
     from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)
@@ -127,12 +133,17 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
     blobs.update(portrait_blobs)
     pdfs = _pdf_evidence(n)
     portrait_id = portrait and data.portrait_attachment(n).id
-    placement = {str(a["id"]): ("In tại ô ảnh của bản khai" if a["id"] == portrait_id else
-                                "Ảnh in kèm" if a["content_type"].startswith("image/") else
-                                ("Đóng kèm sau danh mục" if a["content_type"] == "application/pdf" and not archival
-                                 else ("Tệp đính kèm trong PDF" if a["content_type"] == "application/pdf"
-                                       else "Lưu trong hệ thống")))
-                 for a in d["attachments"]}
+    if archival:  # every file is embedded in the PDF/A-3 copy; photos are also printed
+        placement = {str(a["id"]): ("In tại ô ảnh của bản khai; tệp gốc đính kèm trong PDF" if a["id"] == portrait_id
+                                    else "Ảnh in kèm; tệp gốc đính kèm trong PDF"
+                                    if a["content_type"].startswith("image/") else "Tệp đính kèm trong PDF")
+                     for a in d["attachments"]}
+    else:
+        placement = {str(a["id"]): ("In tại ô ảnh của bản khai" if a["id"] == portrait_id else
+                                    "Ảnh in kèm" if a["content_type"].startswith("image/") else
+                                    ("Đóng kèm sau danh mục" if a["content_type"] == "application/pdf"
+                                     else "Lưu trong hệ thống"))
+                     for a in d["attachments"]}
     parts = [
         engine.Part("declaration.html", {"n": d, "photo": portrait}),
         engine.Part("summary.html", {"n": d}),
@@ -140,8 +151,8 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
     ]
     title = f"Hồ sơ đề nghị xét tặng - {d['full_name']}" + (f" - {d['code']}" if d["code"] else "")
     if archival:
-        return engine.Spec(parts, variant=variant() or engine.DEFAULT_VARIANT, blobs=blobs, embedded=pdfs,
-                           title=title)
+        return engine.Spec(parts, variant=variant() or engine.DEFAULT_VARIANT, blobs=blobs,
+                           embedded=_all_evidence(n), title=title)
     return engine.Spec(parts, variant=None if pdfs else variant(), blobs=blobs, appended=pdfs, title=title)
 
 
