@@ -73,8 +73,6 @@ def vn_date(value) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import permissions  # role labels and the predicates the templates ask
-
     # Choose the language afresh for every request, even when an outer app context
     # (a CLI command, a test) has already cached one.
     app.before_request(refresh)
@@ -85,11 +83,9 @@ def init_app(app: Flask) -> None:
         next_step=next_step,
         action_label=action_label,
         title_label=lambda t: label(TITLE_LABELS, t),
-        role_label=lambda r: label(permissions.ROLE_LABELS, r),
         kind_label=lambda k: label(KIND_LABELS, k),
         relationship_label=lambda r: label(RELATIONSHIP_LABELS, r),
         level_label=lambda v: label(LEVEL_LABELS, v),
         KIND_LABELS=KIND_LABELS,
         TITLE_LABELS=TITLE_LABELS,
-        **permissions.TEMPLATE_PREDICATES,
     )

@@ -23,7 +23,7 @@ from workflows import machine as wf
 from workflows.machine import COUNCIL, OWNER, PROVINCE_SCOPED_ROLES, ROLES, Stage
 from workflows.states import N_, State
 
-from .models import Council, Level, Nomination, User
+from .models import ApiToken, Council, Level, Nomination, User
 
 NATIONAL_ROLES = frozenset(
     {
@@ -430,11 +430,9 @@ def _is_api_request() -> bool:
 
 def _bearer_token():
     """The request's bearer token, or None: unknown, expired, ended, or its account inactive or unconfirmed."""
-    from .services.accounts import token_for
-
     header = request.headers.get("Authorization", "")
     scheme, _, plain = header.partition(" ")
-    return token_for(plain.strip()) if scheme.lower() == "bearer" and plain else None
+    return ApiToken.live(plain.strip()) if scheme.lower() == "bearer" and plain else None
 
 
 def guard(predicate: Callable | None = None) -> Callable:
@@ -452,15 +450,14 @@ def guard(predicate: Callable | None = None) -> Callable:
             from .errors import Forbidden
 
             if _is_api_request():
-                from .api import Unauthorized
-                from .services.sessions import touch_token
+                from .errors import Unauthorized
 
                 token = _bearer_token()
                 if token is None:
                     raise Unauthorized()
                 if predicate is not None and not predicate(token.user):
                     raise Forbidden()
-                touch_token(token)
+                token.touch(request.remote_addr or "")
                 g.api_user = token.user
                 g.api_token = token
                 return view(*args, **kwargs)
@@ -476,3 +473,10 @@ def guard(predicate: Callable | None = None) -> Callable:
         return wrapped
 
     return decorator
+
+
+def init_app(app) -> None:
+    """The templates ask the policy through these: the role labels and every predicate."""
+    from .i18n import label
+
+    app.jinja_env.globals.update(role_label=lambda r: label(ROLE_LABELS, r), **TEMPLATE_PREDICATES)

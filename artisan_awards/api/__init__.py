@@ -69,10 +69,5 @@ def json_body(required: bool = True) -> dict:
     return nfc_deep(data)
 
 
-class Unauthorized(ServiceError):
-    status = 401
-    code = "unauthorized"
-    message = N_("Cần mã truy cập hợp lệ (Authorization: Bearer ...).")
-
 
 from . import councils, documents, eligibility, routes  # noqa: E402,F401

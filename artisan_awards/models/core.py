@@ -9,6 +9,7 @@ the same dossier at once cannot both win.
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from workflows.states import STATE_INFO, State
 
 from ..extensions import db
 from ..text import search_key
-from ..timeutil import local_date, now_utc
+from ..timeutil import as_utc, local_date, now_utc
 
 # The largest value an INTEGER column holds (PostgreSQL): ids beyond it cannot exist.
 MAX_DB_INT = 2**31 - 1
@@ -104,12 +105,6 @@ class User(UserMixin, db.Model):
             raise RuntimeError("a login needs a login session: use services.sessions.login")
         return f"{self.id}:{self.login_session_key}"
 
-    @property
-    def is_staff(self) -> bool:
-        from ..permissions import is_staff  # the policy lives there (imports the models)
-
-        return is_staff(self)
-
     def __repr__(self) -> str:
         return f"<User {self.email}>"
 
@@ -144,6 +139,28 @@ class ApiToken(db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     user_agent: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     client_address: Mapped[str] = mapped_column(sa.String(45), default="", server_default="")
+
+    TOUCH_SECONDS = 60  # last_seen_at is written at most once a minute
+
+    @classmethod
+    def live(cls, plain: str) -> ApiToken | None:
+        """The live token behind a bearer value: not expired, not ended, its account active and confirmed."""
+        digest = hashlib.sha256(plain.encode()).hexdigest()
+        token = db.session.scalar(sa.select(cls).where(cls.token_hash == digest))
+        if token is None:
+            return None
+        if as_utc(token.expires_at) <= now_utc() or not token.user.active or not token.user.email_confirmed:
+            return None
+        return token
+
+    def touch(self, address: str) -> None:
+        """Note when the token was last used (at most once a minute) and from where; commits."""
+        now = now_utc()
+        seen = as_utc(self.last_seen_at)
+        if seen is None or seen < now - timedelta(seconds=self.TOUCH_SECONDS):
+            db.session.execute(sa.update(ApiToken).where(ApiToken.id == self.id)
+                               .values(last_seen_at=now, client_address=address[:45]))
+            db.session.commit()
 
     user: Mapped[User] = relationship()
 

@@ -20,7 +20,8 @@ from ..extensions import db
 from ..models import ApiToken, Province, User
 from ..permissions import PROVINCE_SCOPED_ROLES, ROLES, SELF_SERVICE_ROLES
 from ..text import nfc, strip_accents
-from ..timeutil import as_utc, now_utc
+from ..timeutil import now_utc
+from . import sessions
 
 MIN_PASSWORD_LENGTH = 10
 _hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
@@ -224,20 +225,8 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     return plain, token
 
 
-def token_for(plain: str) -> ApiToken | None:
-    """The live token behind a bearer value: not expired, not ended, its account active and confirmed."""
-    digest = hashlib.sha256(plain.encode()).hexdigest()
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
-    if token is None:
-        return None
-    expires = as_utc(token.expires_at)
-    if expires <= now_utc() or not token.user.active or not token.user.email_confirmed:
-        return None
-    return token
-
-
 def user_for_token(plain: str) -> User | None:
-    token = token_for(plain)
+    token = sessions.token_for(plain)
     return token.user if token else None
 
 

@@ -107,12 +107,7 @@ def load(cookie_id: str) -> User | None:
 
 def touch_token(token: ApiToken) -> None:
     """Note when a token was last used (at most once a minute)."""
-    now = now_utc()
-    seen = as_utc(token.last_seen_at)
-    if seen is None or seen < now - timedelta(seconds=TOUCH_SECONDS):
-        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id)
-                           .values(last_seen_at=now, client_address=client_address()))
-        db.session.commit()
+    token.touch(client_address())
 
 
 def active_sessions(user: User) -> list[LoginSession]:
@@ -185,3 +180,8 @@ def rotate(user: User, reason: str = "rotated") -> LoginSession:
     """Replace the current login session with a new one (a new key in the cookie); commits."""
     end_current(user, reason)
     return login(user)
+
+
+def token_for(plain: str) -> ApiToken | None:
+    """The live token behind a bearer value (``ApiToken.live``)."""
+    return ApiToken.live(plain)
