@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from flask import Response, current_app
 
@@ -25,8 +24,18 @@ from ..services.attachments import attachment_bytes
 from ..timeutil import today
 from . import data, signing
 
-if TYPE_CHECKING:  # engine imports WeasyPrint: loaded where a document is made
-    from . import engine
+
+class _Engine:
+    """``documents.engine``, imported on first use: it imports WeasyPrint, which start-up and the CLI
+    do not need (tests/test_startup_imports.py)."""
+
+    def __getattr__(self, name: str):
+        from . import engine as module
+
+        return getattr(module, name)
+
+
+engine = _Engine()
 
 NOMINATION_KINDS = ("declaration", "summary", "dossier", "receipt")
 # Session documents; every one but the ballot needs the closed session's tally (else 409).
