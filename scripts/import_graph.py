@@ -165,8 +165,9 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
 # Each module belongs to one layer; the diagram draws an arrow between two layers when any module of
 # the one imports a module of the other at module level.
 
-BLUEPRINTS = ("admin", "api", "applicant", "auth", "council", "documents", "dossier", "ministry",
-              "province", "public", "rounds", "rules")
+# The subpackages that define a Flask blueprint, read from the tree (their names are the URL prefixes).
+BLUEPRINTS = tuple(sorted(init.parent.name for init in (ROOT / "artisan_awards").glob("*/__init__.py")
+                          if "Blueprint(" in init.read_text(encoding="utf-8")))
 LAYERS = (
     ("app", "create_app, CLI, demo", ("artisan_awards", "artisan_awards.cli", "artisan_awards.demo")),
     ("web", "blueprints (pages, API)",
