@@ -155,7 +155,7 @@ class SealingWriter(io.RawIOBase):
 
 
 class SealedBackupInvalid(BackupError):
-    pass
+    """A backup whose signature, chunks or keys do not hold: refused before anything is restored."""
 
 
 def _check_seal(path: Path, mac_key: bytes, enc_key: bytes) -> None:

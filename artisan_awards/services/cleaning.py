@@ -368,10 +368,8 @@ def _scrub(obj, seen: set) -> None:
             continue
         if not isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
             continue
-        if item.is_indirect:
-            if item.objgen in seen:
-                continue
-            seen.add(item.objgen)
+        if not _first_visit(item, seen):
+            continue
         if name_map:
             stack.extend((v, False) for v in item.values() if isinstance(v, containers))
             continue
@@ -391,10 +389,8 @@ def _scrub(obj, seen: set) -> None:
             if not isinstance(value, containers):
                 continue
             if key == "/Resources" and isinstance(value, pikepdf.Dictionary):
-                if value.is_indirect:
-                    if value.objgen in seen:
-                        continue
-                    seen.add(value.objgen)
+                if not _first_visit(value, seen):
+                    continue
                 for sub_key in list(value.keys()):
                     if sub_key in DROP_KEYS:
                         del value[sub_key]
@@ -402,6 +398,15 @@ def _scrub(obj, seen: set) -> None:
                              if isinstance(sub, containers))
             else:
                 stack.append((value, False))
+
+
+def _first_visit(item, seen: set) -> bool:
+    """False for an indirect object already walked (shared objects and reference cycles are walked once)."""
+    if item.is_indirect:
+        if item.objgen in seen:
+            return False
+        seen.add(item.objgen)
+    return True
 
 
 def active_features(pdf: pikepdf.Pdf) -> set[str]:
@@ -421,10 +426,8 @@ def active_features(pdf: pikepdf.Pdf) -> set[str]:
             continue
         if not isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
             continue
-        if item.is_indirect:
-            if item.objgen in seen:
-                continue
-            seen.add(item.objgen)
+        if not _first_visit(item, seen):
+            continue
         for key, value in item.items():
             if key in FORBIDDEN_NAMES:
                 hits.add(key)
