@@ -10,19 +10,20 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored moment as an aware datetime: SQLite hands back naive datetimes that were stored as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 def local_date(moment: datetime) -> date:
-    if moment.tzinfo is None:  # SQLite returns naive datetimes that were stored as UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VN).date()
+    return as_utc(moment).astimezone(VN).date()
 
 
 def iso_moment(value: datetime | None) -> str | None:
     """A stored moment as ISO 8601 with its offset (naive values from SQLite are UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
+    return as_utc(value).isoformat() if value is not None else None
 
 
 def today() -> date:

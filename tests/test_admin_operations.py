@@ -12,8 +12,7 @@ from artisan_awards.errors import ValidationFailed
 from artisan_awards.extensions import db
 from artisan_awards.models import AuditEvent, Council, CouncilMember, Round
 from artisan_awards.schemas import CouncilIn, RoundIn
-from artisan_awards.services import account_admin, councils, rounds
-from artisan_awards.services import audit as audit_service
+from artisan_awards.services import account_admin, admin_events, councils, queries, rounds
 from artisan_awards.timeutil import local_date, now_utc
 
 
@@ -57,7 +56,7 @@ def test_a_failure_after_the_council_insert_leaves_neither_council_nor_event(mak
     intake = make.round()
     chair, member = make.user("province_council_member", "HNI"), make.user("province_council_member", "HNI")
     officer = make.user("province_officer", "HNI")
-    real_record = audit_service.record
+    real_record = admin_events.record
     seen = []
 
     def record_then_fail(*args, **kwargs):
@@ -65,7 +64,7 @@ def test_a_failure_after_the_council_insert_leaves_neither_council_nor_event(mak
         seen.append(db.session.scalar(sa.select(sa.func.count()).select_from(Council)))  # inserted by now
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(audit_service, "record", record_then_fail)
+    monkeypatch.setattr(admin_events, "record", record_then_fail)
     with pytest.raises(RuntimeError):
         councils.create_council(officer, CouncilIn.model_validate(council_body(intake.id, chair, member, "HĐ")))
     assert seen == [1]
@@ -101,7 +100,7 @@ def test_a_failure_after_a_round_change_keeps_the_old_plan_and_writes_no_event(m
     def fail(*args, **kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(audit_service, "record", fail)
+    monkeypatch.setattr(admin_events, "record", fail)
     with pytest.raises(RuntimeError):
         rounds.update_round(admin, row, data)
     db.session.remove()
@@ -134,8 +133,8 @@ def test_audit_events_query_filters_by_area_text_and_local_days(make):
     admin = make.user("admin")
     target = make.user("applicant", full_name="Người Được Khóa")
     account_admin.set_active(admin, target, False)
-    query = audit_service.events_query
-    Filters = audit_service.EventFilters
+    query = queries.events_query
+    Filters = queries.EventFilters
     today = local_date(now_utc()).isoformat()
     assert [e.kind for e in db.session.scalars(query(Filters(kind="account_deactivated")))] == ["account_deactivated"]
     assert list(db.session.scalars(query(Filters(area="round")))) == []

@@ -19,10 +19,10 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from artisan_awards import audit
+from artisan_awards import audit_chain as audit
 from artisan_awards.extensions import db
 from artisan_awards.models import AuditKind, Nomination
-from artisan_awards.services import audit as audit_log
+from artisan_awards.services import admin_events as audit_log
 from artisan_awards.services import nominations as service
 from workflows.states import Action, State
 
@@ -414,7 +414,8 @@ def test_parallel_writes_keep_the_numbering_gap_free(app, make, runner, db_kind,
 # -- the migration -------------------------------------------------------------------------------
 
 def test_the_migration_numbers_and_macs_existing_rows(world, app, runner):
-    """Down to the revision before 0013 (the unkeyed per-dossier chain comes back), then up again: every row is numbered."""
+    """Down to the revision before 0013 (the unkeyed per-dossier chain comes back), then up again:
+    every row is numbered."""
     from flask_migrate import downgrade, upgrade
 
     db.session.remove()

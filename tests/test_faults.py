@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from artisan_awards.audit import verify
+from artisan_awards.audit_chain import verify
 from artisan_awards.extensions import db
 from artisan_awards.models import CouncilSession, Nomination, TransitionLog, User
 from artisan_awards.services import councils as council_service

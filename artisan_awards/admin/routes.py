@@ -5,26 +5,22 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
 
-from workflows import machine as wf
-from workflows.machine import ROLES
 from workflows.states import N_
 
-from .. import audit as audit_chain
-from .. import exports
+from .. import audit_chain, exports, permissions
 from ..errors import Forbidden, ValidationFailed
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..models import AuditKind, Position, Round, User
-from ..permissions import roles_required
+from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, audit, councils, rounds, sessions
-from ..timeutil import VN, today
+from ..services import account_admin, account_import, councils, queries, rounds, sessions
+from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
 from . import bp
 from .forms import AccessForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
@@ -38,32 +34,18 @@ POSITION_LABELS = {
 }
 
 
-def account_managers_only(view):
-    """Administrators, and province officers for their own province."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not account_admin.can_manage_accounts(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def _provinces(scope: str | None = None) -> list[tuple[str, str]]:
     return account_admin.active_provinces(scope)
 
 
 def _province_choices(actor: User, blank: bool = True) -> list[tuple[str, str]]:
-    if actor.has_role(wf.ADMIN):
+    if permissions.is_administrator(actor):
         return ([("", _("— Không gắn với tỉnh —"))] if blank else []) + _provinces()
     return _provinces(actor.province_code)
 
 
 def _role_choices(actor: User) -> list[tuple[str, str]]:
-    return [(r, _(account_admin.ROLE_LABELS[r])) for r in account_admin.grantable_roles(actor)]
+    return [(r, _(ROLE_LABELS[r])) for r in permissions.grantable_roles(actor)]
 
 
 def _apply_errors(form, exc: ValidationFailed) -> None:
@@ -79,34 +61,20 @@ def _apply_errors(form, exc: ValidationFailed) -> None:
 
 
 @bp.route("/")
+@guard(permissions.can_open_administration)
 def index():
     """What this person can administer."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    links = admin_links(current_user)
-    if not links:
-        abort(403)
-    return render_template("admin/index.html", links=links)
+    return render_template("admin/index.html", links=admin_links(current_user))
 
 
 def admin_links(user: User) -> list[tuple[str, str]]:
-    links = []
-    if account_admin.can_manage_accounts(user):
-        links += [("admin.accounts", _("Tài khoản")), ("admin.invite", _("Mời người dùng")),
-                  ("admin.import_accounts", _("Nhập danh sách từ tệp"))]
-    if user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER):
-        links.append(("admin.rounds", _("Đợt xét tặng")))
-    if user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER):
-        links.append(("admin.new_council", _("Thành lập Hội đồng")))
-    if user.has_role(wf.ADMIN):
-        links.append(("admin.audit_log", _("Nhật ký quản trị")))
-    return links
+    return [(endpoint, _(label)) for endpoint, label in permissions.admin_sections(user)]
 
 
 # -- accounts ------------------------------------------------------------------------------------
 
 @bp.route("/accounts")
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def accounts():
     """The accounts one manages, filterable by name/e-mail, role, province and status."""
     q = (request.args.get("q") or "").strip()
@@ -114,14 +82,14 @@ def accounts():
     users = account_admin.list_accounts(current_user, account_admin.AccountFilters(q, role, province, status))
     return render_template(
         "admin/accounts.html", users=users, q=q, role=role, province=province, status=status,
-        roles=[(r, _(account_admin.ROLE_LABELS[r])) for r in ROLES],
-        provinces=_provinces() if current_user.has_role(wf.ADMIN) else [],
+        roles=[(r, _(ROLE_LABELS[r])) for r in ROLES],
+        provinces=_provinces() if permissions.is_administrator(current_user) else [],
         can_manage=account_admin.can_manage,
     )
 
 
 @bp.route("/accounts/invite", methods=["GET", "POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def invite():
     """Invite a person by e-mail; they set their own password from the link."""
     form = InviteForm()
@@ -150,7 +118,7 @@ def _managed_user(user_id: int) -> User:
 
 
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def account(user_id: int):
     """One account: roles, province scope, status and its recent events."""
     user = _managed_user(user_id)
@@ -169,14 +137,14 @@ def account(user_id: int):
         else:
             flash(_("Đã lưu thay đổi.") if changed else _("Không có gì thay đổi."), "success")
             return redirect(url_for("admin.account", user_id=user.id))
-    events = audit.events_for("user", user.id, limit=20)
+    events = queries.events_for("user", user.id, limit=20)
     return render_template("admin/account.html", user=user, form=form, events=events,
-                           role_labels=account_admin.ROLE_LABELS,
+                           role_labels=ROLE_LABELS,
                            login_sessions=sessions.active_sessions(user), tokens=sessions.active_tokens(user))
 
 
 @bp.route("/accounts/<int:user_id>/sessions/end", methods=["POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def end_sessions(user_id: int):
     """End every login session and API token of an account (a stolen laptop, a leaked token)."""
     user = _managed_user(user_id)
@@ -186,7 +154,7 @@ def end_sessions(user_id: int):
 
 
 @bp.route("/accounts/<int:user_id>/status", methods=["POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def account_status(user_id: int):
     """Deactivate (never delete) or reactivate an account."""
     user = _managed_user(user_id)
@@ -201,7 +169,7 @@ def account_status(user_id: int):
 
 
 @bp.route("/accounts/<int:user_id>/resend", methods=["POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def resend(user_id: int):
     """Send a new invitation link (the person has not set a password yet)."""
     user = _managed_user(user_id)
@@ -213,7 +181,7 @@ def resend(user_id: int):
 # -- bulk import ---------------------------------------------------------------------------------
 
 @bp.route("/accounts/import", methods=["GET", "POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def import_accounts():
     """Upload a sheet and preview every row's problems; nothing is written yet."""
     form = ImportForm()
@@ -234,11 +202,11 @@ def _import_preview(records: list[dict], status: int = 200):
                            payload=account_import.preview_token(current_user, records),
                            bad=sum(1 for r in rows if r.problems),
                            new=sum(1 for r in rows if not r.exists and not r.problems),
-                           role_labels=account_admin.ROLE_LABELS), status
+                           role_labels=ROLE_LABELS), status
 
 
 @bp.route("/accounts/import/confirm", methods=["POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def import_confirm():
     """Write the previewed sheet: every new account, or none.
 
@@ -264,7 +232,7 @@ def import_confirm():
 # -- rounds --------------------------------------------------------------------------------------
 
 @bp.route("/rounds", endpoint="rounds")
-@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+@guard(permissions.can_manage_rounds)
 def rounds_list():
     """Every round and its plan."""
     rows = rounds.all_rounds()
@@ -311,7 +279,7 @@ def _save_round(form: RoundForm, row: Round | None):
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
-@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+@guard(permissions.can_manage_rounds)
 def new_round():
     """Create a round with its plan."""
     form = RoundForm()
@@ -324,7 +292,7 @@ def new_round():
 
 
 @bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
-@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+@guard(permissions.can_manage_rounds)
 def edit_round(round_id: int):
     """Edit a round's plan; every change is logged with who and when."""
     row = db.get_or_404(Round, round_id)
@@ -337,7 +305,7 @@ def edit_round(round_id: int):
         done = _save_round(form, row)
         if done:
             return done
-    history = audit.events_for("round", row.id)
+    history = queries.events_for("round", row.id)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/round_form.html", form=form, round=row, history=history), status
 
@@ -345,11 +313,11 @@ def edit_round(round_id: int):
 # -- councils ------------------------------------------------------------------------------------
 
 @bp.route("/councils/new", methods=["GET", "POST"])
-@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER)
+@guard(permissions.can_create_councils)
 def new_council():
     """Set up a council: establishing decision, members picked from the accounts, positions."""
     form = CouncilForm()
-    national = current_user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER)
+    national = permissions.can_create_national_councils(current_user)
     if not national:
         form.level.choices = choices([("province", _("Cấp tỉnh"))])
     form.round_id.choices = choices([(r.id, f"{r.number}. {r.name}") for r in rounds.all_rounds()])
@@ -388,7 +356,7 @@ def new_council():
             flash(_("Đã thành lập Hội đồng."), "success")
             return redirect(url_for("council.council", council_id=council.id))
     return render_template("admin/council_form.html", form=form, candidates=candidates, picked=picked,
-                           positions=POSITION_LABELS, role_labels=account_admin.ROLE_LABELS)
+                           positions=POSITION_LABELS, role_labels=ROLE_LABELS)
 
 
 # -- audit ---------------------------------------------------------------------------------------
@@ -420,18 +388,14 @@ AREA_LABELS = {
 
 
 def _local(moment: datetime) -> str:
-    from datetime import UTC
-
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
+    return as_utc(moment).astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
 
 
 @bp.route("/audit")
-@roles_required(wf.ADMIN)
+@guard(permissions.can_read_audit_log)
 def audit_log():
     """The administration log, filterable; ``?format=csv`` exports it (UTF-8 with BOM)."""
-    query = audit.events_query(audit.EventFilters.from_args(request.args))
+    query = queries.events_query(queries.EventFilters.from_args(request.args))
     fmt = request.args.get("format")
     if fmt in exports.FORMATS:
         columns = [
@@ -462,4 +426,4 @@ def vn_moment(moment: datetime | None) -> str:
 @bp.context_processor
 def _admin_context() -> dict:
     return {"kind_labels": KIND_LABELS, "position_labels": POSITION_LABELS,
-            "role_labels": account_admin.ROLE_LABELS}
+            "role_labels": ROLE_LABELS}

@@ -15,10 +15,9 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import machine as wf
 from workflows.states import AGENDA_STATE, N_, CouncilEvent
 
-from .. import ballot_box
+from .. import ballot_box, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -41,11 +40,12 @@ from ..models import (
     User,
     UserRole,
 )
-from ..permissions import PROVINCE_SCOPED_ROLES, can_see_level
+from ..permissions import can_create_council as _may_create_council
+from ..permissions import can_see_council, is_secretariat
 from ..schemas import CouncilIn, SessionIn
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
-from . import accounts, audit, notifications
+from . import accounts, admin_events, notifications
 from .nominations import move_by_event
 
 PASS_EVENT = {
@@ -55,26 +55,7 @@ PASS_EVENT = {
 }
 
 
-# -- who may do what ---------------------------------------------------------------------------
-
-
-def is_secretariat(user: User, council: Council) -> bool:
-    """The standing body runs the sessions: the Sở for a province, the ministry above it."""
-    if not user.is_authenticated:
-        return False
-    if council.level == Level.PROVINCE:
-        return user.has_role(wf.PROVINCE_OFFICER) and user.province_code == council.province_code
-    return user.has_role(wf.MINISTRY_OFFICER)
-
-
-def can_see_council(user: User, council: Council) -> bool:
-    if not user.is_authenticated:
-        return False
-    if council.member_for(user) or is_secretariat(user, council):
-        return True
-    if can_see_level(user, council.level):  # a national role, from its stage on (permissions.STAGE_FROM)
-        return True
-    return bool(user.roles & PROVINCE_SCOPED_ROLES) and user.province_code == council.province_code
+# -- who may do what: permissions.is_secretariat, permissions.can_see_council -------------------
 
 
 def get_council(user: User, council_id: int) -> Council:
@@ -109,40 +90,34 @@ def defaults_for(level: str) -> tuple[int, int]:
 
 def create_council(actor: User, data: CouncilIn) -> Council:
     """Establish a council and write its audit event, in one transaction (pages and API alike)."""
-    with audit.one_transaction():
+    with admin_events.one_transaction():
         council = _new_council(actor, data)
         db.session.add(council)
         db.session.flush()  # the council's id, for its event
-        audit.record(AuditKind.COUNCIL_CREATED, actor, target=council, level=council.level,
-                     decision_no=council.decision_no,
-                     members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
+        admin_events.record(AuditKind.COUNCIL_CREATED, actor, target=council, level=council.level,
+                            decision_no=council.decision_no,
+                            members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
     return council
 
 
 def candidates(actor: User) -> list[User]:
     """Accounts ``actor`` may seat on a council: active council members and secretariats, of the
     actor's own province unless the actor works nationally."""
-    roles = (wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER,
-             wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER)
     query = (sa.select(User).where(User.active)
-             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(roles)))))
-    if not actor.has_role(wf.ADMIN, wf.MINISTRY_OFFICER):
+             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(
+                 permissions.council_candidate_roles())))))
+    if not permissions.can_create_national_councils(actor):
         query = query.where(User.province_code == actor.province_code)
     return list(db.session.scalars(query.order_by(User.province_code, vi_order(User.full_name)).limit(500)))
 
 
 def _new_council(actor: User, data: CouncilIn) -> Council:
     """The council ``data`` describes, checked (Forbidden, ValidationFailed); not yet added."""
-    if data.level == Level.PROVINCE:
-        allowed = actor.has_role(wf.ADMIN) or (
-            actor.has_role(wf.PROVINCE_OFFICER) and actor.province_code == data.province_code
-        )
-    else:
-        allowed = actor.has_role(wf.ADMIN, wf.MINISTRY_OFFICER)
-    if data.level == Level.PROVINCE and actor.has_role(wf.PROVINCE_OFFICER) and not data.province_code:
+    if data.level == Level.PROVINCE and not data.province_code and _may_create_council(
+        actor, data.level, actor.province_code
+    ):  # the Sở sets up a council of its own province
         data.province_code = actor.province_code
-        allowed = True
-    if not allowed:
+    if not _may_create_council(actor, data.level, data.province_code):
         raise Forbidden()
     fields = {}
     if db.session.get(Round, data.round_id) is None:

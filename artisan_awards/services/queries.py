@@ -1,5 +1,6 @@
 """Reading nominations: one dossier, the lists (filters, stages, order, pages, counts, clocks), the
-history and the public status lookup.
+history and the public status lookup; and reading the administration log (one target's events, the
+audit page's filters).
 
 Nothing here writes; the operations are in ``services.nominations``.
 """
@@ -20,7 +21,19 @@ from workflows.states import N_, State
 from .. import permissions
 from ..errors import NotFound
 from ..extensions import db
-from ..models import MAX_DB_INT, Nomination, Province, Round, TransitionLog, User, get_row, window_due
+from ..models import (
+    MAX_DB_INT,
+    AuditEvent,
+    AuditKind,
+    Nomination,
+    Province,
+    Round,
+    TransitionLog,
+    User,
+    get_row,
+    window_due,
+)
+from ..models.admin_log import AREAS
 from ..text import contains_pattern, nfc, search_key, vi_order
 from ..timeutil import VN, today
 
@@ -298,3 +311,52 @@ def key_hash(key: str) -> str:
     normalised = key.strip().upper().replace(" ", "")
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+# -- the administration log ---------------------------------------------------
+
+
+def events_for(target_type: str, target_id: int, limit: int | None = None) -> list[AuditEvent]:
+    """One account's, round's or council's events, newest first."""
+    query = (sa.select(AuditEvent).where(AuditEvent.target_type == target_type, AuditEvent.target_id == target_id)
+             .order_by(AuditEvent.id.desc()))
+    return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+@dataclass
+class EventFilters:
+    """The audit page's filters (?area=, ?kind=, ?actor=, ?target=, ?from=, ?to=)."""
+
+    area: str | None = None
+    kind: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    from_: str | None = None  # ISO dates, local (Vietnam) days, both inclusive
+    to: str | None = None
+
+    @classmethod
+    def from_args(cls, args) -> EventFilters:
+        return cls(args.get("area"), args.get("kind"), args.get("actor"), args.get("target"),
+                   args.get("from"), args.get("to"))
+
+
+def events_query(filters: EventFilters) -> sa.Select:
+    """The administration log, newest first, narrowed by ``filters`` (unknown values are ignored)."""
+    query = sa.select(AuditEvent)
+    if filters.area in AREAS:
+        query = query.where(AuditEvent.kind.in_([str(k) for k in AREAS[filters.area]]))
+    if filters.kind in {k.value for k in AuditKind}:
+        query = query.where(AuditEvent.kind == filters.kind)
+    for text, column in ((filters.actor, AuditEvent.actor_name), (filters.target, AuditEvent.target_label)):
+        text = (text or "").strip()
+        if text:
+            query = query.where(sa.func.lower(column).like(contains_pattern(text.lower()), escape="\\"))
+    for value, later in ((filters.from_, False), (filters.to, True)):
+        try:
+            day = date.fromisoformat(value or "")
+        except ValueError:
+            continue
+        # Midnight in Vietnam, as UTC: SQLite compares the stored UTC text, not the zone.
+        moment = _vn_midnight_utc(day + timedelta(days=1) if later else day)
+        query = query.where(AuditEvent.at < moment if later else AuditEvent.at >= moment)
+    return query.order_by(AuditEvent.id.desc())

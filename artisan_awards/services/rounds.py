@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import AuditKind, Round, User
 from ..schemas import RoundIn
 from ..timeutil import today
-from . import audit
+from . import admin_events
 
 # The stage deadlines of a Minister's plan, in the order they fall.
 DEADLINE_ORDER = ("province_to_ministry", "ministry_to_state", "state_to_pm", "announcement")
@@ -81,7 +81,7 @@ def all_rounds() -> list[Round]:
     return list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
 
 
-@audit.one_transaction()
+@admin_events.one_transaction()
 def create_round(actor: User, data: RoundIn) -> Round:
     if _number_taken(data.number):
         raise ValidationFailed(fields={"number": N_("Đã có đợt xét tặng với số thứ tự này.")})
@@ -100,11 +100,11 @@ def create_round(actor: User, data: RoundIn) -> Round:
     )
     db.session.add(row)
     db.session.flush()
-    audit.record(AuditKind.ROUND_CREATED, actor, target=row, plan=_plan(row))
+    admin_events.record(AuditKind.ROUND_CREATED, actor, target=row, plan=_plan(row))
     return row
 
 
-@audit.one_transaction()
+@admin_events.one_transaction()
 def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     """Change a round's plan; returns {field: [before, after]} of what changed (logged)."""
     if _number_taken(data.number, row.id):
@@ -120,5 +120,5 @@ def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     changes = {k: [before[k], after[k]] for k in PLAN_FIELDS if before[k] != after[k]}
     if changes:
         opened = today() >= date.fromisoformat(before["intake_opens"])
-        audit.record(AuditKind.ROUND_CHANGED, actor, target=row, changes=changes, after_opening=opened)
+        admin_events.record(AuditKind.ROUND_CHANGED, actor, target=row, changes=changes, after_opening=opened)
     return changes

@@ -48,7 +48,7 @@ def _create_triggers():
 
 
 def _key() -> bytes:
-    from artisan_awards.audit import chain_key
+    from artisan_awards.audit_chain import chain_key
 
     try:
         from flask import current_app
@@ -76,7 +76,7 @@ def upgrade():
     op.create_index(op.f("ix_transition_log_seq"), "transition_log", ["seq"], unique=True)
     op.create_index(op.f("ix_audit_events_seq"), "audit_events", ["seq"], unique=True)
 
-    from artisan_awards.audit import FIELDS, head_table, log_table, row_mac
+    from artisan_awards.audit_chain import FIELDS, head_table, log_table, row_mac
 
     bind = op.get_bind()
     key = _key()
@@ -107,7 +107,7 @@ def upgrade():
 
 
 def downgrade():
-    from artisan_awards.audit import legacy_link_hash, log_table
+    from artisan_awards.audit_chain import legacy_link_hash, log_table
 
     bind = op.get_bind()
     _drop_triggers()

@@ -34,6 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .timeutil import as_utc
+
 LOGS = ("transition_log", "audit_events")
 TRANSITION_FIELDS = ("nomination_id", "action", "from_state", "to_state", "actor_id", "actor_name", "comment",
                      "meta")
@@ -101,9 +103,7 @@ def head_table() -> sa.TableClause:
 def _canonical_time(at) -> str:
     if isinstance(at, str):
         at = datetime.fromisoformat(at)
-    if at.tzinfo is None:  # SQLite hands back naive UTC
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _json(value):

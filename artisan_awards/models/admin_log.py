@@ -1,7 +1,7 @@
 """The administration audit log: accounts, roles, logins, rounds and councils.
 
 Append-only (triggers in migration 0005 refuse UPDATE and DELETE) and keyed-chained with the
-transition log (``artisan_awards/audit.py``, migration 0013).  It never records a ballot's content:
+transition log (``artisan_awards/audit_chain.py``, migration 0013).  It never records a ballot's content:
 ballot secrecy holds here too.
 """
 
@@ -62,8 +62,8 @@ class AuditEvent(db.Model):
     province_code: Mapped[str | None] = mapped_column(sa.String(3))
     ip: Mapped[str | None] = mapped_column(sa.String(45))
     details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    # The keyed chain (artisan_awards/audit.py): a global sequence shared with transition_log.
-    # Written only by audit.append() at commit; do not add AuditEvent rows to the session directly.
+    # The keyed chain (artisan_awards/audit_chain.py): a global sequence shared with transition_log.
+    # Written only by audit_chain.append() at commit; do not add AuditEvent rows to the session directly.
     seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")
