@@ -52,6 +52,7 @@ def test_council_created_by_page_and_by_api_both_have_their_audit_event(client, 
     assert sorted(m[0] for m in created[by_page].details["members"]) == sorted([chair.id, member.id])
 
 
+@pytest.mark.realdb  # reads the tables afresh after the failure
 def test_a_failure_after_the_council_insert_leaves_neither_council_nor_event(make, monkeypatch):
     intake = make.round()
     chair, member = make.user("province_council_member", "HNI"), make.user("province_council_member", "HNI")
@@ -68,6 +69,7 @@ def test_a_failure_after_the_council_insert_leaves_neither_council_nor_event(mak
     with pytest.raises(RuntimeError):
         councils.create_council(officer, CouncilIn.model_validate(council_body(intake.id, chair, member, "HĐ")))
     assert seen == [1]
+    db.session.commit()  # a later write in the same request would store what the service left behind
     db.session.remove()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Council)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CouncilMember)) == 0
@@ -86,6 +88,7 @@ def test_a_refused_council_writes_nothing_and_leaves_the_session_usable(make):
     assert make.user("applicant").id  # the session was rolled back cleanly, not left failed
 
 
+@pytest.mark.realdb  # reads the tables afresh after the failure
 def test_a_failure_after_a_round_change_keeps_the_old_plan_and_writes_no_event(make, monkeypatch):
     row = make.round(name="Đợt cũ")
     row_id = row.id
@@ -103,6 +106,7 @@ def test_a_failure_after_a_round_change_keeps_the_old_plan_and_writes_no_event(m
     monkeypatch.setattr(admin_events, "record", fail)
     with pytest.raises(RuntimeError):
         rounds.update_round(admin, row, data)
+    db.session.commit()  # a later write in the same request would store what the service left behind
     db.session.remove()
     assert db.session.get(Round, row_id).name == "Đợt cũ"
     assert events("round_changed") == []

@@ -28,7 +28,7 @@ from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
 from ..models import AuditKind, Province, User, UserRole
 from ..text import contains_pattern, vi_order
-from . import accounts, admin_events, mail, sessions
+from . import accounts, admin_events, mail, sessions, transaction
 
 ROLE_LABELS = permissions.ROLE_LABELS
 TOKEN_HOURS = {"invite": 72, "reset": 2, "confirm": 72}
@@ -205,7 +205,7 @@ def list_accounts(actor: User, filters: AccountFilters, limit: int = 500) -> lis
 
 # -- operations ----------------------------------------------------------------------------------
 
-@admin_events.one_transaction()
+@transaction.one_transaction()
 def invite(actor: User, email: str, full_name: str, roles, province_code: str | None,
            locale: str = "vi") -> User:
     roles = set(roles)
@@ -220,7 +220,7 @@ def invite(actor: User, email: str, full_name: str, roles, province_code: str | 
     return user
 
 
-@admin_events.one_transaction()
+@transaction.one_transaction()
 def change_access(actor: User, user: User, roles, province_code: str | None) -> bool:
     """New roles and province for ``user``; returns whether anything changed."""
     roles = set(roles)
@@ -247,7 +247,7 @@ def change_access(actor: User, user: User, roles, province_code: str | None) -> 
     return changed
 
 
-@admin_events.one_transaction()
+@transaction.one_transaction()
 def set_active(actor: User, user: User, active: bool) -> None:
     """Deactivate (never delete) or reactivate an account."""
     if not can_manage(actor, user) or user.id == actor.id:
@@ -260,7 +260,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
         sessions.end_all(user, "deactivated", actor=actor)
 
 
-@admin_events.one_transaction()
+@transaction.one_transaction()
 def end_sessions(actor: User, user: User) -> None:
     """An administrator (or the province officer managing the account) ends all its sessions and
     tokens, and lifts the account-wide wait after wrong passwords."""
@@ -270,7 +270,7 @@ def end_sessions(actor: User, user: User) -> None:
     accounts.clear_throttle(user)
 
 
-@admin_events.one_transaction()
+@transaction.one_transaction()
 def resend_invitation(actor: User, user: User) -> None:
     if not can_manage(actor, user):
         raise Forbidden()

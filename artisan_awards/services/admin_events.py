@@ -1,34 +1,17 @@
 """Record one administration event (``AuditEvent``: logins, accounts, roles, rounds, councils) in the
 current transaction; ``audit_chain`` numbers and MACs it at commit.
 
-Every administration write (an account, a round, a council) is ONE transaction with its event:
-``one_transaction`` commits the change and its event together or rolls both back. Reading the log
-(one target's events, the filtered audit page) is in ``services.queries``.
+Every administration write (an account, a round, a council) is ONE transaction with its event
+(``transaction.one_transaction``: the change and its event are committed together or neither is).
+Reading the log (one target's events, the filtered audit page) is in ``services.queries``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from flask import has_request_context, request
 
 from .. import audit_chain as chain
-from ..extensions import db
 from ..models import AuditEvent, User
-
-
-@contextmanager
-def one_transaction() -> Iterator[None]:
-    """Commit what the block wrote (the change and its audit event) at its end; on any error roll
-    everything back and re-raise: the caller's one error path. Also a decorator
-    (``@admin_events.one_transaction()``)."""
-    try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def record(kind: str, actor: User | None = None, *, target=None, target_type: str = "",

@@ -30,6 +30,7 @@ from ..models import CriterionReview, Nomination, Round, RuleParameterChange, Ru
 from ..schemas import NominationIn
 from ..text import nfc
 from ..timeutil import iso_moment, local_date, now_utc, today
+from . import transaction
 
 REASON_MAX = 5000
 
@@ -230,44 +231,43 @@ def set_parameter(
     if len(reason) > REASON_MAX:
         raise ValidationFailed(fields={"reason": N_("Nội dung quá dài.")})
     verified = bool(verified)
-    row = db.session.scalar(
-        sa.select(RuleParameterOverride)
-        .where(
-            RuleParameterOverride.ruleset_id == ruleset_id,
-            RuleParameterOverride.criterion_id == criterion_id,
-            RuleParameterOverride.parameter == name,
+    with transaction.one_transaction():  # the override and its change row, or neither
+        row = db.session.scalar(
+            sa.select(RuleParameterOverride)
+            .where(
+                RuleParameterOverride.ruleset_id == ruleset_id,
+                RuleParameterOverride.criterion_id == criterion_id,
+                RuleParameterOverride.parameter == name,
+            )
+            .with_for_update()
         )
-        .with_for_update()
-    )
-    g.pop(_CACHE, None)  # read the values afresh, under the lock
-    current = ruleset(ruleset_id).parameter(criterion_id, name)
-    if current.value == value and current.verified == verified:
-        db.session.rollback()
-        raise ValidationFailed(fields={"value": N_("Giá trị không thay đổi.")})
-    now = now_utc()
-    if value == default.default and verified == default.default_verified:
-        if row is not None:
-            db.session.delete(row)
-    else:
-        if row is None:
-            row = RuleParameterOverride(ruleset_id=ruleset_id, criterion_id=criterion_id, parameter=name)
-            db.session.add(row)
-        row.value, row.verified, row.updated_by_id, row.updated_at = value, verified, actor.id, now
-    change = RuleParameterChange(
-        ruleset_id=ruleset_id,
-        criterion_id=criterion_id,
-        parameter=name,
-        old_value=current.value,
-        new_value=value,
-        old_verified=current.verified,
-        new_verified=verified,
-        reason=reason,
-        actor_id=actor.id,
-        actor_name=actor.full_name,
-        at=now,
-    )
-    db.session.add(change)
-    db.session.commit()
+        g.pop(_CACHE, None)  # read the values afresh, under the lock
+        current = ruleset(ruleset_id).parameter(criterion_id, name)
+        if current.value == value and current.verified == verified:
+            raise ValidationFailed(fields={"value": N_("Giá trị không thay đổi.")})
+        now = now_utc()
+        if value == default.default and verified == default.default_verified:
+            if row is not None:
+                db.session.delete(row)
+        else:
+            if row is None:
+                row = RuleParameterOverride(ruleset_id=ruleset_id, criterion_id=criterion_id, parameter=name)
+                db.session.add(row)
+            row.value, row.verified, row.updated_by_id, row.updated_at = value, verified, actor.id, now
+        change = RuleParameterChange(
+            ruleset_id=ruleset_id,
+            criterion_id=criterion_id,
+            parameter=name,
+            old_value=current.value,
+            new_value=value,
+            old_verified=current.verified,
+            new_verified=verified,
+            reason=reason,
+            actor_id=actor.id,
+            actor_name=actor.full_name,
+            at=now,
+        )
+        db.session.add(change)
     g.pop(_CACHE, None)
     return change
 
@@ -292,18 +292,18 @@ def record_review(
         raise ValidationFailed(fields={"reason": N_("Cần ghi nhận xét, lý do.")})
     if len(reason) > REASON_MAX:
         raise ValidationFailed(fields={"reason": N_("Nội dung quá dài.")})
-    row = CriterionReview(
-        nomination_id=nomination.id,
-        ruleset_id=assessment.evaluation.ruleset.id,
-        criterion_id=criterion_id,
-        result=result,
-        reason=reason,
-        actor_id=actor.id,
-        actor_name=actor.full_name,
-        at=now_utc(),
-    )
-    db.session.add(row)
-    db.session.commit()
+    with transaction.one_transaction():
+        row = CriterionReview(
+            nomination_id=nomination.id,
+            ruleset_id=assessment.evaluation.ruleset.id,
+            criterion_id=criterion_id,
+            result=result,
+            reason=reason,
+            actor_id=actor.id,
+            actor_name=actor.full_name,
+            at=now_utc(),
+        )
+        db.session.add(row)
     return row
 
 

@@ -29,10 +29,11 @@ from ..models import CodeCounter, Nomination, Province, Round, Title, Transition
 from ..schemas import NominationIn
 from ..text import nfc
 from ..timeutil import local_date, now_utc, today
-from . import notifications
+from . import notifications, transaction
 from .queries import key_hash
 
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CONFLICT = N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang.")
 
 
 # -- writing ----------------------------------------------------------------
@@ -149,7 +150,7 @@ def _run(nomination: Nomination, action: Action, actor: User, step: Step | None 
     """Lock → check → change → log → notify → commit, with one error path (rollback, re-raise)."""
     if not permissions.may_act(actor, nomination, action):
         raise Forbidden()
-    try:
+    with transaction.one_transaction(conflict=CONFLICT):
         # Read the row afresh under a lock (PostgreSQL), so that two officers acting at
         # once are serialised: the second sees the first one's state and gets a 409.
         db.session.refresh(nomination, with_for_update=True)
@@ -166,15 +167,6 @@ def _run(nomination: Nomination, action: Action, actor: User, step: Step | None 
             step(move)
         record_move(nomination, action, before, after, actor.id, actor.full_name, move.comment,
                     move.meta, now)
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise TransitionRefused(
-            N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang."), code="conflict"
-        ) from exc
-    except BaseException:
-        db.session.rollback()
-        raise
     return move.access_key
 
 
@@ -441,9 +433,7 @@ def _write_or_conflict(write) -> None:
         write()
     except StaleDataError as exc:
         db.session.rollback()
-        raise TransitionRefused(
-            N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang."), code="conflict"
-        ) from exc
+        raise TransitionRefused(CONFLICT, code="conflict") from exc
 
 
 def _next_code(province_code: str, year: int) -> str:

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import AuditKind, Round, User
 from ..schemas import RoundIn
 from ..timeutil import today
-from . import admin_events
+from . import admin_events, transaction
 
 # The stage deadlines of a Minister's plan, in the order they fall.
 DEADLINE_ORDER = ("province_to_ministry", "ministry_to_state", "state_to_pm", "announcement")
@@ -81,7 +81,7 @@ def all_rounds() -> list[Round]:
     return list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
 
 
-@admin_events.one_transaction()
+@transaction.one_transaction()
 def create_round(actor: User, data: RoundIn) -> Round:
     if _number_taken(data.number):
         raise ValidationFailed(fields={"number": N_("Đã có đợt xét tặng với số thứ tự này.")})
@@ -104,7 +104,7 @@ def create_round(actor: User, data: RoundIn) -> Round:
     return row
 
 
-@admin_events.one_transaction()
+@transaction.one_transaction()
 def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     """Change a round's plan; returns {field: [before, after]} of what changed (logged)."""
     if _number_taken(data.number, row.id):
