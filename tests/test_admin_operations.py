@@ -150,3 +150,23 @@ def test_audit_events_query_filters_by_area_text_and_local_days(make):
     assert len(list(db.session.scalars(query(Filters(kind="account_deactivated", from_=today, to=today))))) == 1
     tomorrow = (local_date(now_utc()) + timedelta(days=1)).isoformat()
     assert list(db.session.scalars(query(Filters(kind="account_deactivated", from_=tomorrow)))) == []
+
+
+def test_admin_pages_look_accounts_and_rounds_up_through_the_services(client, auth, make):
+    """Outside one's scope, unknown, or beyond what a database integer holds: the same 404, never a 500."""
+    other_province = make.user("province_council_member", "HPG")
+    own = make.user("province_council_member", "HNI")
+    auth.login_as("province_officer", "HNI")
+    assert client.get(f"/admin/accounts/{own.id}").status_code == 200
+    for user_id in (other_province.id, 987654321, 2**63, 10**30):
+        r = client.get(f"/admin/accounts/{user_id}")
+        assert r.status_code == 404, user_id
+        assert client.post(f"/admin/accounts/{user_id}/status", data={"active": "0"}).status_code == 404
+    assert db.session.get(type(own), other_province.id).active  # nothing changed on the way
+    auth.logout()
+    auth.login_as("admin")
+    intake = make.round()
+    assert client.get(f"/admin/rounds/{intake.id}").status_code == 200
+    for round_id in (987654321, 2**63, 10**30):
+        assert client.get(f"/admin/rounds/{round_id}").status_code == 404, round_id
+    assert client.get("/admin/audit?page=99999999999999999999999").status_code == 200

@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
 
 from workflows.states import N_
 
-from .. import audit_chain, exports, permissions
+from .. import exports, permissions
 from ..errors import Forbidden, ValidationFailed
-from ..extensions import db
 from ..models import AuditKind, Position, Round, User
 from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
@@ -111,10 +110,7 @@ def invite():
 
 
 def _managed_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not account_admin.can_manage(current_user, user):
-        abort(404)
-    return user
+    return account_admin.managed_account(current_user, user_id)  # 404 outside one's scope
 
 
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
@@ -295,7 +291,7 @@ def new_round():
 @guard(permissions.can_manage_rounds)
 def edit_round(round_id: int):
     """Edit a round's plan; every change is logged with who and when."""
-    row = db.get_or_404(Round, round_id)
+    row = rounds.get_round(round_id)
     data = {name: getattr(row, name) for name in rounds.PLAN_FIELDS if name != "deadlines"}
     for key in rounds.DEADLINE_ORDER:
         value = (row.deadlines or {}).get(key)
@@ -395,7 +391,7 @@ def _local(moment: datetime) -> str:
 @guard(permissions.can_read_audit_log)
 def audit_log():
     """The administration log, filterable; ``?format=csv`` exports it (UTF-8 with BOM)."""
-    query = queries.events_query(queries.EventFilters.from_args(request.args))
+    filters = queries.EventFilters.from_args(request.args)
     fmt = request.args.get("format")
     if fmt in exports.FORMATS:
         columns = [
@@ -408,11 +404,11 @@ def audit_log():
             exports.Column(N_("Chi tiết"), lambda e: json.dumps(e.details or {}, ensure_ascii=False,
                                                                  sort_keys=True), 60),
         ]
-        return exports.respond(fmt, "nhat-ky-quan-tri", columns, db.session.scalars(query.limit(50000)),
+        return exports.respond(fmt, "nhat-ky-quan-tri", columns, queries.events(filters, limit=50000),
                                dated=False)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    events = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    chain = audit_chain.quick_status(db.session.connection())
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)  # a bounded offset
+    events = list(queries.events(filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1))
+    chain = queries.chain_status()
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], more=len(events) > PAGE_SIZE,
                            page=page, kinds=KIND_LABELS, areas=AREA_LABELS, local=_local, args=request.args,
                            chain=chain)

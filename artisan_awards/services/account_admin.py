@@ -24,9 +24,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from workflows.states import N_
 
 from .. import permissions
-from ..errors import Forbidden, ValidationFailed
+from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import AuditKind, Province, User, UserRole
+from ..models import AuditKind, Province, User, UserRole, get_row
 from ..text import contains_pattern, vi_order
 from . import accounts, admin_events, mail, sessions, transaction
 
@@ -181,6 +181,14 @@ class AccountFilters:
     role: str | None = None
     province: str | None = None  # administrators only; others see their own province
     status: str | None = None  # "active", "inactive" or anything else for both
+
+
+def managed_account(actor: User, user_id: int) -> User:
+    """An account ``actor`` manages; NotFound for one outside their scope, as for one that does not exist."""
+    user = get_row(User, user_id)
+    if user is None or not can_manage(actor, user):
+        raise NotFound(N_("Không tìm thấy tài khoản."), code="account_not_found")
+    return user
 
 
 def list_accounts(actor: User, filters: AccountFilters, limit: int = 500) -> list[User]:

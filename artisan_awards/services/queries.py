@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from workflows.states import N_, State
 
-from .. import permissions
+from .. import audit_chain, permissions
 from ..errors import NotFound
 from ..extensions import db
 from ..models import (
@@ -338,6 +338,16 @@ class EventFilters:
     def from_args(cls, args) -> EventFilters:
         return cls(args.get("area"), args.get("kind"), args.get("actor"), args.get("target"),
                    args.get("from"), args.get("to"))
+
+
+def events(filters: EventFilters, offset: int = 0, limit: int = 100):
+    """The rows of ``events_query``: ``limit`` of them from ``offset`` (an iterable, read as it goes)."""
+    return db.session.scalars(events_query(filters).offset(offset).limit(limit))
+
+
+def chain_status() -> dict:
+    """The audit chain's quick check for the audit page (``audit_chain.quick_status``)."""
+    return audit_chain.quick_status(db.session.connection())
 
 
 def events_query(filters: EventFilters) -> sa.Select:

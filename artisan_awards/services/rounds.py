@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from workflows.states import N_
 
-from ..errors import ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import AuditKind, Round, User
+from ..models import AuditKind, Round, User, get_row
 from ..schemas import RoundIn
 from ..timeutil import today
 from . import admin_events, transaction
@@ -74,6 +74,13 @@ def _number_taken(number: int, except_id: int | None = None) -> bool:
     if except_id is not None:
         query = query.where(Round.id != except_id)
     return db.session.scalar(query) is not None
+
+
+def get_round(round_id: int) -> Round:
+    row = get_row(Round, round_id)
+    if row is None:
+        raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
+    return row
 
 
 def all_rounds() -> list[Round]:
