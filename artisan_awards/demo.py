@@ -10,8 +10,6 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from workflows.states import Action
-
 from .extensions import db
 from .models import Nomination, Round
 from .schemas import CouncilIn, NominationIn
@@ -149,7 +147,7 @@ def seed() -> list[str]:
 def _advance(n: Nomination, target: str, owner, officer) -> None:
     if target == "draft":
         return
-    service.perform(n, Action.SUBMIT, owner)
+    service.submit(n, owner)
     if target == "submitted_overdue":
         # Pretend it arrived twelve days ago, so the 10-day reply window shows as overdue.
         earlier = now_utc() - timedelta(days=12)
@@ -161,15 +159,16 @@ def _advance(n: Nomination, target: str, owner, officer) -> None:
         db.session.commit()
         return
     if target == "withdrawn":
-        service.perform(n, Action.WITHDRAW, owner, comment="Nghệ nhân xin rút để bổ sung sản phẩm.")
+        service.withdraw(n, owner, comment="Nghệ nhân xin rút để bổ sung sản phẩm.")
         return
     if target == "submitted":
         return
     if target in ("returned", "closed_incomplete"):
-        service.perform(n, Action.RETURN, officer,
-                        comment="Bổ sung bản sao chứng thực quyết định khen thưởng và ảnh sản phẩm.")
+        service.return_for_completion(
+            n, officer,
+            comment="Bổ sung bản sao chứng thực quyết định khen thưởng và ảnh sản phẩm.")
         if target == "closed_incomplete":
-            service.perform(n, Action.CLOSE_INCOMPLETE, officer,
-                            comment="Quá 15 ngày, người đề nghị không bổ sung hồ sơ.")
+            service.close_incomplete(n, officer,
+                                     comment="Quá 15 ngày, người đề nghị không bổ sung hồ sơ.")
         return
-    service.perform(n, Action.ACCEPT, officer, comment="Hồ sơ đầy đủ, hợp lệ.")
+    service.accept(n, officer, comment="Hồ sơ đầy đủ, hợp lệ.")

@@ -32,7 +32,7 @@ from .errors import NotFound
 from .extensions import db
 from .i18n import TITLE_LABELS, label, state_label, vn_date
 from .models import Nomination, Province
-from .services.nominations import current_deadlines
+from .services.queries import current_deadlines
 from .timeutil import local_date, today
 
 FORMATS = ("csv", "xlsx")

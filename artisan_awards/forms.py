@@ -15,7 +15,7 @@ from wtforms.validators import Length, Optional
 
 from workflows.states import N_
 
-from .services import nominations as lists
+from .services import queries as lists
 
 
 def choices(pairs) -> list[SelectChoice]:

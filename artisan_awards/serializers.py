@@ -9,7 +9,7 @@ from pydantic_core import to_jsonable_python
 from . import nomination_data
 from .i18n import state_label
 from .models import Nomination, Round, TransitionLog
-from .timeutil import as_utc
+from .timeutil import iso_moment
 
 
 def _d(value: date | None) -> str | None:
@@ -17,7 +17,7 @@ def _d(value: date | None) -> str | None:
 
 
 def _dt(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
+    return iso_moment(value)
 
 
 def nomination_in(n: Nomination) -> dict:
@@ -47,7 +47,10 @@ def log_entry(row: TransitionLog) -> dict:
     }
 
 
-def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) -> dict:
+def nomination_out(n: Nomination, history: list[TransitionLog] | None = None,
+                   eligibility: dict | None = None) -> dict:
+    """NominationOut.  ``history`` and ``eligibility`` (services.eligibility.api_of, computed once by
+    the view that needs it) are added when given: the one-dossier answers carry both, lists neither."""
     data = nomination_in(n)
     data.update(
         id=n.id,
@@ -72,15 +75,9 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) ->
     )
     if history is not None:
         data["history"] = [log_entry(r) for r in history]
-    data["eligibility"] = _eligibility(n)
+    if eligibility is not None:
+        data["eligibility"] = eligibility
     return data
-
-
-def _eligibility(n: Nomination) -> dict:
-    """As ``POST /api/v1/eligibility/check`` answers, with the secretariat's overrides applied."""
-    from .services import eligibility
-
-    return eligibility.api_view(eligibility.present(eligibility.assess(n)))
 
 
 def round_out(r: Round, today: date) -> dict:

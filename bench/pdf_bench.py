@@ -95,8 +95,8 @@ def main() -> None:
             body = nomination_body(ids["round_id"], f"Nghệ nhân Thử Nghiệm {i:03d}", "Gốm sứ Bát Tràng",
                                    title="people" if i % 3 == 0 else "meritorious", i=i, products=2)
             n = nominations_service.create_nomination(applicant, NominationIn.model_validate(body))
-            nominations_service.perform(n, "submit", applicant)
-            nominations_service.perform(n, "accept", officer)
+            nominations_service.submit(n, applicant)
+            nominations_service.accept(n, officer)
             many.append(n)
         members = [accounts.create_user(f"hd250.{k}@example.vn", PASSWORD, f"Thành viên {k}",
                                         ("province_council_member",), "HNI") for k in range(5)]

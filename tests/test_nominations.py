@@ -11,6 +11,7 @@ from artisan_awards.errors import TransitionRefused, ValidationFailed
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, TransitionLog
 from artisan_awards.services import nominations as service
+from artisan_awards.services import queries
 from artisan_awards.timeutil import now_utc
 from workflows.states import Action, State
 
@@ -20,7 +21,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 
 def log_rows(nomination):
-    return service.history(nomination)
+    return queries.history(nomination)
 
 
 # -- the applicant's pages -------------------------------------------------------------------

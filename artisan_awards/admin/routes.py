@@ -4,25 +4,21 @@ an account outside one's scope is simply not there (404)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
-import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
 
 from workflows.states import N_
 
-from .. import audit_chain, exports, permissions
+from .. import exports, permissions
 from ..errors import Forbidden, ValidationFailed
-from ..extensions import db
-from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
-from ..models.admin_log import AREAS
+from ..models import AuditKind, Position, Round, User
 from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, admin_events, councils, rounds, sessions
-from ..text import contains_pattern, vi_order
+from ..services import account_admin, account_import, councils, queries, rounds, sessions
 from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
 from . import bp
@@ -38,10 +34,7 @@ POSITION_LABELS = {
 
 
 def _provinces(scope: str | None = None) -> list[tuple[str, str]]:
-    query = sa.select(Province).where(Province.active).order_by(vi_order(Province.name))
-    if scope:
-        query = query.where(Province.code == scope)
-    return [(p.code, p.name) for p in db.session.scalars(query)]
+    return account_admin.active_provinces(scope)
 
 
 def _province_choices(actor: User, blank: bool = True) -> list[tuple[str, str]]:
@@ -79,35 +72,13 @@ def admin_links(user: User) -> list[tuple[str, str]]:
 
 # -- accounts ------------------------------------------------------------------------------------
 
-def _scoped_users():
-    query = sa.select(User)
-    if not permissions.is_administrator(current_user):
-        query = query.where(User.province_code == current_user.province_code)
-    return query
-
-
 @bp.route("/accounts")
 @guard(permissions.can_manage_accounts)
 def accounts():
     """The accounts one manages, filterable by name/e-mail, role, province and status."""
-    query = _scoped_users()
     q = (request.args.get("q") or "").strip()
-    if q:
-        like = contains_pattern(q.lower())
-        query = query.where(sa.or_(sa.func.lower(User.email).like(like, escape="\\"),
-                                   sa.func.lower(User.full_name).like(like, escape="\\")))
-    role = request.args.get("role")
-    if role in ROLES:
-        query = query.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
-    province = request.args.get("province")
-    if province and permissions.is_administrator(current_user):
-        query = query.where(User.province_code == province)
-    status = request.args.get("status")
-    if status == "active":
-        query = query.where(User.active)
-    elif status == "inactive":
-        query = query.where(sa.not_(User.active))
-    users = list(db.session.scalars(query.order_by(vi_order(User.full_name), User.id).limit(500)))
+    role, province, status = request.args.get("role"), request.args.get("province"), request.args.get("status")
+    users = account_admin.list_accounts(current_user, account_admin.AccountFilters(q, role, province, status))
     return render_template(
         "admin/accounts.html", users=users, q=q, role=role, province=province, status=status,
         roles=[(r, _(ROLE_LABELS[r])) for r in ROLES],
@@ -139,10 +110,7 @@ def invite():
 
 
 def _managed_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not account_admin.can_manage(current_user, user):
-        abort(404)
-    return user
+    return account_admin.managed_account(current_user, user_id)  # 404 outside one's scope
 
 
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
@@ -165,10 +133,7 @@ def account(user_id: int):
         else:
             flash(_("Đã lưu thay đổi.") if changed else _("Không có gì thay đổi."), "success")
             return redirect(url_for("admin.account", user_id=user.id))
-    events = list(db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.target_type == "user", AuditEvent.target_id == user.id)
-        .order_by(AuditEvent.id.desc()).limit(20)
-    ))
+    events = queries.events_for("user", user.id, limit=20)
     return render_template("admin/account.html", user=user, form=form, events=events,
                            role_labels=ROLE_LABELS,
                            login_sessions=sessions.active_sessions(user), tokens=sessions.active_tokens(user))
@@ -266,7 +231,7 @@ def import_confirm():
 @guard(permissions.can_manage_rounds)
 def rounds_list():
     """Every round and its plan."""
-    rows = list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
+    rows = rounds.all_rounds()
     return render_template("admin/rounds.html", rounds=rows, today=today())
 
 
@@ -299,8 +264,7 @@ def _save_round(form: RoundForm, row: Round | None):
             else:
                 flash(message, "error")
         return None
-    except ValidationFailed as exc:
-        db.session.rollback()
+    except ValidationFailed as exc:  # the service wrote nothing
         flash(exc.text(_), "error")
         for name, message in exc.field_texts(_).items():
             field = getattr(form, name, None)
@@ -327,7 +291,7 @@ def new_round():
 @guard(permissions.can_manage_rounds)
 def edit_round(round_id: int):
     """Edit a round's plan; every change is logged with who and when."""
-    row = db.get_or_404(Round, round_id)
+    row = rounds.get_round(round_id)
     data = {name: getattr(row, name) for name in rounds.PLAN_FIELDS if name != "deadlines"}
     for key in rounds.DEADLINE_ORDER:
         value = (row.deadlines or {}).get(key)
@@ -337,24 +301,12 @@ def edit_round(round_id: int):
         done = _save_round(form, row)
         if done:
             return done
-    history = list(db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.target_type == "round", AuditEvent.target_id == row.id)
-        .order_by(AuditEvent.id.desc())
-    ))
+    history = queries.events_for("round", row.id)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/round_form.html", form=form, round=row, history=history), status
 
 
 # -- councils ------------------------------------------------------------------------------------
-
-def _council_candidates(actor: User) -> list[User]:
-    query = (sa.select(User).where(User.active)
-             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(
-                 permissions.council_candidate_roles())))))
-    if not permissions.can_create_national_councils(actor):
-        query = query.where(User.province_code == actor.province_code)
-    return list(db.session.scalars(query.order_by(User.province_code, vi_order(User.full_name)).limit(500)))
-
 
 @bp.route("/councils/new", methods=["GET", "POST"])
 @guard(permissions.can_create_councils)
@@ -364,11 +316,10 @@ def new_council():
     national = permissions.can_create_national_councils(current_user)
     if not national:
         form.level.choices = choices([("province", _("Cấp tỉnh"))])
-    form.round_id.choices = choices([(r.id, f"{r.number}. {r.name}") for r in
-                                     db.session.scalars(sa.select(Round).order_by(Round.number.desc()))])
+    form.round_id.choices = choices([(r.id, f"{r.number}. {r.name}") for r in rounds.all_rounds()])
     provinces = ([("", "—")] + _provinces()) if national else _provinces(current_user.province_code)
     form.province_code.choices = choices(provinces)
-    candidates = _council_candidates(current_user)
+    candidates = councils.candidates(current_user)
     picked = {}
     if request.method == "POST":
         for user in candidates:
@@ -391,18 +342,13 @@ def new_council():
         except ValidationError as exc:
             for loc, message in field_errors(exc, _).items():
                 flash(message if loc == "_" else f"{loc}: {message}", "error")
-        except (ValidationFailed, Forbidden) as exc:
-            db.session.rollback()
+        except (ValidationFailed, Forbidden) as exc:  # the service wrote nothing
             texts = exc.field_texts(_)
             for message in texts.values() or [exc.text(_)]:
                 flash(message, "error")
             if not texts:
                 flash(exc.text(_), "error")
-        else:
-            admin_events.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
-                         level=council.level, decision_no=council.decision_no,
-                         members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
-            db.session.commit()
+        else:  # the council and its audit event, written together by the service
             flash(_("Đã thành lập Hội đồng."), "success")
             return redirect(url_for("council.council", council_id=council.id))
     return render_template("admin/council_form.html", form=form, candidates=candidates, picked=picked,
@@ -437,31 +383,6 @@ AREA_LABELS = {
 }
 
 
-def _audit_query():
-    query = sa.select(AuditEvent)
-    args = request.args
-    area = args.get("area")
-    if area in AREAS:
-        query = query.where(AuditEvent.kind.in_([str(k) for k in AREAS[area]]))
-    kind = args.get("kind")
-    if kind in {k.value for k in AuditKind}:
-        query = query.where(AuditEvent.kind == kind)
-    for key, column in (("actor", AuditEvent.actor_name), ("target", AuditEvent.target_label)):
-        text = (args.get(key) or "").strip()
-        if text:
-            query = query.where(sa.func.lower(column).like(contains_pattern(text.lower()), escape="\\"))
-    for key, op in (("from", "ge"), ("to", "lt")):
-        try:
-            day = date.fromisoformat(args.get(key) or "")
-        except ValueError:
-            continue
-        if op == "lt":
-            day += timedelta(days=1)
-        moment = datetime.combine(day, time(), tzinfo=VN)
-        query = query.where(AuditEvent.at >= moment if op == "ge" else AuditEvent.at < moment)
-    return query.order_by(AuditEvent.id.desc())
-
-
 def _local(moment: datetime) -> str:
     return as_utc(moment).astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
 
@@ -470,7 +391,7 @@ def _local(moment: datetime) -> str:
 @guard(permissions.can_read_audit_log)
 def audit_log():
     """The administration log, filterable; ``?format=csv`` exports it (UTF-8 with BOM)."""
-    query = _audit_query()
+    filters = queries.EventFilters.from_args(request.args)
     fmt = request.args.get("format")
     if fmt in exports.FORMATS:
         columns = [
@@ -483,11 +404,11 @@ def audit_log():
             exports.Column(N_("Chi tiết"), lambda e: json.dumps(e.details or {}, ensure_ascii=False,
                                                                  sort_keys=True), 60),
         ]
-        return exports.respond(fmt, "nhat-ky-quan-tri", columns, db.session.scalars(query.limit(50000)),
+        return exports.respond(fmt, "nhat-ky-quan-tri", columns, queries.events(filters, limit=50000),
                                dated=False)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    events = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    chain = audit_chain.quick_status(db.session.connection())
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)  # a bounded offset
+    events = list(queries.events(filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1))
+    chain = queries.chain_status()
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], more=len(events) > PAGE_SIZE,
                            page=page, kinds=KIND_LABELS, areas=AREA_LABELS, local=_local, args=request.args,
                            chain=chain)

@@ -18,6 +18,7 @@ from ..models import ConflictDeclaration, Nomination, SessionStatus
 from ..permissions import guard, visible_filter
 from ..schemas import NonVoterIn, SessionIn
 from ..services import councils as service
+from ..services import eligibility
 from ..text import vi_order
 from ..validation import field_errors
 from . import bp
@@ -95,6 +96,9 @@ def session(session_id: int):
     member = council.member_for(current_user)
     present_ids = {a.member_id for a in session.attendance}
     quorum_ok, quorum_reason = service.quorum_check(session)
+    # The session pack's criteria, once per dossier, for those who see the pack.
+    pack = ({i.nomination_id: eligibility.of(i.nomination) for i in session.items}
+            if member is not None or service.is_secretariat(current_user, council) else {})
     return render_template(
         "council/session.html", session=session, council=council, form=ActionForm(),
         is_secretariat=service.is_secretariat(current_user, council),
@@ -104,7 +108,7 @@ def session(session_id: int):
         tally=service.tally(session) if session.status == SessionStatus.CLOSED else None,
         quorum_ok=quorum_ok, quorum_reason=quorum_reason, SessionStatus=SessionStatus,
         missing=service.missing_voters(session) if session.status == SessionStatus.OPEN else [],
-        non_voters=service.non_voters(session),
+        non_voters=service.non_voters(session), eligibility_by_id=pack,
     )
 
 

@@ -19,7 +19,7 @@ from workflows.states import N_
 from ..errors import NotFound, ValidationFailed
 from ..models import CouncilSession, Nomination, Round, User, get_row
 from ..services import councils as council_service
-from ..services import nominations as nomination_service
+from ..services import queries
 from ..services.attachments import attachment_bytes
 from ..timeutil import today
 from . import data, signing
@@ -206,7 +206,7 @@ def nomination_document(user: User, nomination_id: int, kind: str, *, archival: 
                         access_key: str | None = None) -> Download:
     """One document of a dossier ``user`` may see (404 otherwise, as everywhere)."""
     from . import engine  # WeasyPrint loads on the first document, not at start-up
-    n = nomination_service.get_visible(user, nomination_id)
+    n = queries.get_visible(user, nomination_id)
     if kind not in NOMINATION_KINDS:
         raise NotFound()
     label = n.code or f"ban-nhap-{n.id}"

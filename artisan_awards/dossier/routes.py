@@ -14,7 +14,7 @@ from ..i18n import action_label
 from ..models import Attachment
 from ..redirects import back
 from ..services import attachments as attachment_service
-from ..services import consultations
+from ..services import consultations, eligibility, queries
 from ..services import nominations as service
 from . import bp
 
@@ -23,12 +23,13 @@ from . import bp
 @login_required
 def show(nomination_id: int):
     """The dossier: declaration, evidence, deadlines, history and the actions allowed now."""
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     return render_template(
         "dossier/show.html",
         nomination=nomination,
-        history=service.history(nomination),
+        history=queries.history(nomination),
         missing=service.missing_for_submission(nomination),
+        eligibility=eligibility.of(nomination),
         form=ActionForm(),
         comments=consultations.comments_for(nomination) if permissions.can_handle_public_comments(current_user) else [],
     )
@@ -38,7 +39,7 @@ def show(nomination_id: int):
 @login_required
 def act(nomination_id: int, action: str):
     """Take an action (submit, accept, return ...) on the dossier."""
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     form = ActionForm()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
@@ -60,7 +61,7 @@ def act(nomination_id: int, action: str):
 @login_required
 def attachment(nomination_id: int, attachment_id: int):
     """Download one piece of evidence (as an attachment, never rendered inline)."""
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     row = db.session.get(Attachment, attachment_id)
     if row is None or row.nomination_id != nomination.id:
         abort(404)

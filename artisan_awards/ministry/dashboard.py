@@ -27,7 +27,7 @@ from ..models import (
     Round,
     User,
 )
-from ..services.nominations import STAGES, counts_by, current_deadlines, nomination_counts
+from ..services.queries import STAGES, counts_by, current_deadlines, nomination_counts
 from ..text import vi_sort_key
 
 OVERDUE_SHOWN = 20  # the dashboard lists the first ones; the list page has them all

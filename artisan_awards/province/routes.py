@@ -11,17 +11,17 @@ from ..extensions import db
 from ..forms import SORT_LABELS, list_filters, query_args
 from ..models import Nomination, Round
 from ..permissions import guard
-from ..services import nominations as service
+from ..services import queries
 from . import bp
 
 INBOX_STATES = (State.SUBMITTED, State.RETURNED, State.ACCEPTED, State.PROVINCE_PASSED)
 PER_PAGE = 50
 
 
-def inbox_query() -> tuple[sa.Select, service.Filters]:
+def inbox_query() -> tuple[sa.Select, queries.Filters]:
     filters = list_filters()
     filters.province_code = current_user.province_code
-    stmt = service.visible_query(current_user, filters)
+    stmt = queries.visible_query(current_user, filters)
     if not filters.state and not filters.stage:
         stmt = stmt.where(Nomination.state.in_(INBOX_STATES))
     return stmt, filters
@@ -32,10 +32,10 @@ def inbox_query() -> tuple[sa.Select, service.Filters]:
 def inbox():
     """Dossiers of my province: what waits for a reply, what waits for completion, what is overdue."""
     stmt, filters = inbox_query()
-    page = service.paginate(service.order(stmt, filters.sort, "received"),
+    page = queries.paginate(queries.order(stmt, filters.sort, "received"),
                             request.args.get("page", 1, type=int), PER_PAGE)
-    counts = dict(db.session.execute(service.counts_by(
-        "state", where=[service.nomination_counts.c.province_code == current_user.province_code])).all())
+    counts = dict(db.session.execute(queries.counts_by(
+        "state", where=[queries.nomination_counts.c.province_code == current_user.province_code])).all())
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     return render_template(
         "province/inbox.html", nominations=page.items, page=page, filters=filters, counts=counts,
@@ -50,6 +50,6 @@ def inbox():
 def inbox_export(fmt: str):
     """The inbox as filtered on the page, every row, as CSV or XLSX."""
     stmt, filters = inbox_query()
-    return exports.nominations_response(service.order(stmt, filters.sort, "received"), fmt, "ho-so-tinh")
+    return exports.nominations_response(queries.order(stmt, filters.sort, "received"), fmt, "ho-so-tinh")
 
 

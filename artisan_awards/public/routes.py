@@ -12,7 +12,7 @@ from ..extensions import db, limiter
 from ..forms import ActionForm
 from ..models import Nomination
 from ..schemas import CommentIn
-from ..services import nominations as service
+from ..services import queries
 from ..services.consultations import add_comment, consultation_nomination, open_consultations
 from ..text import vi_order
 from ..validation import field_errors
@@ -29,7 +29,7 @@ def status():
     nomination, not_found = None, False
     if code or key:
         try:
-            nomination = service.lookup_status(code, key)
+            nomination = queries.lookup_status(code, key)
         except NotFound:
             not_found = True
     status_code = 404 if not_found else 200

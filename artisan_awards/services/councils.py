@@ -3,7 +3,8 @@
 Operations: ``create_council``, ``create_session``, ``set_attendance``,
 ``open_session``, ``declare_conflict``, ``cast_ballot`` (seals the ballot),
 ``close_session`` (opens, counts and destroys the sealed ballots, decides).
-Each checks the caller, changes the models and commits once.
+Each checks the caller, then changes the models inside ``transaction.one_transaction``: one commit,
+or on any refusal or error one rollback (nothing written, the locks let go).
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ import secrets
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.states import AGENDA_STATE, N_, CouncilEvent
 
-from .. import ballot_box
+from .. import ballot_box, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import (
     AgendaItem,
     Attendance,
+    AuditKind,
     BallotParticipation,
     ConflictDeclaration,
     Council,
@@ -37,15 +37,17 @@ from ..models import (
     SealedBallot,
     SessionStatus,
     User,
+    UserRole,
 )
 from ..permissions import can_create_council as _may_create_council
 from ..permissions import can_see_council, is_secretariat
 from ..schemas import CouncilIn, SessionIn
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
-from . import accounts, notifications
+from . import accounts, admin_events, notifications, transaction
 from .nominations import move_by_event
 
+SESSION_CONFLICT = N_("Phiên họp vừa được người khác cập nhật. Hãy tải lại trang.")
 PASS_EVENT = {
     Level.PROVINCE: (CouncilEvent.PROVINCE_PASS, CouncilEvent.PROVINCE_REJECT),
     Level.MINISTRY: (CouncilEvent.MINISTRY_PASS, CouncilEvent.MINISTRY_REJECT),
@@ -87,6 +89,30 @@ def defaults_for(level: str) -> tuple[int, int]:
 
 
 def create_council(actor: User, data: CouncilIn) -> Council:
+    """Establish a council and write its audit event, in one transaction (pages and API alike)."""
+    with transaction.one_transaction():
+        council = _new_council(actor, data)
+        db.session.add(council)
+        db.session.flush()  # the council's id, for its event
+        admin_events.record(AuditKind.COUNCIL_CREATED, actor, target=council, level=council.level,
+                            decision_no=council.decision_no,
+                            members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
+    return council
+
+
+def candidates(actor: User) -> list[User]:
+    """Accounts ``actor`` may seat on a council: active council members and secretariats, of the
+    actor's own province unless the actor works nationally."""
+    query = (sa.select(User).where(User.active)
+             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(
+                 permissions.council_candidate_roles())))))
+    if not permissions.can_create_national_councils(actor):
+        query = query.where(User.province_code == actor.province_code)
+    return list(db.session.scalars(query.order_by(User.province_code, vi_order(User.full_name)).limit(500)))
+
+
+def _new_council(actor: User, data: CouncilIn) -> Council:
+    """The council ``data`` describes, checked (Forbidden, ValidationFailed); not yet added."""
     if data.level == Level.PROVINCE and not data.province_code and _may_create_council(
         actor, data.level, actor.province_code
     ):  # the Sở sets up a council of its own province
@@ -134,8 +160,6 @@ def create_council(actor: User, data: CouncilIn) -> Council:
         exclude_conflicted_votes=data.exclude_conflicted_votes,
         members=members,
     )
-    db.session.add(council)
-    db.session.commit()
     return council
 
 
@@ -172,13 +196,13 @@ def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSes
             fields={"nomination_ids": N_("Không chờ Hội đồng này: %(ids)s")},
             params={"ids": ", ".join(map(str, refused))},
         )
-    session = CouncilSession(
-        council_id=council.id, held_on=data.held_on, place=data.place,
-        items=[AgendaItem(nomination_id=i) for i in wanted],
-    )
-    db.session.add(session)
-    notifications.session_scheduled(session)
-    db.session.commit()
+    with transaction.one_transaction():
+        session = CouncilSession(
+            council_id=council.id, held_on=data.held_on, place=data.place,
+            items=[AgendaItem(nomination_id=i) for i in wanted],
+        )
+        db.session.add(session)
+        notifications.session_scheduled(session)
     return session
 
 
@@ -201,9 +225,9 @@ def set_attendance(actor: User, session: CouncilSession, emails: list[str]) -> C
     # orphans' DELETE and trip the (session, member) unique constraint when the list is corrected.
     keep = {by_email[e].id for e in wanted}
     have = {a.member_id for a in session.attendance}
-    session.attendance = [a for a in session.attendance if a.member_id in keep] + [
-        Attendance(member_id=i) for i in sorted(keep - have)]
-    _commit()
+    with transaction.one_transaction(conflict=SESSION_CONFLICT):
+        session.attendance = [a for a in session.attendance if a.member_id in keep] + [
+            Attendance(member_id=i) for i in sorted(keep - have)]
     return session
 
 
@@ -226,26 +250,25 @@ def open_session(actor: User, session: CouncilSession) -> CouncilSession:
         raise TransitionRefused(reason, code="quorum_not_met",
                                 params={"q": council.quorum, "n": council.members_total})
     waiting_state = AGENDA_STATE[council.level]
-    _lock_nominations(session.items)
-    for item in list(session.items):
-        nomination = item.nomination
-        if nomination.state != waiting_state:  # withdrawn or held since the agenda was set
-            session.items.remove(item)
-            continue
-        if council.level == Level.PROVINCE:
-            move_by_event(nomination, CouncilEvent.PROVINCE_VOTE_OPENS, actor.id, council.name,
-                          meta={"session_id": session.id})
-    if not session.items:
-        db.session.rollback()
-        raise TransitionRefused(N_("Chương trình phiên họp không còn hồ sơ nào chờ xét."),
-                                code="empty_agenda")
-    session.status = SessionStatus.OPEN
-    session.members_total = council.members_total
-    session.present_count = len(session.attendance)
-    session.quorum_met = True
-    session.opened_at = now_utc()
-    notifications.session_opened(session)
-    _commit()
+    with transaction.one_transaction(conflict=SESSION_CONFLICT):
+        _lock_nominations(session.items)
+        for item in list(session.items):
+            nomination = item.nomination
+            if nomination.state != waiting_state:  # withdrawn or held since the agenda was set
+                session.items.remove(item)
+                continue
+            if council.level == Level.PROVINCE:
+                move_by_event(nomination, CouncilEvent.PROVINCE_VOTE_OPENS, actor.id, council.name,
+                              meta={"session_id": session.id})
+        if not session.items:
+            raise TransitionRefused(N_("Chương trình phiên họp không còn hồ sơ nào chờ xét."),
+                                    code="empty_agenda")
+        session.status = SessionStatus.OPEN
+        session.members_total = council.members_total
+        session.present_count = len(session.attendance)
+        session.quorum_met = True
+        session.opened_at = now_utc()
+        notifications.session_opened(session)
     return session
 
 
@@ -267,13 +290,10 @@ def declare_conflict(user: User, session: CouncilSession, nomination_id: int, re
         raise ValidationFailed(fields={"nomination_id": N_("Hồ sơ không có trong chương trình phiên họp.")})
     if has_voted(member, session):
         raise TransitionRefused(N_("Chỉ kê khai xung đột lợi ích trước khi bỏ phiếu."), code="already_voted")
-    db.session.add(ConflictDeclaration(session_id=session.id, member_id=member.id,
-                                       nomination_id=nomination_id, reason=nfc(reason)))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise TransitionRefused(N_("Đã kê khai xung đột lợi ích cho hồ sơ này."), code="duplicate") from None
+    with transaction.one_transaction(duplicate=TransitionRefused(
+            N_("Đã kê khai xung đột lợi ích cho hồ sơ này."), code="duplicate")):
+        db.session.add(ConflictDeclaration(session_id=session.id, member_id=member.id,
+                                           nomination_id=nomination_id, reason=nfc(reason)))
 
 
 def _locked_session(session: CouncilSession, *, share: bool) -> CouncilSession:
@@ -319,45 +339,40 @@ def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None
     random id and neither member nor time.  No counter moves while the session is open.
     """
     member = _member_present(user, session)
-    _take_write_lock(session)
-    # Share-lock the session row: a close waits for ballots in flight, and a ballot after
-    # a close sees it closed.
-    locked = _locked_session(session, share=True)
-    if locked.status != SessionStatus.OPEN:
-        db.session.rollback()  # let go of the lock before answering
-        raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
-    agenda = _agenda(session.id)
-    unknown = sorted(set(votes) - {str(n) for n, _ in agenda})
-    if unknown:
-        db.session.rollback()
-        raise ValidationFailed(fields={"votes": N_("Hồ sơ không có trong chương trình: %(ids)s")},
-                               params={"ids": ", ".join(unknown)})
-    conflicted = set()
-    if locked.council.exclude_conflicted_votes:
-        conflicted = set(db.session.scalars(
-            sa.select(ConflictDeclaration.nomination_id)
-            .where(ConflictDeclaration.session_id == session.id, ConflictDeclaration.member_id == member.id)
-        ))
-    db.session.add(BallotParticipation(session_id=session.id, member_id=member.id))
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise TransitionRefused(N_("Thành viên đã bỏ phiếu ở phiên họp này."), code="already_voted") from None
-    codes = []
-    for nomination_id, _item_id in agenda:
-        choice = votes.get(str(nomination_id))
-        if nomination_id in conflicted:
-            codes.append(ballot_box.EXCLUDED)
-        elif choice == "yes":
-            codes.append(ballot_box.YES)
-        elif choice == "no":
-            codes.append(ballot_box.NO)
-        else:  # left blank: an invalid vote for this nominee
-            codes.append(ballot_box.INVALID)
-    db.session.add(SealedBallot(id=secrets.token_hex(16), session_id=session.id,
-                                box=ballot_box.seal(session.id, codes)))
-    db.session.commit()
+    with transaction.one_transaction(duplicate=TransitionRefused(
+            N_("Thành viên đã bỏ phiếu ở phiên họp này."), code="already_voted")):
+        _take_write_lock(session)
+        # Share-lock the session row: a close waits for ballots in flight, and a ballot after
+        # a close sees it closed (a refusal lets go of the lock: the one error path rolls back).
+        locked = _locked_session(session, share=True)
+        if locked.status != SessionStatus.OPEN:
+            raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
+        agenda = _agenda(session.id)
+        unknown = sorted(set(votes) - {str(n) for n, _ in agenda})
+        if unknown:
+            raise ValidationFailed(fields={"votes": N_("Hồ sơ không có trong chương trình: %(ids)s")},
+                                   params={"ids": ", ".join(unknown)})
+        conflicted = set()
+        if locked.council.exclude_conflicted_votes:
+            conflicted = set(db.session.scalars(
+                sa.select(ConflictDeclaration.nomination_id)
+                .where(ConflictDeclaration.session_id == session.id, ConflictDeclaration.member_id == member.id)
+            ))
+        db.session.add(BallotParticipation(session_id=session.id, member_id=member.id))
+        db.session.flush()  # a second ballot of the member: IntegrityError, answered as already_voted
+        codes = []
+        for nomination_id, _item_id in agenda:
+            choice = votes.get(str(nomination_id))
+            if nomination_id in conflicted:
+                codes.append(ballot_box.EXCLUDED)
+            elif choice == "yes":
+                codes.append(ballot_box.YES)
+            elif choice == "no":
+                codes.append(ballot_box.NO)
+            else:  # left blank: an invalid vote for this nominee
+                codes.append(ballot_box.INVALID)
+        db.session.add(SealedBallot(id=secrets.token_hex(16), session_id=session.id,
+                                    box=ballot_box.seal(session.id, codes)))
 
 
 def _lock_nominations(items: list[AgendaItem]) -> None:
@@ -430,20 +445,24 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
     """
     council = session.council
     _require_secretariat(actor, council)
+    with transaction.one_transaction(conflict=SESSION_CONFLICT):
+        locked = _close(actor, session, non_voters)
+    _vacuum_boxes()
+    return tally(locked)
+
+
+def _close(actor: User, session: CouncilSession, non_voters: list | None) -> CouncilSession:
+    """The close's writes, inside ``close_session``'s one transaction: any refusal here (already
+    closed, a reason missing, a box unreadable) rolls back everything and lets go of the locks."""
+    council = session.council
     _take_write_lock(session)
     locked = _locked_session(session, share=False)
     if locked.status != SessionStatus.OPEN:
-        db.session.rollback()  # let go of the lock before answering
         raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
     voted = voters(locked)
-    try:
-        reasons = _non_voter_reasons(locked, non_voters, voted)
-    except ValidationFailed:
-        db.session.rollback()
-        raise
+    reasons = _non_voter_reasons(locked, non_voters, voted)
     unexplained = [m for m in missing_voters(locked) if m.id not in reasons]
     if unexplained:
-        db.session.rollback()
         raise TransitionRefused(
             N_("Còn %(n)s thành viên có mặt chưa bỏ phiếu. Chờ họ bỏ phiếu, hoặc ghi lý do từng người "
                "không bỏ phiếu vào biên bản rồi kết thúc."),
@@ -456,7 +475,6 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
     ).all()
     boxes = db.session.scalars(sa.select(SealedBallot.box).where(SealedBallot.session_id == locked.id)).all()
     if len(boxes) != len(voted):
-        db.session.rollback()
         raise TransitionRefused(N_("Số phiếu trong hòm phiếu không khớp số thành viên đã bỏ phiếu."),
                                 code="ballot_box_mismatch")
     totals = [dict.fromkeys(ballot_box.COLUMNS.values(), 0) for _ in items]
@@ -465,7 +483,6 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
             for position, code in enumerate(ballot_box.open_box(locked.id, box, len(items))):
                 totals[position][ballot_box.COLUMNS[code]] += 1
     except ballot_box.BoxUnreadable:
-        db.session.rollback()
         raise TransitionRefused(N_("Không mở được hòm phiếu bằng khóa hiện tại."),
                                 code="ballot_box_unreadable") from None
     db.session.execute(sa.delete(SealedBallot).where(SealedBallot.session_id == locked.id))
@@ -483,9 +500,7 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
                       council.name, comment=None, meta=meta)
     locked.status = SessionStatus.CLOSED
     locked.closed_at = now_utc()
-    _commit()
-    _vacuum_boxes()
-    return tally(locked)
+    return locked
 
 
 def _vacuum_boxes() -> None:
@@ -533,15 +548,6 @@ def ballots_cast(session: CouncilSession) -> int:
         sa.select(sa.func.count()).select_from(BallotParticipation)
         .where(BallotParticipation.session_id == session.id)
     )
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise TransitionRefused(N_("Phiên họp vừa được người khác cập nhật. Hãy tải lại trang."),
-                                code="conflict") from exc
 
 
 def councils_for(user: User) -> list[Council]:

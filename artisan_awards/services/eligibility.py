@@ -29,7 +29,8 @@ from ..extensions import db
 from ..models import CriterionReview, Nomination, Round, RuleParameterChange, RuleParameterOverride, User
 from ..schemas import NominationIn
 from ..text import nfc
-from ..timeutil import local_date, now_utc, today
+from ..timeutil import iso_moment, local_date, now_utc, today
+from . import transaction
 
 REASON_MAX = 5000
 
@@ -230,44 +231,43 @@ def set_parameter(
     if len(reason) > REASON_MAX:
         raise ValidationFailed(fields={"reason": N_("Nội dung quá dài.")})
     verified = bool(verified)
-    row = db.session.scalar(
-        sa.select(RuleParameterOverride)
-        .where(
-            RuleParameterOverride.ruleset_id == ruleset_id,
-            RuleParameterOverride.criterion_id == criterion_id,
-            RuleParameterOverride.parameter == name,
+    with transaction.one_transaction():  # the override and its change row, or neither
+        row = db.session.scalar(
+            sa.select(RuleParameterOverride)
+            .where(
+                RuleParameterOverride.ruleset_id == ruleset_id,
+                RuleParameterOverride.criterion_id == criterion_id,
+                RuleParameterOverride.parameter == name,
+            )
+            .with_for_update()
         )
-        .with_for_update()
-    )
-    g.pop(_CACHE, None)  # read the values afresh, under the lock
-    current = ruleset(ruleset_id).parameter(criterion_id, name)
-    if current.value == value and current.verified == verified:
-        db.session.rollback()
-        raise ValidationFailed(fields={"value": N_("Giá trị không thay đổi.")})
-    now = now_utc()
-    if value == default.default and verified == default.default_verified:
-        if row is not None:
-            db.session.delete(row)
-    else:
-        if row is None:
-            row = RuleParameterOverride(ruleset_id=ruleset_id, criterion_id=criterion_id, parameter=name)
-            db.session.add(row)
-        row.value, row.verified, row.updated_by_id, row.updated_at = value, verified, actor.id, now
-    change = RuleParameterChange(
-        ruleset_id=ruleset_id,
-        criterion_id=criterion_id,
-        parameter=name,
-        old_value=current.value,
-        new_value=value,
-        old_verified=current.verified,
-        new_verified=verified,
-        reason=reason,
-        actor_id=actor.id,
-        actor_name=actor.full_name,
-        at=now,
-    )
-    db.session.add(change)
-    db.session.commit()
+        g.pop(_CACHE, None)  # read the values afresh, under the lock
+        current = ruleset(ruleset_id).parameter(criterion_id, name)
+        if current.value == value and current.verified == verified:
+            raise ValidationFailed(fields={"value": N_("Giá trị không thay đổi.")})
+        now = now_utc()
+        if value == default.default and verified == default.default_verified:
+            if row is not None:
+                db.session.delete(row)
+        else:
+            if row is None:
+                row = RuleParameterOverride(ruleset_id=ruleset_id, criterion_id=criterion_id, parameter=name)
+                db.session.add(row)
+            row.value, row.verified, row.updated_by_id, row.updated_at = value, verified, actor.id, now
+        change = RuleParameterChange(
+            ruleset_id=ruleset_id,
+            criterion_id=criterion_id,
+            parameter=name,
+            old_value=current.value,
+            new_value=value,
+            old_verified=current.verified,
+            new_verified=verified,
+            reason=reason,
+            actor_id=actor.id,
+            actor_name=actor.full_name,
+            at=now,
+        )
+        db.session.add(change)
     g.pop(_CACHE, None)
     return change
 
@@ -292,18 +292,18 @@ def record_review(
         raise ValidationFailed(fields={"reason": N_("Cần ghi nhận xét, lý do.")})
     if len(reason) > REASON_MAX:
         raise ValidationFailed(fields={"reason": N_("Nội dung quá dài.")})
-    row = CriterionReview(
-        nomination_id=nomination.id,
-        ruleset_id=assessment.evaluation.ruleset.id,
-        criterion_id=criterion_id,
-        result=result,
-        reason=reason,
-        actor_id=actor.id,
-        actor_name=actor.full_name,
-        at=now_utc(),
-    )
-    db.session.add(row)
-    db.session.commit()
+    with transaction.one_transaction():
+        row = CriterionReview(
+            nomination_id=nomination.id,
+            ruleset_id=assessment.evaluation.ruleset.id,
+            criterion_id=criterion_id,
+            result=result,
+            reason=reason,
+            actor_id=actor.id,
+            actor_name=actor.full_name,
+            at=now_utc(),
+        )
+        db.session.add(row)
     return row
 
 
@@ -422,6 +422,17 @@ def present(assessment: Assessment) -> dict:
     }
 
 
+def of(nomination: Nomination) -> dict:
+    """The dossier's check, overrides applied, as pages show it: what a view computes once and passes
+    to its template (no template or serializer computes it)."""
+    return present(assess(nomination))
+
+
+def api_of(nomination: Nomination) -> dict:
+    """As ``POST /api/v1/eligibility/check`` answers, with the secretariat's overrides applied."""
+    return api_view(of(nomination))
+
+
 def api_view(view: dict) -> dict:
     """The contract's shape (eligible, criteria[id, result, detail]) plus more fields, JSON-ready."""
 
@@ -450,7 +461,7 @@ def api_view(view: dict) -> dict:
                         "result": c["review"]["result"],
                         "reason": c["review"]["reason"],
                         "by": c["review"]["by"],
-                        "at": _iso_dt(c["review"]["at"]),
+                        "at": iso_moment(c["review"]["at"]),
                     }
                     if c["review"]
                     else None
@@ -461,7 +472,3 @@ def api_view(view: dict) -> dict:
     }
 
 
-def _iso_dt(value):
-    from ..serializers import _dt
-
-    return _dt(value)

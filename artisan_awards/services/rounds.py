@@ -13,12 +13,12 @@ import sqlalchemy as sa
 
 from workflows.states import N_
 
-from ..errors import ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import AuditKind, Round, User
+from ..models import AuditKind, Round, User, get_row
 from ..schemas import RoundIn
 from ..timeutil import today
-from . import admin_events
+from . import admin_events, transaction
 
 # The stage deadlines of a Minister's plan, in the order they fall.
 DEADLINE_ORDER = ("province_to_ministry", "ministry_to_state", "state_to_pm", "announcement")
@@ -76,6 +76,19 @@ def _number_taken(number: int, except_id: int | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
+def get_round(round_id: int) -> Round:
+    row = get_row(Round, round_id)
+    if row is None:
+        raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
+    return row
+
+
+def all_rounds() -> list[Round]:
+    """Every round, the newest first."""
+    return list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
+
+
+@transaction.one_transaction()
 def create_round(actor: User, data: RoundIn) -> Round:
     if _number_taken(data.number):
         raise ValidationFailed(fields={"number": N_("Đã có đợt xét tặng với số thứ tự này.")})
@@ -95,10 +108,10 @@ def create_round(actor: User, data: RoundIn) -> Round:
     db.session.add(row)
     db.session.flush()
     admin_events.record(AuditKind.ROUND_CREATED, actor, target=row, plan=_plan(row))
-    db.session.commit()
     return row
 
 
+@transaction.one_transaction()
 def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     """Change a round's plan; returns {field: [before, after]} of what changed (logged)."""
     if _number_taken(data.number, row.id):
@@ -115,5 +128,4 @@ def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     if changes:
         opened = today() >= date.fromisoformat(before["intake_opens"])
         admin_events.record(AuditKind.ROUND_CHANGED, actor, target=row, changes=changes, after_opening=opened)
-    db.session.commit()
     return changes
