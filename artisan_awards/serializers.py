@@ -73,7 +73,35 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) ->
     if history is not None:
         data["history"] = [log_entry(r) for r in history]
     data["eligibility"] = _eligibility(n)
+    data.update(_hard_cases(n))
     return data
+
+
+def _hard_cases(n: Nomination) -> dict:
+    """Issue 14: the recorded death, the paper arrival, Art. 2(3), the council's special-craft decision."""
+    from .services import hard_cases
+
+    death = hard_cases.death_of(n) if n.id else None
+    decision = hard_cases.special_craft_decision(n.id) if n.id else None
+    excluded = bool(n.id) and bool(hard_cases.exclusions(n))
+    override = hard_cases.override_of(n) if excluded else None
+    return {
+        "received_at": _dt(n.received_at),
+        "arrived_on": _d(n.arrived_on),
+        "receipt_book_no": n.receipt_book_no,
+        "family_contact": ({"name": n.filed_by_name, "relationship": n.filed_by_relationship,
+                            "phone": n.family_contact_phone, "email": n.family_contact_email}
+                           if death is not None else None),
+        "death_record": ({"death_date": _d(death.death_date), "state_at_record": death.state_at_record,
+                          "evidence_id": death.evidence_id, "recorded_at": _dt(death.recorded_at)}
+                         if death is not None else None),
+        "excluded_art_2_3": excluded,
+        "blocked_by_exclusion": excluded and hard_cases.blocked_by_exclusion(n),
+        "exclusion_override": ({"reason": override.reason, "at": _dt(override.at)} if override else None),
+        "special_craft_decision": ({"is_special": decision.is_special, "reasons": decision.reasons,
+                                    "session_id": decision.session_id, "at": _dt(decision.at)}
+                                   if decision is not None else None),
+    }
 
 
 def _eligibility(n: Nomination) -> dict:

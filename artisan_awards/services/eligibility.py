@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -131,7 +131,16 @@ def facts(data: dict, reference_date: date, filed: date) -> Facts:
 
 
 def facts_for(nomination: Nomination) -> Facts:
-    return facts(nomination_data.to_data(nomination), nomination.round.intake_closes, filed_on(nomination))
+    result = facts(nomination_data.to_data(nomination), nomination.round.intake_closes, filed_on(nomination))
+    from .hard_cases import special_craft_decision  # the council's decision on the craft (issue 14)
+
+    decision = special_craft_decision(nomination.id) if nomination.id else None
+    if decision is None:
+        return result
+    session = decision.session
+    by = f"{session.council.name} (phiên ngày {session.held_on.strftime('%d/%m/%Y')})"
+    return replace(result, special_craft_council=decision.is_special,
+                   special_craft_council_reasons=decision.reasons, special_craft_council_by=by)
 
 
 def facts_from_input(data: NominationIn, round_: Round, filed: date) -> Facts:

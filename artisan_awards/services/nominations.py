@@ -417,6 +417,10 @@ def perform(
     # Read the row afresh under a lock (PostgreSQL), so that two officers acting at
     # once are serialised: the second sees the first one's state and gets a 409.
     db.session.refresh(nomination, with_for_update=True)
+    from . import hard_cases  # the law's hard cases: Art. 2(3) and the applicant's completion period
+
+    hard_cases.refuse_if_excluded(nomination, action)
+    hard_cases.refuse_early_close(nomination, action)
     now = now_utc()
     on = today()
     before = nomination.state_enum
