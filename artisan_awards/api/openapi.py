@@ -113,6 +113,7 @@ PARAMS = {
             ("round_id", {"type": "integer"}),
             ("title", {"type": "string", "enum": ["people", "meritorious"]}),
             ("q", {"type": "string", "maxLength": 100}),
+            ("completion", {"type": "string", "enum": ["waiting", "expired"]}),
             ("page", {"type": "integer", "minimum": 1}),
             ("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
         ]

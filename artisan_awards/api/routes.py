@@ -165,6 +165,10 @@ def list_nominations():
         title=request.args.get("title") or None,
         q=(request.args.get("q") or "")[:100] or None,
     )
+    completion = request.args.get("completion")
+    if completion is not None and completion not in ("waiting", "expired"):
+        raise ValidationFailed(fields={"completion": N_("Chỉ nhận waiting hoặc expired.")})
+    filters.completion = completion
     stmt = service.visible_query(g.api_user, filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(
