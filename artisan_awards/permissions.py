@@ -154,9 +154,14 @@ DEATH_RECORDABLE = frozenset(State) - {State.DRAFT} - {s for s in State if wf.is
 
 
 def can_record_death(user: User, nomination: Nomination) -> bool:
-    """Record a nominee's death: the officer of the desk that holds or held the dossier (the province's
-    secretariat; the ministry from its stage on; the government officers from theirs)."""
-    if not user.is_authenticated or not can_view(user, nomination) or nomination.state_enum not in DEATH_RECORDABLE:
+    """Record a nominee's death now: the desk's officer (``may_record_death``), before the decision."""
+    return nomination.state_enum in DEATH_RECORDABLE and may_record_death(user, nomination)
+
+
+def may_record_death(user: User, nomination: Nomination) -> bool:
+    """The officer of the desk that holds or held the dossier (the province's secretariat; the ministry
+    from its stage on; the government officers from theirs), whatever the dossier's state."""
+    if not user.is_authenticated or not can_view(user, nomination):
         return False
     if user.has_role(wf.PROVINCE_OFFICER) and user.province_code == nomination.province_code:
         return True

@@ -8,8 +8,7 @@ from datetime import date
 from flask import g, jsonify, request
 from pydantic import ValidationError
 
-from .. import permissions
-from ..errors import Forbidden, ValidationFailed
+from ..errors import ValidationFailed
 from ..permissions import guard
 from ..schemas import DbId, LongText, _In
 from ..serializers import nomination_out
@@ -54,8 +53,7 @@ def record_death(nomination_id: int):
     """Record the nominee's death (multipart: the fields of DeathIn and the ``evidence`` file)."""
     user = g.api_user
     row = service.get_visible(user, nomination_id)
-    if not permissions.can_record_death(user, row):
-        raise Forbidden()
+    hard_cases.check_may_record_death(user, row)  # who and when, before the form is read
     try:
         data = DeathIn.model_validate(request.form.to_dict())
     except ValidationError as exc:

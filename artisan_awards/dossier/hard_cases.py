@@ -124,7 +124,8 @@ def panel_context(nomination) -> dict:
         "can_record_death": permissions.can_record_death(user, nomination) and not nomination.posthumous,
         "death_form": DeathForm(formdata=None),
         "relationships": [(k, v) for k, v in RELATIONSHIP_LABELS.items() if k != "self"],
-        "can_record_arrival": permissions.can_record_arrival(user, nomination) and nomination.state == "submitted",
+        "can_record_arrival": permissions.can_record_arrival(user, nomination) and (
+            nomination.state == "submitted" or (nomination.state == "returned" and nomination.owner_id == user.id)),
         "arrival_form": ArrivalForm(formdata=None),
         "excluded": [eligibility.text(r.detail) for r in excluded],
         "blocked": bool(excluded) and hard_cases.blocked_by_exclusion(nomination),

@@ -97,22 +97,28 @@ def _store_evidence(user: User, nomination: Nomination, upload: FileStorage | No
     return row
 
 
+def check_may_record_death(user: User, nomination: Nomination) -> None:
+    """Who (the desk's officer), whether configuration allows it, and whether it is still possible."""
+    if not permissions.can_view(user, nomination):
+        raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
+    if not permissions.may_record_death(user, nomination):
+        raise Forbidden()
+    if not current_app.config["POSTHUMOUS_SWITCH_ALLOWED"]:
+        raise TransitionRefused(N_("Cấu hình không cho phép chuyển hồ sơ sang đề nghị truy tặng."),
+                                code="posthumous_switch_disabled")
+    if nomination.state_enum not in permissions.DEATH_RECORDABLE:
+        raise TransitionRefused(N_("Chỉ ghi nhận được khi hồ sơ đã nộp và trước khi có quyết định phong tặng."),
+                                code="death_after_decision")
+    if nomination.posthumous or death_of(nomination) is not None:
+        raise TransitionRefused(N_("Hồ sơ đã là đề nghị truy tặng."), code="already_posthumous")
+
+
 def record_death(user: User, nomination: Nomination, *, death_date: date | None, family_name: str | None,
                  family_relationship: str | None, family_phone: str | None = None,
                  family_email: str | None = None, note: str | None = None,
                  evidence: FileStorage | None = None) -> NomineeDeath:
     """Record the nominee's death with its evidence: the dossier goes on as a posthumous proposal."""
-    if not permissions.can_record_death(user, nomination):
-        raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found") \
-            if not permissions.can_view(user, nomination) else Forbidden()
-    if not current_app.config["POSTHUMOUS_SWITCH_ALLOWED"]:
-        raise TransitionRefused(N_("Cấu hình không cho phép chuyển hồ sơ sang đề nghị truy tặng."),
-                                code="posthumous_switch_disabled")
-    if nomination.state_enum not in permissions.DEATH_RECORDABLE:
-        raise TransitionRefused(N_("Chỉ ghi nhận được trước khi có quyết định phong tặng."),
-                                code="death_after_decision")
-    if nomination.posthumous or death_of(nomination) is not None:
-        raise TransitionRefused(N_("Hồ sơ đã là đề nghị truy tặng."), code="already_posthumous")
+    check_may_record_death(user, nomination)
     fields: dict[str, str] = {}
     if death_date is None:
         fields["death_date"] = N_("Cần ngày mất.")
@@ -294,13 +300,17 @@ def record_arrival(user: User, nomination: Nomination, arrived_on: date | None,
     if not permissions.can_record_arrival(user, nomination):
         raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found") \
             if not permissions.can_view(user, nomination) else Forbidden()
-    if nomination.state != State.SUBMITTED:
-        raise TransitionRefused(N_("Chỉ ghi ngày đến cho hồ sơ đang chờ kiểm tra."), code="not_submitted")
+    # A returned paper dossier typed in by the secretariat (its owner): the completed paper's arrival is
+    # its resubmission, judged against the completion period on the day it arrived, not today.
+    resubmits = nomination.state == State.RETURNED and nomination.owner_id == user.id
+    if nomination.state != State.SUBMITTED and not resubmits:
+        raise TransitionRefused(N_("Chỉ ghi ngày đến cho hồ sơ đang chờ kiểm tra (hoặc hồ sơ giấy được bổ sung)."),
+                                code="not_submitted")
     fields: dict[str, str] = {}
     number = _text(receipt_book_no, 40)
     if not number or len(number) > 40:
         fields["receipt_book_no"] = N_("Cần số vào sổ tiếp nhận (tối đa 40 ký tự).")
-    typed_in = local_date(nomination.received_at) if nomination.received_at else today()
+    typed_in = today() if resubmits or not nomination.received_at else local_date(nomination.received_at)
     first_filing = nomination.returned_at is None
     round_ = nomination.round
     if arrived_on is None:
@@ -325,7 +335,9 @@ def record_arrival(user: User, nomination: Nomination, arrived_on: date | None,
     from . import eligibility
 
     before = {"received_at": nomination.received_at.isoformat() if nomination.received_at else None,
-              "governing_decree": nomination.governing_decree}
+              "governing_decree": nomination.governing_decree, "state": nomination.state}
+    if resubmits:
+        _resubmit_on(user, nomination, arrived_on, number)
     moment = _vn_midnight_utc(arrived_on)
     nomination.arrived_on = arrived_on
     nomination.receipt_book_no = number
@@ -339,6 +351,25 @@ def record_arrival(user: User, nomination: Nomination, arrived_on: date | None,
                         governing_decree=nomination.governing_decree)
     nomination_service._commit_or_conflict()
     return nomination
+
+
+def _resubmit_on(user: User, nomination: Nomination, arrived_on: date, number: str) -> None:
+    """The owner's resubmission, its guard (the completion period) read on the arrival day."""
+    from workflows import machine as wf
+
+    missing = nomination_service.missing_for_submission(nomination)
+    if missing:
+        raise ValidationFailed(N_("Hồ sơ còn thiếu thông tin."), fields=missing)
+    db.session.refresh(nomination, with_for_update=True)
+    refuse_if_excluded(nomination, Action.RESUBMIT)
+    before = nomination.state_enum
+    try:
+        after = wf.fire(nomination.subject(arrived_on), Action.RESUBMIT)
+    except wf.TransitionNotAllowed as exc:
+        db.session.rollback()
+        raise TransitionRefused(N_("Đã quá thời hạn bổ sung hồ sơ.")) from exc
+    nomination_service.record_move(nomination, Action.RESUBMIT, before, after, user.id, user.full_name,
+                                   None, {"arrived_on": arrived_on.isoformat(), "receipt_book_no": number})
 
 
 # -- 6. special crafts are the council's decision -------------------------------------------------
