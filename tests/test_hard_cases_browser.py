@@ -183,6 +183,7 @@ def test_the_chair_records_that_the_craft_is_special(world, tmp_path):
         _log_in(page, data["chair"])
         page.goto(f"/nominations/{data['special']}")
         panel = page.locator("#special-craft-panel")
+        panel.screenshot(path=str(tmp_path / "special-form.png"))
         panel.get_by_label("Là nghề đặc thù").check()
         panel.get_by_label("Lý do của Hội đồng").fill("Nghề có nguy cơ thất truyền, đào tạo trên 5 năm")
         panel.get_by_role("button", name="Ghi quyết định").click()

@@ -774,7 +774,7 @@ def _learners(c: Criterion, f: Facts, as_of: date) -> CriterionResult:
         if n >= relaxed:
             return CriterionResult(c, Outcome.PASS, _m(N_(
                 "Đã truyền nghề cho %(n)s người, dưới mức %(min)s; %(by)s đã quyết định đây là nghề đặc thù "
-                "(lý do: %(reasons)s), được giảm yêu cầu còn từ %(relaxed)s người."),
+                "(lý do: %(reasons)s), được giảm yêu cầu (mức tối thiểu cho nghề đặc thù: %(relaxed)s người)."),
                 n=n, min=minimum, by=f.special_craft_council_by or "", reasons=f.special_craft_council_reasons or "",
                 relaxed=relaxed))
         return CriterionResult(c, Outcome.FAIL, _m(N_(
