@@ -79,12 +79,16 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) ->
 
 def _hard_cases(n: Nomination) -> dict:
     """Issue 14: the recorded death, the paper arrival, Art. 2(3), the council's special-craft decision."""
-    from .services import hard_cases
+    import sqlalchemy as sa
 
-    death = hard_cases.death_of(n) if n.id else None
-    decision = hard_cases.special_craft_decision(n.id) if n.id else None
-    excluded = bool(n.id) and bool(hard_cases.exclusions(n))
-    override = hard_cases.override_of(n) if excluded else None
+    from .extensions import db
+    from .models import NomineeDeath
+    from .services import eligibility
+
+    death = db.session.scalar(sa.select(NomineeDeath).where(NomineeDeath.nomination_id == n.id)) if n.id else None
+    decision = eligibility.special_craft_decision(n.id) if n.id else None
+    excluded = bool(n.id) and bool(eligibility.exclusions(n))
+    override = eligibility.override_of(n) if excluded else None
     return {
         "received_at": _dt(n.received_at),
         "arrived_on": _d(n.arrived_on),
@@ -96,7 +100,7 @@ def _hard_cases(n: Nomination) -> dict:
                           "evidence_id": death.evidence_id, "recorded_at": _dt(death.recorded_at)}
                          if death is not None else None),
         "excluded_art_2_3": excluded,
-        "blocked_by_exclusion": excluded and hard_cases.blocked_by_exclusion(n),
+        "blocked_by_exclusion": excluded and eligibility.blocked_by_exclusion(n),
         "exclusion_override": ({"reason": override.reason, "at": _dt(override.at)} if override else None),
         "special_craft_decision": ({"is_special": decision.is_special, "reasons": decision.reasons,
                                     "session_id": decision.session_id, "at": _dt(decision.at)}

@@ -352,7 +352,7 @@ def session_data(session: CouncilSession, tally: list[dict] | None) -> dict:
 
 
 def _special_crafts(session: CouncilSession, names: dict) -> list[dict]:
-    from ..services.hard_cases import special_craft_decisions
+    from ..services.eligibility import special_craft_decisions
 
     latest = {d.nomination_id: d for d in special_craft_decisions(session.id)}
     return [{"nominee": names.get(d.nomination_id, ""), "is_special": d.is_special, "reasons": d.reasons}

@@ -54,6 +54,8 @@ from ..timeutil import VN, local_date, today
 from . import admin_events, notifications
 from . import attachments as attachment_service
 from . import nominations as nomination_service
+from .eligibility import blocked_by_exclusion, exclusions, override_of, special_craft_decision, special_craft_decisions  # noqa: F401
+from .hard_case_checks import completion_running, refuse_early_close, refuse_if_excluded  # noqa: F401
 
 SYSTEM_ACTOR = N_("Hệ thống (tự động)")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -172,36 +174,6 @@ def record_death(user: User, nomination: Nomination, *, death_date: date | None,
 # -- 2. Art. 2(3): outside Decree 43 --------------------------------------------------------------
 
 
-def exclusions(nomination: Nomination) -> list[rules.CriterionResult]:
-    """The Art. 2(3) criteria the dossier fails (the rule set's ``not_intangible_heritage`` checks)."""
-    from . import eligibility
-
-    evaluation = rules.check(eligibility.facts_for(nomination), eligibility.rulesets())
-    return [r for r in evaluation.results
-            if r.criterion.check == "not_intangible_heritage" and r.outcome == rules.Outcome.FAIL]
-
-
-def override_of(nomination: Nomination) -> ExclusionOverride | None:
-    return db.session.scalar(sa.select(ExclusionOverride).where(ExclusionOverride.nomination_id == nomination.id)
-                             .order_by(ExclusionOverride.id.desc()).limit(1))
-
-
-def blocked_by_exclusion(nomination: Nomination) -> bool:
-    """Art. 2(3) excludes the dossier and no override (where allowed) lets it go on."""
-    if not exclusions(nomination):
-        return False
-    return not (current_app.config["EXCLUSION_OVERRIDE_ALLOWED"] and override_of(nomination) is not None)
-
-
-def refuse_if_excluded(nomination: Nomination, action: str) -> None:
-    """Submission and acceptance stop at Art. 2(3) (called by the action's operation before it moves)."""
-    if action in (Action.SUBMIT, Action.RESUBMIT, Action.ACCEPT) and blocked_by_exclusion(nomination):
-        db.session.rollback()
-        raise TransitionRefused(
-            N_("Hồ sơ thuộc trường hợp loại trừ tại Điều 2 khoản 3 Nghị định 43/2024/NĐ-CP (lĩnh vực di sản "
-               "văn hóa phi vật thể): không nộp, không tiếp nhận được."), code="excluded_art_2_3")
-
-
 def override_exclusion(user: User, nomination: Nomination, reason: str | None) -> ExclusionOverride:
     if not permissions.can_view(user, nomination):
         raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
@@ -223,20 +195,6 @@ def override_exclusion(user: User, nomination: Nomination, reason: str | None) -
 
 
 # -- 3. the applicant's completion period ---------------------------------------------------------
-
-
-def completion_running(nomination: Nomination, on: date | None = None) -> bool:
-    due = nomination.completion_due()
-    return due is not None and (on or today()) <= due
-
-
-def refuse_early_close(nomination: Nomination, action: str) -> None:
-    """A returned dossier is not closed as incomplete while the applicant's period runs."""
-    if action == Action.CLOSE_INCOMPLETE and completion_running(nomination):
-        db.session.rollback()
-        raise TransitionRefused(
-            N_("Chưa hết thời hạn bổ sung của người đề nghị (đến hết ngày %(d)s): chưa thể đóng hồ sơ."),
-            code="completion_period_running", params={"d": nomination.completion_due().strftime("%d/%m/%Y")})
 
 
 def expired_completions(on: date) -> list[Nomination]:
@@ -373,18 +331,6 @@ def _resubmit_on(user: User, nomination: Nomination, arrived_on: date, number: s
 
 
 # -- 6. special crafts are the council's decision -------------------------------------------------
-
-
-def special_craft_decision(nomination_id: int) -> SpecialCraftDecision | None:
-    """The council's decision in force (the latest), or None."""
-    return db.session.scalar(sa.select(SpecialCraftDecision).where(SpecialCraftDecision.nomination_id == nomination_id)
-                             .order_by(SpecialCraftDecision.id.desc()).limit(1))
-
-
-def special_craft_decisions(session_id: int) -> list[SpecialCraftDecision]:
-    return list(db.session.scalars(sa.select(SpecialCraftDecision)
-                                   .where(SpecialCraftDecision.session_id == session_id)
-                                   .order_by(SpecialCraftDecision.id)))
 
 
 def sessions_deciding(user: User, nomination: Nomination) -> list[CouncilSession]:

@@ -39,7 +39,7 @@ from ..models import (
 from ..schemas import NominationIn
 from ..text import contains_pattern, nfc, search_key, vi_order
 from ..timeutil import VN, local_date, now_utc, today
-from . import notifications
+from . import hard_case_checks, notifications
 
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -423,10 +423,9 @@ def perform(
     # Read the row afresh under a lock (PostgreSQL), so that two officers acting at
     # once are serialised: the second sees the first one's state and gets a 409.
     db.session.refresh(nomination, with_for_update=True)
-    from . import hard_cases  # the law's hard cases: Art. 2(3) and the applicant's completion period
-
-    hard_cases.refuse_if_excluded(nomination, action)
-    hard_cases.refuse_early_close(nomination, action)
+    # the law's hard cases (issue 14): Art. 2(3) and the applicant's completion period
+    hard_case_checks.refuse_if_excluded(nomination, action)
+    hard_case_checks.refuse_early_close(nomination, action)
     now = now_utc()
     on = today()
     before = nomination.state_enum
