@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
     from .services.reminders import reminders_cli  # reminders depend on mail, never the other way round
 
     app.cli.add_command(reminders_cli)
+    from .services.hard_cases import completion_cli  # the applicant's completion period (issue 14)
+
+    app.cli.add_command(completion_cli)
 
 
 @click.group()

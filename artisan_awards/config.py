@@ -113,6 +113,15 @@ class Config:
     # Most rows one account import (an uploaded sheet, and its confirmation) may hold.
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 2000))
     WTF_CSRF_TIME_LIMIT = None
+    # The law's hard cases (services/hard_cases.py, docs/rules.md "Hard cases").  Whether a nominee who
+    # dies during the process may go on as a posthumous proposal (domain file: default on [U]); whether an
+    # Art. 2(3) exclusion may be overridden at all (by the administrator, with a reason; default off);
+    # what happens when a returned dossier's completion period runs out: "close" (the scheduled job
+    # `flask --app wsgi completion expire` closes it, logged as the system) or "propose" (the secretariat
+    # is told to close it).  The applicant is told either way.
+    POSTHUMOUS_SWITCH_ALLOWED = os.environ.get("POSTHUMOUS_SWITCH_ALLOWED", "1").lower() in ("1", "true", "yes", "on")
+    EXCLUSION_OVERRIDE_ALLOWED = os.environ.get("EXCLUSION_OVERRIDE_ALLOWED", "0").lower() in ("1", "true", "yes", "on")
+    COMPLETION_EXPIRY = os.environ.get("COMPLETION_EXPIRY", "close")
     # The application's notion of "today" can be pinned for rehearsals and tests (YYYY-MM-DD).
     TODAY = os.environ.get("ARTISAN_TODAY")
     # Quorum (share of all members present) and pass threshold (share of ALL members voting

@@ -54,6 +54,7 @@ def list_filters() -> lists.Filters:
         overdue_only=bool(args.get("overdue")),
         sort=args.get("sort") or None,
         stage=args.get("stage") if args.get("stage") in lists.STAGE_STATES else None,
+        completion=args.get("completion") if args.get("completion") in ("waiting", "expired") else None,
     )
 
 

@@ -19,6 +19,7 @@ KIND_LABELS = {
     "award_decision": N_("Quyết định khen thưởng"),
     "certificate": N_("Giấy chứng nhận, bằng khen"),
     "authorisation": N_("Giấy ủy quyền"),
+    "death_evidence": N_("Giấy chứng tử, giấy báo tử"),
     "other": N_("Tài liệu khác"),
 }
 RELATIONSHIP_LABELS = {

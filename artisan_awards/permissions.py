@@ -147,6 +147,47 @@ def can_review_criteria(user: User, nomination: Nomination) -> bool:
     )
 
 
+# -- the law's hard cases (services/hard_cases.py) ------------------------------------------------
+
+# A death is recorded at any stage after filing and before the President's decision.
+DEATH_RECORDABLE = frozenset(State) - {State.DRAFT} - {s for s in State if wf.is_final(s)}
+
+
+def can_record_death(user: User, nomination: Nomination) -> bool:
+    """Record a nominee's death now: the desk's officer (``may_record_death``), before the decision."""
+    return nomination.state_enum in DEATH_RECORDABLE and may_record_death(user, nomination)
+
+
+def may_record_death(user: User, nomination: Nomination) -> bool:
+    """The officer of the desk that holds or held the dossier (the province's secretariat; the ministry
+    from its stage on; the government officers from theirs), whatever the dossier's state."""
+    if not user.is_authenticated or not can_view(user, nomination):
+        return False
+    if user.has_role(wf.PROVINCE_OFFICER) and user.province_code == nomination.province_code:
+        return True
+    stage = nomination.stage_reached or 0
+    return (user.has_role(wf.MINISTRY_OFFICER) and stage >= Stage.MINISTRY) or \
+        (user.has_role(wf.GOVERNMENT_OFFICER) and stage >= Stage.GOVERNMENT)
+
+
+def can_override_exclusion(user) -> bool:
+    """Let an Art. 2(3)-excluded dossier go on (only where EXCLUSION_OVERRIDE_ALLOWED): the administrator,
+    a role above the provincial secretariat that sees the dossier from its filing."""
+    return _any(user, wf.ADMIN)
+
+
+def can_record_arrival(user: User, nomination: Nomination) -> bool:
+    """Record the day a paper dossier reached the department: that province's secretariat."""
+    return (user.is_authenticated and can_view(user, nomination) and user.has_role(wf.PROVINCE_OFFICER)
+            and user.province_code == nomination.province_code)
+
+
+def presides(user, council: Council) -> bool:
+    """Whoever presides the council's sessions (the chair, or a vice-chair authorised to preside)."""
+    member = council.member_for(user) if getattr(user, "is_authenticated", False) else None
+    return member is not None and member.can_preside
+
+
 def can_file_in(user: User, province_code: str | None) -> bool:
     """Applicants file in any province; an officer files only in their own."""
     if user.has_role(wf.APPLICANT):

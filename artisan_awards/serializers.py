@@ -48,9 +48,10 @@ def log_entry(row: TransitionLog) -> dict:
 
 
 def nomination_out(n: Nomination, history: list[TransitionLog] | None = None,
-                   eligibility: dict | None = None) -> dict:
-    """NominationOut.  ``history`` and ``eligibility`` (services.eligibility.api_of, computed once by
-    the view that needs it) are added when given: the one-dossier answers carry both, lists neither."""
+                   eligibility: dict | None = None, hard_cases: dict | None = None) -> dict:
+    """NominationOut.  ``history``, ``eligibility`` (services.eligibility.api_of) and ``hard_cases``
+    (services.hard_cases.api_view), computed once by the view that needs them, are added when given:
+    the one-dossier answers carry them, lists do not."""
     data = nomination_in(n)
     data.update(
         id=n.id,
@@ -77,6 +78,8 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None,
         data["history"] = [log_entry(r) for r in history]
     if eligibility is not None:
         data["eligibility"] = eligibility
+    if hard_cases is not None:
+        data.update(hard_cases)
     return data
 
 

@@ -39,7 +39,7 @@ from artisan_awards import create_app, permissions
 from artisan_awards.extensions import db
 from artisan_awards.models import DocumentTask, Nomination, PublicComment, TaskStatus
 from artisan_awards.timeutil import today
-from tests.factories import Factory
+from tests.factories import Factory, expire_completion
 from workflows import machine
 from workflows.states import Action, State
 
@@ -128,6 +128,14 @@ MATRIX: dict[str, tuple] = {
     "GET /my/<int:nomination_id>/receipt": ("/my/{sub}/receipt", row(L, 404, "owner", 200)),
     # -- dossier --------------------------------------------------------------------------
     "GET /nominations/<int:nomination_id>": ("/nominations/{sub}", row(L, 200, "applicant x staged", 404)),
+    "POST /nominations/<int:nomination_id>/death": (
+        "/nominations/{sub}/death", row(L, 403, "applicant x staged", 404, "po", OK)),
+    "POST /nominations/<int:nomination_id>/arrival": (
+        "/nominations/{sub}/arrival", row(L, 403, "applicant x staged", 404, "po", OK)),
+    "POST /nominations/<int:nomination_id>/exclusion-override": (
+        "/nominations/{sub}/exclusion-override", row(L, 403, "applicant x staged", 404)),
+    "POST /nominations/<int:nomination_id>/special-craft": (
+        "/nominations/{sub}/special-craft", row(L, 403, "applicant x staged", 404)),
     "POST /nominations/<int:nomination_id>/actions/<action>": (
         "/nominations/{sub}/actions/accept", row(L, 403, "applicant x staged", 404, "po", OK),
         lambda i: {"comment": "Thử"}),
@@ -238,6 +246,20 @@ MATRIX: dict[str, tuple] = {
         lambda i: {"comment": "Thử"}),
     "POST /api/v1/nominations/<int:nomination_id>/attachments": (
         "/api/v1/nominations/{draft}/attachments", row(L, 404, "owner", OK)),
+    # the law's hard cases (issue 14): the officer of the desk records a death or a paper arrival; an
+    # Art. 2(3) override is off by configuration (403 to all who see the dossier); only whoever presides an
+    # open session of a council with the dossier on its agenda records a special-craft decision
+    "POST /api/v1/nominations/<int:nomination_id>/death": (
+        "/api/v1/nominations/{sub}/death", row(L, 403, "applicant x staged", 404, "po", OK)),
+    "POST /api/v1/nominations/<int:nomination_id>/arrival": (
+        "/api/v1/nominations/{sub}/arrival", row(L, 403, "applicant x staged", 404, "po", OK),
+        lambda i: {"arrived_on": today().isoformat(), "receipt_book_no": "STN-1"}),
+    "POST /api/v1/nominations/<int:nomination_id>/exclusion-override": (
+        "/api/v1/nominations/{sub}/exclusion-override", row(L, 403, "applicant x staged", 404),
+        lambda i: {"reason": "Lý do đủ dài để ghi lại"}),
+    "POST /api/v1/nominations/<int:nomination_id>/special-craft": (
+        "/api/v1/nominations/{sub}/special-craft", row(L, 403, "applicant x staged", 404),
+        lambda i: {"session_id": i["session"], "is_special": True, "reasons": "Nghề ít người theo học"}),
     "GET /api/v1/nominations/<int:nomination_id>/declaration.pdf": (
         "/api/v1/nominations/{sub}/declaration.pdf", row(L, 200, "applicant x staged", 404)),
     "GET /api/v1/nominations/<int:nomination_id>/summary.pdf": (
@@ -858,6 +880,8 @@ def _actor(make, role, scope, nomination):
                          ids=[f"{c[2]}-{c[0]}-{c[1]}" for c in CASES])
 def test_api_action_matrix(api, make, role, scope, action, state, allowed):
     nomination = make.nomination(state, province="HNI")
+    if action == "close_incomplete":  # only once the applicant's completion period is over (issue 14)
+        expire_completion(nomination)
     actor = _actor(make, role, scope, nomination)
     before = nomination.state
     r = api.post(f"/api/v1/nominations/{nomination.id}/actions/{action}", actor,
@@ -875,6 +899,8 @@ def test_api_action_matrix(api, make, role, scope, action, state, allowed):
                          ids=[f"{c[2]}-{c[0]}-{c[1]}" for c in CASES])
 def test_page_action_matrix(client, auth, make, role, scope, action, state, allowed):
     nomination = make.nomination(state, province="HNI")
+    if action == "close_incomplete":  # only once the applicant's completion period is over (issue 14)
+        expire_completion(nomination)
     actor = _actor(make, role, scope, nomination)
     auth.login(actor.email)
     r = client.post(f"/nominations/{nomination.id}/actions/{action}", data={"comment": "Thử quyền"})
@@ -1176,6 +1202,8 @@ def _build(app) -> StageWorld:
         return council.id, s.id
 
     act(["returned", "closed"], Action.RETURN, officer)
+    for k in ["closed"]:
+        expire_completion(n[k])  # the applicant's completion period is over (issue 14)
     act(["closed"], Action.CLOSE_INCOMPLETE, officer)
     up = ["province_rejected", "ministry", "ministry_rejected", "on_hold", "withdrawn_ministry", "state",
           "state_rejected", "pm", "awarded"]

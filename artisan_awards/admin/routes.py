@@ -358,6 +358,11 @@ def new_council():
 # -- audit ---------------------------------------------------------------------------------------
 
 KIND_LABELS = {
+    AuditKind.NOMINEE_DEATH_RECORDED: N_("Ghi nhận nghệ nhân đã mất (truy tặng)"),
+    AuditKind.EXCLUSION_OVERRIDDEN: N_("Cho phép ngoại lệ Điều 2 khoản 3"),
+    AuditKind.PAPER_ARRIVAL_RECORDED: N_("Ghi ngày hồ sơ giấy đến Sở"),
+    AuditKind.SPECIAL_CRAFT_DECIDED: N_("Hội đồng quyết định nghề đặc thù"),
+    AuditKind.COMPLETION_EXPIRED: N_("Hết thời hạn bổ sung hồ sơ"),
     AuditKind.LOGIN: N_("Đăng nhập"),
     AuditKind.LOGIN_FAILED: N_("Đăng nhập không thành công"),
     AuditKind.PASSWORD_CHANGED: N_("Đổi mật khẩu"),
@@ -380,6 +385,7 @@ AREA_LABELS = {
     "role": N_("Vai trò, phạm vi"),
     "round": N_("Đợt xét tặng"),
     "council": N_("Hội đồng"),
+    "dossier": N_("Hồ sơ: trường hợp đặc biệt"),
 }
 
 

@@ -14,7 +14,7 @@ from ..models import MAX_DB_INT, Nomination, Province, Round
 from ..permissions import guard
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
-from ..services import accounts, eligibility, queries, sessions
+from ..services import accounts, eligibility, hard_cases, queries, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
@@ -165,6 +165,10 @@ def list_nominations():
         title=request.args.get("title") or None,
         q=(request.args.get("q") or "")[:100] or None,
     )
+    completion = request.args.get("completion")
+    if completion is not None and completion not in ("waiting", "expired"):
+        raise ValidationFailed(fields={"completion": N_("Chỉ nhận waiting hoặc expired.")})
+    filters.completion = completion
     stmt = queries.visible_query(g.api_user, filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(
@@ -175,7 +179,7 @@ def list_nominations():
 
 def _one(row: Nomination) -> dict:
     """NominationOut of one dossier: with its history and its eligibility, computed here once."""
-    return nomination_out(row, queries.history(row), eligibility.api_of(row))
+    return nomination_out(row, queries.history(row), eligibility.api_of(row), hard_cases.api_view(row))
 
 
 def _visible(nomination_id: int) -> Nomination:

@@ -4,6 +4,7 @@
 ``eligibility``: rule-parameter overrides, their change log, reviewers' findings on criteria.
 ``councils``: councils, sessions, attendance, secret ballots, public comments.
 ``documents``: background jobs that make a round's documents, with their progress.
+``hard_cases``: a nominee's death, Art. 2(3) overrides, the council's special-craft decisions.
 ``mail``: the e-mail outbox.  ``admin_log``: the administration audit log.
 """
 
@@ -52,4 +53,5 @@ from .eligibility import (  # noqa: F401
     RuleParameterChange,
     RuleParameterOverride,
 )
+from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
 from .mail import OutboxMessage  # noqa: F401

@@ -34,6 +34,12 @@ class AuditKind(enum.StrEnum):
     ROUND_CREATED = "round_created"
     ROUND_CHANGED = "round_changed"
     COUNCIL_CREATED = "council_created"
+    # The law's hard cases (services/hard_cases.py), target: the dossier.
+    NOMINEE_DEATH_RECORDED = "nominee_death_recorded"
+    EXCLUSION_OVERRIDDEN = "exclusion_overridden"
+    PAPER_ARRIVAL_RECORDED = "paper_arrival_recorded"
+    SPECIAL_CRAFT_DECIDED = "special_craft_decided"
+    COMPLETION_EXPIRED = "completion_expired"
 
 
 AREAS = {
@@ -45,6 +51,8 @@ AREAS = {
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
     "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED},
     "council": {AuditKind.COUNCIL_CREATED},
+    "dossier": {AuditKind.NOMINEE_DEATH_RECORDED, AuditKind.EXCLUSION_OVERRIDDEN, AuditKind.PAPER_ARRIVAL_RECORDED,
+                AuditKind.SPECIAL_CRAFT_DECIDED, AuditKind.COMPLETION_EXPIRED},
 }
 
 

@@ -305,6 +305,16 @@ class Nomination(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     received_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     returned_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # A paper or postal dossier: the day it reached the department and its receipt-book number
+    # (migration 0019).  When set, it - not the day it was typed in - starts the reply clock and
+    # chooses the governing decree: recording it sets received_at (and submitted_at for a first
+    # filing) to that day (services/hard_cases.py).
+    arrived_on: Mapped[date | None]
+    receipt_book_no: Mapped[str | None] = mapped_column(sa.String(40))
+    # After the nominee's death the family is the applicant side (migration 0019; its name and
+    # relationship are filed_by_name / filed_by_relationship).
+    family_contact_phone: Mapped[str | None] = mapped_column(sa.String(30))
+    family_contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     consultation_ends: Mapped[date | None]
     decision_no: Mapped[str | None] = mapped_column(sa.String(60))
     decision_date: Mapped[date | None]
@@ -384,7 +394,8 @@ def window_due(state: str, received_at: datetime | None, returned_at: datetime |
                round_: Round) -> date | None:
     """The day a dossier's own clock runs out: the secretariat's reply (``reply_days`` after
     receipt) while submitted, the applicant's completion (``completion_days`` after the return)
-    while returned.  The one rule behind ``Nomination.due_date`` and the lists' ``Deadlines``."""
+    while returned.  The one rule behind ``Nomination.due_date`` and the lists' ``Deadlines``.
+    A paper dossier's recorded arrival (services/hard_cases.py) sets ``received_at`` to that day."""
     if state == State.SUBMITTED and received_at is not None:
         return local_date(received_at) + timedelta(days=round_.reply_days)
     if state == State.RETURNED and returned_at is not None:
@@ -434,6 +445,7 @@ class AttachmentKind(enum.StrEnum):
     AWARD_DECISION = "award_decision"
     CERTIFICATE = "certificate"
     AUTHORISATION = "authorisation"
+    DEATH_EVIDENCE = "death_evidence"  # death certificate or notice (services/hard_cases.py)
     OTHER = "other"
 
 

@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import sqlalchemy as sa
-from flask import g
+from flask import current_app, g
 from flask_babel import gettext
 
 from workflows import rules
@@ -26,7 +26,16 @@ from workflows.states import N_
 from .. import nomination_data, permissions
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import CriterionReview, Nomination, Round, RuleParameterChange, RuleParameterOverride, User
+from ..models import (
+    CriterionReview,
+    ExclusionOverride,
+    Nomination,
+    Round,
+    RuleParameterChange,
+    RuleParameterOverride,
+    SpecialCraftDecision,
+    User,
+)
 from ..schemas import NominationIn
 from ..text import nfc
 from ..timeutil import iso_moment, local_date, now_utc, today
@@ -132,7 +141,14 @@ def facts(data: dict, reference_date: date, filed: date) -> Facts:
 
 
 def facts_for(nomination: Nomination) -> Facts:
-    return facts(nomination_data.to_data(nomination), nomination.round.intake_closes, filed_on(nomination))
+    result = facts(nomination_data.to_data(nomination), nomination.round.intake_closes, filed_on(nomination))
+    decision = special_craft_decision(nomination.id) if nomination.id else None
+    if decision is None:
+        return result
+    session = decision.session
+    by = f"{session.council.name} (phiên ngày {session.held_on.strftime('%d/%m/%Y')})"
+    return replace(result, special_craft_council=decision.is_special,
+                   special_craft_council_reasons=decision.reasons, special_craft_council_by=by)
 
 
 def facts_from_input(data: NominationIn, round_: Round, filed: date) -> Facts:
@@ -472,3 +488,35 @@ def api_view(view: dict) -> dict:
     }
 
 
+# -- issue 14: Art. 2(3) exclusions and the council's special-craft decisions --------------------------
+
+
+def exclusions(nomination: Nomination) -> list[rules.CriterionResult]:
+    """The Art. 2(3) criteria the dossier fails (the rule set's ``not_intangible_heritage`` checks)."""
+    evaluation = rules.check(facts_for(nomination), rulesets())
+    return [r for r in evaluation.results
+            if r.criterion.check == "not_intangible_heritage" and r.outcome == rules.Outcome.FAIL]
+
+
+def override_of(nomination: Nomination) -> ExclusionOverride | None:
+    return db.session.scalar(sa.select(ExclusionOverride).where(ExclusionOverride.nomination_id == nomination.id)
+                             .order_by(ExclusionOverride.id.desc()).limit(1))
+
+
+def blocked_by_exclusion(nomination: Nomination) -> bool:
+    """Art. 2(3) excludes the dossier and no override (where allowed) lets it go on."""
+    if not exclusions(nomination):
+        return False
+    return not (current_app.config["EXCLUSION_OVERRIDE_ALLOWED"] and override_of(nomination) is not None)
+
+
+def special_craft_decision(nomination_id: int) -> SpecialCraftDecision | None:
+    """The council's decision in force (the latest), or None."""
+    return db.session.scalar(sa.select(SpecialCraftDecision).where(SpecialCraftDecision.nomination_id == nomination_id)
+                             .order_by(SpecialCraftDecision.id.desc()).limit(1))
+
+
+def special_craft_decisions(session_id: int) -> list[SpecialCraftDecision]:
+    return list(db.session.scalars(sa.select(SpecialCraftDecision)
+                                   .where(SpecialCraftDecision.session_id == session_id)
+                                   .order_by(SpecialCraftDecision.id)))

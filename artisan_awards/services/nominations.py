@@ -29,7 +29,7 @@ from ..models import CodeCounter, Nomination, Province, Round, Title, Transition
 from ..schemas import NominationIn
 from ..text import nfc
 from ..timeutil import local_date, now_utc, today
-from . import notifications, transaction
+from . import hard_case_checks, notifications, transaction
 from .queries import key_hash
 
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -154,6 +154,9 @@ def _run(nomination: Nomination, action: Action, actor: User, step: Step | None 
         # Read the row afresh under a lock (PostgreSQL), so that two officers acting at
         # once are serialised: the second sees the first one's state and gets a 409.
         db.session.refresh(nomination, with_for_update=True)
+        # the law's hard cases (issue 14): Art. 2(3) and the applicant's completion period
+        hard_case_checks.refuse_if_excluded(nomination, action)
+        hard_case_checks.refuse_early_close(nomination, action)
         now = now_utc()
         on = today()
         before = nomination.state_enum

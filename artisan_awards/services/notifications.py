@@ -174,6 +174,11 @@ def applicants(nomination: Nomination) -> list[Recipient]:
     owner_is_applicant = owner.active and (is_applicant(owner) or not is_staff(owner))
     if owner_is_applicant:
         people.append(Recipient.of(owner))
+    if nomination.posthumous and nomination.family_contact_email:
+        # After the nominee's death the family is the applicant side (services/hard_cases.py).
+        locale = owner.locale if owner_is_applicant and owner.locale in LANGUAGES else "vi"
+        people.append(Recipient(nomination.family_contact_email.strip(), nomination.filed_by_name or "", locale))
+        return people
     if nomination.email and nomination.email.strip().lower() != owner.email.lower():
         account = db.session.scalar(sa.select(User).where(sa.func.lower(User.email)
                                                           == nomination.email.strip().lower()))

@@ -58,6 +58,8 @@ class Filters:
     overdue_only: bool = False
     sort: str | None = None
     stage: str | None = None  # a key of STAGES: several states at once
+    # returned dossiers whose completion period still runs ("waiting") or has run out ("expired")
+    completion: str | None = None
 
 
 # Stages of the round (the dashboard's columns; ?stage= on the lists): groups of the machine's states.
@@ -104,6 +106,10 @@ def apply_filters(stmt: sa.Select, filters: Filters) -> sa.Select:
         )
     if filters.overdue_only:
         stmt = stmt.where(current_deadlines().overdue_clause())
+    if filters.completion in ("waiting", "expired"):  # the applicant's completion period (issue 14)
+        late = current_deadlines().overdue_clause()
+        wanted = late if filters.completion == "expired" else sa.not_(late)
+        stmt = stmt.where(Nomination.state == State.RETURNED, wanted)
     return stmt
 
 
