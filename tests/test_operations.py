@@ -3,7 +3,7 @@ is refused or fails part-way (the runner's one error path), the same for pages, 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from artisan_awards.errors import Forbidden, NotFound, TransitionRefused, Valida
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, TransitionLog, User
 from artisan_awards.services import nominations as service
-from artisan_awards.timeutil import today
+from artisan_awards.timeutil import now_utc, today
 from workflows import machine as wf
 from workflows.states import Action, State
 
@@ -53,9 +53,12 @@ def place(make, action: Action) -> tuple[int, int, State]:
             n.stage_reached = wf.advance(None, held or source)
             n.held_from = held
             n.consultation_ends = None
-            if wf.can_fire(n.subject(today()), action):
-                db.session.commit()
-                return n.id, actor.id, move.dest
+            # a returned dossier's completion period running (resubmit) or run out (close_incomplete)
+            for returned_at in (now_utc(), now_utc() - timedelta(days=365)):
+                n.returned_at = returned_at if source == State.RETURNED else None
+                if wf.can_fire(n.subject(today()), action):
+                    db.session.commit()
+                    return n.id, actor.id, move.dest
     raise AssertionError(f"no state from which {action} can be taken")
 
 
