@@ -315,7 +315,7 @@ def step_review(nomination_id: int):
     return render_template(
         "applicant/step_review.html", nomination=nomination, steps=STEPS, step="review",
         missing=missing, action=str(action), form=ActionForm(),
-        intake_open=nomination.round.intake_is_open(today()),
+        intake_open=nomination.round.intake_is_open(today(), nomination.province_code),
     )
 
 

@@ -34,6 +34,9 @@ class AuditKind(enum.StrEnum):
     ROUND_CREATED = "round_created"
     ROUND_CHANGED = "round_changed"
     COUNCIL_CREATED = "council_created"
+    HOLIDAY_CHANGED = "holiday_changed"  # the law's calendar (migration 0020)
+    INTAKE_CHANGED = "intake_changed"  # a province's own intake deadline
+    PROVINCE_TRANSFER = "province_transfer"  # dossiers moved to a merged province's successor
 
 
 AREAS = {
@@ -43,7 +46,8 @@ AREAS = {
                 AuditKind.ACCOUNT_DEACTIVATED, AuditKind.ACCOUNT_REACTIVATED,
                 AuditKind.ACCOUNTS_IMPORTED, AuditKind.SESSIONS_ENDED},
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
-    "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED},
+    "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED, AuditKind.HOLIDAY_CHANGED,
+              AuditKind.INTAKE_CHANGED, AuditKind.PROVINCE_TRANSFER},
     "council": {AuditKind.COUNCIL_CREATED},
 }
 

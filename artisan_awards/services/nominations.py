@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from flask import current_app, g
@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
+from workflows.law_days import add_days, earliest_start_not_late
 from workflows.states import N_, Action, State
 
 from .. import audit_chain, nomination_data, permissions
@@ -34,6 +35,7 @@ from ..models import (
     TransitionLog,
     User,
     get_row,
+    law_calendar,
     window_due,
 )
 from ..schemas import NominationIn
@@ -250,24 +252,27 @@ class Deadlines:
 
     def overdue_clause(self):
         """SQL for ``is_overdue``: today > due  <=>  the clock started before midnight of (today - days)."""
-        by_reply: dict[int, list[int]] = {}
-        by_completion: dict[int, list[int]] = {}
+        by_reply: dict[date, list[int]] = {}
+        by_completion: dict[date, list[int]] = {}
         late_states: dict[str, list[int]] = {}
-        for r in self.rounds.values():
-            by_reply.setdefault(r.reply_days, []).append(r.id)
-            by_completion.setdefault(r.completion_days, []).append(r.id)
+        calendar = law_calendar()
+        for r in self.rounds.values():  # a window's last start day not yet late (workflows.law_days)
+            by_reply.setdefault(earliest_start_not_late(self.on, r.reply_days, r.reply_day_kind or "calendar",
+                                                        calendar), []).append(r.id)
+            by_completion.setdefault(earliest_start_not_late(
+                self.on, r.completion_days, r.completion_day_kind or "calendar", calendar), []).append(r.id)
             for state, key in STAGE_DEADLINE.items():
                 due = _plan_date((r.deadlines or {}).get(key))
                 if due is not None and self.on > due:
                     late_states.setdefault(state, []).append(r.id)
         clauses = [
             sa.and_(Nomination.state == State.SUBMITTED, Nomination.round_id.in_(ids),
-                    Nomination.received_at < _vn_midnight_utc(self.on - timedelta(days=d)))
-            for d, ids in by_reply.items()
+                    Nomination.received_at < _vn_midnight_utc(cutoff))
+            for cutoff, ids in by_reply.items()
         ] + [
             sa.and_(Nomination.state == State.RETURNED, Nomination.round_id.in_(ids),
-                    Nomination.returned_at < _vn_midnight_utc(self.on - timedelta(days=d)))
-            for d, ids in by_completion.items()
+                    Nomination.returned_at < _vn_midnight_utc(cutoff))
+            for cutoff, ids in by_completion.items()
         ] + [
             sa.and_(Nomination.state == state, Nomination.round_id.in_(ids))
             for state, ids in late_states.items()
@@ -326,6 +331,8 @@ def create_nomination(owner: User, data: NominationIn) -> Nomination:
         raise ValidationFailed(
             fields={"nominee.province_code": N_("Cần chọn tỉnh, thành phố nơi nộp hồ sơ.")}
         )
+    # filing with a province merged away is routed to its successor (services/law.py, issue 14)
+    province_code = _route_filing(province_code)
     province = db.session.get(Province, province_code)
     if province is None or not province.active:
         raise ValidationFailed(
@@ -365,6 +372,12 @@ def update_nomination(user: User, nomination: Nomination, data: NominationIn) ->
     _apply(nomination, data)
     _commit_or_conflict()
     return nomination
+
+
+def _route_filing(province_code: str) -> str:
+    from .law import route_filing
+
+    return route_filing(province_code) or province_code
 
 
 def _apply(n: Nomination, data: NominationIn) -> None:
@@ -461,7 +474,9 @@ def perform(
         _refuse_if_complaints_open(nomination)
         nomination.held_from = None
     elif action == Action.OPEN_CONSULTATION:
-        nomination.consultation_ends = on + timedelta(days=nomination.round.consultation_days)
+        nomination.consultation_ends = add_days(on, nomination.round.consultation_days,
+                                                nomination.round.consultation_day_kind or "calendar",
+                                                law_calendar())
         meta["consultation_ends"] = nomination.consultation_ends.isoformat()
     elif action == Action.RECORD_AWARD:
         fields = {}
