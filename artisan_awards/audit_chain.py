@@ -34,6 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from workflows.states import TRANSFER_PROVINCE
+
 from .timeutil import as_utc
 
 LOGS = ("transition_log", "audit_events")
@@ -77,7 +79,7 @@ def init_app(app) -> None:
 
 # A transition-log row that moves a dossier to a merged province's successor (services/law.py): the
 # state stays, ``meta`` names ``from_province`` and ``to_province``; the dossier keeps its code.
-TRANSFER_ACTION = "transfer_province"
+TRANSFER_ACTION = TRANSFER_PROVINCE
 
 
 def log_table(name: str = "transition_log", numbered: bool = False) -> sa.TableClause:
