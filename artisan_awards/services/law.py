@@ -417,9 +417,16 @@ def round_report(round_: Round, province_code: str | None = None) -> dict:
     order = {lv: i for i, (lv, _) in enumerate(LEVELS)}
     names = province_names()
     rows.sort(key=lambda r: (order[r["level"]], names.get(r["province_code"], ""), r["title"], r["posthumous"]))
+    totals = _sum(rows, ("level",))
+    # levels whose agenda items no longer add up to what the sessions stored at their close
+    mismatch = [] if province_code else [
+        level for level, _ in LEVELS
+        if (totals.get((level,), {}).get("proposed", 0), totals.get((level,), {}).get("passed", 0),
+            totals.get((level,), {}).get("rejected", 0))
+        != (stored[level]["received"], stored[level]["passed"], stored[level]["rejected"])]
     return {"rows": rows, "stored": stored, "by_level": _sum(rows, ("level", "title", "posthumous")),
-            "by_province": _sum(rows, ("province_code", "level")),
-            "totals": _sum(rows, ("level",)), "filed_in": _filed_in(round_)}
+            "by_province": _sum(rows, ("province_code", "level")), "totals": totals, "mismatch": mismatch,
+            "filed_in": _filed_in(round_)}
 
 
 def _sum(rows: list[dict], keys: tuple[str, ...]) -> dict[tuple, dict[str, int]]:
