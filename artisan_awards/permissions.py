@@ -467,7 +467,8 @@ TEMPLATE_PREDICATES = {
     for f in (
         nav_items, is_staff, is_administrator, can_file, files_for_others, can_manage_accounts, can_manage,
         can_view, can_edit, can_review_criteria, can_handle_public_comments, can_export_archives,
-        can_manage_rounds, can_read_round_report, can_create_councils, is_secretariat, can_see_council,
+        can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
+        is_secretariat, can_see_council,
         can_edit_rules,
     )
 }
