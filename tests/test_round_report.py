@@ -100,7 +100,8 @@ def test_the_report_equals_the_stored_results_and_a_hand_count(chain, client, au
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "không khớp" in html  # the page says so when the items no longer match the stored results
-    assert "Báo cáo kết quả đợt" in html and 'data-level="province" data-title="meritorious" data-posthumous="1"' in html
+    assert "Báo cáo kết quả đợt" in html
+    assert 'data-level="province" data-title="meritorious" data-posthumous="1"' in html
     body = client.get(f"/rounds/{chain.round.id}/report?format=csv").get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert sum(int(r["Đề nghị"]) for r in rows if r["Cấp"] == "Cấp tỉnh") == 4
@@ -118,9 +119,10 @@ def test_the_report_equals_the_stored_results_and_a_hand_count(chain, client, au
 def test_the_report_is_for_the_ministry_government_and_administrator(client, auth, make):
     round_ = make.round()
     auth.login_as("province_officer", "HNI")
-    assert client.get(f"/rounds/{round_.id}/report").status_code == 404
+    assert client.get(f"/rounds/{round_.id}/report").status_code == 403
     auth.logout()
-    assert client.get(f"/rounds/{round_.id}/report").status_code == 404
+    r = client.get(f"/rounds/{round_.id}/report")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
     auth.login_as("government_officer")
     assert client.get(f"/rounds/{round_.id}/report").status_code == 200
     assert client.get("/rounds/99999999999/report").status_code == 404

@@ -10,7 +10,7 @@ from .. import permissions
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Round, get_row
-from ..permissions import NATIONAL_ROLES
+from ..permissions import NATIONAL_ROLES, guard
 from ..services import timeline
 from ..timeutil import today
 from . import bp
@@ -49,17 +49,16 @@ def timeline_page(round_id: int):
 
 
 @bp.route("/<int:round_id>/report", endpoint="report")
+@guard(permissions.can_read_round_report)
 def report_page(round_id: int):
     """The round's record: per level and province, proposed, passed, rejected, withdrawn, on hold,
     awarded, by title and with posthumous proposals apart (``?format=csv|xlsx|pdf`` downloads it)."""
-    from flask import abort, request
+    from flask import request
 
     from .. import exports
     from ..i18n import TITLE_LABELS
     from ..services import law
 
-    if not (current_user.is_authenticated and permissions.can_read_round_report(current_user)):
-        abort(404)
     round_ = get_row(Round, round_id)
     if round_ is None:
         raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
