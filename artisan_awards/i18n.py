@@ -88,14 +88,5 @@ def init_app(app: Flask) -> None:
         level_label=lambda v: label(LEVEL_LABELS, v),
         KIND_LABELS=KIND_LABELS,
         TITLE_LABELS=TITLE_LABELS,
-        province_name=province_name,
     )
 
-
-def province_name(code: str | None) -> str:
-    """A province's short name from its code (a former province's too: both names where it matters)."""
-    from .extensions import db
-    from .models import Province
-
-    row = db.session.get(Province, code) if code else None
-    return row.name if row is not None else (code or "")
