@@ -124,6 +124,10 @@ class Config:
     COMPLETION_EXPIRY = os.environ.get("COMPLETION_EXPIRY", "close")
     # The application's notion of "today" can be pinned for rehearsals and tests (YYYY-MM-DD).
     TODAY = os.environ.get("ARTISAN_TODAY")
+    # A calendar-day period whose last day is a weekend day or a holiday ends on the next working day
+    # (Civil Code 2015, Art. 148 cl. 5).  Off by default: the deadlines stay a plain count, as they
+    # were (docs/rules.md, "Deadlines in the law's own days").
+    DEADLINE_ROLL_FORWARD = os.environ.get("DEADLINE_ROLL_FORWARD", "").lower() in ("1", "true", "yes", "on")
     # Quorum (share of all members present) and pass threshold (share of ALL members voting
     # yes), per council level.  Values from the domain document (2019 state council, [VP]);
     # unverified for Decree 43, hence configuration.  Rounded up to a whole member.

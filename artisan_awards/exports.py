@@ -91,6 +91,9 @@ def nomination_columns() -> list[Column]:
         Column(N_("Ngày nhận"), lambda r: _local(r.received_at), 12),
         Column(N_("Hạn"), lambda r: dl.due(r), 12),
         Column(N_("Quá hạn"), overdue, 10),
+        # a dossier transferred after a province merger: the province it was filed with (issue 14)
+        Column(N_("Nộp tại (tỉnh cũ)"), lambda r: provinces.get(r.filed_province_code, r.filed_province_code)
+               if r.filed_province_code else "", 18),
     ]
 
 
@@ -98,7 +101,7 @@ NOMINATION_FIELDS = (
     Nomination.id, Nomination.code, Nomination.full_name, Nomination.birth_date, Nomination.gender,
     Nomination.ethnicity, Nomination.craft, Nomination.province_code, Nomination.title,
     Nomination.posthumous, Nomination.round_id, Nomination.state, Nomination.submitted_at,
-    Nomination.received_at, Nomination.returned_at,
+    Nomination.received_at, Nomination.returned_at, Nomination.filed_province_code,
 )
 
 

@@ -90,3 +90,4 @@ def init_app(app: Flask) -> None:
         KIND_LABELS=KIND_LABELS,
         TITLE_LABELS=TITLE_LABELS,
     )
+

@@ -432,6 +432,51 @@ def nav_items(user) -> list[tuple[str, str]]:
     return [(endpoint, label) for endpoint, label, allowed in NAV if allowed(user)]
 
 
+# -- the law's calendar, mergers, intake deadlines, the round's record (issue 14) -------------------
+
+def can_edit_holidays(user) -> bool:
+    """Edit the holiday calendar the working-day deadlines count with: the administrator."""
+    return _any(user, wf.ADMIN)
+
+
+def can_transfer_from(user, province_code: str | None, successor_code: str | None) -> bool:
+    """Move dossiers of a merged province to its successor: the administrator, or the successor's
+    own secretariat (the department that now answers for the former province)."""
+    if _any(user, wf.ADMIN):
+        return True
+    return (_any(user, wf.PROVINCE_OFFICER) and successor_code is not None
+            and getattr(user, "province_code", None) == successor_code)
+
+
+def can_use_transfers(user) -> bool:
+    """The transfers page: the administrator and provincial secretariats."""
+    return _any(user, wf.ADMIN, wf.PROVINCE_OFFICER)
+
+
+def can_set_intake(user, province_code: str | None) -> bool:
+    """Set a province's own intake deadline: the administrator, the ministry, that province's secretariat."""
+    if _any(user, wf.ADMIN, wf.MINISTRY_OFFICER):
+        return True
+    return _any(user, wf.PROVINCE_OFFICER) and province_code is not None \
+        and getattr(user, "province_code", None) == province_code
+
+
+def can_use_intake_page(user) -> bool:
+    return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER)
+
+
+def can_read_round_report(user) -> bool:
+    """The round's record (per level and province): the ministry, the government, the administrator."""
+    return _any(user, wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN)
+
+
+def own_province_only(user) -> str | None:
+    """The one province a user's pages are limited to (a provincial secretariat), else None."""
+    if _any(user, wf.ADMIN, wf.MINISTRY_OFFICER):
+        return None
+    return getattr(user, "province_code", None)
+
+
 def admin_sections(user) -> list[tuple[str, str]]:
     """The administration pages ``user`` may open (endpoint, untranslated label)."""
     links = []
@@ -442,6 +487,12 @@ def admin_sections(user) -> list[tuple[str, str]]:
         links.append(("admin.rounds", N_("Đợt xét tặng")))
     if can_create_councils(user):
         links.append(("admin.new_council", N_("Thành lập Hội đồng")))
+    if can_use_intake_page(user):
+        links.append(("admin.intake", N_("Hạn tiếp nhận của tỉnh")))
+    if can_use_transfers(user):
+        links.append(("admin.transfers", N_("Chuyển hồ sơ tỉnh hợp nhất")))
+    if can_edit_holidays(user):
+        links.append(("admin.holidays", N_("Lịch ngày nghỉ lễ, Tết")))
     if can_read_audit_log(user):
         links.append(("admin.audit_log", N_("Nhật ký quản trị")))
     return links
@@ -457,7 +508,9 @@ TEMPLATE_PREDICATES = {
     for f in (
         nav_items, is_staff, is_administrator, can_file, files_for_others, can_manage_accounts, can_manage,
         can_view, can_edit, can_review_criteria, can_handle_public_comments, can_export_archives,
-        can_manage_rounds, can_create_councils, is_secretariat, can_see_council, can_edit_rules,
+        can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
+        is_secretariat, can_see_council,
+        can_edit_rules,
     )
 }
 
@@ -521,3 +574,4 @@ def init_app(app) -> None:
     from .i18n import label
 
     app.jinja_env.globals.update(role_label=lambda r: label(ROLE_LABELS, r), **TEMPLATE_PREDICATES)
+

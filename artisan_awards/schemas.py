@@ -141,6 +141,10 @@ class RoundIn(_In):
     consultation_days: Annotated[int, Field(ge=0, le=365)] = 20
     consultation_windows: Annotated[int, Field(ge=0, le=2)] = 2
     deadlines: dict[Annotated[str, StringConstraints(max_length=60)], date] = {}
+    # calendar or working days, per window (workflows.law_days; docs/rules.md)
+    reply_day_kind: Literal["calendar", "working"] = "calendar"
+    completion_day_kind: Literal["calendar", "working"] = "calendar"
+    consultation_day_kind: Literal["calendar", "working"] = "calendar"
 
     @model_validator(mode="after")
     def _in_order(self):

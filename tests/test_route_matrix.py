@@ -153,6 +153,7 @@ MATRIX: dict[str, tuple] = {
     "GET /ministry/comments/export.<fmt>": ("/ministry/comments/export.csv", row(L, 403, "mo", 200)),
     "GET /rounds/": ("/rounds/", PUBLIC),
     "GET /rounds/<int:round_id>/timeline": ("/rounds/{round}/timeline", PUBLIC),
+    "GET /rounds/<int:round_id>/report": ("/rounds/{round}/report", row(L, 403, "mo go admin", 200)),
     "GET /ministry/nominations": ("/ministry/nominations", row(L, 403, "national", 200)),
     "GET /ministry/dashboard": ("/ministry/dashboard", row(L, 403, "mo go admin", 200)),
     "GET /ministry/comments": ("/ministry/comments", row(L, 403, "mo", 200)),
@@ -219,6 +220,17 @@ MATRIX: dict[str, tuple] = {
     "GET /admin/rounds/<int:round_id>": ("/admin/rounds/{round}", row(L, 403, "mo admin", 200)),
     "POST /admin/rounds/<int:round_id>": ("/admin/rounds/{round}", row(L, 403, "mo admin", OK)),
     "GET /admin/councils/new": ("/admin/councils/new", row(L, 403, "po po_x mo admin", 200)),
+    # the law's calendar, province mergers, provincial intake (issue 14)
+    "GET /admin/holidays": ("/admin/holidays", row(L, 403, "admin", 200)),
+    "POST /admin/holidays": ("/admin/holidays", row(L, 403, "admin", OK)),
+    "GET /admin/transfers": ("/admin/transfers", row(L, 403, "po po_x admin", 200)),
+    # a Hà Nội dossier was never merged away: no one's to transfer (404) but the administrator's, refused (303)
+    "POST /admin/transfers/<int:nomination_id>": (
+        "/admin/transfers/{sub}", row(L, 403, "po po_x", 404, "admin", 303), lambda i: {"reason": "Thử"}),
+    "GET /admin/intake": ("/admin/intake", row(L, 403, "po po_x mo admin", 302)),
+    "GET /admin/rounds/<int:round_id>/intake": ("/admin/rounds/{round}/intake", row(L, 403, "po po_x mo admin", 200)),
+    "POST /admin/rounds/<int:round_id>/intake": (
+        "/admin/rounds/{round}/intake", row(L, 403, "po po_x mo admin", OK)),
     "POST /admin/councils/new": ("/admin/councils/new", row(L, 403, "po po_x mo admin", OK)),
     "GET /admin/rules": ("/admin/rules", row(L, 403, "admin", 200)),
     "POST /admin/rules/<ruleset_id>/<criterion_id>/<name>": (
@@ -735,6 +747,10 @@ PREDICATE_TABLE = {
     "can_read_audit_log": {"admin"},
     "can_manage_accounts": {"po", "admin", "applicant+po"},
     "can_open_administration": {"po", "po_noprov", "mo", "admin", "applicant+po"},
+    "can_edit_holidays": {"admin"},
+    "can_use_transfers": {"po", "po_noprov", "admin", "applicant+po"},
+    "can_use_intake_page": {"po", "po_noprov", "mo", "admin", "applicant+po"},
+    "can_read_round_report": {"mo", "go", "admin"},
 }
 
 
@@ -755,11 +771,29 @@ def test_every_role_predicate_is_in_the_table():
     """A new one-argument predicate of permissions.py gets its row (or is one of the object predicates)."""
     object_predicates = {"can_view", "can_edit", "can_review_criteria", "can_file_in", "can_see_level",
                          "can_manage", "is_secretariat", "can_see_council", "may_act", "may_grant",
-                         "drops_own_administration", "can_create_council"}
+                         "drops_own_administration", "can_create_council", "can_transfer_from",
+                         "can_set_intake"}
     names = {name for name, f in vars(permissions).items()
              if inspect.isfunction(f) and f.__module__ == permissions.__name__
              and (name.startswith(("can_", "is_", "files_", "may_", "drops_")))}
     assert names - object_predicates == set(PREDICATE_TABLE)
+
+
+@pytest.mark.parametrize(("former", "successor", "who", "allowed"), [
+    ("HDG", "HPG", "admin", True), ("HDG", "HPG", "po", False), ("HDG", "HNI", "po", True),
+    ("HDG", None, "po", False), ("HDG", "HNI", "applicant+po", True), ("HDG", "HNI", "pcm", False),
+    ("HDG", "HNI", "mo", False), ("HDG", "HNI", "anon", False),
+])
+def test_who_may_transfer_a_merged_provinces_dossier(former, successor, who, allowed):
+    assert permissions.can_transfer_from(_person(who), former, successor) is allowed
+
+
+@pytest.mark.parametrize(("province", "who", "allowed"), [
+    ("HNI", "po", True), ("HPG", "po", False), ("HPG", "mo", True), ("HPG", "admin", True),
+    ("HNI", "pcm", False), ("HNI", "po_noprov", False), ("HNI", "go", False), ("HNI", "anon", False),
+])
+def test_who_may_set_a_provinces_intake_deadline(province, who, allowed):
+    assert permissions.can_set_intake(_person(who), province) is allowed
 
 
 @pytest.mark.parametrize(("level", "province", "who", "allowed"), [
@@ -986,14 +1020,19 @@ ADMIN_PAGES = [
     ("post", "/admin/accounts/{user}/status"),
     ("post", "/admin/accounts/{user}/resend"),
     ("post", "/admin/accounts/import/confirm"),
+    ("get", "/admin/holidays"),
+    ("get", "/admin/transfers"),
+    ("get", "/admin/intake"),
+    ("get", "/admin/rounds/{round}/intake"),
 ]
 ADMIN_ALLOWED = {
     "admin": {p for _, p in ADMIN_PAGES},
     "ministry_officer": {"/admin/", "/admin/rounds", "/admin/rounds/new", "/admin/rounds/{round}",
-                         "/admin/councils/new"},
+                         "/admin/councils/new", "/admin/intake", "/admin/rounds/{round}/intake"},
     "province_officer": {"/admin/", "/admin/accounts", "/admin/accounts/invite", "/admin/accounts/import",
                          "/admin/councils/new", "/admin/accounts/{user}", "/admin/accounts/{user}/status",
-                         "/admin/accounts/{user}/resend", "/admin/accounts/import/confirm"},
+                         "/admin/accounts/{user}/resend", "/admin/accounts/import/confirm",
+                         "/admin/transfers", "/admin/intake", "/admin/rounds/{round}/intake"},
 }
 
 
@@ -1101,6 +1140,7 @@ NOT_STAGED = {
     "/lang/<code>": "the language switch", "/static/<path:filename>": "static files",
     "/account/sessions/": "one's own login sessions and tokens, not dossiers",
     "/api/v1/me/sessions/": "one's own login sessions and tokens, not dossiers",
+    "/admin/transfers/": "moving a merged province's dossiers: the administrator and provincial secretariats only",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

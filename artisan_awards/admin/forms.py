@@ -45,6 +45,9 @@ class ImportForm(FlaskForm):
     submit = SubmitField(_l("Xem trước"))
 
 
+DAY_KIND_CHOICES = choices([("calendar", _l("ngày (lịch)")), ("working", _l("ngày làm việc"))])
+
+
 class RoundForm(FlaskForm):
     number = IntegerField(_l("Lần xét tặng (số)"), validators=[DataRequired(), NumberRange(1, 1000)])
     name = StringField(_l("Tên đợt"), validators=[DataRequired(), Length(max=200)])
@@ -61,6 +64,10 @@ class RoundForm(FlaskForm):
     consultation_days = IntegerField(_l("Số ngày lấy ý kiến nhân dân"), default=20,
                                      validators=[NumberRange(0, 365)])
     consultation_windows = IntegerField(_l("Số đợt lấy ý kiến (0–2)"), default=2, validators=[NumberRange(0, 2)])
+    reply_day_kind = SelectField(_l("Thời hạn trả lời tính theo"), choices=DAY_KIND_CHOICES, default="calendar")
+    completion_day_kind = SelectField(_l("Thời hạn bổ sung tính theo"), choices=DAY_KIND_CHOICES, default="calendar")
+    consultation_day_kind = SelectField(_l("Thời hạn lấy ý kiến tính theo"), choices=DAY_KIND_CHOICES,
+                                        default="calendar")
     submit = SubmitField(_l("Lưu kế hoạch"))
 
 

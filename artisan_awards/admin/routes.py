@@ -14,11 +14,12 @@ from pydantic import ValidationError
 from workflows.states import N_
 
 from .. import exports, permissions
-from ..errors import Forbidden, ValidationFailed
+from ..errors import Forbidden, TransitionRefused, ValidationFailed
+from ..extensions import db
 from ..models import AuditKind, Position, Round, User
 from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, councils, queries, rounds, sessions
+from ..services import account_admin, account_import, councils, law, queries, rounds, sessions
 from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
 from . import bp
@@ -243,6 +244,8 @@ def _round_in(form: RoundForm) -> RoundIn:
         "reply_days": form.reply_days.data, "completion_days": form.completion_days.data,
         "consultation_days": form.consultation_days.data,
         "consultation_windows": form.consultation_windows.data, "deadlines": deadlines,
+        "reply_day_kind": form.reply_day_kind.data, "completion_day_kind": form.completion_day_kind.data,
+        "consultation_day_kind": form.consultation_day_kind.data,
     })
 
 
@@ -378,6 +381,9 @@ KIND_LABELS = {
     AuditKind.SESSIONS_ENDED: N_("Kết thúc phiên đăng nhập"),
     AuditKind.ROUND_CREATED: N_("Tạo đợt xét tặng"),
     AuditKind.ROUND_CHANGED: N_("Sửa kế hoạch đợt"),
+    AuditKind.HOLIDAY_CHANGED: N_("Sửa lịch ngày nghỉ"),
+    AuditKind.INTAKE_CHANGED: N_("Hạn tiếp nhận của tỉnh"),
+    AuditKind.PROVINCE_TRANSFER: N_("Chuyển hồ sơ sang tỉnh hợp nhất"),
     AuditKind.COUNCIL_CREATED: N_("Thành lập Hội đồng"),
 }
 AREA_LABELS = {
@@ -429,3 +435,104 @@ def vn_moment(moment: datetime | None) -> str:
 def _admin_context() -> dict:
     return {"kind_labels": KIND_LABELS, "position_labels": POSITION_LABELS,
             "role_labels": ROLE_LABELS}
+
+
+# -- the law's calendar, mergers and provincial intake (issue 14) -------------------------------
+
+def _form_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat((request.form.get(name) or "").strip())
+    except ValueError:
+        return None
+
+
+@bp.route("/holidays", methods=["GET", "POST"])
+@guard(permissions.can_edit_holidays)
+def holidays():
+    """The holiday calendar the working-day deadlines count with: days off and swapped working days."""
+    status = 200
+    if request.method == "POST":
+        day = _form_date("day")
+        try:
+            if request.form.get("delete"):
+                if day is None:
+                    raise ValidationFailed(fields={"day": N_("Cần ngày.")})
+                law.delete_holiday(current_user, day)
+                flash(_("Đã xóa ngày %(d)s khỏi lịch.", d=day.strftime("%d/%m/%Y")), "success")
+            else:
+                law.save_holiday(current_user, day, request.form.get("kind", ""), request.form.get("name", ""),
+                                 request.form.get("source", ""), request.form.get("confidence", "M"))
+                flash(_("Đã lưu ngày %(d)s.", d=day.strftime("%d/%m/%Y")), "success")
+            return redirect(url_for("admin.holidays", year=day.year))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            status = 422
+            flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
+    year = request.args.get("year", type=int) or today().year
+    if not 1900 <= year <= 2200:
+        year = today().year
+    return render_template("admin/holidays.html", rows=law.holidays(year), year=year,
+                           kinds=law.HOLIDAY_KINDS, confidence=law.CONFIDENCE), status
+
+
+@bp.route("/transfers", methods=["GET"])
+@guard(permissions.can_use_transfers)
+def transfers():
+    """Dossiers still with a province merged away (to transfer) and those already transferred."""
+    return render_template("admin/transfers.html", waiting=law.waiting_transfer(current_user),
+                           done=law.transferred(current_user), names=law.province_names())
+
+
+@bp.route("/transfers/<int:nomination_id>", methods=["POST"])
+@guard(permissions.can_use_transfers)
+def transfer(nomination_id: int):
+    """Transfer one dossier to the successor of its merged province (code, history, votes kept)."""
+    nomination = law.get_transferable(current_user, nomination_id)
+    try:
+        successor = law.transfer(nomination, current_user, request.form.get("reason"))
+    except (ValidationFailed, TransitionRefused) as exc:
+        db.session.rollback()
+        flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
+        return redirect(url_for("admin.transfers")), 303
+    flash(_("Đã chuyển hồ sơ %(code)s sang %(p)s.", code=nomination.code or nomination.id, p=successor.name),
+          "success")
+    return redirect(url_for("admin.transfers")), 303
+
+
+@bp.route("/intake")
+@guard(permissions.can_use_intake_page)
+def intake():
+    """The newest round's provincial intake deadlines."""
+    newest = law.newest_round()
+    if newest is None:
+        flash(_("Chưa có đợt xét tặng nào."), "error")
+        return redirect(url_for("admin.index"))
+    return redirect(url_for("admin.round_intake", round_id=newest.id))
+
+
+@bp.route("/rounds/<int:round_id>/intake", methods=["GET", "POST"])
+@guard(permissions.can_use_intake_page)
+def round_intake(round_id: int):
+    """Provinces' own intake deadlines within the round's window."""
+    row = db.get_or_404(Round, round_id)
+    scope = permissions.own_province_only(current_user)
+    status = 200
+    if request.method == "POST":
+        code = request.form.get("province_code", "")
+        clear = bool(request.form.get("clear"))
+        closes = None if clear else _form_date("intake_closes")
+        try:
+            if not clear and closes is None:
+                raise ValidationFailed(fields={"intake_closes": N_("Cần ngày hợp lệ.")})
+            law.set_intake(current_user, row, code, closes, request.form.get("note"))
+            flash(_("Đã lưu hạn tiếp nhận."), "success")
+            return redirect(url_for("admin.round_intake", round_id=row.id)), 303
+        except ValidationFailed as exc:
+            db.session.rollback()
+            status = 422
+            flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
+    provinces = law.active_provinces()
+    if scope is not None:
+        provinces = [p for p in provinces if p.code == scope]
+    own = {r.province_code: r for r in row.province_intakes}
+    return render_template("admin/round_intake.html", round=row, provinces=provinces, own=own), status

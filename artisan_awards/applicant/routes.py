@@ -318,7 +318,8 @@ def step_review(nomination_id: int):
     return render_template(
         "applicant/step_review.html", nomination=nomination, steps=STEPS, step="review",
         missing=missing, action=str(action), form=ActionForm(),
-        intake_open=nomination.round.intake_is_open(today()), eligibility=eligibility.of(nomination),
+        intake_open=nomination.round.intake_is_open(today(), nomination.province_code),
+        eligibility=eligibility.of(nomination),
     )
 
 

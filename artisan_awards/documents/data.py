@@ -386,7 +386,8 @@ def consultation_list_data(round_: Round, window: str, on: date) -> dict:
             groups.append({"title": title, "title_label": _title_label(title), "nominees": members})
     return {
         "round": {"id": round_.id, "number": round_.number, "name": round_.name,
-                  "consultation_days": round_.consultation_days},
+                  "consultation_days": round_.consultation_days,
+                  "consultation_day_kind": round_.consultation_day_kind or "calendar"},
         "window": window,
         "proposed_by": LEVELS[level],
         "issuer": MINISTRY,

@@ -279,3 +279,28 @@ def consultation_list(round_id: int | None, window: str = "public") -> Download:
         raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
     result = engine.produce(consultation_spec(round_, window))
     return Download(result.pdf, f"danh-sach-lay-y-kien-dot-{round_.number}-{window}.pdf", result.cached)
+
+
+def round_report(round_: Round, report: dict, names: dict[str, str]) -> Download:
+    """The round's record as a PDF (landscape): per level, then per province (services/law.py)."""
+    from ..services import law
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
+    d = {
+        "round": {"number": round_.number, "name": round_.name},
+        "issuer": data.MINISTRY, "on": today(),
+        "levels": [(key, label) for key, label in law.LEVELS],
+        "measures": [(m, law.MEASURE_LABELS[m]) for m in law.MEASURES],
+        "titles": [(t, data.TITLE_LABELS[t]) for t in law.TITLE_ORDER],  # Vietnamese: an official paper
+        "by_level": [{"level": k[0], "title": k[1], "posthumous": k[2], **v}
+                     for k, v in sorted(report["by_level"].items(), key=lambda kv: (
+                         [lv for lv, _ in law.LEVELS].index(kv[0][0]), kv[0][1], kv[0][2]))],
+        "by_province": [{"province": names.get(k[0], k[0]), "filed_in": report["filed_in"].get(k[0], []),
+                         "level": k[1], **v}
+                        for k, v in sorted(report["by_province"].items(), key=lambda kv: (
+                            names.get(kv[0][0], ""), [lv for lv, _ in law.LEVELS].index(kv[0][1])))],
+        "stored": report["stored"],
+    }
+    spec = engine.Spec([engine.Part("round_report.html", {"d": d})], variant=variant(),
+                       title=f"Báo cáo kết quả xét tặng - Đợt {round_.number}")
+    result = engine.produce(spec)
+    return Download(result.pdf, f"bao-cao-ket-qua-dot-{round_.number}.pdf", result.cached)

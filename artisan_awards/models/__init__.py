@@ -22,12 +22,16 @@ from .core import (  # noqa: F401
     Nomination,
     Product,
     Province,
+    ProvinceIntake,
+    PublicHoliday,
     Round,
     Title,
     TransitionLog,
     User,
     UserRole,
+    forget_law_calendar,
     get_row,
+    law_calendar,
     window_due,
 )
 from .councils import (  # noqa: F401

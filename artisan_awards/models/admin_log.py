@@ -40,6 +40,9 @@ class AuditKind(enum.StrEnum):
     PAPER_ARRIVAL_RECORDED = "paper_arrival_recorded"
     SPECIAL_CRAFT_DECIDED = "special_craft_decided"
     COMPLETION_EXPIRED = "completion_expired"
+    HOLIDAY_CHANGED = "holiday_changed"  # the law's calendar (migration 0020)
+    INTAKE_CHANGED = "intake_changed"  # a province's own intake deadline
+    PROVINCE_TRANSFER = "province_transfer"  # dossiers moved to a merged province's successor
 
 
 AREAS = {
@@ -49,7 +52,8 @@ AREAS = {
                 AuditKind.ACCOUNT_DEACTIVATED, AuditKind.ACCOUNT_REACTIVATED,
                 AuditKind.ACCOUNTS_IMPORTED, AuditKind.SESSIONS_ENDED},
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
-    "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED},
+    "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED, AuditKind.HOLIDAY_CHANGED,
+              AuditKind.INTAKE_CHANGED, AuditKind.PROVINCE_TRANSFER},
     "council": {AuditKind.COUNCIL_CREATED},
     "dossier": {AuditKind.NOMINEE_DEATH_RECORDED, AuditKind.EXCLUSION_OVERRIDDEN, AuditKind.PAPER_ARRIVAL_RECORDED,
                 AuditKind.SPECIAL_CRAFT_DECIDED, AuditKind.COMPLETION_EXPIRED},

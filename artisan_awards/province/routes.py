@@ -12,6 +12,7 @@ from ..forms import SORT_LABELS, list_filters, query_args
 from ..models import Nomination, Round
 from ..permissions import guard
 from ..services import queries
+from ..timeutil import today
 from . import bp
 
 INBOX_STATES = (State.SUBMITTED, State.RETURNED, State.ACCEPTED, State.PROVINCE_PASSED)
@@ -41,7 +42,7 @@ def inbox():
         "province/inbox.html", nominations=page.items, page=page, filters=filters, counts=counts,
         rounds=rounds, states=[s for s in State if s != State.DRAFT], show_overdue=True,
         query_args=query_args(), sorts=SORT_LABELS, endpoint="province.inbox",
-        export_endpoint="province.inbox_export",
+        export_endpoint="province.inbox_export", today_=today(),
     )
 
 

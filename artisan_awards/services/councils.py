@@ -500,6 +500,10 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
                       council.name, comment=None, meta=meta)
     locked.status = SessionStatus.CLOSED
     locked.closed_at = now_utc()
+    # the round's record (issue 14): what this session received, passed and rejected, kept as decided
+    locked.received_count = len(items)
+    locked.passed_count = sum(1 for item in items if item.passed)
+    locked.rejected_count = locked.received_count - locked.passed_count
     return locked
 
 

@@ -14,18 +14,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
+from workflows.law_days import add_days
 from workflows.states import N_, Action, State
 
 from .. import audit_chain, nomination_data, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
-from ..models import CodeCounter, Nomination, Province, Round, Title, TransitionLog, User
+from ..models import CodeCounter, Nomination, Province, Round, Title, TransitionLog, User, law_calendar
 from ..schemas import NominationIn
 from ..text import nfc
 from ..timeutil import local_date, now_utc, today
@@ -50,6 +51,8 @@ def create_nomination(owner: User, data: NominationIn) -> Nomination:
         raise ValidationFailed(
             fields={"nominee.province_code": N_("Cần chọn tỉnh, thành phố nơi nộp hồ sơ.")}
         )
+    # filing with a province merged away is routed to its successor (services/law.py, issue 14)
+    province_code = _route_filing(province_code)
     province = db.session.get(Province, province_code)
     if province is None or not province.active:
         raise ValidationFailed(
@@ -68,6 +71,12 @@ def create_nomination(owner: User, data: NominationIn) -> Nomination:
     db.session.add(nomination)
     db.session.commit()
     return nomination
+
+
+def _route_filing(province_code: str) -> str:
+    from .law import route_filing
+
+    return route_filing(province_code) or province_code
 
 
 def update_nomination(user: User, nomination: Nomination, data: NominationIn) -> Nomination:
@@ -219,7 +228,8 @@ def _release_step(move: Move) -> None:
 
 def _open_consultation_step(move: Move) -> None:
     n = move.nomination
-    n.consultation_ends = move.on + timedelta(days=n.round.consultation_days)
+    n.consultation_ends = add_days(move.on, n.round.consultation_days,
+                                   n.round.consultation_day_kind or "calendar", law_calendar())
     move.meta["consultation_ends"] = n.consultation_ends.isoformat()
 
 

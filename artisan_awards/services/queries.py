@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy.orm import joinedload, lazyload
 
+from workflows.law_days import earliest_start_not_late
 from workflows.states import N_, State
 
 from .. import audit_chain, permissions
@@ -31,6 +32,7 @@ from ..models import (
     TransitionLog,
     User,
     get_row,
+    law_calendar,
     window_due,
 )
 from ..models.admin_log import AREAS
@@ -249,24 +251,28 @@ class Deadlines:
 
     def overdue_clause(self):
         """SQL for ``is_overdue``: today > due  <=>  the clock started before midnight of (today - days)."""
-        by_reply: dict[int, list[int]] = {}
-        by_completion: dict[int, list[int]] = {}
+        by_reply: dict[date, list[int]] = {}
+        by_completion: dict[date, list[int]] = {}
         late_states: dict[str, list[int]] = {}
+        calendar = law_calendar()
         for r in self.rounds.values():
-            by_reply.setdefault(r.reply_days, []).append(r.id)
-            by_completion.setdefault(r.completion_days, []).append(r.id)
+            # a window's last start day not yet late (workflows.law_days)
+            by_reply.setdefault(earliest_start_not_late(self.on, r.reply_days, r.reply_day_kind or "calendar",
+                                                        calendar), []).append(r.id)
+            by_completion.setdefault(earliest_start_not_late(
+                self.on, r.completion_days, r.completion_day_kind or "calendar", calendar), []).append(r.id)
             for state, key in STAGE_DEADLINE.items():
                 due = _plan_date((r.deadlines or {}).get(key))
                 if due is not None and self.on > due:
                     late_states.setdefault(state, []).append(r.id)
         clauses = [
             sa.and_(Nomination.state == State.SUBMITTED, Nomination.round_id.in_(ids),
-                    Nomination.received_at < _vn_midnight_utc(self.on - timedelta(days=d)))
-            for d, ids in by_reply.items()
+                    Nomination.received_at < _vn_midnight_utc(cutoff))
+            for cutoff, ids in by_reply.items()
         ] + [
             sa.and_(Nomination.state == State.RETURNED, Nomination.round_id.in_(ids),
-                    Nomination.returned_at < _vn_midnight_utc(self.on - timedelta(days=d)))
-            for d, ids in by_completion.items()
+                    Nomination.returned_at < _vn_midnight_utc(cutoff))
+            for cutoff, ids in by_completion.items()
         ] + [
             sa.and_(Nomination.state == state, Nomination.round_id.in_(ids))
             for state, ids in late_states.items()

@@ -29,7 +29,8 @@ DEADLINE_LABELS = {
     "announcement": N_("Ngày công bố"),
 }
 PLAN_FIELDS = ("number", "name", "governing_decree", "intake_opens", "intake_closes", "reply_days",
-               "completion_days", "consultation_days", "consultation_windows", "deadlines")
+               "completion_days", "consultation_days", "consultation_windows", "deadlines",
+               "reply_day_kind", "completion_day_kind", "consultation_day_kind")
 
 
 def _label(key: str) -> str:
@@ -103,6 +104,9 @@ def create_round(actor: User, data: RoundIn) -> Round:
         completion_days=data.completion_days,
         consultation_days=data.consultation_days,
         consultation_windows=data.consultation_windows,
+        reply_day_kind=data.reply_day_kind,
+        completion_day_kind=data.completion_day_kind,
+        consultation_day_kind=data.consultation_day_kind,
         deadlines={k: v.isoformat() for k, v in data.deadlines.items()},
     )
     db.session.add(row)
