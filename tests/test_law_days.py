@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from artisan_awards.extensions import db
 from artisan_awards.models import AuditEvent, Nomination, PublicHoliday, Round, forget_law_calendar, window_due
 from artisan_awards.services.law import reference_holidays
-from artisan_awards.services.nominations import Deadlines
+from artisan_awards.services.queries import Deadlines
 from artisan_awards.timeutil import VN
 from workflows.law_days import PLAIN, LawCalendar, add_days, earliest_start_not_late, working_days_between
 from workflows.states import State
