@@ -396,6 +396,27 @@ def missing_for_submission(n: Nomination) -> dict[str, str]:
     return missing
 
 
+MAX_MISSING = 50  # items in one return's list of what is missing
+MAX_MISSING_ITEM = 500  # characters in one item
+
+
+def missing_items(items) -> list[str]:
+    """A return's list of what is missing: each item NFC, spaces collapsed, empty ones dropped, each once."""
+    out: list[str] = []
+    for item in items or ():
+        text = " ".join(nfc(str(item)).split())
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def missing_lines(text: str | None) -> list[str]:
+    """The page's list, one item per line; a leading "-", "•" or "1." is the writer's bullet, not the item."""
+    import re
+
+    return missing_items(re.sub(r"^\s*(?:[-•*+]|\d{1,2}[.)])\s+", "", line) for line in (text or "").splitlines())
+
+
 def perform(
     nomination: Nomination,
     action: str,
@@ -403,8 +424,12 @@ def perform(
     comment: str | None = None,
     decision_no: str | None = None,
     decision_date: date | None = None,
+    missing: list[str] | None = None,
 ) -> str | None:
     """Take ``action`` on ``nomination`` as ``actor``.
+
+    ``missing``: with ``return``, what the dossier lacks, one item each; recorded in the log row's
+    meta and printed on the request to complete (documents/notices.py).
 
     Returns the new access key when the action issued one (first submission),
     else None.  Raises Forbidden, TransitionRefused or ValidationFailed; on any
@@ -430,6 +455,14 @@ def perform(
     comment = nfc(comment).strip() if comment else None
     meta: dict = {}
     access_key = None
+    missing = missing_items(missing)
+    if missing and action != Action.RETURN:
+        db.session.rollback()
+        raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung chỉ dùng khi trả lại hồ sơ.")})
+    if len(missing) > MAX_MISSING or any(len(item) > MAX_MISSING_ITEM for item in missing):
+        db.session.rollback()
+        raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung có tối đa 50 mục, mỗi mục tối đa "
+                                                     "500 ký tự.")})
     if action == Action.SUBMIT:
         missing = missing_for_submission(nomination)
         if missing:
@@ -454,6 +487,8 @@ def perform(
             raise ValidationFailed(fields={"comment": N_("Cần ghi rõ lý do.")})
         if action == Action.RETURN:
             nomination.returned_at = now
+            if missing:
+                meta["missing"] = missing
         else:
             _refuse_if_voting(nomination)
             nomination.held_from = before
@@ -503,7 +538,7 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
     _flush_or_conflict()  # writes the state change now, so a concurrent writer surfaces as a 409 here
     # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit_chain.py).
     audit_chain.append(TransitionLog(**values))
-    notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta)
+    notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta, actor_name)
 
 
 def move_by_event(nomination: Nomination, event: str, actor_id: int | None, actor_name: str,
