@@ -112,8 +112,10 @@ def receipt_data(n: Nomination, resubmitted: bool) -> dict:
         received_time=data.clock(received),
         due_on=local_date(received) + timedelta(days=n.round.reply_days),
         reply_days=n.round.reply_days,
-        documents=[{"name": names[a.id], "kind": KIND_LABELS.get(a.kind, a.kind)}
-                   for a in sorted(n.attachments, key=lambda a: a.id)],
+        documents=[{"name": f"Bản khai thành tích (Mẫu số {data.FORM_NO.get(n.title, '01')}) và tóm tắt thành tích "
+                            f"(Mẫu số {data.SUMMARY_FORM_NO.get(n.title, '09')})", "kind": "Bản khai"}]
+        + [{"name": names[a.id], "kind": KIND_LABELS.get(a.kind, a.kind)}
+           for a in sorted(n.attachments, key=lambda a: a.id)],
         status_url=_status_url(),
     )
     return d
