@@ -198,7 +198,7 @@ def notice(size: str, kind: str, i: int = 0) -> dict:
         "issuer": _issuer(i), "issued_on": date(2026, 2, 5), "number": "123/YCBS-SCT",
         "code": "" if extreme else "NN-2026-HPG-00123",
         "full_name": LONG_WORDS if extreme else "Nguyễn Văn Ánh",
-        "applicant": LONG_WORDS if extreme else "Nguyễn Văn Ánh", "address": "" if extreme else "Số 5 phố Gốm",
+        "filer": LONG_WORDS if extreme else "Nguyễn Văn Ánh", "address": "" if extreme else "Số 5 phố Gốm",
         "phone": "", "email": "", "title_label": "Nghệ nhân nhân dân", "posthumous": False,
         "craft": "Gốm sứ", "round": 6,
         "procedure": "Xét tặng danh hiệu “Nghệ nhân nhân dân” trong lĩnh vực nghề thủ công mỹ nghệ",

@@ -81,7 +81,7 @@ def _base(n: Nomination, kind: str, on: date) -> dict:
         "issued_on": on,
         "code": n.code or "",
         "full_name": n.full_name,
-        "applicant": (n.filed_by_name or n.full_name) if (n.posthumous or n.filed_by_relationship != "self")
+        "filer": (n.filed_by_name or n.full_name) if (n.posthumous or n.filed_by_relationship != "self")
         else n.full_name,
         "address": n.address or "",
         "phone": n.phone or "",
