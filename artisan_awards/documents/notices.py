@@ -263,9 +263,14 @@ def overdue(on: date | None = None) -> list[Overdue]:
 
     The appointment is the receipt's (``reply_days`` after receipt), or the last apology's for the same
     receipt; each missed appointment has its own key, so each is apologised for once."""
+    from ..models import Round
+
     on = on or today()
+    # Only dossiers past the receipt's appointment (the lists' own overdue rule, in SQL); a later
+    # appointment set by an apology is read per dossier below.
+    late = nomination_service.Deadlines(list(db.session.scalars(sa.select(Round))), on).overdue_clause()
     rows = db.session.scalars(sa.select(Nomination).where(Nomination.state == State.SUBMITTED,
-                                                          Nomination.received_at.is_not(None))
+                                                          Nomination.received_at.is_not(None), late)
                               .order_by(Nomination.id)).all()
     found = []
     for n in rows:
