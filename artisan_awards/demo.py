@@ -167,7 +167,9 @@ def _advance(n: Nomination, target: str, owner, officer) -> None:
         return
     if target in ("returned", "closed_incomplete"):
         service.perform(n, Action.RETURN, officer,
-                        comment="Bổ sung bản sao chứng thực quyết định khen thưởng và ảnh sản phẩm.")
+                        comment="Bổ sung bản sao chứng thực quyết định khen thưởng và ảnh sản phẩm.",
+                        missing=["Bản sao chứng thực quyết định khen thưởng đã kê khai",
+                                 "Ảnh chụp rõ nét các sản phẩm tiêu biểu"])
         if target == "closed_incomplete":
             service.perform(n, Action.CLOSE_INCOMPLETE, officer,
                             comment="Quá 15 ngày, người đề nghị không bổ sung hồ sơ.")
