@@ -72,6 +72,16 @@ class Config:
     DOCUMENTS_TRUST_ROOTS = os.environ.get("DOCUMENTS_TRUST_ROOTS")
     DOCUMENTS_SIGNING_LEVEL = os.environ.get("DOCUMENTS_SIGNING_LEVEL", "B-LT")
     DOCUMENTS_SIGNING_TIMEOUT = float(os.environ.get("DOCUMENTS_SIGNING_TIMEOUT", 10))
+    # The one-stop notices (documents/notices.py). Circular 03/2025/TT-VPCP's form numbers are not
+    # verified against the official text (shared/domain/egov-rules.md, confidence M): printed only
+    # when configured, as "receipt=01,request=02,refusal=03,apology=04".
+    NOTICE_CIRCULAR = os.environ.get("NOTICE_CIRCULAR", "Thông tư số 03/2025/TT-VPCP")
+    NOTICE_FORM_NUMBERS = os.environ.get("NOTICE_FORM_NUMBERS", "")
+    # The apology for a missed reply deadline: the new appointment this many days after the check,
+    # and the reason it prints (the department's words; empty: no reason printed).
+    NOTICE_APOLOGY_DAYS = int(os.environ.get("NOTICE_APOLOGY_DAYS", 5))
+    NOTICE_APOLOGY_REASON = os.environ.get(
+        "NOTICE_APOLOGY_REASON", "Hồ sơ cần thêm thời gian kiểm tra, xác minh thông tin và tài liệu minh chứng.")
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

@@ -166,7 +166,9 @@ def _advance(n: Nomination, target: str, owner, officer) -> None:
     if target in ("returned", "closed_incomplete"):
         service.return_for_completion(
             n, officer,
-            comment="Bổ sung bản sao chứng thực quyết định khen thưởng và ảnh sản phẩm.")
+            comment="Bổ sung bản sao chứng thực quyết định khen thưởng và ảnh sản phẩm.",
+            missing=["Bản sao chứng thực quyết định khen thưởng đã kê khai",
+                     "Ảnh chụp rõ nét các sản phẩm tiêu biểu"])
         if target == "closed_incomplete":
             # Returned long enough ago that the applicant's completion period is over (issue 14).
             earlier = now_utc() - timedelta(days=n.round.completion_days + 5)

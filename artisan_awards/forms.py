@@ -27,6 +27,8 @@ class ActionForm(FlaskForm):
     """A bare form for buttons that only need CSRF and an optional comment."""
 
     comment = TextAreaField(_l("Ghi chú, lý do"), validators=[Optional(), Length(max=20000)])
+    # On returning a dossier: what is missing, one item per line (the request to complete lists them).
+    missing = TextAreaField(_l("Danh mục cần bổ sung, hoàn thiện"), validators=[Optional(), Length(max=30000)])
 
 
 # -- the filters of the dossier lists (province inbox, ministry lists) ----------------------------

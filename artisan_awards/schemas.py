@@ -119,8 +119,13 @@ class NominationIn(_In):
         return self
 
 
+MissingItem = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
 class ActionIn(_In):
     comment: LongText | None = None
+    # ``return`` only: what is missing, one item each (printed on the request to complete).
+    missing: Annotated[list[MissingItem], Field(max_length=50)] | None = None
     decision_no: ShortStr | None = None
     decision_date: date | None = None
 

@@ -44,6 +44,8 @@ def log_entry(row: TransitionLog) -> dict:
         "actor": row.actor_name,
         "at": _dt(row.at),
         "comment": row.comment,
+        # a return's list of what is missing (printed on the request to complete)
+        **({"missing": row.meta["missing"]} if row.meta and row.meta.get("missing") else {}),
     }
 
 

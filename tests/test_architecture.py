@@ -114,7 +114,7 @@ def _blueprint_web_module(module: str) -> str | None:
     parts = module.split(".")
     if len(parts) < 2 or parts[0] != "artisan_awards" or parts[1] not in ig.BLUEPRINTS:
         return None
-    if len(parts) > 2 and parts[2] in ("service", "data", "engine", "signing", "jobs"):
+    if len(parts) > 2 and parts[2] in ("service", "data", "engine", "signing", "jobs", "notices"):
         return None  # the documents package's service layer, callable from any blueprint
     return parts[1]
 

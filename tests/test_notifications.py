@@ -76,7 +76,8 @@ def test_a_dossiers_journey_by_email(chain, api, smtp_server):  # noqa: F811
     assert f"chậm nhất ngày {reply_due}" in text
     assert f"https://nghenhan.example.vn/nominations/{nomination.id}" in text
     assert unicodedata.is_normalized("NFC", receipt["Subject"] + text)
-    assert receipt.get_content_charset() == "utf-8" and receipt["Content-Language"] == "vi"
+    # the text part (the message also carries the receipt and appointment slip as a PDF: multipart/mixed)
+    assert receipt.get_body(("plain",)).get_content_charset() == "utf-8" and receipt["Content-Language"] == "vi"
     assert _subjects(box, chain.officer.email) == [f"Hồ sơ mới: {code} — Nguyễn Văn Ánh"]
     assert f"Hạn trả lời bằng văn bản: ngày {reply_due}" in _body(box, chain.officer.email, code)
     # The officer whose language is English reads it in English, labels included.

@@ -143,6 +143,8 @@ MATRIX: dict[str, tuple] = {
         "/nominations/{sub}/attachments/{sub_att}", row(L, 200, "applicant x staged", 404)),
     "GET /nominations/<int:nomination_id>/<any(declaration, summary, dossier, receipt):kind>.pdf": (
         "/nominations/{sub}/declaration.pdf", row(L, 200, "applicant x staged", 404)),
+    "GET /nominations/<int:nomination_id>/notices/<int:notice_id>.pdf": (
+        "/nominations/{sub}/notices/{sub_notice}.pdf", row(L, 200, "applicant x staged", 404)),
     "POST /nominations/<int:nomination_id>/criteria/<criterion_id>/review": (
         "/nominations/{sub}/criteria/no_such_criterion/review", row(L, 403, "applicant x staged", 404, "po", OK)),
     # -- province, ministry -----------------------------------------------------------------
@@ -280,6 +282,10 @@ MATRIX: dict[str, tuple] = {
         "/api/v1/nominations/{sub}/dossier.pdf", row(L, 200, "applicant x staged", 404)),
     "GET /api/v1/nominations/<int:nomination_id>/receipt.pdf": (
         "/api/v1/nominations/{sub}/receipt.pdf", row(L, 200, "applicant x staged", 404)),
+    "GET /api/v1/nominations/<int:nomination_id>/notices": (
+        "/api/v1/nominations/{sub}/notices", row(L, 200, "applicant x staged", 404)),
+    "GET /api/v1/nominations/<int:nomination_id>/notices/<int:notice_id>.pdf": (
+        "/api/v1/nominations/{sub}/notices/{sub_notice}.pdf", row(L, 200, "applicant x staged", 404)),
     "POST /api/v1/councils": ("/api/v1/councils", row(L, 403, "po po_x mo admin", OK)),
     "GET /api/v1/councils/<int:council_id>": (
         "/api/v1/councils/{council}", row(L, 404, "owner applicant", 403, "po pcm admin", 200)),
@@ -411,7 +417,10 @@ def world(database_factory, tmp_path_factory):
         db.session.add(task)
         db.session.commit()
         consult, comment = _consultation(make, users)
+        from artisan_awards.documents.notices import notices_of
+
         ids = {"draft": draft.id, "draft_att": draft_att.id, "sub": sub.id, "sub_att": sub_att.id,
+               "sub_notice": notices_of(sub)[0].id,  # its receipt and appointment slip
                "acc": acc.id, "council": council.id, "session": session.id, "round": rnd.id,
                "task": task.id, "member": members[1].id,
                "member_emails": [u.email for u in members],
@@ -1142,7 +1151,7 @@ NOT_STAGED = {
     "/api/v1/me/sessions/": "one's own login sessions and tokens, not dossiers",
     "/admin/transfers/": "moving a merged province's dossiers: the administrator and provincial secretariats only",
 }
-ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id"}
+ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same
 # for a national role as for an anonymous reader, so not scanned for stage leaks.
 PUBLISHED = ("/public/", "/api/v1/public/")
@@ -1159,6 +1168,7 @@ class StageWorld:
     round_id: int
     clients: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
+    notices: dict = field(default_factory=dict)  # dossier key -> the id of one of its one-stop notices
 
 
 def _stage_png():
@@ -1276,7 +1286,11 @@ def _build(app) -> StageWorld:
     service.perform(n["awarded"], Action.RECORD_AWARD, users["go"], decision_no="9/QĐ-CTN", decision_date=today())
     for key, (_name, state, _reached) in DOSSIERS.items():
         assert n[key].state == state, (key, n[key].state)
-    return StageWorld(app, ids, atts, sessions, council_ids, agenda, rnd.id)
+    from artisan_awards.documents.notices import notices_of
+
+    world = StageWorld(app, ids, atts, sessions, council_ids, agenda, rnd.id)
+    world.notices = {key: notices_of(n[key])[-1].id for key in DOSSIERS}  # each was received: a receipt at least
+    return world
 
 
 def _stage_logged_in(app, email):
@@ -1329,7 +1343,8 @@ def dossier_urls(staged, method, rule, key) -> list[str]:
     args = set(rule.arguments)
     if "nomination_id" not in args or args & {"session_id", "council_id"} or _not_staged(rule):
         return []
-    return _expand_rule(rule, {"nomination_id": staged.ids[key], "attachment_id": staged.attachments[key]})
+    return _expand_rule(rule, {"nomination_id": staged.ids[key], "attachment_id": staged.attachments[key],
+                               "notice_id": staged.notices.get(key)})
 
 
 def session_urls(staged, method, rule, key) -> list[str]:

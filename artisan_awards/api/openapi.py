@@ -78,6 +78,10 @@ ROUTES = [
     ("get", "/nominations/{nomination_id}/summary.pdf", "Tóm tắt thành tích (Mẫu 09/10)", True, None,
      200, [401, 404]),
     ("get", "/nominations/{nomination_id}/receipt.pdf", "Giấy biên nhận hồ sơ", True, None, 200, [401, 404]),
+    ("get", "/nominations/{nomination_id}/notices", "Các phiếu một cửa gửi người đề nghị (tiếp nhận, yêu cầu bổ sung, "
+     "từ chối, xin lỗi và hẹn lại)", True, None, 200, [401, 404]),
+    ("get", "/nominations/{nomination_id}/notices/{notice_id}.pdf", "Một phiếu một cửa (PDF, như đã gửi)", True, None,
+     200, [401, 404]),
     ("get", "/sessions/{session_id}/minutes.pdf", "Biên bản họp (Mẫu 05)", True, None, 200, [401, 403, 404, 409]),
     ("get", "/sessions/{session_id}/tally.pdf", "Biên bản kiểm phiếu (Mẫu 06)", True, None, 200,
      [401, 403, 404, 409]),
@@ -134,7 +138,7 @@ def _path_params(path: str) -> list[dict]:
     if "{nomination_id}" in path:
         params.append({"name": "nomination_id", "in": "path", "required": True,
                        "schema": {"type": "integer"}})
-    for name in ("council_id", "session_id", "comment_id"):
+    for name in ("council_id", "session_id", "comment_id", "notice_id"):
         if "{" + name + "}" in path:
             params.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer"}})
     if "{sid}" in path:

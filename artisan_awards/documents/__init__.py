@@ -9,4 +9,7 @@ from flask import Blueprint
 
 bp = Blueprint("documents", __name__)
 
-from . import cli, routes  # noqa: E402,F401
+from . import cli, notices, routes  # noqa: E402,F401
+
+# services.notifications issues a move's one-stop notice through this hook (it may not import documents).
+bp.record_once(lambda state: notices.register(state.app))

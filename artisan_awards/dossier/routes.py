@@ -44,8 +44,11 @@ def act(nomination_id: int, action: str):
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
+        if "missing" in form.errors:
+            raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung dài tối đa 30 000 ký tự.")})
         raise ValidationFailed(fields={"comment": N_("Ghi chú, lý do dài tối đa 20 000 ký tự.")})
-    key = service.perform(nomination, action, current_user, comment=form.comment.data)
+    key = service.perform(nomination, action, current_user, comment=form.comment.data,
+                          missing=service.missing_lines(form.missing.data) if action == Action.RETURN else None)
     flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
     if key:
         keys = session.get("access_keys", {})

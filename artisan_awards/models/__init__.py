@@ -51,11 +51,11 @@ from .councils import (  # noqa: F401
     SessionStatus,
     ceil_percent,
 )
-from .documents import DocumentTask, TaskStatus  # noqa: F401
+from .documents import DocumentTask, NoticeKind, OneStopNotice, TaskStatus  # noqa: F401
 from .eligibility import (  # noqa: F401
     CriterionReview,
     RuleParameterChange,
     RuleParameterOverride,
 )
 from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
-from .mail import OutboxMessage  # noqa: F401
+from .mail import OutboxAttachment, OutboxMessage  # noqa: F401

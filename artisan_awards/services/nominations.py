@@ -11,6 +11,7 @@ Reading (lists, filters, counts, clocks, history, status lookup) is in ``service
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -215,6 +216,33 @@ def _return_step(move: Move) -> None:
     move.nomination.returned_at = move.now
 
 
+MAX_MISSING = 50  # items in one return's list of what is missing
+MAX_MISSING_ITEM = 500  # characters in one item
+
+
+def missing_items(items) -> list[str]:
+    """A return's list of what is missing: each item NFC, spaces collapsed, empty ones dropped, each once."""
+    out: list[str] = []
+    for item in items or ():
+        text = " ".join(nfc(str(item)).split())
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def missing_lines(text: str | None) -> list[str]:
+    """The page's list, one item per line; a leading "-", "•" or "1." is the writer's bullet, not the item."""
+    return missing_items(re.sub(r"^\s*(?:[-•*+]|\d{1,2}[.)])\s+", "", line) for line in (text or "").splitlines())
+
+
+def _checked_missing(missing) -> list[str]:
+    items = missing_items(missing)
+    if len(items) > MAX_MISSING or any(len(item) > MAX_MISSING_ITEM for item in items):
+        raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung có tối đa 50 mục, mỗi mục tối đa "
+                                                     "500 ký tự.")})
+    return items
+
+
 def _hold_step(move: Move) -> None:
     _require_reason(move)
     _refuse_if_voting(move.nomination)
@@ -256,8 +284,18 @@ def resubmit(nomination: Nomination, actor: User, comment: str | None = None) ->
     _run(nomination, Action.RESUBMIT, actor, _resubmit_step, comment=comment)
 
 
-def return_for_completion(nomination: Nomination, actor: User, comment: str | None) -> None:
-    _run(nomination, Action.RETURN, actor, _return_step, comment=comment)
+def return_for_completion(nomination: Nomination, actor: User, comment: str | None,
+                          missing: list[str] | None = None) -> None:
+    """Return for completion with the reason and, one item each, what the dossier lacks (recorded in
+    the log row's meta and printed on the request to complete: documents/notices.py)."""
+    items = _checked_missing(missing)
+
+    def step(move: Move) -> None:
+        _return_step(move)
+        if items:
+            move.meta["missing"] = items
+
+    _run(nomination, Action.RETURN, actor, step, comment=comment)
 
 
 def close_incomplete(nomination: Nomination, actor: User, comment: str | None = None) -> None:
@@ -337,8 +375,11 @@ def perform(
     comment: str | None = None,
     decision_no: str | None = None,
     decision_date: date | None = None,
+    missing: list[str] | None = None,
 ) -> str | None:
     """Take ``action`` (its name, as pages, API and CLI receive it) on ``nomination`` as ``actor``.
+
+    ``missing``: with ``return``, what the dossier lacks, one item each.
 
     A dispatch to the action's operation.  Returns the new access key when the action issued one
     (first submission), else None.  Raises NotFound, Forbidden, TransitionRefused or
@@ -348,8 +389,12 @@ def perform(
         operation = OPERATIONS[Action(action)]
     except ValueError:
         raise NotFound(N_("Không có thao tác này."), code="unknown_action") from None
+    if missing_items(missing) and operation is not return_for_completion:
+        raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung chỉ dùng khi trả lại hồ sơ.")})
     if operation is record_award:
         return record_award(nomination, actor, decision_no, decision_date, comment)
+    if operation is return_for_completion:
+        return return_for_completion(nomination, actor, comment, missing)
     return operation(nomination, actor, comment)
 
 
@@ -375,7 +420,7 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
     _flush_or_conflict()  # writes the state change now, so a concurrent writer surfaces as a 409 here
     # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit_chain.py).
     audit_chain.append(TransitionLog(**values))
-    notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta)
+    notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta, actor_name)
 
 
 def move_by_event(nomination: Nomination, event: str, actor_id: int | None, actor_name: str,

@@ -121,8 +121,10 @@ def _mail_env():
     return env
 
 
-def send(name: str, recipients: Iterable[Recipient], **context) -> int:
-    """Queue one message per recipient (each in their own language); return how many."""
+def send(name: str, recipients: Iterable[Recipient], attachments=(), **context) -> int:
+    """Queue one message per recipient (each in their own language); return how many.
+
+    ``attachments``: one-stop notices (or ``(filename, content_type, bytes)``) sent with each message."""
     count = 0
     seen: set[str] = set()
     for person in recipients:
@@ -131,7 +133,7 @@ def send(name: str, recipients: Iterable[Recipient], **context) -> int:
             continue
         seen.add(address)
         subject, body = render(name, person.locale, recipient=person, **context)
-        mail.queue(person.email.strip(), subject, body, person.locale)
+        mail.queue(person.email.strip(), subject, body, person.locale, attachments)
         count += 1
     return count
 
@@ -194,10 +196,16 @@ def applicants(nomination: Nomination) -> list[Recipient]:
 
 
 def nomination_moved(nomination: Nomination, action: str, before: State, after: State,
-                     actor_id: int | None, comment: str | None, meta: dict | None) -> None:
-    """Tell the people concerned that ``nomination`` moved from ``before`` to ``after``."""
+                     actor_id: int | None, comment: str | None, meta: dict | None,
+                     actor_name: str | None = None) -> None:
+    """Tell the people concerned that ``nomination`` moved from ``before`` to ``after``.
+
+    A move that issues a one-stop notice (received, returned, closed: ``documents/notices.py``, reached
+    through the hook ``app.extensions["one_stop_notice"]``) sends it with the applicant's message."""
     action = str(action)
     meta = meta or {}
+    make_notice = current_app.extensions.get("one_stop_notice")
+    notice = make_notice(nomination, action, comment, meta, actor_name) if make_notice else None
     context = {
         "n": nomination,
         "action": action,
@@ -210,10 +218,11 @@ def nomination_moved(nomination: Nomination, action: str, before: State, after: 
         "lookup_link": link("public.status", code=nomination.code) if nomination.code else None,
         "consultations_link": link("public.consultations"),
         "comments_link": link("ministry.comments"),
+        "notice": notice,
     }
     name = APPLICANT_TEMPLATE.get(action)
     if name is not None:
-        send(name, applicants(nomination), **context)
+        send(name, applicants(nomination), attachments=[notice] if notice else (), **context)
     for template, recipients in _staff_to_tell(nomination, action, before, after, actor_id):
         send(template, recipients, **context)
 
@@ -237,6 +246,15 @@ def _staff_to_tell(nomination: Nomination, action: str, before: State, after: St
             people = staff("ministry", except_id=actor_id)
         return [("staff_withdrawn", people)]
     return []
+
+
+def notice_issued(nomination: Nomination, notice) -> None:
+    """A notice issued outside a move (the apology for a missed reply deadline): the applicant gets it,
+    attached; the province's officers are told their reply is late and the new appointment."""
+    context = {"n": nomination, "notice": notice, "data": notice.data,
+               "dossier_link": link("dossier.show", nomination_id=nomination.id)}
+    send(f"notice_{notice.kind}", applicants(nomination), attachments=[notice], **context)
+    send(f"staff_notice_{notice.kind}", staff("province", nomination.province_code), **context)
 
 
 def _members(session: CouncilSession, present_only: bool = False) -> list[Recipient]:
