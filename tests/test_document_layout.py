@@ -162,6 +162,9 @@ def session(size: str) -> dict:
         "conflicts": [] if size != "long" else [{"member": members[3]["full_name"], "nominee": items[0]["full_name"],
                                                  "reason": "người thân"}],
         "non_voters": [{"member": members[9]["full_name"], "reason": "rời cuộc họp vì lý do sức khỏe"}],
+        "special_crafts": [] if size == "short" else [
+            {"nominee": items[1]["full_name"], "is_special": True,
+             "reasons": "Nghề khảm sành sứ chỉ còn ít người làm, học nghề kéo dài nhiều năm " * (4 if extreme else 1)}],
     }
 
 
@@ -170,7 +173,8 @@ def consultation(size: str) -> dict:
     groups = [{"title": t, "title_label": label, "nominees": [i for i in items if i["title"] == t]}
               for t, label in (("people", "Nghệ nhân nhân dân"), ("meritorious", "Nghệ nhân ưu tú"))]
     return {
-        "round": {"id": 1, "number": 6, "name": "Đợt 6", "consultation_days": 15}, "window": "public",
+        "round": {"id": 1, "number": 6, "name": "Đợt 6", "consultation_days": 15,
+                  "consultation_day_kind": "working" if size == "extreme" else "calendar"}, "window": "public",
         "proposed_by": "cấp Bộ",
         "issuer": {"parent": "", "parent_place": "", "name": "BỘ CÔNG THƯƠNG", "place": "Hà Nội",
                    "unit": "Cục Công Thương địa phương"},

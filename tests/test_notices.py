@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, OneStopNotice, OutboxAttachment, OutboxMessage, TransitionLog
 from artisan_awards.services import mail
-from artisan_awards.timeutil import today
+from artisan_awards.timeutil import now_utc, today
 from tests.factories import Factory
 from tests.smtp import Mailbox, smtp_server  # noqa: F401
 from tests.test_councils import Chain
@@ -107,7 +107,12 @@ def test_each_notice_at_its_moment_attached_and_kept_with_the_dossier(chain, api
     r = api.get(f"/api/v1/nominations/{nomination.id}", applicant)
     assert [h for h in r.get_json()["history"] if h["action"] == "return"][0]["missing"] == MISSING
 
-    # Closed without completion: the refusal gives the reasons and what was still missing.
+    # Closed without completion once the applicant's period has run out (issue 14): the refusal gives
+    # the reasons and what was still missing.
+    db.session.execute(sa.update(Nomination).where(Nomination.id == nomination.id).values(
+        returned_at=now_utc() - timedelta(days=nomination.round.completion_days + 2)))
+    db.session.commit()
+    db.session.refresh(nomination)
     chain.act(nomination, "close_incomplete", chain.officer, comment="Người đề nghị không liên lạc được.")
     _deliver()
     message = box.to(applicant.email)[-1]
