@@ -169,6 +169,12 @@ def _advance(n: Nomination, target: str, owner, officer) -> None:
         service.perform(n, Action.RETURN, officer,
                         comment="Bổ sung bản sao chứng thực quyết định khen thưởng và ảnh sản phẩm.")
         if target == "closed_incomplete":
+            # Returned long enough ago that the applicant's completion period is over (issue 14).
+            earlier = now_utc() - timedelta(days=n.round.completion_days + 5)
+            db.session.execute(sa.update(Nomination).where(Nomination.id == n.id).values(returned_at=earlier)
+                               .execution_options(synchronize_session="fetch"))
+            db.session.commit()
+            db.session.refresh(n)
             service.perform(n, Action.CLOSE_INCOMPLETE, officer,
                             comment="Quá 15 ngày, người đề nghị không bổ sung hồ sơ.")
         return
