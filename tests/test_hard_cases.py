@@ -512,3 +512,13 @@ def test_special_craft_decisions_are_append_only(make, people, app):
                            .values(is_special=False))
         db.session.commit()
     db.session.rollback()
+
+
+def test_an_edit_of_a_returned_dossier_cannot_undo_the_recorded_death(api, make, people):
+    n = make.nomination(State.RETURNED, owner=people.applicant, officer=people.officer)
+    assert post_death(api, n, people.officer).status_code == 201
+    r = api.patch(f"{API}/nominations/{n.id}", people.applicant,
+                  json={"posthumous": False, "nominee": {"death_date": None}})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["posthumous"] is True
+    assert r.get_json()["nominee"]["death_date"] == (today() - timedelta(days=3)).isoformat()

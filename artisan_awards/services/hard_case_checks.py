@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from workflows.states import N_, Action
 
 from ..errors import TransitionRefused
 from ..extensions import db
-from ..models import Nomination
+from ..models import Nomination, NomineeDeath
 from ..timeutil import today
 from .eligibility import blocked_by_exclusion
 
@@ -36,3 +38,11 @@ def refuse_early_close(nomination: Nomination, action: str) -> None:
         raise TransitionRefused(
             N_("Chưa hết thời hạn bổ sung của người đề nghị (đến hết ngày %(d)s): chưa thể đóng hồ sơ."),
             code="completion_period_running", params={"d": nomination.completion_due().strftime("%d/%m/%Y")})
+
+
+def keep_recorded_death(nomination: Nomination) -> None:
+    """An edit of a returned dossier cannot undo a recorded death: it stays posthumous, with that date."""
+    death = db.session.scalar(sa.select(NomineeDeath).where(NomineeDeath.nomination_id == nomination.id))
+    if death is not None:
+        nomination.posthumous = True
+        nomination.death_date = death.death_date

@@ -147,6 +147,7 @@ def record_death(user: User, nomination: Nomination, *, death_date: date | None,
     if fields:
         raise ValidationFailed(fields=fields)
     state_before = nomination.state
+    attachment = None
     try:
         attachment = _store_evidence(user, nomination, evidence)
         db.session.flush()
@@ -167,6 +168,8 @@ def record_death(user: User, nomination: Nomination, *, death_date: date | None,
         nomination_service._commit_or_conflict()
     except Exception:
         db.session.rollback()
+        if attachment is not None:  # the file was stored: nothing refers to it now
+            storage().discard(attachment.stored_name)
         raise
     return death
 

@@ -97,6 +97,7 @@ def update_nomination(user: User, nomination: Nomination, data: NominationIn) ->
             fields={"nominee.province_code": N_("Không đổi được tỉnh, thành phố nơi nộp hồ sơ.")}
         )
     _apply(nomination, data)
+    hard_case_checks.keep_recorded_death(nomination)  # issue 14: a recorded death stands
     _commit_or_conflict()
     return nomination
 
