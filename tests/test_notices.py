@@ -257,7 +257,7 @@ def test_an_attachment_with_bytes_of_its_own_goes_out_too(app, smtp_server):  # 
     assert db.session.scalar(sa.select(OutboxMessage.sent_at)) is not None
 
 
-def test_a_notice_is_signed_by_the_province_when_it_has_a_certificate(chain, app, bodies):
+def test_a_notice_is_signed_by_the_province_when_it_has_a_certificate(chain, app, bodies):  # noqa: F811
     from artisan_awards.documents import signing
 
     nomination = chain.make.nomination(State.SUBMITTED, officer=chain.officer)

@@ -77,9 +77,7 @@ def verify():
 
 @bp.app_context_processor
 def _document_helpers():
-    from . import jobs
-
-    from . import notices
+    from . import jobs, notices
 
     return {"round_document_tasks": jobs.recent_tasks, "can_export_documents": jobs.can_export,
             "one_stop_notices": notices.notices_of, "notice_label": notices.label}
