@@ -128,6 +128,8 @@ def data_strings() -> set[str]:
 
 
 def _textual(column) -> bool:
+    if isinstance(column.type, sa.JSON):  # JSON's python_type is ``object``: its strings are stored data too
+        return True
     try:
         return column.type.python_type in (str, dict, list)
     except NotImplementedError:

@@ -190,10 +190,12 @@ def notice(size: str, kind: str, i: int = 0) -> dict:
     extreme = size == "extreme"
     name, full = _province(i)
     count = {"short": 3, "long": 40, "extreme": 12}[size]
-    def item(k):
+
+    def item(k: int) -> str:
         return (f"Bản sao có chứng thực Quyết định tặng Bằng khen {tag('R', k)} "
-                + ("của Chủ tịch Ủy ban nhân dân cấp tỉnh về thành tích xuất sắc trong phong trào thi đua " * (
-                    3 if extreme else k % 3)))
+                + "của Chủ tịch Ủy ban nhân dân cấp tỉnh về thành tích xuất sắc trong phong trào thi đua "
+                * (3 if extreme else k % 3))
+
     return {
         "kind": kind, "name": {"receipt": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
                                "request": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
