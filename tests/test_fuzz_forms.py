@@ -23,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, PublicComment, Round, TransitionLog, User
+from tests.confirming import post_confirmed
 from tests.factories import Factory
 from tests.test_route_matrix import world  # noqa: F401  (the same objects, built once for this module)
 
@@ -197,7 +198,7 @@ def test_officer_comment_stored_as_text_and_escaped(world):  # noqa: F811
         fresh = Factory().nomination("submitted", owner=owner, officer=officer)
         nid = fresh.id
     comment = NFD_NAME + " " + SCRIPT
-    r = world.page["po"].post(f"/nominations/{nid}/actions/return", data={"comment": comment})
+    r = post_confirmed(world.page["po"], f"/nominations/{nid}/actions/return", data={"comment": comment})
     assert r.status_code == 302
     with world.app.app_context():
         log = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.nomination_id == nid)

@@ -35,10 +35,11 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.routing import AnyConverter
 
-from artisan_awards import create_app, permissions
+from artisan_awards import confirm, create_app, permissions
 from artisan_awards.extensions import db
 from artisan_awards.models import DocumentTask, Nomination, PublicComment, TaskStatus
 from artisan_awards.timeutil import today
+from tests.confirming import answer_fields, is_question
 from tests.factories import Factory
 from workflows import machine
 from workflows.states import Action, State
@@ -879,7 +880,18 @@ def test_page_action_matrix(client, auth, make, role, scope, action, state, allo
     auth.login(actor.email)
     r = client.post(f"/nominations/{nomination.id}/actions/{action}", data={"comment": "Thử quyền"})
     want = expected(role, scope, state, allowed)
+    if want == 200 and confirm.needs_confirmation(action):
+        # allowed and irreversible: the page asks first (and only then), and nothing has changed yet
+        assert is_question(r), r.status_code
+        db.session.refresh(nomination)
+        assert nomination.state == state
+        r = client.post(f"/nominations/{nomination.id}/actions/{action}", data=answer_fields(r))
+    else:
+        assert not is_question(r)
     assert r.status_code == (302 if want == 200 else want)
+    if want == 200:
+        db.session.refresh(nomination)
+        assert nomination.state != state
 
 
 @pytest.mark.parametrize("role", ACTION_ROLES)
