@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from workflows.states import AGENDA_STATE, N_
 
-from .. import permissions
+from .. import confirm, permissions
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm
@@ -129,7 +129,19 @@ def step(session_id: int, step: str):
     session = service.get_session(current_user, session_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    secretariat = service.is_secretariat(current_user, session.council)
     if step == "open":
+        if (secretariat and session.status == SessionStatus.PLANNED and service.quorum_check(session)[0]
+                and not confirm.confirmed()):
+            return confirm.ask(
+                N_("Mở bỏ phiếu"),
+                (N_("Điểm danh và chương trình phiên họp được chốt: không sửa, không hủy phiên họp được nữa."),
+                 N_("Các thành viên có mặt được bỏ phiếu kín cho %(n)s hồ sơ trong chương trình."),
+                 N_("Hồ sơ trong chương trình chuyển sang trạng thái đang được Hội đồng xét.")),
+                cancel_url=url_for("council.session", session_id=session.id), button=N_("Mở bỏ phiếu"),
+                danger=False, params={"n": len(session.items)},
+                table=([N_("Mã hồ sơ"), N_("Họ và tên")],
+                       [[i.nomination.code or "—", i.nomination.full_name] for i in session.items]))
         service.open_session(current_user, session)
         flash(_("Đã mở bỏ phiếu."), "success")
     else:
@@ -137,6 +149,16 @@ def step(session_id: int, step: str):
                    for m in service.missing_voters(session)}
         if any(len(r) > 2000 for r in reasons.values()):
             raise ValidationFailed(fields={"non_voters": N_("Lý do dài tối đa 2 000 ký tự.")})
+        if (secretariat and session.status == SessionStatus.OPEN and all(reasons.values())
+                and not confirm.confirmed()):  # (a member without vote nor reason: refused below)
+            return confirm.ask(
+                N_("Kết thúc bỏ phiếu và kiểm phiếu"),
+                (N_("Bỏ phiếu kết thúc: thành viên chưa bỏ phiếu không bỏ phiếu được nữa."),
+                 N_("Phiếu kín được mở, kiểm và hủy; kết quả được ghi vào biên bản kiểm phiếu."),
+                 N_("Mỗi hồ sơ trong chương trình chuyển sang được đề nghị hoặc không được đề nghị theo kết quả.")),
+                cancel_url=url_for("council.session", session_id=session.id),
+                button=N_("Kết thúc bỏ phiếu và kiểm phiếu"), danger=False,
+                notes=[_("Đã nhận %(n)s/%(p)s phiếu.", n=service.ballots_cast(session), p=len(session.attendance))])
         service.close_session(current_user, session,
                               [NonVoterIn(member_id=i, reason=r) for i, r in reasons.items() if r])
         flash(_("Đã kết thúc bỏ phiếu và kiểm phiếu."), "success")
@@ -158,6 +180,18 @@ def ballot(session_id: int):
         votes = {str(i.nomination_id): request.form.get(f"vote-{i.nomination_id}") or ""
                  for i in session.items}
         votes = {k: (v if v in ("yes", "no") else "") for k, v in votes.items()}
+        blanks = [i.nomination for i in session.items if not votes[str(i.nomination_id)]]
+        declared = {c.nomination_id for c in session_conflicts(session) if c.member_id == member.id}
+        blanks = [n for n in blanks if n.id not in declared]
+        if (blanks and session.status == SessionStatus.OPEN and not service.has_voted(member, session)
+                and not confirm.confirmed()):
+            return confirm.ask(
+                N_("Gửi phiếu bầu còn để trống"),
+                (N_("Phiếu bầu còn %(n)s nghệ nhân chưa chọn Đồng ý hoặc Không đồng ý: phiếu cho những người này được tính là không hợp lệ."),
+                 N_("Phiếu đã gửi không sửa được.")),
+                cancel_url=url_for("council.ballot", session_id=session.id), button=N_("Gửi phiếu bầu"),
+                params={"n": len(blanks)},
+                table=([N_("Họ và tên"), N_("Lựa chọn")], [[n.full_name, _("Để trống")] for n in blanks]))
         service.cast_ballot(current_user, session, votes)
         flash(_("Phiếu bầu của bạn đã được ghi nhận. Cảm ơn ông/bà."), "success")
         return redirect(url_for("council.session", session_id=session.id))
