@@ -124,6 +124,10 @@ class Config:
         "ministry": {"quorum_percent": 75, "pass_percent": 90},
         "state": {"quorum_percent": 75, "pass_percent": 90},
     }
+    # Once a round is open, its legal windows may not be shortened below these (days; number of
+    # public consultations).  Decree 43/2024: 15 days to complete a returned dossier, two 20-day
+    # consultations on the Government portal.  A window already below (a rehearsal) may not shrink.
+    ROUND_LEGAL_MINIMUMS = {"completion_days": 15, "consultation_days": 20, "consultation_windows": 2}
     # E-mail goes through the outbox (services/mail.py); ``flask mail send`` delivers it.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
