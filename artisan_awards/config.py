@@ -124,6 +124,15 @@ class Config:
         "ministry": {"quorum_percent": 75, "pass_percent": 90},
         "state": {"quorum_percent": 75, "pass_percent": 90},
     }
+    # Fewest and most members of a council, per level ("default" for any level not named).  The
+    # domain document suggests 7-13 (Decree 43's own sizes are not verified [U]); a council outside
+    # is refused at creation, and no member is invited beyond the largest size.
+    COUNCIL_SIZES = {
+        "default": {"min_members": 7, "max_members": 15},
+        "province": {"min_members": 7, "max_members": 15},
+        "ministry": {"min_members": 7, "max_members": 15},
+        "state": {"min_members": 7, "max_members": 15},
+    }
     # Once a round is open, its legal windows may not be shortened below these (days; number of
     # public consultations).  Decree 43/2024: 15 days to complete a returned dossier, two 20-day
     # consultations on the Government portal.  A window already below (a rehearsal) may not shrink.

@@ -351,6 +351,11 @@ def council_candidate_roles() -> tuple[str, ...]:
     return COUNCIL_MEMBER_ROLES + SECRETARIAT_ROLES
 
 
+def council_member_role(level: str) -> str:
+    """The role an external member invited to a council of ``level`` receives."""
+    return next(role for role in COUNCIL_MEMBER_ROLES if LEVEL_OF_ROLE[role] == level)
+
+
 def desk_role(desk: str) -> str:
     return DESK_ROLE[desk]
 

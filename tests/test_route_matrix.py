@@ -159,6 +159,14 @@ MATRIX: dict[str, tuple] = {
     "POST /council/councils/<int:council_id>": (
         "/council/councils/{council}", row(L, 404, "pcm admin", 403, "po", OK), SESSION_BODY),
     "GET /council/sessions/<int:session_id>": ("/council/sessions/{session}", row(L, 404, "po pcm admin", 200)),
+    "GET /council/sessions/<int:session_id>/edit": (
+        "/council/sessions/{session}/edit", row(L, 404, "pcm admin", 403, "po", 200)),
+    "POST /council/sessions/<int:session_id>/edit": (
+        "/council/sessions/{session}/edit", row(L, 404, "pcm admin", 403, "po", OK)),
+    "POST /council/sessions/<int:session_id>/cancel": (
+        "/council/sessions/{session}/cancel", row(L, 404, "pcm admin", 403, "po", OK)),
+    "POST /council/councils/<int:council_id>/members": (
+        "/council/councils/{council}/members", row(L, 404, "pcm admin", 403, "po", OK)),
     "POST /council/sessions/<int:session_id>/attendance": (
         "/council/sessions/{session}/attendance", row(L, 404, "pcm admin", 403, "po", OK),
         lambda i: {"present": i["member_rows"]}),

@@ -455,6 +455,9 @@ KIND_LABELS = {
     AuditKind.ROUND_CREATED: N_("Tạo đợt xét tặng"),
     AuditKind.ROUND_CHANGED: N_("Sửa kế hoạch đợt"),
     AuditKind.COUNCIL_CREATED: N_("Thành lập Hội đồng"),
+    AuditKind.COUNCIL_MEMBER_INVITED: N_("Mời thành viên Hội đồng"),
+    AuditKind.SESSION_CHANGED: N_("Sửa phiên họp"),
+    AuditKind.SESSION_CANCELLED: N_("Hủy phiên họp"),
 }
 AREA_LABELS = {
     "account": N_("Tài khoản"),

@@ -34,6 +34,9 @@ class AuditKind(enum.StrEnum):
     ROUND_CREATED = "round_created"
     ROUND_CHANGED = "round_changed"
     COUNCIL_CREATED = "council_created"
+    COUNCIL_MEMBER_INVITED = "council_member_invited"
+    SESSION_CHANGED = "session_changed"
+    SESSION_CANCELLED = "session_cancelled"
 
 
 AREAS = {
@@ -44,7 +47,8 @@ AREAS = {
                 AuditKind.ACCOUNTS_IMPORTED, AuditKind.SESSIONS_ENDED},
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
     "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED},
-    "council": {AuditKind.COUNCIL_CREATED},
+    "council": {AuditKind.COUNCIL_CREATED, AuditKind.COUNCIL_MEMBER_INVITED, AuditKind.SESSION_CHANGED,
+                AuditKind.SESSION_CANCELLED},
 }
 
 
