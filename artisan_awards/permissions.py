@@ -230,6 +230,11 @@ def can_use_province_inbox(user) -> bool:
     return _any(user, *PROVINCE_SCOPED_ROLES)
 
 
+def can_act_in_batch(user) -> bool:
+    """The provincial secretariat's batch page (accept several, send several to the ministry)."""
+    return _any(user, wf.PROVINCE_OFFICER) and bool(getattr(user, "province_code", None))
+
+
 def can_list_national(user) -> bool:
     """The national list of dossiers (each role from its stage on, ``STAGE_FROM``)."""
     return _any(user, *NATIONAL_ROLES)
@@ -421,7 +426,7 @@ TEMPLATE_PREDICATES = {
     for f in (
         nav_items, is_staff, is_administrator, can_file, files_for_others, can_manage_accounts, can_manage,
         can_view, can_edit, can_review_criteria, can_handle_public_comments, can_export_archives,
-        can_manage_rounds, can_create_councils, is_secretariat, can_see_council, can_edit_rules,
+        can_act_in_batch, can_manage_rounds, can_create_councils, is_secretariat, can_see_council, can_edit_rules,
     )
 }
 

@@ -141,6 +141,10 @@ MATRIX: dict[str, tuple] = {
     # -- province, ministry -----------------------------------------------------------------
     "GET /province/inbox": ("/province/inbox", row(L, 403, "po po_x pcm pcm_x", 200)),
     "GET /province/inbox/export.<fmt>": ("/province/inbox/export.csv", row(L, 403, "po po_x pcm pcm_x", 200)),
+    "GET /province/batch": ("/province/batch", row(L, 403, "po po_x", 200)),
+    "POST /province/batch/accept": ("/province/batch/accept", row(L, 403, "po po_x", OK)),
+    # the world's session is not closed: no tờ trình to send under, for its own province either
+    "POST /province/batch/forward/<int:session_id>": ("/province/batch/forward/{session}", row(L, 403, "po po_x", 404)),
     "GET /ministry/nominations/export.<fmt>": ("/ministry/nominations/export.xlsx", row(L, 403, "national", 200)),
     "GET /ministry/results/export.<fmt>": ("/ministry/results/export.csv", row(L, 403, "national", 200)),
     "GET /ministry/comments/export.<fmt>": ("/ministry/comments/export.csv", row(L, 403, "mo", 200)),
@@ -709,6 +713,7 @@ PREDICATE_TABLE = {
     "files_for_others": {"po", "po_noprov", "applicant+po"},
     "files_only_in_own_province": {"po", "po_noprov"},
     "can_use_province_inbox": {"po", "po_noprov", "pcm", "applicant+po"},
+    "can_act_in_batch": {"po", "applicant+po"},  # an officer without a province has no batch to act on
     "can_list_national": {"mo", "mcm", "scm", "go", "admin"},
     "can_see_dashboard": {"mo", "go", "admin"},
     "can_handle_public_comments": {"mo"},
