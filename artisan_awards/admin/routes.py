@@ -333,8 +333,13 @@ def _plan_preview(row: Round, data: RoundIn):
         notes=[_("Đợt đã mở tiếp nhận.") if rounds.has_opened(row) else _("Đợt chưa mở tiếp nhận."),
                _("Số hồ sơ trong đợt có hạn thay đổi: %(n)s.", n=total)],
         table=([N_("Nội dung thay đổi"), N_("Trước"), N_("Sau"), N_("Số hồ sơ chịu ảnh hưởng"), N_("Hồ sơ")],
-               [[_(e["label"]), e["before"], e["after"], e["count"], "; ".join(e["examples"]) or "—"]
+               [[_label(e), e["before"], e["after"], e["count"], "; ".join(e["examples"]) or "—"]
                 for e in effects]))
+
+
+def _label(effect: dict) -> str:
+    msgid = effect["label"]
+    return _(msgid)
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
