@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -9,6 +11,7 @@ from artisan_awards import create_app
 from artisan_awards.extensions import db
 from artisan_awards.schemas import CouncilIn
 from artisan_awards.services import councils
+from artisan_awards.timeutil import today
 from tests.factories import Factory
 from tests.liveserver import serve
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, _log_in, _log_out, shots  # noqa: F401
@@ -61,7 +64,7 @@ def test_full_council_session_in_the_browser(council_server, shots):  # noqa: F8
         _log_in(officer, council_server["officer"], Factory.PASSWORD)
         officer.goto(f"/council/councils/{council_server['council_id']}")
         expect(officer.get_by_role("heading", name="Hội đồng cấp tỉnh thành phố Hà Nội")).to_be_visible()
-        officer.get_by_label("Ngày họp").fill("2026-12-17")
+        officer.get_by_label("Ngày họp").fill((today() + timedelta(days=12)).isoformat())
         officer.get_by_label("Địa điểm").fill("Trụ sở UBND thành phố Hà Nội")
         expect(officer.get_by_label("Đỗ Thị Mận", exact=False)).not_to_be_checked()  # chosen, not pre-ticked
         officer.get_by_label("Đỗ Thị Mận", exact=False).check()
