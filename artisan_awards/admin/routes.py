@@ -318,12 +318,12 @@ def _plan_preview(row: Round, data: RoundIn):
     The plan is checked first (order of dates, legal minimums once open), so a refused change is
     shown on the form, not after a confirmation.  None when no date or window changes.
     """
-    rounds.validate_plan(data)
     rounds.check_legal_minimums(row, data)
+    rounds.validate_plan(data)
     effects = rounds.plan_effects(row, data)
     if not effects:
         return None
-    total = len({e for item in effects for e in item["examples"]})
+    total = len(set().union(*(item["ids"] for item in effects)))
     return confirm.ask(
         N_("Lưu thay đổi kế hoạch đợt xét tặng"),
         (N_("Những thay đổi dưới đây áp dụng ngay cho các hồ sơ đã có trong đợt; bảng cho biết hạn nào dời và bao nhiêu hồ sơ chịu ảnh hưởng."),

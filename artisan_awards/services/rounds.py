@@ -103,8 +103,8 @@ def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     """Change a round's plan; returns {field: [before, after]} of what changed (logged)."""
     if _number_taken(data.number, row.id):
         raise ValidationFailed(fields={"number": N_("Đã có đợt xét tặng với số thứ tự này.")})
-    validate_plan(data)
     check_legal_minimums(row, data)
+    validate_plan(data)
     before = _plan(row)
     for name in PLAN_FIELDS:
         if name == "deadlines":
@@ -191,7 +191,8 @@ def plan_effects(row: Round, data: RoundIn, limit: int = 10) -> list[dict]:
     """What saving ``data`` would change for the dossiers already in the round, nothing written.
 
     One entry per changed item of the plan: ``label`` (msgid), ``before``, ``after`` (readable),
-    ``count`` (dossiers concerned) and ``examples`` (up to ``limit`` "code: before → after").
+    ``count`` (dossiers concerned), ``ids`` (their ids) and ``examples`` (up to ``limit`` "code: before →
+    after").
     """
     from ..models import Nomination, window_due
 
@@ -215,27 +216,28 @@ def plan_effects(row: Round, data: RoundIn, limit: int = 10) -> list[dict]:
             before = window_due(n.state, n.received_at, n.returned_at, row)
             after = window_due(n.state, n.received_at, n.returned_at, planned)
             if before != after:
-                moved.append(f"{n.code or n.full_name}: {d(before)} → {d(after)}")
+                moved.append((n.id, f"{n.code or n.full_name}: {d(before)} → {d(after)}"))
         effects.append({"label": WINDOW_LABELS[key], "before": getattr(row, key), "after": getattr(data, key),
-                        "count": len(moved), "examples": moved[:limit]})
+                        "count": len(moved), "examples": [text for _i, text in moved[:limit]],
+                        "ids": {i for i, _text in moved}})
     if row.consultation_days != data.consultation_days:
         waiting = [n for n in in_round if held_or(n) in ("ministry_review", "ministry_passed", "state_review",
                                                          "state_passed")]
         effects.append({"label": WINDOW_LABELS["consultation_days"], "before": row.consultation_days,
                         "after": data.consultation_days, "count": len(waiting),
-                        "examples": [n.code or n.full_name for n in waiting[:limit]]})
+                        "examples": [n.code or n.full_name for n in waiting[:limit]], "ids": {n.id for n in waiting}})
     if row.consultation_windows != data.consultation_windows:
         not_yet = [n for n in in_round if held_or(n) in _BEFORE_MILESTONE["province_to_ministry"]
                    + _BEFORE_MILESTONE["ministry_to_state"][:2] + _BEFORE_MILESTONE["state_to_pm"][:2]]
         effects.append({"label": WINDOW_LABELS["consultation_windows"], "before": row.consultation_windows,
                         "after": data.consultation_windows, "count": len(not_yet),
-                        "examples": [n.code or n.full_name for n in not_yet[:limit]]})
+                        "examples": [n.code or n.full_name for n in not_yet[:limit]], "ids": {n.id for n in not_yet}})
     if row.intake_closes != data.intake_closes or row.intake_opens != data.intake_opens:
         drafts = [n for n in in_round if n.state == "draft"]
         effects.append({"label": N_("Thời gian tiếp nhận hồ sơ"),
                         "before": f"{d(row.intake_opens)} – {d(row.intake_closes)}",
                         "after": f"{d(data.intake_opens)} – {d(data.intake_closes)}", "count": len(drafts),
-                        "examples": [n.full_name for n in drafts[:limit]]})
+                        "examples": [n.full_name for n in drafts[:limit]], "ids": {n.id for n in drafts}})
     old = {k: date.fromisoformat(v) for k, v in (row.deadlines or {}).items()}
     states: tuple = ()
     for key in DEADLINE_ORDER:
@@ -244,5 +246,6 @@ def plan_effects(row: Round, data: RoundIn, limit: int = 10) -> list[dict]:
             continue
         concerned = [n for n in in_round if held_or(n) in states]
         effects.append({"label": DEADLINE_LABELS[key], "before": d(old.get(key)), "after": d(data.deadlines.get(key)),
-                        "count": len(concerned), "examples": [n.code or n.full_name for n in concerned[:limit]]})
+                        "count": len(concerned), "examples": [n.code or n.full_name for n in concerned[:limit]],
+                        "ids": {n.id for n in concerned}})
     return effects
