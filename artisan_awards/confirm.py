@@ -78,7 +78,8 @@ def needs_confirmation(action: str) -> bool:
 
 def _fields() -> list[tuple[str, str]]:
     """Every posted field but the token and the CSRF token, in a stable order."""
-    return [(k, v) for k in sorted(request.form) if k not in (FIELD, NEXT, "csrf_token") for v in request.form.getlist(k)]
+    return [(k, v) for k in sorted(request.form) if k not in (FIELD, NEXT, "csrf_token")
+            for v in request.form.getlist(k)]
 
 
 def _digest() -> str:

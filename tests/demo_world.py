@@ -73,7 +73,8 @@ def build() -> World:
     members = [m.user for m in council.members]
 
     closed = councils.create_session(officer, council, SessionIn.model_validate(
-        {"held_on": (today() + timedelta(days=5)).isoformat(), "place": "Trụ sở Sở Công Thương Hà Nội", "nomination_ids": [accepted[0].id]}))
+        {"held_on": (today() + timedelta(days=5)).isoformat(), "place": "Trụ sở Sở Công Thương Hà Nội",
+         "nomination_ids": [accepted[0].id]}))
     councils.set_attendance(officer, closed, [m.email for m in members])
     councils.open_session(officer, closed)
     for member in members:
@@ -81,7 +82,8 @@ def build() -> World:
     councils.close_session(officer, closed)
 
     open_ = councils.create_session(officer, council, SessionIn.model_validate(
-        {"held_on": (today() + timedelta(days=12)).isoformat(), "place": "Trụ sở Sở Công Thương Hà Nội", "nomination_ids": [accepted[1].id]}))
+        {"held_on": (today() + timedelta(days=12)).isoformat(), "place": "Trụ sở Sở Công Thương Hà Nội",
+         "nomination_ids": [accepted[1].id]}))
     councils.set_attendance(officer, open_, [m.email for m in members])
     councils.open_session(officer, open_)
 

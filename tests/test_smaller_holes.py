@@ -24,8 +24,8 @@ from artisan_awards import exports
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, OutboxMessage, PublicComment, User
 from artisan_awards.services import accounts, admin_events
-from workflows.machine import STAGE_OF
 from tests.confirming import post_confirmed
+from workflows.machine import STAGE_OF
 from workflows.states import State
 
 # -- 1. formula injection in every export --------------------------------------------------------

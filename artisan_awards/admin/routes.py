@@ -326,7 +326,8 @@ def _plan_preview(row: Round, data: RoundIn):
     total = len(set().union(*(item["ids"] for item in effects)))
     return confirm.ask(
         N_("Lưu thay đổi kế hoạch đợt xét tặng"),
-        (N_("Những thay đổi dưới đây áp dụng ngay cho các hồ sơ đã có trong đợt; bảng cho biết hạn nào dời và bao nhiêu hồ sơ chịu ảnh hưởng."),
+        (N_("Những thay đổi dưới đây áp dụng ngay cho các hồ sơ đã có trong đợt; "
+            "bảng cho biết hạn nào dời và bao nhiêu hồ sơ chịu ảnh hưởng."),
          N_("Người đề nghị và cán bộ thấy ngay các hạn mới; thay đổi được ghi vào nhật ký với người thực hiện.")),
         cancel_url=url_for("admin.edit_round", round_id=row.id), button=N_("Lưu kế hoạch"), danger=False,
         reversible=True,

@@ -270,7 +270,8 @@ def ballot(session_id: int):
                 and not confirm.confirmed()):
             return confirm.ask(
                 N_("Gửi phiếu bầu còn để trống"),
-                (N_("Phiếu bầu còn %(n)s nghệ nhân chưa chọn Đồng ý hoặc Không đồng ý: phiếu cho những người này được tính là không hợp lệ."),
+                (N_("Phiếu bầu còn %(n)s nghệ nhân chưa chọn Đồng ý hoặc Không đồng ý: "
+                    "phiếu cho những người này được tính là không hợp lệ."),
                  N_("Phiếu đã gửi không sửa được.")),
                 cancel_url=url_for("council.ballot", session_id=session.id), button=N_("Gửi phiếu bầu"),
                 params={"n": len(blanks)},

@@ -12,10 +12,10 @@ from ..extensions import db
 from ..forms import ActionForm
 from ..i18n import ACTION_LABELS, action_label
 from ..models import Attachment
-from ..timeutil import today
 from ..services import attachments as attachment_service
 from ..services import consultations
 from ..services import nominations as service
+from ..timeutil import today
 from . import bp
 
 

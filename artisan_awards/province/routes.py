@@ -105,7 +105,8 @@ def batch_accept():
         checked = batch_service.check(current_user, nominations, Action.ACCEPT)
         return confirm.ask(
             N_("Tiếp nhận %(n)s hồ sơ"),
-            (N_("Mỗi hồ sơ được kiểm tra và tiếp nhận riêng, như khi tiếp nhận từng hồ sơ: hồ sơ không tiếp nhận được sẽ được nêu rõ lý do, các hồ sơ khác vẫn được tiếp nhận."),
+            (N_("Mỗi hồ sơ được kiểm tra và tiếp nhận riêng, như khi tiếp nhận từng hồ sơ: "
+                "hồ sơ không tiếp nhận được sẽ được nêu rõ lý do, các hồ sơ khác vẫn được tiếp nhận."),
              N_("Hồ sơ được tiếp nhận chuyển sang chờ Hội đồng cấp tỉnh xét; không thể trả lại để bổ sung."),
              N_("Mỗi người đề nghị nhận thông báo qua thư điện tử.")),
             cancel_url=url_for("province.batch"), button=N_("Tiếp nhận %(n)s hồ sơ"), danger=False,
@@ -150,7 +151,8 @@ def batch_forward(session_id: int):
         refused = [o for o in checked if not o.ok]
         return confirm.ask(
             N_("Gửi %(n)s hồ sơ lên Bộ Công Thương"),
-            (N_("Các hồ sơ được gửi lên Bộ Công Thương cùng một Tờ trình và Danh sách; Sở không còn sửa hay trả lại được."),
+            (N_("Các hồ sơ được gửi lên Bộ Công Thương cùng một Tờ trình và Danh sách; "
+                "Sở không còn sửa hay trả lại được."),
              N_("Nếu có hồ sơ không gửi được, không hồ sơ nào được gửi: hãy bỏ chọn hồ sơ đó rồi gửi lại."),
              N_("Nhật ký của từng hồ sơ ghi Tờ trình kèm theo.")),
             cancel_url=url_for("province.batch"), button=N_("Gửi %(n)s hồ sơ lên Bộ Công Thương"), danger=False,

@@ -158,9 +158,9 @@ def invite_member(actor: User, council: Council, email: str, full_name: str, pos
     An existing account joins directly when it already holds that role.  Refused while a vote is
     open (the count of members is fixed when the vote opens) or beyond the council's largest size.
     """
-    from . import account_admin, admin_events
     from ..models import AuditKind
     from ..permissions import council_member_role
+    from . import account_admin, admin_events
 
     _require_secretariat(actor, council)
     fields: dict = {}
@@ -177,7 +177,8 @@ def invite_member(actor: User, council: Council, email: str, full_name: str, pos
         if council.member_for(user) is not None:
             fields["email"] = N_("Người này đã là thành viên Hội đồng.")
         elif not user.has_role(role):
-            fields["email"] = N_("Địa chỉ này đã có tài khoản với vai trò khác; hãy nhờ quản trị viên cấp vai trò thành viên Hội đồng.")
+            fields["email"] = N_("Địa chỉ này đã có tài khoản với vai trò khác; "
+                                 "hãy nhờ quản trị viên cấp vai trò thành viên Hội đồng.")
     if fields:
         raise ValidationFailed(fields=fields, params={"high": high})
     if user is None:
@@ -255,8 +256,8 @@ def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSes
 
 def update_session(actor: User, session: CouncilSession, data: SessionIn) -> dict:
     """Change a planned session's date, place and agenda; returns {field: [before, after]} (logged)."""
-    from . import admin_events
     from ..models import AuditKind
+    from . import admin_events
 
     council = session.council
     _require_secretariat(actor, council)
@@ -300,8 +301,8 @@ def update_session(actor: User, session: CouncilSession, data: SessionIn) -> dic
 def cancel_session(actor: User, session: CouncilSession, reason: str) -> None:
     """Cancel a session not yet opened: it is removed, its dossiers wait for another session, and
     the cancellation (date, place, agenda, reason, who) stays in the administration log."""
-    from . import admin_events
     from ..models import AuditKind
+    from . import admin_events
 
     council = session.council
     _require_secretariat(actor, council)
