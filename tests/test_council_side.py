@@ -152,10 +152,14 @@ def test_a_planned_session_is_cancelled_after_a_question(chain, client, auth):
     r = client.post(url, data={"reason": "Chủ tịch đi công tác"})
     assert is_question(r) and "trở lại danh sách chờ" in r.get_data(as_text=True)
     assert db.session.get(CouncilSession, sid) is not None
+    told = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
     r = client.post(url, data=answer_fields(r))
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(CouncilSession, sid) is None
+    mails = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id).offset(told)).all()
+    assert {m.to for m in mails} == {m.email for m in members}
+    assert all("Chủ tịch đi công tác" in m.body and m.subject.startswith("Hủy phiên họp") for m in mails)
     [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == "session_cancelled")).all()
     assert event.details["reason"] == "Chủ tịch đi công tác" and event.details["nomination_ids"] == [nomination.id]
     council_row = service.get_council(secretariat, council["id"])

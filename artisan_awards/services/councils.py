@@ -315,6 +315,7 @@ def cancel_session(actor: User, session: CouncilSession, reason: str) -> None:
     admin_events.record(AuditKind.SESSION_CANCELLED, actor, target=council, session_id=session.id,
                         held_on=session.held_on.isoformat(), place=session.place, reason=reason,
                         nomination_ids=[i.nomination_id for i in session.items])
+    notifications.session_cancelled(session, reason)
     db.session.delete(session)
     db.session.commit()
 
