@@ -278,7 +278,8 @@ def test_every_move_of_the_machine_has_a_message_in_both_languages(app):
 
     names = {notifications.APPLICANT_TEMPLATE[str(m.trigger)] for m in TRANSITIONS}
     names |= {"staff_arrived", "staff_complaint", "staff_withdrawn", "session_scheduled", "session_opened",
-              "session_cancelled", "reminder_reply", "reminder_completion", "reminder_intake", "reminder_plan", "reminder_session"}
+              "session_cancelled",
+              "reminder_reply", "reminder_completion", "reminder_intake", "reminder_plan", "reminder_session"}
     for language in ("vi", "en"):
         for name in names:
             template = app.jinja_env.get_template(f"mail/{language}/{name}.txt")
