@@ -147,6 +147,19 @@ class Config:
         "ministry": {"quorum_percent": 75, "pass_percent": 90},
         "state": {"quorum_percent": 75, "pass_percent": 90},
     }
+    # Fewest and most members of a council, per level ("default" for any level not named).  The
+    # domain document suggests 7-13 (Decree 43's own sizes are not verified [U]); a council outside
+    # is refused at creation, and no member is invited beyond the largest size.
+    COUNCIL_SIZES = {
+        "default": {"min_members": 7, "max_members": 15},
+        "province": {"min_members": 7, "max_members": 15},
+        "ministry": {"min_members": 7, "max_members": 15},
+        "state": {"min_members": 7, "max_members": 15},
+    }
+    # Once a round is open, its legal windows may not be shortened below these (days; number of
+    # public consultations).  Decree 43/2024: 15 days to complete a returned dossier, two 20-day
+    # consultations on the Government portal.  A window already below (a rehearsal) may not shrink.
+    ROUND_LEGAL_MINIMUMS = {"completion_days": 15, "consultation_days": 20, "consultation_windows": 2}
     # E-mail goes through the outbox (services/mail.py); ``flask mail send`` delivers it.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))

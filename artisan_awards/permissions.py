@@ -271,6 +271,11 @@ def can_use_province_inbox(user) -> bool:
     return _any(user, *PROVINCE_SCOPED_ROLES)
 
 
+def can_act_in_batch(user) -> bool:
+    """The provincial secretariat's batch page (accept several, send several to the ministry)."""
+    return _any(user, wf.PROVINCE_OFFICER) and bool(getattr(user, "province_code", None))
+
+
 def can_list_national(user) -> bool:
     """The national list of dossiers (each role from its stage on, ``STAGE_FROM``)."""
     return _any(user, *NATIONAL_ROLES)
@@ -392,6 +397,11 @@ def council_candidate_roles() -> tuple[str, ...]:
     return COUNCIL_MEMBER_ROLES + SECRETARIAT_ROLES
 
 
+def council_member_role(level: str) -> str:
+    """The role an external member invited to a council of ``level`` receives."""
+    return next(role for role in COUNCIL_MEMBER_ROLES if LEVEL_OF_ROLE[role] == level)
+
+
 def desk_role(desk: str) -> str:
     return DESK_ROLE[desk]
 
@@ -508,7 +518,7 @@ TEMPLATE_PREDICATES = {
     for f in (
         nav_items, is_staff, is_administrator, can_file, files_for_others, can_manage_accounts, can_manage,
         can_view, can_edit, can_review_criteria, can_handle_public_comments, can_export_archives,
-        can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
+        can_act_in_batch, can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
         is_secretariat, can_see_council,
         can_edit_rules,
     )

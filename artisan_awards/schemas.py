@@ -166,6 +166,14 @@ class MemberIn(_In):
     authorised_to_preside: bool = False
 
 
+class MemberInviteIn(_In):
+    """An external member invited from the council page (an expert who may have no account yet)."""
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    full_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    position: Literal["member", "vice_chair", "secretary"] = "member"
+
+
 class CouncilIn(_In):
     level: Literal["province", "ministry", "state"]
     round_id: DbId

@@ -11,6 +11,14 @@ from tests.factories import Factory
 from workflows.states import State
 
 
+def SESSION_DAY() -> str:  # noqa: N802 - a session a few days ahead (a past date is refused)
+    from datetime import timedelta
+
+    from artisan_awards.timeutil import today
+
+    return (today() + timedelta(days=12)).isoformat()
+
+
 class Chain:
     """Drive nominations and councils through the API, as the people involved would."""
 
@@ -38,7 +46,7 @@ class Chain:
 
     def session(self, council, secretariat, nomination_ids):
         r = self.api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
-                          json={"held_on": "2026-12-17", "nomination_ids": nomination_ids})
+                          json={"held_on": SESSION_DAY(), "nomination_ids": nomination_ids})
         assert r.status_code == 201, r.get_json()
         return r.get_json()["id"]
 
@@ -103,7 +111,7 @@ def test_agenda_takes_only_nominations_waiting_at_that_level(chain, api):
     submitted = chain.make.nomination(State.SUBMITTED)
     other_province = chain.make.nomination(State.ACCEPTED, province="HPG")
     r = api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
-                 json={"held_on": "2026-12-17", "nomination_ids": [waiting.id, submitted.id, other_province.id]})
+                 json={"held_on": SESSION_DAY(), "nomination_ids": [waiting.id, submitted.id, other_province.id]})
     assert r.status_code == 422
     assert str(submitted.id) in r.get_json()["error"]["fields"]["nomination_ids"]
     assert chain.session(council, secretariat, [waiting.id])
@@ -395,7 +403,7 @@ def test_consultation_comments_and_holds(chain, api):
     # Nothing on hold goes on an agenda.
     council, _, secretariat = chain.council("state")
     r = api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
-                 json={"held_on": "2026-12-20", "nomination_ids": [nomination.id]})
+                 json={"held_on": SESSION_DAY(), "nomination_ids": [nomination.id]})
     assert r.status_code == 422
 
 

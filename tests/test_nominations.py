@@ -13,6 +13,7 @@ from artisan_awards.models import Nomination, TransitionLog
 from artisan_awards.services import nominations as service
 from artisan_awards.services import queries
 from artisan_awards.timeutil import now_utc
+from tests.confirming import answer_fields, is_question, post_confirmed
 from workflows.states import Action, State
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -152,8 +153,12 @@ def test_officer_returns_with_reasons_applicant_resubmits_officer_accepts(client
     db.session.refresh(nomination)
     assert nomination.state == State.SUBMITTED, "a return needs reasons"
 
-    client.post(f"/nominations/{nomination.id}/actions/return",
-                data={"comment": "Bổ sung bản sao quyết định khen thưởng."})
+    url = f"/nominations/{nomination.id}/actions/return"
+    question = client.post(url, data={"comment": "Bổ sung bản sao quyết định khen thưởng."})
+    assert is_question(question), "a return asks first, saying what it causes"
+    db.session.refresh(nomination)
+    assert nomination.state == State.SUBMITTED, "nothing changes before the confirmation"
+    client.post(url, data=answer_fields(question))
     db.session.refresh(nomination)
     assert nomination.state == State.RETURNED
     from artisan_awards.timeutil import local_date
@@ -170,7 +175,7 @@ def test_officer_returns_with_reasons_applicant_resubmits_officer_accepts(client
 
     auth.logout()
     auth.login(officer.email)
-    client.post(f"/nominations/{nomination.id}/actions/accept", data={"comment": "Hồ sơ hợp lệ."})
+    post_confirmed(client, f"/nominations/{nomination.id}/actions/accept", data={"comment": "Hồ sơ hợp lệ."})
     db.session.refresh(nomination)
     assert nomination.state == State.ACCEPTED
     assert [(h.action, h.actor_name) for h in log_rows(nomination)] == [

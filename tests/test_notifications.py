@@ -111,17 +111,18 @@ def test_a_dossiers_journey_by_email(chain, api, smtp_server):  # noqa: F811
     # The provincial council: members hear of the session (date, place, agenda), then of the ballot.
     council, members, secretariat = chain.council("province", size=11)
     _english(members[3])
+    day = today() + timedelta(days=12)
     r = api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
-                 json={"held_on": "2026-12-17", "place": "Phòng họp tầng 3, Sở Công Thương Hà Nội",
+                 json={"held_on": day.isoformat(), "place": "Phòng họp tầng 3, Sở Công Thương Hà Nội",
                        "nomination_ids": [nomination.id]})
     sid = r.get_json()["id"]
     assert _deliver(box) == 11
     invitation = box.to(members[0].email)[-1]
-    assert invitation["Subject"] == "Lịch họp Hội đồng province thử nghiệm ngày 17/12/2026"
+    assert invitation["Subject"] == f"Lịch họp Hội đồng province thử nghiệm ngày {day:%d/%m/%Y}"
     text = Mailbox.body(invitation)
     assert "Địa điểm: Phòng họp tầng 3, Sở Công Thương Hà Nội" in text
     assert f"1. {code} — Nguyễn Văn Ánh — Nghệ nhân ưu tú, nghề Gốm sứ (Hà Nội)" in text
-    assert box.to(members[3].email)[-1]["Subject"] == "Hội đồng province thử nghiệm meets on 17/12/2026"
+    assert box.to(members[3].email)[-1]["Subject"] == f"Hội đồng province thử nghiệm meets on {day:%d/%m/%Y}"
     assert "Place: Phòng họp tầng 3" in Mailbox.body(box.to(members[3].email)[-1])
     api.post(f"/api/v1/sessions/{sid}/attendance", secretariat, json={"present": [m.email for m in members[:10]]})
     assert api.post(f"/api/v1/sessions/{sid}/open", secretariat).status_code == 200
@@ -278,6 +279,7 @@ def test_every_move_of_the_machine_has_a_message_in_both_languages(app):
 
     names = {notifications.APPLICANT_TEMPLATE[str(m.trigger)] for m in TRANSITIONS}
     names |= {"staff_arrived", "staff_complaint", "staff_withdrawn", "session_scheduled", "session_opened",
+              "session_cancelled",
               "reminder_reply", "reminder_completion", "reminder_intake", "reminder_plan", "reminder_session"}
     for language in ("vi", "en"):
         for name in names:

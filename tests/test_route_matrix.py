@@ -35,10 +35,11 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.routing import AnyConverter
 
-from artisan_awards import create_app, permissions
+from artisan_awards import confirm, create_app, permissions
 from artisan_awards.extensions import db
 from artisan_awards.models import DocumentTask, Nomination, PublicComment, TaskStatus
 from artisan_awards.timeutil import today
+from tests.confirming import answer_fields, is_question
 from tests.factories import Factory, expire_completion
 from workflows import machine
 from workflows.states import Action, State
@@ -150,6 +151,10 @@ MATRIX: dict[str, tuple] = {
     # -- province, ministry -----------------------------------------------------------------
     "GET /province/inbox": ("/province/inbox", row(L, 403, "po po_x pcm pcm_x", 200)),
     "GET /province/inbox/export.<fmt>": ("/province/inbox/export.csv", row(L, 403, "po po_x pcm pcm_x", 200)),
+    "GET /province/batch": ("/province/batch", row(L, 403, "po po_x", 200)),
+    "POST /province/batch/accept": ("/province/batch/accept", row(L, 403, "po po_x", OK)),
+    # the world's session is not closed: no tờ trình to send under, for its own province either
+    "POST /province/batch/forward/<int:session_id>": ("/province/batch/forward/{session}", row(L, 403, "po po_x", 404)),
     "GET /ministry/nominations/export.<fmt>": ("/ministry/nominations/export.xlsx", row(L, 403, "national", 200)),
     "GET /ministry/results/export.<fmt>": ("/ministry/results/export.csv", row(L, 403, "national", 200)),
     "GET /ministry/comments/export.<fmt>": ("/ministry/comments/export.csv", row(L, 403, "mo", 200)),
@@ -169,6 +174,14 @@ MATRIX: dict[str, tuple] = {
     "POST /council/councils/<int:council_id>": (
         "/council/councils/{council}", row(L, 404, "pcm admin", 403, "po", OK), SESSION_BODY),
     "GET /council/sessions/<int:session_id>": ("/council/sessions/{session}", row(L, 404, "po pcm admin", 200)),
+    "GET /council/sessions/<int:session_id>/edit": (
+        "/council/sessions/{session}/edit", row(L, 404, "pcm admin", 403, "po", 200)),
+    "POST /council/sessions/<int:session_id>/edit": (
+        "/council/sessions/{session}/edit", row(L, 404, "pcm admin", 403, "po", OK)),
+    "POST /council/sessions/<int:session_id>/cancel": (
+        "/council/sessions/{session}/cancel", row(L, 404, "pcm admin", 403, "po", OK)),
+    "POST /council/councils/<int:council_id>/members": (
+        "/council/councils/{council}/members", row(L, 404, "pcm admin", 403, "po", OK)),
     "POST /council/sessions/<int:session_id>/attendance": (
         "/council/sessions/{session}/attendance", row(L, 404, "pcm admin", 403, "po", OK),
         lambda i: {"present": i["member_rows"]}),
@@ -743,6 +756,7 @@ PREDICATE_TABLE = {
     "files_for_others": {"po", "po_noprov", "applicant+po"},
     "files_only_in_own_province": {"po", "po_noprov"},
     "can_use_province_inbox": {"po", "po_noprov", "pcm", "applicant+po"},
+    "can_act_in_batch": {"po", "applicant+po"},  # an officer without a province has no batch to act on
     "can_list_national": {"mo", "mcm", "scm", "go", "admin"},
     "can_see_dashboard": {"mo", "go", "admin"},
     "can_handle_public_comments": {"mo"},
@@ -948,7 +962,18 @@ def test_page_action_matrix(client, auth, make, role, scope, action, state, allo
     auth.login(actor.email)
     r = client.post(f"/nominations/{nomination.id}/actions/{action}", data={"comment": "Thử quyền"})
     want = expected(role, scope, state, allowed)
+    if want == 200 and confirm.needs_confirmation(action):
+        # allowed and irreversible: the page asks first (and only then), and nothing has changed yet
+        assert is_question(r), r.status_code
+        db.session.refresh(nomination)
+        assert nomination.state == state
+        r = client.post(f"/nominations/{nomination.id}/actions/{action}", data=answer_fields(r))
+    else:
+        assert not is_question(r)
     assert r.status_code == (302 if want == 200 else want)
+    if want == 200:
+        db.session.refresh(nomination)
+        assert nomination.state != state
 
 
 @pytest.mark.parametrize("role", ACTION_ROLES)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from workflows.states import N_
 
-from .. import exports, permissions
+from .. import confirm, exports, permissions
 from ..errors import Forbidden, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import AuditKind, Position, Round, User
@@ -255,6 +255,8 @@ def _save_round(form: RoundForm, row: Round | None):
         if row is None:
             row = rounds.create_round(current_user, data)
             flash(_("Đã tạo đợt xét tặng."), "success")
+        elif not confirm.confirmed() and (effects := _plan_preview(row, data)):
+            return effects
         else:
             changes = rounds.update_round(current_user, row, data)
             flash(_("Đã lưu kế hoạch.") if changes else _("Không có gì thay đổi."), "success")
@@ -275,6 +277,37 @@ def _save_round(form: RoundForm, row: Round | None):
                 field.errors = [*field.errors, message]
         return None
     return redirect(url_for("admin.edit_round", round_id=row.id))
+
+
+def _plan_preview(row: Round, data: RoundIn):
+    """Before a change of dates or windows is saved: its effect on the dossiers already in the round.
+
+    The plan is checked first (order of dates, legal minimums once open), so a refused change is
+    shown on the form, not after a confirmation.  None when no date or window changes.
+    """
+    rounds.check_legal_minimums(row, data)
+    rounds.validate_plan(data)
+    effects = rounds.plan_effects(row, data)
+    if not effects:
+        return None
+    total = len(set().union(*(item["ids"] for item in effects)))
+    return confirm.ask(
+        N_("Lưu thay đổi kế hoạch đợt xét tặng"),
+        (N_("Những thay đổi dưới đây áp dụng ngay cho các hồ sơ đã có trong đợt; "
+            "bảng cho biết hạn nào dời và bao nhiêu hồ sơ chịu ảnh hưởng."),
+         N_("Người đề nghị và cán bộ thấy ngay các hạn mới; thay đổi được ghi vào nhật ký với người thực hiện.")),
+        cancel_url=url_for("admin.edit_round", round_id=row.id), button=N_("Lưu kế hoạch"), danger=False,
+        reversible=True,
+        notes=[_("Đợt đã mở tiếp nhận.") if rounds.has_opened(row) else _("Đợt chưa mở tiếp nhận."),
+               _("Số hồ sơ trong đợt có hạn thay đổi: %(n)s.", n=total)],
+        table=([N_("Nội dung thay đổi"), N_("Trước"), N_("Sau"), N_("Số hồ sơ chịu ảnh hưởng"), N_("Hồ sơ")],
+               [[_label(e), e["before"], e["after"], e["count"], "; ".join(e["examples"]) or "—"]
+                for e in effects]))
+
+
+def _label(effect: dict) -> str:
+    msgid = effect["label"]
+    return _(msgid)
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
@@ -385,6 +418,9 @@ KIND_LABELS = {
     AuditKind.INTAKE_CHANGED: N_("Hạn tiếp nhận của tỉnh"),
     AuditKind.PROVINCE_TRANSFER: N_("Chuyển hồ sơ sang tỉnh hợp nhất"),
     AuditKind.COUNCIL_CREATED: N_("Thành lập Hội đồng"),
+    AuditKind.COUNCIL_MEMBER_INVITED: N_("Mời thành viên Hội đồng"),
+    AuditKind.SESSION_CHANGED: N_("Sửa phiên họp"),
+    AuditKind.SESSION_CANCELLED: N_("Hủy phiên họp"),
 }
 AREA_LABELS = {
     "account": N_("Tài khoản"),

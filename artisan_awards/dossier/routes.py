@@ -6,16 +6,16 @@ from flask_login import current_user, login_required
 
 from workflows.states import N_, Action
 
-from .. import permissions
+from .. import confirm, permissions
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm
-from ..i18n import action_label
+from ..i18n import ACTION_LABELS, action_label
 from ..models import Attachment
-from ..redirects import back
 from ..services import attachments as attachment_service
 from ..services import consultations, eligibility, queries
 from ..services import nominations as service
+from ..timeutil import today
 from . import bp
 
 
@@ -47,6 +47,16 @@ def act(nomination_id: int, action: str):
         if "missing" in form.errors:
             raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung dài tối đa 30 000 ký tự.")})
         raise ValidationFailed(fields={"comment": N_("Ghi chú, lý do dài tối đa 20 000 ký tự.")})
+    comment = (form.comment.data or "").strip()
+    if (confirm.needs_confirmation(action) and not confirm.confirmed()
+            and not (action == Action.RETURN and not comment)  # refused below: a return needs reasons
+            and action in permissions.available_actions(current_user, nomination, today())):
+        # allowed now, and irreversible: say what it causes first (a refused action is refused below)
+        return confirm.ask(ACTION_LABELS[action], confirm.ACTION_CONSEQUENCES[action],
+                           cancel_url=url_for("dossier.show", nomination_id=nomination.id),
+                           button=ACTION_LABELS[action], danger=True,
+                           table=([N_("Mã hồ sơ"), N_("Họ và tên"), N_("Ghi chú, lý do")],
+                                  [[nomination.code or "—", nomination.full_name, comment or "—"]]))
     key = service.perform(nomination, action, current_user, comment=form.comment.data,
                           missing=service.missing_lines(form.missing.data) if action == Action.RETURN else None)
     flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
@@ -57,7 +67,7 @@ def act(nomination_id: int, action: str):
         return redirect(url_for("applicant.receipt", nomination_id=nomination.id))
     if action == Action.SUBMIT and nomination.owner_id == current_user.id:
         return redirect(url_for("applicant.receipt", nomination_id=nomination.id))
-    return back(url_for("dossier.show", nomination_id=nomination.id))
+    return confirm.back(url_for("dossier.show", nomination_id=nomination.id))
 
 
 @bp.route("/<int:nomination_id>/attachments/<int:attachment_id>")

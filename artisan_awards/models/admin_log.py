@@ -43,6 +43,9 @@ class AuditKind(enum.StrEnum):
     HOLIDAY_CHANGED = "holiday_changed"  # the law's calendar (migration 0020)
     INTAKE_CHANGED = "intake_changed"  # a province's own intake deadline
     PROVINCE_TRANSFER = "province_transfer"  # dossiers moved to a merged province's successor
+    COUNCIL_MEMBER_INVITED = "council_member_invited"
+    SESSION_CHANGED = "session_changed"
+    SESSION_CANCELLED = "session_cancelled"
 
 
 AREAS = {
@@ -54,9 +57,10 @@ AREAS = {
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
     "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED, AuditKind.HOLIDAY_CHANGED,
               AuditKind.INTAKE_CHANGED, AuditKind.PROVINCE_TRANSFER},
-    "council": {AuditKind.COUNCIL_CREATED},
     "dossier": {AuditKind.NOMINEE_DEATH_RECORDED, AuditKind.EXCLUSION_OVERRIDDEN, AuditKind.PAPER_ARRIVAL_RECORDED,
                 AuditKind.SPECIAL_CRAFT_DECIDED, AuditKind.COMPLETION_EXPIRED},
+    "council": {AuditKind.COUNCIL_CREATED, AuditKind.COUNCIL_MEMBER_INVITED, AuditKind.SESSION_CHANGED,
+                AuditKind.SESSION_CANCELLED},
 }
 
 

@@ -278,6 +278,12 @@ def end_sessions(actor: User, user: User) -> None:
     accounts.clear_throttle(user)
 
 
+def mail_invitation(user: User) -> None:
+    """Queue the invitation (a one-time link to set a password) for an account just created by
+    another operation (a council's secretariat inviting an external member); the caller commits."""
+    _mail(user, "invite")
+
+
 @transaction.one_transaction()
 def resend_invitation(actor: User, user: User) -> None:
     if not can_manage(actor, user):

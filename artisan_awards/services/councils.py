@@ -145,8 +145,12 @@ def _new_council(actor: User, data: CouncilIn) -> Council:
     chairs = [m for m in members if m.position == Position.CHAIR]
     if len(chairs) != 1 and "members" not in fields:
         fields["members"] = N_("Hội đồng cần đúng một Chủ tịch.")
+    low, high = size_limits(data.level)
+    if "members" not in fields and not low <= len(data.members) <= high:
+        fields["members"] = N_("Hội đồng cấp này cần từ %(low)s đến %(high)s thành viên (đang có %(n)s).")
     if fields:
-        raise ValidationFailed(fields=fields, params={"emails": ", ".join(missing)})
+        raise ValidationFailed(fields=fields, params={"emails": ", ".join(missing), "low": low, "high": high,
+                                                      "n": len(data.members)})
     quorum, pass_ = defaults_for(data.level)
     council = Council(
         level=data.level,
@@ -161,6 +165,59 @@ def _new_council(actor: User, data: CouncilIn) -> Council:
         members=members,
     )
     return council
+
+
+def size_limits(level: str) -> tuple[int, int]:
+    """Fewest and most members of a council of ``level`` (``COUNCIL_SIZES``)."""
+    sizes = current_app.config.get("COUNCIL_SIZES") or {}
+    rule = {**sizes.get("default", {}), **sizes.get(level, {})}
+    return int(rule.get("min_members", 1)), int(rule.get("max_members", 1000))
+
+
+def invite_member(actor: User, council: Council, email: str, full_name: str, position: str = Position.MEMBER,
+                  locale: str = "vi") -> CouncilMember:
+    """Add an external member (an expert with no account yet) to ``council``: an account with the
+    level's council role is created and sent the invitation to set a password (one-time link).
+
+    An existing account joins directly when it already holds that role.  Refused while a vote is
+    open (the count of members is fixed when the vote opens) or beyond the council's largest size.
+    """
+    from ..models import AuditKind
+    from ..permissions import council_member_role
+    from . import account_admin, admin_events
+
+    _require_secretariat(actor, council)
+    fields: dict = {}
+    if any(s.status == SessionStatus.OPEN for s in council.sessions):
+        raise TransitionRefused(N_("Không thêm thành viên khi Hội đồng đang bỏ phiếu."), code="session_state")
+    if position not in (Position.MEMBER, Position.SECRETARY, Position.VICE_CHAIR):
+        fields["position"] = N_("Thành viên mời thêm là Ủy viên, Ủy viên thư ký hoặc Phó Chủ tịch.")
+    _low, high = size_limits(council.level)
+    if council.members_total + 1 > high:
+        fields["email"] = N_("Hội đồng cấp này có tối đa %(high)s thành viên.")
+    role = council_member_role(council.level)
+    user = accounts.find_user(email)
+    if user is not None:
+        if council.member_for(user) is not None:
+            fields["email"] = N_("Người này đã là thành viên Hội đồng.")
+        elif not user.has_role(role):
+            fields["email"] = N_("Địa chỉ này đã có tài khoản với vai trò khác; "
+                                 "hãy nhờ quản trị viên cấp vai trò thành viên Hội đồng.")
+    if fields:
+        raise ValidationFailed(fields=fields, params={"high": high})
+    if user is None:
+        province = council.province_code if council.level == Level.PROVINCE else None
+        user = accounts.create_user(email, secrets.token_urlsafe(24), full_name, [role], province,
+                                    locale=locale, commit=False)
+        user.email_confirmed = False
+        admin_events.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=[role])
+        account_admin.mail_invitation(user)
+    member = CouncilMember(user_id=user.id, position=position)
+    council.members.append(member)
+    db.session.flush()
+    admin_events.record(AuditKind.COUNCIL_MEMBER_INVITED, actor, target=council, user_id=user.id, position=position)
+    db.session.commit()
+    return member
 
 
 def waiting_nominations(council: Council) -> list[Nomination]:
@@ -185,8 +242,23 @@ def waiting_nominations(council: Council) -> list[Nomination]:
 # -- sessions ----------------------------------------------------------------------------------
 
 
+def _check_held_on(council: Council, held_on) -> None:
+    """A session is held today or later, and not before the council was set up."""
+    from ..timeutil import local_date, today
+
+    # the decision setting it up, else the day it was entered (never later than "today": rehearsals
+    # pin today to a past day)
+    existed = council.decision_date or min(local_date(council.created_at), today())
+    if held_on < today():
+        raise ValidationFailed(fields={"held_on": N_("Ngày họp không được ở trong quá khứ.")})
+    if existed and held_on < existed:
+        raise ValidationFailed(fields={"held_on": N_("Ngày họp không được trước ngày thành lập Hội đồng (%(date)s).")},
+                               params={"date": existed.strftime("%d/%m/%Y")})
+
+
 def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSession:
     _require_secretariat(actor, council)
+    _check_held_on(council, data.held_on)
     waiting = {n.id for n in waiting_nominations(council)}
     wanted = list(dict.fromkeys(data.nomination_ids))
     refused = [i for i in wanted if i not in waiting]
@@ -204,6 +276,72 @@ def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSes
         db.session.add(session)
         notifications.session_scheduled(session)
     return session
+
+
+def update_session(actor: User, session: CouncilSession, data: SessionIn) -> dict:
+    """Change a planned session's date, place and agenda; returns {field: [before, after]} (logged)."""
+    from ..models import AuditKind
+    from . import admin_events
+
+    council = session.council
+    _require_secretariat(actor, council)
+    _require_status(session, SessionStatus.PLANNED, N_("Chỉ sửa được phiên họp chưa mở bỏ phiếu."))
+    if data.held_on != session.held_on:
+        _check_held_on(council, data.held_on)
+    current = [i.nomination_id for i in session.items]
+    allowed = {n.id for n in waiting_nominations(council)} | set(current)
+    wanted = list(dict.fromkeys(data.nomination_ids))
+    refused = [i for i in wanted if i not in allowed]
+    if refused:
+        raise ValidationFailed(
+            N_("Chỉ đưa vào chương trình các hồ sơ đang chờ Hội đồng cấp này xét."),
+            fields={"nomination_ids": N_("Không chờ Hội đồng này: %(ids)s")},
+            params={"ids": ", ".join(map(str, refused))},
+        )
+    changes = {}
+    if data.held_on != session.held_on:
+        changes["held_on"] = [session.held_on.isoformat(), data.held_on.isoformat()]
+        session.held_on = data.held_on
+    if (data.place or None) != (session.place or None):
+        changes["place"] = [session.place, data.place]
+        session.place = data.place
+    if set(wanted) != set(current):
+        changes["nomination_ids"] = [sorted(current), sorted(wanted)]
+        for item in list(session.items):
+            if item.nomination_id not in wanted:
+                session.items.remove(item)
+        for nomination_id in wanted:
+            if nomination_id not in current:
+                session.items.append(AgendaItem(nomination_id=nomination_id))
+    if changes:
+        admin_events.record(AuditKind.SESSION_CHANGED, actor, target=council, session_id=session.id,
+                            changes=changes)
+        db.session.flush()
+        notifications.session_scheduled(session)  # every member gets the new date, place and agenda
+    db.session.commit()
+    return changes
+
+
+def cancel_session(actor: User, session: CouncilSession, reason: str) -> None:
+    """Cancel a session not yet opened: it is removed, its dossiers wait for another session, and
+    the cancellation (date, place, agenda, reason, who) stays in the administration log."""
+    from ..models import AuditKind
+    from . import admin_events
+
+    council = session.council
+    _require_secretariat(actor, council)
+    _require_status(session, SessionStatus.PLANNED, N_("Chỉ hủy được phiên họp chưa mở bỏ phiếu."))
+    reason = nfc(reason or "").strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": N_("Cần ghi rõ lý do hủy phiên họp.")})
+    if len(reason) > 2000:
+        raise ValidationFailed(fields={"reason": N_("Lý do dài tối đa 2 000 ký tự.")})
+    admin_events.record(AuditKind.SESSION_CANCELLED, actor, target=council, session_id=session.id,
+                        held_on=session.held_on.isoformat(), place=session.place, reason=reason,
+                        nomination_ids=[i.nomination_id for i in session.items])
+    notifications.session_cancelled(session, reason)
+    db.session.delete(session)
+    db.session.commit()
 
 
 def _require_status(session: CouncilSession, status: SessionStatus, message: str) -> None:
@@ -559,3 +697,30 @@ def councils_for(user: User) -> list[Council]:
     return [c for c in rows if can_see_council(user, c)]
 
 
+
+
+# -- a member's own work ---------------------------------------------------------------------------
+
+
+def my_sessions(user: User) -> list[dict]:
+    """Every session not yet closed of a council ``user`` sits on, the open ones first.
+
+    Each entry: ``session``, ``council``, ``member``, ``present`` (on the attendance list),
+    ``voted`` (has cast the ballot), ``can_vote`` (open, present, not voted yet).
+    """
+    rows = db.session.execute(
+        sa.select(CouncilSession, CouncilMember)
+        .join(CouncilMember, CouncilMember.council_id == CouncilSession.council_id)
+        .where(CouncilMember.user_id == user.id, CouncilSession.status != SessionStatus.CLOSED)
+        .order_by(CouncilSession.held_on, CouncilSession.id)
+    ).all()
+    out = []
+    for session, member in rows:
+        present = db.session.scalar(sa.select(Attendance.id).where(
+            Attendance.session_id == session.id, Attendance.member_id == member.id)) is not None
+        voted = has_voted(member, session)
+        is_open = session.status == SessionStatus.OPEN
+        out.append({"session": session, "council": session.council, "member": member, "present": present,
+                    "voted": voted, "open": is_open, "can_vote": is_open and present and not voted})
+    out.sort(key=lambda e: (not e["open"], e["session"].held_on))
+    return out

@@ -276,3 +276,10 @@ def session_opened(session: CouncilSession) -> None:
     send("session_opened", _members(session, present_only=True), session=session,
          council=session.council, items=[i.nomination for i in session.items],
          ballot_link=link("council.ballot", session_id=session.id))
+
+
+def session_cancelled(session: CouncilSession, reason: str) -> None:
+    """Every member of the council: the session they were told of will not take place, and why."""
+    send("session_cancelled", _members(session), session=session, council=session.council, reason=reason,
+         items=[i.nomination for i in session.items],
+         council_link=link("council.council", council_id=session.council_id))
