@@ -123,6 +123,7 @@ class ActionIn(_In):
     comment: LongText | None = None
     decision_no: ShortStr | None = None
     decision_date: date | None = None
+    title: Literal["people", "meritorious"] | None = None  # record_award: the title the decision awards
 
 
 class TokenIn(_In):

@@ -64,6 +64,7 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) ->
         consultation_ends=_d(n.consultation_ends),
         decision_no=n.decision_no,
         decision_date=_d(n.decision_date),
+        award=_award(n),
         attachments=[
             {"id": a.id, "kind": a.kind, "name": a.original_name, "size": a.size,
              "content_type": a.content_type}
@@ -74,6 +75,12 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) ->
         data["history"] = [log_entry(r) for r in history]
     data["eligibility"] = _eligibility(n)
     return data
+
+
+def _award(n: Nomination) -> dict | None:
+    from .services import awards
+
+    return awards.award_out(n)
 
 
 def _eligibility(n: Nomination) -> dict:

@@ -233,7 +233,7 @@ def nomination_action(nomination_id: int, action: str):
     body = ActionIn.model_validate(json_body(required=False))
     key = service.perform(
         row, action, g.api_user, comment=body.comment, decision_no=body.decision_no,
-        decision_date=body.decision_date,
+        decision_date=body.decision_date, award_title=body.title,
     )
     out = nomination_out(row, service.history(row))
     if key:

@@ -13,6 +13,7 @@ from .core import (  # noqa: F401
     ApiToken,
     Attachment,
     AttachmentKind,
+    BaseSalary,
     CodeCounter,
     CraftPeriod,
     GoverningDecree,

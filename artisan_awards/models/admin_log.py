@@ -34,6 +34,7 @@ class AuditKind(enum.StrEnum):
     ROUND_CREATED = "round_created"
     ROUND_CHANGED = "round_changed"
     COUNCIL_CREATED = "council_created"
+    BASE_SALARY_ADDED = "base_salary_added"
 
 
 AREAS = {
@@ -45,6 +46,7 @@ AREAS = {
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
     "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED},
     "council": {AuditKind.COUNCIL_CREATED},
+    "award": {AuditKind.BASE_SALARY_ADDED},
 }
 
 

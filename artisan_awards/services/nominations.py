@@ -39,7 +39,7 @@ from ..models import (
 from ..schemas import NominationIn
 from ..text import contains_pattern, nfc, search_key, vi_order
 from ..timeutil import VN, local_date, now_utc, today
-from . import notifications
+from . import awards, notifications
 
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -403,6 +403,7 @@ def perform(
     comment: str | None = None,
     decision_no: str | None = None,
     decision_date: date | None = None,
+    award_title: str | None = None,
 ) -> str | None:
     """Take ``action`` on ``nomination`` as ``actor``.
 
@@ -464,17 +465,20 @@ def perform(
         nomination.consultation_ends = on + timedelta(days=nomination.round.consultation_days)
         meta["consultation_ends"] = nomination.consultation_ends.isoformat()
     elif action == Action.RECORD_AWARD:
-        fields = {}
-        if not decision_no:
-            fields["decision_no"] = N_("Cần số quyết định của Chủ tịch nước.")
-        if not decision_date:
-            fields["decision_date"] = N_("Cần ngày quyết định.")
-        if fields:
+        try:
+            number, award = awards.check_decision(nomination, decision_no, decision_date, award_title)
+        except ValidationFailed:
             db.session.rollback()
-            raise ValidationFailed(fields=fields)
-        nomination.decision_no = nfc(decision_no).strip()
+            raise
+        nomination.decision_no = number
         nomination.decision_date = decision_date
-        meta.update(decision_no=nomination.decision_no, decision_date=decision_date.isoformat())
+        nomination.award_title = award.title
+        nomination.award_coefficient = award.coefficient
+        nomination.award_base_salary_vnd = award.base_salary_vnd
+        nomination.award_bonus_vnd = award.bonus_vnd
+        meta.update(decision_no=number, decision_date=decision_date.isoformat(), title=award.title,
+                    coefficient=str(award.coefficient), base_salary_vnd=award.base_salary_vnd,
+                    bonus_vnd=award.bonus_vnd)
 
     record_move(nomination, action, before, after, actor.id, actor.full_name, comment, meta, now)
     _commit_or_conflict()
