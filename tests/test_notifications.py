@@ -162,7 +162,8 @@ def test_a_dossiers_journey_by_email(chain, api, smtp_server):  # noqa: F811
     chain.act(nomination, "open_consultation", chain.ministry)
     chain.act(nomination, "submit_to_pm", chain.ministry)
     chain.act(nomination, "submit_to_president", chain.government)
-    chain.act(nomination, "record_award", chain.government, decision_no="1234/QĐ-CTN", decision_date="2027-08-30")
+    chain.act(nomination, "record_award", chain.government, decision_no="1234/QĐ-CTN",
+              decision_date=today().isoformat())
     _deliver(box)
     assert _subjects(box, applicant.email)[-6:] == [
         f"Hồ sơ {code}: Hồ sơ đang được Hội đồng cấp Nhà nước xét",

@@ -16,7 +16,7 @@ OUTCOMES = {"record_award": N_("Phong tặng danh hiệu"), "record_not_awarded"
 
 
 class DecisionForm(FlaskForm):
-    outcome = RadioField(_l("Quyết định"), default="record_award")
+    outcome = RadioField(_l("Quyết định"), default="record_award", validate_choice=False)
     decision_no = StringField(_l("Số quyết định của Chủ tịch nước"), validators=[Optional(), Length(max=60)],
                               render_kw={"placeholder": "1234/QĐ-CTN", "autocomplete": "off"})
     decision_date = VnDateField(_l("Ngày quyết định"), validators=[Optional()])

@@ -20,7 +20,7 @@ from ..services import awards, consultations
 from ..services import nominations as service
 from ..timeutil import today
 from . import bp
-from .forms import DecisionForm
+from .forms import OUTCOMES, DecisionForm
 
 
 @bp.route("/<int:nomination_id>")
@@ -84,14 +84,23 @@ def decision(nomination_id: int):
     status = 200
     if request.method == "POST":
         status = 422
-        if form.validate_on_submit():
-            action = form.outcome.data
+        valid = form.validate_on_submit()
+        if "csrf_token" in form.errors:
+            abort(400)
+        action = form.outcome.data or Action.RECORD_AWARD
+        award = action == Action.RECORD_AWARD
+        if action not in OUTCOMES:
+            form.outcome.errors = [*form.outcome.errors, _("Chọn phong tặng hoặc không phong tặng.")]
+            flash(_("Quyết định của Chủ tịch nước chưa hợp lệ."), "error")
+        elif not valid:
+            flash(_("Quyết định của Chủ tịch nước chưa hợp lệ."), "error")
+        else:
             try:
                 service.perform(
                     nomination, action, current_user, comment=form.comment.data,
-                    decision_no=form.decision_no.data if action == Action.RECORD_AWARD else None,
-                    decision_date=form.decision_date.data if action == Action.RECORD_AWARD else None,
-                    award_title=form.title.data or None if action == Action.RECORD_AWARD else None,
+                    decision_no=form.decision_no.data if award else None,
+                    decision_date=form.decision_date.data if award else None,
+                    award_title=(form.title.data or None) if award else None,
                 )
             except ValidationFailed as exc:
                 db.session.rollback()
@@ -109,10 +118,6 @@ def decision(nomination_id: int):
             else:
                 flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
                 return redirect(url_for("dossier.show", nomination_id=nomination.id))
-        elif "csrf_token" in form.errors:
-            abort(400)
-        else:
-            flash(_("Quyết định của Chủ tịch nước chưa hợp lệ."), "error")
     on = form.decision_date.data if isinstance(form.decision_date.data, date) else today()
     preview = awards.compute(nomination.title, on)
     return render_template("dossier/decision.html", nomination=nomination, form=form, open_now=open_now,
