@@ -63,7 +63,7 @@ def demo(database_factory, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def walk_browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -73,16 +73,16 @@ def browser():
 
 
 @pytest.fixture
-def page(demo, browser):
+def tab(demo, walk_browser):
     _app, base = demo
-    context = browser.new_context(viewport=DESKTOP, locale="vi-VN", base_url=base)
+    context = walk_browser.new_context(viewport=DESKTOP, locale="vi-VN", base_url=base)
     context.set_default_timeout(20_000)
-    tab = context.new_page()
+    page = context.new_page()
     problems: list[str] = []
-    tab.on("dialog", lambda dialog: dialog.accept())  # a confirmation asked by the page: the person agrees
-    tab.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
-    tab.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
-    yield tab
+    page.on("dialog", lambda dialog: dialog.accept())  # a confirmation asked by the page: the person agrees
+    page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
+    page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
+    yield page
     context.close()
     assert problems == []
 
@@ -136,12 +136,12 @@ def close_vote(page: Page, council: str) -> None:
     expect(page.locator(".flash-error")).to_have_count(0)
 
 
-def record_decision(page: Page, number: str, bonus: str) -> None:
+def record_decision(page: Page, number: str, bonus: str, on=None) -> None:
     """On the dossier page: the decision form; a future date first (refused by the field), then the right one."""
     page.get_by_role("link", name="Ghi nhận quyết định của Chủ tịch nước").click()
     expect(page.get_by_role("heading", name="Quyết định của Chủ tịch nước")).to_be_visible()
     expect(page.locator("#award-preview")).to_contain_text(bonus)
-    on = today()
+    on = on or today()
     page.get_by_label("Số quyết định của Chủ tịch nước").fill(number)
     page.get_by_label("Ngày quyết định").fill((on + timedelta(days=3)).isoformat())
     page.get_by_role("button", name="Ghi nhận quyết định").click()
@@ -154,7 +154,8 @@ def record_decision(page: Page, number: str, bonus: str) -> None:
     expect(award).to_contain_text(bonus)
 
 
-def test_readme_walk_through_reaches_the_presidents_decision(demo, page):
+def test_readme_walk_through_reaches_the_presidents_decision(demo, tab):
+    page = tab
     app, _base = demo
     # 1. Province: the chair casts the last ballot of the open vote.
     as_(page, "hoidong.hanoi@demo.vn")
@@ -195,7 +196,9 @@ def test_readme_walk_through_reaches_the_presidents_decision(demo, page):
     expect(awarded).to_contain_text("Tạ Văn Nón")
     expect(awarded).to_contain_text("2050/QĐ-CTN")
     expect(awarded).to_contain_text("Trịnh Thị Mây")  # the demo's own award
-    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["audit", "verify"])
+        db.session.remove()
     assert result.exit_code == 0 and "intact" in result.output, result.output
 
 
@@ -281,7 +284,8 @@ def _council_session(page: Page, secretariat: str, council: str, level: str, nom
     expect(page.locator(".flash-error")).to_have_count(0)
 
 
-def test_one_dossier_from_registration_to_the_presidents_decision(demo, page):
+def test_one_dossier_from_registration_to_the_presidents_decision(demo, tab):
+    page = tab
     app, _base = demo
     nominee = "Đoàn Văn Chum"
     code = _register_and_file(page, nominee)
@@ -296,21 +300,21 @@ def test_one_dossier_from_registration_to_the_presidents_decision(demo, page):
     _council_session(page, "bo@demo.vn", MINISTRY_COUNCIL, "ministry", nominee, dossier_id)
     page.goto(f"/nominations/{dossier_id}")
     act(page, "Mở lấy ý kiến nhân dân", "Đang lấy ý kiến nhân dân")
-    try:
+    try:  # (the test runs outside the app: today() here is the real calendar)
         app.config["TODAY"] = (today() + timedelta(days=21)).isoformat()  # the 20-day window has run
         page.reload()
         act(page, "Trình Hội đồng cấp Nhà nước", "Chờ Hội đồng cấp Nhà nước")
         _council_session(page, "bo@demo.vn", STATE_COUNCIL, "state", nominee, dossier_id)
         page.goto(f"/nominations/{dossier_id}")
         act(page, "Mở lấy ý kiến nhân dân", "Đang lấy ý kiến nhân dân")
-        app.config["TODAY"] = (today() + timedelta(days=21)).isoformat()  # and the second one
+        app.config["TODAY"] = (today() + timedelta(days=42)).isoformat()  # and the second one
         page.reload()
         act(page, "Trình Thủ tướng Chính phủ", "Đã trình Thủ tướng Chính phủ")
         as_(page, "chinhphu@demo.vn")
         page.goto(f"/nominations/{dossier_id}")
         act(page, "Trình Chủ tịch nước", "Đã trình Chủ tịch nước")
-        # Nghệ nhân ưu tú: 9.0 x 2 340 000 đồng.
-        record_decision(page, "2051/QĐ-CTN", "21.060.000")
+        # Nghệ nhân ưu tú: 9.0 x 2 340 000 đồng, decided on the (moved) day.
+        record_decision(page, "2051/QĐ-CTN", "21.060.000", on=today() + timedelta(days=42))
     finally:
         app.config["TODAY"] = None
     page.context.clear_cookies()
