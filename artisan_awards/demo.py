@@ -168,7 +168,7 @@ def seed() -> list[str]:
 
 
 def _dossier_data(round6: Round, i: int, name, craft, province, title, workplace, started, learners,
-                  filed_by: str | None) -> NominationIn:
+                  filed_by: str | None, product_years=(2021, 2023)) -> NominationIn:
     """A complete declaration (Mẫu 01/02) for the demo; ``filed_by``: the Sở officer filing on paper's behalf."""
     birth = date(started - 20, 1 + i % 12, 1 + (i * 3) % 27)
     on = today()
@@ -198,7 +198,7 @@ def _dossier_data(round6: Round, i: int, name, craft, province, title, workplace
                  "self_designed": True,
                  "award": {"rank": 2, "level": "national", "organiser": "Bộ Công Thương",
                            "awarded_on": f"{y}-09-01"}}
-                for y in (2021, 2023)
+                for y in product_years
             ],
             "learners_trained": learners,
             "filed_by": {"relationship": "self", "full_name": None}
@@ -303,8 +303,9 @@ def _national(round6: Round) -> list[str]:
     officer, ministry, government = _user("so.hanoi@demo.vn"), _user("bo@demo.vn"), _user("chinhphu@demo.vn")
     by_stop: dict[str, Nomination] = {}
     for i, (name, craft, title, workplace, started, learners, stop) in enumerate(NATIONAL_DOSSIERS):
+        # ten works of their own making (Art. 7): these went up the whole chain
         data = _dossier_data(round6, i + 40, name, craft, "HNI", title, workplace, started, learners,
-                             filed_by=officer.full_name)
+                             filed_by=officer.full_name, product_years=range(2014, 2025))
         n = service.create_nomination(officer, data)
         service.perform(n, Action.SUBMIT, officer)
         service.perform(n, Action.ACCEPT, officer, comment="Hồ sơ đầy đủ, hợp lệ.")
