@@ -48,6 +48,8 @@ def act(nomination_id: int, action: str):
         if "csrf_token" in form.errors:
             abort(400)
         raise ValidationFailed(fields={"comment": N_("Ghi chú, lý do dài tối đa 20 000 ký tự.")})
+    if action == Action.RECORD_AWARD:  # the decision needs its number, date and title: its own form
+        return redirect(url_for("dossier.decision", nomination_id=nomination.id), code=303)
     key = service.perform(nomination, action, current_user, comment=form.comment.data)
     flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
     if key:
