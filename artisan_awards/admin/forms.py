@@ -81,5 +81,5 @@ class BaseSalaryForm(FlaskForm):
     amount_vnd = StringField(_l("Mức lương cơ sở (đồng)"), validators=[Optional(), Length(max=30)],
                               render_kw={"inputmode": "numeric", "placeholder": "2340000"})
     legal_basis = StringField(_l("Căn cứ pháp lý"), validators=[Optional(), Length(max=200)],
-                              render_kw={"placeholder": "Nghị định 73/2024/NĐ-CP"})
+                              render_kw={"placeholder": "73/2024/NĐ-CP"})
     verified = BooleanField(_l("Đã đối chiếu với văn bản chính thức"))
