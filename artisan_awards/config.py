@@ -141,6 +141,11 @@ class Config:
     # Quorum (share of all members present) and pass threshold (share of ALL members voting
     # yes), per council level.  Values from the domain document (2019 state council, [VP]);
     # unverified for Decree 43, hence configuration.  Rounded up to a whole member.
+    # The bonus that comes with each title, as a multiple of the base salary (lương cơ sở) in force on the
+    # President's decision date: Decree 98/2023/NĐ-CP Art. 56(3) under the Law on Emulation and
+    # Commendation 2022 (12.5 for the "People's" titles, verified; 9.0 for the "Meritorious" ones, verified
+    # by calculation).  The base salaries themselves are a dated table (/admin/base-salaries).
+    AWARD_COEFFICIENTS = {"people": 12.5, "meritorious": 9.0}
     COUNCIL_RULES = {
         "default": {"quorum_percent": 75, "pass_percent": 90},
         "province": {"quorum_percent": 75, "pass_percent": 90},

@@ -6,10 +6,12 @@ A blueprint imports from here, never from another blueprint's ``forms`` or ``rou
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import DateField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -21,6 +23,20 @@ from .services import queries as lists
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices (WTForms 3.3 wants SelectChoice objects)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class VnDateField(DateField):
+    """A date field whose parse error is a plain Vietnamese sentence (WTForms has no Vietnamese catalogue)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        try:
+            self.data = datetime.strptime(valuelist[0].strip(), "%Y-%m-%d").date()
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Ngày không hợp lệ: nhập theo dạng ngày/tháng/năm.")) from None
 
 
 class ActionForm(FlaskForm):

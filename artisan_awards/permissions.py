@@ -294,6 +294,11 @@ def can_manage_rounds(user) -> bool:
     return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER)
 
 
+def can_manage_base_salaries(user) -> bool:
+    """Add a base salary (lương cơ sở) in force from a date: the award bonus is computed from it."""
+    return is_administrator(user)
+
+
 def can_export_archives(user) -> bool:
     return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER)
 
@@ -503,6 +508,8 @@ def admin_sections(user) -> list[tuple[str, str]]:
         links.append(("admin.transfers", N_("Chuyển hồ sơ tỉnh hợp nhất")))
     if can_edit_holidays(user):
         links.append(("admin.holidays", N_("Lịch ngày nghỉ lễ, Tết")))
+    if can_manage_base_salaries(user):
+        links.append(("admin.base_salaries", N_("Lương cơ sở")))
     if can_read_audit_log(user):
         links.append(("admin.audit_log", N_("Nhật ký quản trị")))
     return links

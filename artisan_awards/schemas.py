@@ -128,6 +128,7 @@ class ActionIn(_In):
     missing: Annotated[list[MissingItem], Field(max_length=50)] | None = None
     decision_no: ShortStr | None = None
     decision_date: date | None = None
+    title: Literal["people", "meritorious"] | None = None  # record_award: the title the decision awards
 
 
 class TokenIn(_In):

@@ -70,6 +70,7 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None,
         consultation_ends=_d(n.consultation_ends),
         decision_no=n.decision_no,
         decision_date=_d(n.decision_date),
+        award=_award(n),
         attachments=[
             {"id": a.id, "kind": a.kind, "name": a.original_name, "size": a.size,
              "content_type": a.content_type}
@@ -83,6 +84,20 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None,
     if hard_cases is not None:
         data.update(hard_cases)
     return data
+
+
+def _award(n: Nomination) -> dict | None:
+    """The ``award`` object of the API (``record_award``), or None before the decision."""
+    if n.award_bonus_vnd is None:
+        return None
+    return {
+        "decision_no": n.decision_no,
+        "decision_date": _d(n.decision_date),
+        "title": n.award_title,
+        "coefficient": float(n.award_coefficient),
+        "base_salary_vnd": n.award_base_salary_vnd,
+        "bonus_vnd": n.award_bonus_vnd,
+    }
 
 
 def round_out(r: Round, today: date) -> dict:

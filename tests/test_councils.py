@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination
+from artisan_awards.timeutil import today
 from tests.factories import Factory
 from workflows.states import State
 
@@ -348,8 +349,9 @@ def test_one_nomination_from_draft_to_awarded(chain, api, app):
     r = api.post(f"/api/v1/nominations/{nomination.id}/actions/record_award", chain.government, json={})
     assert r.status_code == 422 and {"decision_no", "decision_date"} <= set(r.get_json()["error"]["fields"])
     out = chain.act(nomination, "record_award", chain.government, decision_no="1234/QĐ-CTN",
-                    decision_date="2027-08-30")
+                    decision_date=today().isoformat())
     assert nomination.state == State.AWARDED and out["decision_no"] == "1234/QĐ-CTN"
+    assert out["award"]["bonus_vnd"] == 21_060_000  # Nghệ nhân ưu tú: 9.0 x 2 340 000 (tests/test_award.py)
     assert [h["to"] for h in out["history"]] == [
         "submitted", "accepted", "province_review", "province_passed", "ministry_review", "ministry_passed",
         "public_consultation", "state_review", "state_passed", "final_consultation", "submitted_to_pm",

@@ -164,7 +164,8 @@ def test_a_dossiers_journey_by_email(chain, api, smtp_server):  # noqa: F811
     chain.act(nomination, "open_consultation", chain.ministry)
     chain.act(nomination, "submit_to_pm", chain.ministry)
     chain.act(nomination, "submit_to_president", chain.government)
-    chain.act(nomination, "record_award", chain.government, decision_no="1234/QĐ-CTN", decision_date="2027-08-30")
+    chain.act(nomination, "record_award", chain.government, decision_no="1234/QĐ-CTN",
+              decision_date=today().isoformat())
     _deliver(box)
     assert _subjects(box, applicant.email)[-6:] == [
         f"Hồ sơ {code}: Hồ sơ đang được Hội đồng cấp Nhà nước xét",
@@ -175,7 +176,8 @@ def test_a_dossiers_journey_by_email(chain, api, smtp_server):  # noqa: F811
         "Chúc mừng: Nguyễn Văn Ánh được phong tặng danh hiệu Nghệ nhân ưu tú",
     ]
     award = Mailbox.body(box.to(applicant.email)[-1])
-    assert "Quyết định số 1234/QĐ-CTN ngày 30/08/2027." in award
+    assert f"Quyết định số 1234/QĐ-CTN ngày {today().strftime('%d/%m/%Y')}." in award
+    assert "Tiền thưởng kèm theo danh hiệu: 21.060.000 đồng." in award  # 9.0 x 2 340 000 (tests/test_award.py)
     assert "Bộ Công Thương đã trình hồ sơ" in _body(box, chain.government.email, "Thủ tướng")
     # One message per move for the applicant, none left in the outbox.
     history = api.get(f"/api/v1/nominations/{nomination.id}", applicant).get_json()["history"]

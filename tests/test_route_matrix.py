@@ -140,6 +140,11 @@ MATRIX: dict[str, tuple] = {
     "POST /nominations/<int:nomination_id>/actions/<action>": (
         "/nominations/{sub}/actions/accept", row(L, 403, "applicant x staged", 404, "po", OK),
         lambda i: {"comment": "Thử"}),
+    # the President's decision: the government officer only (a dossier at the province: seen by no one else)
+    "GET /nominations/<int:nomination_id>/decision": ("/nominations/{sub}/decision",
+                                                      row(L, 403, "applicant x staged", 404)),
+    "POST /nominations/<int:nomination_id>/decision": ("/nominations/{sub}/decision",
+                                                       row(L, 403, "applicant x staged", 404)),
     "GET /nominations/<int:nomination_id>/attachments/<int:attachment_id>": (
         "/nominations/{sub}/attachments/{sub_att}", row(L, 200, "applicant x staged", 404)),
     "GET /nominations/<int:nomination_id>/<any(declaration, summary, dossier, receipt):kind>.pdf": (
@@ -248,6 +253,8 @@ MATRIX: dict[str, tuple] = {
         "/admin/rounds/{round}/intake", row(L, 403, "po po_x mo admin", OK)),
     "POST /admin/councils/new": ("/admin/councils/new", row(L, 403, "po po_x mo admin", OK)),
     "GET /admin/rules": ("/admin/rules", row(L, 403, "admin", 200)),
+    "GET /admin/base-salaries": ("/admin/base-salaries", row(L, 403, "admin", 200)),
+    "POST /admin/base-salaries": ("/admin/base-salaries", row(L, 403, "admin", 422)),
     "POST /admin/rules/<ruleset_id>/<criterion_id>/<name>": (
         "/admin/rules/no-such-ruleset/no-criterion/no-name", row(L, 403, "admin", 404)),
     # -- API -----------------------------------------------------------------------------------------------
@@ -768,6 +775,7 @@ PREDICATE_TABLE = {
     "can_edit_rules": {"admin"},
     "can_read_rules": STAFF_PEOPLE,
     "can_read_audit_log": {"admin"},
+    "can_manage_base_salaries": {"admin"},
     "can_manage_accounts": {"po", "admin", "applicant+po"},
     "can_open_administration": {"po", "po_noprov", "mo", "admin", "applicant+po"},
     "can_edit_holidays": {"admin"},
@@ -1048,6 +1056,7 @@ ADMIN_PAGES = [
     ("get", "/admin/rounds/new"),
     ("get", "/admin/rounds/{round}"),
     ("get", "/admin/councils/new"),
+    ("get", "/admin/base-salaries"),
     ("get", "/admin/audit"),
     ("get", "/admin/audit?format=csv"),
     ("get", "/admin/accounts/{user}"),

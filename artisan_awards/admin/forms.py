@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import choices
+from ..forms import VnDateField, choices
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -81,3 +81,12 @@ class CouncilForm(FlaskForm):
     decision_date = DateField(_l("Ngày quyết định"), validators=[Optional()])
     exclude_conflicted_votes = BooleanField(_l("Thành viên có xung đột lợi ích không bỏ phiếu"), default=True)
     submit = SubmitField(_l("Thành lập Hội đồng"))
+
+
+class BaseSalaryForm(FlaskForm):
+    effective_from = VnDateField(_l("Áp dụng từ ngày"), validators=[Optional()])
+    amount_vnd = StringField(_l("Mức lương cơ sở (đồng)"), validators=[Optional(), Length(max=30)],
+                              render_kw={"inputmode": "numeric", "placeholder": "2340000"})
+    legal_basis = StringField(_l("Căn cứ pháp lý"), validators=[Optional(), Length(max=200)],
+                              render_kw={"placeholder": "73/2024/NĐ-CP"})
+    verified = BooleanField(_l("Đã đối chiếu với văn bản chính thức"))

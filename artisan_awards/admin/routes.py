@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
@@ -19,11 +19,11 @@ from ..extensions import db
 from ..models import AuditKind, Position, Round, User
 from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, councils, law, queries, rounds, sessions
+from ..services import account_admin, account_import, awards, councils, law, queries, rounds, sessions
 from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
 from . import bp
-from .forms import AccessForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
+from .forms import AccessForm, BaseSalaryForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
 
 PAGE_SIZE = 100
 POSITION_LABELS = {
@@ -391,6 +391,46 @@ def new_council():
                            positions=POSITION_LABELS, role_labels=ROLE_LABELS)
 
 
+# -- base salaries (the award bonus) ---------------------------------------------------------------
+
+def _amount(text: str | None) -> int | None | bool:
+    """Đồng as typed (2340000, 2.340.000, 2 340 000 đ): the integer, None if blank, False if not a number."""
+    cleaned = "".join((text or "").replace("đồng", "").replace("đ", "").split()).replace(".", "").replace(",", "")
+    if not cleaned:
+        return None
+    return int(cleaned) if cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 15 else False
+
+
+@bp.route("/base-salaries", methods=["GET", "POST"])
+@guard(permissions.can_manage_base_salaries)
+def base_salaries():
+    """The dated base salaries the award bonus is computed from; add the one a new decree sets."""
+    form = BaseSalaryForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        amount = _amount(form.amount_vnd.data)
+        if form.validate_on_submit() and amount is not False:
+            try:
+                awards.add_base_salary(current_user, form.effective_from.data, amount,
+                                       form.legal_basis.data, form.verified.data)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                flash(exc.text(_), "error")
+                for name, message in exc.field_texts(_).items():
+                    getattr(form, name).errors = [*getattr(form, name).errors, message]
+            else:
+                flash(_("Đã thêm mức lương cơ sở."), "success")
+                return redirect(url_for("admin.base_salaries"))
+        elif "csrf_token" in form.errors:
+            abort(400)
+        if amount is False:
+            form.amount_vnd.errors = [*form.amount_vnd.errors,
+                                      _("Nhập mức lương bằng số đồng, ví dụ 2340000 hoặc 2.340.000.")]
+    return render_template("admin/base_salaries.html", form=form, salaries=awards.history(),
+                           coefficients={t: awards.coefficient(t) for t in ("people", "meritorious")}), status
+
+
 # -- audit ---------------------------------------------------------------------------------------
 
 KIND_LABELS = {
@@ -421,6 +461,7 @@ KIND_LABELS = {
     AuditKind.COUNCIL_MEMBER_INVITED: N_("Mời thành viên Hội đồng"),
     AuditKind.SESSION_CHANGED: N_("Sửa phiên họp"),
     AuditKind.SESSION_CANCELLED: N_("Hủy phiên họp"),
+    AuditKind.BASE_SALARY_ADDED: N_("Thêm mức lương cơ sở"),
 }
 AREA_LABELS = {
     "account": N_("Tài khoản"),
@@ -428,6 +469,7 @@ AREA_LABELS = {
     "round": N_("Đợt xét tặng"),
     "council": N_("Hội đồng"),
     "dossier": N_("Hồ sơ: trường hợp đặc biệt"),
+    "award": N_("Tiền thưởng"),
 }
 
 

@@ -242,7 +242,7 @@ def nomination_action(nomination_id: int, action: str):
     body = ActionIn.model_validate(json_body(required=False))
     key = service.perform(
         row, action, g.api_user, comment=body.comment, decision_no=body.decision_no,
-        decision_date=body.decision_date, missing=body.missing,
+        decision_date=body.decision_date, missing=body.missing, award_title=body.title,
     )
     out = _one(row)
     if key:

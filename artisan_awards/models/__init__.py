@@ -14,6 +14,7 @@ from .core import (  # noqa: F401
     ApiToken,
     Attachment,
     AttachmentKind,
+    BaseSalary,
     CodeCounter,
     CraftPeriod,
     GoverningDecree,

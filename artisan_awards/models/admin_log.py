@@ -46,6 +46,7 @@ class AuditKind(enum.StrEnum):
     COUNCIL_MEMBER_INVITED = "council_member_invited"
     SESSION_CHANGED = "session_changed"
     SESSION_CANCELLED = "session_cancelled"
+    BASE_SALARY_ADDED = "base_salary_added"
 
 
 AREAS = {
@@ -61,6 +62,7 @@ AREAS = {
                 AuditKind.SPECIAL_CRAFT_DECIDED, AuditKind.COMPLETION_EXPIRED},
     "council": {AuditKind.COUNCIL_CREATED, AuditKind.COUNCIL_MEMBER_INVITED, AuditKind.SESSION_CHANGED,
                 AuditKind.SESSION_CANCELLED},
+    "award": {AuditKind.BASE_SALARY_ADDED},
 }
 
 

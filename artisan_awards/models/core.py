@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -407,6 +408,12 @@ class Nomination(db.Model):
     consultation_ends: Mapped[date | None]
     decision_no: Mapped[str | None] = mapped_column(sa.String(60))
     decision_date: Mapped[date | None]
+    # The President's decision (migration 0021): the title it awards and the bonus computed on that day
+    # (coefficient x base salary in force on the decision date), kept as recorded for finance.
+    award_title: Mapped[str | None] = mapped_column(sa.String(20))
+    award_coefficient: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    award_base_salary_vnd: Mapped[int | None] = mapped_column(sa.BigInteger)
+    award_bonus_vnd: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc
@@ -580,6 +587,21 @@ class TransitionLog(db.Model):
     seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+class BaseSalary(db.Model):
+    """The base salary (lương cơ sở) in force from a date: the award bonus is a multiple of it."""
+
+    __tablename__ = "base_salaries"
+    __table_args__ = (sa.CheckConstraint("amount_vnd > 0", name="ck_base_salaries_amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    effective_from: Mapped[date] = mapped_column(unique=True)
+    amount_vnd: Mapped[int] = mapped_column(sa.BigInteger)
+    legal_basis: Mapped[str] = mapped_column(sa.String(200), default="")
+    verified: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
 
 class CodeCounter(db.Model):

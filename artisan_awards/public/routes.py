@@ -5,7 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from workflows.states import PAST_PROVINCE
+from workflows.states import PAST_PROVINCE, State
 
 from ..errors import NotFound
 from ..extensions import db, limiter
@@ -82,4 +82,9 @@ def results():
     by_province: dict = {}
     for n in rows:
         by_province.setdefault(n.province, []).append(n)
-    return render_template("public/results.html", by_province=by_province)
+    # The President's decisions: who was awarded which title, by which decision (Art. 5: published).
+    awarded = db.session.scalars(
+        sa.select(Nomination).where(Nomination.state == State.AWARDED)
+        .order_by(Nomination.decision_date.desc(), Nomination.title, vi_order(Nomination.full_name))
+    ).all()
+    return render_template("public/results.html", by_province=by_province, awarded=awarded)

@@ -31,7 +31,7 @@ from ..models import CodeCounter, Nomination, Province, Round, Title, Transition
 from ..schemas import NominationIn
 from ..text import nfc
 from ..timeutil import local_date, now_utc, today
-from . import hard_case_checks, notifications, transaction
+from . import awards, hard_case_checks, notifications, transaction
 from .queries import key_hash
 
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -148,6 +148,7 @@ class Move:
     comment: str | None
     decision_no: str | None = None
     decision_date: date | None = None
+    award_title: str | None = None
     meta: dict = field(default_factory=dict)
     access_key: str | None = None  # set by the first submission
 
@@ -157,7 +158,7 @@ Step = Callable[[Move], None]
 
 def _run(nomination: Nomination, action: Action, actor: User, step: Step | None = None, *,
          comment: str | None = None, decision_no: str | None = None,
-         decision_date: date | None = None) -> str | None:
+         decision_date: date | None = None, award_title: str | None = None) -> str | None:
     """Lock → check → change → log → notify → commit, with one error path (rollback, re-raise)."""
     if not permissions.may_act(actor, nomination, action):
         raise Forbidden()
@@ -176,7 +177,7 @@ def _run(nomination: Nomination, action: Action, actor: User, step: Step | None 
         except wf.TransitionNotAllowed as exc:
             raise TransitionRefused(_refusal_message(exc)) from exc
         move = Move(nomination, action, actor, before, after, now, on,
-                    nfc(comment).strip() if comment else None, decision_no, decision_date)
+                    nfc(comment).strip() if comment else None, decision_no, decision_date, award_title)
         if step is not None:
             step(move)
         record_move(nomination, action, before, after, actor.id, actor.full_name, move.comment,
@@ -263,17 +264,19 @@ def _open_consultation_step(move: Move) -> None:
 
 
 def _record_award_step(move: Move) -> None:
-    fields = {}
-    if not move.decision_no or not nfc(move.decision_no).strip():
-        fields["decision_no"] = N_("Cần số quyết định của Chủ tịch nước.")
-    if not move.decision_date:
-        fields["decision_date"] = N_("Cần ngày quyết định.")
-    if fields:
-        raise ValidationFailed(fields=fields)
+    """The President's decision: its number, date and title, and the bonus that comes with the title
+    (services/awards.py: the coefficient times the base salary in force on the decision date), kept."""
     n = move.nomination
-    n.decision_no = nfc(move.decision_no).strip()
+    number, award = awards.check_decision(n, move.decision_no, move.decision_date, move.award_title)
+    n.decision_no = number
     n.decision_date = move.decision_date
-    move.meta.update(decision_no=n.decision_no, decision_date=move.decision_date.isoformat())
+    n.award_title = award.title
+    n.award_coefficient = award.coefficient
+    n.award_base_salary_vnd = award.base_salary_vnd
+    n.award_bonus_vnd = award.bonus_vnd
+    move.meta.update(decision_no=number, decision_date=move.decision_date.isoformat(), title=award.title,
+                     coefficient=str(award.coefficient), base_salary_vnd=award.base_salary_vnd,
+                     bonus_vnd=award.bonus_vnd)
 
 
 def submit(nomination: Nomination, actor: User, comment: str | None = None) -> str | None:
@@ -340,9 +343,9 @@ def submit_to_president(nomination: Nomination, actor: User, comment: str | None
 
 
 def record_award(nomination: Nomination, actor: User, decision_no: str | None, decision_date: date | None,
-                 comment: str | None = None) -> None:
+                 comment: str | None = None, award_title: str | None = None) -> None:
     _run(nomination, Action.RECORD_AWARD, actor, _record_award_step, comment=comment,
-         decision_no=decision_no, decision_date=decision_date)
+         decision_no=decision_no, decision_date=decision_date, award_title=award_title)
 
 
 def record_not_awarded(nomination: Nomination, actor: User, comment: str | None = None) -> None:
@@ -377,6 +380,7 @@ def perform(
     decision_no: str | None = None,
     decision_date: date | None = None,
     missing: list[str] | None = None,
+    award_title: str | None = None,
 ) -> str | None:
     """Take ``action`` (its name, as pages, API and CLI receive it) on ``nomination`` as ``actor``.
 
@@ -393,7 +397,7 @@ def perform(
     if missing_items(missing) and operation is not return_for_completion:
         raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung chỉ dùng khi trả lại hồ sơ.")})
     if operation is record_award:
-        return record_award(nomination, actor, decision_no, decision_date, comment)
+        return record_award(nomination, actor, decision_no, decision_date, comment, award_title)
     if operation is return_for_completion:
         return return_for_completion(nomination, actor, comment, missing)
     return operation(nomination, actor, comment)
