@@ -90,7 +90,7 @@ def attachment(nomination_id: int, attachment_id: int):
 @login_required
 def decision(nomination_id: int):
     """Record the President's decision: its number, date and the title awarded (or that none is)."""
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     if not permissions.may_act(current_user, nomination, Action.RECORD_AWARD):
         abort(403)
     form = DecisionForm(data={"title": nomination.title})
