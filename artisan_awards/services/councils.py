@@ -13,6 +13,7 @@ import secrets
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.states import AGENDA_STATE, N_, CouncilEvent
@@ -44,7 +45,7 @@ from ..schemas import CouncilIn, SessionIn
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
 from . import accounts, notifications
-from .nominations import move_by_event
+from .nominations import move_many
 
 PASS_EVENT = {
     Level.PROVINCE: (CouncilEvent.PROVINCE_PASS, CouncilEvent.PROVINCE_REJECT),
@@ -228,13 +229,11 @@ def open_session(actor: User, session: CouncilSession) -> CouncilSession:
     waiting_state = AGENDA_STATE[council.level]
     _lock_nominations(session.items)
     for item in list(session.items):
-        nomination = item.nomination
-        if nomination.state != waiting_state:  # withdrawn or held since the agenda was set
+        if item.nomination.state != waiting_state:  # withdrawn or held since the agenda was set
             session.items.remove(item)
-            continue
-        if council.level == Level.PROVINCE:
-            move_by_event(nomination, CouncilEvent.PROVINCE_VOTE_OPENS, actor.id, council.name,
-                          meta={"session_id": session.id})
+    if council.level == Level.PROVINCE:
+        move_many([(item.nomination, CouncilEvent.PROVINCE_VOTE_OPENS, {"session_id": session.id})
+                   for item in session.items], actor.id, council.name)
     if not session.items:
         db.session.rollback()
         raise TransitionRefused(N_("Chương trình phiên họp không còn hồ sơ nào chờ xét."),
@@ -367,7 +366,9 @@ def _lock_nominations(items: list[AgendaItem]) -> None:
     if ids:
         db.session.scalars(
             sa.select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
-            .with_for_update(of=Nomination).options(sa.orm.selectinload(Nomination.owner))
+            .with_for_update(of=Nomination)
+            .options(sa.orm.selectinload(Nomination.owner), sa.orm.lazyload(Nomination.periods),
+                     sa.orm.lazyload(Nomination.products))
             .execution_options(populate_existing=True)
         ).all()
 
@@ -472,20 +473,35 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
     for member_id, reason in sorted(reasons.items()):
         db.session.add(NonVoter(session_id=locked.id, member_id=member_id, reason=reason))
     _lock_nominations(items)
+    moves, rows = [], []
     for item, counts in zip(items, totals, strict=True):
-        item.yes, item.no, item.invalid, item.excluded = (
-            counts["yes"], counts["no"], counts["invalid"], counts["excluded"])
-        item.passed = bool(locked.quorum_met) and item.yes >= threshold
-        meta = {"session_id": locked.id, "yes": item.yes, "no": item.no, "invalid": item.invalid,
+        passed = bool(locked.quorum_met) and counts["yes"] >= threshold
+        rows.append({"item_id": item.id, "passed_": passed, **{f"{k}_": v for k, v in counts.items()}})
+        meta = {"session_id": locked.id, "yes": counts["yes"], "no": counts["no"], "invalid": counts["invalid"],
                 "members_total": locked.members_total, "present": locked.present_count,
                 "threshold": threshold}
-        move_by_event(item.nomination, pass_event if item.passed else reject_event, actor.id,
-                      council.name, comment=None, meta=meta)
+        moves.append((item.nomination, pass_event if passed else reject_event, meta))
+    _write_counts(items, rows)
+    move_many(moves, actor.id, council.name)  # a few statements, one log row per dossier
     locked.status = SessionStatus.CLOSED
     locked.closed_at = now_utc()
     _commit()
     _vacuum_boxes()
     return tally(locked)
+
+
+def _write_counts(items: list[AgendaItem], rows: list[dict]) -> None:
+    """Each agenda row's final counts and decision: one executemany, not one UPDATE per row."""
+    if not rows:
+        return
+    table = AgendaItem.__table__
+    columns = ("yes", "no", "invalid", "excluded", "passed")
+    db.session.execute(
+        sa.update(table).where(table.c.id == sa.bindparam("item_id"))
+        .values({name: sa.bindparam(f"{name}_") for name in columns}), rows)
+    for item, row in zip(items, rows, strict=True):  # what was written, as if the ORM had flushed it
+        for name in columns:
+            set_committed_value(item, name, row[f"{name}_"])
 
 
 def _vacuum_boxes() -> None:
