@@ -179,14 +179,16 @@ class Page:
         return self.number > 1
 
 
-def paginate(stmt: sa.Select, number: int, per_page: int, key=Nomination.id) -> Page:
+def paginate(stmt: sa.Select, number: int, per_page: int, key=Nomination.id, total: int | None = None) -> Page:
     """One page of ``stmt`` (already ordered) and a capped count: two queries whatever N is.
 
-    ``key``: a column of the listed table (the count selects only it).
+    ``key``: a column of the listed table (the count selects only it).  ``total``: the count when
+    the caller already knows it exactly (from ``nomination_counts``); then one query.
     """
     number = max(1, min(number, 10_000_000 // per_page))
-    counted = stmt.order_by(None).with_only_columns(key).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
+    if total is None:
+        counted = stmt.order_by(None).with_only_columns(key).limit(COUNT_CAP + 1).subquery()
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
     if key is Nomination.id:  # a list of dossiers: each row's province, not the dossier's contents
         stmt = stmt.options(joinedload(Nomination.province), lazyload(Nomination.periods),
                             lazyload(Nomination.products))
