@@ -16,7 +16,6 @@ stale PDF would need a change the key does not see: a new input to ``data.py`` m
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,17 +59,30 @@ def _rows(stmt) -> list:
     return [tuple(row) for row in db.session.execute(stmt)]
 
 
-def _table(model):
-    return model.__table__
+class _Raw:
+    """A table whose columns come back as the driver gives them (no date parsing on SQLite):
+    only compared, never used, so the conversion would be wasted work on 1 000+ rows."""
+
+    def __init__(self, table):
+        self.c = table.c
+        self.columns = [sa.type_coerce(column, sa.types.NullType()) for column in table.c]
+
+
+def _all(raw: _Raw) -> sa.Select:
+    return sa.select(*raw.columns)
+
+
+def _table(model) -> _Raw:
+    return _Raw(model.__table__)
 
 
 def _dossiers(ids_query) -> list:
     """Every column of the dossiers and of their periods and products (what an agenda row prints)."""
     n, p, pr = _table(Nomination), _table(CraftPeriod), _table(Product)
     return [
-        _rows(sa.select(n).where(n.c.id.in_(ids_query)).order_by(n.c.id)),
-        _rows(sa.select(p).where(p.c.nomination_id.in_(ids_query)).order_by(p.c.id)),
-        _rows(sa.select(pr).where(pr.c.nomination_id.in_(ids_query)).order_by(pr.c.id)),
+        _rows(_all(n).where(n.c.id.in_(ids_query)).order_by(n.c.id)),
+        _rows(_all(p).where(p.c.nomination_id.in_(ids_query)).order_by(p.c.id)),
+        _rows(_all(pr).where(pr.c.nomination_id.in_(ids_query)).order_by(pr.c.id)),
     ]
 
 
@@ -81,12 +93,17 @@ def _common() -> list:
     return [engine.ENGINE_VERSION, code_fingerprint(), engine.templates_fingerprint(), service.variant(),
             config.get("PUBLIC_BASE_URL") or (request.host_url if has_request_context() else None),
             today().isoformat(),
-            _rows(sa.select(_table(Province)).order_by(_table(Province).c.code))]
+            _rows(_all(_table(Province)).order_by(Province.__table__.c.code))]
 
 
 def key(*parts) -> str:
-    raw = json.dumps([_common(), *parts], default=str, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
+    """SHA-256 over the parts' ``repr``: rows are tuples of plain values (str, int, dates, JSON dicts),
+    whose repr is exact and stable, and made in C (no per-value callback as ``json.dumps`` needs)."""
+    digest = hashlib.sha256()
+    for part in (_common(), *parts):
+        digest.update(repr(part).encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
 
 
 def nomination_key(nomination_id: int, kind: str, archival: bool) -> str:
@@ -95,8 +112,8 @@ def nomination_key(nomination_id: int, kind: str, archival: bool) -> str:
     ids = sa.select(sa.literal(nomination_id))
     round_id = sa.select(_table(Nomination).c.round_id).where(_table(Nomination).c.id == nomination_id)
     return key("nomination", kind, archival, _dossiers(ids),
-               _rows(sa.select(a).where(a.c.nomination_id == nomination_id).order_by(a.c.id)),
-               _rows(sa.select(r).where(r.c.id.in_(round_id))))
+               _rows(_all(a).where(a.c.nomination_id == nomination_id).order_by(a.c.id)),
+               _rows(_all(r).where(r.c.id.in_(round_id))))
 
 
 def session_key(session: CouncilSession, kind: str, signer: str | None) -> str:
@@ -104,22 +121,22 @@ def session_key(session: CouncilSession, kind: str, signer: str | None) -> str:
     attendance, non-voters, conflicts, ballots returned, the agenda and every dossier on it."""
     s, c, m, u = _table(CouncilSession), _table(Council), _table(CouncilMember), _table(User)
     at, nv, cd, ai = _table(Attendance), _table(NonVoter), _table(ConflictDeclaration), _table(AgendaItem)
-    bp, r = _table(BallotParticipation), _table(Round)
+    bp, r = BallotParticipation.__table__, _table(Round)
     council_id = sa.select(s.c.council_id).where(s.c.id == session.id)
     member_users = sa.select(m.c.user_id).where(m.c.council_id.in_(council_id))
     on_agenda = sa.select(ai.c.nomination_id).where(ai.c.session_id == session.id)
     return key(
         "session", kind, signer,
-        _rows(sa.select(s).where(s.c.id == session.id)),
-        _rows(sa.select(c).where(c.c.id.in_(council_id))),
-        _rows(sa.select(r).where(r.c.id.in_(sa.select(c.c.round_id).where(c.c.id.in_(council_id))))),
-        _rows(sa.select(m).where(m.c.council_id.in_(council_id)).order_by(m.c.id)),
+        _rows(_all(s).where(s.c.id == session.id)),
+        _rows(_all(c).where(c.c.id.in_(council_id))),
+        _rows(_all(r).where(r.c.id.in_(sa.select(c.c.round_id).where(c.c.id.in_(council_id))))),
+        _rows(_all(m).where(m.c.council_id.in_(council_id)).order_by(m.c.id)),
         _rows(sa.select(u.c.id, u.c.full_name).where(u.c.id.in_(member_users)).order_by(u.c.id)),
-        _rows(sa.select(at).where(at.c.session_id == session.id).order_by(at.c.id)),
-        _rows(sa.select(nv).where(nv.c.session_id == session.id).order_by(nv.c.member_id)),
-        _rows(sa.select(cd).where(cd.c.session_id == session.id).order_by(cd.c.id)),
+        _rows(_all(at).where(at.c.session_id == session.id).order_by(at.c.id)),
+        _rows(_all(nv).where(nv.c.session_id == session.id).order_by(nv.c.member_id)),
+        _rows(_all(cd).where(cd.c.session_id == session.id).order_by(cd.c.id)),
         _rows(sa.select(sa.func.count()).select_from(bp).where(bp.c.session_id == session.id)),
-        _rows(sa.select(ai).where(ai.c.session_id == session.id).order_by(ai.c.id)),
+        _rows(_all(ai).where(ai.c.session_id == session.id).order_by(ai.c.id)),
         _dossiers(on_agenda),
     )
 
@@ -128,4 +145,4 @@ def consultation_key(round_id: int, window: str, states, signer: str | None) -> 
     """The inputs of a round's consultation list: the round and every dossier in the window's states."""
     n, r = _table(Nomination), _table(Round)
     listed = sa.select(n.c.id).where(n.c.round_id == round_id, n.c.state.in_(states))
-    return key("consultation", window, signer, _rows(sa.select(r).where(r.c.id == round_id)), _dossiers(listed))
+    return key("consultation", window, signer, _rows(_all(r).where(r.c.id == round_id)), _dossiers(listed))
