@@ -76,11 +76,22 @@ def _table(model) -> _Raw:
     return _Raw(model.__table__)
 
 
-def _dossiers(ids_query) -> list:
-    """Every column of the dossiers and of their periods and products (what an agenda row prints)."""
+# What ``data.agenda_item`` reads of a dossier on a list (it prints no career, address book or
+# attachment): every column it reaches through ``nomination_data``, and the version (any ORM change).
+AGENDA_COLUMNS = ("id", "version", "updated_at", "round_id", "province_code", "code", "title", "full_name",
+                  "pen_name", "birth_date", "gender", "ethnicity", "posthumous", "craft", "address",
+                  "learners_trained", "meritorious_decision_no", "meritorious_decision_date", "meritorious_field",
+                  "consultation_ends", "state")
+
+
+def _dossiers(ids_query, columns: tuple[str, ...] | None = None) -> list:
+    """The dossiers (every column, or ``columns``) and every column of their periods and products."""
     n, p, pr = _table(Nomination), _table(CraftPeriod), _table(Product)
+    table = Nomination.__table__
+    chosen = _all(n) if columns is None else sa.select(
+        *[sa.type_coerce(table.c[name], sa.types.NullType()) for name in columns])
     return [
-        _rows(_all(n).where(n.c.id.in_(ids_query)).order_by(n.c.id)),
+        _rows(chosen.where(n.c.id.in_(ids_query)).order_by(n.c.id)),
         _rows(_all(p).where(p.c.nomination_id.in_(ids_query)).order_by(p.c.id)),
         _rows(_all(pr).where(pr.c.nomination_id.in_(ids_query)).order_by(pr.c.id)),
     ]
@@ -137,7 +148,7 @@ def session_key(session: CouncilSession, kind: str, signer: str | None) -> str:
         _rows(_all(cd).where(cd.c.session_id == session.id).order_by(cd.c.id)),
         _rows(sa.select(sa.func.count()).select_from(bp).where(bp.c.session_id == session.id)),
         _rows(_all(ai).where(ai.c.session_id == session.id).order_by(ai.c.id)),
-        _dossiers(on_agenda),
+        _dossiers(on_agenda, AGENDA_COLUMNS),
     )
 
 
@@ -145,4 +156,5 @@ def consultation_key(round_id: int, window: str, states, signer: str | None) -> 
     """The inputs of a round's consultation list: the round and every dossier in the window's states."""
     n, r = _table(Nomination), _table(Round)
     listed = sa.select(n.c.id).where(n.c.round_id == round_id, n.c.state.in_(states))
-    return key("consultation", window, signer, _rows(_all(r).where(r.c.id == round_id)), _dossiers(listed))
+    return key("consultation", window, signer, _rows(_all(r).where(r.c.id == round_id)),
+               _dossiers(listed, AGENDA_COLUMNS))
