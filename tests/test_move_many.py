@@ -15,9 +15,9 @@ from artisan_awards.errors import TransitionRefused
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, TransitionLog
 from artisan_awards.services.nominations import move_many
+from tests.test_councils import Chain
 from workflows import machine as wf
 from workflows.states import CouncilEvent, State
-from tests.test_councils import Chain
 
 
 def _accepted(make, officer, count):
@@ -130,8 +130,9 @@ def test_opening_and_closing_cost_the_same_statements_whatever_the_agenda(chain,
         # agenda's counts in one executemany
         assert updates["nominations"] <= 2 and updates["agenda_items"] <= 1, updates
         assert sum(updates.values()) <= 8, updates  # + the session row and the chain head, twice each at most
-    chain_rows = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.nomination_id.in_(
-        [n.id for n in nominations]), TransitionLog.action.in_(["province_vote_opens", "province_pass", "province_reject"]))).all()
+    council_moves = ["province_vote_opens", "province_pass", "province_reject"]
+    chain_rows = db.session.scalars(sa.select(TransitionLog).where(
+        TransitionLog.nomination_id.in_([n.id for n in nominations]), TransitionLog.action.in_(council_moves))).all()
     assert len(chain_rows) == 2 * size  # one at the opening, one at the close, for each dossier
     for n in nominations:
         db.session.refresh(n)

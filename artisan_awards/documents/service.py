@@ -283,7 +283,6 @@ def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
 
 
 def session_document(user: User, session_id: int, kind: str) -> Download:
-    from . import engine  # WeasyPrint loads on the first document, not at start-up
     session = council_service.get_session(user, session_id)
     if kind not in SESSION_KINDS:
         raise NotFound()
@@ -307,7 +306,6 @@ def consultation_spec(round_: Round, window: str, on: date | None = None) -> eng
 
 def consultation_list(round_id: int | None, window: str = "public") -> Download:
     """The national list now open to public comment (public: it is posted for everyone)."""
-    from . import engine  # WeasyPrint loads on the first document, not at start-up
     if window not in CONSULTATION_WINDOWS:
         raise ValidationFailed(fields={"window": N_("Chọn public hoặc final.")})
     round_ = get_row(Round, round_id)
