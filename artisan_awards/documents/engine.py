@@ -488,4 +488,11 @@ def prune_cache(directory: Path, *, older_than: float | None = None, max_bytes: 
         total -= size
         removed += 1
         freed += size
+    if older_than is not None:  # look-ups by inputs (documents/freshness.py): tiny, re-made on a miss
+        for ref in directory.glob("inputs/*/*.ref") if directory.is_dir() else ():
+            try:
+                if now - ref.stat().st_mtime > older_than:
+                    ref.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
     return Pruned(removed, freed, len(entries) - removed, total)

@@ -339,6 +339,7 @@ class Nomination(db.Model):
         # Migration 0009: the ministry's list (newest first) and the dashboard's counts, at scale.
         sa.Index("ix_nominations_updated_at", "updated_at"),
         sa.Index("ix_nominations_round_province_state", "round_id", "province_code", "state"),
+        sa.Index("ix_nominations_province_received", "province_code", "received_at", "id"),  # 0018: the inbox
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -37,10 +37,11 @@ def inbox_query() -> tuple[sa.Select, queries.Filters]:
 def inbox():
     """Dossiers of my province: what waits for a reply, what waits for completion, what is overdue."""
     stmt, filters = inbox_query()
-    page = queries.paginate(queries.order(stmt, filters.sort, "received"),
-                            request.args.get("page", 1, type=int), PER_PAGE)
     counts = dict(db.session.execute(queries.counts_by(
         "state", where=[queries.nomination_counts.c.province_code == current_user.province_code])).all())
+    page = queries.paginate(queries.order(stmt, filters.sort, "received"),
+                            request.args.get("page", 1, type=int), PER_PAGE,
+                            total=queries.kept_total(current_user, filters, counts, INBOX_STATES))
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     return render_template(
         "province/inbox.html", nominations=page.items, page=page, filters=filters, counts=counts,

@@ -13,6 +13,7 @@ import secrets
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows.states import AGENDA_STATE, N_, CouncilEvent
 
@@ -45,7 +46,7 @@ from ..schemas import CouncilIn, SessionIn
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
 from . import accounts, admin_events, notifications, transaction
-from .nominations import move_by_event
+from .nominations import move_many
 
 SESSION_CONFLICT = N_("Phiên họp vừa được người khác cập nhật. Hãy tải lại trang.")
 PASS_EVENT = {
@@ -391,13 +392,11 @@ def open_session(actor: User, session: CouncilSession) -> CouncilSession:
     with transaction.one_transaction(conflict=SESSION_CONFLICT):
         _lock_nominations(session.items)
         for item in list(session.items):
-            nomination = item.nomination
-            if nomination.state != waiting_state:  # withdrawn or held since the agenda was set
+            if item.nomination.state != waiting_state:  # withdrawn or held since the agenda was set
                 session.items.remove(item)
-                continue
-            if council.level == Level.PROVINCE:
-                move_by_event(nomination, CouncilEvent.PROVINCE_VOTE_OPENS, actor.id, council.name,
-                              meta={"session_id": session.id})
+        if council.level == Level.PROVINCE:  # the whole agenda in a few statements, one log row each
+            move_many([(item.nomination, CouncilEvent.PROVINCE_VOTE_OPENS, {"session_id": session.id})
+                       for item in session.items], actor.id, council.name)
         if not session.items:
             raise TransitionRefused(N_("Chương trình phiên họp không còn hồ sơ nào chờ xét."),
                                     code="empty_agenda")
@@ -520,7 +519,9 @@ def _lock_nominations(items: list[AgendaItem]) -> None:
     if ids:
         db.session.scalars(
             sa.select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
-            .with_for_update(of=Nomination).options(sa.orm.selectinload(Nomination.owner))
+            .with_for_update(of=Nomination)
+            .options(sa.orm.selectinload(Nomination.owner), sa.orm.lazyload(Nomination.periods),
+                     sa.orm.lazyload(Nomination.products))
             .execution_options(populate_existing=True)
         ).all()
 
@@ -627,15 +628,16 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
     for member_id, reason in sorted(reasons.items()):
         db.session.add(NonVoter(session_id=locked.id, member_id=member_id, reason=reason))
     _lock_nominations(items)
+    moves, rows = [], []
     for item, counts in zip(items, totals, strict=True):
-        item.yes, item.no, item.invalid, item.excluded = (
-            counts["yes"], counts["no"], counts["invalid"], counts["excluded"])
-        item.passed = bool(locked.quorum_met) and item.yes >= threshold
-        meta = {"session_id": locked.id, "yes": item.yes, "no": item.no, "invalid": item.invalid,
+        passed = bool(locked.quorum_met) and counts["yes"] >= threshold
+        rows.append({"item_id": item.id, "passed_": passed, **{f"{k}_": v for k, v in counts.items()}})
+        meta = {"session_id": locked.id, "yes": counts["yes"], "no": counts["no"], "invalid": counts["invalid"],
                 "members_total": locked.members_total, "present": locked.present_count,
                 "threshold": threshold}
-        move_by_event(item.nomination, pass_event if item.passed else reject_event, actor.id,
-                      council.name, comment=None, meta=meta)
+        moves.append((item.nomination, pass_event if passed else reject_event, meta))
+    _write_counts(items, rows)
+    move_many(moves, actor.id, council.name)  # a few statements, one log row per dossier
     locked.status = SessionStatus.CLOSED
     locked.closed_at = now_utc()
     # the round's record (issue 14): what this session received, passed and rejected, kept as decided
@@ -643,6 +645,20 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
     locked.passed_count = sum(1 for item in items if item.passed)
     locked.rejected_count = locked.received_count - locked.passed_count
     return locked
+
+
+def _write_counts(items: list[AgendaItem], rows: list[dict]) -> None:
+    """Each agenda row's final counts and decision: one executemany, not one UPDATE per row."""
+    if not rows:
+        return
+    table = AgendaItem.__table__
+    columns = ("yes", "no", "invalid", "excluded", "passed")
+    db.session.execute(
+        sa.update(table).where(table.c.id == sa.bindparam("item_id"))
+        .values({name: sa.bindparam(f"{name}_") for name in columns}), rows)
+    for item, row in zip(items, rows, strict=True):  # what was written, as if the ORM had flushed it
+        for name in columns:
+            set_committed_value(item, name, row[f"{name}_"])
 
 
 def _vacuum_boxes() -> None:

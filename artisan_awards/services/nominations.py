@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
@@ -444,6 +445,55 @@ def move_by_event(nomination: Nomination, event: str, actor_id: int | None, acto
     if event == Action.HOLD:
         nomination.held_from = before
     record_move(nomination, event, before, after, actor_id, actor_name, comment, meta or {})
+
+
+def move_many(moves: list[tuple[Nomination, str, dict]], actor_id: int | None, actor_name: str) -> None:
+    """``move_by_event`` for many dossiers at once (a council session's opening or close).
+
+    ``moves``: (dossier, event, meta) in the order their log rows are to take in the chain.
+
+    The machine decides each move as it would one by one, and each dossier still gets its own log
+    row (in the order given, in the audit chain) and its own notification; but the state columns
+    are written with one ``UPDATE`` per target state and stage instead of one flush per dossier,
+    each row matched on its id AND the version read (a concurrent writer is a 409, nothing written).
+    The caller has locked the rows (read afresh) and commits.
+    """
+    if not moves:
+        return
+    on, now = today(), now_utc()
+    decided, groups = [], {}
+    for nomination, event, meta in moves:
+        before = nomination.state_enum
+        try:
+            after = wf.fire(nomination.subject(on), event)
+        except wf.TransitionNotAllowed as exc:
+            raise TransitionRefused(_refusal_message(exc)) from exc
+        if event == Action.HOLD:
+            nomination.held_from = before
+        stage = wf.advance(nomination.stage_reached, after)
+        decided.append((nomination, event, before, after, meta or {}))
+        groups.setdefault((after, stage), []).append(nomination)
+    _flush_or_conflict()  # anything pending on these rows first: the UPDATEs below are their last word
+    table = Nomination.__table__
+    for (after, stage), group in groups.items():
+        keys = [(n.id, n.version) for n in group]
+        written = db.session.execute(
+            sa.update(table).where(sa.tuple_(table.c.id, table.c.version).in_(keys))
+            .values(state=str(after), stage_reached=int(stage), state_changed_at=now, updated_at=now,
+                    version=table.c.version + 1)
+        ).rowcount
+        if written != len(keys):
+            raise TransitionRefused(N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang."),
+                                    code="conflict")
+        for n in group:  # what was written, as if the ORM had flushed it
+            for name, value in (("state", str(after)), ("stage_reached", int(stage)), ("state_changed_at", now),
+                                ("updated_at", now), ("version", n.version + 1)):
+                set_committed_value(n, name, value)
+    for nomination, event, before, after, meta in decided:
+        audit_chain.append(TransitionLog(
+            nomination_id=nomination.id, action=str(event), from_state=str(before), to_state=str(after),
+            actor_id=actor_id, actor_name=actor_name, comment=None, at=now, meta=meta))
+        notifications.nomination_moved(nomination, event, before, after, actor_id, None, meta)
 
 
 def _refuse_if_voting(nomination: Nomination) -> None:

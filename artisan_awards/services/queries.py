@@ -179,14 +179,16 @@ class Page:
         return self.number > 1
 
 
-def paginate(stmt: sa.Select, number: int, per_page: int, key=Nomination.id) -> Page:
+def paginate(stmt: sa.Select, number: int, per_page: int, key=Nomination.id, total: int | None = None) -> Page:
     """One page of ``stmt`` (already ordered) and a capped count: two queries whatever N is.
 
-    ``key``: a column of the listed table (the count selects only it).
+    ``key``: a column of the listed table (the count selects only it).  ``total``: the count when
+    the caller already knows it exactly (from ``nomination_counts``); then one query.
     """
     number = max(1, min(number, 10_000_000 // per_page))
-    counted = stmt.order_by(None).with_only_columns(key).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
+    if total is None:
+        counted = stmt.order_by(None).with_only_columns(key).limit(COUNT_CAP + 1).subquery()
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
     if key is Nomination.id:  # a list of dossiers: each row's province, not the dossier's contents
         stmt = stmt.options(joinedload(Nomination.province), lazyload(Nomination.periods),
                             lazyload(Nomination.products))
@@ -382,3 +384,36 @@ def events_query(filters: EventFilters) -> sa.Select:
         moment = _vn_midnight_utc(day + timedelta(days=1) if later else day)
         query = query.where(AuditEvent.at < moment if later else AuditEvent.at >= moment)
     return query.order_by(AuditEvent.id.desc())
+
+
+def kept_total(user: User, filters: Filters, counts: dict, default_states) -> int | None:
+    """A province list's length read from the kept counts (``nomination_counts``) instead of counted,
+    when the filters are ones those counts hold apart (state or stage, round); else None (counted).
+
+    ``counts``: the user's province's kept counts by state; ``default_states``: the states the list
+    shows without a state or stage filter.  Exact: the list is the officer's province in non-draft
+    states, which every province officer sees, and the counters are kept by triggers in the same
+    transaction as each dossier's change.
+    """
+    if filters.q or filters.title or filters.overdue_only or filters.completion:
+        return None
+    if not (user.roles & permissions.PROVINCE_SCOPED_ROLES and user.province_code):
+        return None  # sees other dossiers than the province's (visible_filter): counted
+    if filters.round_id is not None and not 0 < filters.round_id <= MAX_DB_INT:
+        return 0
+    if filters.state:
+        states = (filters.state,)
+    elif filters.stage in STAGE_STATES:
+        states = STAGE_STATES[filters.stage]
+    elif filters.stage:
+        return None
+    else:
+        states = default_states
+    states = [str(s) for s in states]
+    if State.DRAFT in states:  # an officer's own drafts are listed, and not counted there
+        return None
+    if filters.round_id is None:
+        return sum(counts.get(s, 0) for s in states)
+    c = nomination_counts.c
+    where = [c.province_code == user.province_code, c.state.in_(states), c.round_id == filters.round_id]
+    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(c.n), 0)).where(*where)))
