@@ -20,19 +20,21 @@ def events(kind: str) -> list[AuditEvent]:
     return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)))
 
 
-def council_body(round_id: int, chair, member, name: str) -> dict:
+def council_body(round_id: int, chair, member, name: str, *others) -> dict:
+    """A council of the chair, ``member`` and ``others`` (the suite's configured size is 3 to 20)."""
     return {"level": "province", "province_code": "HNI", "round_id": round_id, "name": name,
             "decision_no": "12/QĐ-UBND", "decision_date": "2026-03-01",
             "members": [{"email": chair.email, "position": "chair"},
-                        {"email": member.email, "position": "member"}]}
+                        *({"email": m.email, "position": "member"} for m in (member, *others))]}
 
 
 def test_council_created_by_page_and_by_api_both_have_their_audit_event(client, api, auth, make):
     intake = make.round()
     chair = make.user("province_council_member", "HNI")
     member = make.user("province_council_member", "HNI")
+    third = make.user("province_council_member", "HNI")
     api_officer = make.user("province_officer", "HNI")
-    r = api.post("/api/v1/councils", api_officer, json=council_body(intake.id, chair, member, "HĐ qua API"))
+    r = api.post("/api/v1/councils", api_officer, json=council_body(intake.id, chair, member, "HĐ qua API", third))
     assert r.status_code == 201, r.get_json()
     by_api = r.get_json()["id"]
 
@@ -40,7 +42,7 @@ def test_council_created_by_page_and_by_api_both_have_their_audit_event(client, 
     r = client.post("/admin/councils/new", data={
         "level": "province", "round_id": intake.id, "province_code": "HNI", "name": "HĐ qua trang",
         "decision_no": "13/QĐ-UBND", "decision_date": "2026-03-02",
-        f"position-{chair.id}": "chair", f"position-{member.id}": "member",
+        f"position-{chair.id}": "chair", f"position-{member.id}": "member", f"position-{third.id}": "member",
     })
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     by_page = db.session.scalar(sa.select(Council.id).where(Council.name == "HĐ qua trang"))
@@ -49,13 +51,14 @@ def test_council_created_by_page_and_by_api_both_have_their_audit_event(client, 
     assert set(created) == {by_api, by_page}  # one event each, no more
     assert created[by_api].actor_id == api_officer.id and created[by_page].actor_id == page_officer.id
     assert created[by_api].details["decision_no"] == "12/QĐ-UBND"
-    assert sorted(m[0] for m in created[by_page].details["members"]) == sorted([chair.id, member.id])
+    assert sorted(m[0] for m in created[by_page].details["members"]) == sorted([chair.id, member.id, third.id])
 
 
 @pytest.mark.realdb  # reads the tables afresh after the failure
 def test_a_failure_after_the_council_insert_leaves_neither_council_nor_event(make, monkeypatch):
     intake = make.round()
     chair, member = make.user("province_council_member", "HNI"), make.user("province_council_member", "HNI")
+    third = make.user("province_council_member", "HNI")
     officer = make.user("province_officer", "HNI")
     real_record = admin_events.record
     seen = []
@@ -67,7 +70,7 @@ def test_a_failure_after_the_council_insert_leaves_neither_council_nor_event(mak
 
     monkeypatch.setattr(admin_events, "record", record_then_fail)
     with pytest.raises(RuntimeError):
-        councils.create_council(officer, CouncilIn.model_validate(council_body(intake.id, chair, member, "HĐ")))
+        councils.create_council(officer, CouncilIn.model_validate(council_body(intake.id, chair, member, "HĐ", third)))
     assert seen == [1]
     db.session.commit()  # a later write in the same request would store what the service left behind
     db.session.remove()

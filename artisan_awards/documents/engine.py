@@ -63,6 +63,11 @@ LONG_RUN = re.compile(r"\S{60,}")
 SOFT_BREAK_EVERY = 30
 
 
+def variant() -> str | None:
+    """The PDF variant of archival output (``DOCUMENTS_PDF_VARIANT``; default PDF/A-3b)."""
+    return current_app.config.get("DOCUMENTS_PDF_VARIANT", DEFAULT_VARIANT) or None
+
+
 def _soft_breaks(text: str) -> str:
     """Let a line break inside an unbroken run of 60+ characters (a hostile 10 000-letter "name").
 

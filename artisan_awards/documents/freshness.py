@@ -98,10 +98,10 @@ def _dossiers(ids_query, columns: tuple[str, ...] | None = None) -> list:
 
 
 def _common() -> list:
-    from . import engine, service
+    from . import engine
 
     config = current_app.config
-    return [engine.ENGINE_VERSION, code_fingerprint(), engine.templates_fingerprint(), service.variant(),
+    return [engine.ENGINE_VERSION, code_fingerprint(), engine.templates_fingerprint(), engine.variant(),
             config.get("PUBLIC_BASE_URL") or (request.host_url if has_request_context() else None),
             today().isoformat(),
             _rows(_all(_table(Province)).order_by(Province.__table__.c.code))]

@@ -71,7 +71,7 @@ class Download:
 def variant() -> str | None:
     """The PDF variant of archival output (``DOCUMENTS_PDF_VARIANT``; default PDF/A-3b)."""
     from . import engine  # WeasyPrint loads on the first document, not at start-up
-    return current_app.config.get("DOCUMENTS_PDF_VARIANT", engine.DEFAULT_VARIANT) or None
+    return engine.variant()
 
 
 def _produce(inputs_key, make_spec) -> engine.Result:
