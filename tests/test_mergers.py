@@ -18,6 +18,7 @@ from artisan_awards.services import attachments as attachment_service
 from artisan_awards.services import law
 from artisan_awards.services.provinces import reference_provinces
 from artisan_awards.timeutil import today
+from tests.confirming import post_confirmed
 from tests.test_api import png_bytes
 from workflows.states import State
 
@@ -162,7 +163,7 @@ def test_a_transferred_dossier_keeps_code_history_votes_and_documents(client, ap
     export = client.get("/province/inbox/export.csv").get_data(as_text=True).lstrip("\ufeff")
     row = next(r for r in csv.DictReader(io.StringIO(export)) if r["Mã hồ sơ"] == code)
     assert row["Tỉnh, thành phố"] == "Hải Phòng" and row["Nộp tại (tỉnh cũ)"] == "Hải Dương"
-    r = client.post(f"/nominations/{n.id}/actions/forward_to_ministry", data={})
+    r = post_confirmed(client, f"/nominations/{n.id}/actions/forward_to_ministry", data={})
     assert r.status_code in (302, 303)
     db.session.expire_all()
     assert db.session.get(Nomination, n.id).state == State.MINISTRY_REVIEW

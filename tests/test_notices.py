@@ -17,6 +17,7 @@ from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, OneStopNotice, OutboxAttachment, OutboxMessage, TransitionLog
 from artisan_awards.services import mail
 from artisan_awards.timeutil import now_utc, today
+from tests.confirming import post_confirmed
 from tests.factories import Factory
 from tests.smtp import Mailbox, smtp_server  # noqa: F401
 from tests.test_councils import Chain
@@ -149,7 +150,7 @@ def test_the_return_list_comes_from_the_page_one_item_per_line(chain, client):
     client.post("/login", data={"email": chain.officer.email, "password": Factory.PASSWORD})
     page = client.get(f"/nominations/{nomination.id}").get_data(as_text=True)
     assert 'name="missing"' in page
-    r = client.post(f"/nominations/{nomination.id}/actions/return",
+    r = post_confirmed(client, f"/nominations/{nomination.id}/actions/return",
                     data={"comment": "Thiếu giấy tờ.", "missing": "- Bản sao CCCD\n\n2. Giấy khen năm 2020\n  \n"})
     assert r.status_code in (302, 303)
     db.session.refresh(nomination)

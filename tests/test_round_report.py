@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from artisan_awards.extensions import db
 from artisan_awards.models import AgendaItem, CouncilSession
 from artisan_awards.services import law
+from artisan_awards.timeutil import today
 from tests.test_councils import Chain
 from workflows.states import State
 
@@ -50,7 +51,7 @@ def _round_played(chain):
     chain.act(c, "open_consultation", chain.ministry)
     chain.act(c, "submit_to_pm", chain.ministry)
     chain.act(c, "submit_to_president", chain.government)
-    chain.act(c, "record_award", chain.government, decision_no="99/QĐ-CTN", decision_date="2027-08-30")
+    chain.act(c, "record_award", chain.government, decision_no="99/QĐ-CTN", decision_date=today().isoformat())
     assert c.state == State.AWARDED and a.state == State.ON_HOLD and b.state == State.WITHDRAWN
     return (a, b, c, d), (s1, s2, s3, s4)
 

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Response, current_app
+from flask import Response
 
 from workflows.states import N_
 

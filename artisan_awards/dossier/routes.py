@@ -15,7 +15,7 @@ from ..forms import ActionForm
 from ..i18n import ACTION_LABELS, action_label
 from ..models import Attachment
 from ..services import attachments as attachment_service
-from ..services import awards, consultations, eligibility, queries
+from ..services import awards, consultations, eligibility, hard_case_checks, queries
 from ..services import nominations as service
 from ..timeutil import today
 from . import bp
@@ -53,6 +53,9 @@ def act(nomination_id: int, action: str):
     if action == Action.RECORD_AWARD:  # the decision needs its number, date and title: its own form
         return redirect(url_for("dossier.decision", nomination_id=nomination.id), code=303)
     comment = (form.comment.data or "").strip()
+    # the law's refusals come before any question (issue 14): Art. 2(3), the completion period
+    hard_case_checks.refuse_if_excluded(nomination, action)
+    hard_case_checks.refuse_early_close(nomination, action)
     if (confirm.needs_confirmation(action) and not confirm.confirmed()
             and not (action == Action.RETURN and not comment)  # refused below: a return needs reasons
             and action in permissions.available_actions(current_user, nomination, today())):
