@@ -402,6 +402,11 @@ def council_candidate_roles() -> tuple[str, ...]:
     return COUNCIL_MEMBER_ROLES + SECRETARIAT_ROLES
 
 
+def can_sit_on_council(user, level: str) -> bool:
+    """``user`` holds the role of a member of a council of ``level`` (an invitation adds no other role)."""
+    return user.has_role(council_member_role(level))
+
+
 def council_member_role(level: str) -> str:
     """The role an external member invited to a council of ``level`` receives."""
     return next(role for role in COUNCIL_MEMBER_ROLES if LEVEL_OF_ROLE[role] == level)

@@ -9,7 +9,7 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
-from artisan_awards import ballot_box
+from artisan_awards import audit_chain, ballot_box
 from artisan_awards.errors import TransitionRefused, ValidationFailed
 from artisan_awards.extensions import db
 from artisan_awards.models import (
@@ -99,8 +99,8 @@ def test_a_close_refused_or_failing_part_way_writes_nothing(chain, api, monkeypa
         def unreadable(*args, **kwargs):
             raise ballot_box.BoxUnreadable()
         monkeypatch.setattr(ballot_box, "open_box", unreadable)
-    else:  # the boxes are deleted, the counts written and one dossier moved when the second move fails
-        _fail_on_second(monkeypatch, councils, "move_by_event")
+    else:  # the boxes are deleted, the counts written and the agenda's states written when a log row fails
+        _fail_on_second(monkeypatch, audit_chain, "append")
         expected = RuntimeError
     before = snapshot()
     with pytest.raises(expected):

@@ -184,7 +184,7 @@ def invite_member(actor: User, council: Council, email: str, full_name: str, pos
     open (the count of members is fixed when the vote opens) or beyond the council's largest size.
     """
     from ..models import AuditKind
-    from ..permissions import council_member_role
+    from ..permissions import can_sit_on_council, council_member_role
     from . import account_admin, admin_events
 
     _require_secretariat(actor, council)
@@ -201,7 +201,7 @@ def invite_member(actor: User, council: Council, email: str, full_name: str, pos
     if user is not None:
         if council.member_for(user) is not None:
             fields["email"] = N_("Người này đã là thành viên Hội đồng.")
-        elif not user.has_role(role):
+        elif not can_sit_on_council(user, council.level):
             fields["email"] = N_("Địa chỉ này đã có tài khoản với vai trò khác; "
                                  "hãy nhờ quản trị viên cấp vai trò thành viên Hội đồng.")
     if fields:
