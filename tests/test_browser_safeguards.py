@@ -111,7 +111,7 @@ def test_each_safeguard_refuses_or_asks_first_and_nothing_changes(site, snap):
                 _check_page(member, f"member home {viewport['width']}", problems)
                 if viewport is DESKTOP:
                     snap(member, "council-member-home.png")
-                    mine.get_by_role("link", name="Bỏ phiếu").click()
+                    mine.get_by_role("link", name="Bỏ phiếu").first.click()
                     expect(member.get_by_role("heading", name="PHIẾU BẦU")).to_be_visible()
                     _check_page(member, "ballot", problems)
                 member.context.close()

@@ -5,7 +5,15 @@
 ``routes``: the page downloads.  The API paths live in ``api/documents.py``.
 """
 
+import logging
+
 from flask import Blueprint
+
+# WeasyPrint narrates its work at INFO ("Step 2 - Fetching and parsing CSS" ...), its own stylesheets
+# at import and each render step after: how much it narrates depends on what the process has already
+# parsed, so two processes doing the same thing log differently.  Noise that says nothing about the
+# documents; set here, before anything in this package imports WeasyPrint.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 bp = Blueprint("documents", __name__)
 
