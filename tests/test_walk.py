@@ -97,9 +97,19 @@ def as_(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     expect(page.locator("header .who")).to_be_visible()
 
 
+def confirm_if_asked(page: Page) -> None:
+    """An irreversible action first shows what it causes (artisan_awards/confirm.py): the person agrees."""
+    page.wait_for_load_state()
+    button = page.get_by_test_id("confirm-button")
+    if button.count():
+        button.click()
+        page.wait_for_load_state()
+
+
 def act(page: Page, label: str, expect_state: str) -> None:
     """Press an action button of the dossier page and see its new state."""
     page.get_by_role("button", name=label, exact=True).click()
+    confirm_if_asked(page)
     expect(page.locator(".flash-success")).to_contain_text(label)
     expect(page.locator(".status-box")).to_contain_text(expect_state)
 
@@ -127,12 +137,14 @@ def vote(page: Page, council: str, name: str, choice: str = "Đồng ý") -> Non
     item = page.locator("fieldset.ballot-item", has_text=name)
     item.get_by_label(choice, exact=True).check()
     page.get_by_role("button", name="Gửi phiếu bầu").click()
+    confirm_if_asked(page)
     expect(page.locator(".flash-success")).to_be_visible()
 
 
 def close_vote(page: Page, council: str) -> None:
     open_voting_session(page, council)
     page.get_by_role("button", name="Kết thúc bỏ phiếu và kiểm phiếu").click()
+    confirm_if_asked(page)
     expect(page.locator(".flash-error")).to_have_count(0)
 
 
@@ -145,9 +157,11 @@ def record_decision(page: Page, number: str, bonus: str, on=None) -> None:
     page.get_by_label("Số quyết định của Chủ tịch nước").fill(number)
     page.get_by_label("Ngày quyết định").fill((on + timedelta(days=3)).isoformat())
     page.get_by_role("button", name="Ghi nhận quyết định").click()
+    confirm_if_asked(page)
     expect(page.locator(".field.has-error")).to_contain_text("Ngày quyết định không được sau ngày hôm nay.")
     page.get_by_label("Ngày quyết định").fill(on.isoformat())
     page.get_by_role("button", name="Ghi nhận quyết định").click()
+    confirm_if_asked(page)
     expect(page.locator(".status-box")).to_contain_text("Đã được phong tặng")
     award = page.locator("#award")
     expect(award).to_contain_text(number)
@@ -252,13 +266,14 @@ def _register_and_file(page: Page, nominee: str) -> str:
     return code
 
 
-def _council_session(page: Page, secretariat: str, council: str, level: str, nominee: str, dossier_id: str) -> None:
+def _council_session(page: Page, secretariat: str, council: str, level: str, nominee: str, dossier_id: str,
+                     held_on=None) -> None:
     """The secretariat plans a session for one dossier, takes attendance, opens the vote; every member
     votes yes on the ballot page; the secretariat closes the vote."""
     as_(page, secretariat)
     page.get_by_role("navigation").get_by_role("link", name="Hội đồng", exact=True).click()
     page.get_by_role("link", name=council).click()
-    page.get_by_label("Ngày họp").fill(today().isoformat())
+    page.get_by_label("Ngày họp").fill((held_on or today()).isoformat())  # the app's today (TODAY), not in the past
     page.get_by_label("Địa điểm").fill("Phòng họp số 1")
     for box in page.locator("input[name=nomination_ids]").all():
         box.set_checked(box.get_attribute("value") == dossier_id)
@@ -270,6 +285,7 @@ def _council_session(page: Page, secretariat: str, council: str, level: str, nom
         box.check()
     page.get_by_role("button", name="Ghi nhận điểm danh").click()
     page.get_by_role("button", name="Mở bỏ phiếu").click()
+    confirm_if_asked(page)
     expect(page.locator(".flash-error")).to_have_count(0)
     for email in MEMBERS[level]:
         as_(page, email)
@@ -277,10 +293,12 @@ def _council_session(page: Page, secretariat: str, council: str, level: str, nom
         page.get_by_role("link", name="Bỏ phiếu", exact=True).click()
         page.locator("fieldset.ballot-item", has_text=nominee).get_by_label("Đồng ý", exact=True).check()
         page.get_by_role("button", name="Gửi phiếu bầu").click()
+        confirm_if_asked(page)
         expect(page.locator(".flash-success")).to_be_visible()
     as_(page, secretariat)
     page.goto(session_url)
     page.get_by_role("button", name="Kết thúc bỏ phiếu và kiểm phiếu").click()
+    confirm_if_asked(page)
     expect(page.locator(".flash-error")).to_have_count(0)
 
 
@@ -304,7 +322,8 @@ def test_one_dossier_from_registration_to_the_presidents_decision(demo, tab):
         app.config["TODAY"] = (today() + timedelta(days=21)).isoformat()  # the 20-day window has run
         page.reload()
         act(page, "Trình Hội đồng cấp Nhà nước", "Chờ Hội đồng cấp Nhà nước")
-        _council_session(page, "bo@demo.vn", STATE_COUNCIL, "state", nominee, dossier_id)
+        _council_session(page, "bo@demo.vn", STATE_COUNCIL, "state", nominee, dossier_id,
+                         held_on=today() + timedelta(days=21))
         page.goto(f"/nominations/{dossier_id}")
         act(page, "Mở lấy ý kiến nhân dân", "Đang lấy ý kiến nhân dân")
         app.config["TODAY"] = (today() + timedelta(days=42)).isoformat()  # and the second one
