@@ -8,7 +8,7 @@ from flask_login import current_user
 from workflows.states import N_, Action, State
 
 from .. import confirm, exports, permissions
-from ..errors import NotFound
+from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..forms import SORT_LABELS, ActionForm, list_filters, query_args
 from ..i18n import state_label
@@ -120,10 +120,17 @@ def batch_accept():
 
 
 @bp.route("/batch/forward/<int:session_id>", methods=["POST"])
-@guard(permissions.can_act_in_batch)
+@guard(permissions.is_staff)
 def batch_forward(session_id: int):
     """Send the chosen dossiers of one closed provincial session to the ministry under its tờ trình
-    (Mẫu 03) and list (Mẫu 04): all of them or, if one would be refused, none."""
+    (Mẫu 03) and list (Mẫu 04): all of them or, if one would be refused, none.
+
+    A session the user does not see answers 404, as every session route does, whatever the role: a
+    staff member without the batch page learns nothing of the session's existence either."""
+    if not permissions.can_act_in_batch(current_user):
+        if batch_service.sees_session(current_user, session_id):
+            raise Forbidden()
+        raise NotFound(N_("Không có phiên họp nào với hồ sơ chờ gửi lên Bộ."), code="session_not_found")
     if not ActionForm().validate_on_submit():
         abort(400)
     group = next(((s, ns) for s, ns in batch_service.sessions_to_forward(current_user) if s.id == session_id), None)

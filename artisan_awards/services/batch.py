@@ -24,7 +24,7 @@ from workflows.states import N_, Action, State
 from .. import permissions
 from ..errors import ServiceError
 from ..extensions import db
-from ..models import CouncilSession, Level, Nomination, SessionStatus, User
+from ..models import CouncilSession, Level, Nomination, SessionStatus, User, get_row
 from ..timeutil import today
 from . import nominations as operations
 from . import queries
@@ -108,3 +108,9 @@ def submitted(user: User) -> list[Nomination]:
     filters = queries.Filters(province_code=user.province_code)
     stmt = queries.visible_query(user, filters).where(Nomination.state == State.SUBMITTED)
     return list(db.session.scalars(queries.order(stmt, None, "received")))
+
+
+def sees_session(user: User, session_id: int) -> bool:
+    """The council session exists and ``user`` may see its council (a 403 then, not a 404)."""
+    session = get_row(CouncilSession, session_id)
+    return session is not None and permissions.can_see_council(user, session.council)
