@@ -159,8 +159,8 @@ MATRIX: dict[str, tuple] = {
     "GET /province/batch": ("/province/batch", row(L, 403, "po po_x", 200)),
     "POST /province/batch/accept": ("/province/batch/accept", row(L, 403, "po po_x", OK)),
     # the world's session is not closed: no tờ trình to send under, for its own province either
-    "POST /province/batch/forward/<int: ("/province/batch/forward/{session}",
-                                                  row(L, 403, "staff", 404, "pcm admin", 403)),
+    "POST /province/batch/forward/<int:session_id>": ("/province/batch/forward/{session}",
+                                                      row(L, 403, "staff", 404, "pcm admin", 403)),
     "GET /ministry/nominations/export.<fmt>": ("/ministry/nominations/export.xlsx", row(L, 403, "national", 200)),
     "GET /ministry/results/export.<fmt>": ("/ministry/results/export.csv", row(L, 403, "national", 200)),
     "GET /ministry/comments/export.<fmt>": ("/ministry/comments/export.csv", row(L, 403, "mo", 200)),
