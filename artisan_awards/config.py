@@ -72,6 +72,7 @@ class Config:
     DOCUMENTS_TRUST_ROOTS = os.environ.get("DOCUMENTS_TRUST_ROOTS")
     DOCUMENTS_SIGNING_LEVEL = os.environ.get("DOCUMENTS_SIGNING_LEVEL", "B-LT")
     DOCUMENTS_SIGNING_TIMEOUT = float(os.environ.get("DOCUMENTS_SIGNING_TIMEOUT", 10))
+    DOCUMENTS_SIGNING_CLOCK_TOLERANCE = float(os.environ.get("DOCUMENTS_SIGNING_CLOCK_TOLERANCE", 120))
     # The one-stop notices (documents/notices.py). Circular 03/2025/TT-VPCP's form numbers are not
     # verified against the official text (shared/domain/egov-rules.md, confidence M): printed only
     # when configured, as "receipt=01,request=02,refusal=03,apology=04".
