@@ -9,8 +9,8 @@ so that a test can prove the verification needs nothing but the root.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
