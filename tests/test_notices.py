@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from artisan_awards.documents import notices
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, OneStopNotice, OutboxAttachment, OutboxMessage, TransitionLog
 from artisan_awards.services import mail
@@ -158,7 +159,7 @@ def test_the_return_list_comes_from_the_page_one_item_per_line(chain, client):
     notice = db.session.scalars(sa.select(OneStopNotice).where(OneStopNotice.kind == "request",
                                                                OneStopNotice.nomination_id == nomination.id)).one()
     assert notice.data["missing"] == ["Bản sao CCCD", "Giấy khen năm 2020"]
-    assert "1 Bản sao CCCD 2 Giấy khen năm 2020" in text_of(notice.pdf)
+    assert "1 Bản sao CCCD 2 Giấy khen năm 2020" in text_of(notices.rendered(notice).pdf)
     page = client.get(f"/nominations/{nomination.id}").get_data(as_text=True)
     assert "Giấy khen năm 2020" in page and f"notices/{notice.id}.pdf" in page
 
@@ -267,8 +268,65 @@ def test_a_notice_is_signed_by_the_province_when_it_has_a_certificate(chain, app
     from artisan_awards.documents import signing
 
     nomination = chain.make.nomination(State.SUBMITTED, officer=chain.officer)
-    notice = db.session.scalars(sa.select(OneStopNotice).where(OneStopNotice.nomination_id == nomination.id)).one()
+    notice = notices.rendered(db.session.scalars(sa.select(OneStopNotice)
+                                                 .where(OneStopNotice.nomination_id == nomination.id)).one())
     assert notice.signed
     result = signing.verify(notice.pdf, expected_body="Sở Công Thương Hà Nội")
     assert result.ok, result
     assert PdfReader(io.BytesIO(notice.pdf)).pages  # still a readable PDF
+
+
+def test_a_move_keeps_the_notice_s_data_and_the_pdf_is_made_once_later(chain, api, app, monkeypatch):
+    """Issue 16: a move does not render the notice's PDF in its request. The data printed on it is that of
+    the move's moment (dates, missing list); the PDF is made from it on delivery or on the first download,
+    once: later downloads and the mail are the same bytes."""
+    from artisan_awards.documents import engine
+
+    made = []
+    real = engine.build_pdf
+    monkeypatch.setattr(engine, "build_pdf", lambda spec: made.append(spec.title) or real(spec))
+    nomination = chain.make.nomination(State.SUBMITTED, officer=chain.officer)
+    chain.act(nomination, "return", chain.officer, comment="Thiếu giấy tờ.", missing=MISSING[:2])
+    assert made == []  # neither the receipt nor the request was rendered by the moves
+    receipt, request = db.session.scalars(sa.select(OneStopNotice).where(OneStopNotice.nomination_id
+                                                                         == nomination.id)
+                                          .order_by(OneStopNotice.id)).all()
+    assert (receipt.sha256, request.sha256, request.data["missing"]) == ("", "", MISSING[:2])
+    assert api.get(f"/api/v1/nominations/{nomination.id}/notices", chain.officer).get_json()["items"][1][
+        "sha256"] is None
+    # Made later (here two days later) with the move's dates, not the day it is made.
+    move_day = today()
+    app.config["TODAY"] = (move_day + timedelta(days=2)).isoformat()
+    first = api.get(f"/api/v1/nominations/{nomination.id}/notices/{request.id}.pdf", chain.officer)
+    assert first.status_code == 200 and first.data.startswith(b"%PDF-") and len(made) == 1
+    text = text_of(first.data)
+    assert f"trước ngày {_d(move_day + timedelta(days=15))}" in text
+    assert f"tiếp nhận hồ sơ ngày {_d(move_day)}" in text and all(item in text for item in MISSING[:2])
+    again = api.get(f"/api/v1/nominations/{nomination.id}/notices/{request.id}.pdf", nomination.owner)
+    assert again.data == first.data and len(made) == 1
+    db.session.expire_all()
+    kept = db.session.get(OneStopNotice, request.id)
+    assert kept.sha256 == hashlib.sha256(first.data).hexdigest()
+
+
+def test_a_notice_that_cannot_be_made_holds_back_its_mail_only(chain, smtp_server, monkeypatch):  # noqa: F811
+    from artisan_awards.documents import engine
+
+    nomination = chain.make.nomination(State.SUBMITTED, officer=chain.officer)
+    owner = nomination.owner.email
+
+    def broken(spec):
+        raise OSError("font cache unreadable")
+
+    monkeypatch.setattr(engine, "build_pdf", broken)
+    sent, failed = mail.send_pending(force=True)
+    assert failed == 1 and sent >= 1  # the officers' message went; the applicant's waits
+    assert smtp_server.to(owner) == []
+    waiting = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.to == owner)).one()
+    assert waiting.sent_at is None and "font cache unreadable" in waiting.last_error
+    assert waiting.next_attempt_at is not None
+    monkeypatch.undo()
+    _deliver()
+    pdf = _one_pdf(smtp_server.to(owner)[-1])
+    notice = db.session.scalars(sa.select(OneStopNotice).where(OneStopNotice.nomination_id == nomination.id)).one()
+    assert hashlib.sha256(pdf).hexdigest() == notice.sha256 and nomination.code in text_of(pdf)

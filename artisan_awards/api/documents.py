@@ -66,7 +66,7 @@ def nomination_notices(nomination_id: int):
     return jsonify({"items": [
         {"id": x.id, "kind": x.kind, "name": x.data.get("name"), "number": x.data.get("number"),
          "issued_at": x.issued_at.isoformat(), "due_on": x.due_on.isoformat() if x.due_on else None,
-         "missing": x.data.get("missing", []), "signed": x.signed, "sha256": x.sha256,
+         "missing": x.data.get("missing", []), "signed": x.signed, "sha256": x.sha256 or None,
          "pdf": url_for("api.nomination_notice_pdf", nomination_id=n.id, notice_id=x.id)}
         for x in notices.notices_of(n)]})
 

@@ -15,7 +15,10 @@ apology    Phiếu xin lỗi và hẹn lại ngày trả kết quả     the rep
 
 Each notice is a ``OneStopNotice`` row with the data printed on it and its PDF as issued (signed with the
 department's certificate when one is configured), attached to the applicant's message in the same
-transaction as the move, and listed with the dossier's documents.
+transaction as the move, and listed with the dossier's documents. The move keeps the data (number, dates,
+missing list, officer: that moment's); the PDF is made from it later, outside the move's request, when the
+outbox delivers the mail or on the first download (``rendered``), and kept: a move never waits for
+WeasyPrint (issue 16: 250 receipts would be 250 renders in one request).
 
 ``services.notifications`` reaches ``for_move`` through the hook the blueprint registers
 (``app.extensions["one_stop_notice"]``): the services layer stays below the documents.
@@ -184,7 +187,7 @@ def _status_url() -> str:
 def _pdf(n: Nomination, notice: OneStopNotice, d: dict) -> tuple[bytes, bool]:
     """The notice's PDF, signed by the province's department when its certificate is configured.
 
-    A signing failure (time-stamp server down) must not block the move it reports: the notice is
+    A signing failure (time-stamp server down) must not block the mail it goes with: the notice is
     issued unsigned, the failure logged, and ``signed`` says so."""
     from . import engine  # WeasyPrint loads on the first document, not at start-up
 
@@ -204,17 +207,36 @@ def _pdf(n: Nomination, notice: OneStopNotice, d: dict) -> tuple[bytes, bool]:
 
 
 def issue(n: Nomination, kind: str, d: dict, deadline_key: str | None = None) -> OneStopNotice:
-    """Make the notice (row and PDF) in the current transaction; the caller commits."""
+    """Issue the notice in the current transaction (the caller commits): its number and the data printed
+    on it, as they are at this moment (dates, missing list, officer). The PDF is not made here: a move
+    must not wait for WeasyPrint. ``render`` makes it from this data when the mail is delivered (the
+    outbox) or on the first download, whichever comes first, once."""
     notice = OneStopNotice(nomination_id=n.id, kind=kind, issued_at=now_utc(), due_on=d.get("due_on"),
                            deadline_key=deadline_key, data={}, filename="", pdf=b"", sha256="")
     db.session.add(notice)
     db.session.flush()  # its number is its id
     d["number"] = f"{notice.id}/{SIGNS[kind]}-SCT"
-    pdf, signed = _pdf(n, notice, d)
     notice.data = _jsonable(d)
-    notice.pdf, notice.signed = pdf, signed
-    notice.sha256 = hashlib.sha256(pdf).hexdigest()
     notice.filename = f"{FILE_NAMES[kind]}-{n.code or n.id}-{notice.id}.pdf"
+    return notice
+
+
+def rendered(notice: OneStopNotice) -> OneStopNotice:
+    """``notice`` with its PDF, made now from the data kept at its issue if it has none yet.
+
+    The first maker wins: the PDF is stored with an ``UPDATE ... WHERE sha256 = ''``, so two deliveries
+    or downloads racing for a new notice keep one PDF, the one mailed and downloaded ever after (a
+    loser reloads the winner's). The caller commits."""
+    if notice.sha256:
+        return notice
+    n = notice.nomination
+    pdf, signed = _pdf(n, notice, _restored(notice.data))
+    digest = hashlib.sha256(pdf).hexdigest()
+    db.session.execute(sa.update(OneStopNotice)
+                       .where(OneStopNotice.id == notice.id, OneStopNotice.sha256 == "")
+                       .values(pdf=pdf, signed=signed, sha256=digest)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(notice, ["pdf", "signed", "sha256"])  # ours, or the faster maker's
     return notice
 
 
@@ -226,6 +248,18 @@ def _jsonable(value):
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+# The dates of the data (ISO strings once kept as JSON), given back to the templates as dates.
+DATE_KEYS = ("issued_on", "received_on", "due_on", "returned_on", "missed_on")
+
+
+def _restored(kept: dict) -> dict:
+    d = dict(kept)
+    for key in DATE_KEYS:
+        if isinstance(d.get(key), str) and d[key]:
+            d[key] = date.fromisoformat(d[key])
+    return d
 
 
 def for_move(n: Nomination, action: str, comment: str | None, meta: dict, actor_name: str | None):
@@ -334,6 +368,7 @@ def notices_of(n: Nomination) -> list[OneStopNotice]:
 def register(app) -> None:
     """Let ``services.notifications`` issue a move's notice without importing the documents layer."""
     app.extensions["one_stop_notice"] = for_move
+    app.extensions["one_stop_notice_pdf"] = rendered
 
 
 def download(user, nomination_id: int, notice_id: int):
@@ -346,4 +381,7 @@ def download(user, nomination_id: int, notice_id: int):
     notice = db.session.get(OneStopNotice, notice_id)
     if notice is None or notice.nomination_id != n.id:
         raise NotFound(N_("Không tìm thấy phiếu này."), code="notice_not_found")
+    if not notice.sha256:  # not mailed yet: made now, once, and kept
+        rendered(notice)
+        db.session.commit()
     return Download(notice.pdf, notice.filename, False)

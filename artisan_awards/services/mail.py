@@ -27,7 +27,7 @@ from flask import Flask, current_app, g, has_request_context
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..models import OutboxAttachment, OutboxMessage
+from ..models import OneStopNotice, OutboxAttachment, OutboxMessage
 from ..timeutil import now_utc
 
 MAX_BACKOFF_MINUTES = 6 * 60
@@ -114,6 +114,11 @@ def send_pending(limit: int = 100, force: bool = False) -> tuple[int, int]:
     if not ids:
         return 0, 0
     sent = failed = 0
+    unready = _make_notices(ids)
+    failed += len(unready)
+    ids = [row_id for row_id in ids if row_id not in unready]
+    if not ids:
+        return 0, failed
     server = None
     try:
         server = _smtp()
@@ -122,7 +127,7 @@ def send_pending(limit: int = 100, force: bool = False) -> tuple[int, int]:
         for row_id in ids:
             _failed(row_id, error)
         db.session.commit()
-        return 0, len(ids)
+        return 0, failed + len(ids)
     try:
         for row_id in ids:
             row = db.session.get(OutboxMessage, row_id)
@@ -143,6 +148,36 @@ def send_pending(limit: int = 100, force: bool = False) -> tuple[int, int]:
         except (OSError, smtplib.SMTPException):
             pass
     return sent, failed
+
+
+def _make_notices(ids: list[int]) -> set[int]:
+    """Make the PDF of every one-stop notice these messages carry that has none yet (issued by a move,
+    which keeps only the notice's data: ``documents.notices.rendered``), before the SMTP connection
+    opens. Each is committed at once; a message whose notice cannot be made is put back with the usual
+    back-off (returned), the others go."""
+    make = current_app.extensions.get("one_stop_notice_pdf")
+    pending = db.session.execute(
+        sa.select(OutboxAttachment.message_id, OutboxAttachment.notice_id)
+        .join(OneStopNotice, OneStopNotice.id == OutboxAttachment.notice_id)
+        .where(OutboxAttachment.message_id.in_(ids), OneStopNotice.sha256 == "")
+        .order_by(OutboxAttachment.notice_id)).all()
+    unready: set[int] = set()
+    errors: dict[int, str | None] = {}
+    for message_id, notice_id in pending:
+        if notice_id not in errors:
+            try:
+                make(db.session.get(OneStopNotice, notice_id))
+                db.session.commit()
+                errors[notice_id] = None
+            except Exception as exc:  # noqa: BLE001 (WeasyPrint, fonts, signing: the mail waits, the run goes on)
+                db.session.rollback()
+                current_app.logger.exception("one-stop notice %s could not be made", notice_id)
+                errors[notice_id] = f"notice {notice_id}: {type(exc).__name__}: {exc}"
+        if errors[notice_id] is not None and message_id not in unready:
+            unready.add(message_id)
+            _failed(message_id, errors[notice_id])
+            db.session.commit()
+    return unready
 
 
 def _failed(row_id: int, error: str) -> None:
