@@ -133,11 +133,12 @@ class BoundedInt(IntegerConverter):
 
 
 def select_locale() -> str:
-    """Vietnamese unless English was asked for: by the language switch, the account, or the API."""
+    """Vietnamese unless English was asked for: by the language switch (session or ``lang`` cookie), the
+    account, or the API."""
     languages = ("vi", "en")
     if request.path.startswith("/api/"):
         return request.accept_languages.best_match(languages, default="vi")
-    chosen = session.get("lang")
+    chosen = session.get("lang") or request.cookies.get("lang")  # the switch: session, else its cookie
     if chosen in languages:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in languages:

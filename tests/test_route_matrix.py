@@ -93,6 +93,7 @@ MATRIX: dict[str, tuple] = {
     "POST /logout": ("/logout", row(L, 302)),
     "GET /register": ("/register", row(200, 302)),
     "POST /register": ("/register", row(OK, 302)),
+    "GET /lang/<code>": ("/lang/en", row(302, 302)),  # the anonymous link: the preference cookie only
     "POST /lang/<code>": ("/lang/en", row(302, 302)),
     "GET /confirm": ("/confirm", PUBLIC),
     "POST /confirm": ("/confirm", row(OK, OK)),

@@ -81,11 +81,32 @@ def register():
     return render_template("auth/register.html", form=form)
 
 
-@bp.route("/lang/<code>", methods=["POST"])
+LANG_COOKIE = "lang"
+LANG_COOKIE_AGE = 365 * 24 * 3600
+
+
+def remember_language(response, code: str):
+    """The visitor's language as a cookie of its own (read by ``select_locale``), not in the session:
+    an anonymous visitor who never switches, or switches with the link below, never gets a session."""
+    response.set_cookie(LANG_COOKIE, code, max_age=LANG_COOKIE_AGE, path="/", httponly=True, samesite="Lax",
+                        secure=current_app.session_interface.get_cookie_secure(current_app))
+    return response
+
+
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code: str):
-    """Switch the interface language (and, when logged in, the language of one's e-mail)."""
+    """Switch the interface language.
+
+    GET (the link every page shows an anonymous visitor) changes nothing but the ``lang`` preference
+    cookie, so it needs no CSRF token and no session (docs/security.md, "The language switch"). POST (the
+    form a logged-in user gets, with its CSRF token) also keeps the choice with the account, for the
+    language of its e-mail. An unknown language changes nothing."""
+    target = safe_target(request.form.get("next") if request.method == "POST" else request.args.get("next"))
+    response = redirect(target or url_for("home"))
     if code in current_app.config["LANGUAGES"]:
-        session["lang"] = code
-        if current_user.is_authenticated:
+        remember_language(response, code)
+        if request.method == "POST" or "lang" in session:
+            session["lang"] = code
+        if request.method == "POST" and current_user.is_authenticated:
             accounts.set_locale(current_user, code)
-    return redirect(safe_target(request.form.get("next")) or url_for("home"))
+    return response
