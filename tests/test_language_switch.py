@@ -29,7 +29,8 @@ ISO_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
 # Official document numbers keep their Vietnamese letters in English text (Decree 43/2024/NĐ-CP).
 DOCUMENT_NUMBER = re.compile(r"\S*/(NĐ-CP|QĐ-[A-Z]+)")
 # Not pages a person reads: machine formats, files, and links that consume a token.
-SKIP_ENDPOINTS = {"static", "documents.task_json", "documents.task_download", "dossier.attachment"}
+SKIP_ENDPOINTS = {"static", "documents.task_json", "documents.task_download", "dossier.attachment",
+                  "auth.set_language"}  # the switch itself (a redirect), used below
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 CATALOGUE = Path(__file__).resolve().parent.parent / "artisan_awards" / "translations"
 
