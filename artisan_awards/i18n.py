@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
-from flask_babel import get_locale, gettext, refresh
+from flask_babel import get_locale, get_translations, gettext, refresh
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from workflows.states import ACTION_LABELS, N_, STATE_INFO, State
 
@@ -82,10 +84,40 @@ def number(value) -> str:
     return format_decimal(value)
 
 
+# The catalogue's answers, kept per language for the pages' ``_()`` (issue 16: a page asks for about twenty
+# texts, each through Flask-Babel's context look-ups). Bounded, in case a template translates data.
+_TRANSLATED: dict[str, dict[str, str]] = {}
+_TRANSLATED_MAX = 20_000
+
+
+def _page_gettext() -> dict:
+    """``_`` and ``gettext`` for one page render: the request's catalogue looked up once, each text once
+    per language and process. Same result as Jinja's new-style gettext that Flask-Babel installs (escaped
+    when autoescaping, always ``%``-formatted with the given variables); a template rendered outside
+    ``render_template`` (the e-mails, under ``force_locale``) keeps the global one."""
+    locale = str(get_locale())
+    translations = get_translations()
+    cache = _TRANSLATED.setdefault(locale, {})
+
+    @pass_context
+    def page_gettext(__context, __string, **variables):
+        rv = cache.get(__string)
+        if rv is None:
+            rv = translations.ugettext(__string)
+            if len(cache) < _TRANSLATED_MAX:
+                cache[__string] = rv
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    return {"_": page_gettext, "gettext": page_gettext}
+
+
 def init_app(app: Flask) -> None:
     # Choose the language afresh for every request, even when an outer app context
     # (a CLI command, a test) has already cached one.
     app.before_request(refresh)
+    app.context_processor(_page_gettext)
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.filters["number"] = number
     app.jinja_env.globals.update(

@@ -113,3 +113,23 @@ def test_the_post_form_still_wants_its_csrf_token(guarded, make):
     r = client.post("/lang/en", data={"next": "/"})
     assert r.status_code == 400  # no token: refused
     assert "lang" not in _set_cookies(r)
+
+
+def test_the_pages_kept_translations_follow_each_request_s_language(app):
+    """``i18n._page_gettext``: the catalogue's texts kept per language give what Flask-Babel gives, in the
+    request's language, escaped and formatted like Jinja's new-style gettext."""
+    from flask import render_template_string
+    from flask_babel import gettext, refresh
+
+    source = '{{ _("Tra cứu hồ sơ") }}|{{ _("không dịch %(v)s", v="<b>") }}|{{ _("100%% xong") }}'
+    seen, babel = {}, {}
+    for _round in range(2):  # the second time from the kept texts
+        for lang in ("en", "vi", "en"):
+            with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+                refresh()
+                seen.setdefault(lang, set()).add(render_template_string(source))
+                babel[lang] = gettext("Tra cứu hồ sơ")
+    assert all(len(v) == 1 for v in seen.values()), seen
+    en, vi = seen["en"].pop().split("|"), seen["vi"].pop().split("|")
+    assert (en[0], vi[0]) == (babel["en"], babel["vi"]) and babel["en"] != babel["vi"] == "Tra cứu hồ sơ"
+    assert vi[1] == en[1] == "không dịch &lt;b&gt;" and vi[2] == "100% xong"
