@@ -11,7 +11,8 @@
   number, start the reply clock and choose the governing decree.
 * ``record_special_craft``: the council, in an open session, decides that a craft is special.
 
-Each operation checks, changes, records one audit event and commits once.
+Each operation checks, changes, records one audit event and commits once (``transaction.one_transaction``,
+or ``nominations._run`` for a move: a paper dossier's resubmission).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from ..models import (
 from ..storage import new_key, storage
 from ..text import nfc
 from ..timeutil import VN, iso_moment, local_date, today
-from . import admin_events, notifications, queries
+from . import admin_events, notifications, queries, transaction
 from . import attachments as attachment_service
 from . import nominations as nomination_service
 from .eligibility import blocked_by_exclusion, exclusions, override_of, special_craft_decision, special_craft_decisions  # noqa: F401
@@ -149,26 +150,25 @@ def record_death(user: User, nomination: Nomination, *, death_date: date | None,
     state_before = nomination.state
     attachment = None
     try:
-        attachment = _store_evidence(user, nomination, evidence)
-        db.session.flush()
-        death = NomineeDeath(nomination_id=nomination.id, death_date=death_date, evidence_id=attachment.id,
-                             state_at_record=state_before, note=note, recorded_by_id=user.id)
-        db.session.add(death)
-        nomination.posthumous = True
-        nomination.death_date = death_date
-        nomination.filed_by_name = family_name
-        nomination.filed_by_relationship = family_relationship
-        nomination.family_contact_phone = family_phone
-        nomination.family_contact_email = family_email
-        admin_events.record(AuditKind.NOMINEE_DEATH_RECORDED, user, target_type="nomination",
-                            target=nomination, target_label=nomination.code or "",
-                            death_date=death_date.isoformat(), state=state_before,
-                            evidence_sha256=attachment.sha256, family=family_name,
-                            relationship=family_relationship)
-        nomination_service._commit_or_conflict()
-    except Exception:
-        db.session.rollback()
-        if attachment is not None:  # the file was stored: nothing refers to it now
+        with transaction.one_transaction(conflict=nomination_service.CONFLICT):
+            attachment = _store_evidence(user, nomination, evidence)
+            db.session.flush()
+            death = NomineeDeath(nomination_id=nomination.id, death_date=death_date, evidence_id=attachment.id,
+                                 state_at_record=state_before, note=note, recorded_by_id=user.id)
+            db.session.add(death)
+            nomination.posthumous = True
+            nomination.death_date = death_date
+            nomination.filed_by_name = family_name
+            nomination.filed_by_relationship = family_relationship
+            nomination.family_contact_phone = family_phone
+            nomination.family_contact_email = family_email
+            admin_events.record(AuditKind.NOMINEE_DEATH_RECORDED, user, target_type="nomination",
+                                target=nomination, target_label=nomination.code or "",
+                                death_date=death_date.isoformat(), state=state_before,
+                                evidence_sha256=attachment.sha256, family=family_name,
+                                relationship=family_relationship)
+    except Exception:  # rolled back by one_transaction; the stored file is referred to by nothing now
+        if attachment is not None:
             storage().discard(attachment.stored_name)
         raise
     return death
@@ -189,11 +189,11 @@ def override_exclusion(user: User, nomination: Nomination, reason: str | None) -
     reason = _text(reason, REASON_MAX)
     if len(reason) < 10 or len(reason) > REASON_MAX:
         raise ValidationFailed(fields={"reason": N_("Cần ghi rõ lý do (từ 10 đến 5 000 ký tự).")})
-    row = ExclusionOverride(nomination_id=nomination.id, reason=reason, by_id=user.id)
-    db.session.add(row)
-    admin_events.record(AuditKind.EXCLUSION_OVERRIDDEN, user, target_type="nomination", target=nomination,
-                        target_label=nomination.code or "", reason=reason)
-    db.session.commit()
+    with transaction.one_transaction():
+        row = ExclusionOverride(nomination_id=nomination.id, reason=reason, by_id=user.id)
+        db.session.add(row)
+        admin_events.record(AuditKind.EXCLUSION_OVERRIDDEN, user, target_type="nomination", target=nomination,
+                            target_label=nomination.code or "", reason=reason)
     return row
 
 
@@ -224,28 +224,28 @@ def expire_completions(on: date | None = None) -> dict[str, list[str]]:
     for nomination in expired_completions(on):
         due = nomination.completion_due()
         if mode == "close":
-            db.session.refresh(nomination, with_for_update=True)
-            if nomination.state != State.RETURNED:
-                db.session.rollback()
-                continue
-            nomination_service.move_by_event(
-                nomination, Action.CLOSE_INCOMPLETE, None, SYSTEM_ACTOR,
-                comment=f"Hết thời hạn bổ sung ngày {due.strftime('%d/%m/%Y')}: hồ sơ tự động đóng.",
-                meta={"system": True, "completion_due": due.isoformat()})
-            nomination_service._commit_or_conflict()
+            with transaction.one_transaction(conflict=nomination_service.CONFLICT):
+                db.session.refresh(nomination, with_for_update=True)
+                if nomination.state != State.RETURNED:  # moved meanwhile: nothing written, the lock let go
+                    continue
+                nomination_service.move_by_event(
+                    nomination, Action.CLOSE_INCOMPLETE, None, SYSTEM_ACTOR,
+                    comment=f"Hết thời hạn bổ sung ngày {due.strftime('%d/%m/%Y')}: hồ sơ tự động đóng.",
+                    meta={"system": True, "completion_due": due.isoformat()})
             done["closed"].append(nomination.code)
         else:
             if _already_proposed(nomination):
                 continue
-            context = {"n": nomination, "due": due,
-                       "dossier_link": notifications.link("dossier.show", nomination_id=nomination.id)}
-            notifications.send("completion_expired", notifications.applicants(nomination), **context)
-            notifications.send("completion_expired_staff",
-                               notifications.staff("province", nomination.province_code), **context)
-            admin_events.record(AuditKind.COMPLETION_EXPIRED, None, target_type="nomination", target=nomination,
-                                target_label=nomination.code or "", completion_due=due.isoformat(),
-                                returned_on=local_date(nomination.returned_at).isoformat())
-            db.session.commit()
+            with transaction.one_transaction():
+                context = {"n": nomination, "due": due,
+                           "dossier_link": notifications.link("dossier.show", nomination_id=nomination.id)}
+                notifications.send("completion_expired", notifications.applicants(nomination), **context)
+                notifications.send("completion_expired_staff",
+                                   notifications.staff("province", nomination.province_code), **context)
+                admin_events.record(AuditKind.COMPLETION_EXPIRED, None, target_type="nomination",
+                                    target=nomination, target_label=nomination.code or "",
+                                    completion_due=due.isoformat(),
+                                    returned_on=local_date(nomination.returned_at).isoformat())
             done["proposed"].append(nomination.code)
     return done
 
@@ -293,12 +293,33 @@ def record_arrival(user: User, nomination: Nomination, arrived_on: date | None,
             "b": round_.intake_closes.strftime("%d/%m/%Y"),
             "r": returned.strftime("%d/%m/%Y") if returned else "",
             "c": (returned + timedelta(days=round_.completion_days)).strftime("%d/%m/%Y") if returned else ""})
+    if resubmits:
+        # The owner's resubmission, run like every move (nominations._run: lock, machine, log, notice, one
+        # commit), its guard (the completion period) read on the arrival day, the arrival recorded in it.
+        def step(move: nomination_service.Move) -> None:
+            nomination_service._require_complete(move)
+            _arrive(user, move.nomination, arrived_on, number)  # received on the arrival day, not now
+            move.meta.update(arrived_on=arrived_on.isoformat(), receipt_book_no=number)
+
+        nomination_service._run(nomination, Action.RESUBMIT, user, step, on=arrived_on)
+        return nomination
+    with transaction.one_transaction(conflict=nomination_service.CONFLICT):
+        db.session.refresh(nomination, with_for_update=True)  # a concurrent move is seen, not overwritten
+        if nomination.state != State.SUBMITTED:
+            raise TransitionRefused(N_("Chỉ ghi ngày đến cho hồ sơ đang chờ kiểm tra (hoặc hồ sơ giấy được bổ sung)."),
+                                    code="not_submitted")
+        _arrive(user, nomination, arrived_on, number)
+    return nomination
+
+
+def _arrive(user: User, nomination: Nomination, arrived_on: date, number: str) -> None:
+    """Write the arrival (the caller's transaction): the receipt moment, and for a first filing the
+    filing day and the governing decree, with its audit event."""
     from . import eligibility
 
+    first_filing = nomination.returned_at is None
     before = {"received_at": nomination.received_at.isoformat() if nomination.received_at else None,
               "governing_decree": nomination.governing_decree, "state": nomination.state}
-    if resubmits:
-        _resubmit_on(user, nomination, arrived_on, number)
     moment = _vn_midnight_utc(arrived_on)
     nomination.arrived_on = arrived_on
     nomination.receipt_book_no = number
@@ -310,27 +331,6 @@ def record_arrival(user: User, nomination: Nomination, arrived_on: date | None,
                         target_label=nomination.code or "", arrived_on=arrived_on.isoformat(),
                         receipt_book_no=number, first_filing=first_filing, before=before,
                         governing_decree=nomination.governing_decree)
-    nomination_service._commit_or_conflict()
-    return nomination
-
-
-def _resubmit_on(user: User, nomination: Nomination, arrived_on: date, number: str) -> None:
-    """The owner's resubmission, its guard (the completion period) read on the arrival day."""
-    from workflows import machine as wf
-
-    missing = nomination_service.missing_for_submission(nomination)
-    if missing:
-        raise ValidationFailed(N_("Hồ sơ còn thiếu thông tin."), fields=missing)
-    db.session.refresh(nomination, with_for_update=True)
-    refuse_if_excluded(nomination, Action.RESUBMIT)
-    before = nomination.state_enum
-    try:
-        after = wf.fire(nomination.subject(arrived_on), Action.RESUBMIT)
-    except wf.TransitionNotAllowed as exc:
-        db.session.rollback()
-        raise TransitionRefused(N_("Đã quá thời hạn bổ sung hồ sơ.")) from exc
-    nomination_service.record_move(nomination, Action.RESUBMIT, before, after, user.id, user.full_name,
-                                   None, {"arrived_on": arrived_on.isoformat(), "receipt_book_no": number})
 
 
 # -- 6. special crafts are the council's decision -------------------------------------------------
@@ -362,13 +362,13 @@ def record_special_craft(user: User, nomination: Nomination, session_id: int | N
         fields["reasons"] = N_("Cần ghi rõ lý do của Hội đồng (từ 10 đến 5 000 ký tự).")
     if fields:
         raise ValidationFailed(fields=fields)
-    row = SpecialCraftDecision(nomination_id=nomination.id, session_id=session.id, is_special=bool(is_special),
-                               reasons=reasons, decided_by_id=user.id)
-    db.session.add(row)
-    admin_events.record(AuditKind.SPECIAL_CRAFT_DECIDED, user, target_type="nomination", target=nomination,
-                        target_label=nomination.code or "", session_id=session.id, council=session.council.name,
-                        is_special=bool(is_special), reasons=reasons)
-    db.session.commit()
+    with transaction.one_transaction():
+        row = SpecialCraftDecision(nomination_id=nomination.id, session_id=session.id,
+                                   is_special=bool(is_special), reasons=reasons, decided_by_id=user.id)
+        db.session.add(row)
+        admin_events.record(AuditKind.SPECIAL_CRAFT_DECIDED, user, target_type="nomination", target=nomination,
+                            target_label=nomination.code or "", session_id=session.id,
+                            council=session.council.name, is_special=bool(is_special), reasons=reasons)
     return row
 
 

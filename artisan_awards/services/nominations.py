@@ -159,8 +159,11 @@ Step = Callable[[Move], None]
 
 def _run(nomination: Nomination, action: Action, actor: User, step: Step | None = None, *,
          comment: str | None = None, decision_no: str | None = None,
-         decision_date: date | None = None, award_title: str | None = None) -> str | None:
-    """Lock → check → change → log → notify → commit, with one error path (rollback, re-raise)."""
+         decision_date: date | None = None, award_title: str | None = None,
+         on: date | None = None) -> str | None:
+    """Lock → check → change → log → notify → commit, with one error path (rollback, re-raise).
+
+    ``on``: the day the machine's guards read (today; a paper dossier's arrival day for its resubmission)."""
     if not permissions.may_act(actor, nomination, action):
         raise Forbidden()
     with transaction.one_transaction(conflict=CONFLICT):
@@ -171,7 +174,7 @@ def _run(nomination: Nomination, action: Action, actor: User, step: Step | None 
         hard_case_checks.refuse_if_excluded(nomination, action)
         hard_case_checks.refuse_early_close(nomination, action)
         now = now_utc()
-        on = today()
+        on = on or today()
         before = nomination.state_enum
         try:
             after = wf.fire(nomination.subject(on), action)
