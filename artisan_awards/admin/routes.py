@@ -415,7 +415,6 @@ def base_salaries():
                 awards.add_base_salary(current_user, form.effective_from.data, amount,
                                        form.legal_basis.data, form.verified.data)
             except ValidationFailed as exc:
-                db.session.rollback()
                 flash(exc.text(_), "error")
                 for name, message in exc.field_texts(_).items():
                     getattr(form, name).errors = [*getattr(form, name).errors, message]
@@ -543,7 +542,6 @@ def holidays():
                 flash(_("Đã lưu ngày %(d)s.", d=day.strftime("%d/%m/%Y")), "success")
             return redirect(url_for("admin.holidays", year=day.year))
         except ValidationFailed as exc:
-            db.session.rollback()
             status = 422
             flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
     year = request.args.get("year", type=int) or today().year
@@ -569,7 +567,6 @@ def transfer(nomination_id: int):
     try:
         successor = law.transfer(nomination, current_user, request.form.get("reason"))
     except (ValidationFailed, TransitionRefused) as exc:
-        db.session.rollback()
         flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
         return redirect(url_for("admin.transfers")), 303
     flash(_("Đã chuyển hồ sơ %(code)s sang %(p)s.", code=nomination.code or nomination.id, p=successor.name),
@@ -606,7 +603,6 @@ def round_intake(round_id: int):
             flash(_("Đã lưu hạn tiếp nhận."), "success")
             return redirect(url_for("admin.round_intake", round_id=row.id)), 303
         except ValidationFailed as exc:
-            db.session.rollback()
             status = 422
             flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
     provinces = law.active_provinces()

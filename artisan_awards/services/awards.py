@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import AuditKind, BaseSalary, Title, User
 from ..text import nfc
 from ..timeutil import local_date, today
-from . import admin_events
+from . import admin_events, transaction
 
 # A base salary outside this range is a typing error (the 2024 figure is 2 340 000 đồng).
 MIN_AMOUNT, MAX_AMOUNT = 100_000, 1_000_000_000
@@ -84,15 +84,17 @@ def add_base_salary(actor: User, effective_from: date | None, amount_vnd: int | 
         fields["legal_basis"] = N_("Căn cứ pháp lý dài tối đa 200 ký tự.")
     if fields:
         raise ValidationFailed(N_("Chưa lưu được mức lương cơ sở."), fields=fields)
-    row = BaseSalary(effective_from=effective_from, amount_vnd=amount_vnd, legal_basis=basis,
-                     verified=bool(verified), created_by_id=actor.id)
-    db.session.add(row)
-    db.session.flush()
-    admin_events.record(AuditKind.BASE_SALARY_ADDED, actor, target_type="base_salary", target=row,
-                        target_label=f"{amount_vnd} VND {effective_from.isoformat()}",
-                        effective_from=effective_from.isoformat(), amount_vnd=amount_vnd,
-                        legal_basis=basis, verified=bool(verified))
-    db.session.commit()
+    taken = ValidationFailed(N_("Chưa lưu được mức lương cơ sở."),
+                             fields={"effective_from": N_("Đã có mức lương cơ sở áp dụng từ ngày này.")})
+    with transaction.one_transaction(duplicate=taken):  # two admins adding the same date at once: a 422
+        row = BaseSalary(effective_from=effective_from, amount_vnd=amount_vnd, legal_basis=basis,
+                         verified=bool(verified), created_by_id=actor.id)
+        db.session.add(row)
+        db.session.flush()
+        admin_events.record(AuditKind.BASE_SALARY_ADDED, actor, target_type="base_salary", target=row,
+                            target_label=f"{amount_vnd} VND {effective_from.isoformat()}",
+                            effective_from=effective_from.isoformat(), amount_vnd=amount_vnd,
+                            legal_basis=basis, verified=bool(verified))
     return row
 
 

@@ -41,11 +41,13 @@ from ..models import (
 )
 from ..text import nfc, vi_order
 from ..timeutil import now_utc, today
-from . import admin_events
+from . import admin_events, transaction
 
 # The log action of a transfer (a move of province, not of state: from_state == to_state).
 TRANSFER_ACTION = audit_chain.TRANSFER_ACTION
 SYSTEM_NAME = "Hệ thống (chuyển tỉnh hợp nhất)"
+# A concurrent writer changed the dossier first (the same words as services.nominations.CONFLICT).
+CONFLICT = N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang.")
 
 
 # -- the holiday calendar ----------------------------------------------------------------------
@@ -90,16 +92,17 @@ def save_holiday(actor: User, day: date | None, kind: str, name: str, source: st
         fields["day"] = N_("Ngày làm bù phải là thứ Bảy hoặc Chủ nhật.")
     if fields:
         raise ValidationFailed(fields=fields)
-    row = db.session.get(PublicHoliday, day)
-    before = None if row is None else {"kind": row.kind, "name": row.name}
-    if row is None:
-        row = PublicHoliday(day=day)
-        db.session.add(row)
-    row.kind, row.name, row.source, row.confidence = kind, name[:200], nfc(source or "").strip()[:300], confidence
-    row.updated_by, row.updated_at = actor.full_name, now_utc()
-    admin_events.record(AuditKind.HOLIDAY_CHANGED, actor, target_type="holiday", target_label=day.isoformat(),
-                        before=before, after={"kind": kind, "name": row.name})
-    db.session.commit()
+    with transaction.one_transaction():
+        row = db.session.get(PublicHoliday, day)
+        before = None if row is None else {"kind": row.kind, "name": row.name}
+        if row is None:
+            row = PublicHoliday(day=day)
+            db.session.add(row)
+        row.kind, row.name = kind, name[:200]
+        row.source, row.confidence = nfc(source or "").strip()[:300], confidence
+        row.updated_by, row.updated_at = actor.full_name, now_utc()
+        admin_events.record(AuditKind.HOLIDAY_CHANGED, actor, target_type="holiday", target_label=day.isoformat(),
+                            before=before, after={"kind": kind, "name": row.name})
     forget_law_calendar()
     return row
 
@@ -107,13 +110,13 @@ def save_holiday(actor: User, day: date | None, kind: str, name: str, source: st
 def delete_holiday(actor: User, day: date) -> None:
     if not permissions.can_edit_holidays(actor):
         raise Forbidden()
-    row = db.session.get(PublicHoliday, day)
-    if row is None:
-        raise NotFound(N_("Không có ngày này trong lịch."), code="holiday_not_found")
-    admin_events.record(AuditKind.HOLIDAY_CHANGED, actor, target_type="holiday", target_label=day.isoformat(),
-                        before={"kind": row.kind, "name": row.name}, after=None)
-    db.session.delete(row)
-    db.session.commit()
+    with transaction.one_transaction():
+        row = db.session.get(PublicHoliday, day)
+        if row is None:
+            raise NotFound(N_("Không có ngày này trong lịch."), code="holiday_not_found")
+        admin_events.record(AuditKind.HOLIDAY_CHANGED, actor, target_type="holiday", target_label=day.isoformat(),
+                            before={"kind": row.kind, "name": row.name}, after=None)
+        db.session.delete(row)
     forget_law_calendar()
 
 
@@ -140,26 +143,26 @@ def set_intake(actor: User, round_: Round, province_code: str, closes: date | No
         raise ValidationFailed(fields={"province_code": N_("Tỉnh, thành phố không hợp lệ.")})
     if not permissions.can_set_intake(actor, province_code):
         raise Forbidden()
-    row = db.session.get(ProvinceIntake, (round_.id, province_code))
-    before = row.intake_closes.isoformat() if row else None
-    if closes is None:
-        if row is not None:
-            db.session.delete(row)
-    else:
-        if not round_.intake_opens <= closes <= round_.intake_closes:
-            raise ValidationFailed(fields={"intake_closes": N_(
-                "Hạn của tỉnh phải nằm trong thời hạn tiếp nhận của đợt (%(opens)s – %(closes)s).")},
-                params={"opens": round_.intake_opens.strftime("%d/%m/%Y"),
-                        "closes": round_.intake_closes.strftime("%d/%m/%Y")})
-        if row is None:
-            row = ProvinceIntake(round_id=round_.id, province_code=province_code, intake_closes=closes)
-            db.session.add(row)
-        row.intake_closes, row.note = closes, (nfc(note).strip()[:300] if note else None)
-        row.set_by_id, row.set_at = actor.id, now_utc()
-    admin_events.record(AuditKind.INTAKE_CHANGED, actor, target=round_, province_code=province_code,
-                        target_label=f"{round_.name} · {province.name}", before=before,
-                        after=closes.isoformat() if closes else None)
-    db.session.commit()
+    with transaction.one_transaction():
+        row = db.session.get(ProvinceIntake, (round_.id, province_code))
+        before = row.intake_closes.isoformat() if row else None
+        if closes is None:
+            if row is not None:
+                db.session.delete(row)
+        else:
+            if not round_.intake_opens <= closes <= round_.intake_closes:
+                raise ValidationFailed(fields={"intake_closes": N_(
+                    "Hạn của tỉnh phải nằm trong thời hạn tiếp nhận của đợt (%(opens)s – %(closes)s).")},
+                    params={"opens": round_.intake_opens.strftime("%d/%m/%Y"),
+                            "closes": round_.intake_closes.strftime("%d/%m/%Y")})
+            if row is None:
+                row = ProvinceIntake(round_id=round_.id, province_code=province_code, intake_closes=closes)
+                db.session.add(row)
+            row.intake_closes, row.note = closes, (nfc(note).strip()[:300] if note else None)
+            row.set_by_id, row.set_at = actor.id, now_utc()
+        admin_events.record(AuditKind.INTAKE_CHANGED, actor, target=round_, province_code=province_code,
+                            target_label=f"{round_.name} · {province.name}", before=before,
+                            after=closes.isoformat() if closes else None)
     db.session.expire(round_, ["province_intakes"])
     return row if closes is not None else None
 
@@ -267,17 +270,13 @@ def transfer(nomination: Nomination, actor: User, reason: str | None) -> Provinc
     successor_code = nomination.province.successor_code
     if not permissions.can_transfer_from(actor, nomination.province_code, successor_code):
         raise Forbidden()
-    db.session.refresh(nomination, with_for_update=True)
-    try:
+    with transaction.one_transaction(conflict=CONFLICT):
+        db.session.refresh(nomination, with_for_update=True)
         successor = _check_transferable(nomination, on)
-    except TransitionRefused:
-        db.session.rollback()
-        raise
-    _move(nomination, successor, actor.id, actor.full_name, reason[:2000])
-    admin_events.record(AuditKind.PROVINCE_TRANSFER, actor, target=nomination, target_type="nomination",
-                        target_label=nomination.code or str(nomination.id), province_code=successor.code,
-                        from_province=nomination.filed_province_code, to_province=successor.code)
-    db.session.commit()
+        _move(nomination, successor, actor.id, actor.full_name, reason[:2000])
+        admin_events.record(AuditKind.PROVINCE_TRANSFER, actor, target=nomination, target_type="nomination",
+                            target_label=nomination.code or str(nomination.id), province_code=successor.code,
+                            from_province=nomination.filed_province_code, to_province=successor.code)
     return successor
 
 
