@@ -99,7 +99,7 @@ def main() -> None:
             nominations_service.accept(n, officer)
             many.append(n)
         members = [accounts.create_user(f"hd250.{k}@example.vn", PASSWORD, f"Thành viên {k}",
-                                        ("province_council_member",), "HNI") for k in range(5)]
+                                        ("province_council_member",), "HNI") for k in range(7)]
         council = councils.create_council(officer, CouncilIn.model_validate({
             "level": "province", "province_code": "HNI", "round_id": ids["round_id"], "name": "Hội đồng 250",
             "decision_no": "250/QĐ-UBND",
