@@ -96,7 +96,7 @@ def _contents(dialect: str, columns, *where, order_by) -> sa.ScalarSelect:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-        return sa.select(sa.func.coalesce(sa.func.string_agg(aggregate_order_by(row, *order_by), semicolon), empty)
+        return sa.select(sa.func.coalesce(sa.func.string_agg(row, aggregate_order_by(semicolon, *order_by)), empty)
                          ).where(*where).scalar_subquery()
     # SQLite aggregates the rows in the order the ordered subquery gives them.
     rows = sa.select(row.label("r")).where(*where).order_by(*order_by).subquery()
@@ -141,7 +141,7 @@ def _nomination_contents(dialect: str) -> list:
     nid = _param("nomination_id")
     round_id = sa.select(n.c.round_id).where(n.c.id == nid).scalar_subquery()
     return [
-        *_dossiers(dialect, sa.select(nid)),
+        *_dossiers(dialect, sa.select(sa.cast(nid, sa.Integer))),
         _table_contents(dialect, Attachment, Attachment.__table__.c.nomination_id == nid),
         _table_contents(dialect, Round, Round.__table__.c.id == round_id),
     ]
