@@ -141,7 +141,7 @@ def _nomination_contents(dialect: str) -> list:
     nid = _param("nomination_id")
     round_id = sa.select(n.c.round_id).where(n.c.id == nid).scalar_subquery()
     return [
-        *_dossiers(dialect, sa.select(sa.cast(nid, sa.Integer))),
+        *_dossiers(dialect, sa.select(sa.cast(nid, sa.Integer).label("id"))),
         _table_contents(dialect, Attachment, Attachment.__table__.c.nomination_id == nid),
         _table_contents(dialect, Round, Round.__table__.c.id == round_id),
     ]
