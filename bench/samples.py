@@ -164,7 +164,7 @@ def build(app, *, long: int = 1, photos: int = 2, pdfs: int = 1, products: int =
         service.forward_to_ministry(n, officer)
     ministry_members = [user(f"bo{k}@example.vn", m, "ministry_council_member")
                         for k, m in enumerate(["Vũ Thị Lan", "Hoàng Văn Sơn", "Ngô Thanh Bình", "Đinh Thị Hòa",
-                                               "Bùi Đức Long"])]
+                                               "Bùi Đức Long", "Trương Thị Mai", "Lý Văn Phúc"])]
     ministry_council = councils.create_council(ministry, CouncilIn.model_validate({
         "level": "ministry", "round_id": round_.id, "decision_no": "1520/QĐ-BCT",
         "name": "Hội đồng chuyên ngành cấp Bộ Công Thương",

@@ -148,3 +148,162 @@ def test_a_hit_still_checks_who_may_see_it(chain, api, dossier):  # noqa: F811
     assert _get(api, url, owner).headers["X-Document-Cache"] == "miss"
     stranger = chain.make.user("applicant")
     assert api.get(url, stranger).status_code == 404
+
+
+# -- every other input a session's or a round's document prints ------------------------------------
+
+
+@pytest.fixture
+def closed_with_absent(chain):  # noqa: F811
+    """A closed session where two of the eleven members were absent."""
+    nominations = [chain.accepted(nominee={"full_name": f"Nghệ nhân Vắng {i}"}) for i in range(2)]
+    sid, _tally = chain.vote("province", nominations, yes_votes=9, present=9)
+    return sid, nominations
+
+
+def _session_row(sid):
+    from artisan_awards.models import CouncilSession
+
+    return db.session.get(CouncilSession, sid)
+
+
+def test_the_place_and_the_council_renamed_show_in_the_next_minutes(chain, api, closed_session):  # noqa: F811
+    sid, _nominations = closed_session
+    url = f"/api/v1/sessions/{sid}/minutes.pdf"
+
+    def move():
+        _session_row(sid).place = "Nhà văn hóa phường Tràng Tiền"
+
+    _changes_show(api, url, chain.officer, move, "Nhà văn hóa phường Tràng Tiền")
+
+    def rename():
+        _session_row(sid).council.name = "Hội đồng xét tặng đổi tên"
+
+    _changes_show(api, url, chain.officer, rename, "Hội đồng xét tặng đổi tên")
+
+
+def test_an_absence_reason_shows_in_the_next_minutes(chain, api, closed_with_absent):  # noqa: F811
+    from artisan_awards.models import Attendance, NonVoter
+
+    sid, _nominations = closed_with_absent
+    session = _session_row(sid)
+    present = set(db.session.scalars(db.select(Attendance.member_id).where(Attendance.session_id == sid)))
+    absent = next(m for m in session.council.members if m.id not in present)
+
+    def excuse():
+        db.session.add(NonVoter(session_id=sid, member_id=absent.id, reason="Đi công tác nước ngoài"))
+
+    _changes_show(api, f"/api/v1/sessions/{sid}/minutes.pdf", chain.officer, excuse, "Đi công tác nước ngoài")
+
+
+def test_a_conflict_and_a_special_craft_decision_show_in_the_next_minutes(chain, api, closed_session):  # noqa: F811
+    from artisan_awards.models import ConflictDeclaration, SpecialCraftDecision
+
+    sid, nominations = closed_session
+    url = f"/api/v1/sessions/{sid}/minutes.pdf"
+    member = _session_row(sid).council.members[1]
+
+    def declare():
+        db.session.add(ConflictDeclaration(session_id=sid, member_id=member.id, nomination_id=nominations[0].id,
+                                           reason="Là anh ruột của người được đề nghị"))
+
+    _changes_show(api, url, chain.officer, declare, "Là anh ruột của người được đề nghị")
+
+    def decide():
+        db.session.add(SpecialCraftDecision(nomination_id=nominations[2].id, session_id=sid, is_special=True,
+                                            reasons="Nghề chỉ còn ba hộ giữ được", decided_by_id=chain.officer.id))
+
+    _changes_show(api, url, chain.officer, decide, "Nghề chỉ còn ba hộ giữ được")
+
+
+def test_a_core_update_that_skips_the_version_shows_in_the_next_list(chain, api, closed_session):  # noqa: F811
+    """The key follows the stored content, not the version counter: an UPDATE written past the ORM
+    (as a bulk statement or a data repair would) is seen all the same."""
+    import sqlalchemy as sa
+
+    sid, nominations = closed_session
+    table = Nomination.__table__
+
+    def repair():
+        db.session.execute(sa.update(table).where(table.c.id == nominations[2].id)
+                           .values(craft="Đúc đồng Ý Yên"))
+
+    before = db.session.scalar(sa.select(table.c.version).where(table.c.id == nominations[2].id))
+    _changes_show(api, f"/api/v1/sessions/{sid}/list.pdf", chain.officer, repair, "Đúc đồng Ý Yên")
+    assert db.session.scalar(sa.select(table.c.version).where(table.c.id == nominations[2].id)) == before
+
+
+def test_a_nominee_renamed_shows_in_the_next_consultation_list(chain, api, client):  # noqa: F811
+    a = chain.accepted(nominee={"full_name": "Vũ Thị Hằng"}, craft="Sơn mài Hạ Thái")
+    chain.vote("province", [a], yes_votes=10)
+    chain.act(a, "forward_to_ministry", chain.officer)
+    chain.vote("ministry", [a], yes_votes=10)
+    chain.act(a, "open_consultation", chain.ministry)
+    url = f"/api/v1/public/consultations.pdf?round_id={chain.round.id}"
+
+    class Public:
+        @staticmethod
+        def get(path, _user):
+            return client.get(path)
+
+    def rename():
+        db.session.get(Nomination, a.id).full_name = "Vũ Thị Hằng Nga"
+
+    _changes_show(Public, url, None, rename, "Vũ Thị Hằng Nga")
+
+
+# -- the control: a key that leaves one input out is caught ------------------------------------------
+
+
+def _without(monkeypatch, name, value):
+    """Break the key: ``freshness.<name>`` replaced, its compiled statements forgotten."""
+    from artisan_awards.documents import freshness
+
+    monkeypatch.setattr(freshness, name, value)
+    freshness._statement.cache_clear()  # forget_statements clears it again after the test
+
+
+@pytest.fixture
+def forget_statements():
+    from artisan_awards.documents import freshness
+
+    yield
+    freshness._statement.cache_clear()
+
+
+def test_a_key_ignoring_the_awards_is_caught(chain, api, closed_session, monkeypatch, forget_statements):  # noqa: F811
+    from artisan_awards.documents import freshness
+
+    sid, nominations = closed_session
+    _without(monkeypatch, "AGENDA_PRODUCT_COLUMNS",
+             tuple(c for c in freshness.AGENDA_PRODUCT_COLUMNS if not c.startswith("award")))
+
+    def change():
+        product = db.session.get(Nomination, nominations[0].id).products[0]
+        product.award_rank, product.award_level = 3, "regional"
+
+    with pytest.raises(AssertionError, match="served from the cache"):
+        _changes_show(api, f"/api/v1/sessions/{sid}/list.pdf", chain.officer, change, "Giải Ba cấp khu vực")
+
+
+def test_a_key_ignoring_the_special_craft_decisions_is_caught(chain, api, closed_session, monkeypatch,  # noqa: F811
+                                                              forget_statements):
+    from artisan_awards.documents import freshness
+    from artisan_awards.models import SpecialCraftDecision
+
+    sid, nominations = closed_session
+    whole = freshness.CONTENTS["session"]
+
+    def without_decisions(dialect):
+        table = SpecialCraftDecision.__table__
+        return [c for c in whole(dialect) if table.name not in str(c)]
+
+    _without(monkeypatch, "CONTENTS", {**freshness.CONTENTS, "session": without_decisions})
+
+    def decide():
+        db.session.add(SpecialCraftDecision(nomination_id=nominations[0].id, session_id=sid, is_special=False,
+                                            reasons="Nghề phổ biến ở nhiều địa phương", decided_by_id=chain.officer.id))
+
+    with pytest.raises(AssertionError, match="served from the cache"):
+        _changes_show(api, f"/api/v1/sessions/{sid}/minutes.pdf", chain.officer, decide,
+                      "Nghề phổ biến ở nhiều địa phương")

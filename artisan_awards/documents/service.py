@@ -282,13 +282,28 @@ def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
                        sign=sign)
 
 
+def _visible_session(user: User, session_id: int) -> CouncilSession:
+    """``councils.get_session`` (the same rule and 404) loading only what the check reads: the session
+    and its council (the members when asked); its agenda, attendance and the rest load if a PDF is made."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+    from ..permissions import can_see_council
+
+    session = db.session.get(CouncilSession, session_id,
+                             options=[sa.orm.lazyload("*"), sa.orm.joinedload(CouncilSession.council)])
+    if session is None or not can_see_council(user, session.council):
+        raise NotFound(N_("Không tìm thấy phiên họp."), code="session_not_found")
+    return session
+
+
 def session_document(user: User, session_id: int, kind: str) -> Download:
-    session = council_service.get_session(user, session_id)
+    session = _visible_session(user, session_id)
     if kind not in SESSION_KINDS:
         raise NotFound()
     signer = (signing.signer_fingerprint(signing.council_body(session.council))
               if kind in signing.SIGNED_KINDS else None)
-    result = _produce(lambda: freshness.session_key(session, kind, signer), lambda: session_spec(session, kind))
+    result = _produce(lambda: freshness.session_key(session.id, kind, signer), lambda: session_spec(session, kind))
     return Download(result.pdf, f"{SESSION_KINDS[kind][1]}-phien-{session.id}.pdf", result.cached)
 
 
