@@ -67,6 +67,31 @@ class WholeNumberField(IntegerField):
         self.data = int(text)
 
 
+class ChoiceField(SelectField):
+    """A select whose refusal of a value not offered is a plain sentence."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Hãy chọn một giá trị trong danh sách.")) from None
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except (ValidationError, ValueError):
+            raise ValidationError(_l("Hãy chọn một giá trị trong danh sách.")) from None
+
+
+class Between(NumberRange):
+    """A number range that leaves an unreadable number to the field's own message (said once)."""
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        super().__call__(form, field)
+
+
 class Required(DataRequired):
     """Required, with the sentence a user reads next to the field (WTForms' own is English)."""
 
@@ -89,25 +114,25 @@ PROVINCE_PLACEHOLDER = ("", _l("— Chọn Sở Công Thương —"))
 
 
 class NomineeForm(FlaskForm):
-    round_id = SelectField(_l("Đợt xét tặng"), coerce=int,
+    round_id = ChoiceField(_l("Đợt xét tặng"), coerce=int,
                            validators=[InputRequired(_l("Cần chọn đợt xét tặng."))])
-    title = SelectField(_l("Danh hiệu đề nghị"), choices=TITLE_CHOICES,
+    title = ChoiceField(_l("Danh hiệu đề nghị"), choices=TITLE_CHOICES,
                         validators=[InputRequired(_l("Cần chọn danh hiệu đề nghị."))])
     posthumous = BooleanField(_l("Đề nghị truy tặng (nghệ nhân đã mất)"))
-    province_code = SelectField(_l("Tỉnh, thành phố nơi nộp hồ sơ"),
+    province_code = ChoiceField(_l("Tỉnh, thành phố nơi nộp hồ sơ"),
                                 validators=[Required(_l("Cần chọn Sở Công Thương nơi nộp hồ sơ."))])
     full_name = StringField(_l("Họ và tên nghệ nhân"),
                             validators=[Required(_l("Cần ghi họ và tên nghệ nhân.")), MaxLen(200)])
     pen_name = StringField(_l("Tên thường gọi, bút danh"), validators=[Optional(), MaxLen(200)])
     birth_date = VnDateField(_l("Ngày sinh"), validators=[NeededToSubmit()])
     death_date = VnDateField(_l("Ngày mất (nếu truy tặng)"), validators=[Optional()])
-    gender = SelectField(_l("Giới tính"), choices=GENDER_CHOICES, validators=[Optional()])
+    gender = ChoiceField(_l("Giới tính"), choices=GENDER_CHOICES, validators=[Optional()])
     ethnicity = StringField(_l("Dân tộc"), validators=[Optional(), MaxLen(50)])
     hometown = StringField(_l("Quê quán"), validators=[Optional(), MaxLen(300)])
     address = StringField(_l("Nơi cư trú"), validators=[NeededToSubmit(), MaxLen(300)])
     phone = StringField(_l("Điện thoại"), validators=[Optional(), MaxLen(30)])
     email = StringField(_l("Thư điện tử"), validators=[Optional(), MaxLen(254)])
-    filed_by_relationship = SelectField(_l("Người nộp hồ sơ"), choices=RELATIONSHIP_CHOICES)
+    filed_by_relationship = ChoiceField(_l("Người nộp hồ sơ"), choices=RELATIONSHIP_CHOICES)
     filed_by_name = StringField(
         _l("Họ tên người nộp thay (nếu không phải nghệ nhân)"), validators=[Optional(), MaxLen(200)]
     )
@@ -156,7 +181,7 @@ class CraftForm(FlaskForm):
         _l("Số quyết định phong tặng Nghệ nhân ưu tú"), validators=[Optional(), MaxLen(60)]
     )
     meritorious_decision_date = VnDateField(_l("Ngày quyết định"), validators=[Optional()])
-    meritorious_field = SelectField(_l("Lĩnh vực của danh hiệu"), choices=FIELD_CHOICES)
+    meritorious_field = ChoiceField(_l("Lĩnh vực của danh hiệu"), choices=FIELD_CHOICES, default="handicraft")
     intangible_heritage_track = BooleanField(
         _l("Đang được xét hoặc đã có danh hiệu nghệ nhân trong lĩnh vực di sản văn hóa phi vật thể")
     )
@@ -168,9 +193,9 @@ class ProductForm(Form):
     made_on = VnDateField(_l("Ngày hoàn thành"), validators=[Optional()])
     materials = StringField(_l("Chất liệu"), validators=[Optional(), MaxLen(300)])
     self_designed = BooleanField(_l("Tự thiết kế và chế tác"), default=True)
-    award_level = SelectField(_l("Cấp giải thưởng"), choices=LEVEL_CHOICES, validators=[Optional()])
+    award_level = ChoiceField(_l("Cấp giải thưởng"), choices=LEVEL_CHOICES, validators=[Optional()])
     award_rank = WholeNumberField(_l("Giải (1 = giải nhất)"),
-                              validators=[Optional(), NumberRange(1, 10, _l("Nhập một số từ 1 đến 10."))])
+                              validators=[Optional(), Between(1, 10, _l("Nhập một số từ 1 đến 10."))])
     award_state_delegated = BooleanField(_l("Do Nhà nước cử tham dự"))
     award_organiser = StringField(_l("Đơn vị tổ chức"), validators=[Optional(), MaxLen(300)])
     awarded_on = VnDateField(_l("Ngày trao giải"), validators=[Optional()])
@@ -182,7 +207,7 @@ class AchievementsForm(FlaskForm):
     add_product = SubmitField(_l("Thêm sản phẩm"))
     learners_trained = WholeNumberField(
         _l("Số người đã được truyền nghề"),
-        validators=[NeededToSubmit(), NumberRange(0, 1_000_000, _l("Nhập một số từ 0 đến 1.000.000."))]
+        validators=[NeededToSubmit(), Between(0, 1_000_000, _l("Nhập một số từ 0 đến 1.000.000."))]
     )
     honours_summary = TextAreaField(
         _l("Các hình thức khen thưởng đã nhận"), validators=[Optional(), MaxLen(20000)]
@@ -191,7 +216,7 @@ class AchievementsForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    kind = SelectField(_l("Loại tài liệu"))
+    kind = ChoiceField(_l("Loại tài liệu"))
     file = FileField(_l("Tệp (ảnh, video, PDF)"))
     upload = SubmitField(_l("Tải lên"))
 

@@ -255,7 +255,8 @@ def step_craft(nomination_id: int):
                 entry.form.to_date.data = p.to_date
                 entry.form.workplace.data = p.workplace
                 entry.form.role.data = p.role
-    elif form.validate_on_submit():
+    elif form.is_submitted():
+        valid = form.validate()  # the rows are checked too, so that every problem shows at once
         periods, sources = [], []
         for e in form.periods.entries:
             f = e.form
@@ -271,7 +272,7 @@ def step_craft(nomination_id: int):
             periods.append({"from": f.from_date.data, "to": f.to_date.data,
                             "workplace": f.workplace.data or "", "role": _blank(f.role.data)})
             sources.append(e)
-        if not error_list(form):
+        if valid and not error_list(form):
             merit = None
             if form.meritorious_decision_no.data or form.meritorious_decision_date.data:
                 merit = {
@@ -334,7 +335,8 @@ def step_achievements(nomination_id: int):
                 f.awarded_on.data = p.awarded_on
         if request.args.get("add"):
             form.products.append_entry()
-    elif form.validate_on_submit():
+    elif form.is_submitted():
+        valid = form.validate()  # the rows are checked too, so that every problem shows at once
         products, sources = [], []
         for e in form.products.entries:
             f = e.form
@@ -364,7 +366,7 @@ def step_achievements(nomination_id: int):
             "learners_trained": form.learners_trained.data,
             "honours_summary": _blank(form.honours_summary.data),
         }
-        saved = None if error_list(form) else _save(nomination, changes, _achievements_place(form, sources))
+        saved = None if not valid or error_list(form) else _save(nomination, changes, _achievements_place(form, sources))
         if saved is not None:
             if form.add_product.data:
                 flash(_("Đã lưu. Hãy nhập sản phẩm mới."), "success")
