@@ -10,7 +10,8 @@ from workflows import machine as wf
 from workflows.states import N_, State
 
 from .. import permissions
-from ..errors import ValidationFailed
+from ..documents import service as documents
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, choices
 from ..i18n import KIND_LABELS, action_label
@@ -25,8 +26,6 @@ from ..text import nfc_deep, vi_order
 from ..timeutil import today
 from ..validation import field_errors
 from . import bp
-from ..documents import service as documents
-from ..errors import ServiceError
 from .forms import (
     PROVINCE_PLACEHOLDER,
     AchievementsForm,
@@ -366,7 +365,8 @@ def step_achievements(nomination_id: int):
             "learners_trained": form.learners_trained.data,
             "honours_summary": _blank(form.honours_summary.data),
         }
-        saved = None if not valid or error_list(form) else _save(nomination, changes, _achievements_place(form, sources))
+        place = _achievements_place(form, sources)
+        saved = None if not valid or error_list(form) else _save(nomination, changes, place)
         if saved is not None:
             if form.add_product.data:
                 flash(_("Đã lưu. Hãy nhập sản phẩm mới."), "success")
