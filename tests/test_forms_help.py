@@ -175,3 +175,57 @@ def test_review_shows_the_declaration_as_printed_and_submission_needs_the_ticked
     row = db.session.scalar(sa.select(TransitionLog).where(TransitionLog.nomination_id == n.id))
     assert row.action == "submit" and row.actor_id == owner.id and row.at is not None
     assert row.meta["commitment"] == service.COMMITMENT
+
+
+def test_applicants_do_not_see_the_staffs_rule_codes_or_unverified_flags(client, auth, make):
+    owner = auth.login_as("applicant")
+    n = make.nomination(State.SUBMITTED, owner=owner)
+    draft = make.nomination(owner=owner)
+    for url in (f"/nominations/{n.id}", f"/my/{draft.id}/review", f"/my/{draft.id}/craft"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Đối chiếu tiêu chuẩn xét tặng" in page and "Điều 7" in page, url
+        assert "Chưa xác minh" not in page and "[U]" not in page, url
+        assert "<strong>M1</strong>" not in page and "<strong>X-2.3</strong>" not in page, url
+    auth.logout()
+    auth.login_as("province_officer", "HNI")
+    page = client.get(f"/nominations/{n.id}").get_data(as_text=True)
+    assert "Chưa xác minh" in page and "<strong>M1</strong>" in page  # the staff keep their working notes
+
+
+def test_the_national_lists_sort_box_names_the_order_it_is_in(client, auth, make):
+    auth.login_as("ministry_officer")
+    page = client.get("/ministry/nominations").get_data(as_text=True)
+    box = re.search(r'<select id="sort".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option value="updated"\s+selected', box)  # the default order: last updated first
+    assert len(re.findall(r"selected", box)) == 1
+    page = client.get("/ministry/nominations?sort=name").get_data(as_text=True)
+    box = re.search(r'<select id="sort".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option value="name"\s+selected', box) and len(re.findall(r"selected", box)) == 1
+
+
+def test_the_wizard_and_its_errors_are_english_in_english(client, auth, make):
+    from artisan_awards.models import Province
+    from tests.test_language_switch import VIETNAMESE, _strip_data, readable
+
+    round_ = make.current_round()
+    owner = auth.login_as("applicant")
+    n = make.nomination(owner=owner)
+    data = sorted({round_.name, owner.full_name, n.full_name, n.craft, *db.session.scalars(sa.select(Province.name)),
+                   *(row.name for row in db.session.scalars(sa.select(type(round_))))}, key=len, reverse=True)
+    client.post("/lang/en", data={"next": "/"})
+    answers = {
+        "step 1 refused": client.post("/my/new", data=_nominee_post(round_.id, province_code="", phone="gọi",
+                                                                   death_date="2020-01-01")),
+        "step 2 refused": client.post(f"/my/{n.id}/craft", data={"periods-0-workplace": "Xưởng"}),
+        "step 3 refused": client.post(f"/my/{n.id}/achievements", data={"products-0-materials": "Đồng",
+                                                                       "learners_trained": "x"}),
+        "review refused": client.post(f"/my/{n.id}/review", data={}),
+    }
+    for what, r in answers.items():
+        assert r.status_code == 400, what
+        html = r.get_data(as_text=True)
+        parsed = readable(html, "en")
+        assert parsed.html_lang == "en"
+        left = [t for t in parsed.texts if VIETNAMESE.search(_strip_data(t, [*data, "Xưởng", "Đồng", "gọi"]))]
+        assert not left, (what, left)
+        assert 'class="error"' in html, what

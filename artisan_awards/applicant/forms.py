@@ -103,10 +103,9 @@ class NeededToSubmit(Optional):
     """Optional while drafting, but needed before the dossier can be submitted: marked as required
     (the mark, ``required`` and ``aria-required``) so the applicant knows before the review step."""
 
-    field_flags = {"required": True}
-
     def __init__(self):
         super().__init__(strip_whitespace=True)
+        self.field_flags = {"required": True}
 
 
 # the province list starts with this empty choice: nothing is chosen for the applicant
