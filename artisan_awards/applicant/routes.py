@@ -459,6 +459,7 @@ def step_review(nomination_id: int):
     declaration = documents.declaration_html(
         nomination, url_for("static", filename="pdf/"),
         url_for("dossier.attachment", nomination_id=nomination.id, attachment_id=photo) if photo else None,
+        screen_css=url_for("static", filename="declaration-screen.css"),
     )
     return render_template(
         "applicant/step_review.html", nomination=nomination, steps=STEPS, step="review",

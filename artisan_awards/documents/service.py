@@ -152,7 +152,8 @@ def declaration_spec(n: Nomination) -> engine.Spec:
                        title=f"Mẫu số {d['form_no']} - Bản khai thành tích - {d['full_name']}")
 
 
-def declaration_html(n: Nomination, static_url: str, photo_url: str | None = None) -> str:
+def declaration_html(n: Nomination, static_url: str, photo_url: str | None = None,
+                     screen_css: str | None = None) -> str:
     """The declaration's HTML exactly as its PDF is built from it (same template, same data), for the
     applicant's review step to show in a frame: the PDF's resources are addressed for a browser instead."""
     from . import engine  # WeasyPrint loads on the first document, not at start-up
@@ -162,6 +163,8 @@ def declaration_html(n: Nomination, static_url: str, photo_url: str | None = Non
     html = html.replace(engine.STATIC_URL, static_url)
     if photo:
         html = html.replace(engine.BLOB_URL + photo, photo_url or "")
+    if screen_css:  # a screen's margins; the PDF's own layout is not touched
+        html = html.replace("</head>", f'<link rel="stylesheet" href="{screen_css}">\n</head>', 1)
     return html
 
 
