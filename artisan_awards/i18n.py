@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask import Flask
 from flask_babel import get_locale, get_translations, gettext, refresh
 from jinja2 import pass_context
@@ -11,7 +9,8 @@ from markupsafe import Markup
 
 from workflows.states import ACTION_LABELS, N_, STATE_INFO, State
 
-from .timeutil import VN, as_utc
+from . import formatting
+from .formatting import number, vn_date  # noqa: F401 - kept importable from here
 
 TITLE_LABELS = {"people": N_("Nghệ nhân nhân dân"), "meritorious": N_("Nghệ nhân ưu tú")}
 KIND_LABELS = {
@@ -59,31 +58,6 @@ def title_text(title: str) -> str:
     return label(TITLE_LABELS, title)
 
 
-def vn_date(value) -> str:
-    """dd/mm/yyyy, as Vietnamese forms write dates."""
-    if value is None:
-        return ""
-    if isinstance(value, str):  # an ISO date kept in JSON (a round's plan deadlines)
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        return as_utc(value).astimezone(VN).strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    return str(value)
-
-
-def number(value) -> str:
-    """A number in the reader's language: 29.250.000 and 12,5 in Vietnamese, 29,250,000 and 12.5 in English."""
-    if value is None:
-        return ""
-    from flask_babel import format_decimal
-
-    return format_decimal(value)
-
-
 # The catalogue's answers, kept per language for the pages' ``_()`` (issue 16: a page asks for about twenty
 # texts, each through Flask-Babel's context look-ups). Bounded, in case a template translates data.
 _TRANSLATED: dict[str, dict[str, str]] = {}
@@ -118,8 +92,7 @@ def init_app(app: Flask) -> None:
     # (a CLI command, a test) has already cached one.
     app.before_request(refresh)
     app.context_processor(_page_gettext)
-    app.jinja_env.filters["vn_date"] = vn_date
-    app.jinja_env.filters["number"] = number
+    formatting.init_app(app)  # vn_date, number, percent, file_size: the one way to write them
     app.jinja_env.globals.update(
         get_locale=get_locale,
         state_label=state_label,

@@ -123,6 +123,7 @@ class Factory:
             if action == Action.CLOSE_INCOMPLETE:  # the applicant's completion period must have run out
                 expire_completion(nomination)
             service.perform(nomination, action, owner if actor == "owner" else officer,
-                            comment="Lý do thử nghiệm")
+                            comment="Lý do thử nghiệm",  # the filer ticks the commitment, as on the page
+                            commitment=service.COMMITMENT if action in (Action.SUBMIT, Action.RESUBMIT) else None)
         assert nomination.state == state
         return nomination

@@ -226,8 +226,14 @@ def test_dossier_from_registration_to_public_status(live_server, shots):
             expect(summary).to_contain_text("Gốm sứ Bát Tràng")
             expect(summary).to_contain_text("120")
             expect(page.get_by_role("heading", name="Hồ sơ còn thiếu")).to_have_count(0)
-            expect(page.get_by_text("Tôi cam đoan những nội dung kê khai là đúng sự thật.")).to_be_visible()
+            # the declaration as it will be printed, and the commitment as a box the applicant ticks
+            expect(page.frame_locator("iframe.declaration-frame").locator("body")).to_contain_text(NOMINEE)
+            commitment = page.get_by_label("Tôi xin cam đoan những nội dung kê khai là đúng sự thật")
+            expect(commitment).not_to_be_checked()
             shots(page, "applicant-review.png")
+            page.get_by_role("button", name="Nộp hồ sơ").click()  # not ticked: refused next to the box
+            expect(page.locator("#commitment-error")).to_have_text("Cần đánh dấu ô cam đoan trước khi nộp hồ sơ.")
+            page.get_by_label("Tôi xin cam đoan những nội dung kê khai là đúng sự thật").check()
             page.get_by_role("button", name="Nộp hồ sơ").click()
 
             # --- 3. The receipt: dossier code and access key.

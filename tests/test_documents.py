@@ -154,7 +154,7 @@ def test_receipt_carries_the_code_and_the_qr_code_of_the_status_page(chain, api,
                         lambda self, url, headers=None: served.append(url) or original(self, url, headers))
     owner = auth.login_as("applicant")
     n = chain.make.nomination(owner=owner)
-    r = client.post(f"/nominations/{n.id}/actions/submit", data={"comment": ""})
+    r = client.post(f"/nominations/{n.id}/actions/submit", data={"comment": "", "commitment": "y"})
     assert r.status_code == 302
     db.session.refresh(n)
     receipt_page = client.get(f"/my/{n.id}/receipt").get_data(as_text=True)

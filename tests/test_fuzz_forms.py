@@ -171,7 +171,8 @@ def test_nominee_name_stored_composed_and_shown_escaped(world):  # noqa: F811
     client = world.page["owner"]
     page = client.get("/my/new").get_data(as_text=True)
     method, action, fields, *_ = next(f for f in _forms(page, "/my/new") if f[0] == "POST")
-    data = dict(fields) | {"full_name": NFD_NAME + SCRIPT[:30], "pen_name": NFD_NAME, "birth_date": "1960-05-01"}
+    data = dict(fields) | {"full_name": NFD_NAME + SCRIPT[:30], "pen_name": NFD_NAME, "birth_date": "1960-05-01",
+                           "province_code": "HNI"}  # the province list starts empty: the applicant chooses
     r = client.post(action, data=data)
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     with world.app.app_context():

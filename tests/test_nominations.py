@@ -66,7 +66,7 @@ def test_applicant_fills_the_declaration_in_steps_and_submits(client, auth, make
     review = client.get(f"/my/{nomination.id}/review").get_data(as_text=True)
     assert "Hồ sơ còn thiếu" not in review and "Nộp hồ sơ" in review
 
-    r = client.post(f"/nominations/{nomination.id}/actions/submit", data={})
+    r = client.post(f"/nominations/{nomination.id}/actions/submit", data={"commitment": "y"})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/my/{nomination.id}/receipt")
     receipt = client.get(f"/my/{nomination.id}/receipt").get_data(as_text=True)
     db.session.expire_all()
@@ -82,7 +82,7 @@ def test_review_lists_what_is_missing_in_plain_words(client, auth, make):
     html = client.get(f"/my/{nomination.id}/review").get_data(as_text=True)
     assert "Cần ghi tên nghề thủ công mỹ nghệ." in html
     assert "Nghệ nhân ưu tú" in html and "Cần ghi số người đã được truyền nghề." in html
-    r = client.post(f"/nominations/{nomination.id}/actions/submit", data={})
+    r = client.post(f"/nominations/{nomination.id}/actions/submit", data={"commitment": "y"})
     assert r.status_code == 302
     db.session.refresh(nomination)
     assert nomination.state == State.DRAFT
@@ -169,7 +169,7 @@ def test_officer_returns_with_reasons_applicant_resubmits_officer_accepts(client
     auth.login(owner.email)
     html = client.get(f"/nominations/{nomination.id}").get_data(as_text=True)
     assert "Bổ sung bản sao quyết định khen thưởng." in html
-    client.post(f"/nominations/{nomination.id}/actions/resubmit", data={})
+    client.post(f"/nominations/{nomination.id}/actions/resubmit", data={"commitment": "y"})
     db.session.refresh(nomination)
     assert nomination.state == State.SUBMITTED
 

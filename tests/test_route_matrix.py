@@ -127,6 +127,7 @@ MATRIX: dict[str, tuple] = {
     "POST /my/<int:nomination_id>/evidence/<int:attachment_id>/delete": (
         "/my/{draft}/evidence/{draft_att}/delete", row(L, 404, "owner", OK)),
     "GET /my/<int:nomination_id>/review": ("/my/{draft}/review", row(L, 404, "owner", 200)),
+    "POST /my/<int:nomination_id>/review": ("/my/{draft}/review", row(L, 404, "owner", OK)),  # the submission
     "GET /my/<int:nomination_id>/receipt": ("/my/{sub}/receipt", row(L, 404, "owner", 200)),
     # -- dossier --------------------------------------------------------------------------
     "GET /nominations/<int:nomination_id>": ("/nominations/{sub}", row(L, 200, "applicant x staged", 404)),

@@ -16,11 +16,12 @@ from workflows.states import N_
 from .. import confirm, exports, permissions
 from ..errors import Forbidden, TransitionRefused, ValidationFailed
 from ..extensions import db
+from ..formatting import vn_date
 from ..models import AuditKind, Position, Round, User
 from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
 from ..services import account_admin, account_import, awards, councils, law, queries, rounds, sessions
-from ..timeutil import VN, as_utc, today
+from ..timeutil import today
 from ..validation import field_errors
 from . import bp
 from .forms import AccessForm, BaseSalaryForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
@@ -473,7 +474,7 @@ AREA_LABELS = {
 
 
 def _local(moment: datetime) -> str:
-    return as_utc(moment).astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
+    return vn_date(moment, seconds=True)
 
 
 @bp.route("/audit")
@@ -535,11 +536,11 @@ def holidays():
                 if day is None:
                     raise ValidationFailed(fields={"day": N_("Cần ngày.")})
                 law.delete_holiday(current_user, day)
-                flash(_("Đã xóa ngày %(d)s khỏi lịch.", d=day.strftime("%d/%m/%Y")), "success")
+                flash(_("Đã xóa ngày %(d)s khỏi lịch.", d=vn_date(day)), "success")
             else:
                 law.save_holiday(current_user, day, request.form.get("kind", ""), request.form.get("name", ""),
                                  request.form.get("source", ""), request.form.get("confidence", "M"))
-                flash(_("Đã lưu ngày %(d)s.", d=day.strftime("%d/%m/%Y")), "success")
+                flash(_("Đã lưu ngày %(d)s.", d=vn_date(day)), "success")
             return redirect(url_for("admin.holidays", year=day.year))
         except ValidationFailed as exc:
             status = 422

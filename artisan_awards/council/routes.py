@@ -13,6 +13,7 @@ from workflows.states import AGENDA_STATE, N_
 from .. import confirm, permissions
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..formatting import vn_date
 from ..forms import ActionForm
 from ..models import ConflictDeclaration, Nomination, SessionStatus
 from ..permissions import guard, visible_filter
@@ -164,7 +165,7 @@ def cancel_session(session_id: int):
              N_("Các hồ sơ trong chương trình trở lại danh sách chờ Hội đồng xét, để đưa vào phiên họp khác."),
              N_("Việc hủy, lý do và người thực hiện được ghi vào nhật ký quản trị.")),
             cancel_url=url_for("council.session", session_id=session.id), button=N_("Hủy phiên họp"),
-            params={"date": session.held_on.strftime("%d/%m/%Y")},
+            params={"date": vn_date(session.held_on)},
             table=([N_("Mã hồ sơ"), N_("Họ và tên")],
                    [[i.nomination.code or "—", i.nomination.full_name] for i in session.items]))
     service.cancel_session(current_user, session, reason)

@@ -37,6 +37,7 @@ import weasyprint
 from flask import current_app, has_app_context
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from .. import formatting
 from . import signing
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -119,22 +120,18 @@ def date_line(place: str, on: date | None) -> str:
 
 
 def vn_date(value) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, datetime):
-        from ..timeutil import local_date
-
-        value = local_date(value)
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    return str(value)
+    """A date as documents write it, dd/mm/yyyy (a moment: its day in Vietnam): artisan_awards/formatting.py."""
+    return formatting.vn_date(value, with_time=False)
 
 
-def percent(part: int, whole: int) -> str:
-    """"90,91 %" with a Vietnamese decimal comma; empty when there is no whole."""
-    if not whole:
-        return ""
-    return f"{100 * part / whole:.2f}".replace(".", ",") + " %"
+def percent(part, whole=None) -> str:
+    """"90,91 %" (decimal comma, non-breaking space); empty when there is no whole: artisan_awards/formatting.py."""
+    return formatting.percent(part, whole, locale="vi")
+
+
+def number(value) -> str:
+    """"1.234.567", as Vietnamese documents write numbers: artisan_awards/formatting.py."""
+    return formatting.number(value, locale="vi")
 
 
 def dots(value, width: int = 30) -> str:
@@ -153,7 +150,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=True,
     )
-    env.filters.update(vn_date=vn_date, percent=percent, dots=dots)
+    env.filters.update(vn_date=vn_date, percent=percent, number=number, dots=dots)
     env.globals.update(date_line=date_line, static=lambda name: STATIC_URL + name,
                        blob=lambda name: BLOB_URL + name)
     return env

@@ -152,6 +152,28 @@ def declaration_spec(n: Nomination) -> engine.Spec:
                        title=f"Mẫu số {d['form_no']} - Bản khai thành tích - {d['full_name']}")
 
 
+def declaration_html(n: Nomination, static_url: str, photo_url: str | None = None,
+                     screen_css: str | None = None) -> str:
+    """The declaration's HTML exactly as its PDF is built from it (same template, same data), for the
+    applicant's review step to show in a frame: the PDF's resources are addressed for a browser instead."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
+    d = data.nomination_data(n)
+    _, photo = _portrait(n)
+    html = engine.render_html("declaration.html", {"n": d, "photo": photo})
+    html = html.replace(engine.STATIC_URL, static_url)
+    if photo:
+        html = html.replace(engine.BLOB_URL + photo, photo_url or "")
+    if screen_css:  # a screen's margins; the PDF's own layout is not touched
+        html = html.replace("</head>", f'<link rel="stylesheet" href="{screen_css}">\n</head>', 1)
+    return html
+
+
+def portrait_id(n: Nomination) -> int | None:
+    """The attachment printed in the declaration's photo box, if any."""
+    a = data.portrait_attachment(n)
+    return a.id if a is not None else None
+
+
 def summary_spec(n: Nomination) -> engine.Spec:
     from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)

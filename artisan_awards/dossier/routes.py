@@ -53,6 +53,11 @@ def act(nomination_id: int, action: str):
     if action == Action.RECORD_AWARD:  # the decision needs its number, date and title: its own form
         return redirect(url_for("dossier.decision", nomination_id=nomination.id), code=303)
     comment = (form.comment.data or "").strip()
+    commitment = None
+    if action in (Action.SUBMIT, Action.RESUBMIT):  # the filer ticks the commitment (the review step's box)
+        if request.form.get("commitment") not in ("y", "on", "1", "true"):
+            raise ValidationFailed(fields={"commitment": N_("Cần đánh dấu ô cam đoan trước khi nộp hồ sơ.")})
+        commitment = service.COMMITMENT
     # the law's refusals come before any question (issue 14): Art. 2(3), the completion period
     hard_case_checks.refuse_if_excluded(nomination, action)
     hard_case_checks.refuse_early_close(nomination, action)
@@ -66,7 +71,8 @@ def act(nomination_id: int, action: str):
                            table=([N_("Mã hồ sơ"), N_("Họ và tên"), N_("Ghi chú, lý do")],
                                   [[nomination.code or "—", nomination.full_name, comment or "—"]]))
     key = service.perform(nomination, action, current_user, comment=form.comment.data,
-                          missing=service.missing_lines(form.missing.data) if action == Action.RETURN else None)
+                          missing=service.missing_lines(form.missing.data) if action == Action.RETURN else None,
+                          commitment=commitment)
     flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
     if key:
         keys = session.get("access_keys", {})

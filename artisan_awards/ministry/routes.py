@@ -26,12 +26,16 @@ from . import dashboard as dashboard_data
 PER_PAGE = 50
 
 
+# the national list's order when none is asked for; its sort box shows this label (issue 13)
+DEFAULT_SORT = "updated"
+
+
 @bp.route("/nominations")
 @guard(permissions.can_list_national)
 def nominations():
     """All dossiers past the draft stage, filterable by province, state, round and name."""
     filters = list_filters()
-    stmt = queries.order(queries.visible_query(current_user, filters), filters.sort, "updated")
+    stmt = queries.order(queries.visible_query(current_user, filters), filters.sort, DEFAULT_SORT)
     page = queries.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE)
     provinces = db.session.scalars(
         sa.select(Province).where(Province.active.is_(True)).order_by(vi_order(Province.name))
@@ -40,7 +44,8 @@ def nominations():
     return render_template(
         "ministry/nominations.html", nominations=page.items, page=page, filters=filters,
         provinces=provinces, rounds=rounds, states=[s for s in State if s != State.DRAFT],
-        show_overdue=True, query_args=query_args(), sorts=SORT_LABELS, endpoint="ministry.nominations",
+        show_overdue=True, query_args=query_args(), sorts=SORT_LABELS, sort_default=DEFAULT_SORT,
+        endpoint="ministry.nominations",
         export_endpoint="ministry.nominations_export",
     )
 
@@ -50,7 +55,7 @@ def nominations():
 def nominations_export(fmt: str):
     """The national list as filtered on the page, every row, as CSV or XLSX."""
     filters = list_filters()
-    stmt = queries.order(queries.visible_query(current_user, filters), filters.sort, "updated")
+    stmt = queries.order(queries.visible_query(current_user, filters), filters.sort, DEFAULT_SORT)
     return exports.nominations_response(stmt, fmt, "ho-so-toan-quoc")
 
 

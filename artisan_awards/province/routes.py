@@ -10,6 +10,7 @@ from workflows.states import N_, Action, State
 from .. import confirm, exports, permissions
 from ..errors import Forbidden, NotFound
 from ..extensions import db
+from ..formatting import vn_date
 from ..forms import SORT_LABELS, ActionForm, list_filters, query_args
 from ..i18n import state_label
 from ..models import Nomination, Round
@@ -145,7 +146,7 @@ def batch_forward(session_id: int):
     stray = [n for n in nominations if n.id not in on_letter]
     headers = [N_("Mã hồ sơ"), N_("Họ và tên"), N_("Kết quả kiểm tra")]
     letter = _("Tờ trình của %(council)s, phiên họp ngày %(date)s (Mẫu 03) kèm Danh sách (Mẫu 04)",
-               council=session.council.name, date=session.held_on.strftime("%d/%m/%Y"))
+               council=session.council.name, date=vn_date(session.held_on))
     if stray or missing:
         flash(_("Chỉ gửi được các hồ sơ có trong Tờ trình này: không gửi hồ sơ nào."), "error")
         return render_template("province/batch_result.html", title=_("Gửi hồ sơ lên Bộ"),

@@ -20,6 +20,7 @@ from workflows.states import AGENDA_STATE, N_, CouncilEvent
 from .. import ballot_box, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
+from ..formatting import vn_date
 from ..models import (
     AgendaItem,
     Attendance,
@@ -254,7 +255,7 @@ def _check_held_on(council: Council, held_on) -> None:
         raise ValidationFailed(fields={"held_on": N_("Ngày họp không được ở trong quá khứ.")})
     if existed and held_on < existed:
         raise ValidationFailed(fields={"held_on": N_("Ngày họp không được trước ngày thành lập Hội đồng (%(date)s).")},
-                               params={"date": existed.strftime("%d/%m/%Y")})
+                               params={"date": vn_date(existed)})
 
 
 def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSession:

@@ -26,6 +26,7 @@ from workflows.states import N_
 from .. import nomination_data, permissions
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
+from ..formatting import vn_date
 from ..models import (
     CriterionReview,
     ExclusionOverride,
@@ -146,7 +147,7 @@ def facts_for(nomination: Nomination) -> Facts:
     if decision is None:
         return result
     session = decision.session
-    by = f"{session.council.name} (phiên ngày {session.held_on.strftime('%d/%m/%Y')})"
+    by = f"{session.council.name} (phiên ngày {vn_date(session.held_on)})"
     return replace(result, special_craft_council=decision.is_special,
                    special_craft_council_reasons=decision.reasons, special_craft_council_by=by)
 

@@ -12,6 +12,7 @@ from workflows.states import N_, Action
 
 from ..errors import TransitionRefused
 from ..extensions import db
+from ..formatting import vn_date
 from ..models import Nomination, NomineeDeath
 from ..timeutil import today
 from .eligibility import blocked_by_exclusion
@@ -37,7 +38,7 @@ def refuse_early_close(nomination: Nomination, action: str) -> None:
         db.session.rollback()
         raise TransitionRefused(
             N_("Chưa hết thời hạn bổ sung của người đề nghị (đến hết ngày %(d)s): chưa thể đóng hồ sơ."),
-            code="completion_period_running", params={"d": nomination.completion_due().strftime("%d/%m/%Y")})
+            code="completion_period_running", params={"d": vn_date(nomination.completion_due())})
 
 
 def keep_recorded_death(nomination: Nomination) -> None:

@@ -33,6 +33,7 @@ from workflows.states import N_, Action, State
 from .. import permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
+from ..formatting import vn_date
 from ..models import (
     AgendaItem,
     Attachment,
@@ -230,7 +231,7 @@ def expire_completions(on: date | None = None) -> dict[str, list[str]]:
                     continue
                 nomination_service.move_by_event(
                     nomination, Action.CLOSE_INCOMPLETE, None, SYSTEM_ACTOR,
-                    comment=f"Hết thời hạn bổ sung ngày {due.strftime('%d/%m/%Y')}: hồ sơ tự động đóng.",
+                    comment=f"Hết thời hạn bổ sung ngày {vn_date(due)}: hồ sơ tự động đóng.",
                     meta={"system": True, "completion_due": due.isoformat()})
             done["closed"].append(nomination.code)
         else:
@@ -289,10 +290,10 @@ def record_arrival(user: User, nomination: Nomination, arrived_on: date | None,
     if fields:
         returned = local_date(nomination.returned_at) if nomination.returned_at else None
         raise ValidationFailed(fields=fields, params={
-            "d": typed_in.strftime("%d/%m/%Y"), "a": round_.intake_opens.strftime("%d/%m/%Y"),
-            "b": round_.intake_closes.strftime("%d/%m/%Y"),
-            "r": returned.strftime("%d/%m/%Y") if returned else "",
-            "c": (returned + timedelta(days=round_.completion_days)).strftime("%d/%m/%Y") if returned else ""})
+            "d": vn_date(typed_in), "a": vn_date(round_.intake_opens),
+            "b": vn_date(round_.intake_closes),
+            "r": vn_date(returned) if returned else "",
+            "c": vn_date(returned + timedelta(days=round_.completion_days)) if returned else ""})
     if resubmits:
         # The owner's resubmission, run like every move (nominations._run: lock, machine, log, notice, one
         # commit), its guard (the completion period) read on the arrival day, the arrival recorded in it.

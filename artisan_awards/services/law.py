@@ -22,6 +22,7 @@ from workflows.states import N_, Action, State
 from .. import audit_chain, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
+from ..formatting import vn_date
 from ..models import (
     AgendaItem,
     AuditKind,
@@ -153,8 +154,8 @@ def set_intake(actor: User, round_: Round, province_code: str, closes: date | No
             if not round_.intake_opens <= closes <= round_.intake_closes:
                 raise ValidationFailed(fields={"intake_closes": N_(
                     "Hạn của tỉnh phải nằm trong thời hạn tiếp nhận của đợt (%(opens)s – %(closes)s).")},
-                    params={"opens": round_.intake_opens.strftime("%d/%m/%Y"),
-                            "closes": round_.intake_closes.strftime("%d/%m/%Y")})
+                    params={"opens": vn_date(round_.intake_opens),
+                            "closes": vn_date(round_.intake_closes)})
             if row is None:
                 row = ProvinceIntake(round_id=round_.id, province_code=province_code, intake_closes=closes)
                 db.session.add(row)

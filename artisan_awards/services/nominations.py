@@ -283,13 +283,30 @@ def _record_award_step(move: Move) -> None:
                      bonus_vnd=award.bonus_vnd)
 
 
-def submit(nomination: Nomination, actor: User, comment: str | None = None) -> str | None:
+# The declaration's commitment (Mẫu 01/02, part III), ticked by the filer on submitting; its Vietnamese words
+# are kept in the log row whatever the page's language.
+COMMITMENT = N_("Tôi xin cam đoan những nội dung kê khai là đúng sự thật và chịu trách nhiệm trước pháp luật "
+                "về nội dung kê khai.")
+
+
+def _with_commitment(step: Step, commitment: str | None) -> Step:
+    """``step``, then the commitment's words in the log row's meta (the row holds who and when)."""
+    def run(move: Move) -> None:
+        step(move)
+        if commitment:
+            move.meta["commitment"] = nfc(commitment).strip()[:1000]
+    return run
+
+
+def submit(nomination: Nomination, actor: User, comment: str | None = None,
+           commitment: str | None = None) -> str | None:
     """The applicant submits: a code and an access key the first time (returned once, else None)."""
-    return _run(nomination, Action.SUBMIT, actor, _submit_step, comment=comment)
+    return _run(nomination, Action.SUBMIT, actor, _with_commitment(_submit_step, commitment), comment=comment)
 
 
-def resubmit(nomination: Nomination, actor: User, comment: str | None = None) -> None:
-    _run(nomination, Action.RESUBMIT, actor, _resubmit_step, comment=comment)
+def resubmit(nomination: Nomination, actor: User, comment: str | None = None,
+             commitment: str | None = None) -> None:
+    _run(nomination, Action.RESUBMIT, actor, _with_commitment(_resubmit_step, commitment), comment=comment)
 
 
 def return_for_completion(nomination: Nomination, actor: User, comment: str | None,
@@ -385,10 +402,13 @@ def perform(
     decision_date: date | None = None,
     missing: list[str] | None = None,
     award_title: str | None = None,
+    commitment: str | None = None,
 ) -> str | None:
     """Take ``action`` (its name, as pages, API and CLI receive it) on ``nomination`` as ``actor``.
 
     ``missing``: with ``return``, what the dossier lacks, one item each.
+    ``commitment``: with ``submit``/``resubmit``, the words of the commitment the filer ticked; kept in the
+    log row's meta, with the row's actor and time (who committed, when).
 
     A dispatch to the action's operation.  Returns the new access key when the action issued one
     (first submission), else None.  Raises NotFound, Forbidden, TransitionRefused or
@@ -404,6 +424,10 @@ def perform(
         return record_award(nomination, actor, decision_no, decision_date, comment, award_title)
     if operation is return_for_completion:
         return return_for_completion(nomination, actor, comment, missing)
+    if commitment is not None:
+        if operation not in (submit, resubmit):
+            raise ValidationFailed(fields={"commitment": N_("Lời cam đoan chỉ dùng khi nộp hồ sơ.")})
+        return operation(nomination, actor, comment, commitment=commitment)
     return operation(nomination, actor, comment)
 
 

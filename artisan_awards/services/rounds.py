@@ -15,6 +15,7 @@ from workflows.states import N_
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..formatting import vn_date
 from ..models import AuditKind, Round, User, get_row
 from ..schemas import RoundIn
 from ..timeutil import today
@@ -56,7 +57,7 @@ def validate_plan(data: RoundIn) -> None:
             continue
         if value <= previous:
             fields[key] = N_("Ngày này phải sau mốc trước đó (%(previous)s: %(date)s).")
-            params = {"previous": _label(previous_key), "date": previous.strftime("%d/%m/%Y")}
+            params = {"previous": _label(previous_key), "date": vn_date(previous)}
             break
         previous_key, previous = key, value
     if fields:
@@ -219,7 +220,7 @@ def plan_effects(row: Round, data: RoundIn, limit: int = 10) -> list[dict]:
         return n.held_from if n.state == "on_hold" and n.held_from else n.state
 
     def d(value):
-        return value.strftime("%d/%m/%Y") if value else "—"
+        return vn_date(value) if value else "—"
 
     effects = []
     for key, state in (("reply_days", "submitted"), ("completion_days", "returned")):

@@ -14,3 +14,22 @@ for (const table of document.querySelectorAll("table.list")) {
     });
   }
 }
+
+// The phone header: the navigation behind a menu button (the button shows only where this script runs).
+const header = document.querySelector("header.top");
+const menuButton = header && header.querySelector(".menu-toggle");
+const menu = header && header.querySelector("#site-menu");
+if (menuButton && menu) {
+  header.classList.add("js-menu");
+  menuButton.hidden = false;
+  menuButton.addEventListener("click", () => {
+    const open = menu.classList.toggle("open");
+    menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+}
+
+// Rows of a form (periods, products): ticking "remove" greys the row so the choice shows before saving.
+document.addEventListener("change", (event) => {
+  const box = event.target.closest(".remove-row input[type=checkbox]");
+  if (box) box.closest("[data-row]")?.classList.toggle("removing", box.checked);
+});
