@@ -2,8 +2,16 @@
 
 The suite runs on SQLite (default) or on PostgreSQL (``--db postgresql``): a
 throwaway cluster started here, or the server named by ``DATABASE_URL``.  The
-schema comes from the migrations once per run into a template database; each
-test gets a fresh copy of it.
+schema comes from the migrations once per run (per xdist worker) into a template
+database.
+
+Most tests run inside one transaction that is rolled back at their end (SQLAlchemy's
+"join a session into an external transaction" recipe: the session's commits become
+savepoints) on one database per worker.  Tests that need real commits, other
+connections, threads, processes or a live server are marked ``realdb`` (by hand, or
+found here: they ask for ``app_config``, ``database_factory`` or ``site`` themselves)
+and get a fresh copy of the template, as before.  Tests that touch no database run
+on the SQLite pass only: the PostgreSQL pass reports them as skipped.
 """
 
 from __future__ import annotations
@@ -11,12 +19,14 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
@@ -34,6 +44,52 @@ def pytest_addoption(parser):
 
 def pytest_report_header(config):
     return f"database: {config.getoption('--db')}"
+
+
+# Fixtures of this file that reach the database only through the rolled-back transaction.
+_TRANSACTIONAL = {"app", "app_config", "client", "runner", "make", "auth", "api", "people"}
+_DATABASE_FIXTURES = {"database_factory", "db_kind"}
+
+
+# Tests whose code under test reads on a pooled connection of its own (the public status lookup,
+# bench/lookup_bench.py's hot path) or otherwise needs committed rows: a node id or a module.
+REAL_DATABASE = (
+    "tests/test_status_lookup.py",
+    "tests/test_nominations.py::test_status_lookup_page",
+    "tests/test_i18n.py",
+    "tests/test_concurrency.py",
+    "tests/test_faults.py",
+    "tests/test_backup.py",
+    "tests/test_multi_instance.py",
+)
+
+
+def _needs_real_database(item) -> bool:
+    """A test that commits for real: marked so, or it builds apps/databases/servers itself."""
+    if item.get_closest_marker("realdb") or "site" in item.fixturenames:
+        return True
+    if any(item.nodeid == n or item.nodeid.startswith(n + "::") for n in REAL_DATABASE):
+        return True
+    if {"app_config", "database_factory"} & set(item._fixtureinfo.argnames):
+        return True
+    for name, defs in item._fixtureinfo.name2fixturedefs.items():
+        if name in _TRANSACTIONAL or name in _DATABASE_FIXTURES:
+            continue
+        if any({"app_config", "database_factory"} & set(d.argnames) for d in defs):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgresql = config.getoption("--db") == "postgresql"
+    once = pytest.mark.skip(reason="touches no database: runs on the SQLite pass only")
+    for item in items:
+        if not (_DATABASE_FIXTURES & set(item.fixturenames)) and not item.get_closest_marker("postgresql"):
+            if on_postgresql:
+                item.add_marker(once)
+            continue
+        if _needs_real_database(item):
+            item.add_marker(pytest.mark.realdb)
 
 
 def _migrate(url: str, tmp_root) -> None:
@@ -57,6 +113,10 @@ class DatabaseFactory:
     template: str  # path (sqlite) or database name (postgresql)
     server_url: str | None = None
     counter = itertools.count()
+
+    def shared(self, tmp_path_factory) -> tuple[str, callable]:
+        """One more copy of the template: the database of the rolled-back tests (one per worker)."""
+        return self.new(tmp_path_factory.mktemp("shared"))
 
     def new(self, tmp_path) -> tuple[str, callable]:
         if self.kind == "sqlite":
@@ -114,9 +174,20 @@ def db_kind(request) -> str:
     return request.config.getoption("--db")
 
 
+@pytest.fixture(scope="session")
+def shared_database(database_factory, tmp_path_factory):
+    """The database the transactional tests share; each one's work is rolled back."""
+    url, drop = database_factory.shared(tmp_path_factory)
+    yield url
+    drop()
+
+
 @pytest.fixture
-def app_config(database_factory, tmp_path):
-    url, drop = database_factory.new(tmp_path)
+def app_config(request, database_factory, tmp_path):
+    if request.node.get_closest_marker("realdb"):
+        url, drop = database_factory.new(tmp_path)
+    else:
+        url, drop = request.getfixturevalue("shared_database"), (lambda: None)
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-of-at-least-thirty-two-bytes",
@@ -133,11 +204,61 @@ def app_config(database_factory, tmp_path):
     drop()
 
 
+def _get_bind(self, mapper=None, clause=None, bind=None, **kw):
+    """Flask-SQLAlchemy's session picks its engine itself; in a test transaction it uses the test's connection."""
+    if bind is None and self.bind is not None:
+        return self.bind
+    return _fsa_get_bind(self, mapper=mapper, clause=clause, bind=bind, **kw)
+
+
+_fsa_get_bind = FlaskSession.get_bind
+FlaskSession.get_bind = _get_bind
+
+
+@contextmanager
+def _rolled_back(engine):
+    """Everything the session does, commits included, inside one transaction rolled back at the end.
+
+    SQLAlchemy 2's recipe: the session joins the connection's transaction and turns its own
+    begin/commit/rollback into SAVEPOINTs.  pysqlite needs its own transaction handling off
+    for SAVEPOINTs to work (SQLAlchemy's pysqlite notes).
+    """
+    if engine.dialect.name == "sqlite":
+        engine.dispose()
+
+        @sa.event.listens_for(engine, "connect")
+        def _autocommit_driver(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = db.session.session_factory
+    saved = dict(factory.kw)
+    db.session.remove()
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        db.session.remove()
+        factory.kw.clear()
+        factory.kw.update(saved)
+        outer.rollback()
+        connection.close()
+
+
 @pytest.fixture
-def app(app_config):
+def app(request, app_config):
     app = create_app(app_config)
     with app.app_context():
-        yield app
+        if request.node.get_closest_marker("realdb"):
+            yield app
+        else:
+            with _rolled_back(db.engine):
+                yield app
         db.session.remove()
         db.engine.dispose()
 
