@@ -68,7 +68,7 @@ def _needs_real_database(item) -> bool:
     """A test that commits for real: marked so, or it builds apps/databases/servers itself."""
     if item.get_closest_marker("realdb") or "site" in item.fixturenames:
         return True
-    if any(item.nodeid == n or item.nodeid.startswith(n + "::") for n in REAL_DATABASE):
+    if any(item.nodeid == n or item.nodeid.startswith((n + "::", n + "[")) for n in REAL_DATABASE):
         return True
     if {"app_config", "database_factory"} & set(item._fixtureinfo.argnames):
         return True
