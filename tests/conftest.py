@@ -51,12 +51,18 @@ _TRANSACTIONAL = {"app", "app_config", "client", "runner", "make", "auth", "api"
 _DATABASE_FIXTURES = {"database_factory", "db_kind"}
 
 
-# Tests whose code under test reads on a pooled connection of its own (the public status lookup,
-# bench/lookup_bench.py's hot path) or otherwise needs committed rows: a node id or a module.
+# Tests whose code under test needs committed rows: a node id or a module.  The public status
+# lookup reads on a pooled connection of its own (bench/lookup_bench.py's hot path); documents are
+# rendered in worker threads; a council session's close runs VACUUM outside any transaction on
+# PostgreSQL; the list tests count the SQL statements a page sends (savepoints would add to them).
 REAL_DATABASE = (
     "tests/test_status_lookup.py",
     "tests/test_nominations.py::test_status_lookup_page",
     "tests/test_i18n.py",
+    "tests/test_lists.py",
+    "tests/test_documents.py",
+    "tests/test_councils.py",
+    "tests/test_notifications.py",
     "tests/test_concurrency.py",
     "tests/test_faults.py",
     "tests/test_backup.py",
