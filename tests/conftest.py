@@ -52,9 +52,10 @@ _DATABASE_FIXTURES = {"database_factory", "db_kind"}
 
 
 # Tests whose code under test needs committed rows: a node id or a module.  The public status
-# lookup and `flask audit verify` read on a pooled connection of their own (bench/lookup_bench.py's hot path); documents are
-# rendered in worker threads; a council session's close runs VACUUM outside any transaction on
-# PostgreSQL; the list tests count the SQL statements a page sends (savepoints would add to them).
+# lookup (bench/lookup_bench.py's hot path) and `flask audit verify` read on a pooled connection
+# of their own; documents are rendered in worker threads; a council session's close runs VACUUM
+# outside any transaction on PostgreSQL; the list tests count the SQL statements a page sends
+# (savepoints would add to them).
 REAL_DATABASE = (
     "tests/test_status_lookup.py",
     "tests/test_nominations.py::test_status_lookup_page",
