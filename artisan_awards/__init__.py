@@ -59,7 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _sqlite_pragmas(app)
 
-    from . import cli, i18n, views
+    from . import cli, i18n, permissions, views
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .applicant import bp as applicant_bp
@@ -72,7 +72,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .public import bp as public_bp
     from .rounds import bp as rounds_bp
     from .rules import bp as rules_bp
+    from .services import mail
 
+    mail.init_app(app)  # its settings, delivery after each request, `flask mail`
     for blueprint in (
         auth_bp,
         applicant_bp,
@@ -91,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)
     views.init_app(app)
     i18n.init_app(app)
+    permissions.init_app(app)
     cli.init_app(app)
     return app
 

@@ -14,8 +14,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(provinces)
     app.cli.add_command(seed_demo)
-    from .audit import audit_cli
+    from .audit_chain import audit_cli
+    from .audit_chain import init_app as audit_init_app
 
+    audit_init_app(app)
     app.cli.add_command(audit_cli)
     from .backup import backup_cli
     from .storage import storage_cli
@@ -23,6 +25,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(attachments_cli)
+    from .services.reminders import reminders_cli  # reminders depend on mail, never the other way round
+
+    app.cli.add_command(reminders_cli)
 
 
 @click.group()

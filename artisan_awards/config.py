@@ -29,6 +29,10 @@ class Config:
     # Seals each ballot until its session closes (artisan_awards/ballot_box.py).  Keep it outside
     # the database and its backups; unset: derived from SECRET_KEY under a label of its own.
     BALLOT_SEAL_KEY = os.environ.get("BALLOT_SEAL_KEY")
+    # Keys the audit chain (HMAC-SHA256 over transition_log and audit_events; artisan_awards/audit_chain.py).
+    # Kept outside the database, at least 32 characters; unset: derived from SECRET_KEY under a label of
+    # its own (development).  Changing it makes every earlier row fail `flask audit verify`.
+    AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Uploads live outside the web root, under random names.
@@ -59,6 +63,15 @@ class Config:
     BACKUP_KEY_FILE = os.environ.get("BACKUP_KEY_FILE")
     BACKUP_SIGNING_KEY = os.environ.get("BACKUP_SIGNING_KEY")
     BACKUP_SIGNING_KEY_FILE = os.environ.get("BACKUP_SIGNING_KEY_FILE")
+    # Electronic signatures of official documents (documents/signing.py, docs/documents.md): one
+    # certificate per issuing body in a folder (never in the database), an RFC 3161 time-stamp
+    # authority, the trusted roots; PAdES B-LT or B-LTA.
+    DOCUMENTS_SIGNING_DIR = os.environ.get("DOCUMENTS_SIGNING_DIR")
+    DOCUMENTS_SIGNING_PASSPHRASE = os.environ.get("DOCUMENTS_SIGNING_PASSPHRASE")
+    DOCUMENTS_TSA_URL = os.environ.get("DOCUMENTS_TSA_URL")
+    DOCUMENTS_TRUST_ROOTS = os.environ.get("DOCUMENTS_TRUST_ROOTS")
+    DOCUMENTS_SIGNING_LEVEL = os.environ.get("DOCUMENTS_SIGNING_LEVEL", "B-LT")
+    DOCUMENTS_SIGNING_TIMEOUT = float(os.environ.get("DOCUMENTS_SIGNING_TIMEOUT", 10))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

@@ -34,6 +34,12 @@ class ServiceError(Exception):
         return {name: gettext(text, **self.params) for name, text in self.fields.items()}
 
 
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+    message = N_("Cần mã truy cập hợp lệ (Authorization: Bearer ...).")
+
+
 class NotFound(ServiceError):
     status = 404
     code = "not_found"

@@ -9,20 +9,11 @@ from flask_babel import get_locale, gettext, refresh
 
 from workflows.states import ACTION_LABELS, N_, STATE_INFO, State
 
-from .timeutil import VN
+from .timeutil import VN, as_utc
 
 TITLE_LABELS = {"people": N_("Nghệ nhân nhân dân"), "meritorious": N_("Nghệ nhân ưu tú")}
-ROLE_LABELS = {
-    "applicant": N_("Người đề nghị"),
-    "province_officer": N_("Cán bộ Sở Công Thương"),
-    "province_council_member": N_("Thành viên Hội đồng cấp tỉnh"),
-    "ministry_officer": N_("Cán bộ Bộ Công Thương"),
-    "ministry_council_member": N_("Thành viên Hội đồng cấp Bộ"),
-    "state_council_member": N_("Thành viên Hội đồng cấp Nhà nước"),
-    "government_officer": N_("Cán bộ Văn phòng Chính phủ"),
-    "admin": N_("Quản trị hệ thống"),
-}
 KIND_LABELS = {
+    "portrait": N_("Ảnh chân dung 4x6"),
     "photo": N_("Ảnh"),
     "video": N_("Video"),
     "award_decision": N_("Quyết định khen thưởng"),
@@ -75,11 +66,7 @@ def vn_date(value) -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            from datetime import UTC
-
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(VN).strftime("%d/%m/%Y %H:%M")
+        return as_utc(value).astimezone(VN).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return str(value)
@@ -96,7 +83,6 @@ def init_app(app: Flask) -> None:
         next_step=next_step,
         action_label=action_label,
         title_label=lambda t: label(TITLE_LABELS, t),
-        role_label=lambda r: label(ROLE_LABELS, r),
         kind_label=lambda k: label(KIND_LABELS, k),
         relationship_label=lambda r: label(RELATIONSHIP_LABELS, r),
         level_label=lambda v: label(LEVEL_LABELS, v),

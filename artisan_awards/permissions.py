@@ -2,7 +2,12 @@
 
 Pages, the API and the templates all call these predicates, so a button shows
 exactly when the action is allowed and a dossier outside one's scope is simply
-not there (404), never "forbidden".
+not there (404), never "forbidden".  No other module of the application names a
+role: the role constants are defined in ``workflows.machine`` (the state machine's
+actors) and read here only; views, services and templates ask a predicate such as
+``can_manage_accounts(user)``, pages and the API are guarded by one decorator,
+``guard(predicate)``, and the navigation is ``nav_items(user)``.
+``tests/test_authorization.py::test_no_role_name_outside_permissions`` enforces it.
 """
 
 from __future__ import annotations
@@ -11,14 +16,14 @@ from collections.abc import Callable
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, g, request
 from flask_login import current_user
 
 from workflows import machine as wf
-from workflows.machine import COUNCIL, OWNER, PROVINCE_SCOPED_ROLES, Stage
-from workflows.states import State
+from workflows.machine import COUNCIL, OWNER, PROVINCE_SCOPED_ROLES, ROLES, Stage
+from workflows.states import N_, State
 
-from .models import Nomination, User
+from .models import ApiToken, Council, Level, Nomination, User
 
 NATIONAL_ROLES = frozenset(
     {
@@ -35,7 +40,7 @@ STAFF_ROLES = NATIONAL_ROLES | PROVINCE_SCOPED_ROLES
 # the stage and was rejected, withdrawn or awarded later stays visible).  A dossier that never reached
 # it does not exist for that role (404).  The same table decides which councils, sessions, tallies and
 # session documents a national role sees (``can_see_level``), and the route matrix test
-# (tests/test_stage_scope.py) plays it for every route.
+# (tests/test_route_matrix.py) plays it for every route.
 STAGE_FROM: dict[str, Stage] = {
     wf.ADMIN: Stage.NONE,  # administration: every dossier but the drafts, as before
     wf.MINISTRY_OFFICER: Stage.MINISTRY,  # from its arrival at the ministry (the province sent it on)
@@ -149,20 +154,329 @@ def can_file_in(user: User, province_code: str | None) -> bool:
     return user.has_role(wf.PROVINCE_OFFICER) and user.province_code == province_code
 
 
-def roles_required(*roles: str) -> Callable:
-    """Page decorator: log in first, then hold one of ``roles`` (else 403)."""
+
+
+# -- roles as data: labels, account administration ----------------------------------------------
+
+ROLE_LABELS = {
+    wf.APPLICANT: N_("Người nộp hồ sơ"),
+    wf.PROVINCE_OFFICER: N_("Cán bộ tỉnh (thường trực Hội đồng cấp tỉnh)"),
+    wf.PROVINCE_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp tỉnh"),
+    wf.MINISTRY_OFFICER: N_("Cán bộ Bộ Công Thương"),
+    wf.MINISTRY_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp Bộ"),
+    wf.STATE_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp Nhà nước"),
+    wf.GOVERNMENT_OFFICER: N_("Cán bộ Ban Thi đua - Khen thưởng Trung ương"),
+    wf.ADMIN: N_("Quản trị hệ thống"),
+}
+assert set(ROLE_LABELS) == set(ROLES)
+# The role a self-registered account (and an account created without roles) gets.
+SELF_SERVICE_ROLES = (wf.APPLICANT,)
+# A province officer grants only these, only in their own province, only to accounts holding no more.
+GRANTABLE_BY_PROVINCE = frozenset({wf.APPLICANT, wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER})
+# Who is told when a dossier arrives at (or leaves) a desk: the officers of that desk.
+DESK_ROLE = {"province": wf.PROVINCE_OFFICER, "ministry": wf.MINISTRY_OFFICER, "government": wf.GOVERNMENT_OFFICER}
+# Council levels and the roles that work on them (members, and the secretariat of the level).
+COUNCIL_MEMBER_ROLES = (wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER)
+SECRETARIAT_ROLES = (wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER)
+LEVEL_OF_ROLE = {
+    wf.PROVINCE_COUNCIL_MEMBER: "province",
+    wf.PROVINCE_OFFICER: "province",
+    wf.MINISTRY_COUNCIL_MEMBER: "ministry",
+    wf.MINISTRY_OFFICER: "ministry",
+    wf.STATE_COUNCIL_MEMBER: "state",
+}
+
+
+def _roles(user) -> set[str]:
+    """The roles of an account (none for an anonymous visitor)."""
+    return set(getattr(user, "roles", None) or ())
+
+
+def _any(user, *roles: str) -> bool:
+    return bool(_roles(user).intersection(roles))
+
+
+def is_staff(user) -> bool:
+    """Any role but the applicant's alone (a staff member of some desk or council)."""
+    return bool(_roles(user) & STAFF_ROLES)
+
+
+def is_administrator(user) -> bool:
+    """The system administrator: every province, every account, the rule set, the audit log."""
+    return _any(user, wf.ADMIN)
+
+
+def is_applicant(user) -> bool:
+    """Holds the applicant role (files for themself, in any province)."""
+    return _any(user, wf.APPLICANT)
+
+
+def can_file(user) -> bool:
+    """Start a dossier: applicants, and province officers filing a paper dossier for someone."""
+    return _any(user, wf.APPLICANT, wf.PROVINCE_OFFICER)
+
+
+def files_for_others(user) -> bool:
+    """A province officer may enter a paper dossier on someone's behalf (in their province)."""
+    return _any(user, wf.PROVINCE_OFFICER)
+
+
+def files_only_in_own_province(user) -> bool:
+    """Filing limited to one's province: an officer who is not also an applicant."""
+    return _any(user, wf.PROVINCE_OFFICER) and not _any(user, wf.APPLICANT)
+
+
+def can_use_province_inbox(user) -> bool:
+    return _any(user, *PROVINCE_SCOPED_ROLES)
+
+
+def can_list_national(user) -> bool:
+    """The national list of dossiers (each role from its stage on, ``STAGE_FROM``)."""
+    return _any(user, *NATIONAL_ROLES)
+
+
+def can_see_dashboard(user) -> bool:
+    return _any(user, wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN)
+
+
+def can_handle_public_comments(user) -> bool:
+    """Read and verify the public's comments: the ministry."""
+    return _any(user, wf.MINISTRY_OFFICER)
+
+
+def can_manage_rounds(user) -> bool:
+    return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER)
+
+
+def can_export_archives(user) -> bool:
+    return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER)
+
+
+def can_create_councils(user) -> bool:
+    return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER)
+
+
+def can_create_national_councils(user) -> bool:
+    return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER)
+
+
+def can_create_council(user, level: str, province_code: str | None) -> bool:
+    """A provincial council: the administrator, or the Sở of that province; above: the ministry too."""
+    if str(level) == Level.PROVINCE:
+        return is_administrator(user) or (_any(user, wf.PROVINCE_OFFICER) and user.province_code == province_code)
+    return can_create_national_councils(user)
+
+
+def council_levels(user) -> list[str]:
+    """The council levels whose agenda ``user`` works on (as member or secretariat), in order."""
+    levels: list[str] = []
+    for role, level in LEVEL_OF_ROLE.items():
+        if _any(user, role) and level not in levels:
+            levels.append(level)
+    return levels
+
+
+def can_use_council_agenda(user) -> bool:
+    return bool(council_levels(user))
+
+
+def is_secretariat(user, council: Council) -> bool:
+    """The standing body runs the sessions: the Sở for a province, the ministry above it."""
+    if not user.is_authenticated:
+        return False
+    if council.level == Level.PROVINCE:
+        return user.has_role(wf.PROVINCE_OFFICER) and user.province_code == council.province_code
+    return user.has_role(wf.MINISTRY_OFFICER)
+
+
+def can_see_council(user, council: Council) -> bool:
+    if not user.is_authenticated:
+        return False
+    if council.member_for(user) or is_secretariat(user, council):
+        return True
+    if can_see_level(user, council.level):  # a national role, from its stage on (STAGE_FROM)
+        return True
+    return bool(user.roles & PROVINCE_SCOPED_ROLES) and user.province_code == council.province_code
+
+
+def can_edit_rules(user) -> bool:
+    return is_administrator(user)
+
+
+def can_read_rules(user) -> bool:
+    return is_staff(user)
+
+
+def can_read_audit_log(user) -> bool:
+    return is_administrator(user)
+
+
+def can_manage_accounts(user) -> bool:
+    """Administrators, and province officers for their own province."""
+    return is_administrator(user) or (_any(user, wf.PROVINCE_OFFICER) and bool(user.province_code))
+
+
+def grantable_roles(actor) -> list[str]:
+    if is_administrator(actor):
+        return list(ROLES)
+    if can_manage_accounts(actor):
+        return [r for r in ROLES if r in GRANTABLE_BY_PROVINCE]
+    return []
+
+
+def can_manage(actor, user: User) -> bool:
+    """Whether ``actor`` may change ``user``'s roles, scope or status."""
+    if is_administrator(actor):
+        return True
+    return (
+        can_manage_accounts(actor)
+        and user.id != actor.id
+        and user.province_code == actor.province_code
+        and user.roles <= GRANTABLE_BY_PROVINCE
+    )
+
+
+def may_grant(actor, roles) -> bool:
+    """Whether ``actor`` may give these roles (scope is checked separately)."""
+    return is_administrator(actor) or (can_manage_accounts(actor) and not set(roles) - GRANTABLE_BY_PROVINCE)
+
+
+def drops_own_administration(actor, user: User, roles) -> bool:
+    """An administrator removing their own administrator role (refused: someone must administer)."""
+    return user.id == actor.id and wf.ADMIN in user.roles and wf.ADMIN not in set(roles)
+
+
+def council_candidate_roles() -> tuple[str, ...]:
+    """Accounts that may sit on a council: council members and the secretariats."""
+    return COUNCIL_MEMBER_ROLES + SECRETARIAT_ROLES
+
+
+def desk_role(desk: str) -> str:
+    return DESK_ROLE[desk]
+
+
+def home_endpoint(user) -> str:
+    """Where each person's work is (the home page sends them there)."""
+    if _any(user, wf.PROVINCE_OFFICER):
+        return "province.inbox"
+    if _any(user, wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN):
+        return "ministry.nominations"
+    if _any(user, *COUNCIL_MEMBER_ROLES):
+        return "council.agenda"
+    return "applicant.index"
+
+
+# -- navigation -----------------------------------------------------------------------------------
+
+# (endpoint, label, predicate): the main menu, in order.  Each entry is shown exactly when the
+# guard of its page lets the person in (tests/test_authorization.py plays it for every role).
+NAV: tuple[tuple[str, str, Callable], ...] = (
+    ("applicant.index", N_("Hồ sơ của tôi"), can_file),
+    ("province.inbox", N_("Hồ sơ của tỉnh"), can_use_province_inbox),
+    ("ministry.nominations", N_("Tất cả hồ sơ"), can_list_national),
+    ("council.agenda", N_("Chương trình Hội đồng"), can_use_council_agenda),
+    ("council.councils", N_("Hội đồng"), can_use_council_agenda),
+    ("ministry.dashboard", N_("Tổng hợp đợt"), can_see_dashboard),
+    ("rounds.index", N_("Kế hoạch đợt"), is_staff),
+    ("rules.admin", N_("Bộ tiêu chí"), can_edit_rules),
+    ("rules.read_only", N_("Bộ tiêu chí"), lambda u: can_read_rules(u) and not can_edit_rules(u)),
+    ("admin.index", N_("Quản trị"), lambda u: can_open_administration(u)),
+)
+
+
+def nav_items(user) -> list[tuple[str, str]]:
+    """The menu entries (endpoint, untranslated label) ``user`` may open."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [(endpoint, label) for endpoint, label, allowed in NAV if allowed(user)]
+
+
+def admin_sections(user) -> list[tuple[str, str]]:
+    """The administration pages ``user`` may open (endpoint, untranslated label)."""
+    links = []
+    if can_manage_accounts(user):
+        links += [("admin.accounts", N_("Tài khoản")), ("admin.invite", N_("Mời người dùng")),
+                  ("admin.import_accounts", N_("Nhập danh sách từ tệp"))]
+    if can_manage_rounds(user):
+        links.append(("admin.rounds", N_("Đợt xét tặng")))
+    if can_create_councils(user):
+        links.append(("admin.new_council", N_("Thành lập Hội đồng")))
+    if can_read_audit_log(user):
+        links.append(("admin.audit_log", N_("Nhật ký quản trị")))
+    return links
+
+
+def can_open_administration(user) -> bool:
+    return bool(admin_sections(user))
+
+
+# Exposed to every template (registered in create_app): the predicates, by name.
+TEMPLATE_PREDICATES = {
+    f.__name__: f
+    for f in (
+        nav_items, is_staff, is_administrator, can_file, files_for_others, can_manage_accounts, can_manage,
+        can_view, can_edit, can_review_criteria, can_handle_public_comments, can_export_archives,
+        can_manage_rounds, can_create_councils, is_secretariat, can_see_council, can_edit_rules,
+    )
+}
+
+
+# -- the one guard: pages and API -----------------------------------------------------------------
+
+
+def _is_api_request() -> bool:
+    return (request.blueprint or "").split(".")[0] == "api"
+
+
+def _bearer_token():
+    """The request's bearer token, or None: unknown, expired, ended, or its account inactive or unconfirmed."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, plain = header.partition(" ")
+    return ApiToken.live(plain.strip()) if scheme.lower() == "bearer" and plain else None
+
+
+def guard(predicate: Callable | None = None) -> Callable:
+    """The one access guard of pages and API: a known caller, then ``predicate(user)``.
+
+    Who the caller is and how a refusal looks is decided by the request's blueprint, not by a
+    second decorator: the API (blueprint ``api``) reads the bearer token and answers 401/403 in
+    the API's JSON error shape; a page uses the login session, sends an anonymous visitor to
+    the login page and answers 403 otherwise.  ``guard()`` only asks for a known caller.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            from .errors import Forbidden
+
+            if _is_api_request():
+                from .errors import Unauthorized
+
+                token = _bearer_token()
+                if token is None:
+                    raise Unauthorized()
+                if predicate is not None and not predicate(token.user):
+                    raise Forbidden()
+                token.touch(request.remote_addr or "")
+                g.api_user = token.user
+                g.api_token = token
+                return view(*args, **kwargs)
             if not current_user.is_authenticated:
                 from .extensions import login_manager
 
                 return login_manager.unauthorized()
-            if not current_user.has_role(*roles):
+            if predicate is not None and not predicate(current_user):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.guard_predicate = predicate
         return wrapped
 
     return decorator
+
+
+def init_app(app) -> None:
+    """The templates ask the policy through these: the role labels and every predicate."""
+    from .i18n import label
+
+    app.jinja_env.globals.update(role_label=lambda r: label(ROLE_LABELS, r), **TEMPLATE_PREDICATES)

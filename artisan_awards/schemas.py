@@ -119,12 +119,6 @@ class NominationIn(_In):
         return self
 
 
-class NominationPatch(BaseModel):
-    """PATCH accepts any subset of NominationIn; it is merged and validated whole."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
 class ActionIn(_In):
     comment: LongText | None = None
     decision_no: ShortStr | None = None

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic_core import to_jsonable_python
+
+from . import nomination_data
 from .i18n import state_label
 from .models import Nomination, Round, TransitionLog
+from .timeutil import as_utc
 
 
 def _d(value: date | None) -> str | None:
@@ -13,78 +17,12 @@ def _d(value: date | None) -> str | None:
 
 
 def _dt(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        from datetime import UTC
-
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
+    return as_utc(value).isoformat() if value is not None else None
 
 
 def nomination_in(n: Nomination) -> dict:
-    """The nomination in the shape of NominationIn (what PATCH and the forms start from)."""
-    return {
-        "round_id": n.round_id,
-        "title": n.title,
-        "posthumous": n.posthumous,
-        "nominee": {
-            "full_name": n.full_name,
-            "pen_name": n.pen_name,
-            "birth_date": _d(n.birth_date),
-            "death_date": _d(n.death_date),
-            "gender": n.gender,
-            "ethnicity": n.ethnicity,
-            "hometown": n.hometown,
-            "province_code": n.province_code,
-            "address": n.address,
-            "phone": n.phone,
-            "email": n.email,
-        },
-        "craft": n.craft,
-        "special_craft": n.special_craft,
-        "special_craft_rationale": n.special_craft_rationale,
-        "workshop": n.workshop,
-        "career_summary": n.career_summary,
-        "skills_summary": n.skills_summary,
-        "honours_summary": n.honours_summary,
-        "craft_periods": [
-            {"from": _d(p.from_date), "to": _d(p.to_date), "workplace": p.workplace, "role": p.role}
-            for p in n.periods
-        ],
-        "meritorious_title": (
-            {
-                "decision_no": n.meritorious_decision_no,
-                "decision_date": _d(n.meritorious_decision_date),
-                "field": n.meritorious_field or "handicraft",
-            }
-            if (n.meritorious_decision_no or n.meritorious_decision_date)
-            else None
-        ),
-        "products": [
-            {
-                "name": p.name,
-                "made_on": _d(p.made_on),
-                "materials": p.materials,
-                "self_designed": p.self_designed,
-                "award": (
-                    {
-                        "rank": p.award_rank,
-                        "level": p.award_level,
-                        "state_delegated": p.award_state_delegated,
-                        "organiser": p.award_organiser,
-                        "awarded_on": _d(p.awarded_on),
-                    }
-                    if (p.award_rank or p.award_level)
-                    else None
-                ),
-            }
-            for p in n.products
-        ],
-        "learners_trained": n.learners_trained,
-        "intangible_heritage_track": n.intangible_heritage_track,
-        "filed_by": {"full_name": n.filed_by_name, "relationship": n.filed_by_relationship},
-    }
+    """The nomination in the shape of NominationIn, as JSON (what PATCH and the forms start from)."""
+    return to_jsonable_python(nomination_data.to_data(n))
 
 
 def merge_changes(base: dict, changes: dict) -> dict:

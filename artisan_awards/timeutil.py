@@ -10,10 +10,15 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored moment as an aware datetime: SQLite hands back naive datetimes that were stored as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 def local_date(moment: datetime) -> date:
-    if moment.tzinfo is None:  # SQLite returns naive datetimes that were stored as UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VN).date()
+    return as_utc(moment).astimezone(VN).date()
 
 
 def today() -> date:

@@ -10,7 +10,6 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from workflows import machine as wf
 from workflows.states import N_
 
 from . import permissions
@@ -43,15 +42,7 @@ def home():
     """Send each person to the page where their work is."""
     if not current_user.is_authenticated:
         return render_template("home.html")
-    if current_user.has_role(wf.PROVINCE_OFFICER):
-        return redirect(url_for("province.inbox"))
-    if current_user.has_role(wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN):
-        return redirect(url_for("ministry.nominations"))
-    if current_user.has_role(
-        wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER
-    ):
-        return redirect(url_for("council.agenda"))
-    return redirect(url_for("applicant.index"))
+    return redirect(url_for(permissions.home_endpoint(current_user)))
 
 
 def _api_error(status: int, code: str, message: str, fields=None):
@@ -154,7 +145,6 @@ def init_app(app: Flask) -> None:
             "may_act": permissions.may_act,
             "can_edit": permissions.can_edit,
             "available_actions": permissions.available_actions,
-            "roles": wf,
         }
 
     @app.after_request

@@ -126,6 +126,8 @@ def build(app, *, long: int = 1, photos: int = 2, pdfs: int = 1, products: int =
                                long=long if i == 0 else 1, products=products if i == 0 else 4)
         n = service.create_nomination(applicant, NominationIn.model_validate(body))
         if i == 0:
+            add_attachment(applicant, n, "portrait", FileStorage(io.BytesIO(
+                _png((90, 110, 140), size=(400, 600), label="Chan dung 4x6")), "chan-dung.jpg"))
             for k in range(photos):
                 add_attachment(applicant, n, "photo", FileStorage(io.BytesIO(
                     _png((120 + 20 * k, 60, 40), label=f"San pham {k + 1}")), f"Sản phẩm {k + 1}.jpg"))

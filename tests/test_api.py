@@ -729,7 +729,7 @@ def test_staff_who_may_see_get_the_dossier(api, make, people, who):
 
 
 def test_ministry_officer_does_not_see_a_dossier_still_at_the_province(api, make, people):
-    """Scope by stage (tests/test_stage_scope.py plays every stage): 404, like a missing dossier."""
+    """Scope by stage (tests/test_route_matrix.py plays every stage): 404, like a missing dossier."""
     n = make.nomination(State.SUBMITTED, owner=people.applicant, officer=people.officer)
     assert_error(api.get(f"{API}/nominations/{n.id}", people.ministry), 404, "nomination_not_found")
 

@@ -231,8 +231,9 @@ def _secret_backup(app, runner, make, api, tmp_path) -> Path:
 
 def _leaks(path: Path) -> list[bytes]:
     data = path.read_bytes()
+    # the photo as stored: its PNG header survives the re-encoding that strips metadata
     needles = [NAME.encode(), "Khảm trai bí mật".encode(), b"SQLite format 3", b"manifest.json", b"PGDMP",
-               png_bytes(8, 8)[16:48]]
+               png_bytes(8, 8)[:33]]
     return [n for n in needles if n in data]
 
 
@@ -249,7 +250,7 @@ def test_a_backup_cannot_be_read_without_the_key(app, runner, make, api, tmp_pat
     plain = tmp_path / "plain.tar"
     assert runner.invoke(args=["backup", "create", str(plain)]).exit_code == 0
     leaks = _leaks(plain)
-    assert b"manifest.json" in leaks and png_bytes(8, 8)[16:48] in leaks
+    assert b"manifest.json" in leaks and png_bytes(8, 8)[:33] in leaks
     assert (NAME.encode() if db_kind == "sqlite" else b"PGDMP") in leaks
 
 

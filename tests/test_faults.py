@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from artisan_awards.audit import verify
+from artisan_awards.audit_chain import verify
 from artisan_awards.extensions import db
 from artisan_awards.models import CouncilSession, Nomination, TransitionLog, User
 from artisan_awards.services import councils as council_service
@@ -40,6 +40,7 @@ WORKER = textwrap.dedent(
     from artisan_awards import create_app
     from artisan_awards.extensions import db
 
+    # The test's own secret key: the audit chain's key is derived from it, and both must agree.
     app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["FAULT_DB"], "SECRET_KEY": os.environ["FAULT_SECRET"],
                       "UPLOAD_DIR": os.environ["FAULT_UPLOADS"], "TODAY": os.environ.get("FAULT_TODAY") or None})
     pattern, nth = re.compile(os.environ["FAULT_AT"]), int(os.environ.get("FAULT_NTH", "1"))
@@ -107,10 +108,9 @@ def run_and_kill(app_config, at: str, op: str, ident: int, actor: int, nth: int 
     db.session.remove()
     db.engine.dispose()
     env = {**os.environ, "FAULT_DB": app_config["SQLALCHEMY_DATABASE_URI"], "FAULT_AT": at,
+           "FAULT_SECRET": app_config["SECRET_KEY"],
            "FAULT_NTH": str(nth), "FAULT_UPLOADS": app_config["UPLOAD_DIR"],
-           "FAULT_TODAY": app_config.get("TODAY") or "",
-           # another process of the same deployment: the same keys (the sealed ballots open with them)
-           "FAULT_SECRET": app_config["SECRET_KEY"]}
+           "FAULT_TODAY": app_config.get("TODAY") or ""}
     proc = subprocess.Popen([sys.executable, "-c", WORKER, op, str(ident), str(actor)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -131,10 +131,10 @@ def run_and_kill(app_config, at: str, op: str, ident: int, actor: int, nth: int 
 
 
 BEFORE_COMMIT = [r"UPDATE code_counters|INSERT INTO code_counters", r"UPDATE nominations",
-                 r"INSERT INTO transition_log", "COMMIT"]
+                 r"UPDATE audit_chain_head", r"INSERT INTO transition_log", "COMMIT"]
 
 
-@pytest.mark.parametrize("at", BEFORE_COMMIT, ids=["counter", "nomination", "log-row", "commit"])
+@pytest.mark.parametrize("at", BEFORE_COMMIT, ids=["counter", "nomination", "chain-lock", "log-row", "commit"])
 def test_submission_killed_inside_its_transaction_changes_nothing(app, app_config, make, at):
     n = make.nomination(State.DRAFT)
     nid, owner = n.id, n.owner_id
@@ -199,9 +199,11 @@ def open_session(app, api, make):
     return sid, secretariat.id, [n.id for n in nominations]
 
 
-@pytest.mark.parametrize("at, nth", [(r"INSERT INTO transition_log", 1), (r"INSERT INTO transition_log", 3),
+# The log rows join the audit chain at commit: inserted together (one statement on PostgreSQL),
+# then the chain head moves (its second UPDATE: the first takes the lock) -- the last write.
+@pytest.mark.parametrize("at, nth", [(r"INSERT INTO transition_log", 1), (r"UPDATE audit_chain_head", 2),
                                      (r"UPDATE council_sessions", 1), ("COMMIT", 1)],
-                         ids=["first-log-row", "last-log-row", "session-row", "commit"])
+                         ids=["first-log-row", "chain-head", "session-row", "commit"])
 def test_session_close_killed_inside_its_transaction_changes_nothing(app, app_config, open_session, at, nth):
     sid, secretariat, nids = open_session
     before = snapshot()

@@ -233,7 +233,7 @@ def test_dashboard_chart_and_table_agree_with_the_filtered_lists(client, auth, a
         assert api.post(f"/api/v1/sessions/{sid}/ballot", member,
                         json={"votes": {str(nomination_id): "yes"}}).status_code == 201
     # the administrator sees the whole round (a ministry officer: the dossiers from the ministry on and no
-    # provincial session, tests/test_stage_scope.py)
+    # provincial session, tests/test_route_matrix.py)
     auth.login(make.user("admin").email)
     round_id = chain.round.id
     html = client.get(f"/ministry/dashboard?round_id={round_id}").get_data(as_text=True)

@@ -490,7 +490,7 @@ def planned_round(app, make, api):
 def test_timeline_shows_each_milestone_with_its_flag(planned_round, client, auth):
     round_, chain, accepted, owner, session_id = planned_round
     # A ministry officer sees the round from the ministry on: no provincial session, no dossier still at
-    # the province counted (tests/test_stage_scope.py); the administrator sees all of it.
+    # the province counted (tests/test_route_matrix.py); the administrator sees all of it.
     auth.login(chain.ministry.email)
     items = _Timeline.read(client.get(f"/rounds/{round_.id}/timeline").get_data(as_text=True))
     assert f"session:{session_id}" not in items and "0 hồ sơ chưa qua" in items["province_to_ministry"]["text"]

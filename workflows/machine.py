@@ -13,9 +13,7 @@ The application copies the resulting state back to its row and writes the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from transitions import Machine, MachineError
@@ -130,7 +128,6 @@ TRANSITIONS: tuple[Move, ...] = (
 )
 
 HUMAN_ACTIONS = tuple(Action)
-COUNCIL_EVENTS = tuple(CouncilEvent)
 
 
 @dataclass
@@ -143,7 +140,6 @@ class Subject:
     completion_open: bool = True
     consultation_over: bool = True
     consultation_windows: int = 2
-    extra: dict = field(default_factory=dict)
 
     @property
     def consultation_before_state(self) -> bool:
@@ -211,16 +207,8 @@ def fire(subject: Subject, action: str) -> State:
 
 def can_fire(subject: Subject, action: str) -> bool:
     """Whether ``action`` would succeed on ``subject``, without moving it."""
-    trial = Subject(
-        state=subject.state,
-        held_from=subject.held_from,
-        intake_open=subject.intake_open,
-        completion_open=subject.completion_open,
-        consultation_over=subject.consultation_over,
-        consultation_windows=subject.consultation_windows,
-    )
     try:
-        fire(trial, action)
+        fire(replace(subject), action)
     except TransitionNotAllowed:
         return False
     return True
@@ -245,26 +233,6 @@ def actor_for(action: str) -> str:
 
 def is_final(state: State) -> bool:
     return not actions_from(state)
-
-
-def days_left(deadline: date | None, today: date) -> int | None:
-    return None if deadline is None else (deadline - today).days
-
-
-def describe(actions: Iterable[str] | None = None) -> list[dict]:
-    """The table as plain rows (for the documentation and the OpenAPI text)."""
-    wanted = set(actions) if actions is not None else None
-    return [
-        {
-            "action": str(m.trigger),
-            "from": [str(s) for s in m.sources],
-            "to": str(m.dest),
-            "actor": m.actor,
-            "conditions": list(m.conditions) + [f"not {u}" for u in m.unless],
-        }
-        for m in TRANSITIONS
-        if wanted is None or str(m.trigger) in wanted
-    ]
 
 
 # -- stages: how far a dossier has come ------------------------------------------------------------

@@ -232,3 +232,8 @@ AGENDA_STATE = {
     "ministry": State.MINISTRY_REVIEW,
     "state": State.STATE_REVIEW,
 }
+
+# States a dossier reaches only after its provincial council proposed it.
+PAST_PROVINCE = tuple(s for s in State if s not in (
+    State.DRAFT, State.SUBMITTED, State.RETURNED, State.CLOSED_INCOMPLETE, State.ACCEPTED,
+    State.PROVINCE_REVIEW, State.PROVINCE_REJECTED, State.WITHDRAWN))

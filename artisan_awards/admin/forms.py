@@ -15,10 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-
-def choices(pairs) -> list[SelectChoice]:
-    """WTForms 3.3 wants SelectChoice objects, not (value, label) tuples."""
-    return [SelectChoice(value, label) for value, label in pairs]
+from ..forms import choices
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from functools import wraps
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,46 +12,29 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import ValidationError
 
-from workflows import machine as wf
-from workflows.machine import ROLES
 from workflows.states import N_
 
-from .. import exports
+from .. import audit_chain, exports, permissions
 from ..errors import Forbidden, ValidationFailed
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
-from ..models.audit import AREAS
-from ..permissions import roles_required
+from ..models.admin_log import AREAS
+from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, audit, councils, rounds, sessions
+from ..services import account_admin, account_import, admin_events, councils, rounds, sessions
 from ..text import contains_pattern, vi_order
-from ..timeutil import VN, today
+from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
 from . import bp
 from .forms import AccessForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
 
 PAGE_SIZE = 100
-COUNCIL_ROLES = (wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER)
 POSITION_LABELS = {
     Position.CHAIR: N_("Chủ tịch"),
     Position.VICE_CHAIR: N_("Phó Chủ tịch"),
     Position.MEMBER: N_("Ủy viên"),
     Position.SECRETARY: N_("Thư ký"),
 }
-
-
-def account_managers_only(view):
-    """Administrators, and province officers for their own province."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not account_admin.can_manage_accounts(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _provinces(scope: str | None = None) -> list[tuple[str, str]]:
@@ -63,13 +45,13 @@ def _provinces(scope: str | None = None) -> list[tuple[str, str]]:
 
 
 def _province_choices(actor: User, blank: bool = True) -> list[tuple[str, str]]:
-    if actor.has_role(wf.ADMIN):
+    if permissions.is_administrator(actor):
         return ([("", _("— Không gắn với tỉnh —"))] if blank else []) + _provinces()
     return _provinces(actor.province_code)
 
 
 def _role_choices(actor: User) -> list[tuple[str, str]]:
-    return [(r, _(account_admin.ROLE_LABELS[r])) for r in account_admin.grantable_roles(actor)]
+    return [(r, _(ROLE_LABELS[r])) for r in permissions.grantable_roles(actor)]
 
 
 def _apply_errors(form, exc: ValidationFailed) -> None:
@@ -85,41 +67,27 @@ def _apply_errors(form, exc: ValidationFailed) -> None:
 
 
 @bp.route("/")
+@guard(permissions.can_open_administration)
 def index():
     """What this person can administer."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    links = admin_links(current_user)
-    if not links:
-        abort(403)
-    return render_template("admin/index.html", links=links)
+    return render_template("admin/index.html", links=admin_links(current_user))
 
 
 def admin_links(user: User) -> list[tuple[str, str]]:
-    links = []
-    if account_admin.can_manage_accounts(user):
-        links += [("admin.accounts", _("Tài khoản")), ("admin.invite", _("Mời người dùng")),
-                  ("admin.import_accounts", _("Nhập danh sách từ tệp"))]
-    if user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER):
-        links.append(("admin.rounds", _("Đợt xét tặng")))
-    if user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER):
-        links.append(("admin.new_council", _("Thành lập Hội đồng")))
-    if user.has_role(wf.ADMIN):
-        links.append(("admin.audit_log", _("Nhật ký quản trị")))
-    return links
+    return [(endpoint, _(label)) for endpoint, label in permissions.admin_sections(user)]
 
 
 # -- accounts ------------------------------------------------------------------------------------
 
 def _scoped_users():
     query = sa.select(User)
-    if not current_user.has_role(wf.ADMIN):
+    if not permissions.is_administrator(current_user):
         query = query.where(User.province_code == current_user.province_code)
     return query
 
 
 @bp.route("/accounts")
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def accounts():
     """The accounts one manages, filterable by name/e-mail, role, province and status."""
     query = _scoped_users()
@@ -132,7 +100,7 @@ def accounts():
     if role in ROLES:
         query = query.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
     province = request.args.get("province")
-    if province and current_user.has_role(wf.ADMIN):
+    if province and permissions.is_administrator(current_user):
         query = query.where(User.province_code == province)
     status = request.args.get("status")
     if status == "active":
@@ -142,14 +110,14 @@ def accounts():
     users = list(db.session.scalars(query.order_by(vi_order(User.full_name), User.id).limit(500)))
     return render_template(
         "admin/accounts.html", users=users, q=q, role=role, province=province, status=status,
-        roles=[(r, _(account_admin.ROLE_LABELS[r])) for r in ROLES],
-        provinces=_provinces() if current_user.has_role(wf.ADMIN) else [],
+        roles=[(r, _(ROLE_LABELS[r])) for r in ROLES],
+        provinces=_provinces() if permissions.is_administrator(current_user) else [],
         can_manage=account_admin.can_manage,
     )
 
 
 @bp.route("/accounts/invite", methods=["GET", "POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def invite():
     """Invite a person by e-mail; they set their own password from the link."""
     form = InviteForm()
@@ -178,7 +146,7 @@ def _managed_user(user_id: int) -> User:
 
 
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def account(user_id: int):
     """One account: roles, province scope, status and its recent events."""
     user = _managed_user(user_id)
@@ -202,12 +170,12 @@ def account(user_id: int):
         .order_by(AuditEvent.id.desc()).limit(20)
     ))
     return render_template("admin/account.html", user=user, form=form, events=events,
-                           role_labels=account_admin.ROLE_LABELS,
+                           role_labels=ROLE_LABELS,
                            login_sessions=sessions.active_sessions(user), tokens=sessions.active_tokens(user))
 
 
 @bp.route("/accounts/<int:user_id>/sessions/end", methods=["POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def end_sessions(user_id: int):
     """End every login session and API token of an account (a stolen laptop, a leaked token)."""
     user = _managed_user(user_id)
@@ -217,7 +185,7 @@ def end_sessions(user_id: int):
 
 
 @bp.route("/accounts/<int:user_id>/status", methods=["POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def account_status(user_id: int):
     """Deactivate (never delete) or reactivate an account."""
     user = _managed_user(user_id)
@@ -232,7 +200,7 @@ def account_status(user_id: int):
 
 
 @bp.route("/accounts/<int:user_id>/resend", methods=["POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def resend(user_id: int):
     """Send a new invitation link (the person has not set a password yet)."""
     user = _managed_user(user_id)
@@ -244,7 +212,7 @@ def resend(user_id: int):
 # -- bulk import ---------------------------------------------------------------------------------
 
 @bp.route("/accounts/import", methods=["GET", "POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def import_accounts():
     """Upload a sheet and preview every row's problems; nothing is written yet."""
     form = ImportForm()
@@ -265,11 +233,11 @@ def _import_preview(records: list[dict], status: int = 200):
                            payload=account_import.preview_token(current_user, records),
                            bad=sum(1 for r in rows if r.problems),
                            new=sum(1 for r in rows if not r.exists and not r.problems),
-                           role_labels=account_admin.ROLE_LABELS), status
+                           role_labels=ROLE_LABELS), status
 
 
 @bp.route("/accounts/import/confirm", methods=["POST"])
-@account_managers_only
+@guard(permissions.can_manage_accounts)
 def import_confirm():
     """Write the previewed sheet: every new account, or none.
 
@@ -295,7 +263,7 @@ def import_confirm():
 # -- rounds --------------------------------------------------------------------------------------
 
 @bp.route("/rounds", endpoint="rounds")
-@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+@guard(permissions.can_manage_rounds)
 def rounds_list():
     """Every round and its plan."""
     rows = list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
@@ -343,7 +311,7 @@ def _save_round(form: RoundForm, row: Round | None):
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
-@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+@guard(permissions.can_manage_rounds)
 def new_round():
     """Create a round with its plan."""
     form = RoundForm()
@@ -356,7 +324,7 @@ def new_round():
 
 
 @bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
-@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+@guard(permissions.can_manage_rounds)
 def edit_round(round_id: int):
     """Edit a round's plan; every change is logged with who and when."""
     row = db.get_or_404(Round, round_id)
@@ -381,19 +349,19 @@ def edit_round(round_id: int):
 
 def _council_candidates(actor: User) -> list[User]:
     query = (sa.select(User).where(User.active)
-             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(COUNCIL_ROLES + (
-                 wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER))))))
-    if not actor.has_role(wf.ADMIN, wf.MINISTRY_OFFICER):
+             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(
+                 permissions.council_candidate_roles())))))
+    if not permissions.can_create_national_councils(actor):
         query = query.where(User.province_code == actor.province_code)
     return list(db.session.scalars(query.order_by(User.province_code, vi_order(User.full_name)).limit(500)))
 
 
 @bp.route("/councils/new", methods=["GET", "POST"])
-@roles_required(wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER)
+@guard(permissions.can_create_councils)
 def new_council():
     """Set up a council: establishing decision, members picked from the accounts, positions."""
     form = CouncilForm()
-    national = current_user.has_role(wf.ADMIN, wf.MINISTRY_OFFICER)
+    national = permissions.can_create_national_councils(current_user)
     if not national:
         form.level.choices = choices([("province", _("Cấp tỉnh"))])
     form.round_id.choices = choices([(r.id, f"{r.number}. {r.name}") for r in
@@ -431,14 +399,14 @@ def new_council():
             if not texts:
                 flash(exc.text(_), "error")
         else:
-            audit.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
+            admin_events.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
                          level=council.level, decision_no=council.decision_no,
                          members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
             db.session.commit()
             flash(_("Đã thành lập Hội đồng."), "success")
             return redirect(url_for("council.council", council_id=council.id))
     return render_template("admin/council_form.html", form=form, candidates=candidates, picked=picked,
-                           positions=POSITION_LABELS, role_labels=account_admin.ROLE_LABELS)
+                           positions=POSITION_LABELS, role_labels=ROLE_LABELS)
 
 
 # -- audit ---------------------------------------------------------------------------------------
@@ -495,15 +463,11 @@ def _audit_query():
 
 
 def _local(moment: datetime) -> str:
-    from datetime import UTC
-
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
+    return as_utc(moment).astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
 
 
 @bp.route("/audit")
-@roles_required(wf.ADMIN)
+@guard(permissions.can_read_audit_log)
 def audit_log():
     """The administration log, filterable; ``?format=csv`` exports it (UTF-8 with BOM)."""
     query = _audit_query()
@@ -523,8 +487,10 @@ def audit_log():
                                dated=False)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     events = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    chain = audit_chain.quick_status(db.session.connection())
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], more=len(events) > PAGE_SIZE,
-                           page=page, kinds=KIND_LABELS, areas=AREA_LABELS, local=_local, args=request.args)
+                           page=page, kinds=KIND_LABELS, areas=AREA_LABELS, local=_local, args=request.args,
+                           chain=chain)
 
 
 @bp.app_template_filter("vn_moment")
@@ -535,4 +501,4 @@ def vn_moment(moment: datetime | None) -> str:
 @bp.context_processor
 def _admin_context() -> dict:
     return {"kind_labels": KIND_LABELS, "position_labels": POSITION_LABELS,
-            "role_labels": account_admin.ROLE_LABELS}
+            "role_labels": ROLE_LABELS}

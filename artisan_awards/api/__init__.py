@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext
 from pydantic import ValidationError
 
@@ -70,39 +68,6 @@ def json_body(required: bool = True) -> dict:
         raise ValidationFailed(N_("Nội dung JSON phải là một đối tượng."))
     return nfc_deep(data)
 
-
-class Unauthorized(ServiceError):
-    status = 401
-    code = "unauthorized"
-    message = N_("Cần mã truy cập hợp lệ (Authorization: Bearer ...).")
-
-
-def token_required(*roles: str):
-    """Require a valid bearer token, and one of ``roles`` when given (403 otherwise)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            from ..errors import Forbidden
-            from ..services.accounts import token_for
-            from ..services.sessions import touch_token
-
-            header = request.headers.get("Authorization", "")
-            scheme, _, plain = header.partition(" ")
-            token = token_for(plain.strip()) if scheme.lower() == "bearer" and plain else None
-            if token is None:  # unknown, expired, ended, or its account inactive or unconfirmed
-                raise Unauthorized()
-            user = token.user
-            if roles and not user.has_role(*roles):
-                raise Forbidden()
-            touch_token(token)
-            g.api_user = user
-            g.api_token = token
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 from . import councils, documents, eligibility, routes  # noqa: E402,F401

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from workflows import machine as wf
-
+from .. import permissions
 from ..extensions import limiter
 from ..models import CouncilSession
+from ..permissions import guard
 from ..schemas import (
     AttendanceIn,
     BallotIn,
@@ -21,12 +21,7 @@ from ..schemas import (
 from ..serializers import _d, _dt
 from ..services import consultations
 from ..services import councils as service
-from . import bp, json_body, token_required
-
-STAFF = (
-    wf.ADMIN, wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER, wf.MINISTRY_OFFICER,
-    wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER, wf.GOVERNMENT_OFFICER,
-)
+from . import bp, json_body
 
 
 def session_out(session: CouncilSession, with_agenda: bool = True) -> dict:
@@ -71,7 +66,7 @@ def council_out(council) -> dict:
 
 
 @bp.post("/councils")
-@token_required(wf.ADMIN, wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER)
+@guard(permissions.can_create_councils)
 def create_council():
     """Set up a council from its establishing decision."""
     council = service.create_council(g.api_user, CouncilIn.model_validate(json_body()))
@@ -79,14 +74,14 @@ def create_council():
 
 
 @bp.get("/councils/<int:council_id>")
-@token_required(*STAFF)
+@guard(permissions.is_staff)
 def get_council(council_id: int):
     """A council with its members and sessions."""
     return jsonify(council_out(service.get_council(g.api_user, council_id)))
 
 
 @bp.post("/councils/<int:council_id>/sessions")
-@token_required()
+@guard()
 def create_session(council_id: int):
     """Plan a session; its agenda takes only nominations waiting at the council's level."""
     council = service.get_council(g.api_user, council_id)
@@ -95,14 +90,14 @@ def create_session(council_id: int):
 
 
 @bp.get("/sessions/<int:session_id>")
-@token_required()
+@guard()
 def get_session(session_id: int):
     """A session: agenda, attendance, status."""
     return jsonify(session_out(service.get_session(g.api_user, session_id)))
 
 
 @bp.post("/sessions/<int:session_id>/attendance")
-@token_required()
+@guard()
 def attendance(session_id: int):
     """Record who is present (replaces the list, before the session opens)."""
     session = service.get_session(g.api_user, session_id)
@@ -111,7 +106,7 @@ def attendance(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/open")
-@token_required()
+@guard()
 def open_session(session_id: int):
     """Open the vote; 409 when attendance is below the quorum."""
     session = service.get_session(g.api_user, session_id)
@@ -120,7 +115,7 @@ def open_session(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/conflicts")
-@token_required()
+@guard()
 def declare_conflict(session_id: int):
     """A present member declares a conflict of interest for a nominee, before voting."""
     session = service.get_session(g.api_user, session_id)
@@ -130,7 +125,7 @@ def declare_conflict(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/ballot")
-@token_required()
+@guard()
 def ballot(session_id: int):
     """Cast one secret ballot: yes or no per nominee; blank entries count as invalid."""
     session = service.get_session(g.api_user, session_id)
@@ -140,7 +135,7 @@ def ballot(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/close")
-@token_required()
+@guard()
 def close_session(session_id: int):
     """Close the vote: tally and move every nominee to passed or rejected.
 
@@ -153,7 +148,7 @@ def close_session(session_id: int):
 
 
 @bp.get("/sessions/<int:session_id>/tally")
-@token_required(*STAFF)
+@guard(permissions.is_staff)
 def tally(session_id: int):
     """The tally per nominee (only after the session closes)."""
     return jsonify(service.tally(service.get_session(g.api_user, session_id)))
@@ -195,7 +190,7 @@ def public_comment(nomination_id: int):
 
 
 @bp.post("/comments/<int:comment_id>/status")
-@token_required(wf.MINISTRY_OFFICER)
+@guard(permissions.can_handle_public_comments)
 def comment_status(comment_id: int):
     """The ministry's finding on a comment; a substantiated one puts the dossier on hold."""
     comment = consultations.get_comment(comment_id)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import g, request
 
+from .. import permissions
 from ..documents import service
-from ..documents.routes import pdf_response
-from . import bp, token_required
-from .councils import STAFF
+from ..permissions import guard
+from . import bp
 
 
 def _archival() -> bool:
@@ -19,19 +19,18 @@ def _archival() -> bool:
 
 def _nomination_view(kind: str):
     def view(nomination_id: int):
-        return pdf_response(service.nomination_document(g.api_user, nomination_id, kind,
-                                                        archival=_archival()))
+        return service.nomination_document(g.api_user, nomination_id, kind, archival=_archival()).response()
 
     view.__doc__ = f"The dossier's {kind} as PDF."
-    return token_required()(view)
+    return guard()(view)
 
 
 def _session_view(kind: str):
     def view(session_id: int):
-        return pdf_response(service.session_document(g.api_user, session_id, kind))
+        return service.session_document(g.api_user, session_id, kind).response()
 
     view.__doc__ = f"The council session's {kind} as PDF."
-    return token_required(*STAFF)(view)
+    return guard(permissions.is_staff)(view)
 
 
 # dossier.pdf: declaration (Mẫu 01/02) + summary (09/10) + evidence list + evidence.
@@ -50,4 +49,4 @@ def consultation_pdf():
     """The national list open to public comment in a round (``round_id``, ``window`` public|final)."""
     round_id = request.args.get("round_id", "")
     rid = int(round_id) if round_id.isascii() and round_id.isdigit() and len(round_id) < 10 else None
-    return pdf_response(service.consultation_list(rid, request.args.get("window", "public")))
+    return service.consultation_list(rid, request.args.get("window", "public")).response()

@@ -196,7 +196,7 @@ def build_spec() -> dict:
                             "required": ["file", "kind"],
                             "properties": {
                                 "file": {"type": "string", "format": "binary"},
-                                "kind": {"type": "string", "enum": ["photo", "video", "award_decision",
+                                "kind": {"type": "string", "enum": ["portrait", "photo", "video", "award_decision",
                                                                     "certificate", "authorisation", "other"]},
                             },
                         }

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from workflows import machine as wf
 from workflows.states import N_
 
+from .. import permissions
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..models import MAX_DB_INT, Nomination, Province, Round
-from ..permissions import STAFF_ROLES
+from ..permissions import guard
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
 from ..services import accounts, sessions
@@ -20,7 +21,7 @@ from ..services import rounds as round_service
 from ..services.cleaning import removal_notice
 from ..text import vi_order
 from ..timeutil import today
-from . import bp, error, json_body, token_required
+from . import bp, error, json_body
 from .openapi import build_spec
 
 
@@ -51,7 +52,7 @@ def token():
 
 
 @bp.post("/auth/logout")
-@token_required()
+@guard()
 def logout():
     """End the token used for this request (it answers 401 afterwards)."""
     accounts.end_token(g.api_token)
@@ -65,7 +66,7 @@ def _session_out(kind: str, row, current: bool) -> dict:
 
 
 @bp.get("/me/sessions")
-@token_required()
+@guard()
 def my_sessions():
     """The caller's live login sessions (kind "web") and API tokens (kind "api")."""
     user = g.api_user
@@ -75,7 +76,7 @@ def my_sessions():
 
 
 @bp.delete("/me/sessions/<sid>")
-@token_required()
+@guard()
 def end_my_session(sid: str):
     """End one of the caller's sessions or tokens (its id from GET /me/sessions)."""
     kind, _, number = sid.partition("-")
@@ -86,7 +87,7 @@ def end_my_session(sid: str):
 
 
 @bp.get("/me")
-@token_required()
+@guard()
 def me():
     """Who the token belongs to."""
     user = g.api_user
@@ -126,7 +127,7 @@ def rounds():
 
 
 @bp.post("/rounds")
-@token_required(wf.ADMIN, wf.MINISTRY_OFFICER)
+@guard(permissions.can_manage_rounds)
 def create_round():
     """Create a round and its plan."""
     data = RoundIn.model_validate(json_body())
@@ -138,7 +139,7 @@ def create_round():
 
 
 @bp.post("/nominations")
-@token_required(wf.APPLICANT, wf.PROVINCE_OFFICER)
+@guard(permissions.can_file)
 def create_nomination():
     """Start a dossier (state ``draft``)."""
     data = NominationIn.model_validate(json_body())
@@ -149,7 +150,7 @@ def create_nomination():
 
 
 @bp.get("/nominations")
-@token_required(*STAFF_ROLES)
+@guard(permissions.is_staff)
 def list_nominations():
     """Dossiers visible to the caller, filtered and paginated."""
     page, per_page = _page_args()
@@ -177,7 +178,7 @@ def _visible(nomination_id: int) -> Nomination:
 
 
 @bp.get("/nominations/<int:nomination_id>")
-@token_required()
+@guard()
 def get_nomination(nomination_id: int):
     """One dossier with its history."""
     row = _visible(nomination_id)
@@ -185,7 +186,7 @@ def get_nomination(nomination_id: int):
 
 
 @bp.patch("/nominations/<int:nomination_id>")
-@token_required()
+@guard()
 def patch_nomination(nomination_id: int):
     """Change a dossier in ``draft`` or ``returned`` (owner only)."""
     row = _visible(nomination_id)
@@ -197,7 +198,7 @@ def patch_nomination(nomination_id: int):
 
 
 @bp.post("/nominations/<int:nomination_id>/attachments")
-@token_required()
+@guard()
 def upload_attachment(nomination_id: int):
     """Attach evidence (multipart: ``file`` and ``kind``)."""
     row = _visible(nomination_id)
@@ -223,7 +224,7 @@ def upload_attachment(nomination_id: int):
 
 
 @bp.post("/nominations/<int:nomination_id>/actions/<action>")
-@token_required()
+@guard()
 def nomination_action(nomination_id: int, action: str):
     """Take an action: submit, accept, return, resubmit, withdraw, ..."""
     row = _visible(nomination_id)

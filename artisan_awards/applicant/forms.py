@@ -15,13 +15,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-
-def choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms select choices."""
-    return [SelectChoice(value, label) for value, label in pairs]
+from ..forms import choices
 
 TITLE_CHOICES = choices([("meritorious", _l("Nghệ nhân ưu tú")), ("people", _l("Nghệ nhân nhân dân"))])
 RELATIONSHIP_CHOICES = choices([
@@ -127,9 +123,3 @@ class UploadForm(FlaskForm):
     kind = SelectField(_l("Loại tài liệu"))
     file = FileField(_l("Tệp (ảnh, video, PDF)"))
     upload = SubmitField(_l("Tải lên"))
-
-
-class ActionForm(FlaskForm):
-    """A bare form for buttons that only need CSRF and an optional comment."""
-
-    comment = TextAreaField(_l("Ghi chú, lý do"), validators=[Optional(), Length(max=20000)])

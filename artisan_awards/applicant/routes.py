@@ -12,6 +12,7 @@ from workflows.states import N_, State
 from .. import permissions
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..forms import ActionForm, choices
 from ..i18n import KIND_LABELS
 from ..models import Attachment, Nomination, Province, Round
 from ..schemas import NominationIn
@@ -23,7 +24,7 @@ from ..text import nfc_deep, vi_order
 from ..timeutil import today
 from ..validation import field_errors
 from . import bp
-from .forms import AchievementsForm, ActionForm, CraftForm, NomineeForm, UploadForm, choices
+from .forms import AchievementsForm, CraftForm, NomineeForm, UploadForm
 
 STEPS = (
     ("nominee", N_("1. Thông tin nghệ nhân")),
@@ -49,7 +50,7 @@ def _rounds_open():
 
 def _province_choices():
     stmt = sa.select(Province).where(Province.active.is_(True)).order_by(vi_order(Province.name))
-    if not current_user.has_role(wf.APPLICANT) and current_user.province_code:
+    if permissions.files_only_in_own_province(current_user) and current_user.province_code:
         stmt = stmt.where(Province.code == current_user.province_code)
     return [(p.code, p.name) for p in db.session.scalars(stmt)]
 
@@ -92,7 +93,7 @@ def index():
 @login_required
 def step_nominee(nomination_id: int | None = None):
     """Step 1: the nominee and who files."""
-    if not (current_user.has_role(wf.APPLICANT) or current_user.has_role(wf.PROVINCE_OFFICER)):
+    if not permissions.can_file(current_user):
         abort(403)
     nomination = _owned(nomination_id) if nomination_id else None
     if nomination and not permissions.can_edit(current_user, nomination):

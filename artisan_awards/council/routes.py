@@ -8,37 +8,26 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from pydantic import ValidationError
 
-from workflows import machine as wf
 from workflows.states import AGENDA_STATE, N_
 
-from ..applicant.forms import ActionForm
+from .. import permissions
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..forms import ActionForm
 from ..models import ConflictDeclaration, Nomination, SessionStatus
-from ..permissions import roles_required, visible_filter
+from ..permissions import guard, visible_filter
 from ..schemas import NonVoterIn, SessionIn
 from ..services import councils as service
 from ..text import vi_order
 from ..validation import field_errors
 from . import bp
 
-LEVEL_OF_ROLE = {
-    wf.PROVINCE_COUNCIL_MEMBER: "province",
-    wf.PROVINCE_OFFICER: "province",
-    wf.MINISTRY_COUNCIL_MEMBER: "ministry",
-    wf.MINISTRY_OFFICER: "ministry",
-    wf.STATE_COUNCIL_MEMBER: "state",
-}
-
 
 @bp.route("/agenda")
-@roles_required(*LEVEL_OF_ROLE)
+@guard(permissions.can_use_council_agenda)
 def agenda():
     """The dossiers waiting for each council I sit on or serve as secretariat."""
-    levels = []
-    for role, level in LEVEL_OF_ROLE.items():
-        if current_user.has_role(role) and level not in levels:
-            levels.append(level)
+    levels = permissions.council_levels(current_user)
     sections = []
     for level in levels:
         stmt = (

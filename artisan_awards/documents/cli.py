@@ -1,4 +1,4 @@
-"""``flask --app wsgi documents ...``: verify or sign a PDF, make a throwaway CA, render a round."""
+"""``flask --app wsgi documents ...``: verify or sign a PDF, make a throwaway PKI, render a round."""
 
 from __future__ import annotations
 
@@ -13,42 +13,86 @@ from . import bp, signing
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="A trusted root certificate (PEM/DER); default DOCUMENTS_TRUST_ROOTS.")
-def verify_command(pdf: Path, trust: tuple[str, ...]):
-    """Tell whether a signed PDF is intact and who signed it (exit 0 only when intact and trusted)."""
-    result = signing.verify(pdf.read_bytes(), list(trust) or None)
+@click.option("--body", "body_key", default=None,
+              help="The body that should have signed (bo-cong-thuong, so-cong-thuong-hni, ...).")
+def verify_command(pdf: Path, trust: tuple[str, ...], body_key: str | None):
+    """Check a signed PDF offline: intact, issuing body, signer, time-stamp, revocation (exit 0 only if all hold)."""
+    expected = _body(body_key).name if body_key else None
+    result = signing.verify(pdf.read_bytes(), list(trust) or None, expected_body=expected)
     click.echo(f"{pdf}: {result.verdict}")
     if result.error:
         click.echo(f"  {result.error}")
     for s in result.signatures:
+        mismatch = f" (NOT the certificate's body{'; expected ' + expected if expected else ''})"
+        click.echo(f"  body: {s.body or '-'}" + ("" if s.body_matches else mismatch))
         click.echo(f"  signer: {s.signer}")
-        click.echo(f"  signed at: {s.signed_at.isoformat() if s.signed_at else '-'}; reason: {s.reason or '-'}")
+        click.echo(f"  time-stamp: {s.timestamp_at.isoformat() if s.timestamp_at else '-'}"
+                   f" ({'trusted' if s.timestamp_trusted else 'not trusted' if s.timestamp_at else 'none'})")
+        click.echo(f"  revocation: {s.revocation}" + ("; certificate expired" if s.expired else ""))
+        click.echo(f"  reason: {s.reason or '-'}")
+        details = s.summary + ("; " + ", ".join(s.problems) if s.problems else "")
         click.echo(f"  intact: {s.intact}, valid: {s.valid}, trusted: {s.trusted}, "
-                   f"whole file: {s.covers_whole_file} ({s.summary})")
+                   f"whole file: {s.covers_whole_file} ({details})")
     raise SystemExit(0 if result.ok else 1)
+
+
+def _body(key: str) -> signing.Body:
+    body = signing.body_by_key(key)
+    if body is None:
+        raise click.BadParameter(f"unknown body {key!r}: bo-cong-thuong or so-cong-thuong-<province code>",
+                                 param_hint="--body")
+    return body
 
 
 @bp.cli.command("sign")
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--body", "body_key", required=True,
+              help="The issuing body whose certificate signs: bo-cong-thuong or so-cong-thuong-<province code>.")
 @click.option("--reason", default="Văn bản điện tử", show_default=True)
 @click.option("--location", default="", help="Place of signing, e.g. Hà Nội")
-def sign_command(pdf: Path, out: Path, reason: str, location: str):
-    """Sign a PDF with the configured certificate (DOCUMENTS_SIGNING_KEY / _CERT)."""
-    if not signing.configured():
-        raise click.ClickException("set DOCUMENTS_SIGNING_KEY and DOCUMENTS_SIGNING_CERT first")
-    out.write_bytes(signing.sign(pdf.read_bytes(), reason, location))
-    click.echo(f"signed: {out}")
+def sign_command(pdf: Path, out: Path, body_key: str, reason: str, location: str):
+    """Sign a PDF (PAdES B-LT) with an issuing body's certificate from DOCUMENTS_SIGNING_DIR."""
+    body = _body(body_key)
+    if not signing.configured(body):
+        raise click.ClickException(f"no certificate for {body.key} in DOCUMENTS_SIGNING_DIR "
+                                   f"({body.key}/signer.p12 or {body.key}/key.pem + cert.pem)")
+    try:
+        out.write_bytes(signing.sign(pdf.read_bytes(), reason, location, body=body))
+    except signing.SigningUnavailable as exc:
+        raise click.ClickException(f"{exc.code}: see the log") from exc
+    click.echo(f"signed by {body.name}: {out}")
 
 
-@bp.cli.command("test-ca")
+@bp.cli.command("test-pki")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def test_ca_command(directory: Path):
-    """Make a THROWAWAY certificate authority and signing certificate (rehearsals and tests only)."""
-    paths = signing.make_test_ca(directory)
+@click.option("--province", "provinces", multiple=True, default=("HNI",), show_default=True,
+              help="Province codes to make a department certificate for.")
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="Serve the time-stamp authority and OCSP on 127.0.0.1 until Ctrl-C.")
+def test_pki_command(directory: Path, provinces: tuple[str, ...], serve: bool):
+    """Make a THROWAWAY PKI (root, intermediate, TSA, OCSP, one certificate per body): rehearsals only."""
+    import time
+
+    from . import testpki
+
+    bodies = [signing.MINISTRY] + [_body(f"so-cong-thuong-{code.lower()}") for code in provinces]
+    pki = testpki.make_pki(directory, bodies)
+    root = pki.write_root()
+    for body in bodies:
+        pki.write_body(directory / "signing", body.key, body.key)
     click.echo("For a rehearsal, set:")
-    click.echo(f"  DOCUMENTS_SIGNING_KEY={paths['key']}")
-    click.echo(f"  DOCUMENTS_SIGNING_CERT={paths['cert']}")
-    click.echo(f"  DOCUMENTS_SIGNING_CHAIN={paths['ca']}")
+    click.echo(f"  DOCUMENTS_SIGNING_DIR={directory / 'signing'}")
+    click.echo(f"  DOCUMENTS_TRUST_ROOTS={root}")
+    click.echo(f"  DOCUMENTS_TSA_URL={pki.tsa_url}")
+    if serve:
+        pki.start()
+        click.echo(f"TSA and OCSP on 127.0.0.1:{pki.port}; Ctrl-C stops them.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pki.stop()
 
 
 @bp.cli.command("prune-cache")
@@ -90,7 +134,9 @@ def worker_command(burst: bool):
 @bp.cli.command("export-round")
 @click.argument("round_number", type=int)
 @click.option("--as", "email", required=True, help="The ministry officer or admin who asks for it.")
-def export_round_command(round_number: int, email: str):
+@click.option("--scope", type=click.Choice(["decided", "all"]), default="decided", show_default=True,
+              help="decided: only dossiers that reached a decision; all: every submitted dossier.")
+def export_round_command(round_number: int, email: str, scope: str):
     """Make every document of a round now, in this process, and print where the ZIP is."""
     import sqlalchemy as sa
 
@@ -103,7 +149,7 @@ def export_round_command(round_number: int, email: str):
     user = find_user(email)
     if round_ is None or user is None or not jobs.can_export(user):
         raise click.ClickException("unknown round, or the account may not export documents")
-    task = DocumentTask(round_id=round_.id, requested_by_id=user.id)
+    task = DocumentTask(round_id=round_.id, requested_by_id=user.id, kind=jobs.KIND_PREFIX + scope)
     db.session.add(task)
     db.session.commit()
     jobs.run_task(task.id)

@@ -6,7 +6,8 @@ Vietnamese whatever the reader's language, so nothing here goes through gettext.
 
 from __future__ import annotations
 
-from datetime import date
+import posixpath
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -23,7 +24,7 @@ from ..models import (
     SessionStatus,
 )
 from ..text import vi_order
-from ..timeutil import local_date
+from ..timeutil import VN, local_date
 
 FORM_NO = {"people": "01", "meritorious": "02"}  # declaration (Bản khai thành tích)
 SUMMARY_FORM_NO = {"people": "09", "meritorious": "10"}  # summary (Tóm tắt thành tích)
@@ -43,7 +44,13 @@ RECIPIENTS = {
                 "trong lĩnh vực nghề thủ công mỹ nghệ cấp Nhà nước",
     "state": "Thủ tướng Chính phủ",
 }
-MINISTRY = {"parent": "", "name": "BỘ CÔNG THƯƠNG", "place": "Hà Nội"}
+MINISTRY = {"parent": "", "parent_place": "", "name": "BỘ CÔNG THƯƠNG", "place": "Hà Nội",
+            "unit": "Cục Công Thương địa phương"}
+# Who signs the national list for the ministry (Decree 30: "TL." for a unit signing on the minister's behalf).
+MINISTRY_LIST_SIGNER = {"authority": "TL. Bộ trưởng", "role": "Cục trưởng Cục Công Thương địa phương",
+                        "name": ""}
+CONSULTATION_RECIPIENTS = ["Cổng thông tin điện tử Bộ Công Thương (để đăng tải)",
+                           "Sở Công Thương các tỉnh, thành phố (để niêm yết)"]
 
 
 def _title_label(title: str) -> str:
@@ -53,18 +60,20 @@ def _title_label(title: str) -> str:
 def province_issuer(province: Province) -> dict:
     """The provincial secretariat (Sở Công Thương) as the left block of Decree 30 prints it."""
     return {"parent": f"ỦY BAN NHÂN DÂN {province.full_name.upper()}", "name": "SỞ CÔNG THƯƠNG",
-            "place": province.name}
+            "place": province.name, "parent_place": province.full_name.upper()}
 
 
 def council_issuer(council: Council) -> dict:
     """A council signs its own documents; its parent body heads the block."""
+    parent_place = ""
     if council.level == Level.PROVINCE and council.province is not None:
         parent, place = f"ỦY BAN NHÂN DÂN {council.province.full_name.upper()}", council.province.name
+        parent_place = council.province.full_name.upper()
     elif council.level == Level.MINISTRY:
         parent, place = "BỘ CÔNG THƯƠNG", "Hà Nội"
     else:
         parent, place = "", "Hà Nội"
-    return {"parent": parent, "name": council.name.upper(), "place": place}
+    return {"parent": parent, "name": council.name.upper(), "place": place, "parent_place": parent_place}
 
 
 def years_in_craft(periods) -> int:
@@ -94,9 +103,59 @@ def award_text(product) -> str:
     return text
 
 
-def attachment_data(a) -> dict:
+def unique_file_names(attachments) -> dict[int, str]:
+    """Each attachment's name in a dossier, made unique: two uploads called "giay-khen.pdf" are listed
+    (and embedded) as "giay-khen.pdf" and "giay-khen (2).pdf", never one over the other."""
+    seen: dict[str, int] = {}
+    names: dict[int, str] = {}
+    for a in sorted(attachments, key=lambda x: x.id or 0):
+        name = a.original_name or f"tep-{a.id}"
+        key = name.casefold()
+        if key in seen:
+            stem, ext = posixpath.splitext(name)
+            number = seen[key]
+            while True:
+                number += 1
+                candidate = f"{stem} ({number}){ext}"
+                if candidate.casefold() not in seen:
+                    break
+            seen[key] = number
+            name, key = candidate, candidate.casefold()
+        seen.setdefault(key, 1)
+        names[a.id] = name
+    return names
+
+
+def portrait_attachment(n: Nomination):
+    """The photo printed in the declaration's 4x6 box: the latest image uploaded as the portrait."""
+    return next((a for a in sorted(n.attachments, key=lambda x: x.id or 0, reverse=True)
+                 if a.kind == "portrait" and a.content_type.startswith("image/")), None)
+
+
+def reply_due(n: Nomination) -> date | None:
+    """The day the secretariat's written reply is due: ``reply_days`` after receipt (or submission)."""
+    moment = n.received_at or n.submitted_at
+    if moment is None:
+        return None
+    return local_date(moment) + timedelta(days=n.round.reply_days)
+
+
+def clock(moment: datetime | None) -> str:
+    """"8 giờ 30" in Vietnam's time, as minutes write it; empty when unknown."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        from datetime import UTC
+
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(VN)
+    return f"{local.hour} giờ {local.minute:02d}"
+
+
+def attachment_data(a, file_name: str | None = None) -> dict:
     return {
         "id": a.id,
+        "file_name": file_name or a.original_name,
         "kind": a.kind,
         "kind_label": KIND_LABELS.get(a.kind, a.kind),
         "name": a.original_name,
@@ -124,7 +183,7 @@ def nomination_data(n: Nomination, with_attachments: bool = True) -> dict:
         "summary_form_no": SUMMARY_FORM_NO.get(n.title, "09"),
         "posthumous": n.posthumous,
         "governing_decree": n.governing_decree,
-        "round": {"number": n.round.number, "name": n.round.name},
+        "round": {"number": n.round.number, "name": n.round.name, "reply_days": n.round.reply_days},
         "full_name": n.full_name,
         "pen_name": n.pen_name or "",
         "birth_date": n.birth_date,
@@ -162,12 +221,17 @@ def nomination_data(n: Nomination, with_attachments: bool = True) -> dict:
         "filed_by_relationship_label": RELATIONSHIP_LABELS.get(n.filed_by_relationship, ""),
         "signer": (n.filed_by_name or n.full_name) if (n.posthumous or n.filed_by_relationship != "self")
         else n.full_name,
-        "attachments": [attachment_data(a) for a in n.attachments] if with_attachments else [],
+        "attachments": _attachments(n) if with_attachments else [],
         "submitted_on": local_date(n.submitted_at) if n.submitted_at else None,
         "decision_no": n.decision_no or "",
         "decision_date": n.decision_date,
         "issuer": province_issuer(n.province),
     }
+
+
+def _attachments(n: Nomination) -> list[dict]:
+    names = unique_file_names(n.attachments)
+    return [attachment_data(a, names[a.id]) for a in n.attachments]
 
 
 def council_data(council: Council) -> dict:
@@ -244,7 +308,12 @@ def session_data(session: CouncilSession, tally: list[dict] | None) -> dict:
     ).all()
     names = {i.nomination_id: i.nomination.full_name for i in session.items}
     present = [m for m in council["members"] if m["id"] in present_ids]
-    absent = [m for m in council["members"] if m["id"] not in present_ids]
+    # Reasons stored with the session (session_non_voters): for a present member who did not vote,
+    # and for an absent member, why they were absent; the minutes print both.
+    reasons = non_voters(session)
+    absence = {nv.member_id: nv.reason for nv in reasons if nv.member_id not in present_ids}
+    absent = [m | {"absence_reason": absence.get(m["id"], "")}
+              for m in council["members"] if m["id"] not in present_ids]
     closed_on = local_date(session.closed_at) if session.closed_at else None
     return {
         "id": session.id,
@@ -258,6 +327,12 @@ def session_data(session: CouncilSession, tally: list[dict] | None) -> dict:
         "issuer": council_issuer(session.council),
         "present": present,
         "absent": absent,
+        "opened_time": clock(session.opened_at),
+        "closed_time": clock(session.closed_at),
+        "quorum": council["quorum"],
+        "quorum_met": (session.quorum_met if session.quorum_met is not None
+                       else len(present) >= council["quorum"]),
+        "minutes_recipients": ["Các thành viên Hội đồng", council["recipient"]],
         "present_count": session.present_count if session.present_count is not None else len(present),
         "members_total": session.members_total or council["members_total"],
         "ballots_issued": session.present_count if session.present_count is not None else len(present),
@@ -270,7 +345,7 @@ def session_data(session: CouncilSession, tally: list[dict] | None) -> dict:
         "conflicts": [{"member": c.member.user.full_name, "nominee": names.get(c.nomination_id, ""),
                        "reason": c.reason} for c in conflicts],
         "non_voters": [{"member": nv.member.user.full_name, "reason": nv.reason}
-                       for nv in non_voters(session)],
+                       for nv in reasons if nv.member_id in present_ids],
     }
 
 
@@ -305,6 +380,8 @@ def consultation_list_data(round_: Round, window: str, on: date) -> dict:
         "window": window,
         "proposed_by": LEVELS[level],
         "issuer": MINISTRY,
+        "signer": MINISTRY_LIST_SIGNER,
+        "recipients": CONSULTATION_RECIPIENTS,
         "on": on,
         "groups": groups,
         "total": len(items),

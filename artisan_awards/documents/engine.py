@@ -230,6 +230,8 @@ class Appended:
     sha256: str
     load: Callable[[], bytes]
     title: str = ""
+    content_type: str = ""  # embedded files: the MIME type recorded in the PDF (else guessed from the name)
+    modified: datetime | None = None  # embedded files: when the file was received (else the build time)
 
 
 @dataclass
@@ -243,7 +245,8 @@ class Spec:
     embedded: list[Appended] = field(default_factory=list)  # files attached inside the PDF (PDF/A-3)
     title: str = ""
     cache: bool = True  # False: never written to disk (a receipt that shows the access key)
-    sign: tuple[str, str] | None = None  # (reason, location): sign when a certificate is configured
+    # (reason, location, signing.Body): signed when that issuing body has a certificate configured
+    sign: tuple | None = None
 
 
 def html_documents(spec: Spec, fetcher: SafeFetcher | None = None) -> list[weasyprint.Document]:
@@ -264,17 +267,101 @@ def build_pdf(spec: Spec, fetcher: SafeFetcher | None = None) -> bytes:
         joined.metadata.title = spec.title
     options: dict = {"pdf_variant": spec.variant} if spec.variant else {}
     if spec.embedded:
-        options["attachments"] = [
-            weasyprint.Attachment(file_obj=io.BytesIO(item.load()), name=item.title or item.sha256[:12],
-                                  url_fetcher=fetcher)
-            for item in spec.embedded
-        ]
+        options["attachments"] = embedded_attachments(spec.embedded, fetcher)
     pdf = joined.write_pdf(**options)
+    if spec.embedded and spec.variant:
+        pdf = dedupe_associated_files(pdf)
     if spec.appended:
         pdf = append_pdfs(pdf, spec.appended)
-    if spec.sign and signing.configured():
-        pdf = signing.sign(pdf, *spec.sign)
+    if spec.sign and signing.configured(spec.sign[2]):
+        reason, location, body = spec.sign
+        pdf = signing.sign(pdf, reason, location, body=body)
     return pdf
+
+
+EMBEDDED_RELATIONSHIP = "Supplement"  # ISO 32000-2 7.11.3: evidence supplementing the rendered record
+
+
+def embedded_attachments(files: Iterable[Appended], fetcher: SafeFetcher) -> list[weasyprint.Attachment]:
+    """Each distinct file once (by SHA-256), under a name no other embedded file has.
+
+    WeasyPrint writes the MD5 ``/CheckSum`` and ``/Size`` into the embedded file's ``/Params``
+    and, for PDF/A-3, the ``/AF`` entry with its ``/AFRelationship``; the SHA-256 the upload was
+    recorded with goes into the file specification's ``/Desc`` so that an archive can check it
+    against the manifest without trusting MD5.
+    """
+    out, seen, names = [], set(), set()
+    for item in files:
+        if item.sha256 in seen:
+            continue
+        seen.add(item.sha256)
+        name = unique_name(item.title or item.sha256[:12], names)
+        names.add(name)
+        when = item.modified or datetime.now().astimezone()
+        out.append(weasyprint.Attachment(
+            file_obj=io.BytesIO(item.load()), name=name, url_fetcher=fetcher,
+            description=f"SHA-256: {item.sha256}", relationship=EMBEDDED_RELATIONSHIP,
+            created=when, modified=when))
+    return out
+
+
+def ascii_name(name: str) -> str:
+    """A file name in ASCII for the legacy ``/F`` entry: "Sản phẩm 1.jpg" -> "San pham 1.jpg"."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if c.isascii() and not unicodedata.combining(c)) or "file"
+
+
+def dedupe_associated_files(pdf: bytes) -> bytes:
+    """The catalogue's ``/AF`` with each file specification once, and the file names readable.
+
+    WeasyPrint (70) lists every embedded file twice in ``/AF``: once from the ``/EmbeddedFiles``
+    name tree and once from its scan of the file specifications. An archive's validator counts
+    the associated files, so the array is rewritten with each object once, in the same order.
+    WeasyPrint also writes the UTF-8 bytes of a Vietnamese name into ``/F`` and the name tree's
+    keys, which readers show as "Sáº£n pháº©m"; ``/F`` becomes its ASCII form and each key the
+    Unicode name (``/UF``), as ISO 32000 asks.
+    """
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        af = doc.Root.get("/AF")
+        if af is None:
+            return pdf
+        seen, kept = set(), []
+        for item in af:
+            ident = item.objgen if item.is_indirect else id(item)
+            if ident not in seen:
+                seen.add(ident)
+                kept.append(item)
+                if "/UF" in item:
+                    item.F = pikepdf.String(ascii_name(str(item.UF)))
+        doc.Root.AF = pikepdf.Array(kept)
+        tree = doc.Root.get("/Names", {}).get("/EmbeddedFiles")
+        if tree is not None and "/Names" in tree:
+            pairs = []
+            for i in range(0, len(tree.Names) - 1, 2):
+                key, spec = tree.Names[i], tree.Names[i + 1]
+                pairs.append((pikepdf.String(str(spec.UF)) if "/UF" in spec else key, spec))
+            pairs.sort(key=lambda pair: bytes(pair[0]))  # a name tree's keys are in byte order
+            tree.Names = pikepdf.Array([item for pair in pairs for item in pair])
+        out = io.BytesIO()
+        doc.save(out)
+    return out.getvalue()
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2).ext``, ``name (3).ext``... when another file already has it."""
+    if name not in taken:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    n = 2
+    while True:
+        candidate = f"{stem} ({n})" + (f".{ext}" if ext else "")
+        if candidate not in taken:
+            return candidate
+        n += 1
 
 
 def append_pdfs(pdf: bytes, files: Iterable[Appended]) -> bytes:
@@ -324,7 +411,7 @@ def cache_key(spec: Spec) -> str:
         "blobs": {name: b.sha256 for name, b in sorted(spec.blobs.items())},
         "appended": [[a.sha256, a.title] for a in spec.appended],
         "embedded": [[a.sha256, a.title] for a in spec.embedded],
-        "signer": signing.signer_fingerprint() if spec.sign else None,
+        "signer": signing.signer_fingerprint(spec.sign[2]) if spec.sign else None,
     }
     raw = json.dumps(payload, sort_keys=True, default=_json_default, ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()

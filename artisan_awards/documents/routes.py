@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request, session
+from flask import current_app, request, session
 from flask_login import current_user, login_required
 
 from .. import storage
 from . import bp, service
-
-
-def pdf_response(download: service.Download) -> Response:
-    response = Response(download.pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Document-Cache"] = "hit" if download.cached else "miss"
-    return response
 
 
 def _archival() -> bool:
@@ -28,8 +20,8 @@ def nomination_pdf(nomination_id: int, kind: str):
     key = None
     if kind == "receipt":  # the access key is in the owner's session only right after submission
         key = session.get("access_keys", {}).get(str(nomination_id))
-    return pdf_response(service.nomination_document(current_user, nomination_id, kind,
-                                                    archival=_archival(), access_key=key))
+    return service.nomination_document(current_user, nomination_id, kind,
+                                       archival=_archival(), access_key=key).response()
 
 
 @bp.route("/council/sessions/<int:session_id>/"
@@ -37,7 +29,7 @@ def nomination_pdf(nomination_id: int, kind: str):
 @login_required
 def session_pdf(session_id: int, kind: str):
     """A council session's document: Mẫu 03, 04, 05, 06 (after the close) or the blank ballot 07/08."""
-    return pdf_response(service.session_document(current_user, session_id, kind))
+    return service.session_document(current_user, session_id, kind).response()
 
 
 @bp.route("/public/consultations.pdf")
@@ -45,7 +37,7 @@ def consultation_pdf():
     """The national list of nominees open to public comment in a round (public)."""
     round_id = request.args.get("round_id", "")
     rid = int(round_id) if round_id.isascii() and round_id.isdigit() and len(round_id) < 10 else None
-    return pdf_response(service.consultation_list(rid, request.args.get("window", "public")))
+    return service.consultation_list(rid, request.args.get("window", "public")).response()
 
 
 @bp.route("/documents/verify", methods=["GET", "POST"])
@@ -54,7 +46,7 @@ def verify():
     from flask import flash, render_template
     from flask_babel import gettext as _
 
-    from ..applicant.forms import ActionForm
+    from ..forms import ActionForm
     from . import signing
 
     form = ActionForm()
@@ -87,12 +79,12 @@ def export_round(round_id: int):
     """Start making every document of a round (a background job); then watch its progress."""
     from flask import abort, redirect, url_for
 
-    from ..applicant.forms import ActionForm
+    from ..forms import ActionForm
     from . import jobs
 
     if not ActionForm().validate_on_submit():
         abort(400)
-    task = jobs.start_round_export(current_user, round_id)
+    task = jobs.start_round_export(current_user, round_id, request.form.get("scope", jobs.DEFAULT_SCOPE))
     return redirect(url_for("documents.task", task_id=task.id))
 
 

@@ -12,8 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-import segno
-from flask import current_app
+from flask import Response, current_app
 
 from workflows.states import N_
 
@@ -23,7 +22,20 @@ from ..services import councils as council_service
 from ..services import nominations as nomination_service
 from ..services.attachments import attachment_bytes
 from ..timeutil import today
-from . import data, engine, signing
+from . import data, signing
+
+
+class _Engine:
+    """``documents.engine``, imported on first use: it imports WeasyPrint, which start-up and the CLI
+    do not need (tests/test_startup_imports.py)."""
+
+    def __getattr__(self, name: str):
+        from . import engine as module
+
+        return getattr(module, name)
+
+
+engine = _Engine()
 
 NOMINATION_KINDS = ("declaration", "summary", "dossier", "receipt")
 # Session documents; every one but the ballot needs the closed session's tally (else 409).
@@ -45,9 +57,18 @@ class Download:
     filename: str
     cached: bool
 
+    def response(self) -> Response:
+        """The download as an attachment (pages and API alike), never cached by the browser."""
+        response = Response(self.pdf, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="{self.filename}"'
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Document-Cache"] = "hit" if self.cached else "miss"
+        return response
+
 
 def variant() -> str | None:
     """The PDF variant of archival output (``DOCUMENTS_PDF_VARIANT``; default PDF/A-3b)."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     return current_app.config.get("DOCUMENTS_PDF_VARIANT", engine.DEFAULT_VARIANT) or None
 
 
@@ -55,13 +76,25 @@ def variant() -> str | None:
 
 
 def _images(n: Nomination) -> tuple[dict[str, engine.Blob], list[dict]]:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     blobs, photos = {}, []
-    for a in n.attachments:
-        if a.content_type.startswith("image/"):
+    names = data.unique_file_names(n.attachments)
+    portrait = data.portrait_attachment(n)
+    for seq, a in enumerate(n.attachments, start=1):
+        # The portrait is printed once, in the declaration's box, not again among the photos.
+        if a.content_type.startswith("image/") and a is not portrait:
             name = f"attachment-{a.id}"
             blobs[name] = engine.Blob(a.sha256, _loader(a), a.content_type)
-            photos.append({"blob": name, "name": a.original_name, "id": a.id})
+            photos.append({"blob": name, "name": names[a.id], "id": a.id, "seq": seq})
     return blobs, photos
+
+
+def _portrait(n: Nomination) -> tuple[dict[str, engine.Blob], str | None]:
+    """The applicant's 4x6 portrait for the declaration's box: the first photo uploaded as one."""
+    a = data.portrait_attachment(n)
+    if a is None:
+        return {}, None
+    return {"portrait": engine.Blob(a.sha256, _loader(a), a.content_type)}, "portrait"
 
 
 def _loader(attachment):
@@ -69,17 +102,27 @@ def _loader(attachment):
 
 
 def _pdf_evidence(n: Nomination) -> list[engine.Appended]:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     return [engine.Appended(a.sha256, _loader(a), a.original_name)
             for a in n.attachments if a.content_type == "application/pdf"]
 
 
+def _all_evidence(n: Nomination) -> list[engine.Appended]:
+    """Every uploaded file, for embedding in the archival copy (the engine keeps each content once)."""
+    return [engine.Appended(a.sha256, _loader(a), a.original_name, a.content_type, a.uploaded_at)
+            for a in sorted(n.attachments, key=lambda a: a.id)]
+
+
 def declaration_spec(n: Nomination) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)
-    return engine.Spec([engine.Part("declaration.html", {"n": d, "photo": None})], variant=variant(),
+    blobs, photo = _portrait(n)
+    return engine.Spec([engine.Part("declaration.html", {"n": d, "photo": photo})], variant=variant(), blobs=blobs,
                        title=f"Mẫu số {d['form_no']} - Bản khai thành tích - {d['full_name']}")
 
 
 def summary_spec(n: Nomination) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)
     return engine.Spec([engine.Part("summary.html", {"n": d})], variant=variant(),
                        title=f"Mẫu số {d['summary_form_no']} - Tóm tắt thành tích - {d['full_name']}")
@@ -92,42 +135,58 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
     elsewhere cannot be vouched for as PDF/A). ``archival`` makes a PDF/A-3b file instead, the PDF
     evidence embedded in it as associated files, as PDF/A-3 allows.
     """
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)
     blobs, photos = _images(n)
+    portrait_blobs, portrait = _portrait(n)
+    blobs.update(portrait_blobs)
     pdfs = _pdf_evidence(n)
-    placement = {str(a["id"]): ("Ảnh in kèm" if a["content_type"].startswith("image/") else
-                                ("Đóng kèm sau danh mục" if a["content_type"] == "application/pdf" and not archival
-                                 else ("Tệp đính kèm trong PDF" if a["content_type"] == "application/pdf"
-                                       else "Lưu trong hệ thống")))
-                 for a in d["attachments"]}
+    portrait_id = portrait and data.portrait_attachment(n).id
+    if archival:  # every file is embedded in the PDF/A-3 copy; photos are also printed
+        placement = {str(a["id"]): ("In tại ô ảnh của bản khai; tệp gốc đính kèm trong PDF" if a["id"] == portrait_id
+                                    else "Ảnh in kèm; tệp gốc đính kèm trong PDF"
+                                    if a["content_type"].startswith("image/") else "Tệp đính kèm trong PDF")
+                     for a in d["attachments"]}
+    else:
+        placement = {str(a["id"]): ("In tại ô ảnh của bản khai" if a["id"] == portrait_id else
+                                    "Ảnh in kèm" if a["content_type"].startswith("image/") else
+                                    ("Đóng kèm sau danh mục" if a["content_type"] == "application/pdf"
+                                     else "Lưu trong hệ thống"))
+                     for a in d["attachments"]}
     parts = [
-        engine.Part("declaration.html", {"n": d, "photo": None}),
+        engine.Part("declaration.html", {"n": d, "photo": portrait}),
         engine.Part("summary.html", {"n": d}),
-        engine.Part("evidence.html", {"n": d, "photos": photos, "placement": placement}),
+        engine.Part("evidence.html", {"n": d, "photos": photos, "placement": placement, "archival": archival}),
     ]
     title = f"Hồ sơ đề nghị xét tặng - {d['full_name']}" + (f" - {d['code']}" if d["code"] else "")
     if archival:
-        return engine.Spec(parts, variant=variant() or engine.DEFAULT_VARIANT, blobs=blobs, embedded=pdfs,
-                           title=title)
+        return engine.Spec(parts, variant=variant() or engine.DEFAULT_VARIANT, blobs=blobs,
+                           embedded=_all_evidence(n), title=title)
     return engine.Spec(parts, variant=None if pdfs else variant(), blobs=blobs, appended=pdfs, title=title)
 
 
 def status_url(code: str, access_key: str | None = None) -> str:
-    """The public status page; with the access key (only right after submission) it opens the answer."""
-    from flask import url_for
+    """The public status page; with the access key (only right after submission) it opens the answer.
+
+    At the department's configured address (``PUBLIC_BASE_URL``), never the host that happened to
+    serve the request: the paper outlives the request."""
+    from ..services.notifications import link
 
     if access_key:
-        return url_for("public.status", code=code, key=access_key, _external=True)
-    return url_for("public.status", _external=True)
+        return link("public.status", code=code, key=access_key)
+    return link("public.status")
 
 
 def qr_svg(text: str) -> bytes:
+    import segno
+
     out = io.BytesIO()
     segno.make(text, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=True)
     return out.getvalue()
 
 
 def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     if not n.code:
         raise NotFound(N_("Hồ sơ chưa được nộp nên chưa có giấy biên nhận."), code="no_receipt")
     d = data.nomination_data(n)
@@ -137,7 +196,7 @@ def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
 
     blobs = {"qr": engine.Blob(hashlib.sha256(svg).hexdigest(), lambda: svg, "image/svg+xml")}
     context = {"n": d, "status_url": status_url(n.code), "access_key": access_key or "",
-               "reply_due": n.reply_due()}
+               "reply_due": data.reply_due(n)}
     return engine.Spec([engine.Part("receipt.html", context)], variant=variant(), blobs=blobs,
                        title=f"Giấy biên nhận hồ sơ {n.code}",
                        cache=not access_key)  # an access key is never written to disk
@@ -146,6 +205,7 @@ def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
 def nomination_document(user: User, nomination_id: int, kind: str, *, archival: bool = False,
                         access_key: str | None = None) -> Download:
     """One document of a dossier ``user`` may see (404 otherwise, as everywhere)."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     n = nomination_service.get_visible(user, nomination_id)
     if kind not in NOMINATION_KINDS:
         raise NotFound()
@@ -166,6 +226,7 @@ def nomination_document(user: User, nomination_id: int, kind: str, *, archival: 
 
 
 def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     template, _ = SESSION_KINDS[kind]
     tally = None if kind == "ballot" else council_service.tally(session)  # 409 before the close
     s = data.session_data(session, tally)
@@ -180,12 +241,15 @@ def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
         parts = [engine.Part(template, {"s": s})]
     sign = None
     if kind in signing.SIGNED_KINDS:
-        sign = (f"{SIGN_REASONS[kind]} - {s['council']['name']}", s["issuer"]["place"])
+        # signed by the council's standing body: the province's department, or the ministry
+        sign = (f"{SIGN_REASONS[kind]} - {s['council']['name']}", s["issuer"]["place"],
+                signing.council_body(session.council))
     return engine.Spec(parts, variant=variant(), title=f"{SESSION_KINDS[kind][1]} - {s['council']['name']}",
                        sign=sign)
 
 
 def session_document(user: User, session_id: int, kind: str) -> Download:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     session = council_service.get_session(user, session_id)
     if kind not in SESSION_KINDS:
         raise NotFound()
@@ -197,14 +261,17 @@ def session_document(user: User, session_id: int, kind: str) -> Download:
 
 
 def consultation_spec(round_: Round, window: str, on: date | None = None) -> engine.Spec:
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.consultation_list_data(round_, window, on or today())
     return engine.Spec([engine.Part("consultation_list.html", {"d": d})], variant=variant(),
                        title=f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}",
-                       sign=(f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}", d["issuer"]["place"]))
+                       sign=(f"Danh sách lấy ý kiến nhân dân - Đợt {round_.number}", d["issuer"]["place"],
+                             signing.MINISTRY))
 
 
 def consultation_list(round_id: int | None, window: str = "public") -> Download:
     """The national list now open to public comment (public: it is posted for everyone)."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
     if window not in CONSULTATION_WINDOWS:
         raise ValidationFailed(fields={"window": N_("Chọn public hoặc final.")})
     round_ = get_row(Round, round_id)

@@ -4,12 +4,12 @@ from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflows import machine as wf
 from workflows.states import N_, Action
 
-from ..applicant.forms import ActionForm
+from .. import permissions
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..forms import ActionForm
 from ..i18n import action_label
 from ..models import Attachment
 from ..redirects import back
@@ -30,7 +30,7 @@ def show(nomination_id: int):
         history=service.history(nomination),
         missing=service.missing_for_submission(nomination),
         form=ActionForm(),
-        comments=consultations.comments_for(nomination) if current_user.has_role(wf.MINISTRY_OFFICER) else [],
+        comments=consultations.comments_for(nomination) if permissions.can_handle_public_comments(current_user) else [],
     )
 
 

@@ -7,17 +7,14 @@ from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy.orm import contains_eager
 
-from workflows import machine as wf
-from workflows.states import N_, State
+from workflows.states import N_, PAST_PROVINCE, State
 
-from .. import exports
-from ..applicant.forms import ActionForm
+from .. import exports, permissions
 from ..extensions import db
+from ..forms import SORT_LABELS, ActionForm, list_filters, query_args
 from ..i18n import state_label
 from ..models import Nomination, Province, PublicComment, Round
-from ..permissions import roles_required
-from ..province.routes import SORT_LABELS, list_filters, query_args
-from ..public.routes import PAST_PROVINCE
+from ..permissions import guard
 from ..schemas import CommentStatusIn
 from ..services import consultations
 from ..services import nominations as service
@@ -28,13 +25,10 @@ from . import bp
 from . import dashboard as dashboard_data
 
 PER_PAGE = 50
-NATIONAL_LIST_ROLES = (
-    wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN, wf.MINISTRY_COUNCIL_MEMBER, wf.STATE_COUNCIL_MEMBER,
-)
 
 
 @bp.route("/nominations")
-@roles_required(*NATIONAL_LIST_ROLES)
+@guard(permissions.can_list_national)
 def nominations():
     """All dossiers past the draft stage, filterable by province, state, round and name."""
     filters = list_filters()
@@ -53,7 +47,7 @@ def nominations():
 
 
 @bp.route("/nominations/export.<fmt>")
-@roles_required(*NATIONAL_LIST_ROLES)
+@guard(permissions.can_list_national)
 def nominations_export(fmt: str):
     """The national list as filtered on the page, every row, as CSV or XLSX."""
     filters = list_filters()
@@ -62,7 +56,7 @@ def nominations_export(fmt: str):
 
 
 @bp.route("/results/export.<fmt>")
-@roles_required(*NATIONAL_LIST_ROLES)
+@guard(permissions.can_list_national)
 def results_export(fmt: str):
     """The published results of the provincial councils (the public page's list) as a file."""
     stmt = service.order(
@@ -77,7 +71,7 @@ STAGES = service.STAGES
 
 
 @bp.route("/dashboard")
-@roles_required(wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN)
+@guard(permissions.can_see_dashboard)
 def dashboard():
     """The round at a glance: by stage and province, council sessions, deadlines, what is overdue."""
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
@@ -122,7 +116,7 @@ def comments_query() -> tuple[sa.Select, dict]:
 
 
 @bp.route("/comments", methods=["GET", "POST"])
-@roles_required(wf.MINISTRY_OFFICER)
+@guard(permissions.can_handle_public_comments)
 def comments():
     """Comments and complaints from the public consultations, and the ministry's findings."""
     form = ActionForm()
@@ -150,7 +144,7 @@ def comments():
 
 
 @bp.route("/comments/export.<fmt>")
-@roles_required(wf.MINISTRY_OFFICER)
+@guard(permissions.can_handle_public_comments)
 def comments_export(fmt: str):
     """The comments as filtered on the page, as CSV or XLSX."""
     stmt, _chosen = comments_query()

@@ -4,10 +4,10 @@
 ``eligibility``: rule-parameter overrides, their change log, reviewers' findings on criteria.
 ``councils``: councils, sessions, attendance, secret ballots, public comments.
 ``documents``: background jobs that make a round's documents, with their progress.
-``mail``: the e-mail outbox.  ``audit``: the administration audit log.
+``mail``: the e-mail outbox.  ``admin_log``: the administration audit log.
 """
 
-from .audit import AuditEvent, AuditKind  # noqa: F401
+from .admin_log import AuditChainHead, AuditEvent, AuditKind  # noqa: F401
 from .core import (  # noqa: F401
     MAX_DB_INT,
     ApiToken,

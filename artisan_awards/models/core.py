@@ -9,6 +9,7 @@ the same dossier at once cannot both win.
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from workflows.states import STATE_INFO, State
 
 from ..extensions import db
 from ..text import search_key
-from ..timeutil import now_utc
+from ..timeutil import as_utc, local_date, now_utc
 
 # The largest value an INTEGER column holds (PostgreSQL): ids beyond it cannot exist.
 MAX_DB_INT = 2**31 - 1
@@ -104,10 +105,6 @@ class User(UserMixin, db.Model):
             raise RuntimeError("a login needs a login session: use services.sessions.login")
         return f"{self.id}:{self.login_session_key}"
 
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles - {"applicant"})
-
     def __repr__(self) -> str:
         return f"<User {self.email}>"
 
@@ -142,6 +139,28 @@ class ApiToken(db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     user_agent: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     client_address: Mapped[str] = mapped_column(sa.String(45), default="", server_default="")
+
+    TOUCH_SECONDS = 60  # last_seen_at is written at most once a minute
+
+    @classmethod
+    def live(cls, plain: str) -> ApiToken | None:
+        """The live token behind a bearer value: not expired, not ended, its account active and confirmed."""
+        digest = hashlib.sha256(plain.encode()).hexdigest()
+        token = db.session.scalar(sa.select(cls).where(cls.token_hash == digest))
+        if token is None:
+            return None
+        if as_utc(token.expires_at) <= now_utc() or not token.user.active or not token.user.email_confirmed:
+            return None
+        return token
+
+    def touch(self, address: str) -> None:
+        """Note when the token was last used (at most once a minute) and from where; commits."""
+        now = now_utc()
+        seen = as_utc(self.last_seen_at)
+        if seen is None or seen < now - timedelta(seconds=self.TOUCH_SECONDS):
+            db.session.execute(sa.update(ApiToken).where(ApiToken.id == self.id)
+                               .values(last_seen_at=now, client_address=address[:45]))
+            db.session.commit()
 
     user: Mapped[User] = relationship()
 
@@ -367,16 +386,10 @@ def window_due(state: str, received_at: datetime | None, returned_at: datetime |
     receipt) while submitted, the applicant's completion (``completion_days`` after the return)
     while returned.  The one rule behind ``Nomination.due_date`` and the lists' ``Deadlines``."""
     if state == State.SUBMITTED and received_at is not None:
-        return _local_date(received_at) + timedelta(days=round_.reply_days)
+        return local_date(received_at) + timedelta(days=round_.reply_days)
     if state == State.RETURNED and returned_at is not None:
-        return _local_date(returned_at) + timedelta(days=round_.completion_days)
+        return local_date(returned_at) + timedelta(days=round_.completion_days)
     return None
-
-
-def _local_date(moment: datetime) -> date:
-    from ..timeutil import local_date
-
-    return local_date(moment)
 
 
 class CraftPeriod(db.Model):
@@ -415,6 +428,7 @@ class Product(db.Model):
 
 
 class AttachmentKind(enum.StrEnum):
+    PORTRAIT = "portrait"  # the 4x6 photo printed in the declaration's box
     PHOTO = "photo"
     VIDEO = "video"
     AWARD_DECISION = "award_decision"
@@ -457,7 +471,9 @@ class TransitionLog(db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    # Tamper evidence (artisan_awards/audit.py): the chain runs per nomination.
+    # Tamper evidence (artisan_awards/audit_chain.py): one keyed chain (HMAC-SHA256) over this table and
+    # audit_events, numbered by ``seq``.  Written only by audit_chain.append() at commit.
+    seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")
 

@@ -5,11 +5,11 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from workflows.states import State
+from workflows.states import PAST_PROVINCE
 
-from ..applicant.forms import ActionForm
 from ..errors import NotFound
 from ..extensions import db, limiter
+from ..forms import ActionForm
 from ..models import Nomination
 from ..schemas import CommentIn
 from ..services import nominations as service
@@ -17,11 +17,6 @@ from ..services.consultations import add_comment, consultation_nomination, open_
 from ..text import vi_order
 from ..validation import field_errors
 from . import bp
-
-# States a dossier reaches only after its provincial council proposed it.
-PAST_PROVINCE = tuple(s for s in State if s not in (
-    State.DRAFT, State.SUBMITTED, State.RETURNED, State.CLOSED_INCOMPLETE, State.ACCEPTED,
-    State.PROVINCE_REVIEW, State.PROVINCE_REJECTED, State.WITHDRAWN))
 
 
 @bp.route("/status", methods=["GET"])

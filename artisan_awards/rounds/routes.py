@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from workflows.states import N_
 
+from .. import permissions
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Round, get_row
@@ -16,7 +17,7 @@ from . import bp
 
 
 def _is_staff() -> bool:
-    return bool(current_user.is_authenticated and current_user.is_staff)
+    return bool(current_user.is_authenticated and permissions.is_staff(current_user))
 
 
 def _scope() -> str | None:

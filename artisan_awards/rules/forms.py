@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from ..applicant.forms import choices
+from ..forms import choices
 
 
 class IntParameterForm(FlaskForm):

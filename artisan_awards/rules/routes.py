@@ -7,13 +7,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflows import machine as wf
 from workflows import rules
 
 from .. import permissions
 from ..errors import ValidationFailed
 from ..i18n import TITLE_LABELS
-from ..permissions import STAFF_ROLES, roles_required
+from ..permissions import guard
 from ..services import eligibility as service
 from ..services import nominations as nominations_service
 from . import bp
@@ -63,14 +62,14 @@ def _rule_pages_context(editable: bool) -> dict:
 
 
 @bp.route("/admin/rules")
-@roles_required(wf.ADMIN)
+@guard(permissions.can_edit_rules)
 def admin():
     """The rule sets with a form for every parameter, and the change log."""
     return render_template("rules/index.html", **_rule_pages_context(editable=True))
 
 
 @bp.route("/admin/rules/<ruleset_id>/<criterion_id>/<name>", methods=["POST"])
-@roles_required(wf.ADMIN)
+@guard(permissions.can_edit_rules)
 def set_parameter(ruleset_id: str, criterion_id: str, name: str):
     """Change one parameter of a rule set (logged)."""
     try:
@@ -100,7 +99,7 @@ def set_parameter(ruleset_id: str, criterion_id: str, name: str):
 
 
 @bp.route("/ministry/rules")
-@roles_required(*STAFF_ROLES)
+@guard(permissions.can_read_rules)
 def read_only():
     """The rule sets as they are applied now, read-only, with the change log."""
     return render_template("rules/index.html", **_rule_pages_context(editable=False))

@@ -1,7 +1,7 @@
 """Accounts managed in the browser: invitations, one-time links, roles, scope, deactivation.
 
-Who may grant what: an administrator any role anywhere; a province officer only
-``GRANTABLE_BY_PROVINCE`` roles, only in their own province, and only on accounts that hold
+Who may grant what (``permissions``): an administrator any role anywhere; a province officer only
+``permissions.GRANTABLE_BY_PROVINCE`` roles, only in their own province, and only on accounts that hold
 nothing more.  Every change writes an ``AuditEvent`` in the same transaction.
 
 One-time links are itsdangerous timed tokens bound to the account and to a fingerprint of
@@ -19,63 +19,31 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from workflows import machine as wf
-from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
 from workflows.states import N_
 
+from .. import permissions
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
 from ..models import AuditKind, Province, User
-from . import accounts, audit, mail, sessions
+from . import accounts, admin_events, mail, sessions
 
-GRANTABLE_BY_PROVINCE = frozenset({wf.APPLICANT, wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER})
-ROLE_LABELS = {
-    wf.APPLICANT: N_("Người nộp hồ sơ"),
-    wf.PROVINCE_OFFICER: N_("Cán bộ tỉnh (thường trực Hội đồng cấp tỉnh)"),
-    wf.PROVINCE_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp tỉnh"),
-    wf.MINISTRY_OFFICER: N_("Cán bộ Bộ Công Thương"),
-    wf.MINISTRY_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp Bộ"),
-    wf.STATE_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp Nhà nước"),
-    wf.GOVERNMENT_OFFICER: N_("Cán bộ Ban Thi đua - Khen thưởng Trung ương"),
-    wf.ADMIN: N_("Quản trị hệ thống"),
-}
+ROLE_LABELS = permissions.ROLE_LABELS
 TOKEN_HOURS = {"invite": 72, "reset": 2, "confirm": 72}
 
 
-# -- who may do what -----------------------------------------------------------------------------
+# -- who may do what: permissions.py ------------------------------------------------------------
 
-def can_manage_accounts(actor: User) -> bool:
-    return actor.is_authenticated and (
-        actor.has_role(wf.ADMIN) or (actor.has_role(wf.PROVINCE_OFFICER) and bool(actor.province_code))
-    )
-
-
-def grantable_roles(actor: User) -> list[str]:
-    if actor.has_role(wf.ADMIN):
-        return list(ROLES)
-    if actor.has_role(wf.PROVINCE_OFFICER) and actor.province_code:
-        return [r for r in ROLES if r in GRANTABLE_BY_PROVINCE]
-    return []
-
-
-def can_manage(actor: User, user: User) -> bool:
-    """Whether ``actor`` may change ``user``'s roles, scope or status."""
-    if actor.has_role(wf.ADMIN):
-        return True
-    return (
-        can_manage_accounts(actor)
-        and user.id != actor.id
-        and user.province_code == actor.province_code
-        and user.roles <= GRANTABLE_BY_PROVINCE
-    )
+can_manage_accounts = permissions.can_manage_accounts
+grantable_roles = permissions.grantable_roles
+can_manage = permissions.can_manage
 
 
 def _check_grant(actor: User, roles: set[str], province_code: str | None) -> None:
     if not can_manage_accounts(actor):
         raise Forbidden()
-    if actor.has_role(wf.ADMIN):
+    if permissions.is_administrator(actor):
         return
-    if roles - GRANTABLE_BY_PROVINCE:
+    if not permissions.may_grant(actor, roles):
         raise Forbidden(N_("Bạn không thể cấp vai trò cao hơn vai trò của mình."))
     if province_code != actor.province_code:
         raise Forbidden(N_("Bạn chỉ quản lý tài khoản của tỉnh, thành phố mình."))
@@ -85,9 +53,9 @@ def _validate_roles(roles: set[str], province_code: str | None) -> None:
     fields = {}
     if not roles:
         fields["roles"] = N_("Cần chọn ít nhất một vai trò.")
-    elif roles - set(ROLES):
+    elif roles - set(permissions.ROLES):
         fields["roles"] = N_("Vai trò không hợp lệ.")
-    if roles & PROVINCE_SCOPED_ROLES and not province_code:
+    if roles & permissions.PROVINCE_SCOPED_ROLES and not province_code:
         fields["province_code"] = N_("Vai trò cấp tỉnh cần chọn tỉnh, thành phố.")
     if province_code and db.session.get(Province, province_code) is None:
         fields["province_code"] = N_("Không có tỉnh, thành phố với mã này.")
@@ -143,7 +111,7 @@ def set_password_with_token(token: str, purpose: str, password: str) -> User:
     accounts.validate_password(password, user.email, user.full_name)
     user.password_hash = accounts.hash_password(password)
     user.email_confirmed = True
-    audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via=purpose)
+    admin_events.record(AuditKind.PASSWORD_CHANGED, user, target=user, via=purpose)
     sessions.end_all(user, f"password_{purpose}", actor=None)
     accounts.clear_throttle(user)
     db.session.commit()
@@ -153,7 +121,7 @@ def set_password_with_token(token: str, purpose: str, password: str) -> User:
 def confirm_email(token: str) -> User:
     user = user_for_token(token, "confirm")
     user.email_confirmed = True
-    audit.record(AuditKind.EMAIL_CONFIRMED, user, target=user)
+    admin_events.record(AuditKind.EMAIL_CONFIRMED, user, target=user)
     db.session.commit()
     return user
 
@@ -205,7 +173,7 @@ def invite(actor: User, email: str, full_name: str, roles, province_code: str | 
     user = accounts.create_user(email, secrets.token_urlsafe(24), full_name, sorted(roles), province_code,
                                 locale=locale, commit=False)
     user.email_confirmed = False
-    audit.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(roles))
+    admin_events.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(roles))
     _mail(user, "invite")
     db.session.commit()
     return user
@@ -219,16 +187,16 @@ def change_access(actor: User, user: User, roles, province_code: str | None) -> 
         raise Forbidden()
     _check_grant(actor, roles, province_code)
     _validate_roles(roles, province_code)
-    if user.id == actor.id and wf.ADMIN in user.roles and wf.ADMIN not in roles:
+    if permissions.drops_own_administration(actor, user, roles):
         raise ValidationFailed(fields={"roles": N_("Bạn không thể tự bỏ vai trò quản trị của mình.")})
     changed = False
     if roles != user.roles:
-        audit.record(AuditKind.ROLES_CHANGED, actor, target=user,
+        admin_events.record(AuditKind.ROLES_CHANGED, actor, target=user,
                      before=sorted(user.roles), after=sorted(roles))
         user.set_roles(roles)
         changed = True
     if province_code != user.province_code:
-        audit.record(AuditKind.PROVINCE_CHANGED, actor, target=user,
+        admin_events.record(AuditKind.PROVINCE_CHANGED, actor, target=user,
                      before=user.province_code, after=province_code)
         user.province_code = province_code
         changed = True
@@ -245,7 +213,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if user.active == active:
         return
     user.active = active
-    audit.record(AuditKind.ACCOUNT_REACTIVATED if active else AuditKind.ACCOUNT_DEACTIVATED, actor, target=user)
+    admin_events.record(AuditKind.ACCOUNT_REACTIVATED if active else AuditKind.ACCOUNT_DEACTIVATED, actor, target=user)
     if not active:
         sessions.end_all(user, "deactivated", actor=actor)
     db.session.commit()
@@ -278,8 +246,9 @@ def register_applicant(email: str, password: str, full_name: str, locale: str = 
     """
     existing = accounts.find_user(email)
     if existing is None:
-        user = accounts.create_user(email, password, full_name, roles=("applicant",), locale=locale, commit=False)
-        audit.record(AuditKind.ACCOUNT_REGISTERED, None, target=user)
+        user = accounts.create_user(email, password, full_name, roles=permissions.SELF_SERVICE_ROLES, locale=locale,
+                                    commit=False)
+        admin_events.record(AuditKind.ACCOUNT_REGISTERED, None, target=user)
         if current_app.config.get("EMAIL_CONFIRMATION_REQUIRED", True):
             user.email_confirmed = False
             _mail(user, "confirm")
@@ -305,7 +274,7 @@ def request_reset(email: str) -> None:
     user = accounts.find_user(email)
     if user is None or not user.active:
         return
-    audit.record(AuditKind.PASSWORD_RESET_REQUESTED, None, target=user)
+    admin_events.record(AuditKind.PASSWORD_RESET_REQUESTED, None, target=user)
     _mail(user, "reset")
     db.session.commit()
 
@@ -317,15 +286,15 @@ def change_password(user: User, current: str, new: str, keep_session: int | None
         raise ValidationFailed(fields={"current": N_("Mật khẩu hiện tại không đúng.")})
     accounts.validate_password(new, user.email, user.full_name)
     user.password_hash = accounts.hash_password(new)
-    audit.record(AuditKind.PASSWORD_CHANGED, user, target=user, via="change")
+    admin_events.record(AuditKind.PASSWORD_CHANGED, user, target=user, via="change")
     sessions.end_all(user, "password_change", actor=user, keep_session=keep_session)
     db.session.commit()
 
 
 def record_login(user: User | None, email: str, ok: bool, **details) -> None:
     if ok:
-        audit.record(AuditKind.LOGIN, user, target=user, **details)
+        admin_events.record(AuditKind.LOGIN, user, target=user, **details)
     else:
-        audit.record(AuditKind.LOGIN_FAILED, None, target=user, target_type="user",
+        admin_events.record(AuditKind.LOGIN_FAILED, None, target=user, target_type="user",
                      target_label=accounts.normalise_email(email)[:300], **details)
     db.session.commit()

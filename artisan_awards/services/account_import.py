@@ -26,15 +26,15 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
 from workflows.states import N_
 
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import AuditKind, Province, User
+from ..permissions import PROVINCE_SCOPED_ROLES, ROLE_LABELS, ROLES, can_manage_accounts, is_administrator, may_grant
 from ..text import nfc
-from . import accounts, audit
-from .account_admin import GRANTABLE_BY_PROVINCE, ROLE_LABELS, _mail, can_manage_accounts
+from . import accounts, admin_events
+from .account_admin import _mail
 
 PREVIEW_SECONDS = 3600  # how long a preview may wait for its confirmation
 HEADERS = {
@@ -59,10 +59,6 @@ class Row:
 
     def problem(self, message: str, **params) -> None:
         self.problems.append((message, params))
-
-    def as_dict(self) -> dict:
-        return {"number": self.number, "name": self.name, "email": self.email, "position": self.position,
-                "role": ";".join(self.roles), "province": self.province or ""}
 
 
 def max_rows() -> int:
@@ -190,7 +186,7 @@ def _role_lookup() -> dict[str, str]:
 def check(actor: User, records: list[dict]) -> list[Row]:
     """Every row with its problems; nothing is written."""
     lookup = _role_lookup()
-    admin = actor.has_role("admin")
+    admin = is_administrator(actor)
     seen: dict[str, int] = {}
     rows = []
     for rec in records:
@@ -219,7 +215,7 @@ def check(actor: User, records: list[dict]) -> list[Row]:
         if set(row.roles) & PROVINCE_SCOPED_ROLES and not row.province:
             row.problem(N_("Vai trò cấp tỉnh cần chọn tỉnh, thành phố."))
         if not admin:
-            if set(row.roles) - GRANTABLE_BY_PROVINCE:
+            if not may_grant(actor, row.roles):
                 row.problem(N_("Bạn không thể cấp vai trò cao hơn vai trò của mình."))
             if row.province != actor.province_code:
                 row.problem(N_("Bạn chỉ quản lý tài khoản của tỉnh, thành phố mình."))
@@ -249,11 +245,11 @@ def apply(actor: User, records: list[dict]) -> tuple[int, int]:
             user = accounts.create_user(row.email, secrets.token_urlsafe(24), row.name, row.roles, row.province,
                                         commit=False)
             user.email_confirmed = False
-            audit.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(row.roles),
+            admin_events.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(row.roles),
                          position=row.position, via="import")
             _mail(user, "invite")
             created += 1
-        audit.record(AuditKind.ACCOUNTS_IMPORTED, actor, target_type="import",
+        admin_events.record(AuditKind.ACCOUNTS_IMPORTED, actor, target_type="import",
                      target_label=f"{created}/{len(rows)}", province_code=actor.province_code,
                      created=created, skipped=skipped)
         db.session.commit()

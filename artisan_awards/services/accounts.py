@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, timedelta
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -13,14 +13,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from workflows.machine import PROVINCE_SCOPED_ROLES, ROLES
 from workflows.states import N_
 
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, Province, User
+from ..permissions import PROVINCE_SCOPED_ROLES, ROLES, SELF_SERVICE_ROLES
 from ..text import nfc, strip_accents
 from ..timeutil import now_utc
+from . import sessions
 
 MIN_PASSWORD_LENGTH = 10
 _hashers: dict[tuple, tuple[PasswordHasher, str]] = {}
@@ -138,7 +139,7 @@ def validate_password(password: str, email: str | None = None, full_name: str | 
         raise ValidationFailed(fields={"password": N_("Mật khẩu không được chứa họ và tên của bạn.")})
 
 
-def _account_errors(email: str, full_name: str, roles=("applicant",), province_code: str | None = None) -> dict:
+def _account_errors(email: str, full_name: str, roles=SELF_SERVICE_ROLES, province_code: str | None = None) -> dict:
     errors = {}
     if "@" not in email or len(email) > 254:
         errors["email"] = N_("Địa chỉ thư điện tử không hợp lệ.")
@@ -167,7 +168,7 @@ def create_user(
     email: str,
     password: str,
     full_name: str,
-    roles=("applicant",),
+    roles=SELF_SERVICE_ROLES,
     province_code: str | None = None,
     locale: str = "vi",
     commit: bool = True,
@@ -224,22 +225,8 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     return plain, token
 
 
-def token_for(plain: str) -> ApiToken | None:
-    """The live token behind a bearer value: not expired, not ended, its account active and confirmed."""
-    digest = hashlib.sha256(plain.encode()).hexdigest()
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
-    if token is None:
-        return None
-    expires = token.expires_at
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=UTC)
-    if expires <= now_utc() or not token.user.active or not token.user.email_confirmed:
-        return None
-    return token
-
-
 def user_for_token(plain: str) -> User | None:
-    token = token_for(plain)
+    token = sessions.token_for(plain)
     return token.user if token else None
 
 

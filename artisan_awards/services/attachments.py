@@ -43,6 +43,7 @@ IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime", "video/webm", "video/x-matroska"}
 DOCUMENT_TYPES = {"application/pdf"} | IMAGE_TYPES
 ALLOWED = {
+    AttachmentKind.PORTRAIT: IMAGE_TYPES,
     AttachmentKind.PHOTO: IMAGE_TYPES,
     AttachmentKind.VIDEO: VIDEO_TYPES,
     AttachmentKind.AWARD_DECISION: DOCUMENT_TYPES,

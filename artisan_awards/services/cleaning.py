@@ -35,14 +35,17 @@ import io
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-import pikepdf
 from flask import current_app
 from PIL import Image, ImageOps
 
 from workflows.states import N_
 
 from ..errors import ValidationFailed
+
+if TYPE_CHECKING:  # pikepdf is loaded when a PDF is cleaned, not at start-up
+    import pikepdf
 
 CHUNK = 1 << 20  # bytes handed from one decoding stage to the next
 RATIO_FLOOR = 1 << 20  # a stream's expansion ratio is judged only past this many decoded bytes
@@ -246,6 +249,7 @@ def _capped(chunks: Iterable[bytes], cap: int) -> Iterator[bytes]:
 
 
 def filters_of(stream: pikepdf.Stream) -> tuple[list[str], list]:
+    import pikepdf
     value, parms = stream.get("/Filter"), stream.get("/DecodeParms")
     if value is None:
         return [], []
@@ -265,6 +269,7 @@ def decoded_size(stream: pikepdf.Stream, remaining: int) -> int:
     JPX, JBIG2, CCITT) end a chain; they are bounded by the pixel limit instead. Predictors are
     not applied: they never enlarge the data.
     """
+    import pikepdf
     names, parms = filters_of(stream)
     if len(names) > _limit("PDF_MAX_FILTERS"):
         _refuse(TOO_DEEP, n=_limit("PDF_MAX_FILTERS"))
@@ -304,6 +309,7 @@ def decoded_size(stream: pikepdf.Stream, remaining: int) -> int:
 
 
 def _name(value) -> str | None:
+    import pikepdf
     return str(value) if isinstance(value, pikepdf.Name) else None
 
 
@@ -342,7 +348,6 @@ def _inherited(page: pikepdf.Dictionary, key: str):
 
 
 RESOURCE_MAPS = {"/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading", "/Properties"}
-_CONTAINERS = pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream
 
 
 def _scrub(obj, seen: set) -> None:
@@ -352,20 +357,21 @@ def _scrub(obj, seen: set) -> None:
     producer to objects: a font may well be called ``/F`` or ``/A``, so their keys are kept (their
     values are still walked). A key such as ``/JS`` left there is caught by the final check.
     """
+    import pikepdf
+
+    containers = pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream
     stack: list[tuple[object, bool]] = [(obj, False)]
     while stack:
         item, name_map = stack.pop()
         if isinstance(item, pikepdf.Array):
-            stack.extend((v, False) for v in item if isinstance(v, _CONTAINERS))
+            stack.extend((v, False) for v in item if isinstance(v, containers))
             continue
         if not isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
             continue
-        if item.is_indirect:
-            if item.objgen in seen:
-                continue
-            seen.add(item.objgen)
+        if not _first_visit(item, seen):
+            continue
         if name_map:
-            stack.extend((v, False) for v in item.values() if isinstance(v, _CONTAINERS))
+            stack.extend((v, False) for v in item.values() if isinstance(v, containers))
             continue
         for key in list(item.keys()):
             if key in DROP_KEYS:
@@ -380,24 +386,32 @@ def _scrub(obj, seen: set) -> None:
                 item.write(b"")
             continue
         for key, value in item.items():
-            if not isinstance(value, _CONTAINERS):
+            if not isinstance(value, containers):
                 continue
             if key == "/Resources" and isinstance(value, pikepdf.Dictionary):
-                if value.is_indirect:
-                    if value.objgen in seen:
-                        continue
-                    seen.add(value.objgen)
+                if not _first_visit(value, seen):
+                    continue
                 for sub_key in list(value.keys()):
                     if sub_key in DROP_KEYS:
                         del value[sub_key]
                 stack.extend((sub, sub_key in RESOURCE_MAPS) for sub_key, sub in value.items()
-                             if isinstance(sub, _CONTAINERS))
+                             if isinstance(sub, containers))
             else:
                 stack.append((value, False))
 
 
+def _first_visit(item, seen: set) -> bool:
+    """False for an indirect object already walked (shared objects and reference cycles are walked once)."""
+    if item.is_indirect:
+        if item.objgen in seen:
+            return False
+        seen.add(item.objgen)
+    return True
+
+
 def active_features(pdf: pikepdf.Pdf) -> set[str]:
     """Every forbidden name used as a key or a value anywhere in ``pdf`` (the final check)."""
+    import pikepdf
     hits: set[str] = set()
     stack = [pdf.trailer] + list(pdf.objects)
     seen: set = set()
@@ -412,10 +426,8 @@ def active_features(pdf: pikepdf.Pdf) -> set[str]:
             continue
         if not isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
             continue
-        if item.is_indirect:
-            if item.objgen in seen:
-                continue
-            seen.add(item.objgen)
+        if not _first_visit(item, seen):
+            continue
         for key, value in item.items():
             if key in FORBIDDEN_NAMES:
                 hits.add(key)
@@ -425,6 +437,7 @@ def active_features(pdf: pikepdf.Pdf) -> set[str]:
 
 def _survey(pdf: pikepdf.Pdf) -> set[str]:
     """Bounds every object before anything decodes it; returns what the file carries."""
+    import pikepdf
     max_objects, max_streams = _limit("PDF_MAX_OBJECTS"), _limit("PDF_MAX_STREAMS")
     budget, max_pixels = _limit("PDF_MAX_EXPANDED_BYTES"), _limit("MAX_IMAGE_PIXELS")
     xref = pdf.get_xref_table()
@@ -458,6 +471,7 @@ def _survey(pdf: pikepdf.Pdf) -> set[str]:
 
 
 def _check_page(page: pikepdf.Page, number: int) -> None:
+    import pikepdf
     max_pixels = _limit("MAX_IMAGE_PIXELS")
     try:
         for instruction in pikepdf.parse_content_stream(page):
@@ -471,12 +485,13 @@ def _check_page(page: pikepdf.Page, number: int) -> None:
         _refuse(BAD_PAGE, n=number)
 
 
-SAVE = {"compress_streams": True, "object_stream_mode": pikepdf.ObjectStreamMode.disable, "linearize": False,
-        "deterministic_id": True}
+# pikepdf.save() options; object_stream_mode=pikepdf.ObjectStreamMode.disable is added where pikepdf is loaded.
+SAVE = {"compress_streams": True, "linearize": False, "deterministic_id": True}
 
 
 def _copy(target: pikepdf.Pdf, source: pikepdf.Pdf, value):
     """``value`` (and all it reaches) copied from ``source`` into ``target``."""
+    import pikepdf
     if not isinstance(value, pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream):
         return value
     if not value.is_indirect:
@@ -486,6 +501,7 @@ def _copy(target: pikepdf.Pdf, source: pikepdf.Pdf, value):
 
 def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
     """A new PDF made of the pages' content only, and the codes of what was removed."""
+    import pikepdf
     max_pages = _limit("PDF_MAX_PAGES")
     try:
         source = pikepdf.open(io.BytesIO(data))
@@ -549,7 +565,7 @@ def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
                 for key in list(target.docinfo.keys()):
                     del target.docinfo[key]
                 out = io.BytesIO()
-                target.save(out, **SAVE)
+                target.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable, **SAVE)
             cleaned = out.getvalue()
             with pikepdf.open(io.BytesIO(cleaned)) as check:  # the final check runs on what qpdf wrote
                 left = active_features(check)

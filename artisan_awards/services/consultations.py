@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from workflows import machine as wf
 from workflows.states import N_, Action, State
 
+from .. import permissions
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import MAX_DB_INT, Nomination, PublicComment, User, get_row
@@ -62,7 +62,7 @@ def add_comment(nomination_id: int, data: CommentIn) -> PublicComment:
 
 def set_status(actor: User, comment: PublicComment, data: CommentStatusIn) -> PublicComment:
     """The ministry verifies a comment; a substantiated one holds the dossier."""
-    if not actor.has_role(wf.MINISTRY_OFFICER):
+    if not permissions.can_handle_public_comments(actor):
         raise Forbidden()
     comment.status = data.status
     comment.resolution = data.resolution

@@ -15,7 +15,6 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import machine as wf
 from workflows.states import AGENDA_STATE, N_, CouncilEvent
 
 from .. import ballot_box
@@ -39,7 +38,8 @@ from ..models import (
     SessionStatus,
     User,
 )
-from ..permissions import PROVINCE_SCOPED_ROLES, can_see_level
+from ..permissions import can_create_council as _may_create_council
+from ..permissions import can_see_council, is_secretariat
 from ..schemas import CouncilIn, SessionIn
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
@@ -53,26 +53,7 @@ PASS_EVENT = {
 }
 
 
-# -- who may do what ---------------------------------------------------------------------------
-
-
-def is_secretariat(user: User, council: Council) -> bool:
-    """The standing body runs the sessions: the Sở for a province, the ministry above it."""
-    if not user.is_authenticated:
-        return False
-    if council.level == Level.PROVINCE:
-        return user.has_role(wf.PROVINCE_OFFICER) and user.province_code == council.province_code
-    return user.has_role(wf.MINISTRY_OFFICER)
-
-
-def can_see_council(user: User, council: Council) -> bool:
-    if not user.is_authenticated:
-        return False
-    if council.member_for(user) or is_secretariat(user, council):
-        return True
-    if can_see_level(user, council.level):  # a national role, from its stage on (permissions.STAGE_FROM)
-        return True
-    return bool(user.roles & PROVINCE_SCOPED_ROLES) and user.province_code == council.province_code
+# -- who may do what: permissions.is_secretariat, permissions.can_see_council -------------------
 
 
 def get_council(user: User, council_id: int) -> Council:
@@ -106,16 +87,11 @@ def defaults_for(level: str) -> tuple[int, int]:
 
 
 def create_council(actor: User, data: CouncilIn) -> Council:
-    if data.level == Level.PROVINCE:
-        allowed = actor.has_role(wf.ADMIN) or (
-            actor.has_role(wf.PROVINCE_OFFICER) and actor.province_code == data.province_code
-        )
-    else:
-        allowed = actor.has_role(wf.ADMIN, wf.MINISTRY_OFFICER)
-    if data.level == Level.PROVINCE and actor.has_role(wf.PROVINCE_OFFICER) and not data.province_code:
+    if data.level == Level.PROVINCE and not data.province_code and _may_create_council(
+        actor, data.level, actor.province_code
+    ):  # the Sở sets up a council of its own province
         data.province_code = actor.province_code
-        allowed = True
-    if not allowed:
+    if not _may_create_council(actor, data.level, data.province_code):
         raise Forbidden()
     fields = {}
     if db.session.get(Round, data.round_id) is None:

@@ -19,12 +19,11 @@ import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext
 
-from workflows import machine as wf
 from workflows import rules
 from workflows.rules import Evaluation, Facts, Message, Outcome
 from workflows.states import N_
 
-from .. import permissions
+from .. import nomination_data, permissions
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CriterionReview, Nomination, Round, RuleParameterChange, RuleParameterOverride, User
@@ -97,68 +96,46 @@ def filed_on(nomination: Nomination) -> date:
     return local_date(nomination.submitted_at) if nomination.submitted_at else today()
 
 
-def facts_for(nomination: Nomination) -> Facts:
-    n = nomination
+def facts(data: dict, reference_date: date, filed: date) -> Facts:
+    """The facts the award rules read, from NominationIn data (``nomination_data``: a stored row's
+    ``to_data`` or an input's ``model_dump(by_alias=True)``): one builder for both."""
+    merit = data["meritorious_title"] or {}
     return Facts(
-        title=n.title,
-        reference_date=n.round.intake_closes,
-        filed_on=filed_on(n),
-        posthumous=n.posthumous,
-        death_date=n.death_date,
-        periods=tuple(rules.Period(p.from_date, p.to_date) for p in n.periods),
-        meritorious_decision_no=n.meritorious_decision_no,
-        meritorious_decision_date=n.meritorious_decision_date,
-        meritorious_field=n.meritorious_field,
+        title=data["title"],
+        reference_date=reference_date,
+        filed_on=filed,
+        posthumous=data["posthumous"],
+        death_date=data["nominee"]["death_date"],
+        periods=tuple(rules.Period(p["from"], p["to"]) for p in data["craft_periods"]),
+        meritorious_decision_no=merit.get("decision_no"),
+        meritorious_decision_date=merit.get("decision_date"),
+        meritorious_field=merit.get("field"),
         products=tuple(
             rules.ProductFacts(
-                name=p.name,
-                made_on=p.made_on,
-                self_designed=p.self_designed,
+                name=p["name"],
+                made_on=p["made_on"],
+                self_designed=p["self_designed"],
                 award=(
-                    rules.Award(p.award_rank, p.award_level, p.award_state_delegated, p.awarded_on)
-                    if (p.award_rank or p.award_level)
+                    rules.Award(award["rank"], award["level"], award["state_delegated"], award["awarded_on"])
+                    if (award := p["award"]) and (award["rank"] or award["level"])
                     else None
                 ),
             )
-            for p in n.products
+            for p in data["products"]
         ),
-        learners_trained=n.learners_trained,
-        special_craft=n.special_craft,
-        special_craft_rationale=n.special_craft_rationale,
-        intangible_heritage_track=n.intangible_heritage_track,
+        learners_trained=data["learners_trained"],
+        special_craft=data["special_craft"],
+        special_craft_rationale=data["special_craft_rationale"],
+        intangible_heritage_track=data["intangible_heritage_track"],
     )
+
+
+def facts_for(nomination: Nomination) -> Facts:
+    return facts(nomination_data.to_data(nomination), nomination.round.intake_closes, filed_on(nomination))
 
 
 def facts_from_input(data: NominationIn, round_: Round, filed: date) -> Facts:
-    merit = data.meritorious_title
-    return Facts(
-        title=data.title,
-        reference_date=round_.intake_closes,
-        filed_on=filed,
-        posthumous=data.posthumous,
-        death_date=data.nominee.death_date,
-        periods=tuple(rules.Period(p.from_, p.to) for p in data.craft_periods),
-        meritorious_decision_no=merit.decision_no if merit else None,
-        meritorious_decision_date=merit.decision_date if merit else None,
-        meritorious_field=merit.field if merit else None,
-        products=tuple(
-            rules.ProductFacts(
-                name=p.name,
-                made_on=p.made_on,
-                self_designed=p.self_designed,
-                award=(
-                    rules.Award(p.award.rank, p.award.level, p.award.state_delegated, p.award.awarded_on)
-                    if p.award and (p.award.rank or p.award.level)
-                    else None
-                ),
-            )
-            for p in data.products
-        ),
-        learners_trained=data.learners_trained,
-        special_craft=data.special_craft,
-        special_craft_rationale=data.special_craft_rationale,
-        intangible_heritage_track=data.intangible_heritage_track,
-    )
+    return facts(data.model_dump(by_alias=True), round_.intake_closes, filed)
 
 
 # -- the check --------------------------------------------------------------------------
@@ -234,7 +211,7 @@ def set_parameter(
     reason: str | None,
 ) -> RuleParameterChange:
     """An administrator sets a parameter; the change is logged.  The file's value clears the row."""
-    if not actor.has_role(wf.ADMIN):
+    if not permissions.can_edit_rules(actor):
         raise Forbidden()
     try:
         base = rules.ruleset_by_id(ruleset_id)

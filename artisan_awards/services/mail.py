@@ -155,6 +155,3 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, default)
     app.after_request(_send_after_request)
     app.cli.add_command(mail_cli)
-    from .reminders import reminders_cli
-
-    app.cli.add_command(reminders_cli)

@@ -21,15 +21,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import machine as wf
 from workflows.states import N_, Action, State
 
-from .. import audit, permissions
+from .. import audit_chain, nomination_data, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import (
     MAX_DB_INT,
     CodeCounter,
-    CraftPeriod,
     Nomination,
-    Product,
     Province,
     Round,
     Title,
@@ -322,7 +320,7 @@ def create_nomination(owner: User, data: NominationIn) -> Nomination:
     if round_ is None:
         raise ValidationFailed(fields={"round_id": N_("Không có đợt xét tặng này.")})
     province_code = data.nominee.province_code
-    if owner.has_role(wf.PROVINCE_OFFICER) and not owner.has_role(wf.APPLICANT):
+    if permissions.files_only_in_own_province(owner):
         province_code = province_code or owner.province_code
     if not province_code:
         raise ValidationFailed(
@@ -370,53 +368,7 @@ def update_nomination(user: User, nomination: Nomination, data: NominationIn) ->
 
 
 def _apply(n: Nomination, data: NominationIn) -> None:
-    nominee = data.nominee
-    n.title = data.title
-    n.posthumous = data.posthumous
-    n.full_name = nominee.full_name
-    n.pen_name = nominee.pen_name
-    n.birth_date = nominee.birth_date
-    n.death_date = nominee.death_date
-    n.gender = nominee.gender
-    n.ethnicity = nominee.ethnicity
-    n.hometown = nominee.hometown
-    n.address = nominee.address
-    n.phone = nominee.phone
-    n.email = nominee.email
-    n.craft = data.craft
-    n.special_craft = data.special_craft
-    n.special_craft_rationale = data.special_craft_rationale
-    n.workshop = data.workshop
-    n.career_summary = data.career_summary
-    n.skills_summary = data.skills_summary
-    n.honours_summary = data.honours_summary
-    merit = data.meritorious_title
-    n.meritorious_decision_no = merit.decision_no if merit else None
-    n.meritorious_decision_date = merit.decision_date if merit else None
-    n.meritorious_field = merit.field if merit else None
-    n.learners_trained = data.learners_trained
-    n.intangible_heritage_track = data.intangible_heritage_track
-    n.filed_by_name = data.filed_by.full_name
-    n.filed_by_relationship = data.filed_by.relationship
-    n.periods = [
-        CraftPeriod(from_date=p.from_, to_date=p.to, workplace=p.workplace, role=p.role)
-        for p in data.craft_periods
-    ]
-    n.products = [
-        Product(
-            name=p.name,
-            made_on=p.made_on,
-            materials=p.materials,
-            self_designed=p.self_designed,
-            award_rank=p.award.rank if p.award else None,
-            award_level=p.award.level if p.award else None,
-            award_state_delegated=p.award.state_delegated if p.award else False,
-            award_organiser=p.award.organiser if p.award else None,
-            awarded_on=p.award.awarded_on if p.award else None,
-        )
-        for p in data.products
-    ]
-    n.refresh_name_key()
+    nomination_data.apply(n, data.model_dump(by_alias=True))
 
 
 def missing_for_submission(n: Nomination) -> dict[str, str]:
@@ -549,11 +501,8 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
         "meta": meta,
     }
     _flush_or_conflict()  # writes the state change now, so a concurrent writer surfaces as a 409 here
-    prev_hash = db.session.scalar(
-        sa.select(TransitionLog.hash).where(TransitionLog.nomination_id == nomination.id)
-        .order_by(TransitionLog.id.desc()).limit(1)
-    ) or ""
-    db.session.add(TransitionLog(**values, prev_hash=prev_hash, hash=audit.link_hash(prev_hash, values)))
+    # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit_chain.py).
+    audit_chain.append(TransitionLog(**values))
     notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta)
 
 

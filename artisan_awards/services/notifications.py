@@ -33,11 +33,11 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 
-from workflows import machine as wf
 from workflows.states import Action, CouncilEvent, State
 
 from ..extensions import db
 from ..models import CouncilSession, Nomination, User, UserRole
+from ..permissions import desk_role, is_applicant, is_staff
 from ..timeutil import local_date
 from . import mail
 
@@ -162,15 +162,16 @@ def people_with_role(role: str, province_code: str | None = None) -> list[User]:
     return list(db.session.scalars(stmt))
 
 
-def staff(role: str, province_code: str | None = None, except_id: int | None = None) -> list[Recipient]:
-    return [Recipient.of(u) for u in people_with_role(role, province_code) if u.id != except_id]
+def staff(desk: str, province_code: str | None = None, except_id: int | None = None) -> list[Recipient]:
+    """The officers of ``desk`` ("province", "ministry", "government"; ``permissions.DESK_ROLE``)."""
+    return [Recipient.of(u) for u in people_with_role(desk_role(desk), province_code) if u.id != except_id]
 
 
 def applicants(nomination: Nomination) -> list[Recipient]:
     """Who the dossier belongs to: its applicant's account, and the nominee's own address."""
     people = []
     owner = nomination.owner
-    owner_is_applicant = owner.active and (owner.has_role(wf.APPLICANT) or not owner.is_staff)
+    owner_is_applicant = owner.active and (is_applicant(owner) or not is_staff(owner))
     if owner_is_applicant:
         people.append(Recipient.of(owner))
     if nomination.email and nomination.email.strip().lower() != owner.email.lower():
@@ -215,20 +216,20 @@ def nomination_moved(nomination: Nomination, action: str, before: State, after: 
 def _staff_to_tell(nomination: Nomination, action: str, before: State, after: State,
                    actor_id: int | None) -> list[tuple[str, list[Recipient]]]:
     if action in (Action.SUBMIT, Action.RESUBMIT):
-        return [("staff_arrived", staff(wf.PROVINCE_OFFICER, nomination.province_code, actor_id))]
+        return [("staff_arrived", staff("province", nomination.province_code, actor_id))]
     if action == Action.FORWARD_TO_MINISTRY:
-        return [("staff_arrived", staff(wf.MINISTRY_OFFICER, except_id=actor_id))]
+        return [("staff_arrived", staff("ministry", except_id=actor_id))]
     if action == Action.SUBMIT_TO_PM:
-        return [("staff_arrived", staff(wf.GOVERNMENT_OFFICER, except_id=actor_id))]
+        return [("staff_arrived", staff("government", except_id=actor_id))]
     if action == Action.HOLD and actor_id is None:  # a signed complaint held it
-        return [("staff_complaint", staff(wf.MINISTRY_OFFICER))]
+        return [("staff_complaint", staff("ministry"))]
     if action == Action.WITHDRAW and before != State.DRAFT:
         if before in PROVINCE_STAGE:
-            people = staff(wf.PROVINCE_OFFICER, nomination.province_code, actor_id)
+            people = staff("province", nomination.province_code, actor_id)
         elif before in GOVERNMENT_STAGE:
-            people = staff(wf.GOVERNMENT_OFFICER, except_id=actor_id)
+            people = staff("government", except_id=actor_id)
         else:
-            people = staff(wf.MINISTRY_OFFICER, except_id=actor_id)
+            people = staff("ministry", except_id=actor_id)
         return [("staff_withdrawn", people)]
     return []
 

@@ -1,56 +1,41 @@
-"""Provinces from the maintained ``vietnamadminunits`` data set.
+"""Provinces from the data file shipped with the package (``artisan_awards/data/provinces.csv``).
 
-The 34 provincial-level units in force since 2025-07-01 are active; the 63
-earlier ones that no longer exist under their own name are kept inactive so that
-historical dossiers still point at a real province.  Our short codes (HNI, HCM,
-DNG ...) are derived from the names, with the few clashes settled below.
+The 34 provincial-level units in force since 2025-07-01 are active; the earlier
+ones that no longer exist under their own name are kept inactive so that
+historical dossiers still point at a real province.  The file's source, date and
+columns are described in ``artisan_awards/data/README.md``.
 """
 
 from __future__ import annotations
 
+import csv
+from importlib import resources
+
 import sqlalchemy as sa
-from vietnamadminunits.database import get_data
 
 from ..extensions import db
 from ..models import Province
-from ..text import strip_accents
 
-# Where the derivation rule gives two provinces the same code, the later one takes these.
-CODE_OVERRIDES = {"Đắk Nông": "DKN", "Hậu Giang": "HUG", "Bà Rịa - Vũng Tàu": "BRV"}
-
-
-def short_code(name: str) -> str:
-    if name in CODE_OVERRIDES:
-        return CODE_OVERRIDES[name]
-    words = strip_accents(name).upper().replace("-", " ").split()
-    if len(words) == 1:
-        return words[0][:3]
-    if len(words) == 2:
-        return words[0][0] + words[1][0] + words[1][-1]
-    return "".join(w[0] for w in words[:3])
+DATA_FILE = "provinces.csv"
+COLUMNS = ("code", "gso_code", "name", "full_name", "active")
 
 
 def reference_provinces() -> list[dict]:
     """Every province, current first, as plain dicts."""
-    fields = ["province", "provinceShort", "provinceCode"]
-    current = get_data(fields, "admin_units")
-    legacy = get_data(fields, "admin_units_legacy")
-    seen: dict[str, dict] = {}
-    for rows, active in ((current, True), (legacy, False)):
-        for row in rows:
-            name = row["provinceShort"]
-            if name in seen:
-                continue
-            seen[name] = {
-                "code": short_code(name),
-                "gso_code": row["provinceCode"],
-                "name": name,
-                "full_name": row["province"],
-                "active": active,
-            }
-    codes = [p["code"] for p in seen.values()]
-    assert len(codes) == len(set(codes)), "province codes must be unique"
-    return list(seen.values())
+    text = resources.files("artisan_awards.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    reader = csv.DictReader(text.splitlines())
+    if tuple(reader.fieldnames or ()) != COLUMNS:
+        raise ValueError(f"{DATA_FILE}: expected columns {','.join(COLUMNS)}, got {reader.fieldnames}")
+    rows = []
+    for line, raw in enumerate(reader, start=2):
+        if raw["active"] not in ("0", "1") or not all(raw[c] for c in COLUMNS):
+            raise ValueError(f"{DATA_FILE}, line {line}: incomplete row {raw}")
+        rows.append({**raw, "active": raw["active"] == "1"})
+    for key in ("code", "name"):
+        values = [r[key] for r in rows]
+        if len(values) != len(set(values)):
+            raise ValueError(f"{DATA_FILE}: the column {key} must be unique")
+    return rows
 
 
 def sync_provinces() -> int:

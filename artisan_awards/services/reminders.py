@@ -30,7 +30,6 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-from workflows import machine as wf
 from workflows.states import Action, State
 
 from ..extensions import db
@@ -94,7 +93,7 @@ def _nomination_deadlines(on: date, last: date) -> Iterator[Deadline]:
         link_ = link("dossier.show", nomination_id=n.id)
         if (due := n.reply_due()) and on <= due <= last:
             if n.province_code not in officers:
-                officers[n.province_code] = staff(wf.PROVINCE_OFFICER, n.province_code)
+                officers[n.province_code] = staff("province", n.province_code)
             yield Deadline(f"reply:{n.id}", "reply", due, officers[n.province_code],
                            {"n": n, "dossier_link": link_})
         if (due := n.completion_due()) and on <= due <= last:
@@ -133,10 +132,10 @@ def _round_deadlines(on: date, last: date) -> Iterator[Deadline]:
                 for province in sorted({p for (stage, p) in counts if stage == 0}):
                     pending = timeline.pending_before(counts, key, province)
                     yield Deadline(f"plan:{r.id}:{key}:{province}", "plan", due,
-                                   staff(wf.PROVINCE_OFFICER, province),
+                                   staff("province", province),
                                    {**context, "label": timeline.LABELS[key], "pending": pending})
             elif (pending := timeline.pending_before(counts, key)) > 0:
-                yield Deadline(f"plan:{r.id}:{key}", "plan", due, staff(wf.MINISTRY_OFFICER),
+                yield Deadline(f"plan:{r.id}:{key}", "plan", due, staff("ministry"),
                                {**context, "label": timeline.LABELS[key], "pending": pending})
 
 

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import AuditKind, Round, User
 from ..schemas import RoundIn
 from ..timeutil import today
-from . import audit
+from . import admin_events
 
 # The stage deadlines of a Minister's plan, in the order they fall.
 DEADLINE_ORDER = ("province_to_ministry", "ministry_to_state", "state_to_pm", "announcement")
@@ -94,7 +94,7 @@ def create_round(actor: User, data: RoundIn) -> Round:
     )
     db.session.add(row)
     db.session.flush()
-    audit.record(AuditKind.ROUND_CREATED, actor, target=row, plan=_plan(row))
+    admin_events.record(AuditKind.ROUND_CREATED, actor, target=row, plan=_plan(row))
     db.session.commit()
     return row
 
@@ -114,6 +114,6 @@ def update_round(actor: User, row: Round, data: RoundIn) -> dict:
     changes = {k: [before[k], after[k]] for k in PLAN_FIELDS if before[k] != after[k]}
     if changes:
         opened = today() >= date.fromisoformat(before["intake_opens"])
-        audit.record(AuditKind.ROUND_CHANGED, actor, target=row, changes=changes, after_opening=opened)
+        admin_events.record(AuditKind.ROUND_CHANGED, actor, target=row, changes=changes, after_opening=opened)
     db.session.commit()
     return changes

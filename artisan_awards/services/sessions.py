@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
@@ -22,20 +22,14 @@ from flask_login import login_user
 
 from ..extensions import db
 from ..models import ApiToken, AuditKind, LoginSession, User
-from ..timeutil import now_utc
-from . import audit
+from ..timeutil import as_utc, now_utc
+from . import admin_events
 
 TOUCH_SECONDS = 60  # last_seen_at is written at most once a minute per session
 
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite gives back naive UTC
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 def device_summary() -> str:
@@ -100,7 +94,7 @@ def load(cookie_id: str) -> User | None:
         LoginSession.key_hash == _hash(key), LoginSession.user_id == int(user_id), live_clause(now)))
     if row is None:
         return None
-    if _aware(row.last_seen_at) < now - timedelta(seconds=TOUCH_SECONDS):
+    if as_utc(row.last_seen_at) < now - timedelta(seconds=TOUCH_SECONDS):
         db.session.execute(sa.update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now))
         db.session.commit()
     user = db.session.get(User, row.user_id)
@@ -113,12 +107,7 @@ def load(cookie_id: str) -> User | None:
 
 def touch_token(token: ApiToken) -> None:
     """Note when a token was last used (at most once a minute)."""
-    now = now_utc()
-    seen = _aware(token.last_seen_at)
-    if seen is None or seen < now - timedelta(seconds=TOUCH_SECONDS):
-        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id)
-                           .values(last_seen_at=now, client_address=client_address()))
-        db.session.commit()
+    token.touch(client_address())
 
 
 def active_sessions(user: User) -> list[LoginSession]:
@@ -157,7 +146,7 @@ def end_all(user: User, reason: str, actor: User | None = None, keep_session: in
     Returns (sessions ended, tokens ended) and writes one audit event.
     """
     sessions, tokens = _end_rows(user, reason, keep_session=keep_session, keep_token=keep_token)
-    audit.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason=reason, sessions=sessions, tokens=tokens)
+    admin_events.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason=reason, sessions=sessions, tokens=tokens)
     return sessions, tokens
 
 
@@ -173,7 +162,7 @@ def end_one(actor: User, user: User, kind: str, row_id: int) -> bool:
     if not sessions and not tokens:
         db.session.rollback()
         return False
-    audit.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason="one", sessions=sessions, tokens=tokens)
+    admin_events.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason="one", sessions=sessions, tokens=tokens)
     db.session.commit()
     return True
 
@@ -191,3 +180,8 @@ def rotate(user: User, reason: str = "rotated") -> LoginSession:
     """Replace the current login session with a new one (a new key in the cookie); commits."""
     end_current(user, reason)
     return login(user)
+
+
+def token_for(plain: str) -> ApiToken | None:
+    """The live token behind a bearer value (``ApiToken.live``)."""
+    return ApiToken.live(plain)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -36,7 +36,7 @@ from workflows.states import N_
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import LoginSession, LoginThrottle
-from ..timeutil import now_utc
+from ..timeutil import as_utc, now_utc
 
 
 class LoginThrottled(ServiceError):
@@ -78,10 +78,6 @@ def _forget_before(now: datetime) -> datetime:
     return now - timedelta(minutes=int(current_app.config["LOGIN_THROTTLE_FORGET_MINUTES"]))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _known_address(user_id: int | None, address: str) -> bool:
     if user_id is None or not address:
         return False
@@ -98,11 +94,11 @@ def check(email: str, address: str, user_id: int | None = None) -> None:
     longest = 0.0
     for kind, key, free, cap in scopes:
         row = rows.get(key)
-        if row is None or _aware(row.last_failed_at) < _forget_before(now):
+        if row is None or as_utc(row.last_failed_at) < _forget_before(now):
             continue
         if kind == "account" and _known_address(user_id, address):
             continue
-        left = (_aware(row.last_failed_at) + timedelta(seconds=wait_seconds(row.failures, free, cap)) - now)
+        left = (as_utc(row.last_failed_at) + timedelta(seconds=wait_seconds(row.failures, free, cap)) - now)
         longest = max(longest, left.total_seconds())
     if longest > 0:
         raise LoginThrottled(max(1, math.ceil(longest)))

@@ -41,7 +41,7 @@ def upgrade():
     with op.batch_alter_table("transition_log") as batch:
         batch.add_column(sa.Column("prev_hash", sa.String(64), nullable=False, server_default=""))
         batch.add_column(sa.Column("hash", sa.String(64), nullable=False, server_default=""))
-    from artisan_awards.audit import link_hash, log_table
+    from artisan_awards.audit_chain import link_hash, log_table
 
     bind = op.get_bind()
     table = log_table()

@@ -1,7 +1,7 @@
 """login sessions that can be ended, login throttling instead of the hard lockout, token details
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 
 * ``login_sessions``: one row per browser login; the cookie carries a random key, the row its
   SHA-256.  Ending the row ends the cookie (and the remember-me cookie).
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

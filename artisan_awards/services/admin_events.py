@@ -1,16 +1,17 @@
-"""Write and read the administration audit log (``AuditEvent``)."""
+"""Record one administration event (``AuditEvent``: logins, accounts, roles, rounds, councils) in the
+current transaction; ``audit_chain`` numbers and MACs it at commit."""
 
 from __future__ import annotations
 
 from flask import has_request_context, request
 
-from ..extensions import db
+from .. import audit_chain as chain
 from ..models import AuditEvent, User
 
 
 def record(kind: str, actor: User | None = None, *, target=None, target_type: str = "",
            target_label: str = "", province_code: str | None = None, **details) -> AuditEvent:
-    """Add one audit row to the current transaction (the caller commits)."""
+    """Add one audit row to the current transaction (the caller commits; the row is inserted then)."""
     if target is not None and not target_type:
         target_type = {"User": "user", "Round": "round", "Council": "council"}.get(type(target).__name__, "")
     if target is not None and not target_label:
@@ -29,7 +30,7 @@ def record(kind: str, actor: User | None = None, *, target=None, target_type: st
         ip=(request.remote_addr or "")[:45] if has_request_context() else None,
         details=_jsonable(details),
     )
-    db.session.add(event)
+    chain.append(event)  # numbered and MACed into the keyed chain at commit (artisan_awards/audit_chain.py)
     return event
 
 

@@ -1,7 +1,8 @@
 """The administration audit log: accounts, roles, logins, rounds and councils.
 
-Append-only (triggers in migration 0005 refuse UPDATE and DELETE).  It never records
-a ballot's content: ballot secrecy holds here too.
+Append-only (triggers in migration 0005 refuse UPDATE and DELETE) and keyed-chained with the
+transition log (``artisan_awards/audit_chain.py``, migration 0013).  It never records a ballot's content:
+ballot secrecy holds here too.
 """
 
 from __future__ import annotations
@@ -61,3 +62,23 @@ class AuditEvent(db.Model):
     province_code: Mapped[str | None] = mapped_column(sa.String(3))
     ip: Mapped[str | None] = mapped_column(sa.String(45))
     details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # The keyed chain (artisan_awards/audit_chain.py): a global sequence shared with transition_log.
+    # Written only by audit_chain.append() at commit; do not add AuditEvent rows to the session directly.
+    seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    hash: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+class AuditChainHead(db.Model):
+    """One row: the last sequence number and MAC of the keyed chain over both logs.
+
+    Every transaction that appends to either log updates this row just before it commits, so the
+    row lock hands out sequence numbers one transaction at a time, without gaps.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

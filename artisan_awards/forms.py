@@ -1,0 +1,62 @@
+"""What several blueprints share: the bare action form, select choices, and the list pages' filters.
+
+A blueprint imports from here, never from another blueprint's ``forms`` or ``routes``
+(``tests/test_architecture.py`` checks that).
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from workflows.states import N_
+
+from .services import nominations as lists
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices (WTForms 3.3 wants SelectChoice objects)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ActionForm(FlaskForm):
+    """A bare form for buttons that only need CSRF and an optional comment."""
+
+    comment = TextAreaField(_l("Ghi chú, lý do"), validators=[Optional(), Length(max=20000)])
+
+
+# -- the filters of the dossier lists (province inbox, ministry lists) ----------------------------
+
+# Sort choices offered on the lists (msgids; translated in the template).
+SORT_LABELS = {
+    "received": N_("Ngày nhận"),
+    "updated": N_("Mới cập nhật"),
+    "name": N_("Họ tên"),
+    "province": N_("Tỉnh, thành phố"),
+    "craft": N_("Nghề"),
+    "code": N_("Mã hồ sơ"),
+}
+
+
+def list_filters() -> lists.Filters:
+    """The list filters of the query string; anything unknown is dropped."""
+    args = request.args
+    return lists.Filters(
+        state=args.get("state") or None,
+        round_id=args.get("round_id", type=int),
+        title=args.get("title") or None,
+        q=(args.get("q") or "").strip()[:100] or None,
+        province_code=args.get("province_code") or None,
+        overdue_only=bool(args.get("overdue")),
+        sort=args.get("sort") or None,
+        stage=args.get("stage") if args.get("stage") in lists.STAGE_STATES else None,
+    )
+
+
+def query_args() -> dict:
+    """The page's filters, to carry into pager, sort and export links."""
+    return {k: v for k, v in request.args.items() if k not in ("page", "sort")}
