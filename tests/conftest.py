@@ -80,6 +80,8 @@ REAL_DATABASE = (
     "tests/test_api.py::test_status_lookup",
     "tests/test_api.py::test_status_follows_the_dossier",
     "tests/test_api.py::test_status_wrong_code_and_wrong_key_give_the_same_404",
+    # Posts a code to the public status lookup (its own connection, above).
+    "tests/test_language_switch.py::test_errors_and_form_messages_follow_the_language",
     # Ballots and the close from several threads at once.
     "tests/test_ballot_secrecy.py::test_ballots_racing_the_close_are_counted_in_the_decision_or_refused",
     "tests/test_ballot_secrecy.py::test_the_race_test_catches_a_close_that_does_not_wait",
