@@ -84,6 +84,8 @@ REAL_DATABASE = (
     "tests/test_document_layout.py::test_minutes_say_what_minutes_must_say",
     # Closes council sessions (above) and signs against the throwaway PKI's servers.
     "tests/test_signing.py",
+    # Builds the demo world, whose council session closes (VACUUM on PostgreSQL, above).
+    "tests/test_language_switch.py::test_every_page_switches_language_for_every_role",
     # Posts a code to the public status lookup (its own connection, above).
     "tests/test_language_switch.py::test_errors_and_form_messages_follow_the_language",
     # Ballots and the close from several threads at once.
