@@ -88,6 +88,9 @@ REAL_DATABASE = (
     "tests/test_language_switch.py::test_every_page_switches_language_for_every_role",
     # Posts a code to the public status lookup (its own connection, above).
     "tests/test_language_switch.py::test_errors_and_form_messages_follow_the_language",
+    # Close sessions: VACUUM outside any transaction on PostgreSQL (above).
+    "tests/test_ballot_secrecy.py::test_closing_with_missing_ballots_needs_each_reason",
+    "tests/test_ballot_secrecy.py::test_a_box_opens_only_with_its_key_and_in_its_session",
     # Ballots and the close from several threads at once.
     "tests/test_ballot_secrecy.py::test_ballots_racing_the_close_are_counted_in_the_decision_or_refused",
     "tests/test_ballot_secrecy.py::test_the_race_test_catches_a_close_that_does_not_wait",
