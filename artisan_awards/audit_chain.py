@@ -34,6 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from workflows.states import TRANSFER_PROVINCE
+
 from .timeutil import as_utc
 
 LOGS = ("transition_log", "audit_events")
@@ -74,6 +76,11 @@ def init_app(app) -> None:
 
 
 # -- canonical form and MAC -----------------------------------------------------------------------
+
+# A transition-log row that moves a dossier to a merged province's successor (services/law.py): the
+# state stays, ``meta`` names ``from_province`` and ``to_province``; the dossier keeps its code.
+TRANSFER_ACTION = TRANSFER_PROVINCE
+
 
 def log_table(name: str = "transition_log", numbered: bool = False) -> sa.TableClause:
     """A lightweight, typed view of a log table (also used by the migrations: 0006 reads the
@@ -271,6 +278,7 @@ def check(connection, key: bytes | None = None, checkpoints: list[tuple[str, dic
     by_seq: dict[int, dict] = {}
     expected, prev = 1, ""
     last_move: dict[int, dict] = {}
+    transfers: dict[int, list[dict]] = {}
     for log, row in numbered:
         seq = int(row["seq"])
         if seq < expected:
@@ -283,8 +291,10 @@ def check(connection, key: bytes | None = None, checkpoints: list[tuple[str, dic
         prev, expected = row["hash"], seq + 1
         if log == "transition_log":
             last_move[row["nomination_id"]] = row
+            if row["action"] == TRANSFER_ACTION:
+                transfers.setdefault(row["nomination_id"], []).append(row)
     _check_head(connection, expected - 1, prev, report)
-    _check_nominations(connection, last_move, report)
+    _check_nominations(connection, last_move, report, transfers)
     for name, statement in checkpoints:
         _check_checkpoint(key, name, statement, by_seq, report)
     return report
@@ -330,7 +340,19 @@ def _check_head(connection, last: int, last_hash: str, report: Report) -> None:
         report.breaks.append(Broken("audit_chain_head", None, int(row.seq), None, reason))
 
 
-def _check_nominations(connection, last_move: dict[int, dict], report: Report) -> None:
+def _province_path(code_province: str, moves: list[dict]) -> str | None:
+    """Where the logged transfers took a dossier filed in ``code_province`` (None: a broken path)."""
+    at = code_province
+    for move in moves:
+        meta = move["meta"] if isinstance(move["meta"], dict) else json.loads(move["meta"] or "{}")
+        if meta.get("from_province") != at:
+            return None
+        at = meta.get("to_province")
+    return at
+
+
+def _check_nominations(connection, last_move: dict[int, dict], report: Report,
+                       transfers: dict[int, list[dict]] | None = None) -> None:
     nominations = sa.table("nominations", sa.column("id", sa.Integer), sa.column("state", sa.String),
                            sa.column("code", sa.String), sa.column("province_code", sa.String))
     for n in connection.execute(sa.select(nominations).order_by(nominations.c.id)).mappings():
@@ -348,7 +370,11 @@ def _check_nominations(connection, last_move: dict[int, dict], report: Report) -
             broken(f"the state column says '{n['state']}' but the last log row says '{move['to_state']}'")
         if n["code"]:
             parts = n["code"].split("-")
-            if len(parts) == 4 and parts[2] != n["province_code"]:
+            moved = (transfers or {}).get(n["id"], [])
+            if len(parts) == 4 and moved and _province_path(parts[2], moved) != n["province_code"]:
+                broken(f"the province column says '{n['province_code']}' but the logged transfers of the dossier "
+                       f"(code {n['code']}) lead elsewhere")
+            elif len(parts) == 4 and not moved and parts[2] != n["province_code"]:
                 broken(f"the province column says '{n['province_code']}' but the dossier code {n['code']} "
                        f"was given in '{parts[2]}'")
 

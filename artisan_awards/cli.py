@@ -13,6 +13,7 @@ from .errors import ValidationFailed
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(provinces)
+    app.cli.add_command(holidays_cli)
     app.cli.add_command(seed_demo)
     from .audit_chain import audit_cli
     from .audit_chain import init_app as audit_init_app
@@ -28,6 +29,9 @@ def init_app(app: Flask) -> None:
     from .services.reminders import reminders_cli  # reminders depend on mail, never the other way round
 
     app.cli.add_command(reminders_cli)
+    from .services.hard_cases import completion_cli  # the applicant's completion period (issue 14)
+
+    app.cli.add_command(completion_cli)
 
 
 @click.group()
@@ -65,6 +69,41 @@ def sync():
     from .services.provinces import sync_provinces
 
     click.echo(f"{sync_provinces()} provinces")
+
+
+@provinces.command("transfer")
+@click.option("--from", "former", required=True, help="Short code of the merged (former) province, e.g. HDG.")
+@click.option("--reason", default="Nghị quyết 202/2025/QH15 (hợp nhất tỉnh)", show_default=True,
+              help="The basis recorded in each dossier's log.")
+@click.option("--dry-run", is_flag=True, help="Only list what would move.")
+def transfer_province(former: str, reason: str, dry_run: bool):
+    """Transfer every dossier of a merged province to its successor (logged as the system)."""
+    from .errors import ServiceError
+    from .services import law
+
+    try:
+        result = law.transfer_province(former.strip().upper(), reason, dry_run=dry_run)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    verb = "would move" if dry_run else "moved"
+    for n in result.moved:
+        click.echo(f"{verb} {n.code or n.id}: {n.full_name}")
+    for n, why in result.skipped:
+        click.echo(f"skipped {n.code or n.id}: {why}")
+    click.echo(f"{len(result.moved)} {verb}, {len(result.skipped)} skipped")
+
+
+@click.group("holidays")
+def holidays_cli():
+    """The holiday calendar of working-day deadlines."""
+
+
+@holidays_cli.command("sync")
+def sync_holidays():
+    """Add the days of artisan_awards/data/holidays.csv missing from the table (edits are kept)."""
+    from .services import law
+
+    click.echo(f"{law.sync_holidays()} days added")
 
 
 @click.command("seed-demo")

@@ -72,6 +72,17 @@ class Config:
     DOCUMENTS_TRUST_ROOTS = os.environ.get("DOCUMENTS_TRUST_ROOTS")
     DOCUMENTS_SIGNING_LEVEL = os.environ.get("DOCUMENTS_SIGNING_LEVEL", "B-LT")
     DOCUMENTS_SIGNING_TIMEOUT = float(os.environ.get("DOCUMENTS_SIGNING_TIMEOUT", 10))
+    DOCUMENTS_SIGNING_CLOCK_TOLERANCE = float(os.environ.get("DOCUMENTS_SIGNING_CLOCK_TOLERANCE", 120))
+    # The one-stop notices (documents/notices.py). Circular 03/2025/TT-VPCP's form numbers are not
+    # verified against the official text (shared/domain/egov-rules.md, confidence M): printed only
+    # when configured, as "receipt=01,request=02,refusal=03,apology=04".
+    NOTICE_CIRCULAR = os.environ.get("NOTICE_CIRCULAR", "Thông tư số 03/2025/TT-VPCP")
+    NOTICE_FORM_NUMBERS = os.environ.get("NOTICE_FORM_NUMBERS", "")
+    # The apology for a missed reply deadline: the new appointment this many days after the check,
+    # and the reason it prints (the department's words; empty: no reason printed).
+    NOTICE_APOLOGY_DAYS = int(os.environ.get("NOTICE_APOLOGY_DAYS", 5))
+    NOTICE_APOLOGY_REASON = os.environ.get(
+        "NOTICE_APOLOGY_REASON", "Hồ sơ cần thêm thời gian kiểm tra, xác minh thông tin và tài liệu minh chứng.")
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
@@ -113,17 +124,48 @@ class Config:
     # Most rows one account import (an uploaded sheet, and its confirmation) may hold.
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 2000))
     WTF_CSRF_TIME_LIMIT = None
+    # The law's hard cases (services/hard_cases.py, docs/rules.md "Hard cases").  Whether a nominee who
+    # dies during the process may go on as a posthumous proposal (domain file: default on [U]); whether an
+    # Art. 2(3) exclusion may be overridden at all (by the administrator, with a reason; default off);
+    # what happens when a returned dossier's completion period runs out: "close" (the scheduled job
+    # `flask --app wsgi completion expire` closes it, logged as the system) or "propose" (the secretariat
+    # is told to close it).  The applicant is told either way.
+    POSTHUMOUS_SWITCH_ALLOWED = os.environ.get("POSTHUMOUS_SWITCH_ALLOWED", "1").lower() in ("1", "true", "yes", "on")
+    EXCLUSION_OVERRIDE_ALLOWED = os.environ.get("EXCLUSION_OVERRIDE_ALLOWED", "0").lower() in ("1", "true", "yes", "on")
+    COMPLETION_EXPIRY = os.environ.get("COMPLETION_EXPIRY", "close")
     # The application's notion of "today" can be pinned for rehearsals and tests (YYYY-MM-DD).
     TODAY = os.environ.get("ARTISAN_TODAY")
+    # A calendar-day period whose last day is a weekend day or a holiday ends on the next working day
+    # (Civil Code 2015, Art. 148 cl. 5).  Off by default: the deadlines stay a plain count, as they
+    # were (docs/rules.md, "Deadlines in the law's own days").
+    DEADLINE_ROLL_FORWARD = os.environ.get("DEADLINE_ROLL_FORWARD", "").lower() in ("1", "true", "yes", "on")
     # Quorum (share of all members present) and pass threshold (share of ALL members voting
     # yes), per council level.  Values from the domain document (2019 state council, [VP]);
     # unverified for Decree 43, hence configuration.  Rounded up to a whole member.
+    # The bonus that comes with each title, as a multiple of the base salary (lương cơ sở) in force on the
+    # President's decision date: Decree 98/2023/NĐ-CP Art. 56(3) under the Law on Emulation and
+    # Commendation 2022 (12.5 for the "People's" titles, verified; 9.0 for the "Meritorious" ones, verified
+    # by calculation).  The base salaries themselves are a dated table (/admin/base-salaries).
+    AWARD_COEFFICIENTS = {"people": 12.5, "meritorious": 9.0}
     COUNCIL_RULES = {
         "default": {"quorum_percent": 75, "pass_percent": 90},
         "province": {"quorum_percent": 75, "pass_percent": 90},
         "ministry": {"quorum_percent": 75, "pass_percent": 90},
         "state": {"quorum_percent": 75, "pass_percent": 90},
     }
+    # Fewest and most members of a council, per level ("default" for any level not named).  The
+    # domain document suggests 7-13 (Decree 43's own sizes are not verified [U]); a council outside
+    # is refused at creation, and no member is invited beyond the largest size.
+    COUNCIL_SIZES = {
+        "default": {"min_members": 7, "max_members": 15},
+        "province": {"min_members": 7, "max_members": 15},
+        "ministry": {"min_members": 7, "max_members": 15},
+        "state": {"min_members": 7, "max_members": 15},
+    }
+    # Once a round is open, its legal windows may not be shortened below these (days; number of
+    # public consultations).  Decree 43/2024: 15 days to complete a returned dossier, two 20-day
+    # consultations on the Government portal.  A window already below (a rehearsal) may not shrink.
+    ROUND_LEGAL_MINIMUMS = {"completion_days": 15, "consultation_days": 20, "consultation_windows": 2}
     # E-mail goes through the outbox (services/mail.py); ``flask mail send`` delivers it.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))

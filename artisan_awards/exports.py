@@ -32,7 +32,7 @@ from .errors import NotFound
 from .extensions import db
 from .i18n import TITLE_LABELS, label, state_label, vn_date
 from .models import Nomination, Province
-from .services.nominations import current_deadlines
+from .services.queries import current_deadlines
 from .timeutil import local_date, today
 
 FORMATS = ("csv", "xlsx")
@@ -91,6 +91,15 @@ def nomination_columns() -> list[Column]:
         Column(N_("Ngày nhận"), lambda r: _local(r.received_at), 12),
         Column(N_("Hạn"), lambda r: dl.due(r), 12),
         Column(N_("Quá hạn"), overdue, 10),
+        # a dossier transferred after a province merger: the province it was filed with (issue 14)
+        Column(N_("Nộp tại (tỉnh cũ)"), lambda r: provinces.get(r.filed_province_code, r.filed_province_code)
+               if r.filed_province_code else "", 18),
+        # the President's decision and the bonus that comes with the title (for finance)
+        Column(N_("Số quyết định phong tặng"), lambda r: r.decision_no or "", 18),
+        Column(N_("Ngày quyết định"), lambda r: r.decision_date, 12),
+        Column(N_("Hệ số"), lambda r: float(r.award_coefficient) if r.award_coefficient is not None else None, 8),
+        Column(N_("Lương cơ sở (đồng)"), lambda r: r.award_base_salary_vnd, 14),
+        Column(N_("Tiền thưởng (đồng)"), lambda r: r.award_bonus_vnd, 14),
     ]
 
 
@@ -98,7 +107,9 @@ NOMINATION_FIELDS = (
     Nomination.id, Nomination.code, Nomination.full_name, Nomination.birth_date, Nomination.gender,
     Nomination.ethnicity, Nomination.craft, Nomination.province_code, Nomination.title,
     Nomination.posthumous, Nomination.round_id, Nomination.state, Nomination.submitted_at,
-    Nomination.received_at, Nomination.returned_at,
+    Nomination.received_at, Nomination.returned_at, Nomination.filed_province_code,
+    Nomination.decision_no, Nomination.decision_date,
+    Nomination.award_coefficient, Nomination.award_base_salary_vnd, Nomination.award_bonus_vnd,
 )
 
 

@@ -6,16 +6,18 @@ A blueprint imports from here, never from another blueprint's ``forms`` or ``rou
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import DateField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from workflows.states import N_
 
-from .services import nominations as lists
+from .services import queries as lists
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -23,10 +25,26 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+class VnDateField(DateField):
+    """A date field whose parse error is a plain Vietnamese sentence (WTForms has no Vietnamese catalogue)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        try:
+            self.data = datetime.strptime(valuelist[0].strip(), "%Y-%m-%d").date()
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Ngày không hợp lệ: nhập theo dạng ngày/tháng/năm.")) from None
+
+
 class ActionForm(FlaskForm):
     """A bare form for buttons that only need CSRF and an optional comment."""
 
     comment = TextAreaField(_l("Ghi chú, lý do"), validators=[Optional(), Length(max=20000)])
+    # On returning a dossier: what is missing, one item per line (the request to complete lists them).
+    missing = TextAreaField(_l("Danh mục cần bổ sung, hoàn thiện"), validators=[Optional(), Length(max=30000)])
 
 
 # -- the filters of the dossier lists (province inbox, ministry lists) ----------------------------
@@ -54,6 +72,7 @@ def list_filters() -> lists.Filters:
         overdue_only=bool(args.get("overdue")),
         sort=args.get("sort") or None,
         stage=args.get("stage") if args.get("stage") in lists.STAGE_STATES else None,
+        completion=args.get("completion") if args.get("completion") in ("waiting", "expired") else None,
     )
 
 

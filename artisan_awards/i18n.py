@@ -19,6 +19,7 @@ KIND_LABELS = {
     "award_decision": N_("Quyết định khen thưởng"),
     "certificate": N_("Giấy chứng nhận, bằng khen"),
     "authorisation": N_("Giấy ủy quyền"),
+    "death_evidence": N_("Giấy chứng tử, giấy báo tử"),
     "other": N_("Tài liệu khác"),
 }
 RELATIONSHIP_LABELS = {
@@ -72,11 +73,21 @@ def vn_date(value) -> str:
     return str(value)
 
 
+def number(value) -> str:
+    """A number in the reader's language: 29.250.000 and 12,5 in Vietnamese, 29,250,000 and 12.5 in English."""
+    if value is None:
+        return ""
+    from flask_babel import format_decimal
+
+    return format_decimal(value)
+
+
 def init_app(app: Flask) -> None:
     # Choose the language afresh for every request, even when an outer app context
     # (a CLI command, a test) has already cached one.
     app.before_request(refresh)
     app.jinja_env.filters["vn_date"] = vn_date
+    app.jinja_env.filters["number"] = number
     app.jinja_env.globals.update(
         get_locale=get_locale,
         state_label=state_label,
@@ -89,3 +100,4 @@ def init_app(app: Flask) -> None:
         KIND_LABELS=KIND_LABELS,
         TITLE_LABELS=TITLE_LABELS,
     )
+

@@ -147,6 +147,47 @@ def can_review_criteria(user: User, nomination: Nomination) -> bool:
     )
 
 
+# -- the law's hard cases (services/hard_cases.py) ------------------------------------------------
+
+# A death is recorded at any stage after filing and before the President's decision.
+DEATH_RECORDABLE = frozenset(State) - {State.DRAFT} - {s for s in State if wf.is_final(s)}
+
+
+def can_record_death(user: User, nomination: Nomination) -> bool:
+    """Record a nominee's death now: the desk's officer (``may_record_death``), before the decision."""
+    return nomination.state_enum in DEATH_RECORDABLE and may_record_death(user, nomination)
+
+
+def may_record_death(user: User, nomination: Nomination) -> bool:
+    """The officer of the desk that holds or held the dossier (the province's secretariat; the ministry
+    from its stage on; the government officers from theirs), whatever the dossier's state."""
+    if not user.is_authenticated or not can_view(user, nomination):
+        return False
+    if user.has_role(wf.PROVINCE_OFFICER) and user.province_code == nomination.province_code:
+        return True
+    stage = nomination.stage_reached or 0
+    return (user.has_role(wf.MINISTRY_OFFICER) and stage >= Stage.MINISTRY) or \
+        (user.has_role(wf.GOVERNMENT_OFFICER) and stage >= Stage.GOVERNMENT)
+
+
+def can_override_exclusion(user) -> bool:
+    """Let an Art. 2(3)-excluded dossier go on (only where EXCLUSION_OVERRIDE_ALLOWED): the administrator,
+    a role above the provincial secretariat that sees the dossier from its filing."""
+    return _any(user, wf.ADMIN)
+
+
+def can_record_arrival(user: User, nomination: Nomination) -> bool:
+    """Record the day a paper dossier reached the department: that province's secretariat."""
+    return (user.is_authenticated and can_view(user, nomination) and user.has_role(wf.PROVINCE_OFFICER)
+            and user.province_code == nomination.province_code)
+
+
+def presides(user, council: Council) -> bool:
+    """Whoever presides the council's sessions (the chair, or a vice-chair authorised to preside)."""
+    member = council.member_for(user) if getattr(user, "is_authenticated", False) else None
+    return member is not None and member.can_preside
+
+
 def can_file_in(user: User, province_code: str | None) -> bool:
     """Applicants file in any province; an officer files only in their own."""
     if user.has_role(wf.APPLICANT):
@@ -230,6 +271,11 @@ def can_use_province_inbox(user) -> bool:
     return _any(user, *PROVINCE_SCOPED_ROLES)
 
 
+def can_act_in_batch(user) -> bool:
+    """The provincial secretariat's batch page (accept several, send several to the ministry)."""
+    return _any(user, wf.PROVINCE_OFFICER) and bool(getattr(user, "province_code", None))
+
+
 def can_list_national(user) -> bool:
     """The national list of dossiers (each role from its stage on, ``STAGE_FROM``)."""
     return _any(user, *NATIONAL_ROLES)
@@ -246,6 +292,11 @@ def can_handle_public_comments(user) -> bool:
 
 def can_manage_rounds(user) -> bool:
     return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER)
+
+
+def can_manage_base_salaries(user) -> bool:
+    """Add a base salary (lương cơ sở) in force from a date: the award bonus is computed from it."""
+    return is_administrator(user)
 
 
 def can_export_archives(user) -> bool:
@@ -351,6 +402,16 @@ def council_candidate_roles() -> tuple[str, ...]:
     return COUNCIL_MEMBER_ROLES + SECRETARIAT_ROLES
 
 
+def can_sit_on_council(user, level: str) -> bool:
+    """``user`` holds the role of a member of a council of ``level`` (an invitation adds no other role)."""
+    return user.has_role(council_member_role(level))
+
+
+def council_member_role(level: str) -> str:
+    """The role an external member invited to a council of ``level`` receives."""
+    return next(role for role in COUNCIL_MEMBER_ROLES if LEVEL_OF_ROLE[role] == level)
+
+
 def desk_role(desk: str) -> str:
     return DESK_ROLE[desk]
 
@@ -391,6 +452,51 @@ def nav_items(user) -> list[tuple[str, str]]:
     return [(endpoint, label) for endpoint, label, allowed in NAV if allowed(user)]
 
 
+# -- the law's calendar, mergers, intake deadlines, the round's record (issue 14) -------------------
+
+def can_edit_holidays(user) -> bool:
+    """Edit the holiday calendar the working-day deadlines count with: the administrator."""
+    return _any(user, wf.ADMIN)
+
+
+def can_transfer_from(user, province_code: str | None, successor_code: str | None) -> bool:
+    """Move dossiers of a merged province to its successor: the administrator, or the successor's
+    own secretariat (the department that now answers for the former province)."""
+    if _any(user, wf.ADMIN):
+        return True
+    return (_any(user, wf.PROVINCE_OFFICER) and successor_code is not None
+            and getattr(user, "province_code", None) == successor_code)
+
+
+def can_use_transfers(user) -> bool:
+    """The transfers page: the administrator and provincial secretariats."""
+    return _any(user, wf.ADMIN, wf.PROVINCE_OFFICER)
+
+
+def can_set_intake(user, province_code: str | None) -> bool:
+    """Set a province's own intake deadline: the administrator, the ministry, that province's secretariat."""
+    if _any(user, wf.ADMIN, wf.MINISTRY_OFFICER):
+        return True
+    return _any(user, wf.PROVINCE_OFFICER) and province_code is not None \
+        and getattr(user, "province_code", None) == province_code
+
+
+def can_use_intake_page(user) -> bool:
+    return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER)
+
+
+def can_read_round_report(user) -> bool:
+    """The round's record (per level and province): the ministry, the government, the administrator."""
+    return _any(user, wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN)
+
+
+def own_province_only(user) -> str | None:
+    """The one province a user's pages are limited to (a provincial secretariat), else None."""
+    if _any(user, wf.ADMIN, wf.MINISTRY_OFFICER):
+        return None
+    return getattr(user, "province_code", None)
+
+
 def admin_sections(user) -> list[tuple[str, str]]:
     """The administration pages ``user`` may open (endpoint, untranslated label)."""
     links = []
@@ -401,6 +507,14 @@ def admin_sections(user) -> list[tuple[str, str]]:
         links.append(("admin.rounds", N_("Đợt xét tặng")))
     if can_create_councils(user):
         links.append(("admin.new_council", N_("Thành lập Hội đồng")))
+    if can_use_intake_page(user):
+        links.append(("admin.intake", N_("Hạn tiếp nhận của tỉnh")))
+    if can_use_transfers(user):
+        links.append(("admin.transfers", N_("Chuyển hồ sơ tỉnh hợp nhất")))
+    if can_edit_holidays(user):
+        links.append(("admin.holidays", N_("Lịch ngày nghỉ lễ, Tết")))
+    if can_manage_base_salaries(user):
+        links.append(("admin.base_salaries", N_("Lương cơ sở")))
     if can_read_audit_log(user):
         links.append(("admin.audit_log", N_("Nhật ký quản trị")))
     return links
@@ -416,7 +530,9 @@ TEMPLATE_PREDICATES = {
     for f in (
         nav_items, is_staff, is_administrator, can_file, files_for_others, can_manage_accounts, can_manage,
         can_view, can_edit, can_review_criteria, can_handle_public_comments, can_export_archives,
-        can_manage_rounds, can_create_councils, is_secretariat, can_see_council, can_edit_rules,
+        can_act_in_batch, can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
+        is_secretariat, can_see_council,
+        can_edit_rules,
     )
 }
 
@@ -480,3 +596,4 @@ def init_app(app) -> None:
     from .i18n import label
 
     app.jinja_env.globals.update(role_label=lambda r: label(ROLE_LABELS, r), **TEMPLATE_PREDICATES)
+

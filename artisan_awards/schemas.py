@@ -119,10 +119,16 @@ class NominationIn(_In):
         return self
 
 
+MissingItem = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
 class ActionIn(_In):
     comment: LongText | None = None
+    # ``return`` only: what is missing, one item each (printed on the request to complete).
+    missing: Annotated[list[MissingItem], Field(max_length=50)] | None = None
     decision_no: ShortStr | None = None
     decision_date: date | None = None
+    title: Literal["people", "meritorious"] | None = None  # record_award: the title the decision awards
 
 
 class TokenIn(_In):
@@ -141,6 +147,10 @@ class RoundIn(_In):
     consultation_days: Annotated[int, Field(ge=0, le=365)] = 20
     consultation_windows: Annotated[int, Field(ge=0, le=2)] = 2
     deadlines: dict[Annotated[str, StringConstraints(max_length=60)], date] = {}
+    # calendar or working days, per window (workflows.law_days; docs/rules.md)
+    reply_day_kind: Literal["calendar", "working"] = "calendar"
+    completion_day_kind: Literal["calendar", "working"] = "calendar"
+    consultation_day_kind: Literal["calendar", "working"] = "calendar"
 
     @model_validator(mode="after")
     def _in_order(self):
@@ -155,6 +165,14 @@ class MemberIn(_In):
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
     position: Literal["chair", "vice_chair", "member", "secretary"] = "member"
     authorised_to_preside: bool = False
+
+
+class MemberInviteIn(_In):
+    """An external member invited from the council page (an expert who may have no account yet)."""
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    full_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    position: Literal["member", "vice_chair", "secretary"] = "member"
 
 
 class CouncilIn(_In):

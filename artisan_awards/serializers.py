@@ -9,7 +9,7 @@ from pydantic_core import to_jsonable_python
 from . import nomination_data
 from .i18n import state_label
 from .models import Nomination, Round, TransitionLog
-from .timeutil import as_utc
+from .timeutil import iso_moment
 
 
 def _d(value: date | None) -> str | None:
@@ -17,7 +17,7 @@ def _d(value: date | None) -> str | None:
 
 
 def _dt(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
+    return iso_moment(value)
 
 
 def nomination_in(n: Nomination) -> dict:
@@ -44,10 +44,16 @@ def log_entry(row: TransitionLog) -> dict:
         "actor": row.actor_name,
         "at": _dt(row.at),
         "comment": row.comment,
+        # a return's list of what is missing (printed on the request to complete)
+        **({"missing": row.meta["missing"]} if row.meta and row.meta.get("missing") else {}),
     }
 
 
-def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) -> dict:
+def nomination_out(n: Nomination, history: list[TransitionLog] | None = None,
+                   eligibility: dict | None = None, hard_cases: dict | None = None) -> dict:
+    """NominationOut.  ``history``, ``eligibility`` (services.eligibility.api_of) and ``hard_cases``
+    (services.hard_cases.api_view), computed once by the view that needs them, are added when given:
+    the one-dossier answers carry them, lists do not."""
     data = nomination_in(n)
     data.update(
         id=n.id,
@@ -64,6 +70,7 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) ->
         consultation_ends=_d(n.consultation_ends),
         decision_no=n.decision_no,
         decision_date=_d(n.decision_date),
+        award=_award(n),
         attachments=[
             {"id": a.id, "kind": a.kind, "name": a.original_name, "size": a.size,
              "content_type": a.content_type}
@@ -72,15 +79,25 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None) ->
     )
     if history is not None:
         data["history"] = [log_entry(r) for r in history]
-    data["eligibility"] = _eligibility(n)
+    if eligibility is not None:
+        data["eligibility"] = eligibility
+    if hard_cases is not None:
+        data.update(hard_cases)
     return data
 
 
-def _eligibility(n: Nomination) -> dict:
-    """As ``POST /api/v1/eligibility/check`` answers, with the secretariat's overrides applied."""
-    from .services import eligibility
-
-    return eligibility.api_view(eligibility.present(eligibility.assess(n)))
+def _award(n: Nomination) -> dict | None:
+    """The ``award`` object of the API (``record_award``), or None before the decision."""
+    if n.award_bonus_vnd is None:
+        return None
+    return {
+        "decision_no": n.decision_no,
+        "decision_date": _d(n.decision_date),
+        "title": n.award_title,
+        "coefficient": float(n.award_coefficient),
+        "base_salary_vnd": n.award_base_salary_vnd,
+        "bonus_vnd": n.award_bonus_vnd,
+    }
 
 
 def round_out(r: Round, today: date) -> dict:

@@ -21,6 +21,11 @@ def local_date(moment: datetime) -> date:
     return as_utc(moment).astimezone(VN).date()
 
 
+def iso_moment(value: datetime | None) -> str | None:
+    """A stored moment as ISO 8601 with its offset (naive values from SQLite are UTC)."""
+    return as_utc(value).isoformat() if value is not None else None
+
+
 def today() -> date:
     """Today in Vietnam, or the date pinned by the ``TODAY`` setting (rehearsals, tests)."""
     from flask import current_app, has_app_context

@@ -145,6 +145,7 @@ def init_app(app: Flask) -> None:
             "may_act": permissions.may_act,
             "can_edit": permissions.can_edit,
             "available_actions": permissions.available_actions,
+            "province_name": province_name,
         }
 
     @app.after_request
@@ -157,3 +158,12 @@ def init_app(app: Flask) -> None:
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+def province_name(code: str | None) -> str:
+    """A province's short name from its code (a former province's too: both names where it matters)."""
+    from .extensions import db
+    from .models import Province
+
+    row = db.session.get(Province, code) if code else None
+    return row.name if row is not None else (code or "")

@@ -1,4 +1,4 @@
-"""PDF benchmark: a 10-page dossier, a 250-row list (Mẫu 04), the cached re-download, raw WeasyPrint.
+"""PDF benchmark: the 10-page dossier, the 250-row list and minutes, cached re-downloads, raw WeasyPrint.
 
     .venv/bin/python bench/pdf_bench.py
 
@@ -95,8 +95,8 @@ def main() -> None:
             body = nomination_body(ids["round_id"], f"Nghệ nhân Thử Nghiệm {i:03d}", "Gốm sứ Bát Tràng",
                                    title="people" if i % 3 == 0 else "meritorious", i=i, products=2)
             n = nominations_service.create_nomination(applicant, NominationIn.model_validate(body))
-            nominations_service.perform(n, "submit", applicant)
-            nominations_service.perform(n, "accept", officer)
+            nominations_service.submit(n, applicant)
+            nominations_service.accept(n, officer)
             many.append(n)
         members = [accounts.create_user(f"hd250.{k}@example.vn", PASSWORD, f"Thành viên {k}",
                                         ("province_council_member",), "HNI") for k in range(5)]
@@ -114,7 +114,16 @@ def main() -> None:
         councils.close_session(officer, session)
         print(f"(250 nominees voted through the services in {time.perf_counter() - start:.1f} s)")
         db.session.expire_all()
-        listed, download = timed(lambda: service.session_document(officer, session.id, "list"), 3)
+        list_spec = service.session_spec(session, "list")
+        made_times, raw_times = [], []
+        for _ in range(3):  # interleaved, garbage collected before each (see the dossier above)
+            gc.collect()
+            db.session.expire_all()
+            t, download = timed(lambda: service.session_document(officer, session.id, "list"), 1)
+            made_times.append(t)
+            gc.collect()
+            raw_times.append(raw_weasyprint(list_spec, runs=1))
+        listed, raw_list = statistics.median(made_times), statistics.median(raw_times)
         if os.environ.get("PROFILE"):
             import cProfile
             import pstats
@@ -122,9 +131,20 @@ def main() -> None:
             cProfile.runctx('service.session_document(officer, session.id, "list")', globals(), locals(),
                             "/tmp/list.prof")
             pstats.Stats("/tmp/list.prof").sort_stats("tottime").print_stats(25)
-        raw_list = raw_weasyprint(service.session_spec(session, "list"))
         print(f"list of 250 (Mẫu 04): {pages(download.pdf)} pages, {listed * 1000:.0f} ms; "
-              f"raw WeasyPrint {raw_list * 1000:.0f} ms; ratio {listed / raw_list:.2f}")
+              f"raw WeasyPrint {raw_list * 1000:.0f} ms; ratio {listed / raw_list:.2f}  [target <= 1.2x]")
+        made_times, raw_times = [], []
+        minutes_spec = service.session_spec(session, "minutes")
+        for _ in range(3):
+            gc.collect()
+            db.session.expire_all()
+            t, download = timed(lambda: service.session_document(officer, session.id, "minutes"), 1)
+            made_times.append(t)
+            gc.collect()
+            raw_times.append(raw_weasyprint(minutes_spec, runs=1))
+        made, raw = statistics.median(made_times), statistics.median(raw_times)
+        print(f"minutes of 250 (Mẫu 05): {pages(download.pdf)} pages, {made * 1000:.0f} ms; "
+              f"raw WeasyPrint {raw * 1000:.0f} ms; ratio {made / raw:.2f}  [target <= 1.2x]")
 
         # 3. The cached re-download, as a client sees it (API, bearer token) and in the service.
         app.config["DOCUMENTS_CACHE"] = True
@@ -140,6 +160,17 @@ def main() -> None:
         assert hit.cached
         print(f"cached re-download of the dossier: {cached * 1000:.1f} ms over HTTP (API), "
               f"{in_service * 1000:.1f} ms in the service  [target <= 20 ms]")
+        # Each HTTP request starts with nothing loaded, as in production: the 250-row documents'
+        # data (250 dossiers with their periods and products) would have to be read again.
+        for kind in ("list", "minutes"):
+            url = f"/api/v1/sessions/{session.id}/{kind}.pdf"
+            first = client.get(url, headers={"Authorization": f"Bearer {token}"})
+            assert first.status_code == 200, first.get_json()
+            cached, response = timed(lambda url=url: client.get(url, headers={"Authorization": f"Bearer {token}"}),
+                                     15)
+            assert response.headers["X-Document-Cache"] == "hit" and response.data == first.data
+            print(f"cached re-download of the {kind} of 250: {cached * 1000:.1f} ms over HTTP (API)  "
+                  f"[target <= 20 ms]")
         key = engine.cache_key(service.dossier_spec(nomination))
         print(f"cache key {key[:16]}..., {sum(1 for _ in (work / 'documents').rglob('*.pdf'))} cached file(s)")
 

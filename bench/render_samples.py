@@ -11,9 +11,51 @@ import subprocess
 import sys
 from pathlib import Path
 
-from samples import ROOT, build, make_app, tmpdir
+from samples import ROOT, build, make_app, nomination_body, tmpdir
 
 SHOTS = ROOT / "docs" / "screenshots"
+
+
+def notice_samples(app, ids: dict) -> dict:
+    """The one-stop notices, issued through the real moves: a dossier received, returned with the list of
+    what is missing, then closed; another received whose reply deadline is missed (the apology)."""
+    from datetime import timedelta
+
+    from artisan_awards.documents import notices
+    from artisan_awards.extensions import db
+    from artisan_awards.models import OneStopNotice
+    from artisan_awards.schemas import NominationIn
+    from artisan_awards.services import accounts
+    from artisan_awards.services import nominations as service
+    from artisan_awards.timeutil import local_date
+
+    applicant, officer = accounts.find_user(ids["applicant"]), accounts.find_user(ids["officer"])
+
+    def dossier(name, craft, i):
+        body = nomination_body(ids["round_id"], name, craft, i=i)
+        n = service.create_nomination(applicant, NominationIn.model_validate(body))
+        service.perform(n, "submit", applicant)
+        return n
+
+    returned = dossier("Hoàng Thị Thêu", "Thêu ren Văn Lâm", 7)
+    service.perform(returned, "return", officer, comment="Hồ sơ chưa đủ tài liệu minh chứng theo quy định.",
+                    missing=["Bản sao Quyết định tặng Bằng khen của Chủ tịch Ủy ban nhân dân Thành phố Hà Nội năm 2020",
+                             "Ảnh chụp rõ nét 03 sản phẩm tiêu biểu đã đạt giải",
+                             "Xác nhận của Ủy ban nhân dân xã về số người đã được truyền nghề"])
+    service.perform(returned, "close_incomplete", officer, comment="Quá hạn bổ sung, hoàn thiện hồ sơ.")
+    late = dossier("Trịnh Văn Mộc", "Mộc mỹ nghệ Chàng Sơn", 8)
+    notices.send_apologies(local_date(late.received_at) + timedelta(days=late.round.reply_days + 1))
+
+    def pdf(n, kind):
+        return db.session.scalars(db.select(OneStopNotice).where(OneStopNotice.nomination_id == n.id,
+                                                                 OneStopNotice.kind == kind)).first().pdf
+
+    class Issued:  # what ``documents`` holds: a download's bytes
+        def __init__(self, data):
+            self.pdf = data
+
+    return {"notice-receipt": Issued(pdf(returned, "receipt")), "notice-request": Issued(pdf(returned, "request")),
+            "notice-refusal": Issued(pdf(returned, "refusal")), "notice-apology": Issued(pdf(late, "apology"))}
 
 
 def main() -> None:
@@ -45,6 +87,7 @@ def main() -> None:
                 "ballot-07-08": service.session_document(officer, ids["session_id"], "ballot"),
                 "consultation-list": service.consultation_list(ids["round_id"], "public"),
             }
+            documents.update(notice_samples(app, ids))
     SHOTS.mkdir(parents=True, exist_ok=True)
     # The layout checks of tests/test_document_layout.py, run on the real documents too.
     sys.path.insert(0, str(ROOT))

@@ -134,8 +134,8 @@ def build(app, *, long: int = 1, photos: int = 2, pdfs: int = 1, products: int =
             for k in range(pdfs):
                 add_attachment(applicant, n, "award_decision", FileStorage(io.BytesIO(
                     _evidence_pdf(f"Quyết định khen thưởng số {100 + k}/QĐ-BCT")), f"quyet-dinh-{k + 1}.pdf"))
-        service.perform(n, "submit", applicant)
-        service.perform(n, "accept", officer, comment="Hồ sơ đầy đủ, hợp lệ.")
+        service.submit(n, applicant)
+        service.accept(n, officer, comment="Hồ sơ đầy đủ, hợp lệ.")
         nominations.append(n)
 
     members = [user(f"hoidong{k}@example.vn", f"{m}", "province_council_member", "HNI")
@@ -161,7 +161,7 @@ def build(app, *, long: int = 1, photos: int = 2, pdfs: int = 1, products: int =
     # The ones the province passed go to the ministry council, then to public consultation.
     passed = [n for n in nominations if n.state == "province_passed"]
     for n in passed:
-        service.perform(n, "forward_to_ministry", officer)
+        service.forward_to_ministry(n, officer)
     ministry_members = [user(f"bo{k}@example.vn", m, "ministry_council_member")
                         for k, m in enumerate(["Vũ Thị Lan", "Hoàng Văn Sơn", "Ngô Thanh Bình", "Đinh Thị Hòa",
                                                "Bùi Đức Long"])]
@@ -178,7 +178,7 @@ def build(app, *, long: int = 1, photos: int = 2, pdfs: int = 1, products: int =
         councils.cast_ballot(member, msession, {str(n.id): "yes" for n in passed})
     councils.close_session(ministry, msession)
     for n in passed:
-        service.perform(n, "open_consultation", ministry)
+        service.open_consultation(n, ministry)
     return {"round_id": round_.id, "nomination_id": nominations[0].id, "session_id": session.id,
             "council_id": council.id, "officer": officer.email, "ministry": ministry.email,
             "applicant": applicant.email, "nominations": [n.id for n in nominations]}

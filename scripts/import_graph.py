@@ -172,7 +172,7 @@ LAYERS = (
     ("app", "create_app, CLI, demo", ("artisan_awards", "artisan_awards.cli", "artisan_awards.demo")),
     ("web", "blueprints (pages, API)",
      tuple(f"artisan_awards.{b}" for b in BLUEPRINTS) + ("artisan_awards.views", "artisan_awards.forms",
-                                                         "artisan_awards.redirects")),
+                                                         "artisan_awards.redirects", "artisan_awards.confirm")),
     ("services", "services/ (operations, queries)", ("artisan_awards.services",)),
     ("output", "exports, backup", ("artisan_awards.exports", "artisan_awards.backup")),
     ("policy", "permissions.py", ("artisan_awards.permissions",)),

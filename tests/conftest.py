@@ -234,6 +234,8 @@ def app_config(request, database_factory, tmp_path):
         "SERVER_NAME": None,
         # Cheap Argon2 parameters: the suite creates hundreds of accounts.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        # Small councils keep the suite quick; tests/test_council_side.py checks the real sizes.
+        "COUNCIL_SIZES": {"default": {"min_members": 3, "max_members": 20}},
     }
     yield config
     drop()

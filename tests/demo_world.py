@@ -10,6 +10,7 @@ the public lookup; a queued round export.  Everything is made through the real o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -19,6 +20,7 @@ from artisan_awards.models import Council, DocumentTask, Nomination, Round
 from artisan_awards.schemas import SessionIn
 from artisan_awards.services import accounts, councils
 from artisan_awards.services import nominations as service
+from artisan_awards.timeutil import today
 from workflows.states import Action
 
 # The account that shows each role (demo e-mail addresses).
@@ -71,7 +73,8 @@ def build() -> World:
     members = [m.user for m in council.members]
 
     closed = councils.create_session(officer, council, SessionIn.model_validate(
-        {"held_on": "2026-12-10", "place": "Trụ sở Sở Công Thương Hà Nội", "nomination_ids": [accepted[0].id]}))
+        {"held_on": (today() + timedelta(days=5)).isoformat(), "place": "Trụ sở Sở Công Thương Hà Nội",
+         "nomination_ids": [accepted[0].id]}))
     councils.set_attendance(officer, closed, [m.email for m in members])
     councils.open_session(officer, closed)
     for member in members:
@@ -79,7 +82,8 @@ def build() -> World:
     councils.close_session(officer, closed)
 
     open_ = councils.create_session(officer, council, SessionIn.model_validate(
-        {"held_on": "2026-12-17", "place": "Trụ sở Sở Công Thương Hà Nội", "nomination_ids": [accepted[1].id]}))
+        {"held_on": (today() + timedelta(days=12)).isoformat(), "place": "Trụ sở Sở Công Thương Hà Nội",
+         "nomination_ids": [accepted[1].id]}))
     councils.set_attendance(officer, open_, [m.email for m in members])
     councils.open_session(officer, open_)
 
@@ -128,6 +132,8 @@ def data_strings() -> set[str]:
 
 
 def _textual(column) -> bool:
+    if isinstance(column.type, sa.JSON):  # JSON's python_type is ``object``: its strings are stored data too
+        return True
     try:
         return column.type.python_type in (str, dict, list)
     except NotImplementedError:

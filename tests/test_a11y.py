@@ -46,8 +46,10 @@ def main_pages(world: demo_world.World) -> dict[str, list[str]]:
                              f"/council/sessions/{world.closed_session_id}"],
         "province_council_member": [f"/council/sessions/{world.open_session_id}/ballot", "/council/agenda"],
         "ministry_officer": ["/ministry/dashboard", "/ministry/nominations", "/ministry/comments"],
-        "government_officer": ["/ministry/nominations"],
-        "admin": ["/admin/", "/admin/accounts", "/admin/accounts/invite", "/admin/audit", "/admin/rules"],
+        "government_officer": ["/ministry/nominations", f"/nominations/{n['submitted_to_president']}/decision",
+                               f"/nominations/{n['awarded']}"],
+        "admin": ["/admin/", "/admin/accounts", "/admin/accounts/invite", "/admin/audit", "/admin/rules",
+                  "/admin/base-salaries"],
     }
 
 

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from artisan_awards.extensions import db
 from artisan_awards.models import AuditEvent, Council, OutboxMessage, Round, User
 from artisan_awards.services import account_admin, accounts
+from tests.confirming import answer_fields, is_question, post_confirmed
 from tests.factories import Factory
 
 PW = Factory.PASSWORD
@@ -381,11 +382,14 @@ def test_round_change_is_logged_with_who_and_when(client, auth, make):
     # open it (intake started), then change the plan
     r = client.post(f"/admin/rounds/{row.id}", data=_round_form(
         intake_opens=(on - timedelta(days=1)).isoformat(), consultation_days=25))
+    assert is_question(r), "a plan change is previewed before it is saved"
+    assert not _events("round_changed")
+    r = client.post(f"/admin/rounds/{row.id}", data=answer_fields(r))
     assert r.status_code == 302
     [event] = _events("round_changed")
     assert event.actor_id == officer.id and event.actor_name == officer.full_name and event.at is not None
     assert event.details["changes"]["consultation_days"] == [20, 25]
-    r = client.post(f"/admin/rounds/{row.id}", data=_round_form(
+    r = post_confirmed(client, f"/admin/rounds/{row.id}", data=_round_form(
         intake_opens=(on - timedelta(days=1)).isoformat(), consultation_days=30))
     events = _events("round_changed")
     assert events[-1].details["after_opening"] is True

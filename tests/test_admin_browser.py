@@ -240,6 +240,9 @@ def test_admin_pages_screenshots(admin_server, shots, tmp_path):  # noqa: F811
             expect(page.get_by_text("Đã tạo đợt xét tặng.")).to_be_visible()
             page.get_by_label("Số ngày lấy ý kiến nhân dân").fill("25")
             page.get_by_role("button", name="Lưu kế hoạch").click()
+            # a plan change shows its effect on the round's dossiers first (none yet), then is saved
+            expect(page.get_by_test_id("confirm-table")).to_contain_text("Thời gian lấy ý kiến nhân dân (ngày)")
+            page.get_by_test_id("confirm-button").click()
             expect(page.get_by_text("Đã lưu kế hoạch.")).to_be_visible()
             expect(page.locator("#round-history")).to_contain_text(ADMIN_NAME)
             shots(page, "admin-round.png")

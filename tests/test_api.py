@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from artisan_awards.extensions import db
 from artisan_awards.models import ApiToken, Attachment, TransitionLog
 from artisan_awards.timeutil import today
+from tests.factories import expire_completion
 from workflows.states import STATE_INFO, State
 
 API = "/api/v1"
@@ -1001,6 +1002,8 @@ def _run_steps(api, people, n, steps):
         user = actor(people, n, who)
         before = api.get(f"{API}/nominations/{n.id}", n.owner).get_json()
         rows_before = log_count(n.id)
+        if action == "close_incomplete":  # only once the applicant's completion period is over (issue 14)
+            expire_completion(n)
         r = act(api, n.id, action, user, comment=comment)
         assert r.status_code == 200, (action, r.get_json())
         out = r.get_json()

@@ -19,11 +19,6 @@ _spec = importlib.util.spec_from_file_location("import_graph", ROOT / "scripts" 
 ig = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ig)
 
-# Circles through function-level imports that another part of issue 16 removes (item 3: the serializer
-# stops computing eligibility). Empty this set once that lands; nothing may be added to it.
-PENDING_FUNCTION_LEVEL = {frozenset({"artisan_awards.serializers", "artisan_awards.services.eligibility"})}
-
-
 def _write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = root / name
@@ -40,8 +35,9 @@ def test_the_package_has_no_import_circle_at_module_level():
 
 def test_no_circle_hides_behind_a_function_level_import():
     edges = ig.graph(in_functions=True)
-    found = {frozenset(c) for c in ig.circles(edges)}
-    assert found <= PENDING_FUNCTION_LEVEL, sorted(map(sorted, found - PENDING_FUNCTION_LEVEL))
+    # serializers <-> services.eligibility was the last one: the view computes eligibility and passes it in.
+    assert "artisan_awards.services.eligibility" not in edges["artisan_awards.serializers"]
+    assert ig.circles(edges) == []
 
 
 def test_mail_is_below_notifications_and_reminders():
@@ -118,7 +114,7 @@ def _blueprint_web_module(module: str) -> str | None:
     parts = module.split(".")
     if len(parts) < 2 or parts[0] != "artisan_awards" or parts[1] not in ig.BLUEPRINTS:
         return None
-    if len(parts) > 2 and parts[2] in ("service", "data", "engine", "signing", "jobs"):
+    if len(parts) > 2 and parts[2] in ("service", "data", "engine", "signing", "jobs", "notices"):
         return None  # the documents package's service layer, callable from any blueprint
     return parts[1]
 
@@ -141,8 +137,7 @@ def test_layers_depend_one_way():
     layers: dict[str, set[str]] = {}
     for a, b in ig.layer_edges(ig.graph(in_functions=True)):
         layers.setdefault(a, set()).add(b)
-    pending = {frozenset({"data", "services"})} if PENDING_FUNCTION_LEVEL else set()  # serializers -> eligibility
-    assert {frozenset(c) for c in ig.circles(layers)} <= pending
+    assert ig.circles(layers) == []
     assert "workflows" not in layers  # the bottom layer imports nothing above it
     assert set(layers.get("base", ())) <= {"workflows"}
 

@@ -145,6 +145,10 @@ def test_deleting_a_whole_dossier_with_its_rows_is_caught(world, runner, db_kind
     moves = moves_of(world.b)
     first, last = moves[0]["seq"], moves[-1]["seq"]
     attack(db_kind, ("DELETE FROM transition_log WHERE nomination_id = :id", {"id": world.ids.b}),
+           # its one-stop notices (and the mail that carried them) go with it
+           ("DELETE FROM outbox_attachments WHERE notice_id IN "
+            "(SELECT id FROM one_stop_notices WHERE nomination_id = :id)", {"id": world.ids.b}),
+           ("DELETE FROM one_stop_notices WHERE nomination_id = :id", {"id": world.ids.b}),
            ("DELETE FROM nominations WHERE id = :id", {"id": world.ids.b}))
     assert db.session.get(Nomination, world.ids.b) is None
     result = verify(runner)

@@ -34,6 +34,7 @@ from artisan_awards.extensions import db
 from artisan_awards.models import AgendaItem, CouncilSession, Nomination, SealedBallot, TransitionLog
 from artisan_awards.services import councils as council_service
 from tests import factories
+from tests.confirming import post_confirmed
 from tests.conftest import ApiClient
 from tests.factories import Factory
 from tests.test_councils import Chain
@@ -583,8 +584,8 @@ def test_closing_with_missing_ballots_needs_each_reason(app, api, make, client):
     assert db.session.get(CouncilSession, sid).status == "open"
     assert "Còn 2 thành viên" in client.get(f"/council/sessions/{sid}").get_data(as_text=True)
     reasons = {members[1]: "Ốm, xin về sớm", members[2]: "Mất kết nối", members[3]: "Từ chối bỏ phiếu"}
-    r = client.post(f"/council/sessions/{sid}/close",
-                    data={f"reason-{member_ids[m.email]}": why for m, why in reasons.items()})
+    r = post_confirmed(client, f"/council/sessions/{sid}/close",
+                       data={f"reason-{member_ids[m.email]}": why for m, why in reasons.items()})
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(CouncilSession, sid).status == "closed"

@@ -260,6 +260,9 @@ def test_dossier_from_registration_to_public_status(live_server, shots):
             rows.get_by_role("link", name=code).click()
             expect(page.get_by_role("heading", name=NOMINEE, exact=True)).to_be_visible()
             page.get_by_role("button", name="Tiếp nhận hồ sơ hợp lệ").click()
+            # an irreversible action says what it causes and waits for a confirmation
+            expect(page.get_by_test_id("consequences")).to_contain_text("không thể trả lại hồ sơ")
+            page.get_by_test_id("confirm-button").click()
             expect(page.get_by_text("Đã thực hiện: Tiếp nhận hồ sơ hợp lệ.")).to_be_visible()
             expect(page.locator(".status-box .badge").first).to_have_text(ACCEPTED_STAFF)
             expect(page.locator("ol.timeline")).to_contain_text(f"Tiếp nhận hồ sơ hợp lệ — {ACCEPTED_STAFF}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -9,6 +11,7 @@ from artisan_awards import create_app
 from artisan_awards.extensions import db
 from artisan_awards.schemas import CouncilIn
 from artisan_awards.services import councils
+from artisan_awards.timeutil import today
 from tests.factories import Factory
 from tests.liveserver import serve
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, _log_in, _log_out, shots  # noqa: F401
@@ -61,9 +64,10 @@ def test_full_council_session_in_the_browser(council_server, shots):  # noqa: F8
         _log_in(officer, council_server["officer"], Factory.PASSWORD)
         officer.goto(f"/council/councils/{council_server['council_id']}")
         expect(officer.get_by_role("heading", name="Hội đồng cấp tỉnh thành phố Hà Nội")).to_be_visible()
-        officer.get_by_label("Ngày họp").fill("2026-12-17")
+        officer.get_by_label("Ngày họp").fill((today() + timedelta(days=12)).isoformat())
         officer.get_by_label("Địa điểm").fill("Trụ sở UBND thành phố Hà Nội")
-        expect(officer.get_by_label("Đỗ Thị Mận", exact=False)).to_be_checked()
+        expect(officer.get_by_label("Đỗ Thị Mận", exact=False)).not_to_be_checked()  # chosen, not pre-ticked
+        officer.get_by_label("Đỗ Thị Mận", exact=False).check()
         officer.get_by_role("button", name="Lập phiên họp").click()
         expect(officer.get_by_text("Đã lập phiên họp.")).to_be_visible()
         for name in MEMBERS:
@@ -71,6 +75,8 @@ def test_full_council_session_in_the_browser(council_server, shots):  # noqa: F8
         officer.get_by_role("button", name="Ghi nhận điểm danh").click()
         expect(officer.get_by_text("4 thành viên có mặt", exact=False).first).to_be_visible()
         officer.get_by_role("button", name="Mở bỏ phiếu").click()
+        expect(officer.get_by_test_id("consequences")).to_be_visible()
+        officer.get_by_test_id("confirm-button").click()
         expect(officer.get_by_test_id("session-status")).to_have_text("Đang bỏ phiếu")
         session_url = officer.url
         shots(officer, "council-session-open.png")
@@ -95,6 +101,7 @@ def test_full_council_session_in_the_browser(council_server, shots):  # noqa: F8
         expect(officer.get_by_test_id("ballots-cast")).to_contain_text("4/4")
         expect(officer.get_by_test_id("tally")).to_have_count(0)  # secret until closed
         officer.get_by_role("button", name="Kết thúc bỏ phiếu và kiểm phiếu").click()
+        officer.get_by_test_id("confirm-button").click()
         tally = officer.get_by_test_id("tally")
         expect(tally).to_contain_text("Đỗ Thị Mận")
         expect(tally.locator("tbody tr td").nth(1)).to_have_text("4")

@@ -75,7 +75,7 @@ def test_two_officers_fire_conflicting_transitions_at_once(app, api, make):
         statuses = _run_together(app, [act(tokens[0], "accept"), act(tokens[1], "return")])
         assert sorted(statuses) == [200, 409], statuses
         db.session.expire_all()
-        from artisan_awards.services.nominations import history
+        from artisan_awards.services.queries import history
 
         rows = history(nomination)
         assert len(rows) == 2  # submit + exactly one of accept / return

@@ -7,8 +7,17 @@ import sqlalchemy as sa
 
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination
+from artisan_awards.timeutil import today
 from tests.factories import Factory
 from workflows.states import State
+
+
+def SESSION_DAY() -> str:  # noqa: N802 - a session a few days ahead (a past date is refused)
+    from datetime import timedelta
+
+    from artisan_awards.timeutil import today
+
+    return (today() + timedelta(days=12)).isoformat()
 
 
 class Chain:
@@ -38,7 +47,7 @@ class Chain:
 
     def session(self, council, secretariat, nomination_ids):
         r = self.api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
-                          json={"held_on": "2026-12-17", "nomination_ids": nomination_ids})
+                          json={"held_on": SESSION_DAY(), "nomination_ids": nomination_ids})
         assert r.status_code == 201, r.get_json()
         return r.get_json()["id"]
 
@@ -103,7 +112,7 @@ def test_agenda_takes_only_nominations_waiting_at_that_level(chain, api):
     submitted = chain.make.nomination(State.SUBMITTED)
     other_province = chain.make.nomination(State.ACCEPTED, province="HPG")
     r = api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
-                 json={"held_on": "2026-12-17", "nomination_ids": [waiting.id, submitted.id, other_province.id]})
+                 json={"held_on": SESSION_DAY(), "nomination_ids": [waiting.id, submitted.id, other_province.id]})
     assert r.status_code == 422
     assert str(submitted.id) in r.get_json()["error"]["fields"]["nomination_ids"]
     assert chain.session(council, secretariat, [waiting.id])
@@ -340,8 +349,9 @@ def test_one_nomination_from_draft_to_awarded(chain, api, app):
     r = api.post(f"/api/v1/nominations/{nomination.id}/actions/record_award", chain.government, json={})
     assert r.status_code == 422 and {"decision_no", "decision_date"} <= set(r.get_json()["error"]["fields"])
     out = chain.act(nomination, "record_award", chain.government, decision_no="1234/QĐ-CTN",
-                    decision_date="2027-08-30")
+                    decision_date=today().isoformat())
     assert nomination.state == State.AWARDED and out["decision_no"] == "1234/QĐ-CTN"
+    assert out["award"]["bonus_vnd"] == 21_060_000  # Nghệ nhân ưu tú: 9.0 x 2 340 000 (tests/test_award.py)
     assert [h["to"] for h in out["history"]] == [
         "submitted", "accepted", "province_review", "province_passed", "ministry_review", "ministry_passed",
         "public_consultation", "state_review", "state_passed", "final_consultation", "submitted_to_pm",
@@ -395,7 +405,7 @@ def test_consultation_comments_and_holds(chain, api):
     # Nothing on hold goes on an agenda.
     council, _, secretariat = chain.council("state")
     r = api.post(f"/api/v1/councils/{council['id']}/sessions", secretariat,
-                 json={"held_on": "2026-12-20", "nomination_ids": [nomination.id]})
+                 json={"held_on": SESSION_DAY(), "nomination_ids": [nomination.id]})
     assert r.status_code == 422
 
 

@@ -56,6 +56,7 @@ GUIDE_SHOTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     ]),
     "government-officer": ("government_officer", [
         ("nominations", "/ministry/nominations"),
+        ("decision", "/nominations/{president}/decision"),
     ]),
     "public": ("public", [
         ("status", "/public/status"),
@@ -66,6 +67,7 @@ GUIDE_SHOTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("index", "/admin/"),
         ("accounts", "/admin/accounts"),
         ("audit", "/admin/audit"),
+        ("base-salaries", "/admin/base-salaries"),
     ]),
 }
 
@@ -91,7 +93,7 @@ def test_guides_show_the_screenshots_the_browser_takes():
 def test_guide_screenshots(site, tmp_path):
     url, world = site
     ids = {"draft": world.nominations["draft-HNI"], "submitted": world.nominations["submitted-HNI"],
-           "open_session": world.open_session_id}
+           "open_session": world.open_session_id, "president": world.nominations["submitted_to_president"]}
     publish = os.environ.get("SCREENSHOTS") == "1"
     taken: list[Path] = []
     problems: list[str] = []

@@ -162,6 +162,9 @@ def session(size: str) -> dict:
         "conflicts": [] if size != "long" else [{"member": members[3]["full_name"], "nominee": items[0]["full_name"],
                                                  "reason": "người thân"}],
         "non_voters": [{"member": members[9]["full_name"], "reason": "rời cuộc họp vì lý do sức khỏe"}],
+        "special_crafts": [] if size == "short" else [
+            {"nominee": items[1]["full_name"], "is_special": True,
+             "reasons": "Nghề khảm sành sứ chỉ còn ít người làm, học nghề kéo dài nhiều năm " * (4 if extreme else 1)}],
     }
 
 
@@ -170,13 +173,53 @@ def consultation(size: str) -> dict:
     groups = [{"title": t, "title_label": label, "nominees": [i for i in items if i["title"] == t]}
               for t, label in (("people", "Nghệ nhân nhân dân"), ("meritorious", "Nghệ nhân ưu tú"))]
     return {
-        "round": {"id": 1, "number": 6, "name": "Đợt 6", "consultation_days": 15}, "window": "public",
+        "round": {"id": 1, "number": 6, "name": "Đợt 6", "consultation_days": 15,
+                  "consultation_day_kind": "working" if size == "extreme" else "calendar"}, "window": "public",
         "proposed_by": "cấp Bộ",
         "issuer": {"parent": "", "parent_place": "", "name": "BỘ CÔNG THƯƠNG", "place": "Hà Nội",
                    "unit": "Cục Công Thương địa phương"},
         "signer": {"authority": "TL. Bộ trưởng", "role": "Cục trưởng Cục Công Thương địa phương", "name": ""},
         "recipients": ["Cổng thông tin điện tử Bộ Công Thương (để đăng tải)"],
         "on": date(2026, 4, 15), "groups": [g for g in groups if g["nominees"]], "total": len(items),
+    }
+
+
+def notice(size: str, kind: str, i: int = 0) -> dict:
+    """A one-stop notice's data (documents/notices.py): ``long`` lists 60 documents or 40 missing items,
+    ``extreme`` has very long names and items and every optional field empty."""
+    extreme = size == "extreme"
+    name, full = _province(i)
+    count = {"short": 3, "long": 40, "extreme": 12}[size]
+
+    def item(k: int) -> str:
+        return (f"Bản sao có chứng thực Quyết định tặng Bằng khen {tag('R', k)} "
+                + "của Chủ tịch Ủy ban nhân dân cấp tỉnh về thành tích xuất sắc trong phong trào thi đua "
+                * (3 if extreme else k % 3))
+
+    return {
+        "kind": kind, "name": {"receipt": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+                               "request": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+                               "refusal": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+                               "apology": "Phiếu xin lỗi và hẹn lại ngày trả kết quả"}[kind],
+        "form_no": "" if extreme else "02", "circular": "" if extreme else "Thông tư số 03/2025/TT-VPCP",
+        "issuer": _issuer(i), "issued_on": date(2026, 2, 5), "number": "123/YCBS-SCT",
+        "code": "" if extreme else "NN-2026-HPG-00123",
+        "full_name": LONG_WORDS if extreme else "Nguyễn Văn Ánh",
+        "filer": LONG_WORDS if extreme else "Nguyễn Văn Ánh", "address": "" if extreme else "Số 5 phố Gốm",
+        "phone": "", "email": "", "title_label": "Nghệ nhân nhân dân", "posthumous": False,
+        "craft": "Gốm sứ", "round": 6,
+        "procedure": "Xét tặng danh hiệu “Nghệ nhân nhân dân” trong lĩnh vực nghề thủ công mỹ nghệ",
+        "province": {"name": name, "full_name": full},
+        "resubmitted": size == "long", "received_on": date(2026, 2, 5), "received_time": "8 giờ 30",
+        "due_on": date(2026, 2, 15), "reply_days": 10, "completion_days": 15, "returned_on": date(2026, 2, 10),
+        "missed_on": date(2026, 2, 15), "reason": "" if extreme else "Cần thêm thời gian xác minh tài liệu.",
+        "documents": [{"name": f"giay-chung-nhan-{tag('R', k)}.pdf", "kind": f"Giấy chứng nhận {tag('R', k)}"}
+                      for k in range(1, (60 if size == "long" else count) + 1)],
+        "status_url": "https://nghenhan.example.gov.vn/tra-cuu",
+        "reasons": ([] if extreme else ["Hồ sơ đã được yêu cầu bổ sung, hoàn thiện ngày 10/02/2026."])
+        if kind == "refusal" else ("" if extreme else "Hồ sơ chưa đủ tài liệu minh chứng."),
+        "missing": [item(k) for k in range(1, count + 1)],
+        "officer": "" if extreme else "Trần Minh Đức",
     }
 
 
@@ -209,6 +252,10 @@ def documents(size: str) -> dict[str, tuple[str, dict]]:
         "ballot-07": ("ballot.html", {"s": s, "form": "07", "label": "Nghệ nhân nhân dân",
                                       "nominees": [i for i in s["agenda"] if i["title"] == "people"]}),
         "consultation-list": ("consultation_list.html", {"d": consultation(size)}),
+        "notice-receipt": ("notice_receipt.html", {"d": notice(size, "receipt")}),
+        "notice-request": ("notice_request.html", {"d": notice(size, "request", 1)}),
+        "notice-refusal": ("notice_refusal.html", {"d": notice(size, "refusal", 2)}),
+        "notice-apology": ("notice_apology.html", {"d": notice(size, "apology", 3)}),
     }
 
 

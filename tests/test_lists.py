@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, Round
-from artisan_awards.services import nominations as service
+from artisan_awards.services import queries
 from artisan_awards.timeutil import VN, today
 from tests.test_councils import Chain
 from workflows.states import State
@@ -91,7 +91,7 @@ def test_overdue_in_sql_agrees_with_each_rows_due_date_at_the_boundaries(app, ma
     rows["accepted_no_plan"] = make.nomination(State.ACCEPTED, owner=owner, officer=officer, round_id=base.id)
     rows["draft"] = make.nomination(State.DRAFT, owner=owner, round_id=base.id)
 
-    deadlines = service.Deadlines(list(db.session.scalars(sa.select(Round))), on)
+    deadlines = queries.Deadlines(list(db.session.scalars(sa.select(Round))), on)
     in_sql = set(db.session.scalars(sa.select(Nomination.id).where(deadlines.overdue_clause())))
     in_python = {n.id for n in rows.values() if deadlines.is_overdue(n)}
     assert in_sql == in_python
@@ -289,7 +289,7 @@ def test_dashboard_overdue_is_a_count_and_the_first_few(client, auth, make):
 
 def test_nomination_counts_follow_every_insert_move_and_delete(client, api, make):
     def from_counters():
-        c = service.nomination_counts.c
+        c = queries.nomination_counts.c
         return {(r, p, s): n for r, p, s, n in db.session.execute(sa.select(c.round_id, c.province_code, c.state, c.n))
                 if n}
 

@@ -11,7 +11,9 @@ from artisan_awards.errors import TransitionRefused, ValidationFailed
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, TransitionLog
 from artisan_awards.services import nominations as service
+from artisan_awards.services import queries
 from artisan_awards.timeutil import now_utc
+from tests.confirming import answer_fields, is_question, post_confirmed
 from workflows.states import Action, State
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -20,7 +22,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 
 def log_rows(nomination):
-    return service.history(nomination)
+    return queries.history(nomination)
 
 
 # -- the applicant's pages -------------------------------------------------------------------
@@ -151,8 +153,12 @@ def test_officer_returns_with_reasons_applicant_resubmits_officer_accepts(client
     db.session.refresh(nomination)
     assert nomination.state == State.SUBMITTED, "a return needs reasons"
 
-    client.post(f"/nominations/{nomination.id}/actions/return",
-                data={"comment": "Bổ sung bản sao quyết định khen thưởng."})
+    url = f"/nominations/{nomination.id}/actions/return"
+    question = client.post(url, data={"comment": "Bổ sung bản sao quyết định khen thưởng."})
+    assert is_question(question), "a return asks first, saying what it causes"
+    db.session.refresh(nomination)
+    assert nomination.state == State.SUBMITTED, "nothing changes before the confirmation"
+    client.post(url, data=answer_fields(question))
     db.session.refresh(nomination)
     assert nomination.state == State.RETURNED
     from artisan_awards.timeutil import local_date
@@ -169,7 +175,7 @@ def test_officer_returns_with_reasons_applicant_resubmits_officer_accepts(client
 
     auth.logout()
     auth.login(officer.email)
-    client.post(f"/nominations/{nomination.id}/actions/accept", data={"comment": "Hồ sơ hợp lệ."})
+    post_confirmed(client, f"/nominations/{nomination.id}/actions/accept", data={"comment": "Hồ sơ hợp lệ."})
     db.session.refresh(nomination)
     assert nomination.state == State.ACCEPTED
     assert [(h.action, h.actor_name) for h in log_rows(nomination)] == [
@@ -365,10 +371,18 @@ def test_cli_creates_users_and_seeds_the_demo(runner, app):
     assert result.exit_code == 0, result.output
     states = set(db.session.scalars(sa.select(Nomination.state)))
     assert {"draft", "submitted", "returned", "accepted", "closed_incomplete", "withdrawn"} <= states
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Nomination)) == 12
+    # the provincial intake (12) and a dossier waiting at every later stage, one awarded (17): issue 13 item 3
+    assert states >= {"province_review", "province_passed", "province_rejected", "ministry_review",
+                      "ministry_passed", "ministry_rejected", "public_consultation", "on_hold", "state_review",
+                      "state_passed", "final_consultation", "submitted_to_pm", "submitted_to_president", "awarded"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Nomination)) == 12 + 17
     from artisan_awards.models import Council
 
-    assert db.session.scalar(sa.select(Council)).members_total == 9
+    demo_councils = db.session.scalars(sa.select(Council)).all()
+    assert sorted(c.level for c in demo_councils) == ["ministry", "province", "state"]
+    assert all(c.members_total == 9 and c.quorum <= 9 for c in demo_councils)
+    verify = runner.invoke(args=["audit", "verify"])
+    assert verify.exit_code == 0 and "intact" in verify.output, verify.output
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "already" in again.output
 
@@ -408,3 +422,21 @@ def test_audit_chain_finds_an_altered_row(make, app, runner, db_kind):
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1
     assert f"BROKEN at log row {target.id} (nomination {first.id})" in broken.output
+
+
+def test_the_demo_round_plan_is_saved_unchanged_on_its_page(runner, app, client):
+    """The demo's rehearsal round obeys the app's own date rules: its plan saves as it is (issue 13 item 3)."""
+    from artisan_awards.demo import DEMO_PASSWORD
+    from artisan_awards.models import Round
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    row = db.session.scalar(sa.select(Round).where(Round.number == 6))
+    client.post("/login", data={"email": "admin@demo.vn", "password": DEMO_PASSWORD})
+    form = {"number": row.number, "name": row.name, "governing_decree": row.governing_decree,
+            "intake_opens": row.intake_opens.isoformat(), "intake_closes": row.intake_closes.isoformat(),
+            "reply_days": row.reply_days, "completion_days": row.completion_days,
+            "consultation_days": row.consultation_days, "consultation_windows": row.consultation_windows,
+            **row.deadlines}
+    r = client.post(f"/admin/rounds/{row.id}", data=form, follow_redirects=True)
+    assert r.status_code == 200 and "Không có gì thay đổi.".encode() in r.data
+    assert list(row.deadlines) == ["province_to_ministry", "ministry_to_state", "state_to_pm", "announcement"]

@@ -162,6 +162,21 @@ def test_both_long_term_levels_verify_offline(app, pki, bodies, level):
     assert len(doc_timestamps) == (1 if level == "B-LTA" else 0)
 
 
+def test_slow_responders_do_not_make_a_valid_signer_look_invalid(app, pki, bodies):
+    """A TSA and OCSP responders that take 1.5 s each (a loaded machine, a distant CA): the signing
+    fetches several answers, so the last is dated seconds after the signing began. pyHanko's own 1 s
+    tolerance then refused the valid signer (a CI run failed so); the configured tolerance does not."""
+    pki.latency = 1.5
+    with app.test_request_context():
+        signed = signing.sign(_plain_pdf(), "Biên bản", "Hà Nội", body=HNI)
+    result = signing.verify(signed)
+    assert result.verdict == "intact" and result.signatures[0].revocation == "good"
+    # No tolerance at all: the same slow answers are refused, and the caller gets the 503 error.
+    app.config["DOCUMENTS_SIGNING_CLOCK_TOLERANCE"] = 0.001
+    with app.test_request_context(), pytest.raises(signing.SigningUnavailable):
+        signing.sign(_plain_pdf(), "Biên bản", "Hà Nội", body=HNI)
+
+
 def test_a_folder_holding_another_body_s_certificate_is_refused(app, pki, bodies):
     # Hải Phòng's certificate put into Hà Nội's folder: signing refuses, nothing is handed out.
     pki.write_body(bodies, "so-cong-thuong-hni", "hpg")

@@ -24,6 +24,7 @@ from artisan_awards import exports
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, OutboxMessage, PublicComment, User
 from artisan_awards.services import accounts, admin_events
+from tests.confirming import post_confirmed
 from workflows.machine import STAGE_OF
 from workflows.states import State
 
@@ -161,8 +162,8 @@ def _redirect_attacks(client, auth, make) -> list[str]:
     for target, dossier in zip(FOREIGN, dossiers, strict=True):
         # an action that succeeds goes "back"; one refused by the service (accepting twice) does too
         for _ in range(2):
-            r = client.post(f"/nominations/{dossier.id}/actions/accept", data={"comment": ""},
-                            headers={"Referer": target})
+            r = post_confirmed(client, f"/nominations/{dossier.id}/actions/accept", data={"comment": ""},
+                               headers={"Referer": target})
             assert r.status_code == 302, r.status_code
             locations.append(r.headers["Location"])
     return locations
@@ -177,8 +178,8 @@ def test_no_redirect_to_a_foreign_referer_or_next(client, auth, make):
     officer = make.user("province_officer", "HNI")
     dossier = make.nomination(State.SUBMITTED, officer=officer)
     auth.login(officer.email)
-    r = client.post(f"/nominations/{dossier.id}/actions/accept", data={"comment": ""},
-                    headers={"Referer": "http://localhost/province/inbox?q=an"})
+    r = post_confirmed(client, f"/nominations/{dossier.id}/actions/accept", data={"comment": ""},
+                       headers={"Referer": "http://localhost/province/inbox?q=an"})
     assert r.headers["Location"] == "/province/inbox?q=an"
 
 

@@ -48,7 +48,8 @@ def test_one_machine_without_auto_transitions():
 
 @pytest.mark.parametrize("source,action,dest,actor", CONTRACT_MOVES)
 def test_contract_moves_exist_with_their_actor(source, action, dest, actor):
-    subject = Subject(State(source))
+    # closing as incomplete waits for the applicant's completion period to run out (issue 14)
+    subject = Subject(State(source), completion_open=action != "close_incomplete")
     assert fire(subject, action) == State(dest)
     assert wf.actor_for(action) == actor
 
@@ -83,6 +84,12 @@ def test_submit_needs_the_intake_window():
 def test_resubmit_needs_the_completion_window():
     assert not wf.can_fire(Subject(State.RETURNED, completion_open=False), Action.RESUBMIT)
     assert wf.can_fire(Subject(State.RETURNED, completion_open=False), Action.CLOSE_INCOMPLETE)
+
+
+def test_close_incomplete_waits_for_the_completion_period():
+    """The period is the applicant's: while it runs, the secretariat cannot close the dossier."""
+    assert not wf.can_fire(Subject(State.RETURNED, completion_open=True), Action.CLOSE_INCOMPLETE)
+    assert wf.can_fire(Subject(State.RETURNED, completion_open=True), Action.RESUBMIT)
 
 
 def test_consultation_must_run_its_course():

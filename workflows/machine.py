@@ -88,7 +88,9 @@ TRANSITIONS: tuple[Move, ...] = (
     Move(Action.ACCEPT, (State.SUBMITTED,), State.ACCEPTED, PROVINCE_OFFICER),
     Move(Action.RETURN, (State.SUBMITTED,), State.RETURNED, PROVINCE_OFFICER),
     Move(Action.RESUBMIT, (State.RETURNED,), State.SUBMITTED, OWNER, ("completion_open",)),
-    Move(Action.CLOSE_INCOMPLETE, (State.RETURNED,), State.CLOSED_INCOMPLETE, PROVINCE_OFFICER),
+    # The completion period is the applicant's: closing waits until it has run out.
+    Move(Action.CLOSE_INCOMPLETE, (State.RETURNED,), State.CLOSED_INCOMPLETE, PROVINCE_OFFICER, (),
+         ("completion_open",)),
     # Provincial council (moved by its session).
     Move(CouncilEvent.PROVINCE_VOTE_OPENS, (State.ACCEPTED,), State.PROVINCE_REVIEW, COUNCIL),
     Move(CouncilEvent.PROVINCE_PASS, (State.PROVINCE_REVIEW,), State.PROVINCE_PASSED, COUNCIL),

@@ -420,6 +420,11 @@ class Facts:
     special_craft: bool = False
     special_craft_rationale: str | None = None
     intangible_heritage_track: bool = False
+    # The council's decision on the craft (None: not decided).  Only a council's "special" decision
+    # relaxes the learners' requirement; the applicant's claim alone does not.
+    special_craft_council: bool | None = None
+    special_craft_council_by: str | None = None  # which council and when, for the explanation
+    special_craft_council_reasons: str | None = None
 
 
 # -- period arithmetic --------------------------------------------------------------------
@@ -765,19 +770,26 @@ def _learners(c: Criterion, f: Facts, as_of: date) -> CriterionResult:
     if n >= minimum:
         return CriterionResult(c, Outcome.PASS, _m(N_(
             "Đã truyền nghề cho %(n)s người; cần từ %(min)s người trở lên."), n=n, min=minimum))
-    if f.special_craft and (f.special_craft_rationale or "").strip():
+    if f.special_craft_council:
         if n >= relaxed:
-            return CriterionResult(c, Outcome.NEEDS_REVIEW, _m(N_(
-                "Đã truyền nghề cho %(n)s người, dưới mức %(min)s; nghề đặc thù (đã nêu lý do) được giảm "
-                "yêu cầu. Quy định giảm chưa được đối chiếu với văn bản chính thức: Hội đồng xem xét."),
-                n=n, min=minimum))
+            return CriterionResult(c, Outcome.PASS, _m(N_(
+                "Đã truyền nghề cho %(n)s người, dưới mức %(min)s; %(by)s đã quyết định đây là nghề đặc thù "
+                "(lý do: %(reasons)s), được giảm yêu cầu (mức tối thiểu cho nghề đặc thù: %(relaxed)s người)."),
+                n=n, min=minimum, by=f.special_craft_council_by or "", reasons=f.special_craft_council_reasons or "",
+                relaxed=relaxed))
         return CriterionResult(c, Outcome.FAIL, _m(N_(
-            "Đã truyền nghề cho %(n)s người, dưới cả mức %(relaxed)s người áp dụng cho nghề đặc thù."),
-            n=n, relaxed=relaxed))
+            "Đã truyền nghề cho %(n)s người, dưới cả mức %(relaxed)s người áp dụng cho nghề đặc thù "
+            "(%(by)s đã quyết định đây là nghề đặc thù)."),
+            n=n, relaxed=relaxed, by=f.special_craft_council_by or ""))
+    if f.special_craft_council is False:
+        return CriterionResult(c, Outcome.FAIL, _m(N_(
+            "Đã truyền nghề cho %(n)s người; cần từ %(min)s người. %(by)s đã quyết định đây không phải nghề "
+            "đặc thù (lý do: %(reasons)s)."),
+            n=n, min=minimum, by=f.special_craft_council_by or "", reasons=f.special_craft_council_reasons or ""))
     if f.special_craft:
         return CriterionResult(c, Outcome.FAIL, _m(N_(
-            "Đã truyền nghề cho %(n)s người; cần từ %(min)s người. Nghề đặc thù chỉ được giảm yêu cầu "
-            "khi đã nêu lý do (bước 2)."), n=n, min=minimum))
+            "Đã truyền nghề cho %(n)s người; cần từ %(min)s người. Nghề đặc thù chỉ được giảm yêu cầu khi "
+            "Hội đồng quyết định đây là nghề đặc thù, có nêu lý do (chưa có quyết định)."), n=n, min=minimum))
     return CriterionResult(c, Outcome.FAIL, _m(N_(
         "Đã truyền nghề cho %(n)s người; cần từ %(min)s người trở lên, còn thiếu %(short)s người."),
         n=n, min=minimum, short=minimum - n))

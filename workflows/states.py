@@ -201,6 +201,10 @@ STATE_INFO: dict[State, StateInfo] = {
     ),
 }
 
+# A log row that moves a dossier to a merged province's successor (not a move of the state machine:
+# from_state == to_state; artisan_awards/services/law.py, checked by the audit chain).
+TRANSFER_PROVINCE = "transfer_province"
+
 ACTION_LABELS: dict[str, str] = {
     Action.SUBMIT: N_("Nộp hồ sơ"),
     Action.RETURN: N_("Trả lại để bổ sung"),
@@ -224,6 +228,7 @@ ACTION_LABELS: dict[str, str] = {
     CouncilEvent.MINISTRY_REJECT: N_("Hội đồng cấp Bộ không đề nghị"),
     CouncilEvent.STATE_PASS: N_("Hội đồng cấp Nhà nước đề nghị"),
     CouncilEvent.STATE_REJECT: N_("Hội đồng cấp Nhà nước không đề nghị"),
+    TRANSFER_PROVINCE: N_("Chuyển sang tỉnh, thành phố hợp nhất"),
 }
 
 # States in which a council session may put a nomination on its agenda.

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import choices
+from ..forms import VnDateField, choices
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -45,6 +45,9 @@ class ImportForm(FlaskForm):
     submit = SubmitField(_l("Xem trước"))
 
 
+DAY_KIND_CHOICES = choices([("calendar", _l("ngày (lịch)")), ("working", _l("ngày làm việc"))])
+
+
 class RoundForm(FlaskForm):
     number = IntegerField(_l("Lần xét tặng (số)"), validators=[DataRequired(), NumberRange(1, 1000)])
     name = StringField(_l("Tên đợt"), validators=[DataRequired(), Length(max=200)])
@@ -61,6 +64,10 @@ class RoundForm(FlaskForm):
     consultation_days = IntegerField(_l("Số ngày lấy ý kiến nhân dân"), default=20,
                                      validators=[NumberRange(0, 365)])
     consultation_windows = IntegerField(_l("Số đợt lấy ý kiến (0–2)"), default=2, validators=[NumberRange(0, 2)])
+    reply_day_kind = SelectField(_l("Thời hạn trả lời tính theo"), choices=DAY_KIND_CHOICES, default="calendar")
+    completion_day_kind = SelectField(_l("Thời hạn bổ sung tính theo"), choices=DAY_KIND_CHOICES, default="calendar")
+    consultation_day_kind = SelectField(_l("Thời hạn lấy ý kiến tính theo"), choices=DAY_KIND_CHOICES,
+                                        default="calendar")
     submit = SubmitField(_l("Lưu kế hoạch"))
 
 
@@ -74,3 +81,12 @@ class CouncilForm(FlaskForm):
     decision_date = DateField(_l("Ngày quyết định"), validators=[Optional()])
     exclude_conflicted_votes = BooleanField(_l("Thành viên có xung đột lợi ích không bỏ phiếu"), default=True)
     submit = SubmitField(_l("Thành lập Hội đồng"))
+
+
+class BaseSalaryForm(FlaskForm):
+    effective_from = VnDateField(_l("Áp dụng từ ngày"), validators=[Optional()])
+    amount_vnd = StringField(_l("Mức lương cơ sở (đồng)"), validators=[Optional(), Length(max=30)],
+                              render_kw={"inputmode": "numeric", "placeholder": "2340000"})
+    legal_basis = StringField(_l("Căn cứ pháp lý"), validators=[Optional(), Length(max=200)],
+                              render_kw={"placeholder": "73/2024/NĐ-CP"})
+    verified = BooleanField(_l("Đã đối chiếu với văn bản chính thức"))

@@ -4,9 +4,8 @@ an account outside one's scope is simply not there (404)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,19 +13,17 @@ from pydantic import ValidationError
 
 from workflows.states import N_
 
-from .. import audit_chain, exports, permissions
-from ..errors import Forbidden, ValidationFailed
+from .. import confirm, exports, permissions
+from ..errors import Forbidden, TransitionRefused, ValidationFailed
 from ..extensions import db
-from ..models import AuditEvent, AuditKind, Position, Province, Round, User, UserRole
-from ..models.admin_log import AREAS
+from ..models import AuditKind, Position, Round, User
 from ..permissions import ROLE_LABELS, ROLES, guard
 from ..schemas import CouncilIn, MemberIn, RoundIn
-from ..services import account_admin, account_import, admin_events, councils, rounds, sessions
-from ..text import contains_pattern, vi_order
+from ..services import account_admin, account_import, awards, councils, law, queries, rounds, sessions
 from ..timeutil import VN, as_utc, today
 from ..validation import field_errors
 from . import bp
-from .forms import AccessForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
+from .forms import AccessForm, BaseSalaryForm, CouncilForm, ImportForm, InviteForm, RoundForm, choices
 
 PAGE_SIZE = 100
 POSITION_LABELS = {
@@ -38,10 +35,7 @@ POSITION_LABELS = {
 
 
 def _provinces(scope: str | None = None) -> list[tuple[str, str]]:
-    query = sa.select(Province).where(Province.active).order_by(vi_order(Province.name))
-    if scope:
-        query = query.where(Province.code == scope)
-    return [(p.code, p.name) for p in db.session.scalars(query)]
+    return account_admin.active_provinces(scope)
 
 
 def _province_choices(actor: User, blank: bool = True) -> list[tuple[str, str]]:
@@ -79,35 +73,13 @@ def admin_links(user: User) -> list[tuple[str, str]]:
 
 # -- accounts ------------------------------------------------------------------------------------
 
-def _scoped_users():
-    query = sa.select(User)
-    if not permissions.is_administrator(current_user):
-        query = query.where(User.province_code == current_user.province_code)
-    return query
-
-
 @bp.route("/accounts")
 @guard(permissions.can_manage_accounts)
 def accounts():
     """The accounts one manages, filterable by name/e-mail, role, province and status."""
-    query = _scoped_users()
     q = (request.args.get("q") or "").strip()
-    if q:
-        like = contains_pattern(q.lower())
-        query = query.where(sa.or_(sa.func.lower(User.email).like(like, escape="\\"),
-                                   sa.func.lower(User.full_name).like(like, escape="\\")))
-    role = request.args.get("role")
-    if role in ROLES:
-        query = query.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
-    province = request.args.get("province")
-    if province and permissions.is_administrator(current_user):
-        query = query.where(User.province_code == province)
-    status = request.args.get("status")
-    if status == "active":
-        query = query.where(User.active)
-    elif status == "inactive":
-        query = query.where(sa.not_(User.active))
-    users = list(db.session.scalars(query.order_by(vi_order(User.full_name), User.id).limit(500)))
+    role, province, status = request.args.get("role"), request.args.get("province"), request.args.get("status")
+    users = account_admin.list_accounts(current_user, account_admin.AccountFilters(q, role, province, status))
     return render_template(
         "admin/accounts.html", users=users, q=q, role=role, province=province, status=status,
         roles=[(r, _(ROLE_LABELS[r])) for r in ROLES],
@@ -139,10 +111,7 @@ def invite():
 
 
 def _managed_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not account_admin.can_manage(current_user, user):
-        abort(404)
-    return user
+    return account_admin.managed_account(current_user, user_id)  # 404 outside one's scope
 
 
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
@@ -165,10 +134,7 @@ def account(user_id: int):
         else:
             flash(_("Đã lưu thay đổi.") if changed else _("Không có gì thay đổi."), "success")
             return redirect(url_for("admin.account", user_id=user.id))
-    events = list(db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.target_type == "user", AuditEvent.target_id == user.id)
-        .order_by(AuditEvent.id.desc()).limit(20)
-    ))
+    events = queries.events_for("user", user.id, limit=20)
     return render_template("admin/account.html", user=user, form=form, events=events,
                            role_labels=ROLE_LABELS,
                            login_sessions=sessions.active_sessions(user), tokens=sessions.active_tokens(user))
@@ -266,7 +232,7 @@ def import_confirm():
 @guard(permissions.can_manage_rounds)
 def rounds_list():
     """Every round and its plan."""
-    rows = list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
+    rows = rounds.all_rounds()
     return render_template("admin/rounds.html", rounds=rows, today=today())
 
 
@@ -278,6 +244,8 @@ def _round_in(form: RoundForm) -> RoundIn:
         "reply_days": form.reply_days.data, "completion_days": form.completion_days.data,
         "consultation_days": form.consultation_days.data,
         "consultation_windows": form.consultation_windows.data, "deadlines": deadlines,
+        "reply_day_kind": form.reply_day_kind.data, "completion_day_kind": form.completion_day_kind.data,
+        "consultation_day_kind": form.consultation_day_kind.data,
     })
 
 
@@ -287,6 +255,8 @@ def _save_round(form: RoundForm, row: Round | None):
         if row is None:
             row = rounds.create_round(current_user, data)
             flash(_("Đã tạo đợt xét tặng."), "success")
+        elif not confirm.confirmed() and (effects := _plan_preview(row, data)):
+            return effects
         else:
             changes = rounds.update_round(current_user, row, data)
             flash(_("Đã lưu kế hoạch.") if changes else _("Không có gì thay đổi."), "success")
@@ -299,8 +269,7 @@ def _save_round(form: RoundForm, row: Round | None):
             else:
                 flash(message, "error")
         return None
-    except ValidationFailed as exc:
-        db.session.rollback()
+    except ValidationFailed as exc:  # the service wrote nothing
         flash(exc.text(_), "error")
         for name, message in exc.field_texts(_).items():
             field = getattr(form, name, None)
@@ -308,6 +277,37 @@ def _save_round(form: RoundForm, row: Round | None):
                 field.errors = [*field.errors, message]
         return None
     return redirect(url_for("admin.edit_round", round_id=row.id))
+
+
+def _plan_preview(row: Round, data: RoundIn):
+    """Before a change of dates or windows is saved: its effect on the dossiers already in the round.
+
+    The plan is checked first (order of dates, legal minimums once open), so a refused change is
+    shown on the form, not after a confirmation.  None when no date or window changes.
+    """
+    rounds.check_legal_minimums(row, data)
+    rounds.validate_plan(data)
+    effects = rounds.plan_effects(row, data)
+    if not effects:
+        return None
+    total = len(set().union(*(item["ids"] for item in effects)))
+    return confirm.ask(
+        N_("Lưu thay đổi kế hoạch đợt xét tặng"),
+        (N_("Những thay đổi dưới đây áp dụng ngay cho các hồ sơ đã có trong đợt; "
+            "bảng cho biết hạn nào dời và bao nhiêu hồ sơ chịu ảnh hưởng."),
+         N_("Người đề nghị và cán bộ thấy ngay các hạn mới; thay đổi được ghi vào nhật ký với người thực hiện.")),
+        cancel_url=url_for("admin.edit_round", round_id=row.id), button=N_("Lưu kế hoạch"), danger=False,
+        reversible=True,
+        notes=[_("Đợt đã mở tiếp nhận.") if rounds.has_opened(row) else _("Đợt chưa mở tiếp nhận."),
+               _("Số hồ sơ trong đợt có hạn thay đổi: %(n)s.", n=total)],
+        table=([N_("Nội dung thay đổi"), N_("Trước"), N_("Sau"), N_("Số hồ sơ chịu ảnh hưởng"), N_("Hồ sơ")],
+               [[_label(e), e["before"], e["after"], e["count"], "; ".join(e["examples"]) or "—"]
+                for e in effects]))
+
+
+def _label(effect: dict) -> str:
+    msgid = effect["label"]
+    return _(msgid)
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
@@ -327,7 +327,7 @@ def new_round():
 @guard(permissions.can_manage_rounds)
 def edit_round(round_id: int):
     """Edit a round's plan; every change is logged with who and when."""
-    row = db.get_or_404(Round, round_id)
+    row = rounds.get_round(round_id)
     data = {name: getattr(row, name) for name in rounds.PLAN_FIELDS if name != "deadlines"}
     for key in rounds.DEADLINE_ORDER:
         value = (row.deadlines or {}).get(key)
@@ -337,24 +337,12 @@ def edit_round(round_id: int):
         done = _save_round(form, row)
         if done:
             return done
-    history = list(db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.target_type == "round", AuditEvent.target_id == row.id)
-        .order_by(AuditEvent.id.desc())
-    ))
+    history = queries.events_for("round", row.id)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/round_form.html", form=form, round=row, history=history), status
 
 
 # -- councils ------------------------------------------------------------------------------------
-
-def _council_candidates(actor: User) -> list[User]:
-    query = (sa.select(User).where(User.active)
-             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(
-                 permissions.council_candidate_roles())))))
-    if not permissions.can_create_national_councils(actor):
-        query = query.where(User.province_code == actor.province_code)
-    return list(db.session.scalars(query.order_by(User.province_code, vi_order(User.full_name)).limit(500)))
-
 
 @bp.route("/councils/new", methods=["GET", "POST"])
 @guard(permissions.can_create_councils)
@@ -364,11 +352,10 @@ def new_council():
     national = permissions.can_create_national_councils(current_user)
     if not national:
         form.level.choices = choices([("province", _("Cấp tỉnh"))])
-    form.round_id.choices = choices([(r.id, f"{r.number}. {r.name}") for r in
-                                     db.session.scalars(sa.select(Round).order_by(Round.number.desc()))])
+    form.round_id.choices = choices([(r.id, f"{r.number}. {r.name}") for r in rounds.all_rounds()])
     provinces = ([("", "—")] + _provinces()) if national else _provinces(current_user.province_code)
     form.province_code.choices = choices(provinces)
-    candidates = _council_candidates(current_user)
+    candidates = councils.candidates(current_user)
     picked = {}
     if request.method == "POST":
         for user in candidates:
@@ -391,27 +378,67 @@ def new_council():
         except ValidationError as exc:
             for loc, message in field_errors(exc, _).items():
                 flash(message if loc == "_" else f"{loc}: {message}", "error")
-        except (ValidationFailed, Forbidden) as exc:
-            db.session.rollback()
+        except (ValidationFailed, Forbidden) as exc:  # the service wrote nothing
             texts = exc.field_texts(_)
             for message in texts.values() or [exc.text(_)]:
                 flash(message, "error")
             if not texts:
                 flash(exc.text(_), "error")
-        else:
-            admin_events.record(AuditKind.COUNCIL_CREATED, current_user, target=council,
-                         level=council.level, decision_no=council.decision_no,
-                         members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
-            db.session.commit()
+        else:  # the council and its audit event, written together by the service
             flash(_("Đã thành lập Hội đồng."), "success")
             return redirect(url_for("council.council", council_id=council.id))
     return render_template("admin/council_form.html", form=form, candidates=candidates, picked=picked,
                            positions=POSITION_LABELS, role_labels=ROLE_LABELS)
 
 
+# -- base salaries (the award bonus) ---------------------------------------------------------------
+
+def _amount(text: str | None) -> int | None | bool:
+    """Đồng as typed (2340000, 2.340.000, 2 340 000 đ): the integer, None if blank, False if not a number."""
+    cleaned = "".join((text or "").replace("đồng", "").replace("đ", "").split()).replace(".", "").replace(",", "")
+    if not cleaned:
+        return None
+    return int(cleaned) if cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 15 else False
+
+
+@bp.route("/base-salaries", methods=["GET", "POST"])
+@guard(permissions.can_manage_base_salaries)
+def base_salaries():
+    """The dated base salaries the award bonus is computed from; add the one a new decree sets."""
+    form = BaseSalaryForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        amount = _amount(form.amount_vnd.data)
+        if form.validate_on_submit() and amount is not False:
+            try:
+                awards.add_base_salary(current_user, form.effective_from.data, amount,
+                                       form.legal_basis.data, form.verified.data)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                flash(exc.text(_), "error")
+                for name, message in exc.field_texts(_).items():
+                    getattr(form, name).errors = [*getattr(form, name).errors, message]
+            else:
+                flash(_("Đã thêm mức lương cơ sở."), "success")
+                return redirect(url_for("admin.base_salaries"))
+        elif "csrf_token" in form.errors:
+            abort(400)
+        if amount is False:
+            form.amount_vnd.errors = [*form.amount_vnd.errors,
+                                      _("Nhập mức lương bằng số đồng, ví dụ 2340000 hoặc 2.340.000.")]
+    return render_template("admin/base_salaries.html", form=form, salaries=awards.history(),
+                           coefficients={t: awards.coefficient(t) for t in ("people", "meritorious")}), status
+
+
 # -- audit ---------------------------------------------------------------------------------------
 
 KIND_LABELS = {
+    AuditKind.NOMINEE_DEATH_RECORDED: N_("Ghi nhận nghệ nhân đã mất (truy tặng)"),
+    AuditKind.EXCLUSION_OVERRIDDEN: N_("Cho phép ngoại lệ Điều 2 khoản 3"),
+    AuditKind.PAPER_ARRIVAL_RECORDED: N_("Ghi ngày hồ sơ giấy đến Sở"),
+    AuditKind.SPECIAL_CRAFT_DECIDED: N_("Hội đồng quyết định nghề đặc thù"),
+    AuditKind.COMPLETION_EXPIRED: N_("Hết thời hạn bổ sung hồ sơ"),
     AuditKind.LOGIN: N_("Đăng nhập"),
     AuditKind.LOGIN_FAILED: N_("Đăng nhập không thành công"),
     AuditKind.PASSWORD_CHANGED: N_("Đổi mật khẩu"),
@@ -427,39 +454,23 @@ KIND_LABELS = {
     AuditKind.SESSIONS_ENDED: N_("Kết thúc phiên đăng nhập"),
     AuditKind.ROUND_CREATED: N_("Tạo đợt xét tặng"),
     AuditKind.ROUND_CHANGED: N_("Sửa kế hoạch đợt"),
+    AuditKind.HOLIDAY_CHANGED: N_("Sửa lịch ngày nghỉ"),
+    AuditKind.INTAKE_CHANGED: N_("Hạn tiếp nhận của tỉnh"),
+    AuditKind.PROVINCE_TRANSFER: N_("Chuyển hồ sơ sang tỉnh hợp nhất"),
     AuditKind.COUNCIL_CREATED: N_("Thành lập Hội đồng"),
+    AuditKind.COUNCIL_MEMBER_INVITED: N_("Mời thành viên Hội đồng"),
+    AuditKind.SESSION_CHANGED: N_("Sửa phiên họp"),
+    AuditKind.SESSION_CANCELLED: N_("Hủy phiên họp"),
+    AuditKind.BASE_SALARY_ADDED: N_("Thêm mức lương cơ sở"),
 }
 AREA_LABELS = {
     "account": N_("Tài khoản"),
     "role": N_("Vai trò, phạm vi"),
     "round": N_("Đợt xét tặng"),
     "council": N_("Hội đồng"),
+    "dossier": N_("Hồ sơ: trường hợp đặc biệt"),
+    "award": N_("Tiền thưởng"),
 }
-
-
-def _audit_query():
-    query = sa.select(AuditEvent)
-    args = request.args
-    area = args.get("area")
-    if area in AREAS:
-        query = query.where(AuditEvent.kind.in_([str(k) for k in AREAS[area]]))
-    kind = args.get("kind")
-    if kind in {k.value for k in AuditKind}:
-        query = query.where(AuditEvent.kind == kind)
-    for key, column in (("actor", AuditEvent.actor_name), ("target", AuditEvent.target_label)):
-        text = (args.get(key) or "").strip()
-        if text:
-            query = query.where(sa.func.lower(column).like(contains_pattern(text.lower()), escape="\\"))
-    for key, op in (("from", "ge"), ("to", "lt")):
-        try:
-            day = date.fromisoformat(args.get(key) or "")
-        except ValueError:
-            continue
-        if op == "lt":
-            day += timedelta(days=1)
-        moment = datetime.combine(day, time(), tzinfo=VN)
-        query = query.where(AuditEvent.at >= moment if op == "ge" else AuditEvent.at < moment)
-    return query.order_by(AuditEvent.id.desc())
 
 
 def _local(moment: datetime) -> str:
@@ -470,7 +481,7 @@ def _local(moment: datetime) -> str:
 @guard(permissions.can_read_audit_log)
 def audit_log():
     """The administration log, filterable; ``?format=csv`` exports it (UTF-8 with BOM)."""
-    query = _audit_query()
+    filters = queries.EventFilters.from_args(request.args)
     fmt = request.args.get("format")
     if fmt in exports.FORMATS:
         columns = [
@@ -483,11 +494,11 @@ def audit_log():
             exports.Column(N_("Chi tiết"), lambda e: json.dumps(e.details or {}, ensure_ascii=False,
                                                                  sort_keys=True), 60),
         ]
-        return exports.respond(fmt, "nhat-ky-quan-tri", columns, db.session.scalars(query.limit(50000)),
+        return exports.respond(fmt, "nhat-ky-quan-tri", columns, queries.events(filters, limit=50000),
                                dated=False)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    events = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
-    chain = audit_chain.quick_status(db.session.connection())
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)  # a bounded offset
+    events = list(queries.events(filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1))
+    chain = queries.chain_status()
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], more=len(events) > PAGE_SIZE,
                            page=page, kinds=KIND_LABELS, areas=AREA_LABELS, local=_local, args=request.args,
                            chain=chain)
@@ -502,3 +513,104 @@ def vn_moment(moment: datetime | None) -> str:
 def _admin_context() -> dict:
     return {"kind_labels": KIND_LABELS, "position_labels": POSITION_LABELS,
             "role_labels": ROLE_LABELS}
+
+
+# -- the law's calendar, mergers and provincial intake (issue 14) -------------------------------
+
+def _form_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat((request.form.get(name) or "").strip())
+    except ValueError:
+        return None
+
+
+@bp.route("/holidays", methods=["GET", "POST"])
+@guard(permissions.can_edit_holidays)
+def holidays():
+    """The holiday calendar the working-day deadlines count with: days off and swapped working days."""
+    status = 200
+    if request.method == "POST":
+        day = _form_date("day")
+        try:
+            if request.form.get("delete"):
+                if day is None:
+                    raise ValidationFailed(fields={"day": N_("Cần ngày.")})
+                law.delete_holiday(current_user, day)
+                flash(_("Đã xóa ngày %(d)s khỏi lịch.", d=day.strftime("%d/%m/%Y")), "success")
+            else:
+                law.save_holiday(current_user, day, request.form.get("kind", ""), request.form.get("name", ""),
+                                 request.form.get("source", ""), request.form.get("confidence", "M"))
+                flash(_("Đã lưu ngày %(d)s.", d=day.strftime("%d/%m/%Y")), "success")
+            return redirect(url_for("admin.holidays", year=day.year))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            status = 422
+            flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
+    year = request.args.get("year", type=int) or today().year
+    if not 1900 <= year <= 2200:
+        year = today().year
+    return render_template("admin/holidays.html", rows=law.holidays(year), year=year,
+                           kinds=law.HOLIDAY_KINDS, confidence=law.CONFIDENCE), status
+
+
+@bp.route("/transfers", methods=["GET"])
+@guard(permissions.can_use_transfers)
+def transfers():
+    """Dossiers still with a province merged away (to transfer) and those already transferred."""
+    return render_template("admin/transfers.html", waiting=law.waiting_transfer(current_user),
+                           done=law.transferred(current_user), names=law.province_names())
+
+
+@bp.route("/transfers/<int:nomination_id>", methods=["POST"])
+@guard(permissions.can_use_transfers)
+def transfer(nomination_id: int):
+    """Transfer one dossier to the successor of its merged province (code, history, votes kept)."""
+    nomination = law.get_transferable(current_user, nomination_id)
+    try:
+        successor = law.transfer(nomination, current_user, request.form.get("reason"))
+    except (ValidationFailed, TransitionRefused) as exc:
+        db.session.rollback()
+        flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
+        return redirect(url_for("admin.transfers")), 303
+    flash(_("Đã chuyển hồ sơ %(code)s sang %(p)s.", code=nomination.code or nomination.id, p=successor.name),
+          "success")
+    return redirect(url_for("admin.transfers")), 303
+
+
+@bp.route("/intake")
+@guard(permissions.can_use_intake_page)
+def intake():
+    """The newest round's provincial intake deadlines."""
+    newest = law.newest_round()
+    if newest is None:
+        flash(_("Chưa có đợt xét tặng nào."), "error")
+        return redirect(url_for("admin.index"))
+    return redirect(url_for("admin.round_intake", round_id=newest.id))
+
+
+@bp.route("/rounds/<int:round_id>/intake", methods=["GET", "POST"])
+@guard(permissions.can_use_intake_page)
+def round_intake(round_id: int):
+    """Provinces' own intake deadlines within the round's window."""
+    row = db.get_or_404(Round, round_id)
+    scope = permissions.own_province_only(current_user)
+    status = 200
+    if request.method == "POST":
+        code = request.form.get("province_code", "")
+        clear = bool(request.form.get("clear"))
+        closes = None if clear else _form_date("intake_closes")
+        try:
+            if not clear and closes is None:
+                raise ValidationFailed(fields={"intake_closes": N_("Cần ngày hợp lệ.")})
+            law.set_intake(current_user, row, code, closes, request.form.get("note"))
+            flash(_("Đã lưu hạn tiếp nhận."), "success")
+            return redirect(url_for("admin.round_intake", round_id=row.id)), 303
+        except ValidationFailed as exc:
+            db.session.rollback()
+            status = 422
+            flash(" ".join([exc.text(_), *exc.field_texts(_).values()]), "error")
+    provinces = law.active_provinces()
+    if scope is not None:
+        provinces = [p for p in provinces if p.code == scope]
+    own = {r.province_code: r for r in row.province_intakes}
+    return render_template("admin/round_intake.html", round=row, provinces=provinces, own=own), status

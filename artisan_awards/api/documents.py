@@ -50,3 +50,31 @@ def consultation_pdf():
     round_id = request.args.get("round_id", "")
     rid = int(round_id) if round_id.isascii() and round_id.isdigit() and len(round_id) < 10 else None
     return service.consultation_list(rid, request.args.get("window", "public")).response()
+
+
+# The one-stop notices sent to the applicant (documents/notices.py): the list, then each PDF as issued.
+@bp.get("/nominations/<int:nomination_id>/notices")
+@guard()
+def nomination_notices(nomination_id: int):
+    """The dossier's one-stop notices: receipt, request to complete, refusal, apology."""
+    from flask import jsonify, url_for
+
+    from ..documents import notices
+    from ..services import queries
+
+    n = queries.get_visible(g.api_user, nomination_id)
+    return jsonify({"items": [
+        {"id": x.id, "kind": x.kind, "name": x.data.get("name"), "number": x.data.get("number"),
+         "issued_at": x.issued_at.isoformat(), "due_on": x.due_on.isoformat() if x.due_on else None,
+         "missing": x.data.get("missing", []), "signed": x.signed, "sha256": x.sha256,
+         "pdf": url_for("api.nomination_notice_pdf", nomination_id=n.id, notice_id=x.id)}
+        for x in notices.notices_of(n)]})
+
+
+@bp.get("/nominations/<int:nomination_id>/notices/<int:notice_id>.pdf")
+@guard()
+def nomination_notice_pdf(nomination_id: int, notice_id: int):
+    """One notice's PDF, as it was issued and mailed."""
+    from ..documents import notices
+
+    return notices.download(g.api_user, nomination_id, notice_id).response()

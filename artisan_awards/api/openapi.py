@@ -78,6 +78,10 @@ ROUTES = [
     ("get", "/nominations/{nomination_id}/summary.pdf", "Tóm tắt thành tích (Mẫu 09/10)", True, None,
      200, [401, 404]),
     ("get", "/nominations/{nomination_id}/receipt.pdf", "Giấy biên nhận hồ sơ", True, None, 200, [401, 404]),
+    ("get", "/nominations/{nomination_id}/notices", "Các phiếu một cửa gửi người đề nghị (tiếp nhận, yêu cầu bổ sung, "
+     "từ chối, xin lỗi và hẹn lại)", True, None, 200, [401, 404]),
+    ("get", "/nominations/{nomination_id}/notices/{notice_id}.pdf", "Một phiếu một cửa (PDF, như đã gửi)", True, None,
+     200, [401, 404]),
     ("get", "/sessions/{session_id}/minutes.pdf", "Biên bản họp (Mẫu 05)", True, None, 200, [401, 403, 404, 409]),
     ("get", "/sessions/{session_id}/tally.pdf", "Biên bản kiểm phiếu (Mẫu 06)", True, None, 200,
      [401, 403, 404, 409]),
@@ -93,6 +97,15 @@ ROUTES = [
      "CommentIn", 201, [400, 404, 422, 429]),
     ("post", "/comments/{comment_id}/status", "Kết luận xác minh ý kiến", True, "CommentStatusIn", 200,
      [400, 401, 403, 404, 422]),
+    # The law's hard cases (api/hard_cases.py).
+    ("post", "/nominations/{nomination_id}/death", "Ghi nhận nghệ nhân đã mất (chuyển sang truy tặng)", True,
+     "multipart-death", 201, [400, 401, 403, 404, 409, 413, 422]),
+    ("post", "/nominations/{nomination_id}/arrival", "Ghi ngày hồ sơ giấy đến Sở và số sổ tiếp nhận", True,
+     "ArrivalIn", 200, [400, 401, 403, 404, 409, 422]),
+    ("post", "/nominations/{nomination_id}/exclusion-override", "Cho phép ngoại lệ Điều 2 khoản 3 (có lý do)",
+     True, "ExclusionOverrideIn", 201, [400, 401, 403, 404, 409, 422]),
+    ("post", "/nominations/{nomination_id}/special-craft", "Quyết định của Hội đồng về nghề đặc thù", True,
+     "SpecialCraftIn", 201, [400, 401, 403, 404, 422]),
 ]
 
 PARAMS = {
@@ -104,6 +117,7 @@ PARAMS = {
             ("round_id", {"type": "integer"}),
             ("title", {"type": "string", "enum": ["people", "meritorious"]}),
             ("q", {"type": "string", "maxLength": 100}),
+            ("completion", {"type": "string", "enum": ["waiting", "expired"]}),
             ("page", {"type": "integer", "minimum": 1}),
             ("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
         ]
@@ -124,7 +138,7 @@ def _path_params(path: str) -> list[dict]:
     if "{nomination_id}" in path:
         params.append({"name": "nomination_id", "in": "path", "required": True,
                        "schema": {"type": "integer"}})
-    for name in ("council_id", "session_id", "comment_id"):
+    for name in ("council_id", "session_id", "comment_id", "notice_id"):
         if "{" + name + "}" in path:
             params.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer"}})
     if "{sid}" in path:
@@ -167,6 +181,10 @@ def build_spec() -> dict:
     for name, sub in schema.pop("$defs", {}).items():
         schemas.setdefault(name, sub)
     schemas["EligibilityCheckIn"] = schema
+    from .hard_cases import ArrivalIn, ExclusionOverrideIn, SpecialCraftIn
+
+    for model in (ArrivalIn, ExclusionOverrideIn, SpecialCraftIn):
+        schemas[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
 
     paths: dict = {}
     for method, path, summary, auth, body, ok, errors in ROUTES:
@@ -198,6 +216,27 @@ def build_spec() -> dict:
                                 "file": {"type": "string", "format": "binary"},
                                 "kind": {"type": "string", "enum": ["portrait", "photo", "video", "award_decision",
                                                                     "certificate", "authorisation", "other"]},
+                            },
+                        }
+                    }
+                },
+            }
+        elif body == "multipart-death":
+            op["requestBody"] = {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["death_date", "family_name", "family_relationship", "evidence"],
+                            "properties": {
+                                "death_date": {"type": "string", "format": "date"},
+                                "family_name": {"type": "string", "maxLength": 200},
+                                "family_relationship": {"type": "string", "enum": ["child", "spouse", "other"]},
+                                "family_phone": {"type": "string", "maxLength": 30},
+                                "family_email": {"type": "string", "maxLength": 254},
+                                "note": {"type": "string", "maxLength": 5000},
+                                "evidence": {"type": "string", "format": "binary"},
                             },
                         }
                     }

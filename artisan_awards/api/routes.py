@@ -14,7 +14,7 @@ from ..models import MAX_DB_INT, Nomination, Province, Round
 from ..permissions import guard
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
-from ..services import accounts, sessions
+from ..services import accounts, eligibility, hard_cases, queries, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
@@ -144,7 +144,7 @@ def create_nomination():
     """Start a dossier (state ``draft``)."""
     data = NominationIn.model_validate(json_body())
     row = service.create_nomination(g.api_user, data)
-    response = jsonify(nomination_out(row, service.history(row)))
+    response = jsonify(_one(row))
     response.headers["Location"] = url_for("api.get_nomination", nomination_id=row.id)
     return response, 201
 
@@ -158,14 +158,18 @@ def list_nominations():
     if round_id is not None and not (round_id.isascii() and round_id.isdigit()
                                      and len(round_id) <= 10 and int(round_id) <= MAX_DB_INT):
         raise ValidationFailed(fields={"round_id": N_("Cần một số nguyên.")})
-    filters = service.Filters(
+    filters = queries.Filters(
         state=request.args.get("state") or None,
         province_code=request.args.get("province_code") or None,
         round_id=int(round_id) if round_id else None,
         title=request.args.get("title") or None,
         q=(request.args.get("q") or "")[:100] or None,
     )
-    stmt = service.visible_query(g.api_user, filters)
+    completion = request.args.get("completion")
+    if completion is not None and completion not in ("waiting", "expired"):
+        raise ValidationFailed(fields={"completion": N_("Chỉ nhận waiting hoặc expired.")})
+    filters.completion = completion
+    stmt = queries.visible_query(g.api_user, filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(
         stmt.order_by(Nomination.id).limit(per_page).offset((page - 1) * per_page)
@@ -173,8 +177,13 @@ def list_nominations():
     return jsonify({"items": [nomination_out(r) for r in rows], "total": total, "page": page})
 
 
+def _one(row: Nomination) -> dict:
+    """NominationOut of one dossier: with its history and its eligibility, computed here once."""
+    return nomination_out(row, queries.history(row), eligibility.api_of(row), hard_cases.api_view(row))
+
+
 def _visible(nomination_id: int) -> Nomination:
-    return service.get_visible(g.api_user, nomination_id)
+    return queries.get_visible(g.api_user, nomination_id)
 
 
 @bp.get("/nominations/<int:nomination_id>")
@@ -182,7 +191,7 @@ def _visible(nomination_id: int) -> Nomination:
 def get_nomination(nomination_id: int):
     """One dossier with its history."""
     row = _visible(nomination_id)
-    return jsonify(nomination_out(row, service.history(row)))
+    return jsonify(_one(row))
 
 
 @bp.patch("/nominations/<int:nomination_id>")
@@ -194,7 +203,7 @@ def patch_nomination(nomination_id: int):
     merged = merge_changes(nomination_in(row), changes)
     data = NominationIn.model_validate(merged)
     service.update_nomination(g.api_user, row, data)
-    return jsonify(nomination_out(row, service.history(row)))
+    return jsonify(_one(row))
 
 
 @bp.post("/nominations/<int:nomination_id>/attachments")
@@ -233,9 +242,9 @@ def nomination_action(nomination_id: int, action: str):
     body = ActionIn.model_validate(json_body(required=False))
     key = service.perform(
         row, action, g.api_user, comment=body.comment, decision_no=body.decision_no,
-        decision_date=body.decision_date,
+        decision_date=body.decision_date, missing=body.missing, award_title=body.title,
     )
-    out = nomination_out(row, service.history(row))
+    out = _one(row)
     if key:
         out["access_key"] = key
     return jsonify(out)
@@ -264,7 +273,7 @@ def _status_text(state: str) -> tuple[str, str]:
 @limiter.shared_limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"], scope="status-lookup")
 def status():
     """A dossier's public status, by code and access key (the same 404 for either wrong)."""
-    row = service.lookup_status(request.args.get("code", ""), request.args.get("key", ""))
+    row = queries.lookup_status(request.args.get("code", ""), request.args.get("key", ""))
     label, next_step = _status_text(row.state)
     return jsonify(
         {

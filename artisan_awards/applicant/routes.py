@@ -18,6 +18,7 @@ from ..models import Attachment, Nomination, Province, Round
 from ..schemas import NominationIn
 from ..serializers import merge_changes, nomination_in
 from ..services import attachments as attachment_service
+from ..services import eligibility, queries
 from ..services import nominations as service
 from ..services.cleaning import removal_notice
 from ..text import nfc_deep, vi_order
@@ -36,7 +37,7 @@ STEPS = (
 
 
 def _owned(nomination_id: int) -> Nomination:
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     if nomination.owner_id != current_user.id:
         abort(404)
     return nomination
@@ -135,7 +136,8 @@ def step_nominee(nomination_id: int | None = None):
             flash(_("Đã lưu bản nháp."), "success")
             return redirect(url_for("applicant.step_craft", nomination_id=saved.id))
     return render_template(
-        "applicant/step_nominee.html", form=form, nomination=nomination, steps=STEPS, step="nominee"
+        "applicant/step_nominee.html", form=form, nomination=nomination, steps=STEPS, step="nominee",
+        eligibility=eligibility.of(nomination) if nomination else None,
     )
 
 
@@ -198,7 +200,8 @@ def step_craft(nomination_id: int):
     if request.method == "GET" and request.args.get("add"):
         form.periods.append_entry()
     return render_template(
-        "applicant/step_craft.html", form=form, nomination=nomination, steps=STEPS, step="craft"
+        "applicant/step_craft.html", form=form, nomination=nomination, steps=STEPS, step="craft",
+        eligibility=eligibility.of(nomination),
     )
 
 
@@ -260,7 +263,7 @@ def step_achievements(nomination_id: int):
             return redirect(url_for("applicant.step_evidence", nomination_id=saved.id))
     return render_template(
         "applicant/step_achievements.html", form=form, nomination=nomination, steps=STEPS,
-        step="achievements",
+        step="achievements", eligibility=eligibility.of(nomination),
     )
 
 
@@ -285,7 +288,7 @@ def step_evidence(nomination_id: int):
             return redirect(url_for("applicant.step_evidence", nomination_id=nomination.id))
     return render_template(
         "applicant/step_evidence.html", form=form, nomination=nomination, steps=STEPS,
-        step="evidence", delete_form=ActionForm(),
+        step="evidence", delete_form=ActionForm(), eligibility=eligibility.of(nomination),
     )
 
 
@@ -315,7 +318,8 @@ def step_review(nomination_id: int):
     return render_template(
         "applicant/step_review.html", nomination=nomination, steps=STEPS, step="review",
         missing=missing, action=str(action), form=ActionForm(),
-        intake_open=nomination.round.intake_is_open(today()),
+        intake_open=nomination.round.intake_is_open(today(), nomination.province_code),
+        eligibility=eligibility.of(nomination),
     )
 
 

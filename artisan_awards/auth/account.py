@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import ValidationFailed
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..services import account_admin, sessions
 from . import bp
 from .account_forms import ChangePasswordForm, ForgotForm, NewPasswordForm
@@ -129,8 +129,6 @@ def end_session(kind: str, row_id: int):
 @login_required
 def end_other_sessions():
     """End every other session and every API token of one's account (this session stays)."""
-    sessions.end_all(current_user, "ended_by_user", actor=current_user,
-                     keep_session=current_user.login_session_id)
-    db.session.commit()
+    sessions.end_others(current_user)
     flash(_("Đã kết thúc mọi phiên đăng nhập khác."), "success")
     return redirect(url_for("auth.my_sessions"))

@@ -157,3 +157,26 @@ def export_round_command(round_number: int, email: str, scope: str):
     click.echo(f"{task.status}: {task.done}/{task.total} documents"
                + (f" -> {task.download_name} (storage key {task.result_name})" if task.result_name
                   else f" ({task.message})"))
+
+
+@bp.cli.command("overdue-notices")
+@click.option("--dry-run", is_flag=True, help="List the overdue dossiers; issue and send nothing.")
+@click.option("--queue-only", is_flag=True, help="Issue and queue the apologies; `flask mail send` delivers.")
+def overdue_notices_command(dry_run: bool, queue_only: bool):
+    """Daily: the apology and new appointment for each dossier whose reply deadline was missed (once each)."""
+    from ..services import mail
+    from . import notices
+
+    if dry_run:
+        found = notices.overdue()
+        for item in found:
+            click.echo(f"{item.code}: reply due {item.missed:%d/%m/%Y}, new appointment {item.new_due:%d/%m/%Y}")
+        click.echo(f"{len(found)} overdue (dry run: nothing issued)")
+        return
+    issued = notices.send_apologies()
+    for notice in issued:
+        click.echo(f"{notice.data['code']}: {notice.data['number']}, new appointment {notice.due_on:%d/%m/%Y}")
+    click.echo(f"issued {len(issued)} apologies")
+    if not queue_only:
+        sent, failed = mail.send_pending()
+        click.echo(f"mail: sent {sent}, failed {failed}")

@@ -346,7 +346,17 @@ def session_data(session: CouncilSession, tally: list[dict] | None) -> dict:
                        "reason": c.reason} for c in conflicts],
         "non_voters": [{"member": nv.member.user.full_name, "reason": nv.reason}
                        for nv in reasons if nv.member_id in present_ids],
+        # the council's decisions on special crafts taken in this session (issue 14), the latest per dossier
+        "special_crafts": _special_crafts(session, names),
     }
+
+
+def _special_crafts(session: CouncilSession, names: dict) -> list[dict]:
+    from ..services.eligibility import special_craft_decisions
+
+    latest = {d.nomination_id: d for d in special_craft_decisions(session.id)}
+    return [{"nominee": names.get(d.nomination_id, ""), "is_special": d.is_special, "reasons": d.reasons}
+            for d in sorted(latest.values(), key=lambda d: d.id)]
 
 
 def result_known(item: dict) -> bool:
@@ -376,7 +386,8 @@ def consultation_list_data(round_: Round, window: str, on: date) -> dict:
             groups.append({"title": title, "title_label": _title_label(title), "nominees": members})
     return {
         "round": {"id": round_.id, "number": round_.number, "name": round_.name,
-                  "consultation_days": round_.consultation_days},
+                  "consultation_days": round_.consultation_days,
+                  "consultation_day_kind": round_.consultation_day_kind or "calendar"},
         "window": window,
         "proposed_by": LEVELS[level],
         "issuer": MINISTRY,

@@ -63,6 +63,11 @@ LONG_RUN = re.compile(r"\S{60,}")
 SOFT_BREAK_EVERY = 30
 
 
+def variant() -> str | None:
+    """The PDF variant of archival output (``DOCUMENTS_PDF_VARIANT``; default PDF/A-3b)."""
+    return current_app.config.get("DOCUMENTS_PDF_VARIANT", DEFAULT_VARIANT) or None
+
+
 def _soft_breaks(text: str) -> str:
     """Let a line break inside an unbroken run of 60+ characters (a hostile 10 000-letter "name").
 
@@ -488,4 +493,11 @@ def prune_cache(directory: Path, *, older_than: float | None = None, max_bytes: 
         total -= size
         removed += 1
         freed += size
+    if older_than is not None:  # look-ups by inputs (documents/freshness.py): tiny, re-made on a miss
+        for ref in directory.glob("inputs/*/*.ref") if directory.is_dir() else ():
+            try:
+                if now - ref.stat().st_mtime > older_than:
+                    ref.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
     return Pruned(removed, freed, len(entries) - removed, total)

@@ -24,6 +24,15 @@ def nomination_pdf(nomination_id: int, kind: str):
                                        archival=_archival(), access_key=key).response()
 
 
+@bp.route("/nominations/<int:nomination_id>/notices/<int:notice_id>.pdf")
+@login_required
+def notice_pdf(nomination_id: int, notice_id: int):
+    """A one-stop notice of the dossier, as issued (receipt, request to complete, refusal, apology)."""
+    from . import notices
+
+    return notices.download(current_user, nomination_id, notice_id).response()
+
+
 @bp.route("/council/sessions/<int:session_id>/"
           "<any('submission-letter', list, minutes, tally, ballot):kind>.pdf")
 @login_required
@@ -68,9 +77,10 @@ def verify():
 
 @bp.app_context_processor
 def _document_helpers():
-    from . import jobs
+    from . import jobs, notices
 
-    return {"round_document_tasks": jobs.recent_tasks, "can_export_documents": jobs.can_export}
+    return {"round_document_tasks": jobs.recent_tasks, "can_export_documents": jobs.can_export,
+            "one_stop_notices": notices.notices_of, "notice_label": notices.label}
 
 
 @bp.route("/documents/rounds/<int:round_id>/export", methods=["POST"])

@@ -9,20 +9,22 @@ application (a dossier or session one may not see is a 404), builds plain data, 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Response, current_app
+from flask import Response
 
 from workflows.states import N_
 
 from ..errors import NotFound, ValidationFailed
 from ..models import CouncilSession, Nomination, Round, User, get_row
 from ..services import councils as council_service
-from ..services import nominations as nomination_service
+from ..services import queries
 from ..services.attachments import attachment_bytes
 from ..timeutil import today
-from . import data, signing
+from . import data, freshness, signing
 
 
 class _Engine:
@@ -69,7 +71,36 @@ class Download:
 def variant() -> str | None:
     """The PDF variant of archival output (``DOCUMENTS_PDF_VARIANT``; default PDF/A-3b)."""
     from . import engine  # WeasyPrint loads on the first document, not at start-up
-    return current_app.config.get("DOCUMENTS_PDF_VARIANT", engine.DEFAULT_VARIANT) or None
+    return engine.variant()
+
+
+def _produce(inputs_key, make_spec) -> engine.Result:
+    """``engine.produce`` with a cheap look-up first (``freshness``): the key of the document's stored
+    inputs names the full key of a PDF made from them before; only when there is none is the data
+    built, hashed and the PDF found or made (and the look-up recorded)."""
+    directory = engine.cache_dir()
+    if directory is None:
+        return engine.produce(make_spec())
+    fast = inputs_key()
+    ref = directory / "inputs" / fast[:2] / f"{fast}.ref"
+    try:
+        full = ref.read_text(encoding="ascii").strip()
+        if len(full) == 64 and all(ch in "0123456789abcdef" for ch in full):
+            path = directory / full[:2] / f"{full}.pdf"
+            pdf = path.read_bytes()
+            os.utime(path)  # recently used (prune_cache)
+            return engine.Result(pdf, full, True)
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    spec = make_spec()
+    result = engine.produce(spec)
+    if spec.cache:
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=ref.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(result.key)
+        os.replace(tmp, ref)
+    return result
 
 
 # -- per nomination ---------------------------------------------------------------------------
@@ -206,19 +237,22 @@ def nomination_document(user: User, nomination_id: int, kind: str, *, archival: 
                         access_key: str | None = None) -> Download:
     """One document of a dossier ``user`` may see (404 otherwise, as everywhere)."""
     from . import engine  # WeasyPrint loads on the first document, not at start-up
-    n = nomination_service.get_visible(user, nomination_id)
+    n = queries.get_visible(user, nomination_id)
     if kind not in NOMINATION_KINDS:
         raise NotFound()
     label = n.code or f"ban-nhap-{n.id}"
     if kind == "declaration":
-        spec, name = declaration_spec(n), f"mau-{data.FORM_NO.get(n.title, '01')}-ban-khai-{label}"
+        spec, name = (lambda: declaration_spec(n)), f"mau-{data.FORM_NO.get(n.title, '01')}-ban-khai-{label}"
     elif kind == "summary":
-        spec, name = summary_spec(n), f"mau-{data.SUMMARY_FORM_NO.get(n.title, '09')}-tom-tat-{label}"
+        spec, name = (lambda: summary_spec(n)), f"mau-{data.SUMMARY_FORM_NO.get(n.title, '09')}-tom-tat-{label}"
     elif kind == "dossier":
-        spec, name = dossier_spec(n, archival), f"ho-so-{label}" + ("-pdfa" if archival else "")
+        spec, name = (lambda: dossier_spec(n, archival)), f"ho-so-{label}" + ("-pdfa" if archival else "")
     else:
-        spec, name = receipt_spec(n, access_key), f"bien-nhan-{label}"
-    result = engine.produce(spec)
+        spec, name = (lambda: receipt_spec(n, access_key)), f"bien-nhan-{label}"
+    if access_key:  # a receipt showing the access key: never cached, never looked up
+        result = engine.produce(spec())
+    else:
+        result = _produce(lambda: freshness.nomination_key(n.id, kind, archival), spec)
     return Download(result.pdf, name + ".pdf", result.cached)
 
 
@@ -249,11 +283,12 @@ def session_spec(session: CouncilSession, kind: str) -> engine.Spec:
 
 
 def session_document(user: User, session_id: int, kind: str) -> Download:
-    from . import engine  # WeasyPrint loads on the first document, not at start-up
     session = council_service.get_session(user, session_id)
     if kind not in SESSION_KINDS:
         raise NotFound()
-    result = engine.produce(session_spec(session, kind))
+    signer = (signing.signer_fingerprint(signing.council_body(session.council))
+              if kind in signing.SIGNED_KINDS else None)
+    result = _produce(lambda: freshness.session_key(session, kind, signer), lambda: session_spec(session, kind))
     return Download(result.pdf, f"{SESSION_KINDS[kind][1]}-phien-{session.id}.pdf", result.cached)
 
 
@@ -271,11 +306,38 @@ def consultation_spec(round_: Round, window: str, on: date | None = None) -> eng
 
 def consultation_list(round_id: int | None, window: str = "public") -> Download:
     """The national list now open to public comment (public: it is posted for everyone)."""
-    from . import engine  # WeasyPrint loads on the first document, not at start-up
     if window not in CONSULTATION_WINDOWS:
         raise ValidationFailed(fields={"window": N_("Chọn public hoặc final.")})
     round_ = get_row(Round, round_id)
     if round_ is None:
         raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
-    result = engine.produce(consultation_spec(round_, window))
+    states, _level = data.CONSULTATION_WINDOWS[window]
+    result = _produce(lambda: freshness.consultation_key(round_.id, window, states,
+                                                         signing.signer_fingerprint(signing.MINISTRY)),
+                      lambda: consultation_spec(round_, window))
     return Download(result.pdf, f"danh-sach-lay-y-kien-dot-{round_.number}-{window}.pdf", result.cached)
+
+
+def round_report(round_: Round, report: dict, names: dict[str, str]) -> Download:
+    """The round's record as a PDF (landscape): per level, then per province (services/law.py)."""
+    from ..services import law
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
+    d = {
+        "round": {"number": round_.number, "name": round_.name},
+        "issuer": data.MINISTRY, "on": today(),
+        "levels": [(key, label) for key, label in law.LEVELS],
+        "measures": [(m, law.MEASURE_LABELS[m]) for m in law.MEASURES],
+        "titles": [(t, data.TITLE_LABELS[t]) for t in law.TITLE_ORDER],  # Vietnamese: an official paper
+        "by_level": [{"level": k[0], "title": k[1], "posthumous": k[2], **v}
+                     for k, v in sorted(report["by_level"].items(), key=lambda kv: (
+                         [lv for lv, _ in law.LEVELS].index(kv[0][0]), kv[0][1], kv[0][2]))],
+        "by_province": [{"province": names.get(k[0], k[0]), "filed_in": report["filed_in"].get(k[0], []),
+                         "level": k[1], **v}
+                        for k, v in sorted(report["by_province"].items(), key=lambda kv: (
+                            names.get(kv[0][0], ""), [lv for lv, _ in law.LEVELS].index(kv[0][1])))],
+        "stored": report["stored"],
+    }
+    spec = engine.Spec([engine.Part("round_report.html", {"d": d})], variant=variant(),
+                       title=f"Báo cáo kết quả xét tặng - Đợt {round_.number}")
+    result = engine.produce(spec)
+    return Download(result.pdf, f"bao-cao-ket-qua-dot-{round_.number}.pdf", result.cached)

@@ -15,6 +15,9 @@ Keys and certificates are configuration, never data in the database:
 * ``DOCUMENTS_TRUST_ROOTS``: the root certificates (``:``-separated paths) signing and verification trust;
 * ``DOCUMENTS_SIGNING_LEVEL``: ``B-LT`` (default) or ``B-LTA`` (adds a document time-stamp);
 * ``DOCUMENTS_SIGNING_TIMEOUT``: seconds to wait for the time-stamp authority and OCSP responders.
+* ``DOCUMENTS_SIGNING_CLOCK_TOLERANCE``: seconds an OCSP answer or time-stamp may postdate the moment
+  the signing began (slow responders, clocks a little apart); pyHanko's own default of 1 s refused
+  answers from a responder that took 3 s on a loaded machine.
 
 A certificate belongs to a body when its subject's common name, organisation or organisational unit is
 the body's name ("Sở Công Thương Hà Nội", "Bộ Công Thương"); a folder holding another body's
@@ -37,7 +40,7 @@ import io
 import os
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -228,8 +231,10 @@ def sign(pdf: bytes, reason: str, location: str = "", *, body: Body) -> bytes:
         raise SigningUnavailable(code="signing_not_configured")
     signer = _signer(body)
     timeout = float(_config("DOCUMENTS_SIGNING_TIMEOUT", 10) or 10)
+    tolerance = float(_config("DOCUMENTS_SIGNING_CLOCK_TOLERANCE", 120) or 0)
     context = ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail",
-                                other_certs=list(signer.cert_registry))
+                                other_certs=list(signer.cert_registry),
+                                time_tolerance=timedelta(seconds=tolerance))
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     _keep_producer(writer)
     meta = signers.PdfSignatureMetadata(

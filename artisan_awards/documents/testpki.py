@@ -9,6 +9,7 @@ so that a test can prove the verification needs nothing but the root.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +53,7 @@ class Pki:
     server: object = None
     thread: threading.Thread | None = None
     port: int = 0
+    latency: float = 0.0  # seconds each TSA/OCSP answer waits
     bodies: dict = field(default_factory=lambda: dict(BODIES))
 
     # -- building -----------------------------------------------------------------------------
@@ -168,8 +170,14 @@ class Pki:
         from certomancer.integrations.animator import Animator, AnimatorArchStore
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", self.port, Animator(AnimatorArchStore({ARCH: self.arch}),
-                                                                    with_web_ui=False), threaded=True)
+        animator = Animator(AnimatorArchStore({ARCH: self.arch}), with_web_ui=False)
+
+        def app(environ, start_response):
+            if self.latency:  # a slow responder, as a loaded machine or a distant CA is
+                time.sleep(self.latency)
+            return animator(environ, start_response)
+
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("dossier", __name__, url_prefix="/nominations")
 
-from . import routes  # noqa: E402,F401
+from . import hard_cases, routes  # noqa: E402,F401

@@ -1,34 +1,38 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workflows.states import N_, Action
 
-from .. import permissions
-from ..errors import ValidationFailed
+from .. import confirm, permissions
+from ..errors import TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm
-from ..i18n import action_label
+from ..i18n import ACTION_LABELS, action_label
 from ..models import Attachment
-from ..redirects import back
 from ..services import attachments as attachment_service
-from ..services import consultations
+from ..services import awards, consultations, eligibility, hard_case_checks, queries
 from ..services import nominations as service
+from ..timeutil import today
 from . import bp
+from .forms import OUTCOMES, DecisionForm
 
 
 @bp.route("/<int:nomination_id>")
 @login_required
 def show(nomination_id: int):
     """The dossier: declaration, evidence, deadlines, history and the actions allowed now."""
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     return render_template(
         "dossier/show.html",
         nomination=nomination,
-        history=service.history(nomination),
+        history=queries.history(nomination),
         missing=service.missing_for_submission(nomination),
+        eligibility=eligibility.of(nomination),
         form=ActionForm(),
         comments=consultations.comments_for(nomination) if permissions.can_handle_public_comments(current_user) else [],
     )
@@ -38,13 +42,31 @@ def show(nomination_id: int):
 @login_required
 def act(nomination_id: int, action: str):
     """Take an action (submit, accept, return ...) on the dossier."""
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     form = ActionForm()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
+        if "missing" in form.errors:
+            raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung dài tối đa 30 000 ký tự.")})
         raise ValidationFailed(fields={"comment": N_("Ghi chú, lý do dài tối đa 20 000 ký tự.")})
-    key = service.perform(nomination, action, current_user, comment=form.comment.data)
+    if action == Action.RECORD_AWARD:  # the decision needs its number, date and title: its own form
+        return redirect(url_for("dossier.decision", nomination_id=nomination.id), code=303)
+    comment = (form.comment.data or "").strip()
+    # the law's refusals come before any question (issue 14): Art. 2(3), the completion period
+    hard_case_checks.refuse_if_excluded(nomination, action)
+    hard_case_checks.refuse_early_close(nomination, action)
+    if (confirm.needs_confirmation(action) and not confirm.confirmed()
+            and not (action == Action.RETURN and not comment)  # refused below: a return needs reasons
+            and action in permissions.available_actions(current_user, nomination, today())):
+        # allowed now, and irreversible: say what it causes first (a refused action is refused below)
+        return confirm.ask(ACTION_LABELS[action], confirm.ACTION_CONSEQUENCES[action],
+                           cancel_url=url_for("dossier.show", nomination_id=nomination.id),
+                           button=ACTION_LABELS[action], danger=True,
+                           table=([N_("Mã hồ sơ"), N_("Họ và tên"), N_("Ghi chú, lý do")],
+                                  [[nomination.code or "—", nomination.full_name, comment or "—"]]))
+    key = service.perform(nomination, action, current_user, comment=form.comment.data,
+                          missing=service.missing_lines(form.missing.data) if action == Action.RETURN else None)
     flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
     if key:
         keys = session.get("access_keys", {})
@@ -53,15 +75,69 @@ def act(nomination_id: int, action: str):
         return redirect(url_for("applicant.receipt", nomination_id=nomination.id))
     if action == Action.SUBMIT and nomination.owner_id == current_user.id:
         return redirect(url_for("applicant.receipt", nomination_id=nomination.id))
-    return back(url_for("dossier.show", nomination_id=nomination.id))
+    return confirm.back(url_for("dossier.show", nomination_id=nomination.id))
 
 
 @bp.route("/<int:nomination_id>/attachments/<int:attachment_id>")
 @login_required
 def attachment(nomination_id: int, attachment_id: int):
     """Download one piece of evidence (as an attachment, never rendered inline)."""
-    nomination = service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     row = db.session.get(Attachment, attachment_id)
     if row is None or row.nomination_id != nomination.id:
         abort(404)
     return attachment_service.send_attachment(row)
+
+
+@bp.route("/<int:nomination_id>/decision", methods=["GET", "POST"])
+@login_required
+def decision(nomination_id: int):
+    """Record the President's decision: its number, date and the title awarded (or that none is)."""
+    nomination = queries.get_visible(current_user, nomination_id)
+    if not permissions.may_act(current_user, nomination, Action.RECORD_AWARD):
+        abort(403)
+    form = DecisionForm(data={"title": nomination.title})
+    open_now = any(a in permissions.available_actions(current_user, nomination, today())
+                   for a in (Action.RECORD_AWARD, Action.RECORD_NOT_AWARDED))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        valid = form.validate_on_submit()
+        if "csrf_token" in form.errors:
+            abort(400)
+        action = form.outcome.data or Action.RECORD_AWARD
+        award = action == Action.RECORD_AWARD
+        if action not in OUTCOMES:
+            form.outcome.errors = [*form.outcome.errors, _("Chọn phong tặng hoặc không phong tặng.")]
+            flash(_("Quyết định của Chủ tịch nước chưa hợp lệ."), "error")
+        elif not valid:
+            flash(_("Quyết định của Chủ tịch nước chưa hợp lệ."), "error")
+        else:
+            try:
+                service.perform(
+                    nomination, action, current_user, comment=form.comment.data,
+                    decision_no=form.decision_no.data if award else None,
+                    decision_date=form.decision_date.data if award else None,
+                    award_title=(form.title.data or None) if award else None,
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                flash(exc.text(_), "error")
+                for name, message in exc.field_texts(_).items():
+                    target = getattr(form, name, None)
+                    if target is not None:
+                        target.errors = [*target.errors, message]
+                    else:
+                        flash(message, "error")
+            except TransitionRefused as exc:
+                db.session.rollback()
+                flash(exc.text(_), "error")
+                status = 409
+            else:
+                flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
+                return redirect(url_for("dossier.show", nomination_id=nomination.id))
+    on = form.decision_date.data if isinstance(form.decision_date.data, date) else today()
+    preview = awards.compute(nomination.title, on)
+    return render_template("dossier/decision.html", nomination=nomination, form=form, open_now=open_now,
+                           preview=preview, salaries=awards.history(),
+                           coefficients={t: awards.coefficient(t) for t in ("people", "meritorious")}), status

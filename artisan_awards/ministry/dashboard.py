@@ -27,7 +27,7 @@ from ..models import (
     Round,
     User,
 )
-from ..services.nominations import STAGES, counts_by, current_deadlines, nomination_counts
+from ..services.queries import STAGES, counts_by, current_deadlines, nomination_counts
 from ..text import vi_sort_key
 
 OVERDUE_SHOWN = 20  # the dashboard lists the first ones; the list page has them all
@@ -144,7 +144,16 @@ def build(round_: Round, user: User) -> dict:
             "present_width": round(CHART_WIDTH * here / total, 2) if total else 0,
             "ballots_width": round(CHART_WIDTH * cast / total, 2) if total else 0,
         })
+    # both names where a province received dossiers filed with a former province (mergers, issue 14)
+    filed_in: dict[str, list[str]] = {}
+    for code, filed in db.session.execute(
+            sa.select(Nomination.province_code, Nomination.filed_province_code).distinct()
+            .where(Nomination.round_id == round_.id, Nomination.filed_province_code.is_not(None))):
+        filed_in.setdefault(code, []).append(filed)
+    all_names = dict(db.session.execute(sa.select(Province.code, Province.name)).all()) if filed_in else {}
+    filed_in = {c: sorted(all_names.get(f, f) for f in fs) for c, fs in filed_in.items()}
     return {
+        "filed_in": filed_in,
         "grid": grid, "order": order, "names": names, "totals": totals, "bars": bars,
         "colours": dict(zip(keys, STAGE_COLOURS, strict=True)), "chart_width": CHART_WIDTH,
         "overdue": overdue, "overdue_count": min(overdue_count, OVERDUE_CAP),

@@ -16,8 +16,7 @@ from ..i18n import state_label
 from ..models import Nomination, Province, PublicComment, Round
 from ..permissions import guard
 from ..schemas import CommentStatusIn
-from ..services import consultations
-from ..services import nominations as service
+from ..services import consultations, queries
 from ..text import vi_order
 from ..timeutil import local_date
 from ..validation import field_errors
@@ -32,8 +31,8 @@ PER_PAGE = 50
 def nominations():
     """All dossiers past the draft stage, filterable by province, state, round and name."""
     filters = list_filters()
-    stmt = service.order(service.visible_query(current_user, filters), filters.sort, "updated")
-    page = service.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE)
+    stmt = queries.order(queries.visible_query(current_user, filters), filters.sort, "updated")
+    page = queries.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE)
     provinces = db.session.scalars(
         sa.select(Province).where(Province.active.is_(True)).order_by(vi_order(Province.name))
     ).all()
@@ -51,7 +50,7 @@ def nominations():
 def nominations_export(fmt: str):
     """The national list as filtered on the page, every row, as CSV or XLSX."""
     filters = list_filters()
-    stmt = service.order(service.visible_query(current_user, filters), filters.sort, "updated")
+    stmt = queries.order(queries.visible_query(current_user, filters), filters.sort, "updated")
     return exports.nominations_response(stmt, fmt, "ho-so-toan-quoc")
 
 
@@ -59,15 +58,15 @@ def nominations_export(fmt: str):
 @guard(permissions.can_list_national)
 def results_export(fmt: str):
     """The published results of the provincial councils (the public page's list) as a file."""
-    stmt = service.order(
-        service.visible_query(current_user, list_filters()).where(Nomination.state.in_(PAST_PROVINCE)),
+    stmt = queries.order(
+        queries.visible_query(current_user, list_filters()).where(Nomination.state.in_(PAST_PROVINCE)),
         "province", "province",
     )
     return exports.nominations_response(stmt, fmt, "ket-qua-xet-chon")
 
 
 # Stages of the dashboard: columns that group the machine's states.
-STAGES = service.STAGES
+STAGES = queries.STAGES
 
 
 @bp.route("/dashboard")
@@ -111,7 +110,7 @@ def comments_query() -> tuple[sa.Select, dict]:
         stmt = stmt.where(PublicComment.status == chosen["status"])
     if chosen["kind"]:
         stmt = stmt.where(PublicComment.kind == chosen["kind"])
-    stmt = service.apply_filters(stmt, service.Filters(round_id=chosen["round_id"], q=chosen["q"]))
+    stmt = queries.apply_filters(stmt, queries.Filters(round_id=chosen["round_id"], q=chosen["q"]))
     return stmt.order_by(PublicComment.id.desc()), chosen
 
 
@@ -135,7 +134,7 @@ def comments():
             flash(_("Đã cập nhật kết luận xác minh."), "success")
             return redirect(url_for("ministry.comments", **query_args()))
     stmt, chosen = comments_query()
-    page = service.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE, key=PublicComment.id)
+    page = queries.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE, key=PublicComment.id)
     rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
     return render_template(
         "ministry/comments.html", comments=page.items, page=page, form=form, chosen=chosen, rounds=rounds,

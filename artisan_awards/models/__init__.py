@@ -4,6 +4,7 @@
 ``eligibility``: rule-parameter overrides, their change log, reviewers' findings on criteria.
 ``councils``: councils, sessions, attendance, secret ballots, public comments.
 ``documents``: background jobs that make a round's documents, with their progress.
+``hard_cases``: a nominee's death, Art. 2(3) overrides, the council's special-craft decisions.
 ``mail``: the e-mail outbox.  ``admin_log``: the administration audit log.
 """
 
@@ -13,6 +14,7 @@ from .core import (  # noqa: F401
     ApiToken,
     Attachment,
     AttachmentKind,
+    BaseSalary,
     CodeCounter,
     CraftPeriod,
     GoverningDecree,
@@ -21,12 +23,16 @@ from .core import (  # noqa: F401
     Nomination,
     Product,
     Province,
+    ProvinceIntake,
+    PublicHoliday,
     Round,
     Title,
     TransitionLog,
     User,
     UserRole,
+    forget_law_calendar,
     get_row,
+    law_calendar,
     window_due,
 )
 from .councils import (  # noqa: F401
@@ -46,10 +52,11 @@ from .councils import (  # noqa: F401
     SessionStatus,
     ceil_percent,
 )
-from .documents import DocumentTask, TaskStatus  # noqa: F401
+from .documents import DocumentTask, NoticeKind, OneStopNotice, TaskStatus  # noqa: F401
 from .eligibility import (  # noqa: F401
     CriterionReview,
     RuleParameterChange,
     RuleParameterOverride,
 )
-from .mail import OutboxMessage  # noqa: F401
+from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
+from .mail import OutboxAttachment, OutboxMessage  # noqa: F401

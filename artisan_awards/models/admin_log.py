@@ -34,6 +34,19 @@ class AuditKind(enum.StrEnum):
     ROUND_CREATED = "round_created"
     ROUND_CHANGED = "round_changed"
     COUNCIL_CREATED = "council_created"
+    # The law's hard cases (services/hard_cases.py), target: the dossier.
+    NOMINEE_DEATH_RECORDED = "nominee_death_recorded"
+    EXCLUSION_OVERRIDDEN = "exclusion_overridden"
+    PAPER_ARRIVAL_RECORDED = "paper_arrival_recorded"
+    SPECIAL_CRAFT_DECIDED = "special_craft_decided"
+    COMPLETION_EXPIRED = "completion_expired"
+    HOLIDAY_CHANGED = "holiday_changed"  # the law's calendar (migration 0020)
+    INTAKE_CHANGED = "intake_changed"  # a province's own intake deadline
+    PROVINCE_TRANSFER = "province_transfer"  # dossiers moved to a merged province's successor
+    COUNCIL_MEMBER_INVITED = "council_member_invited"
+    SESSION_CHANGED = "session_changed"
+    SESSION_CANCELLED = "session_cancelled"
+    BASE_SALARY_ADDED = "base_salary_added"
 
 
 AREAS = {
@@ -43,8 +56,13 @@ AREAS = {
                 AuditKind.ACCOUNT_DEACTIVATED, AuditKind.ACCOUNT_REACTIVATED,
                 AuditKind.ACCOUNTS_IMPORTED, AuditKind.SESSIONS_ENDED},
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
-    "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED},
-    "council": {AuditKind.COUNCIL_CREATED},
+    "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED, AuditKind.HOLIDAY_CHANGED,
+              AuditKind.INTAKE_CHANGED, AuditKind.PROVINCE_TRANSFER},
+    "dossier": {AuditKind.NOMINEE_DEATH_RECORDED, AuditKind.EXCLUSION_OVERRIDDEN, AuditKind.PAPER_ARRIVAL_RECORDED,
+                AuditKind.SPECIAL_CRAFT_DECIDED, AuditKind.COMPLETION_EXPIRED},
+    "council": {AuditKind.COUNCIL_CREATED, AuditKind.COUNCIL_MEMBER_INVITED, AuditKind.SESSION_CHANGED,
+                AuditKind.SESSION_CANCELLED},
+    "award": {AuditKind.BASE_SALARY_ADDED},
 }
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
+from workflows.law_days import LawCalendar, add_days
 from workflows.machine import ROLES, Subject
 from workflows.states import STATE_INFO, State
 
@@ -52,9 +54,17 @@ class Province(db.Model):
     name: Mapped[str] = mapped_column(sa.String(80))
     full_name: Mapped[str] = mapped_column(sa.String(120))
     active: Mapped[bool] = mapped_column(default=True)
+    # The 2025 reorganisation (migration 0020, data/province_mergers.csv): the unit this former
+    # province was merged into, and the day that took effect.
+    successor_code: Mapped[str | None] = mapped_column(sa.String(3))
+    merged_on: Mapped[date | None]
 
     def __repr__(self) -> str:
         return f"<Province {self.code} {self.name}>"
+
+    def merged_by(self, on: date) -> bool:
+        """True once this province's merger into its successor has taken effect."""
+        return self.successor_code is not None and self.merged_on is not None and on >= self.merged_on
 
 
 class User(UserMixin, db.Model):
@@ -224,6 +234,24 @@ class Round(db.Model):
     # Stage deadlines from the Minister's plan, e.g. {"province_to_ministry": "2025-12-31"}.
     deadlines: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    # Whether each window counts calendar or working days (workflows.law_days.DayKind; migration 0020).
+    reply_day_kind: Mapped[str] = mapped_column(sa.String(10), default="calendar", server_default="calendar")
+    completion_day_kind: Mapped[str] = mapped_column(sa.String(10), default="calendar",
+                                                     server_default="calendar")
+    consultation_day_kind: Mapped[str] = mapped_column(sa.String(10), default="calendar",
+                                                       server_default="calendar")
+    # Provinces' own intake deadlines within the round's window (migration 0020).
+    province_intakes: Mapped[list[ProvinceIntake]] = relationship(
+        cascade="all, delete-orphan", order_by="ProvinceIntake.province_code", lazy="selectin",
+        back_populates="round",
+    )
+
+    def intake_closes_for(self, province_code: str | None) -> date:
+        """The last day of intake for a province: its own deadline if it set one, else the round's."""
+        for row in self.province_intakes:
+            if row.province_code == province_code:
+                return row.intake_closes
+        return self.intake_closes
 
     def status(self, today: date) -> str:
         if today < self.intake_opens:
@@ -232,8 +260,67 @@ class Round(db.Model):
             return "intake"
         return "review"
 
-    def intake_is_open(self, today: date) -> bool:
-        return self.intake_opens <= today <= self.intake_closes
+    def intake_is_open(self, today: date, province_code: str | None = None) -> bool:
+        """Open on ``today``; with a province, up to that province's own deadline."""
+        closes = self.intake_closes if province_code is None else self.intake_closes_for(province_code)
+        return self.intake_opens <= today <= closes
+
+
+class ProvinceIntake(db.Model):
+    """A province's own intake deadline in a round, within the round's window (migration 0020)."""
+
+    __tablename__ = "province_intakes"
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    province_code: Mapped[str] = mapped_column(sa.ForeignKey("provinces.code"), primary_key=True)
+    intake_closes: Mapped[date]
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+    set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+    round: Mapped[Round] = relationship(back_populates="province_intakes")
+    province: Mapped[Province] = relationship()
+
+
+class PublicHoliday(db.Model):
+    """A day of the holiday calendar (migration 0020): a day off (``off``: a public holiday, Tết, a
+    compensatory day) or a weekend day made a working day (``work``: a swapped Saturday)."""
+
+    __tablename__ = "public_holidays"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('off', 'work')", name="known_kind"),
+        sa.CheckConstraint("confidence IN ('H', 'M', 'L')", name="known_confidence"),
+    )
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(4))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    source: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    confidence: Mapped[str] = mapped_column(sa.String(1), default="M", server_default="M")
+    updated_by: Mapped[str | None] = mapped_column(sa.String(200))
+    updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+def law_calendar() -> LawCalendar:
+    """The holiday calendar from ``public_holidays``, read once per application context (request)."""
+    from flask import current_app, g, has_app_context
+
+    if has_app_context() and "law_calendar" in g:
+        return g.law_calendar
+    rows = db.session.execute(sa.select(PublicHoliday.day, PublicHoliday.kind)).all()
+    roll = bool(current_app.config.get("DEADLINE_ROLL_FORWARD", False)) if has_app_context() else False
+    calendar = LawCalendar.of((d for d, k in rows if k == "off"), (d for d, k in rows if k == "work"), roll)
+    if has_app_context():
+        g.law_calendar = calendar
+    return calendar
+
+
+def forget_law_calendar() -> None:
+    """Drop the cached calendar (after an edit of the holidays or in a long-lived CLI context)."""
+    from flask import g, has_app_context
+
+    if has_app_context():
+        g.pop("law_calendar", None)
 
 
 class Nomination(db.Model):
@@ -252,6 +339,7 @@ class Nomination(db.Model):
         # Migration 0009: the ministry's list (newest first) and the dashboard's counts, at scale.
         sa.Index("ix_nominations_updated_at", "updated_at"),
         sa.Index("ix_nominations_round_province_state", "round_id", "province_code", "state"),
+        sa.Index("ix_nominations_province_received", "province_code", "received_at", "id"),  # 0018: the inbox
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -259,6 +347,9 @@ class Nomination(db.Model):
     access_key_hash: Mapped[str | None] = mapped_column(sa.String(64))
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id"), index=True)
     province_code: Mapped[str] = mapped_column(sa.ForeignKey("provinces.code"))
+    # The province a transferred dossier was first filed with (its code keeps that province's short
+    # code; migration 0020); None for a dossier never transferred.
+    filed_province_code: Mapped[str | None] = mapped_column(sa.String(3))
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(sa.String(12))
     posthumous: Mapped[bool] = mapped_column(default=False)
@@ -305,9 +396,25 @@ class Nomination(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     received_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     returned_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # A paper or postal dossier: the day it reached the department and its receipt-book number
+    # (migration 0019).  When set, it - not the day it was typed in - starts the reply clock and
+    # chooses the governing decree: recording it sets received_at (and submitted_at for a first
+    # filing) to that day (services/hard_cases.py).
+    arrived_on: Mapped[date | None]
+    receipt_book_no: Mapped[str | None] = mapped_column(sa.String(40))
+    # After the nominee's death the family is the applicant side (migration 0019; its name and
+    # relationship are filed_by_name / filed_by_relationship).
+    family_contact_phone: Mapped[str | None] = mapped_column(sa.String(30))
+    family_contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     consultation_ends: Mapped[date | None]
     decision_no: Mapped[str | None] = mapped_column(sa.String(60))
     decision_date: Mapped[date | None]
+    # The President's decision (migration 0021): the title it awards and the bonus computed on that day
+    # (coefficient x base salary in force on the decision date), kept as recorded for finance.
+    award_title: Mapped[str | None] = mapped_column(sa.String(20))
+    award_coefficient: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    award_base_salary_vnd: Mapped[int | None] = mapped_column(sa.BigInteger)
+    award_bonus_vnd: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc
@@ -370,7 +477,7 @@ class Nomination(db.Model):
         return Subject(
             state=self.state_enum,
             held_from=State(self.held_from) if self.held_from else None,
-            intake_open=self.round.intake_is_open(today),
+            intake_open=self.round.intake_is_open(today, self.province_code),
             completion_open=completion is None or today <= completion,
             consultation_over=self.consultation_ends is None or today >= self.consultation_ends,
             consultation_windows=self.round.consultation_windows,
@@ -381,14 +488,18 @@ class Nomination(db.Model):
 
 
 def window_due(state: str, received_at: datetime | None, returned_at: datetime | None,
-               round_: Round) -> date | None:
+               round_: Round, calendar: LawCalendar | None = None) -> date | None:
     """The day a dossier's own clock runs out: the secretariat's reply (``reply_days`` after
     receipt) while submitted, the applicant's completion (``completion_days`` after the return)
-    while returned.  The one rule behind ``Nomination.due_date`` and the lists' ``Deadlines``."""
+    while returned, each in the window's own days (calendar or working: ``workflows.law_days``).
+    The one rule behind ``Nomination.due_date`` and the lists' ``Deadlines``.
+    A paper dossier's recorded arrival (services/hard_cases.py) sets ``received_at`` to that day."""
     if state == State.SUBMITTED and received_at is not None:
-        return local_date(received_at) + timedelta(days=round_.reply_days)
+        return add_days(local_date(received_at), round_.reply_days, round_.reply_day_kind or "calendar",
+                        calendar or law_calendar())
     if state == State.RETURNED and returned_at is not None:
-        return local_date(returned_at) + timedelta(days=round_.completion_days)
+        return add_days(local_date(returned_at), round_.completion_days,
+                        round_.completion_day_kind or "calendar", calendar or law_calendar())
     return None
 
 
@@ -434,6 +545,7 @@ class AttachmentKind(enum.StrEnum):
     AWARD_DECISION = "award_decision"
     CERTIFICATE = "certificate"
     AUTHORISATION = "authorisation"
+    DEATH_EVIDENCE = "death_evidence"  # death certificate or notice (services/hard_cases.py)
     OTHER = "other"
 
 
@@ -476,6 +588,21 @@ class TransitionLog(db.Model):
     seq: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+class BaseSalary(db.Model):
+    """The base salary (lương cơ sở) in force from a date: the award bonus is a multiple of it."""
+
+    __tablename__ = "base_salaries"
+    __table_args__ = (sa.CheckConstraint("amount_vnd > 0", name="ck_base_salaries_amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    effective_from: Mapped[date] = mapped_column(unique=True)
+    amount_vnd: Mapped[int] = mapped_column(sa.BigInteger)
+    legal_basis: Mapped[str] = mapped_column(sa.String(200), default="")
+    verified: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
 
 class CodeCounter(db.Model):

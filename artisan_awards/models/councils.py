@@ -134,6 +134,11 @@ class CouncilSession(db.Model):
     quorum_met: Mapped[bool | None]
     opened_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The session's record, stored at its close (migration 0020): dossiers it received (on its
+    # agenda), passed and rejected.  Never recomputed from where the dossiers are now.
+    received_count: Mapped[int | None]
+    passed_count: Mapped[int | None]
+    rejected_count: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     version: Mapped[int] = mapped_column(default=1)
 

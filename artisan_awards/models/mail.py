@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import now_utc
+from .documents import OneStopNotice
 
 
 class OutboxMessage(db.Model):
@@ -27,6 +28,8 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+    attachments: Mapped[list[OutboxAttachment]] = relationship(order_by="OutboxAttachment.id")
 
 
 class ReminderSent(db.Model):
@@ -49,3 +52,23 @@ class ReminderSent(db.Model):
     deadline: Mapped[date]
     sent_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with an outbox message: a one-stop notice (by reference: its PDF is stored once, with
+    the dossier) or bytes of its own."""
+
+    __tablename__ = "outbox_attachments"
+    __table_args__ = (sa.CheckConstraint("(notice_id IS NULL) <> (data IS NULL)", name="one_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(120))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    notice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("one_stop_notices.id"))
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+    notice: Mapped[OneStopNotice | None] = relationship()
+
+    def content(self) -> bytes:
+        return self.notice.pdf if self.notice_id is not None else self.data

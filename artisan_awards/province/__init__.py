@@ -7,8 +7,8 @@ bp = Blueprint("province", __name__, url_prefix="/province")
 
 @bp.app_template_global()
 def deadlines():
-    """The request's clocks (services.nominations.Deadlines): one rule for every list and badge."""
-    from ..services.nominations import current_deadlines
+    """The request's clocks (services.queries.Deadlines): one rule for every list and badge."""
+    from ..services.queries import current_deadlines
 
     return current_deadlines()
 

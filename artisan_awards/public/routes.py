@@ -5,14 +5,14 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from workflows.states import PAST_PROVINCE
+from workflows.states import PAST_PROVINCE, State
 
 from ..errors import NotFound
 from ..extensions import db, limiter
 from ..forms import ActionForm
 from ..models import Nomination
 from ..schemas import CommentIn
-from ..services import nominations as service
+from ..services import queries
 from ..services.consultations import add_comment, consultation_nomination, open_consultations
 from ..text import vi_order
 from ..validation import field_errors
@@ -29,7 +29,7 @@ def status():
     nomination, not_found = None, False
     if code or key:
         try:
-            nomination = service.lookup_status(code, key)
+            nomination = queries.lookup_status(code, key)
         except NotFound:
             not_found = True
     status_code = 404 if not_found else 200
@@ -82,4 +82,9 @@ def results():
     by_province: dict = {}
     for n in rows:
         by_province.setdefault(n.province, []).append(n)
-    return render_template("public/results.html", by_province=by_province)
+    # The President's decisions: who was awarded which title, by which decision (Art. 5: published).
+    awarded = db.session.scalars(
+        sa.select(Nomination).where(Nomination.state == State.AWARDED)
+        .order_by(Nomination.decision_date.desc(), Nomination.title, vi_order(Nomination.full_name))
+    ).all()
+    return render_template("public/results.html", by_province=by_province, awarded=awarded)

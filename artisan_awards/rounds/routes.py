@@ -10,7 +10,7 @@ from .. import permissions
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Round, get_row
-from ..permissions import NATIONAL_ROLES
+from ..permissions import NATIONAL_ROLES, guard
 from ..services import timeline
 from ..timeutil import today
 from . import bp
@@ -46,3 +46,39 @@ def timeline_page(round_id: int):
                                viewer=current_user if staff else None)
     return render_template("rounds/timeline.html", round=round_, milestones=rows, today=on, staff=staff,
                            current=timeline.next_milestone(rows), STATUS_LABELS=timeline.STATUS_LABELS)
+
+
+@bp.route("/<int:round_id>/report", endpoint="report")
+@guard(permissions.can_read_round_report)
+def report_page(round_id: int):
+    """The round's record: per level and province, proposed, passed, rejected, withdrawn, on hold,
+    awarded, by title and with posthumous proposals apart (``?format=csv|xlsx|pdf`` downloads it)."""
+    from flask import request
+
+    from .. import exports
+    from ..i18n import TITLE_LABELS
+    from ..services import law
+
+    round_ = get_row(Round, round_id)
+    if round_ is None:
+        raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
+    data = law.round_report(round_)
+    names = law.province_names()
+    fmt = request.args.get("format")
+    if fmt == "pdf":
+        from ..documents import service as documents
+
+        return documents.round_report(round_, data, names).response()
+    if fmt:
+        level_labels = dict(law.LEVELS)
+        columns = [
+            exports.Column(N_("Cấp"), lambda r: level_labels[r["level"]]),
+            exports.Column(N_("Tỉnh, thành phố"), lambda r: names.get(r["province_code"], r["province_code"]), 22),
+            exports.Column(N_("Nộp tại (tỉnh cũ)"), lambda r: ", ".join(data["filed_in"].get(r["province_code"], []))),
+            exports.Column(N_("Danh hiệu"), lambda r: TITLE_LABELS.get(r["title"], r["title"]), 18),
+            exports.Column(N_("Truy tặng"), lambda r: N_("Có") if r["posthumous"] else N_("Không")),
+            *[exports.Column(law.MEASURE_LABELS[m], lambda r, m=m: r[m]) for m in law.MEASURES],
+        ]
+        return exports.respond(fmt, f"bao-cao-dot-{round_.number}", columns, data["rows"])
+    return render_template("rounds/report.html", round=round_, data=data, names=names, levels=law.LEVELS,
+                           measures=law.MEASURES, measure_labels=law.MEASURE_LABELS, titles=law.TITLE_ORDER)

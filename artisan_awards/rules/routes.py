@@ -14,7 +14,7 @@ from ..errors import ValidationFailed
 from ..i18n import TITLE_LABELS
 from ..permissions import guard
 from ..services import eligibility as service
-from ..services import nominations as nominations_service
+from ..services import queries
 from . import bp
 from .forms import BoolParameterForm, CriterionReviewForm, IntParameterForm
 
@@ -109,7 +109,7 @@ def read_only():
 @login_required
 def review(nomination_id: int, criterion_id: str):
     """Record the secretariat's decision (or finding) on a criterion left to people."""
-    nomination = nominations_service.get_visible(current_user, nomination_id)
+    nomination = queries.get_visible(current_user, nomination_id)
     form = CriterionReviewForm(prefix=_slug("review", criterion_id))
     target = url_for("dossier.show", nomination_id=nomination.id, _anchor="eligibility")
     if not form.validate_on_submit():
@@ -130,12 +130,6 @@ def value_text(value) -> str:
     if isinstance(value, bool):
         return _("Có") if value else _("Không")
     return str(value)
-
-
-@bp.app_template_global()
-def eligibility_of(nomination) -> dict:
-    """The eligibility check of a dossier as plain, translated data (see services.eligibility.present)."""
-    return service.present(service.assess(nomination))
 
 
 @bp.app_template_global()

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -22,10 +24,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from workflows.states import N_
 
 from .. import permissions
-from ..errors import Forbidden, ValidationFailed
+from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import AuditKind, Province, User
-from . import accounts, admin_events, mail, sessions
+from ..models import AuditKind, Province, User, UserRole, get_row
+from ..text import contains_pattern, vi_order
+from . import accounts, admin_events, mail, sessions, transaction
 
 ROLE_LABELS = permissions.ROLE_LABELS
 TOKEN_HOURS = {"invite": 72, "reset": 2, "confirm": 72}
@@ -162,8 +165,55 @@ def _mail(user: User, purpose: str) -> None:
     mail.queue(user.email, subject, body, user.locale or "vi")
 
 
+# -- lists -------------------------------------------------------------------------------------
+
+def active_provinces(scope: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the provinces in force, in Vietnamese order; only ``scope`` if given."""
+    query = sa.select(Province).where(Province.active).order_by(vi_order(Province.name))
+    if scope:
+        query = query.where(Province.code == scope)
+    return [(p.code, p.name) for p in db.session.scalars(query)]
+
+
+@dataclass
+class AccountFilters:
+    q: str = ""  # part of the name or e-mail, any case
+    role: str | None = None
+    province: str | None = None  # administrators only; others see their own province
+    status: str | None = None  # "active", "inactive" or anything else for both
+
+
+def managed_account(actor: User, user_id: int) -> User:
+    """An account ``actor`` manages; NotFound for one outside their scope, as for one that does not exist."""
+    user = get_row(User, user_id)
+    if user is None or not can_manage(actor, user):
+        raise NotFound(N_("Không tìm thấy tài khoản."), code="account_not_found")
+    return user
+
+
+def list_accounts(actor: User, filters: AccountFilters, limit: int = 500) -> list[User]:
+    """The accounts ``actor`` manages (all for an administrator, else their province's), filtered."""
+    query = sa.select(User)
+    if not permissions.is_administrator(actor):
+        query = query.where(User.province_code == actor.province_code)
+    elif filters.province:
+        query = query.where(User.province_code == filters.province)
+    if filters.q:
+        like = contains_pattern(filters.q.lower())
+        query = query.where(sa.or_(sa.func.lower(User.email).like(like, escape="\\"),
+                                   sa.func.lower(User.full_name).like(like, escape="\\")))
+    if filters.role in permissions.ROLES:
+        query = query.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == filters.role)))
+    if filters.status == "active":
+        query = query.where(User.active)
+    elif filters.status == "inactive":
+        query = query.where(sa.not_(User.active))
+    return list(db.session.scalars(query.order_by(vi_order(User.full_name), User.id).limit(limit)))
+
+
 # -- operations ----------------------------------------------------------------------------------
 
+@transaction.one_transaction()
 def invite(actor: User, email: str, full_name: str, roles, province_code: str | None,
            locale: str = "vi") -> User:
     roles = set(roles)
@@ -175,10 +225,10 @@ def invite(actor: User, email: str, full_name: str, roles, province_code: str | 
     user.email_confirmed = False
     admin_events.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(roles))
     _mail(user, "invite")
-    db.session.commit()
     return user
 
 
+@transaction.one_transaction()
 def change_access(actor: User, user: User, roles, province_code: str | None) -> bool:
     """New roles and province for ``user``; returns whether anything changed."""
     roles = set(roles)
@@ -202,10 +252,10 @@ def change_access(actor: User, user: User, roles, province_code: str | None) -> 
         changed = True
     if changed:  # what the account may do changed: every session and token logs in again
         sessions.end_all(user, "access_changed", actor=actor)
-    db.session.commit()
     return changed
 
 
+@transaction.one_transaction()
 def set_active(actor: User, user: User, active: bool) -> None:
     """Deactivate (never delete) or reactivate an account."""
     if not can_manage(actor, user) or user.id == actor.id:
@@ -216,9 +266,9 @@ def set_active(actor: User, user: User, active: bool) -> None:
     admin_events.record(AuditKind.ACCOUNT_REACTIVATED if active else AuditKind.ACCOUNT_DEACTIVATED, actor, target=user)
     if not active:
         sessions.end_all(user, "deactivated", actor=actor)
-    db.session.commit()
 
 
+@transaction.one_transaction()
 def end_sessions(actor: User, user: User) -> None:
     """An administrator (or the province officer managing the account) ends all its sessions and
     tokens, and lifts the account-wide wait after wrong passwords."""
@@ -226,14 +276,19 @@ def end_sessions(actor: User, user: User) -> None:
         raise Forbidden()
     sessions.end_all(user, "ended_by_admin", actor=actor)
     accounts.clear_throttle(user)
-    db.session.commit()
 
 
+def mail_invitation(user: User) -> None:
+    """Queue the invitation (a one-time link to set a password) for an account just created by
+    another operation (a council's secretariat inviting an external member); the caller commits."""
+    _mail(user, "invite")
+
+
+@transaction.one_transaction()
 def resend_invitation(actor: User, user: User) -> None:
     if not can_manage(actor, user):
         raise Forbidden()
     _mail(user, "invite")
-    db.session.commit()
 
 
 def register_applicant(email: str, password: str, full_name: str, locale: str = "vi") -> User | None:

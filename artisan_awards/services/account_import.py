@@ -33,7 +33,7 @@ from ..extensions import db
 from ..models import AuditKind, Province, User
 from ..permissions import PROVINCE_SCOPED_ROLES, ROLE_LABELS, ROLES, can_manage_accounts, is_administrator, may_grant
 from ..text import nfc
-from . import accounts, admin_events
+from . import accounts, admin_events, transaction
 from .account_admin import _mail
 
 PREVIEW_SECONDS = 3600  # how long a preview may wait for its confirmation
@@ -237,7 +237,7 @@ def apply(actor: User, records: list[dict]) -> tuple[int, int]:
     created = skipped = 0
     import secrets
 
-    try:
+    with transaction.one_transaction():  # every new account with its event and mail, or none
         for row in rows:
             if row.exists:
                 skipped += 1
@@ -246,14 +246,10 @@ def apply(actor: User, records: list[dict]) -> tuple[int, int]:
                                         commit=False)
             user.email_confirmed = False
             admin_events.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=sorted(row.roles),
-                         position=row.position, via="import")
+                                position=row.position, via="import")
             _mail(user, "invite")
             created += 1
         admin_events.record(AuditKind.ACCOUNTS_IMPORTED, actor, target_type="import",
-                     target_label=f"{created}/{len(rows)}", province_code=actor.province_code,
-                     created=created, skipped=skipped)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+                            target_label=f"{created}/{len(rows)}", province_code=actor.province_code,
+                            created=created, skipped=skipped)
     return created, skipped

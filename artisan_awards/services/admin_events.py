@@ -1,5 +1,10 @@
 """Record one administration event (``AuditEvent``: logins, accounts, roles, rounds, councils) in the
-current transaction; ``audit_chain`` numbers and MACs it at commit."""
+current transaction; ``audit_chain`` numbers and MACs it at commit.
+
+Every administration write (an account, a round, a council) is ONE transaction with its event
+(``transaction.one_transaction``: the change and its event are committed together or neither is).
+Reading the log (one target's events, the filtered audit page) is in ``services.queries``.
+"""
 
 from __future__ import annotations
 

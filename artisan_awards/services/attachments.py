@@ -36,7 +36,7 @@ from ..errors import Forbidden, NotFound, TooLarge, TransitionRefused, Validatio
 from ..extensions import db
 from ..models import Attachment, AttachmentKind, Nomination, User
 from ..storage import StorageError, new_key, sendable, storage
-from . import cleaning
+from . import cleaning, transaction
 
 # What each kind of evidence may be, by sniffed MIME type.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -49,6 +49,7 @@ ALLOWED = {
     AttachmentKind.AWARD_DECISION: DOCUMENT_TYPES,
     AttachmentKind.CERTIFICATE: DOCUMENT_TYPES,
     AttachmentKind.AUTHORISATION: DOCUMENT_TYPES,
+    AttachmentKind.DEATH_EVIDENCE: DOCUMENT_TYPES,
     AttachmentKind.OTHER: DOCUMENT_TYPES | VIDEO_TYPES,
 }
 EXTENSIONS = {
@@ -211,12 +212,11 @@ def add_attachment(user: User, nomination: Nomination, kind: str, upload: FileSt
         uploaded_by_id=user.id,
     )
     try:
-        store.put(key, data)
-        db.session.add(attachment)
-        db.session.commit()
+        with transaction.one_transaction():
+            store.put(key, data)
+            db.session.add(attachment)
     except Exception:
-        db.session.rollback()
-        store.discard(key)
+        store.discard(key)  # the row was rolled back: no file without its row either
         raise
     attachment.removed = sorted(removed)  # not a column: what the upload's answer reports
     if removed:
@@ -229,9 +229,9 @@ def remove_attachment(user: User, nomination: Nomination, attachment: Attachment
     if nomination.owner_id != user.id or not permissions.can_edit(user, nomination):
         raise Forbidden()
     store, key = storage(), attachment.stored_name
-    db.session.delete(attachment)
-    store.delete(key)
-    db.session.commit()
+    with transaction.one_transaction():
+        db.session.delete(attachment)
+        store.delete(key)
     store.purge(key)
 
 
@@ -287,14 +287,13 @@ def clean_stored(dry_run: bool = False) -> dict[str, list]:
             continue
         old, key = row.stored_name, new_key(EXTENSIONS[row.content_type])
         try:
-            store.put(key, cleaned)
-            row.stored_name, row.size = key, len(cleaned)
-            row.sha256 = hashlib.sha256(cleaned).hexdigest()
-            store.delete(old)
-            db.session.commit()
+            with transaction.one_transaction():
+                store.put(key, cleaned)
+                row.stored_name, row.size = key, len(cleaned)
+                row.sha256 = hashlib.sha256(cleaned).hexdigest()
+                store.delete(old)
         except Exception:
-            db.session.rollback()
-            store.discard(key)
+            store.discard(key)  # the row still names the old file, which stays
             raise
         store.purge(old)
         current_app.logger.info("attachment %s: rewritten clean (removed %s)", row.id,

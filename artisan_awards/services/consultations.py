@@ -13,6 +13,7 @@ from ..models import MAX_DB_INT, Nomination, PublicComment, User, get_row
 from ..schemas import CommentIn, CommentStatusIn
 from ..text import vi_order
 from ..timeutil import today
+from . import transaction
 from .nominations import move_by_event
 
 CONSULTATION_STATES = (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION)
@@ -46,17 +47,17 @@ def add_comment(nomination_id: int, data: CommentIn) -> PublicComment:
     """Take a comment; a signed complaint holds the dossier until the ministry rules on it."""
     nomination = consultation_nomination(nomination_id)
     signed = bool(data.full_name and data.phone and data.address)
-    comment = PublicComment(
-        nomination_id=nomination.id, kind=data.kind, full_name=data.full_name, phone=data.phone,
-        address=data.address, content=data.content, informational=not signed, window=nomination.state,
-    )
-    db.session.add(comment)
-    db.session.flush()
-    if comment.blocks:
-        db.session.refresh(nomination, with_for_update=True)
-        move_by_event(nomination, Action.HOLD, None, "Hệ thống: khiếu nại có ký tên",
-                      comment=data.content[:500], meta={"comment_id": comment.id})
-    db.session.commit()
+    with transaction.one_transaction():  # the comment and the hold it causes, or neither
+        comment = PublicComment(
+            nomination_id=nomination.id, kind=data.kind, full_name=data.full_name, phone=data.phone,
+            address=data.address, content=data.content, informational=not signed, window=nomination.state,
+        )
+        db.session.add(comment)
+        db.session.flush()
+        if comment.blocks:
+            db.session.refresh(nomination, with_for_update=True)
+            move_by_event(nomination, Action.HOLD, None, "Hệ thống: khiếu nại có ký tên",
+                          comment=data.content[:500], meta={"comment_id": comment.id})
     return comment
 
 
@@ -64,16 +65,16 @@ def set_status(actor: User, comment: PublicComment, data: CommentStatusIn) -> Pu
     """The ministry verifies a comment; a substantiated one holds the dossier."""
     if not permissions.can_handle_public_comments(actor):
         raise Forbidden()
-    comment.status = data.status
-    comment.resolution = data.resolution
-    comment.resolved_by_id = actor.id
-    db.session.flush()
-    nomination = comment.nomination
-    if comment.blocks and nomination.state in CONSULTATION_STATES:
-        db.session.refresh(nomination, with_for_update=True)
-        move_by_event(nomination, Action.HOLD, actor.id, actor.full_name,
-                      comment=data.resolution or comment.content[:500], meta={"comment_id": comment.id})
-    db.session.commit()
+    with transaction.one_transaction():  # the finding and the hold it causes, or neither
+        comment.status = data.status
+        comment.resolution = data.resolution
+        comment.resolved_by_id = actor.id
+        db.session.flush()
+        nomination = comment.nomination
+        if comment.blocks and nomination.state in CONSULTATION_STATES:
+            db.session.refresh(nomination, with_for_update=True)
+            move_by_event(nomination, Action.HOLD, actor.id, actor.full_name,
+                          comment=data.resolution or comment.content[:500], meta={"comment_id": comment.id})
     return comment
 
 

@@ -3,7 +3,8 @@
 Operations: ``create_council``, ``create_session``, ``set_attendance``,
 ``open_session``, ``declare_conflict``, ``cast_ballot`` (seals the ballot),
 ``close_session`` (opens, counts and destroys the sealed ballots, decides).
-Each checks the caller, changes the models and commits once.
+Each checks the caller, then changes the models inside ``transaction.one_transaction``: one commit,
+or on any refusal or error one rollback (nothing written, the locks let go).
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ import secrets
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows.states import AGENDA_STATE, N_, CouncilEvent
 
-from .. import ballot_box
+from .. import ballot_box, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import (
     AgendaItem,
     Attendance,
+    AuditKind,
     BallotParticipation,
     ConflictDeclaration,
     Council,
@@ -37,15 +38,17 @@ from ..models import (
     SealedBallot,
     SessionStatus,
     User,
+    UserRole,
 )
 from ..permissions import can_create_council as _may_create_council
 from ..permissions import can_see_council, is_secretariat
 from ..schemas import CouncilIn, SessionIn
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
-from . import accounts, notifications
-from .nominations import move_by_event
+from . import accounts, admin_events, notifications, transaction
+from .nominations import move_many
 
+SESSION_CONFLICT = N_("Phiên họp vừa được người khác cập nhật. Hãy tải lại trang.")
 PASS_EVENT = {
     Level.PROVINCE: (CouncilEvent.PROVINCE_PASS, CouncilEvent.PROVINCE_REJECT),
     Level.MINISTRY: (CouncilEvent.MINISTRY_PASS, CouncilEvent.MINISTRY_REJECT),
@@ -87,6 +90,30 @@ def defaults_for(level: str) -> tuple[int, int]:
 
 
 def create_council(actor: User, data: CouncilIn) -> Council:
+    """Establish a council and write its audit event, in one transaction (pages and API alike)."""
+    with transaction.one_transaction():
+        council = _new_council(actor, data)
+        db.session.add(council)
+        db.session.flush()  # the council's id, for its event
+        admin_events.record(AuditKind.COUNCIL_CREATED, actor, target=council, level=council.level,
+                            decision_no=council.decision_no,
+                            members=[[m.user_id, m.position, m.authorised_to_preside] for m in council.members])
+    return council
+
+
+def candidates(actor: User) -> list[User]:
+    """Accounts ``actor`` may seat on a council: active council members and secretariats, of the
+    actor's own province unless the actor works nationally."""
+    query = (sa.select(User).where(User.active)
+             .where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(
+                 permissions.council_candidate_roles())))))
+    if not permissions.can_create_national_councils(actor):
+        query = query.where(User.province_code == actor.province_code)
+    return list(db.session.scalars(query.order_by(User.province_code, vi_order(User.full_name)).limit(500)))
+
+
+def _new_council(actor: User, data: CouncilIn) -> Council:
+    """The council ``data`` describes, checked (Forbidden, ValidationFailed); not yet added."""
     if data.level == Level.PROVINCE and not data.province_code and _may_create_council(
         actor, data.level, actor.province_code
     ):  # the Sở sets up a council of its own province
@@ -119,8 +146,12 @@ def create_council(actor: User, data: CouncilIn) -> Council:
     chairs = [m for m in members if m.position == Position.CHAIR]
     if len(chairs) != 1 and "members" not in fields:
         fields["members"] = N_("Hội đồng cần đúng một Chủ tịch.")
+    low, high = size_limits(data.level)
+    if "members" not in fields and not low <= len(data.members) <= high:
+        fields["members"] = N_("Hội đồng cấp này cần từ %(low)s đến %(high)s thành viên (đang có %(n)s).")
     if fields:
-        raise ValidationFailed(fields=fields, params={"emails": ", ".join(missing)})
+        raise ValidationFailed(fields=fields, params={"emails": ", ".join(missing), "low": low, "high": high,
+                                                      "n": len(data.members)})
     quorum, pass_ = defaults_for(data.level)
     council = Council(
         level=data.level,
@@ -134,9 +165,60 @@ def create_council(actor: User, data: CouncilIn) -> Council:
         exclude_conflicted_votes=data.exclude_conflicted_votes,
         members=members,
     )
-    db.session.add(council)
-    db.session.commit()
     return council
+
+
+def size_limits(level: str) -> tuple[int, int]:
+    """Fewest and most members of a council of ``level`` (``COUNCIL_SIZES``)."""
+    sizes = current_app.config.get("COUNCIL_SIZES") or {}
+    rule = {**sizes.get("default", {}), **sizes.get(level, {})}
+    return int(rule.get("min_members", 1)), int(rule.get("max_members", 1000))
+
+
+def invite_member(actor: User, council: Council, email: str, full_name: str, position: str = Position.MEMBER,
+                  locale: str = "vi") -> CouncilMember:
+    """Add an external member (an expert with no account yet) to ``council``: an account with the
+    level's council role is created and sent the invitation to set a password (one-time link).
+
+    An existing account joins directly when it already holds that role.  Refused while a vote is
+    open (the count of members is fixed when the vote opens) or beyond the council's largest size.
+    """
+    from ..models import AuditKind
+    from ..permissions import can_sit_on_council, council_member_role
+    from . import account_admin, admin_events
+
+    _require_secretariat(actor, council)
+    fields: dict = {}
+    if any(s.status == SessionStatus.OPEN for s in council.sessions):
+        raise TransitionRefused(N_("Không thêm thành viên khi Hội đồng đang bỏ phiếu."), code="session_state")
+    if position not in (Position.MEMBER, Position.SECRETARY, Position.VICE_CHAIR):
+        fields["position"] = N_("Thành viên mời thêm là Ủy viên, Ủy viên thư ký hoặc Phó Chủ tịch.")
+    _low, high = size_limits(council.level)
+    if council.members_total + 1 > high:
+        fields["email"] = N_("Hội đồng cấp này có tối đa %(high)s thành viên.")
+    role = council_member_role(council.level)
+    user = accounts.find_user(email)
+    if user is not None:
+        if council.member_for(user) is not None:
+            fields["email"] = N_("Người này đã là thành viên Hội đồng.")
+        elif not can_sit_on_council(user, council.level):
+            fields["email"] = N_("Địa chỉ này đã có tài khoản với vai trò khác; "
+                                 "hãy nhờ quản trị viên cấp vai trò thành viên Hội đồng.")
+    if fields:
+        raise ValidationFailed(fields=fields, params={"high": high})
+    if user is None:
+        province = council.province_code if council.level == Level.PROVINCE else None
+        user = accounts.create_user(email, secrets.token_urlsafe(24), full_name, [role], province,
+                                    locale=locale, commit=False)
+        user.email_confirmed = False
+        admin_events.record(AuditKind.ACCOUNT_INVITED, actor, target=user, roles=[role])
+        account_admin.mail_invitation(user)
+    member = CouncilMember(user_id=user.id, position=position)
+    council.members.append(member)
+    db.session.flush()
+    admin_events.record(AuditKind.COUNCIL_MEMBER_INVITED, actor, target=council, user_id=user.id, position=position)
+    db.session.commit()
+    return member
 
 
 def waiting_nominations(council: Council) -> list[Nomination]:
@@ -161,8 +243,23 @@ def waiting_nominations(council: Council) -> list[Nomination]:
 # -- sessions ----------------------------------------------------------------------------------
 
 
+def _check_held_on(council: Council, held_on) -> None:
+    """A session is held today or later, and not before the council was set up."""
+    from ..timeutil import local_date, today
+
+    # the decision setting it up, else the day it was entered (never later than "today": rehearsals
+    # pin today to a past day)
+    existed = council.decision_date or min(local_date(council.created_at), today())
+    if held_on < today():
+        raise ValidationFailed(fields={"held_on": N_("Ngày họp không được ở trong quá khứ.")})
+    if existed and held_on < existed:
+        raise ValidationFailed(fields={"held_on": N_("Ngày họp không được trước ngày thành lập Hội đồng (%(date)s).")},
+                               params={"date": existed.strftime("%d/%m/%Y")})
+
+
 def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSession:
     _require_secretariat(actor, council)
+    _check_held_on(council, data.held_on)
     waiting = {n.id for n in waiting_nominations(council)}
     wanted = list(dict.fromkeys(data.nomination_ids))
     refused = [i for i in wanted if i not in waiting]
@@ -172,14 +269,80 @@ def create_session(actor: User, council: Council, data: SessionIn) -> CouncilSes
             fields={"nomination_ids": N_("Không chờ Hội đồng này: %(ids)s")},
             params={"ids": ", ".join(map(str, refused))},
         )
-    session = CouncilSession(
-        council_id=council.id, held_on=data.held_on, place=data.place,
-        items=[AgendaItem(nomination_id=i) for i in wanted],
-    )
-    db.session.add(session)
-    notifications.session_scheduled(session)
-    db.session.commit()
+    with transaction.one_transaction():
+        session = CouncilSession(
+            council_id=council.id, held_on=data.held_on, place=data.place,
+            items=[AgendaItem(nomination_id=i) for i in wanted],
+        )
+        db.session.add(session)
+        notifications.session_scheduled(session)
     return session
+
+
+def update_session(actor: User, session: CouncilSession, data: SessionIn) -> dict:
+    """Change a planned session's date, place and agenda; returns {field: [before, after]} (logged)."""
+    from ..models import AuditKind
+    from . import admin_events
+
+    council = session.council
+    _require_secretariat(actor, council)
+    _require_status(session, SessionStatus.PLANNED, N_("Chỉ sửa được phiên họp chưa mở bỏ phiếu."))
+    if data.held_on != session.held_on:
+        _check_held_on(council, data.held_on)
+    current = [i.nomination_id for i in session.items]
+    allowed = {n.id for n in waiting_nominations(council)} | set(current)
+    wanted = list(dict.fromkeys(data.nomination_ids))
+    refused = [i for i in wanted if i not in allowed]
+    if refused:
+        raise ValidationFailed(
+            N_("Chỉ đưa vào chương trình các hồ sơ đang chờ Hội đồng cấp này xét."),
+            fields={"nomination_ids": N_("Không chờ Hội đồng này: %(ids)s")},
+            params={"ids": ", ".join(map(str, refused))},
+        )
+    changes = {}
+    if data.held_on != session.held_on:
+        changes["held_on"] = [session.held_on.isoformat(), data.held_on.isoformat()]
+        session.held_on = data.held_on
+    if (data.place or None) != (session.place or None):
+        changes["place"] = [session.place, data.place]
+        session.place = data.place
+    if set(wanted) != set(current):
+        changes["nomination_ids"] = [sorted(current), sorted(wanted)]
+        for item in list(session.items):
+            if item.nomination_id not in wanted:
+                session.items.remove(item)
+        for nomination_id in wanted:
+            if nomination_id not in current:
+                session.items.append(AgendaItem(nomination_id=nomination_id))
+    if changes:
+        admin_events.record(AuditKind.SESSION_CHANGED, actor, target=council, session_id=session.id,
+                            changes=changes)
+        db.session.flush()
+        notifications.session_scheduled(session)  # every member gets the new date, place and agenda
+    db.session.commit()
+    return changes
+
+
+def cancel_session(actor: User, session: CouncilSession, reason: str) -> None:
+    """Cancel a session not yet opened: it is removed, its dossiers wait for another session, and
+    the cancellation (date, place, agenda, reason, who) stays in the administration log."""
+    from ..models import AuditKind
+    from . import admin_events
+
+    council = session.council
+    _require_secretariat(actor, council)
+    _require_status(session, SessionStatus.PLANNED, N_("Chỉ hủy được phiên họp chưa mở bỏ phiếu."))
+    reason = nfc(reason or "").strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": N_("Cần ghi rõ lý do hủy phiên họp.")})
+    if len(reason) > 2000:
+        raise ValidationFailed(fields={"reason": N_("Lý do dài tối đa 2 000 ký tự.")})
+    admin_events.record(AuditKind.SESSION_CANCELLED, actor, target=council, session_id=session.id,
+                        held_on=session.held_on.isoformat(), place=session.place, reason=reason,
+                        nomination_ids=[i.nomination_id for i in session.items])
+    notifications.session_cancelled(session, reason)
+    db.session.delete(session)
+    db.session.commit()
 
 
 def _require_status(session: CouncilSession, status: SessionStatus, message: str) -> None:
@@ -201,9 +364,9 @@ def set_attendance(actor: User, session: CouncilSession, emails: list[str]) -> C
     # orphans' DELETE and trip the (session, member) unique constraint when the list is corrected.
     keep = {by_email[e].id for e in wanted}
     have = {a.member_id for a in session.attendance}
-    session.attendance = [a for a in session.attendance if a.member_id in keep] + [
-        Attendance(member_id=i) for i in sorted(keep - have)]
-    _commit()
+    with transaction.one_transaction(conflict=SESSION_CONFLICT):
+        session.attendance = [a for a in session.attendance if a.member_id in keep] + [
+            Attendance(member_id=i) for i in sorted(keep - have)]
     return session
 
 
@@ -226,26 +389,23 @@ def open_session(actor: User, session: CouncilSession) -> CouncilSession:
         raise TransitionRefused(reason, code="quorum_not_met",
                                 params={"q": council.quorum, "n": council.members_total})
     waiting_state = AGENDA_STATE[council.level]
-    _lock_nominations(session.items)
-    for item in list(session.items):
-        nomination = item.nomination
-        if nomination.state != waiting_state:  # withdrawn or held since the agenda was set
-            session.items.remove(item)
-            continue
-        if council.level == Level.PROVINCE:
-            move_by_event(nomination, CouncilEvent.PROVINCE_VOTE_OPENS, actor.id, council.name,
-                          meta={"session_id": session.id})
-    if not session.items:
-        db.session.rollback()
-        raise TransitionRefused(N_("Chương trình phiên họp không còn hồ sơ nào chờ xét."),
-                                code="empty_agenda")
-    session.status = SessionStatus.OPEN
-    session.members_total = council.members_total
-    session.present_count = len(session.attendance)
-    session.quorum_met = True
-    session.opened_at = now_utc()
-    notifications.session_opened(session)
-    _commit()
+    with transaction.one_transaction(conflict=SESSION_CONFLICT):
+        _lock_nominations(session.items)
+        for item in list(session.items):
+            if item.nomination.state != waiting_state:  # withdrawn or held since the agenda was set
+                session.items.remove(item)
+        if council.level == Level.PROVINCE:  # the whole agenda in a few statements, one log row each
+            move_many([(item.nomination, CouncilEvent.PROVINCE_VOTE_OPENS, {"session_id": session.id})
+                       for item in session.items], actor.id, council.name)
+        if not session.items:
+            raise TransitionRefused(N_("Chương trình phiên họp không còn hồ sơ nào chờ xét."),
+                                    code="empty_agenda")
+        session.status = SessionStatus.OPEN
+        session.members_total = council.members_total
+        session.present_count = len(session.attendance)
+        session.quorum_met = True
+        session.opened_at = now_utc()
+        notifications.session_opened(session)
     return session
 
 
@@ -267,13 +427,10 @@ def declare_conflict(user: User, session: CouncilSession, nomination_id: int, re
         raise ValidationFailed(fields={"nomination_id": N_("Hồ sơ không có trong chương trình phiên họp.")})
     if has_voted(member, session):
         raise TransitionRefused(N_("Chỉ kê khai xung đột lợi ích trước khi bỏ phiếu."), code="already_voted")
-    db.session.add(ConflictDeclaration(session_id=session.id, member_id=member.id,
-                                       nomination_id=nomination_id, reason=nfc(reason)))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise TransitionRefused(N_("Đã kê khai xung đột lợi ích cho hồ sơ này."), code="duplicate") from None
+    with transaction.one_transaction(duplicate=TransitionRefused(
+            N_("Đã kê khai xung đột lợi ích cho hồ sơ này."), code="duplicate")):
+        db.session.add(ConflictDeclaration(session_id=session.id, member_id=member.id,
+                                           nomination_id=nomination_id, reason=nfc(reason)))
 
 
 def _locked_session(session: CouncilSession, *, share: bool) -> CouncilSession:
@@ -319,45 +476,40 @@ def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None
     random id and neither member nor time.  No counter moves while the session is open.
     """
     member = _member_present(user, session)
-    _take_write_lock(session)
-    # Share-lock the session row: a close waits for ballots in flight, and a ballot after
-    # a close sees it closed.
-    locked = _locked_session(session, share=True)
-    if locked.status != SessionStatus.OPEN:
-        db.session.rollback()  # let go of the lock before answering
-        raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
-    agenda = _agenda(session.id)
-    unknown = sorted(set(votes) - {str(n) for n, _ in agenda})
-    if unknown:
-        db.session.rollback()
-        raise ValidationFailed(fields={"votes": N_("Hồ sơ không có trong chương trình: %(ids)s")},
-                               params={"ids": ", ".join(unknown)})
-    conflicted = set()
-    if locked.council.exclude_conflicted_votes:
-        conflicted = set(db.session.scalars(
-            sa.select(ConflictDeclaration.nomination_id)
-            .where(ConflictDeclaration.session_id == session.id, ConflictDeclaration.member_id == member.id)
-        ))
-    db.session.add(BallotParticipation(session_id=session.id, member_id=member.id))
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise TransitionRefused(N_("Thành viên đã bỏ phiếu ở phiên họp này."), code="already_voted") from None
-    codes = []
-    for nomination_id, _item_id in agenda:
-        choice = votes.get(str(nomination_id))
-        if nomination_id in conflicted:
-            codes.append(ballot_box.EXCLUDED)
-        elif choice == "yes":
-            codes.append(ballot_box.YES)
-        elif choice == "no":
-            codes.append(ballot_box.NO)
-        else:  # left blank: an invalid vote for this nominee
-            codes.append(ballot_box.INVALID)
-    db.session.add(SealedBallot(id=secrets.token_hex(16), session_id=session.id,
-                                box=ballot_box.seal(session.id, codes)))
-    db.session.commit()
+    with transaction.one_transaction(duplicate=TransitionRefused(
+            N_("Thành viên đã bỏ phiếu ở phiên họp này."), code="already_voted")):
+        _take_write_lock(session)
+        # Share-lock the session row: a close waits for ballots in flight, and a ballot after
+        # a close sees it closed (a refusal lets go of the lock: the one error path rolls back).
+        locked = _locked_session(session, share=True)
+        if locked.status != SessionStatus.OPEN:
+            raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
+        agenda = _agenda(session.id)
+        unknown = sorted(set(votes) - {str(n) for n, _ in agenda})
+        if unknown:
+            raise ValidationFailed(fields={"votes": N_("Hồ sơ không có trong chương trình: %(ids)s")},
+                                   params={"ids": ", ".join(unknown)})
+        conflicted = set()
+        if locked.council.exclude_conflicted_votes:
+            conflicted = set(db.session.scalars(
+                sa.select(ConflictDeclaration.nomination_id)
+                .where(ConflictDeclaration.session_id == session.id, ConflictDeclaration.member_id == member.id)
+            ))
+        db.session.add(BallotParticipation(session_id=session.id, member_id=member.id))
+        db.session.flush()  # a second ballot of the member: IntegrityError, answered as already_voted
+        codes = []
+        for nomination_id, _item_id in agenda:
+            choice = votes.get(str(nomination_id))
+            if nomination_id in conflicted:
+                codes.append(ballot_box.EXCLUDED)
+            elif choice == "yes":
+                codes.append(ballot_box.YES)
+            elif choice == "no":
+                codes.append(ballot_box.NO)
+            else:  # left blank: an invalid vote for this nominee
+                codes.append(ballot_box.INVALID)
+        db.session.add(SealedBallot(id=secrets.token_hex(16), session_id=session.id,
+                                    box=ballot_box.seal(session.id, codes)))
 
 
 def _lock_nominations(items: list[AgendaItem]) -> None:
@@ -367,7 +519,9 @@ def _lock_nominations(items: list[AgendaItem]) -> None:
     if ids:
         db.session.scalars(
             sa.select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
-            .with_for_update(of=Nomination).options(sa.orm.selectinload(Nomination.owner))
+            .with_for_update(of=Nomination)
+            .options(sa.orm.selectinload(Nomination.owner), sa.orm.lazyload(Nomination.periods),
+                     sa.orm.lazyload(Nomination.products))
             .execution_options(populate_existing=True)
         ).all()
 
@@ -430,20 +584,24 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
     """
     council = session.council
     _require_secretariat(actor, council)
+    with transaction.one_transaction(conflict=SESSION_CONFLICT):
+        locked = _close(actor, session, non_voters)
+    _vacuum_boxes()
+    return tally(locked)
+
+
+def _close(actor: User, session: CouncilSession, non_voters: list | None) -> CouncilSession:
+    """The close's writes, inside ``close_session``'s one transaction: any refusal here (already
+    closed, a reason missing, a box unreadable) rolls back everything and lets go of the locks."""
+    council = session.council
     _take_write_lock(session)
     locked = _locked_session(session, share=False)
     if locked.status != SessionStatus.OPEN:
-        db.session.rollback()  # let go of the lock before answering
         raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
     voted = voters(locked)
-    try:
-        reasons = _non_voter_reasons(locked, non_voters, voted)
-    except ValidationFailed:
-        db.session.rollback()
-        raise
+    reasons = _non_voter_reasons(locked, non_voters, voted)
     unexplained = [m for m in missing_voters(locked) if m.id not in reasons]
     if unexplained:
-        db.session.rollback()
         raise TransitionRefused(
             N_("Còn %(n)s thành viên có mặt chưa bỏ phiếu. Chờ họ bỏ phiếu, hoặc ghi lý do từng người "
                "không bỏ phiếu vào biên bản rồi kết thúc."),
@@ -456,7 +614,6 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
     ).all()
     boxes = db.session.scalars(sa.select(SealedBallot.box).where(SealedBallot.session_id == locked.id)).all()
     if len(boxes) != len(voted):
-        db.session.rollback()
         raise TransitionRefused(N_("Số phiếu trong hòm phiếu không khớp số thành viên đã bỏ phiếu."),
                                 code="ballot_box_mismatch")
     totals = [dict.fromkeys(ballot_box.COLUMNS.values(), 0) for _ in items]
@@ -465,27 +622,43 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
             for position, code in enumerate(ballot_box.open_box(locked.id, box, len(items))):
                 totals[position][ballot_box.COLUMNS[code]] += 1
     except ballot_box.BoxUnreadable:
-        db.session.rollback()
         raise TransitionRefused(N_("Không mở được hòm phiếu bằng khóa hiện tại."),
                                 code="ballot_box_unreadable") from None
     db.session.execute(sa.delete(SealedBallot).where(SealedBallot.session_id == locked.id))
     for member_id, reason in sorted(reasons.items()):
         db.session.add(NonVoter(session_id=locked.id, member_id=member_id, reason=reason))
     _lock_nominations(items)
+    moves, rows = [], []
     for item, counts in zip(items, totals, strict=True):
-        item.yes, item.no, item.invalid, item.excluded = (
-            counts["yes"], counts["no"], counts["invalid"], counts["excluded"])
-        item.passed = bool(locked.quorum_met) and item.yes >= threshold
-        meta = {"session_id": locked.id, "yes": item.yes, "no": item.no, "invalid": item.invalid,
+        passed = bool(locked.quorum_met) and counts["yes"] >= threshold
+        rows.append({"item_id": item.id, "passed_": passed, **{f"{k}_": v for k, v in counts.items()}})
+        meta = {"session_id": locked.id, "yes": counts["yes"], "no": counts["no"], "invalid": counts["invalid"],
                 "members_total": locked.members_total, "present": locked.present_count,
                 "threshold": threshold}
-        move_by_event(item.nomination, pass_event if item.passed else reject_event, actor.id,
-                      council.name, comment=None, meta=meta)
+        moves.append((item.nomination, pass_event if passed else reject_event, meta))
+    _write_counts(items, rows)
+    move_many(moves, actor.id, council.name)  # a few statements, one log row per dossier
     locked.status = SessionStatus.CLOSED
     locked.closed_at = now_utc()
-    _commit()
-    _vacuum_boxes()
-    return tally(locked)
+    # the round's record (issue 14): what this session received, passed and rejected, kept as decided
+    locked.received_count = len(items)
+    locked.passed_count = sum(1 for item in items if item.passed)
+    locked.rejected_count = locked.received_count - locked.passed_count
+    return locked
+
+
+def _write_counts(items: list[AgendaItem], rows: list[dict]) -> None:
+    """Each agenda row's final counts and decision: one executemany, not one UPDATE per row."""
+    if not rows:
+        return
+    table = AgendaItem.__table__
+    columns = ("yes", "no", "invalid", "excluded", "passed")
+    db.session.execute(
+        sa.update(table).where(table.c.id == sa.bindparam("item_id"))
+        .values({name: sa.bindparam(f"{name}_") for name in columns}), rows)
+    for item, row in zip(items, rows, strict=True):  # what was written, as if the ORM had flushed it
+        for name in columns:
+            set_committed_value(item, name, row[f"{name}_"])
 
 
 def _vacuum_boxes() -> None:
@@ -535,17 +708,35 @@ def ballots_cast(session: CouncilSession) -> int:
     )
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise TransitionRefused(N_("Phiên họp vừa được người khác cập nhật. Hãy tải lại trang."),
-                                code="conflict") from exc
-
-
 def councils_for(user: User) -> list[Council]:
     rows = db.session.scalars(sa.select(Council).order_by(Council.id.desc())).all()
     return [c for c in rows if can_see_council(user, c)]
 
 
+
+
+# -- a member's own work ---------------------------------------------------------------------------
+
+
+def my_sessions(user: User) -> list[dict]:
+    """Every session not yet closed of a council ``user`` sits on, the open ones first.
+
+    Each entry: ``session``, ``council``, ``member``, ``present`` (on the attendance list),
+    ``voted`` (has cast the ballot), ``can_vote`` (open, present, not voted yet).
+    """
+    rows = db.session.execute(
+        sa.select(CouncilSession, CouncilMember)
+        .join(CouncilMember, CouncilMember.council_id == CouncilSession.council_id)
+        .where(CouncilMember.user_id == user.id, CouncilSession.status != SessionStatus.CLOSED)
+        .order_by(CouncilSession.held_on, CouncilSession.id)
+    ).all()
+    out = []
+    for session, member in rows:
+        present = db.session.scalar(sa.select(Attendance.id).where(
+            Attendance.session_id == session.id, Attendance.member_id == member.id)) is not None
+        voted = has_voted(member, session)
+        is_open = session.status == SessionStatus.OPEN
+        out.append({"session": session, "council": session.council, "member": member, "present": present,
+                    "voted": voted, "open": is_open, "can_vote": is_open and present and not voted})
+    out.sort(key=lambda e: (not e["open"], e["session"].held_on))
+    return out

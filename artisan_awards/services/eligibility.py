@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import sqlalchemy as sa
-from flask import g
+from flask import current_app, g
 from flask_babel import gettext
 
 from workflows import rules
@@ -26,10 +26,20 @@ from workflows.states import N_
 from .. import nomination_data, permissions
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import CriterionReview, Nomination, Round, RuleParameterChange, RuleParameterOverride, User
+from ..models import (
+    CriterionReview,
+    ExclusionOverride,
+    Nomination,
+    Round,
+    RuleParameterChange,
+    RuleParameterOverride,
+    SpecialCraftDecision,
+    User,
+)
 from ..schemas import NominationIn
 from ..text import nfc
-from ..timeutil import local_date, now_utc, today
+from ..timeutil import iso_moment, local_date, now_utc, today
+from . import transaction
 
 REASON_MAX = 5000
 
@@ -131,7 +141,14 @@ def facts(data: dict, reference_date: date, filed: date) -> Facts:
 
 
 def facts_for(nomination: Nomination) -> Facts:
-    return facts(nomination_data.to_data(nomination), nomination.round.intake_closes, filed_on(nomination))
+    result = facts(nomination_data.to_data(nomination), nomination.round.intake_closes, filed_on(nomination))
+    decision = special_craft_decision(nomination.id) if nomination.id else None
+    if decision is None:
+        return result
+    session = decision.session
+    by = f"{session.council.name} (phiên ngày {session.held_on.strftime('%d/%m/%Y')})"
+    return replace(result, special_craft_council=decision.is_special,
+                   special_craft_council_reasons=decision.reasons, special_craft_council_by=by)
 
 
 def facts_from_input(data: NominationIn, round_: Round, filed: date) -> Facts:
@@ -230,44 +247,43 @@ def set_parameter(
     if len(reason) > REASON_MAX:
         raise ValidationFailed(fields={"reason": N_("Nội dung quá dài.")})
     verified = bool(verified)
-    row = db.session.scalar(
-        sa.select(RuleParameterOverride)
-        .where(
-            RuleParameterOverride.ruleset_id == ruleset_id,
-            RuleParameterOverride.criterion_id == criterion_id,
-            RuleParameterOverride.parameter == name,
+    with transaction.one_transaction():  # the override and its change row, or neither
+        row = db.session.scalar(
+            sa.select(RuleParameterOverride)
+            .where(
+                RuleParameterOverride.ruleset_id == ruleset_id,
+                RuleParameterOverride.criterion_id == criterion_id,
+                RuleParameterOverride.parameter == name,
+            )
+            .with_for_update()
         )
-        .with_for_update()
-    )
-    g.pop(_CACHE, None)  # read the values afresh, under the lock
-    current = ruleset(ruleset_id).parameter(criterion_id, name)
-    if current.value == value and current.verified == verified:
-        db.session.rollback()
-        raise ValidationFailed(fields={"value": N_("Giá trị không thay đổi.")})
-    now = now_utc()
-    if value == default.default and verified == default.default_verified:
-        if row is not None:
-            db.session.delete(row)
-    else:
-        if row is None:
-            row = RuleParameterOverride(ruleset_id=ruleset_id, criterion_id=criterion_id, parameter=name)
-            db.session.add(row)
-        row.value, row.verified, row.updated_by_id, row.updated_at = value, verified, actor.id, now
-    change = RuleParameterChange(
-        ruleset_id=ruleset_id,
-        criterion_id=criterion_id,
-        parameter=name,
-        old_value=current.value,
-        new_value=value,
-        old_verified=current.verified,
-        new_verified=verified,
-        reason=reason,
-        actor_id=actor.id,
-        actor_name=actor.full_name,
-        at=now,
-    )
-    db.session.add(change)
-    db.session.commit()
+        g.pop(_CACHE, None)  # read the values afresh, under the lock
+        current = ruleset(ruleset_id).parameter(criterion_id, name)
+        if current.value == value and current.verified == verified:
+            raise ValidationFailed(fields={"value": N_("Giá trị không thay đổi.")})
+        now = now_utc()
+        if value == default.default and verified == default.default_verified:
+            if row is not None:
+                db.session.delete(row)
+        else:
+            if row is None:
+                row = RuleParameterOverride(ruleset_id=ruleset_id, criterion_id=criterion_id, parameter=name)
+                db.session.add(row)
+            row.value, row.verified, row.updated_by_id, row.updated_at = value, verified, actor.id, now
+        change = RuleParameterChange(
+            ruleset_id=ruleset_id,
+            criterion_id=criterion_id,
+            parameter=name,
+            old_value=current.value,
+            new_value=value,
+            old_verified=current.verified,
+            new_verified=verified,
+            reason=reason,
+            actor_id=actor.id,
+            actor_name=actor.full_name,
+            at=now,
+        )
+        db.session.add(change)
     g.pop(_CACHE, None)
     return change
 
@@ -292,18 +308,18 @@ def record_review(
         raise ValidationFailed(fields={"reason": N_("Cần ghi nhận xét, lý do.")})
     if len(reason) > REASON_MAX:
         raise ValidationFailed(fields={"reason": N_("Nội dung quá dài.")})
-    row = CriterionReview(
-        nomination_id=nomination.id,
-        ruleset_id=assessment.evaluation.ruleset.id,
-        criterion_id=criterion_id,
-        result=result,
-        reason=reason,
-        actor_id=actor.id,
-        actor_name=actor.full_name,
-        at=now_utc(),
-    )
-    db.session.add(row)
-    db.session.commit()
+    with transaction.one_transaction():
+        row = CriterionReview(
+            nomination_id=nomination.id,
+            ruleset_id=assessment.evaluation.ruleset.id,
+            criterion_id=criterion_id,
+            result=result,
+            reason=reason,
+            actor_id=actor.id,
+            actor_name=actor.full_name,
+            at=now_utc(),
+        )
+        db.session.add(row)
     return row
 
 
@@ -422,6 +438,17 @@ def present(assessment: Assessment) -> dict:
     }
 
 
+def of(nomination: Nomination) -> dict:
+    """The dossier's check, overrides applied, as pages show it: what a view computes once and passes
+    to its template (no template or serializer computes it)."""
+    return present(assess(nomination))
+
+
+def api_of(nomination: Nomination) -> dict:
+    """As ``POST /api/v1/eligibility/check`` answers, with the secretariat's overrides applied."""
+    return api_view(of(nomination))
+
+
 def api_view(view: dict) -> dict:
     """The contract's shape (eligible, criteria[id, result, detail]) plus more fields, JSON-ready."""
 
@@ -450,7 +477,7 @@ def api_view(view: dict) -> dict:
                         "result": c["review"]["result"],
                         "reason": c["review"]["reason"],
                         "by": c["review"]["by"],
-                        "at": _iso_dt(c["review"]["at"]),
+                        "at": iso_moment(c["review"]["at"]),
                     }
                     if c["review"]
                     else None
@@ -461,7 +488,35 @@ def api_view(view: dict) -> dict:
     }
 
 
-def _iso_dt(value):
-    from ..serializers import _dt
+# -- issue 14: Art. 2(3) exclusions and the council's special-craft decisions --------------------------
 
-    return _dt(value)
+
+def exclusions(nomination: Nomination) -> list[rules.CriterionResult]:
+    """The Art. 2(3) criteria the dossier fails (the rule set's ``not_intangible_heritage`` checks)."""
+    evaluation = rules.check(facts_for(nomination), rulesets())
+    return [r for r in evaluation.results
+            if r.criterion.check == "not_intangible_heritage" and r.outcome == rules.Outcome.FAIL]
+
+
+def override_of(nomination: Nomination) -> ExclusionOverride | None:
+    return db.session.scalar(sa.select(ExclusionOverride).where(ExclusionOverride.nomination_id == nomination.id)
+                             .order_by(ExclusionOverride.id.desc()).limit(1))
+
+
+def blocked_by_exclusion(nomination: Nomination) -> bool:
+    """Art. 2(3) excludes the dossier and no override (where allowed) lets it go on."""
+    if not exclusions(nomination):
+        return False
+    return not (current_app.config["EXCLUSION_OVERRIDE_ALLOWED"] and override_of(nomination) is not None)
+
+
+def special_craft_decision(nomination_id: int) -> SpecialCraftDecision | None:
+    """The council's decision in force (the latest), or None."""
+    return db.session.scalar(sa.select(SpecialCraftDecision).where(SpecialCraftDecision.nomination_id == nomination_id)
+                             .order_by(SpecialCraftDecision.id.desc()).limit(1))
+
+
+def special_craft_decisions(session_id: int) -> list[SpecialCraftDecision]:
+    return list(db.session.scalars(sa.select(SpecialCraftDecision)
+                                   .where(SpecialCraftDecision.session_id == session_id)
+                                   .order_by(SpecialCraftDecision.id)))

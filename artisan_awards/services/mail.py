@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import smtplib
 from datetime import timedelta
+from email import encoders
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formatdate, make_msgid
 
@@ -24,15 +27,26 @@ from flask import Flask, current_app, g, has_request_context
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..models import OutboxMessage
+from ..models import OutboxAttachment, OutboxMessage
 from ..timeutil import now_utc
 
 MAX_BACKOFF_MINUTES = 6 * 60
 
 
-def queue(to: str, subject: str, body: str, language: str = "vi") -> OutboxMessage:
-    """Add a message to the outbox in the current transaction (the caller commits)."""
+def queue(to: str, subject: str, body: str, language: str = "vi", attachments=()) -> OutboxMessage:
+    """Add a message to the outbox in the current transaction (the caller commits).
+
+    ``attachments``: one-stop notices (``OneStopNotice`` rows, sent as their PDF) or
+    ``(filename, content_type, bytes)`` tuples."""
     message = OutboxMessage(to=to, subject=subject[:300], body=body, language=language, attempts=0)
+    for item in attachments:
+        if isinstance(item, tuple):
+            filename, content_type, data = item
+            message.attachments.append(OutboxAttachment(filename=filename[:120], content_type=content_type,
+                                                        data=data))
+        else:
+            message.attachments.append(OutboxAttachment(filename=item.filename, content_type="application/pdf",
+                                                        notice=item))
     db.session.add(message)
     if has_request_context():
         g.mail_queued = True
@@ -63,8 +77,22 @@ def _email(row: OutboxMessage) -> Message:
     """
     utf8 = Charset("utf-8")
     utf8.body_encoding = QP
-    msg = MIMENonMultipart("text", "plain")
-    msg.set_payload(row.body, utf8)
+    text = MIMENonMultipart("text", "plain")
+    text.set_payload(row.body, utf8)
+    if row.attachments:  # the text, then each file (base64, its name in the Content-Disposition)
+        msg = MIMEMultipart("mixed")
+        msg.attach(text)
+        for item in row.attachments:
+            kind = Message()
+            kind["Content-Type"] = item.content_type  # "text/csv; charset=utf-8": type and parameters
+            part = MIMEBase(kind.get_content_maintype(), kind.get_content_subtype(),
+                            **dict(kind.get_params()[1:]))
+            part.set_payload(item.content())
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=item.filename)
+            msg.attach(part)
+    else:
+        msg = text
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = row.to
     msg["Subject"] = Header(row.subject, "utf-8")

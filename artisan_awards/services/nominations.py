@@ -1,315 +1,42 @@
-"""Operations on nominations: create, edit, take an action, look up.
+"""Operations on nominations: create and edit a draft, and one function per action of the machine.
 
-Every state change goes through ``perform``: it checks the actor's role and
-scope, asks the one state machine whether the move is possible, applies the
-move's side effects, writes exactly one log row and commits once.
+Every action runs through one runner (``_run``): lock the row, ask the one state machine whether
+the move is possible (roles and scope first), apply the action's own change, write the state and
+exactly one log row, notify, commit.  Any refusal or error on the way takes ONE path: the
+transaction is rolled back and nothing is written.  Pages, API, CLI, jobs, demo and benches all
+call the same functions (or ``perform``, a thin dispatch table over them).
+
+Reading (lists, filters, counts, clocks, history, status lookup) is in ``services.queries``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import re
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import current_app, g
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
+from workflows.law_days import add_days
 from workflows.states import N_, Action, State
 
 from .. import audit_chain, nomination_data, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
-from ..models import (
-    MAX_DB_INT,
-    CodeCounter,
-    Nomination,
-    Province,
-    Round,
-    Title,
-    TransitionLog,
-    User,
-    get_row,
-    window_due,
-)
+from ..models import CodeCounter, Nomination, Province, Round, Title, TransitionLog, User, law_calendar
 from ..schemas import NominationIn
-from ..text import contains_pattern, nfc, search_key, vi_order
-from ..timeutil import VN, local_date, now_utc, today
-from . import notifications
+from ..text import nfc
+from ..timeutil import local_date, now_utc, today
+from . import awards, hard_case_checks, notifications, transaction
+from .queries import key_hash
 
 KEY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-# -- reading ----------------------------------------------------------------
-
-
-def get_visible(user: User, nomination_id: int) -> Nomination:
-    """The nomination if ``user`` may see it; otherwise NotFound (never Forbidden)."""
-    nomination = get_row(Nomination, nomination_id)
-    if nomination is None or not permissions.can_view(user, nomination):
-        raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
-    return nomination
-
-
-@dataclass
-class Filters:
-    state: str | None = None
-    province_code: str | None = None
-    round_id: int | None = None
-    title: str | None = None
-    q: str | None = None
-    overdue_only: bool = False
-    sort: str | None = None
-    stage: str | None = None  # a key of STAGES: several states at once
-
-
-# Stages of the round (the dashboard's columns; ?stage= on the lists): groups of the machine's states.
-STAGES = [
-    ("intake", N_("Tiếp nhận"), (State.SUBMITTED, State.RETURNED)),
-    ("province", N_("Cấp tỉnh"), (State.ACCEPTED, State.PROVINCE_REVIEW, State.PROVINCE_PASSED)),
-    ("ministry", N_("Cấp Bộ"), (State.MINISTRY_REVIEW, State.MINISTRY_PASSED)),
-    ("consultation", N_("Lấy ý kiến"), (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION, State.ON_HOLD)),
-    ("state", N_("Cấp Nhà nước"), (State.STATE_REVIEW, State.STATE_PASSED)),
-    ("government", N_("Thủ tướng, Chủ tịch nước"), (State.SUBMITTED_TO_PM, State.SUBMITTED_TO_PRESIDENT)),
-    ("awarded", N_("Đã phong tặng"), (State.AWARDED,)),
-    ("stopped", N_("Dừng"), (State.CLOSED_INCOMPLETE, State.PROVINCE_REJECTED, State.MINISTRY_REJECTED,
-                             State.STATE_REJECTED, State.NOT_AWARDED, State.WITHDRAWN)),
-]
-STAGE_STATES = {key: states for key, _label, states in STAGES}
-
-
-def visible_query(user: User, filters: Filters) -> sa.Select:
-    stmt = sa.select(Nomination).where(permissions.visible_filter(user))
-    return apply_filters(stmt, filters)
-
-
-def apply_filters(stmt: sa.Select, filters: Filters) -> sa.Select:
-    """The list filters as WHERE clauses, on any select over ``nominations``."""
-    if filters.state:
-        stmt = stmt.where(Nomination.state == filters.state)
-    if filters.stage in STAGE_STATES:
-        stmt = stmt.where(Nomination.state.in_(STAGE_STATES[filters.stage]))
-    if filters.province_code:
-        stmt = stmt.where(Nomination.province_code == filters.province_code)
-    if filters.round_id is not None:  # an id no INTEGER column can hold names no round: nothing matches
-        in_range = 0 < filters.round_id <= MAX_DB_INT
-        stmt = stmt.where(Nomination.round_id == filters.round_id if in_range else sa.false())
-    if filters.title:
-        stmt = stmt.where(Nomination.title == filters.title)
-    if filters.q:
-        key = search_key(filters.q)
-        pattern = contains_pattern(key)
-        stmt = stmt.where(
-            sa.or_(
-                Nomination.name_key.like(pattern, escape="\\"),
-                sa.func.lower(Nomination.code).like(pattern, escape="\\"),
-            )
-        )
-    if filters.overdue_only:
-        stmt = stmt.where(current_deadlines().overdue_clause())
-    return stmt
-
-
-# -- lists: order, pages, deadlines -------------------------------------------------------------
-
-# Sort keys a list accepts (?sort=...): names, provinces and crafts in Vietnamese collation.
-SORTS = {
-    "received": lambda: [Nomination.received_at.asc().nulls_last()],
-    "updated": lambda: [Nomination.updated_at.desc()],
-    "name": lambda: [vi_order(Nomination.full_name)],
-    "province": lambda: [vi_order(Province.name), vi_order(Nomination.full_name)],
-    "craft": lambda: [vi_order(Nomination.craft), vi_order(Nomination.full_name)],
-    "code": lambda: [Nomination.code.asc().nulls_last()],
-}
-
-
-def order(stmt: sa.Select, sort: str | None, default: str) -> sa.Select:
-    """Order a list by ``sort`` (one of SORTS; anything else means ``default``), then by id."""
-    key = sort if sort in SORTS else default
-    if key == "province":
-        stmt = stmt.join(Province, Province.code == Nomination.province_code)
-    return stmt.order_by(*SORTS[key](), Nomination.id)
-
-
-# How many dossiers each (round, province, state) has, kept exact by triggers on ``nominations``
-# (migration 0011): the dashboard's and the inbox's counts read this, not every dossier.
-nomination_counts = sa.Table(
-    "nomination_counts", db.metadata,
-    sa.Column("round_id", sa.Integer, primary_key=True),
-    sa.Column("province_code", sa.String(3), primary_key=True),
-    sa.Column("state", sa.String(30), primary_key=True),
-    sa.Column("n", sa.Integer, nullable=False, server_default="0"),
-)
-
-
-def counts_by(*columns, where=()) -> sa.Select:
-    """``SELECT columns..., sum(n)`` from nomination_counts, drafts and emptied counters left out."""
-    c = nomination_counts.c
-    return (
-        sa.select(*[c[name] for name in columns], sa.func.sum(c.n))
-        .where(c.state != State.DRAFT, c.n > 0, *where)
-        .group_by(*[c[name] for name in columns])
-    )
-
-
-# Counting a long list stops here: "more than 10 000" is as useful as the exact figure and
-# costs the same at 100 000 dossiers as at 10 000.
-COUNT_CAP = 10_000
-
-
-@dataclass
-class Page:
-    items: list
-    number: int
-    per_page: int
-    total: int
-    capped: bool  # total is COUNT_CAP and more exist
-
-    @property
-    def has_next(self) -> bool:
-        return self.capped or self.number * self.per_page < self.total
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-
-def paginate(stmt: sa.Select, number: int, per_page: int, key=Nomination.id) -> Page:
-    """One page of ``stmt`` (already ordered) and a capped count: two queries whatever N is.
-
-    ``key``: a column of the listed table (the count selects only it).
-    """
-    number = max(1, min(number, 10_000_000 // per_page))
-    counted = stmt.order_by(None).with_only_columns(key).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
-    if key is Nomination.id:  # a list of dossiers: each row's province, not the dossier's contents
-        stmt = stmt.options(joinedload(Nomination.province), lazyload(Nomination.periods),
-                            lazyload(Nomination.products))
-    items = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).unique().all()
-    return Page(items, number, per_page, min(total, COUNT_CAP), total > COUNT_CAP)
-
-
-# The plan deadline a dossier must have left its stage by (keys of ``Round.deadlines``): a dossier
-# still at the provincial stage when the date for sending dossiers to the ministry has passed is late.
-STAGE_DEADLINE = {
-    State.ACCEPTED: "province_to_ministry",
-    State.PROVINCE_REVIEW: "province_to_ministry",
-    State.PROVINCE_PASSED: "province_to_ministry",
-    State.MINISTRY_REVIEW: "ministry_to_state",
-    State.MINISTRY_PASSED: "ministry_to_state",
-    State.PUBLIC_CONSULTATION: "ministry_to_state",
-    State.STATE_REVIEW: "state_to_pm",
-    State.STATE_PASSED: "state_to_pm",
-    State.FINAL_CONSULTATION: "state_to_pm",
-}
-
-
-def _plan_date(value) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _vn_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=VN).astimezone(UTC)
-
-
-class Deadlines:
-    """Every clock on a dossier, read from the rounds' plans once per request.
-
-    Two faces of one rule: ``due(row)`` gives a row's due date (for display and exports) and
-    ``overdue_clause()`` the same test as SQL, so that "overdue only" filters, counts and
-    paginates in the database.  The clocks: the secretariat's reply (``reply_days`` after
-    receipt), the applicant's completion (``completion_days`` after a return), and the plan's
-    stage deadlines (STAGE_DEADLINE).  A dossier on hold has no running clock.
-    """
-
-    def __init__(self, rounds: list[Round], on: date):
-        self.on = on
-        self.rounds = {r.id: r for r in rounds}
-
-    def due(self, row) -> date | None:
-        """``row``: a Nomination or any row with state, round_id, received_at and returned_at."""
-        round_ = self.rounds.get(row.round_id)
-        if round_ is None:
-            return None
-        due = window_due(row.state, row.received_at, row.returned_at, round_)
-        if due is not None:
-            return due
-        key = STAGE_DEADLINE.get(row.state)
-        return _plan_date((round_.deadlines or {}).get(key)) if key else None
-
-    def is_overdue(self, row) -> bool:
-        due = self.due(row)
-        return due is not None and self.on > due
-
-    def overdue_clause(self):
-        """SQL for ``is_overdue``: today > due  <=>  the clock started before midnight of (today - days)."""
-        by_reply: dict[int, list[int]] = {}
-        by_completion: dict[int, list[int]] = {}
-        late_states: dict[str, list[int]] = {}
-        for r in self.rounds.values():
-            by_reply.setdefault(r.reply_days, []).append(r.id)
-            by_completion.setdefault(r.completion_days, []).append(r.id)
-            for state, key in STAGE_DEADLINE.items():
-                due = _plan_date((r.deadlines or {}).get(key))
-                if due is not None and self.on > due:
-                    late_states.setdefault(state, []).append(r.id)
-        clauses = [
-            sa.and_(Nomination.state == State.SUBMITTED, Nomination.round_id.in_(ids),
-                    Nomination.received_at < _vn_midnight_utc(self.on - timedelta(days=d)))
-            for d, ids in by_reply.items()
-        ] + [
-            sa.and_(Nomination.state == State.RETURNED, Nomination.round_id.in_(ids),
-                    Nomination.returned_at < _vn_midnight_utc(self.on - timedelta(days=d)))
-            for d, ids in by_completion.items()
-        ] + [
-            sa.and_(Nomination.state == state, Nomination.round_id.in_(ids))
-            for state, ids in late_states.items()
-        ]
-        return sa.or_(*clauses) if clauses else sa.false()
-
-
-def current_deadlines() -> Deadlines:
-    """The request's Deadlines (one query for the rounds, however many lists use it)."""
-    if "deadlines" not in g:
-        g.deadlines = Deadlines(list(db.session.scalars(sa.select(Round))), today())
-    return g.deadlines
-
-
-def history(nomination: Nomination) -> list[TransitionLog]:
-    return list(db.session.scalars(nomination.log.select().order_by(TransitionLog.id)))
-
-
-_STATUS_COLUMNS = Nomination.__table__.c
-_STATUS_QUERY = sa.select(
-    _STATUS_COLUMNS.code, _STATUS_COLUMNS.state, _STATUS_COLUMNS.state_changed_at,
-    _STATUS_COLUMNS.access_key_hash,
-).where(_STATUS_COLUMNS.code == sa.bindparam("code"))
-
-
-def lookup_status(code: str, key: str) -> sa.Row:
-    """Public lookup by dossier code and access key; the same NotFound for either being wrong.
-
-    The public's hot path (bench/lookup_bench.py): one indexed read of four columns on a pooled
-    connection of its own, with no ORM session, object or related rows.  The answer has ``code``,
-    ``state`` and ``state_changed_at``.
-    """
-    code = nfc(code or "").strip().upper()
-    row = None
-    if code and len(code) <= 32:
-        with db.engine.connect() as conn:
-            row = conn.execute(_STATUS_QUERY, {"code": code}).first()
-    expected = row.access_key_hash if row is not None and row.access_key_hash else ""
-    given = _key_hash(key or "")
-    if row is None or not hmac.compare_digest(expected, given):
-        raise NotFound(N_("Không tìm thấy hồ sơ với mã và mã tra cứu này."), code="not_found")
-    return row
+CONFLICT = N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang.")
 
 
 # -- writing ----------------------------------------------------------------
@@ -326,6 +53,8 @@ def create_nomination(owner: User, data: NominationIn) -> Nomination:
         raise ValidationFailed(
             fields={"nominee.province_code": N_("Cần chọn tỉnh, thành phố nơi nộp hồ sơ.")}
         )
+    # filing with a province merged away is routed to its successor (services/law.py, issue 14)
+    province_code = _route_filing(province_code)
     province = db.session.get(Province, province_code)
     if province is None or not province.active:
         raise ValidationFailed(
@@ -346,6 +75,12 @@ def create_nomination(owner: User, data: NominationIn) -> Nomination:
     return nomination
 
 
+def _route_filing(province_code: str) -> str:
+    from .law import route_filing
+
+    return route_filing(province_code) or province_code
+
+
 def update_nomination(user: User, nomination: Nomination, data: NominationIn) -> Nomination:
     if nomination.owner_id != user.id:
         raise Forbidden()
@@ -363,6 +98,7 @@ def update_nomination(user: User, nomination: Nomination, data: NominationIn) ->
             fields={"nominee.province_code": N_("Không đổi được tỉnh, thành phố nơi nộp hồ sơ.")}
         )
     _apply(nomination, data)
+    hard_case_checks.keep_recorded_death(nomination)  # issue 14: a recorded death stands
     _commit_or_conflict()
     return nomination
 
@@ -396,6 +132,247 @@ def missing_for_submission(n: Nomination) -> dict[str, str]:
     return missing
 
 
+# -- the actions ------------------------------------------------------------------------------
+
+
+@dataclass
+class Move:
+    """One action under way: what the runner knows and what the action's step may add."""
+
+    nomination: Nomination
+    action: Action
+    actor: User
+    before: State
+    after: State
+    now: datetime
+    on: date
+    comment: str | None
+    decision_no: str | None = None
+    decision_date: date | None = None
+    award_title: str | None = None
+    meta: dict = field(default_factory=dict)
+    access_key: str | None = None  # set by the first submission
+
+
+Step = Callable[[Move], None]
+
+
+def _run(nomination: Nomination, action: Action, actor: User, step: Step | None = None, *,
+         comment: str | None = None, decision_no: str | None = None,
+         decision_date: date | None = None, award_title: str | None = None) -> str | None:
+    """Lock → check → change → log → notify → commit, with one error path (rollback, re-raise)."""
+    if not permissions.may_act(actor, nomination, action):
+        raise Forbidden()
+    with transaction.one_transaction(conflict=CONFLICT):
+        # Read the row afresh under a lock (PostgreSQL), so that two officers acting at
+        # once are serialised: the second sees the first one's state and gets a 409.
+        db.session.refresh(nomination, with_for_update=True)
+        # the law's hard cases (issue 14): Art. 2(3) and the applicant's completion period
+        hard_case_checks.refuse_if_excluded(nomination, action)
+        hard_case_checks.refuse_early_close(nomination, action)
+        now = now_utc()
+        on = today()
+        before = nomination.state_enum
+        try:
+            after = wf.fire(nomination.subject(on), action)
+        except wf.TransitionNotAllowed as exc:
+            raise TransitionRefused(_refusal_message(exc)) from exc
+        move = Move(nomination, action, actor, before, after, now, on,
+                    nfc(comment).strip() if comment else None, decision_no, decision_date, award_title)
+        if step is not None:
+            step(move)
+        record_move(nomination, action, before, after, actor.id, actor.full_name, move.comment,
+                    move.meta, now)
+    return move.access_key
+
+
+def _require_complete(move: Move) -> None:
+    missing = missing_for_submission(move.nomination)
+    if missing:
+        raise ValidationFailed(N_("Hồ sơ còn thiếu thông tin."), fields=missing)
+
+
+def _require_reason(move: Move) -> None:
+    if not move.comment:
+        raise ValidationFailed(fields={"comment": N_("Cần ghi rõ lý do.")})
+
+
+def _submit_step(move: Move) -> None:
+    _require_complete(move)
+    n = move.nomination
+    if n.code is None:
+        n.code = _next_code(n.province_code, local_date(move.now).year)
+        move.access_key = _new_access_key()
+        n.access_key_hash = key_hash(move.access_key)
+    n.submitted_at = move.now
+    n.received_at = move.now
+    move.meta["code"] = n.code
+
+
+def _resubmit_step(move: Move) -> None:
+    _require_complete(move)
+    move.nomination.received_at = move.now
+
+
+def _return_step(move: Move) -> None:
+    _require_reason(move)
+    move.nomination.returned_at = move.now
+
+
+MAX_MISSING = 50  # items in one return's list of what is missing
+MAX_MISSING_ITEM = 500  # characters in one item
+
+
+def missing_items(items) -> list[str]:
+    """A return's list of what is missing: each item NFC, spaces collapsed, empty ones dropped, each once."""
+    out: list[str] = []
+    for item in items or ():
+        text = " ".join(nfc(str(item)).split())
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def missing_lines(text: str | None) -> list[str]:
+    """The page's list, one item per line; a leading "-", "•" or "1." is the writer's bullet, not the item."""
+    return missing_items(re.sub(r"^\s*(?:[-•*+]|\d{1,2}[.)])\s+", "", line) for line in (text or "").splitlines())
+
+
+def _checked_missing(missing) -> list[str]:
+    items = missing_items(missing)
+    if len(items) > MAX_MISSING or any(len(item) > MAX_MISSING_ITEM for item in items):
+        raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung có tối đa 50 mục, mỗi mục tối đa "
+                                                     "500 ký tự.")})
+    return items
+
+
+def _hold_step(move: Move) -> None:
+    _require_reason(move)
+    _refuse_if_voting(move.nomination)
+    move.nomination.held_from = move.before
+
+
+def _release_step(move: Move) -> None:
+    _refuse_if_complaints_open(move.nomination)
+    move.nomination.held_from = None
+
+
+def _open_consultation_step(move: Move) -> None:
+    n = move.nomination
+    n.consultation_ends = add_days(move.on, n.round.consultation_days,
+                                   n.round.consultation_day_kind or "calendar", law_calendar())
+    move.meta["consultation_ends"] = n.consultation_ends.isoformat()
+
+
+def _record_award_step(move: Move) -> None:
+    """The President's decision: its number, date and title, and the bonus that comes with the title
+    (services/awards.py: the coefficient times the base salary in force on the decision date), kept."""
+    n = move.nomination
+    number, award = awards.check_decision(n, move.decision_no, move.decision_date, move.award_title)
+    n.decision_no = number
+    n.decision_date = move.decision_date
+    n.award_title = award.title
+    n.award_coefficient = award.coefficient
+    n.award_base_salary_vnd = award.base_salary_vnd
+    n.award_bonus_vnd = award.bonus_vnd
+    move.meta.update(decision_no=number, decision_date=move.decision_date.isoformat(), title=award.title,
+                     coefficient=str(award.coefficient), base_salary_vnd=award.base_salary_vnd,
+                     bonus_vnd=award.bonus_vnd)
+
+
+def submit(nomination: Nomination, actor: User, comment: str | None = None) -> str | None:
+    """The applicant submits: a code and an access key the first time (returned once, else None)."""
+    return _run(nomination, Action.SUBMIT, actor, _submit_step, comment=comment)
+
+
+def resubmit(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.RESUBMIT, actor, _resubmit_step, comment=comment)
+
+
+def return_for_completion(nomination: Nomination, actor: User, comment: str | None,
+                          missing: list[str] | None = None) -> None:
+    """Return for completion with the reason and, one item each, what the dossier lacks (recorded in
+    the log row's meta and printed on the request to complete: documents/notices.py)."""
+    items = _checked_missing(missing)
+
+    def step(move: Move) -> None:
+        _return_step(move)
+        if items:
+            move.meta["missing"] = items
+
+    _run(nomination, Action.RETURN, actor, step, comment=comment)
+
+
+def close_incomplete(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.CLOSE_INCOMPLETE, actor, comment=comment)
+
+
+def accept(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.ACCEPT, actor, comment=comment)
+
+
+def withdraw(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.WITHDRAW, actor, comment=comment)
+
+
+def forward_to_ministry(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.FORWARD_TO_MINISTRY, actor, comment=comment)
+
+
+def open_consultation(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.OPEN_CONSULTATION, actor, _open_consultation_step, comment=comment)
+
+
+def hold(nomination: Nomination, actor: User, comment: str | None) -> None:
+    _run(nomination, Action.HOLD, actor, _hold_step, comment=comment)
+
+
+def release(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.RELEASE, actor, _release_step, comment=comment)
+
+
+def forward_to_state(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.FORWARD_TO_STATE, actor, comment=comment)
+
+
+def submit_to_pm(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.SUBMIT_TO_PM, actor, comment=comment)
+
+
+def submit_to_president(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.SUBMIT_TO_PRESIDENT, actor, comment=comment)
+
+
+def record_award(nomination: Nomination, actor: User, decision_no: str | None, decision_date: date | None,
+                 comment: str | None = None, award_title: str | None = None) -> None:
+    _run(nomination, Action.RECORD_AWARD, actor, _record_award_step, comment=comment,
+         decision_no=decision_no, decision_date=decision_date, award_title=award_title)
+
+
+def record_not_awarded(nomination: Nomination, actor: User, comment: str | None = None) -> None:
+    _run(nomination, Action.RECORD_NOT_AWARDED, actor, comment=comment)
+
+
+# One operation per action of the machine (a test checks none is missing).
+OPERATIONS: dict[Action, Callable[..., str | None]] = {
+    Action.SUBMIT: submit,
+    Action.RETURN: return_for_completion,
+    Action.RESUBMIT: resubmit,
+    Action.CLOSE_INCOMPLETE: close_incomplete,
+    Action.ACCEPT: accept,
+    Action.WITHDRAW: withdraw,
+    Action.FORWARD_TO_MINISTRY: forward_to_ministry,
+    Action.OPEN_CONSULTATION: open_consultation,
+    Action.HOLD: hold,
+    Action.RELEASE: release,
+    Action.FORWARD_TO_STATE: forward_to_state,
+    Action.SUBMIT_TO_PM: submit_to_pm,
+    Action.SUBMIT_TO_PRESIDENT: submit_to_president,
+    Action.RECORD_AWARD: record_award,
+    Action.RECORD_NOT_AWARDED: record_not_awarded,
+}
+
+
 def perform(
     nomination: Nomination,
     action: str,
@@ -403,82 +380,28 @@ def perform(
     comment: str | None = None,
     decision_no: str | None = None,
     decision_date: date | None = None,
+    missing: list[str] | None = None,
+    award_title: str | None = None,
 ) -> str | None:
-    """Take ``action`` on ``nomination`` as ``actor``.
+    """Take ``action`` (its name, as pages, API and CLI receive it) on ``nomination`` as ``actor``.
 
-    Returns the new access key when the action issued one (first submission),
-    else None.  Raises Forbidden, TransitionRefused or ValidationFailed; on any
-    error nothing is written.
+    ``missing``: with ``return``, what the dossier lacks, one item each.
+
+    A dispatch to the action's operation.  Returns the new access key when the action issued one
+    (first submission), else None.  Raises NotFound, Forbidden, TransitionRefused or
+    ValidationFailed; on any error nothing is written.
     """
-    if action not in set(wf.HUMAN_ACTIONS):
-        raise NotFound(N_("Không có thao tác này."), code="unknown_action")
-    if not permissions.may_act(actor, nomination, action):
-        raise Forbidden()
-    # Read the row afresh under a lock (PostgreSQL), so that two officers acting at
-    # once are serialised: the second sees the first one's state and gets a 409.
-    db.session.refresh(nomination, with_for_update=True)
-    now = now_utc()
-    on = today()
-    before = nomination.state_enum
-    subject = nomination.subject(on)
     try:
-        after = wf.fire(subject, action)
-    except wf.TransitionNotAllowed as exc:
-        db.session.rollback()
-        raise TransitionRefused(_refusal_message(exc)) from exc
-
-    comment = nfc(comment).strip() if comment else None
-    meta: dict = {}
-    access_key = None
-    if action == Action.SUBMIT:
-        missing = missing_for_submission(nomination)
-        if missing:
-            db.session.rollback()
-            raise ValidationFailed(N_("Hồ sơ còn thiếu thông tin."), fields=missing)
-        if nomination.code is None:
-            nomination.code = _next_code(nomination.province_code, local_date(now).year)
-            access_key = _new_access_key()
-            nomination.access_key_hash = _key_hash(access_key)
-        nomination.submitted_at = now
-        nomination.received_at = now
-        meta["code"] = nomination.code
-    elif action == Action.RESUBMIT:
-        missing = missing_for_submission(nomination)
-        if missing:
-            db.session.rollback()
-            raise ValidationFailed(N_("Hồ sơ còn thiếu thông tin."), fields=missing)
-        nomination.received_at = now
-    elif action in (Action.RETURN, Action.HOLD):
-        if not comment:
-            db.session.rollback()
-            raise ValidationFailed(fields={"comment": N_("Cần ghi rõ lý do.")})
-        if action == Action.RETURN:
-            nomination.returned_at = now
-        else:
-            _refuse_if_voting(nomination)
-            nomination.held_from = before
-    elif action == Action.RELEASE:
-        _refuse_if_complaints_open(nomination)
-        nomination.held_from = None
-    elif action == Action.OPEN_CONSULTATION:
-        nomination.consultation_ends = on + timedelta(days=nomination.round.consultation_days)
-        meta["consultation_ends"] = nomination.consultation_ends.isoformat()
-    elif action == Action.RECORD_AWARD:
-        fields = {}
-        if not decision_no:
-            fields["decision_no"] = N_("Cần số quyết định của Chủ tịch nước.")
-        if not decision_date:
-            fields["decision_date"] = N_("Cần ngày quyết định.")
-        if fields:
-            db.session.rollback()
-            raise ValidationFailed(fields=fields)
-        nomination.decision_no = nfc(decision_no).strip()
-        nomination.decision_date = decision_date
-        meta.update(decision_no=nomination.decision_no, decision_date=decision_date.isoformat())
-
-    record_move(nomination, action, before, after, actor.id, actor.full_name, comment, meta, now)
-    _commit_or_conflict()
-    return access_key
+        operation = OPERATIONS[Action(action)]
+    except ValueError:
+        raise NotFound(N_("Không có thao tác này."), code="unknown_action") from None
+    if missing_items(missing) and operation is not return_for_completion:
+        raise ValidationFailed(fields={"missing": N_("Danh mục cần bổ sung chỉ dùng khi trả lại hồ sơ.")})
+    if operation is record_award:
+        return record_award(nomination, actor, decision_no, decision_date, comment, award_title)
+    if operation is return_for_completion:
+        return return_for_completion(nomination, actor, comment, missing)
+    return operation(nomination, actor, comment)
 
 
 def record_move(nomination: Nomination, action: str, before: State, after: State,
@@ -503,7 +426,7 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
     _flush_or_conflict()  # writes the state change now, so a concurrent writer surfaces as a 409 here
     # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit_chain.py).
     audit_chain.append(TransitionLog(**values))
-    notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta)
+    notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta, actor_name)
 
 
 def move_by_event(nomination: Nomination, event: str, actor_id: int | None, actor_name: str,
@@ -524,6 +447,55 @@ def move_by_event(nomination: Nomination, event: str, actor_id: int | None, acto
     record_move(nomination, event, before, after, actor_id, actor_name, comment, meta or {})
 
 
+def move_many(moves: list[tuple[Nomination, str, dict]], actor_id: int | None, actor_name: str) -> None:
+    """``move_by_event`` for many dossiers at once (a council session's opening or close).
+
+    ``moves``: (dossier, event, meta) in the order their log rows are to take in the chain.
+
+    The machine decides each move as it would one by one, and each dossier still gets its own log
+    row (in the order given, in the audit chain) and its own notification; but the state columns
+    are written with one ``UPDATE`` per target state and stage instead of one flush per dossier,
+    each row matched on its id AND the version read (a concurrent writer is a 409, nothing written).
+    The caller has locked the rows (read afresh) and commits.
+    """
+    if not moves:
+        return
+    on, now = today(), now_utc()
+    decided, groups = [], {}
+    for nomination, event, meta in moves:
+        before = nomination.state_enum
+        try:
+            after = wf.fire(nomination.subject(on), event)
+        except wf.TransitionNotAllowed as exc:
+            raise TransitionRefused(_refusal_message(exc)) from exc
+        if event == Action.HOLD:
+            nomination.held_from = before
+        stage = wf.advance(nomination.stage_reached, after)
+        decided.append((nomination, event, before, after, meta or {}))
+        groups.setdefault((after, stage), []).append(nomination)
+    _flush_or_conflict()  # anything pending on these rows first: the UPDATEs below are their last word
+    table = Nomination.__table__
+    for (after, stage), group in groups.items():
+        keys = [(n.id, n.version) for n in group]
+        written = db.session.execute(
+            sa.update(table).where(sa.tuple_(table.c.id, table.c.version).in_(keys))
+            .values(state=str(after), stage_reached=int(stage), state_changed_at=now, updated_at=now,
+                    version=table.c.version + 1)
+        ).rowcount
+        if written != len(keys):
+            raise TransitionRefused(N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang."),
+                                    code="conflict")
+        for n in group:  # what was written, as if the ORM had flushed it
+            for name, value in (("state", str(after)), ("stage_reached", int(stage)), ("state_changed_at", now),
+                                ("updated_at", now), ("version", n.version + 1)):
+                set_committed_value(n, name, value)
+    for nomination, event, before, after, meta in decided:
+        audit_chain.append(TransitionLog(
+            nomination_id=nomination.id, action=str(event), from_state=str(before), to_state=str(after),
+            actor_id=actor_id, actor_name=actor_name, comment=None, at=now, meta=meta))
+        notifications.nomination_moved(nomination, event, before, after, actor_id, None, meta)
+
+
 def _refuse_if_voting(nomination: Nomination) -> None:
     from ..models import AgendaItem, CouncilSession, SessionStatus
 
@@ -533,7 +505,6 @@ def _refuse_if_voting(nomination: Nomination) -> None:
         .where(AgendaItem.nomination_id == nomination.id, CouncilSession.status == SessionStatus.OPEN)
     )
     if voting:
-        db.session.rollback()
         raise TransitionRefused(N_("Hồ sơ đang được Hội đồng bỏ phiếu, không thể tạm dừng."),
                                 code="session_open")
 
@@ -545,7 +516,6 @@ def _refuse_if_complaints_open(nomination: Nomination) -> None:
         sa.select(PublicComment).where(PublicComment.nomination_id == nomination.id)
     ).all()
     if any(c.blocks for c in comments):
-        db.session.rollback()
         raise TransitionRefused(
             N_("Còn ý kiến, khiếu nại chưa được kết luận; hãy kết luận trước khi tiếp tục xử lý."),
             code="complaints_open",
@@ -576,9 +546,7 @@ def _write_or_conflict(write) -> None:
         write()
     except StaleDataError as exc:
         db.session.rollback()
-        raise TransitionRefused(
-            N_("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang."), code="conflict"
-        ) from exc
+        raise TransitionRefused(CONFLICT, code="conflict") from exc
 
 
 def _next_code(province_code: str, year: int) -> str:
@@ -593,9 +561,3 @@ def _next_code(province_code: str, year: int) -> str:
 def _new_access_key() -> str:
     raw = "".join(secrets.choice(KEY_ALPHABET) for _ in range(8))
     return f"{raw[:4]}-{raw[4:]}"
-
-
-def _key_hash(key: str) -> str:
-    normalised = key.strip().upper().replace(" ", "")
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()

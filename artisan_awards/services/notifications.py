@@ -121,8 +121,10 @@ def _mail_env():
     return env
 
 
-def send(name: str, recipients: Iterable[Recipient], **context) -> int:
-    """Queue one message per recipient (each in their own language); return how many."""
+def send(name: str, recipients: Iterable[Recipient], attachments=(), **context) -> int:
+    """Queue one message per recipient (each in their own language); return how many.
+
+    ``attachments``: one-stop notices (or ``(filename, content_type, bytes)``) sent with each message."""
     count = 0
     seen: set[str] = set()
     for person in recipients:
@@ -131,7 +133,7 @@ def send(name: str, recipients: Iterable[Recipient], **context) -> int:
             continue
         seen.add(address)
         subject, body = render(name, person.locale, recipient=person, **context)
-        mail.queue(person.email.strip(), subject, body, person.locale)
+        mail.queue(person.email.strip(), subject, body, person.locale, attachments)
         count += 1
     return count
 
@@ -174,6 +176,11 @@ def applicants(nomination: Nomination) -> list[Recipient]:
     owner_is_applicant = owner.active and (is_applicant(owner) or not is_staff(owner))
     if owner_is_applicant:
         people.append(Recipient.of(owner))
+    if nomination.posthumous and nomination.family_contact_email:
+        # After the nominee's death the family is the applicant side (services/hard_cases.py).
+        locale = owner.locale if owner_is_applicant and owner.locale in LANGUAGES else "vi"
+        people.append(Recipient(nomination.family_contact_email.strip(), nomination.filed_by_name or "", locale))
+        return people
     if nomination.email and nomination.email.strip().lower() != owner.email.lower():
         account = db.session.scalar(sa.select(User).where(sa.func.lower(User.email)
                                                           == nomination.email.strip().lower()))
@@ -189,10 +196,16 @@ def applicants(nomination: Nomination) -> list[Recipient]:
 
 
 def nomination_moved(nomination: Nomination, action: str, before: State, after: State,
-                     actor_id: int | None, comment: str | None, meta: dict | None) -> None:
-    """Tell the people concerned that ``nomination`` moved from ``before`` to ``after``."""
+                     actor_id: int | None, comment: str | None, meta: dict | None,
+                     actor_name: str | None = None) -> None:
+    """Tell the people concerned that ``nomination`` moved from ``before`` to ``after``.
+
+    A move that issues a one-stop notice (received, returned, closed: ``documents/notices.py``, reached
+    through the hook ``app.extensions["one_stop_notice"]``) sends it with the applicant's message."""
     action = str(action)
     meta = meta or {}
+    make_notice = current_app.extensions.get("one_stop_notice")
+    notice = make_notice(nomination, action, comment, meta, actor_name) if make_notice else None
     context = {
         "n": nomination,
         "action": action,
@@ -205,10 +218,11 @@ def nomination_moved(nomination: Nomination, action: str, before: State, after: 
         "lookup_link": link("public.status", code=nomination.code) if nomination.code else None,
         "consultations_link": link("public.consultations"),
         "comments_link": link("ministry.comments"),
+        "notice": notice,
     }
     name = APPLICANT_TEMPLATE.get(action)
     if name is not None:
-        send(name, applicants(nomination), **context)
+        send(name, applicants(nomination), attachments=[notice] if notice else (), **context)
     for template, recipients in _staff_to_tell(nomination, action, before, after, actor_id):
         send(template, recipients, **context)
 
@@ -234,6 +248,15 @@ def _staff_to_tell(nomination: Nomination, action: str, before: State, after: St
     return []
 
 
+def notice_issued(nomination: Nomination, notice) -> None:
+    """A notice issued outside a move (the apology for a missed reply deadline): the applicant gets it,
+    attached; the province's officers are told their reply is late and the new appointment."""
+    context = {"n": nomination, "notice": notice, "data": notice.data,
+               "dossier_link": link("dossier.show", nomination_id=nomination.id)}
+    send(f"notice_{notice.kind}", applicants(nomination), attachments=[notice], **context)
+    send(f"staff_notice_{notice.kind}", staff("province", nomination.province_code), **context)
+
+
 def _members(session: CouncilSession, present_only: bool = False) -> list[Recipient]:
     present = {a.member_id for a in session.attendance}
     return [Recipient.of(m.user) for m in session.council.members
@@ -253,3 +276,10 @@ def session_opened(session: CouncilSession) -> None:
     send("session_opened", _members(session, present_only=True), session=session,
          council=session.council, items=[i.nomination for i in session.items],
          ballot_link=link("council.ballot", session_id=session.id))
+
+
+def session_cancelled(session: CouncilSession, reason: str) -> None:
+    """Every member of the council: the session they were told of will not take place, and why."""
+    send("session_cancelled", _members(session), session=session, council=session.council, reason=reason,
+         items=[i.nomination for i in session.items],
+         council_link=link("council.council", council_id=session.council_id))

@@ -48,5 +48,9 @@ def sync_provinces() -> int:
         else:
             for key, value in ref.items():
                 setattr(row, key, value)
+    db.session.flush()
+    from .law import apply_mergers  # the 2025 reorganisation: successors and dates (province_mergers.csv)
+
+    apply_mergers({ref["code"] for ref in reference_provinces()})
     db.session.commit()
     return db.session.scalar(sa.select(sa.func.count()).select_from(Province))

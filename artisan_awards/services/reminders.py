@@ -108,19 +108,25 @@ def _nomination_deadlines(on: date, last: date) -> Iterator[Deadline]:
 
 def _round_deadlines(on: date, last: date) -> Iterator[Deadline]:
     for r in db.session.scalars(sa.select(Round).where(Round.intake_closes >= on).order_by(Round.id)):
-        if r.intake_opens <= on and r.intake_closes <= last:
-            drafts = db.session.scalars(
-                sa.select(Nomination).where(Nomination.round_id == r.id, Nomination.state == State.DRAFT)
-                .order_by(Nomination.id)
-            ).all()
-            by_owner: dict[int, list[Nomination]] = {}
-            for n in drafts:
-                by_owner.setdefault(n.owner_id, []).append(n)
-            for owner_drafts in by_owner.values():
-                owner = owner_drafts[0].owner
-                if owner.active:
-                    yield Deadline(f"intake:{r.id}", "intake", r.intake_closes, [Recipient.of(owner)],
-                                   {"round": r, "drafts": owner_drafts, "link": link("applicant.index")})
+        if r.intake_opens > on:
+            continue
+        drafts = db.session.scalars(
+            sa.select(Nomination).where(Nomination.round_id == r.id, Nomination.state == State.DRAFT)
+            .order_by(Nomination.id)
+        ).all()
+        # each draft follows its province's own intake deadline (ProvinceIntake), else the round's
+        by_owner: dict[tuple[int, date], list[Nomination]] = {}
+        for n in drafts:
+            closes = r.intake_closes_for(n.province_code)
+            if on <= closes <= last:
+                by_owner.setdefault((n.owner_id, closes), []).append(n)
+        for (_owner_id, closes), owner_drafts in by_owner.items():
+            owner = owner_drafts[0].owner
+            if owner.active:
+                key = f"intake:{r.id}" if closes == r.intake_closes else f"intake:{r.id}:{closes.isoformat()}"
+                yield Deadline(key, "intake", closes, [Recipient.of(owner)],
+                               {"round": r, "drafts": owner_drafts, "link": link("applicant.index"),
+                                "closes": closes})
     for r in db.session.scalars(sa.select(Round).order_by(Round.id)):
         plan = {k: d for k, d in timeline.plan_deadlines(r).items() if on <= d <= last}
         if not plan:

@@ -23,7 +23,7 @@ from flask_login import login_user
 from ..extensions import db
 from ..models import ApiToken, AuditKind, LoginSession, User
 from ..timeutil import as_utc, now_utc
-from . import admin_events
+from . import admin_events, transaction
 
 TOUCH_SECONDS = 60  # last_seen_at is written at most once a minute per session
 
@@ -150,20 +150,28 @@ def end_all(user: User, reason: str, actor: User | None = None, keep_session: in
     return sessions, tokens
 
 
+def end_others(user: User) -> tuple[int, int]:
+    """The person ends every other login session and every API token of their account (the session
+    they are using stays), with its audit event, in one transaction."""
+    with transaction.one_transaction():
+        return end_all(user, "ended_by_user", actor=user, keep_session=user.login_session_id)
+
+
 def end_one(actor: User, user: User, kind: str, row_id: int) -> bool:
-    """End one login session (``kind`` "web") or API token ("api") of ``user``; commits.  False if none."""
-    if kind == "web":
-        sessions, tokens = _end_rows(user, "ended_by_user" if actor.id == user.id else "ended_by_admin",
-                                     session_ids=[row_id], token_ids=[])
-    elif kind == "api":
-        sessions, tokens = _end_rows(user, "", session_ids=[], token_ids=[row_id])
-    else:
+    """End one login session (``kind`` "web") or API token ("api") of ``user`` with its audit event, in
+    one transaction.  False if there is no such live row (nothing written)."""
+    if kind not in ("web", "api"):
         return False
-    if not sessions and not tokens:
-        db.session.rollback()
-        return False
-    admin_events.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason="one", sessions=sessions, tokens=tokens)
-    db.session.commit()
+    with transaction.one_transaction():
+        if kind == "web":
+            sessions, tokens = _end_rows(user, "ended_by_user" if actor.id == user.id else "ended_by_admin",
+                                         session_ids=[row_id], token_ids=[])
+        else:
+            sessions, tokens = _end_rows(user, "", session_ids=[], token_ids=[row_id])
+        if not sessions and not tokens:
+            return False
+        admin_events.record(AuditKind.SESSIONS_ENDED, actor, target=user, reason="one", sessions=sessions,
+                            tokens=tokens)
     return True
 
 

@@ -109,12 +109,13 @@ def milestones(round_: Round, today: date, staff: bool, province: str | None = N
     member) narrows them to what that person may see: a national role counts the dossiers and lists
     the sessions from its stage on (permissions.STAGE_FROM).
     """
+    # a province's own intake deadline (ProvinceIntake) for the people of that province
+    closes = round_.intake_closes_for(province) if province else round_.intake_closes
     rows = [
         Milestone("intake_opens", LABELS["intake_opens"], round_.intake_opens,
                   _status(round_.intake_opens, today, True), (round_.intake_opens - today).days, True),
-        Milestone("intake_closes", LABELS["intake_closes"], round_.intake_closes,
-                  _status(round_.intake_closes, today, today > round_.intake_closes),
-                  (round_.intake_closes - today).days, True),
+        Milestone("intake_closes", LABELS["intake_closes"], closes, _status(closes, today, today > closes),
+                  (closes - today).days, True),
     ]
     counts = pending_counts(round_, None if viewer is None else permissions.visible_filter(viewer))
     for key, on in plan_deadlines(round_).items():

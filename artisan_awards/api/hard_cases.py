@@ -1,0 +1,97 @@
+"""The law's hard cases through the API (issue 14; services/hard_cases.py): a nominee's death, an
+Art. 2(3) override, a paper dossier's arrival date, the council's special-craft decision."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import g, jsonify, request
+from pydantic import ValidationError
+
+from ..errors import ValidationFailed
+from ..permissions import guard
+from ..schemas import DbId, LongText, _In
+from ..serializers import nomination_out
+from ..services import eligibility, hard_cases, queries
+from . import bp, json_body
+
+
+class DeathIn(_In):
+    """The form fields of ``POST /nominations/{id}/death`` (multipart, with the ``evidence`` file)."""
+
+    death_date: date
+    family_name: str
+    family_relationship: str
+    family_phone: str | None = None
+    family_email: str | None = None
+    note: str | None = None
+
+
+class ArrivalIn(_In):
+    arrived_on: date
+    receipt_book_no: str
+
+
+class ExclusionOverrideIn(_In):
+    reason: LongText
+
+
+class SpecialCraftIn(_In):
+    session_id: DbId
+    is_special: bool
+    reasons: LongText
+
+
+def _out(row, status: int = 200):
+    return jsonify(nomination_out(row, queries.history(row), eligibility.api_of(row), hard_cases.api_view(row))), status
+
+
+@bp.post("/nominations/<int:nomination_id>/death")
+@guard()
+def record_death(nomination_id: int):
+    """Record the nominee's death (multipart: the fields of DeathIn and the ``evidence`` file)."""
+    user = g.api_user
+    row = queries.get_visible(user, nomination_id)
+    hard_cases.check_may_record_death(user, row)  # who and when, before the form is read
+    try:
+        data = DeathIn.model_validate(request.form.to_dict())
+    except ValidationError as exc:
+        from flask_babel import gettext
+
+        from ..validation import field_errors
+
+        raise ValidationFailed(fields=field_errors(exc, gettext)) from None
+    hard_cases.record_death(user, row, death_date=data.death_date, family_name=data.family_name,
+                            family_relationship=data.family_relationship, family_phone=data.family_phone,
+                            family_email=data.family_email, note=data.note, evidence=request.files.get("evidence"))
+    return _out(row, 201)
+
+
+@bp.post("/nominations/<int:nomination_id>/arrival")
+@guard()
+def record_arrival(nomination_id: int):
+    """Record the day a paper dossier reached the department, with its receipt-book number."""
+    row = queries.get_visible(g.api_user, nomination_id)
+    data = ArrivalIn.model_validate(json_body())
+    hard_cases.record_arrival(g.api_user, row, data.arrived_on, data.receipt_book_no)
+    return _out(row)
+
+
+@bp.post("/nominations/<int:nomination_id>/exclusion-override")
+@guard()
+def override_exclusion(nomination_id: int):
+    """Let an Art. 2(3)-excluded dossier go on (where configuration allows it; the administrator)."""
+    row = queries.get_visible(g.api_user, nomination_id)
+    data = ExclusionOverrideIn.model_validate(json_body())
+    hard_cases.override_exclusion(g.api_user, row, data.reason)
+    return _out(row, 201)
+
+
+@bp.post("/nominations/<int:nomination_id>/special-craft")
+@guard()
+def special_craft(nomination_id: int):
+    """The council's decision that the dossier's craft is (not) special, recorded by whoever presides."""
+    row = queries.get_visible(g.api_user, nomination_id)
+    data = SpecialCraftIn.model_validate(json_body())
+    hard_cases.record_special_craft(g.api_user, row, data.session_id, data.is_special, data.reasons)
+    return _out(row, 201)

@@ -1,0 +1,142 @@
+"""The bulk move of a council session's opening and close (services.nominations.move_many).
+
+What it must keep from the one-by-one path: one log row per dossier, in the order given, in the
+keyed audit chain; the stage reached; the version (a concurrent writer is a 409 with nothing
+written); and it must cost a number of statements that does not grow with the agenda.
+"""
+
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from artisan_awards import audit_chain
+from artisan_awards.errors import TransitionRefused
+from artisan_awards.extensions import db
+from artisan_awards.models import Nomination, TransitionLog
+from artisan_awards.services.nominations import move_many
+from tests.test_councils import Chain
+from workflows import machine as wf
+from workflows.states import CouncilEvent, State
+
+
+def _accepted(make, officer, count):
+    return [make.nomination(State.ACCEPTED, officer=officer) for _ in range(count)]
+
+
+def test_each_dossier_gets_its_own_log_row_in_order_and_the_chain_verifies(app, make):
+    officer = make.user("province_officer", "HNI")
+    nominations = _accepted(make, officer, 3)
+    versions = {n.id: n.version for n in nominations}
+    ordered = [nominations[2], nominations[0], nominations[1]]
+    move_many([(n, CouncilEvent.PROVINCE_VOTE_OPENS, {"session_id": 7, "i": i}) for i, n in enumerate(ordered)],
+              officer.id, "Hội đồng thử nghiệm")
+    db.session.commit()
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.action == "province_vote_opens")
+                              .order_by(TransitionLog.seq)).all()
+    assert [r.nomination_id for r in rows] == [n.id for n in ordered]
+    assert [r.meta["i"] for r in rows] == [0, 1, 2]
+    assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 3))
+    assert all(r.from_state == "accepted" and r.to_state == "province_review" for r in rows)
+    assert all(r.actor_name == "Hội đồng thử nghiệm" and r.actor_id == officer.id for r in rows)
+    for n in nominations:
+        fresh = db.session.get(Nomination, n.id)
+        assert fresh.state == State.PROVINCE_REVIEW
+        assert fresh.stage_reached == wf.advance(0, State.PROVINCE_REVIEW)
+        assert fresh.version == versions[n.id] + 1
+    with db.engine.connect() as conn:
+        report = audit_chain.check(conn)
+    assert report.ok, [b.reason for b in report.breaks]
+
+
+def test_the_objects_in_the_session_match_what_was_written(app, make):
+    officer = make.user("province_officer", "HNI")
+    nomination = _accepted(make, officer, 1)[0]
+    move_many([(nomination, CouncilEvent.PROVINCE_VOTE_OPENS, {})], officer.id, "HĐ")
+    assert nomination.state == State.PROVINCE_REVIEW
+    nomination.craft = "Gốm sứ Bát Tràng"  # the ORM's next flush must carry the new version
+    db.session.commit()
+    db.session.expire_all()
+    fresh = db.session.get(Nomination, nomination.id)
+    assert (fresh.state, fresh.craft) == (State.PROVINCE_REVIEW, "Gốm sứ Bát Tràng")
+
+
+def test_a_row_changed_since_it_was_read_is_a_conflict_with_nothing_written(app, make):
+    officer = make.user("province_officer", "HNI")
+    first, second = _accepted(make, officer, 2)
+    logs_before = db.session.scalar(sa.select(sa.func.count()).select_from(TransitionLog))
+    table = Nomination.__table__
+    db.session.execute(sa.update(table).where(table.c.id == second.id).values(version=table.c.version + 1))
+    with pytest.raises(TransitionRefused) as refused:
+        move_many([(first, CouncilEvent.PROVINCE_VOTE_OPENS, {}), (second, CouncilEvent.PROVINCE_VOTE_OPENS, {})],
+                  officer.id, "HĐ")
+    assert refused.value.code == "conflict"
+    db.session.rollback()
+    db.session.expire_all()
+    assert {db.session.get(Nomination, n.id).state for n in (first, second)} == {State.ACCEPTED}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TransitionLog)) == logs_before
+
+
+def test_a_move_the_machine_refuses_writes_nothing(app, make):
+    officer = make.user("province_officer", "HNI")
+    accepted = _accepted(make, officer, 1)[0]
+    draft = make.nomination(State.DRAFT)
+    with pytest.raises(TransitionRefused):
+        move_many([(accepted, CouncilEvent.PROVINCE_VOTE_OPENS, {}), (draft, CouncilEvent.PROVINCE_VOTE_OPENS, {})],
+                  officer.id, "HĐ")
+    db.session.rollback()
+    assert db.session.get(Nomination, accepted.id).state == State.ACCEPTED
+
+
+@pytest.fixture
+def chain(api, make, app):
+    app.config["TODAY"] = None
+    return Chain(api, make)
+
+
+def _statements(app, run):
+    seen = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        seen.append(statement.split(None, 2)[:2])
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return seen
+
+
+@pytest.mark.parametrize("size", [2, 8])
+def test_opening_and_closing_cost_the_same_statements_whatever_the_agenda(chain, api, app, size):
+    nominations = [chain.accepted() for _ in range(size)]
+    council, members, secretariat = chain.council("province", 4)
+    sid = chain.session(council, secretariat, [n.id for n in nominations])
+    assert api.post(f"/api/v1/sessions/{sid}/attendance", secretariat,
+                    json={"present": [m.email for m in members]}).status_code == 200
+    opened = _statements(app, lambda: api.post(f"/api/v1/sessions/{sid}/open", secretariat))
+    for i, member in enumerate(members):
+        r = api.post(f"/api/v1/sessions/{sid}/ballot", member,
+                     json={"votes": {str(n.id): "yes" if i or j % 2 else "no" for j, n in enumerate(nominations)}})
+        assert r.status_code == 201
+    closed = _statements(app, lambda: api.post(f"/api/v1/sessions/{sid}/close", secretariat))
+    for seen in (opened, closed):
+        updates = Counter(table for verb, table in seen if verb == "UPDATE")
+        # the dossiers: one UPDATE per target state (pass / reject), never one per dossier; the
+        # agenda's counts in one executemany
+        assert updates["nominations"] <= 2 and updates["agenda_items"] <= 1, updates
+        assert sum(updates.values()) <= 8, updates  # + the session row and the chain head, twice each at most
+    council_moves = ["province_vote_opens", "province_pass", "province_reject"]
+    chain_rows = db.session.scalars(sa.select(TransitionLog).where(
+        TransitionLog.nomination_id.in_([n.id for n in nominations]), TransitionLog.action.in_(council_moves))).all()
+    assert len(chain_rows) == 2 * size  # one at the opening, one at the close, for each dossier
+    for n in nominations:
+        db.session.refresh(n)
+    passed = [n for j, n in enumerate(nominations) if j % 2]
+    assert {n.state for n in passed} == {State.PROVINCE_PASSED}
+    assert {n.state for n in nominations if n not in passed} == {State.PROVINCE_REJECTED}
+    assert all(n.stage_reached == wf.advance(0, State.PROVINCE_PASSED) for n in passed)
