@@ -30,8 +30,12 @@ from flask_sqlalchemy.session import Session as FlaskSession
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
+from tests import compiled_cache
 from tests.factories import Factory
 from tests.rollback_guard import Guard, watch_thread
+
+# Templates and URL builders compiled once per process, not once per test's app.
+compiled_cache.install()
 
 
 def pytest_addoption(parser):
