@@ -16,6 +16,7 @@ on the SQLite pass only: the PostgreSQL pass reports them as skipped.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import shutil
@@ -159,15 +160,18 @@ class DatabaseFactory:
         """One more copy of the template: the database of the rolled-back tests (one per worker)."""
         return self.new(tmp_path_factory.mktemp("shared"))
 
-    def new(self, tmp_path) -> tuple[str, callable]:
+    def new(self, tmp_path, template: str | None = None) -> tuple[str, callable]:
+        """A fresh copy of the migrated template, or of ``template`` (a database URL this factory made)."""
+        if template is not None:
+            template = sa.make_url(template).database
         if self.kind == "sqlite":
             path = tmp_path / "test.sqlite"
-            shutil.copyfile(self.template, path)
+            shutil.copyfile(template or self.template, path)
             return f"sqlite:///{path}", lambda: None
         name = f"aa_test_{os.getpid()}_{next(self.counter)}"
         admin = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template or self.template}"'))
         url = sa.make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
         def drop():
@@ -229,7 +233,12 @@ def app_config(request, database_factory, tmp_path):
         url, drop = database_factory.new(tmp_path)
     else:
         url, drop = request.getfixturevalue("shared_database"), (lambda: None)
-    config = {
+    yield _config(url, tmp_path)
+    drop()
+
+
+def _config(url: str, tmp_path) -> dict:
+    return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-of-at-least-thirty-two-bytes",
         "SQLALCHEMY_DATABASE_URI": url,
@@ -243,8 +252,6 @@ def app_config(request, database_factory, tmp_path):
         # Small councils keep the suite quick; tests/test_council_side.py checks the real sizes.
         "COUNCIL_SIZES": {"default": {"min_members": 3, "max_members": 20}},
     }
-    yield config
-    drop()
 
 
 def _get_bind(self, mapper=None, clause=None, bind=None, **kw):
@@ -414,16 +421,44 @@ def people(make):
     )
 
 
-@pytest.fixture
-def site(app_config):
-    """The demo world (tests/demo_world.py) served on a real socket for the browser, CSRF on."""
-    from tests import demo_world
-    from tests.liveserver import serve
+# The settings the demo world is served with (tests/demo_world.py), CSRF on.
+_SITE = {"WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False, "TODAY": None}
 
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False,
-                      "TODAY": None})
+
+@pytest.fixture(scope="session")
+def demo_snapshot(database_factory, tmp_path_factory):
+    """The demo world built once per worker (through the real operations, as before), kept unused.
+
+    Building it (a seed, dozens of submissions with their notices, two council sessions) took
+    most of each browser test's time; each ``site`` now starts from a copy of this database and
+    of its uploads, so every test still gets a world of its own that no other test has touched.
+    """
+    from tests import demo_world
+
+    root = tmp_path_factory.mktemp("demo")
+    url, drop = database_factory.new(root)
+    app = create_app({**_config(url, root), **_SITE})
     with app.app_context():
         world = demo_world.build()
         db.session.remove()
-    with serve(app) as url:
-        yield url, world
+        db.engine.dispose()
+    yield SimpleNamespace(url=url, uploads=root / "uploads", world=world)
+    drop()
+
+
+@pytest.fixture
+def site(request, database_factory, demo_snapshot, tmp_path):
+    """The demo world (tests/demo_world.py) served on a real socket for the browser, CSRF on."""
+    from tests.liveserver import serve
+
+    url, drop = database_factory.new(tmp_path, template=demo_snapshot.url)
+    if demo_snapshot.uploads.exists():
+        shutil.copytree(demo_snapshot.uploads, tmp_path / "uploads")
+    app = create_app({**_config(url, tmp_path), **_SITE})
+    try:
+        with serve(app) as base:
+            yield base, copy.deepcopy(demo_snapshot.world)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop()
