@@ -2,25 +2,41 @@
 
 The suite runs on SQLite (default) or on PostgreSQL (``--db postgresql``): a
 throwaway cluster started here, or the server named by ``DATABASE_URL``.  The
-schema comes from the migrations once per run into a template database; each
-test gets a fresh copy of it.
+schema comes from the migrations once per run (per xdist worker) into a template
+database.
+
+Most tests run inside one transaction that is rolled back at their end (SQLAlchemy's
+"join a session into an external transaction" recipe: the session's commits become
+savepoints) on one database per worker.  Tests that need real commits, other
+connections, threads, processes or a live server are marked ``realdb`` (by hand, or
+found here: they ask for ``app_config``, ``database_factory`` or ``site`` themselves)
+and get a fresh copy of the template, as before.  Tests that touch no database run
+on the SQLite pass only: the PostgreSQL pass reports them as skipped.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
+from tests import compiled_cache
 from tests.factories import Factory
+from tests.rollback_guard import Guard, watch_thread
+
+# Templates and URL builders compiled once per process, not once per test's app.
+compiled_cache.install()
 
 
 def pytest_addoption(parser):
@@ -34,6 +50,88 @@ def pytest_addoption(parser):
 
 def pytest_report_header(config):
     return f"database: {config.getoption('--db')}"
+
+
+# Fixtures of this file that reach the database only through the rolled-back transaction.
+_TRANSACTIONAL = {"app", "app_config", "client", "runner", "make", "auth", "api", "people"}
+_DATABASE_FIXTURES = {"database_factory", "db_kind"}
+
+
+# Tests whose code under test needs committed rows: a node id or a module.  The public status
+# lookup (bench/lookup_bench.py's hot path) and `flask audit verify` read on a pooled connection
+# of their own; documents are rendered in worker threads; a council session's close runs VACUUM
+# outside any transaction on PostgreSQL; the list tests count the SQL statements a page sends
+# (savepoints would add to them).
+REAL_DATABASE = (
+    "tests/test_status_lookup.py",
+    "tests/test_nominations.py::test_status_lookup_page",
+    "tests/test_nominations.py::test_audit_chain_finds_an_altered_row",  # `flask audit verify`: its own connection
+    # `flask seed-demo` closes the demo's council sessions (VACUUM on PostgreSQL, below).
+    "tests/test_nominations.py::test_cli_creates_users_and_seeds_the_demo",
+    "tests/test_i18n.py",
+    "tests/test_lists.py",
+    "tests/test_documents.py",
+    "tests/test_councils.py",
+    "tests/test_council_pages.py",
+    # Compares the time of two paths: on the database as deployed, not with savepoints in between.
+    "tests/test_smaller_holes.py::test_registration_timing_is_of_the_same_order",
+    "tests/test_notifications.py",
+    "tests/test_concurrency.py",
+    "tests/test_faults.py",
+    "tests/test_backup.py",
+    "tests/test_multi_instance.py",
+    # The keyed chain is verified on a connection of its own (audit_chain.verify).
+    "tests/test_audit_chain.py",
+    # The public status lookup (above) reached through the API.
+    "tests/test_api.py::test_submit_returns_the_access_key_once",
+    "tests/test_api.py::test_status_lookup",
+    "tests/test_api.py::test_status_follows_the_dossier",
+    "tests/test_api.py::test_status_wrong_code_and_wrong_key_give_the_same_404",
+    # Closes a council session: VACUUM outside any transaction on PostgreSQL (above).
+    "tests/test_document_layout.py::test_minutes_say_what_minutes_must_say",
+    # Closes council sessions (above) and signs against the throwaway PKI's servers.
+    "tests/test_signing.py",
+    # Builds the demo world, whose council session closes (VACUUM on PostgreSQL, above).
+    "tests/test_language_switch.py::test_every_page_switches_language_for_every_role",
+    # Posts a code to the public status lookup (its own connection, above).
+    "tests/test_language_switch.py::test_errors_and_form_messages_follow_the_language",
+    # Close sessions: VACUUM outside any transaction on PostgreSQL (above).
+    "tests/test_ballot_secrecy.py::test_closing_with_missing_ballots_needs_each_reason",
+    "tests/test_ballot_secrecy.py::test_a_box_opens_only_with_its_key_and_in_its_session",
+    # Ballots and the close from several threads at once.
+    "tests/test_ballot_secrecy.py::test_ballots_racing_the_close_are_counted_in_the_decision_or_refused",
+    "tests/test_ballot_secrecy.py::test_the_race_test_catches_a_close_that_does_not_wait",
+    # The archival package's documents are rendered in worker threads.
+    "tests/test_archive_package.py::test_export_page_offers_the_choice_and_refuses_an_unknown_one",
+)
+
+
+def _needs_real_database(item) -> bool:
+    """A test that commits for real: marked so, or it builds apps/databases/servers itself."""
+    if item.get_closest_marker("realdb") or "site" in item.fixturenames:
+        return True
+    if any(item.nodeid == n or item.nodeid.startswith((n + "::", n + "[")) for n in REAL_DATABASE):
+        return True
+    if {"app_config", "database_factory"} & set(item._fixtureinfo.argnames):
+        return True
+    for name, defs in item._fixtureinfo.name2fixturedefs.items():
+        if name in _TRANSACTIONAL or name in _DATABASE_FIXTURES:
+            continue
+        if any({"app_config", "database_factory"} & set(d.argnames) for d in defs):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgresql = config.getoption("--db") == "postgresql"
+    once = pytest.mark.skip(reason="touches no database: runs on the SQLite pass only")
+    for item in items:
+        if not (_DATABASE_FIXTURES & set(item.fixturenames)) and not item.get_closest_marker("postgresql"):
+            if on_postgresql:
+                item.add_marker(once)
+            continue
+        if _needs_real_database(item):
+            item.add_marker(pytest.mark.realdb)
 
 
 def _migrate(url: str, tmp_root) -> None:
@@ -58,15 +156,22 @@ class DatabaseFactory:
     server_url: str | None = None
     counter = itertools.count()
 
-    def new(self, tmp_path) -> tuple[str, callable]:
+    def shared(self, tmp_path_factory) -> tuple[str, callable]:
+        """One more copy of the template: the database of the rolled-back tests (one per worker)."""
+        return self.new(tmp_path_factory.mktemp("shared"))
+
+    def new(self, tmp_path, template: str | None = None) -> tuple[str, callable]:
+        """A fresh copy of the migrated template, or of ``template`` (a database URL this factory made)."""
+        if template is not None:
+            template = sa.make_url(template).database
         if self.kind == "sqlite":
             path = tmp_path / "test.sqlite"
-            shutil.copyfile(self.template, path)
+            shutil.copyfile(template or self.template, path)
             return f"sqlite:///{path}", lambda: None
         name = f"aa_test_{os.getpid()}_{next(self.counter)}"
         admin = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template or self.template}"'))
         url = sa.make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
         def drop():
@@ -114,10 +219,26 @@ def db_kind(request) -> str:
     return request.config.getoption("--db")
 
 
+@pytest.fixture(scope="session")
+def shared_database(database_factory, tmp_path_factory):
+    """The database the transactional tests share; each one's work is rolled back."""
+    url, drop = database_factory.shared(tmp_path_factory)
+    yield url
+    drop()
+
+
 @pytest.fixture
-def app_config(database_factory, tmp_path):
-    url, drop = database_factory.new(tmp_path)
-    config = {
+def app_config(request, database_factory, tmp_path):
+    if request.node.get_closest_marker("realdb"):
+        url, drop = database_factory.new(tmp_path)
+    else:
+        url, drop = request.getfixturevalue("shared_database"), (lambda: None)
+    yield _config(url, tmp_path)
+    drop()
+
+
+def _config(url: str, tmp_path) -> dict:
+    return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-of-at-least-thirty-two-bytes",
         "SQLALCHEMY_DATABASE_URI": url,
@@ -131,15 +252,78 @@ def app_config(database_factory, tmp_path):
         # Small councils keep the suite quick; tests/test_council_side.py checks the real sizes.
         "COUNCIL_SIZES": {"default": {"min_members": 3, "max_members": 20}},
     }
-    yield config
-    drop()
+
+
+def _get_bind(self, mapper=None, clause=None, bind=None, **kw):
+    """Flask-SQLAlchemy's session picks its engine itself; in a test transaction it uses the test's connection."""
+    if bind is None and self.bind is not None:
+        return self.bind
+    return _fsa_get_bind(self, mapper=mapper, clause=clause, bind=bind, **kw)
+
+
+_fsa_get_bind = FlaskSession.get_bind
+FlaskSession.get_bind = _get_bind
+
+
+@contextmanager
+def _rolled_back(engine):
+    """Everything the session does, commits included, inside one transaction rolled back at the end.
+
+    SQLAlchemy 2's recipe: the session joins the connection's transaction and turns its own
+    begin/commit/rollback into SAVEPOINTs.  pysqlite needs its own transaction handling off
+    for SAVEPOINTs to work (SQLAlchemy's pysqlite notes).
+    """
+    if engine.dialect.name == "sqlite":
+        engine.dispose()
+
+        @sa.event.listens_for(engine, "connect")
+        def _autocommit_driver(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = db.session.session_factory
+    saved = dict(factory.kw)
+    db.session.remove()
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    guard = Guard.active = Guard(connection, engine.url.render_as_string(hide_password=False))
+    watch_thread(connection)
+    try:
+        yield
+    finally:
+        # Whatever the test left behind (an invalid savepoint, a failed flush), the worker's
+        # database must come out of it clean: the outer transaction is rolled back (or the
+        # connection thrown away) before any error of the session's own clean-up propagates.
+        Guard.active = None
+        try:
+            db.session.remove()
+        finally:
+            factory.kw.clear()
+            factory.kw.update(saved)
+            try:
+                outer.rollback()
+            except Exception:
+                connection.invalidate()
+                raise
+            finally:
+                connection.close()
+    if guard.seen:
+        pytest.fail("\n".join(dict.fromkeys(guard.seen)), pytrace=False)
 
 
 @pytest.fixture
-def app(app_config):
+def app(request, app_config):
     app = create_app(app_config)
     with app.app_context():
-        yield app
+        if request.node.get_closest_marker("realdb"):
+            yield app
+        else:
+            with _rolled_back(db.engine):
+                yield app
         db.session.remove()
         db.engine.dispose()
 
@@ -237,16 +421,44 @@ def people(make):
     )
 
 
-@pytest.fixture
-def site(app_config):
-    """The demo world (tests/demo_world.py) served on a real socket for the browser, CSRF on."""
-    from tests import demo_world
-    from tests.liveserver import serve
+# The settings the demo world is served with (tests/demo_world.py), CSRF on.
+_SITE = {"WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False, "TODAY": None}
 
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False,
-                      "TODAY": None})
+
+@pytest.fixture(scope="session")
+def demo_snapshot(database_factory, tmp_path_factory):
+    """The demo world built once per worker (through the real operations, as before), kept unused.
+
+    Building it (a seed, dozens of submissions with their notices, two council sessions) took
+    most of each browser test's time; each ``site`` now starts from a copy of this database and
+    of its uploads, so every test still gets a world of its own that no other test has touched.
+    """
+    from tests import demo_world
+
+    root = tmp_path_factory.mktemp("demo")
+    url, drop = database_factory.new(root)
+    app = create_app({**_config(url, root), **_SITE})
     with app.app_context():
         world = demo_world.build()
         db.session.remove()
-    with serve(app) as url:
-        yield url, world
+        db.engine.dispose()
+    yield SimpleNamespace(url=url, uploads=root / "uploads", world=world)
+    drop()
+
+
+@pytest.fixture
+def site(request, database_factory, demo_snapshot, tmp_path):
+    """The demo world (tests/demo_world.py) served on a real socket for the browser, CSRF on."""
+    from tests.liveserver import serve
+
+    url, drop = database_factory.new(tmp_path, template=demo_snapshot.url)
+    if demo_snapshot.uploads.exists():
+        shutil.copytree(demo_snapshot.uploads, tmp_path / "uploads")
+    app = create_app({**_config(url, tmp_path), **_SITE})
+    try:
+        with serve(app) as base:
+            yield base, copy.deepcopy(demo_snapshot.world)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop()

@@ -14,6 +14,9 @@ from artisan_awards.extensions import db
 @contextmanager
 def serve(app) -> Iterator[str]:
     """Yield the base URL while ``app`` is served; shut down and release the database after."""
+    from tests.rollback_guard import refuse_in_rolled_back_test
+
+    refuse_in_rolled_back_test("a live server")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

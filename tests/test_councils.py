@@ -223,7 +223,7 @@ def _comparable(body: str) -> str:
     """An answer with what differs run to run for other reasons blanked out: times, tokens."""
     body = re.sub(r'name="csrf_token"[^>]*value="[^"]*"|value="[^"]*"[^>]*name="csrf_token"', "csrf", body)
     body = re.sub(r"\d{4}-\d{2}-\d{2}[T ][\d:.]+(?:[+-]\d{2}:?\d{2}|Z)?", "time", body)
-    body = re.sub(r"\b\d{1,2} giờ \d{1,2}\b", "time", body)  # the minutes' "hồi 8 giờ 38" (when it opened)
+    body = re.sub(r"\b\d{1,2} giờ \d{1,2}(?: phút)?", "time", body)  # the minutes' "hồi 8 giờ 31"
     return re.sub(r"\b\d{1,2}:\d{2}(?::\d{2})?\b", "time", body)
 
 
