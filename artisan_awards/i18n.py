@@ -84,7 +84,28 @@ def _page_gettext() -> dict:
             rv = Markup(rv)
         return rv % variables
 
-    return {"_": page_gettext, "gettext": page_gettext}
+    return {"_": page_gettext, "gettext": page_gettext, "page_locale": locale, "layout_url": layout_url}
+
+
+# The layout's fixed links (home, the public pages, the style sheet), built once per script root: each
+# url_for walks the URL map again (issue 16: eight per page). Only links without a value that comes from
+# the request are kept; anything else goes to url_for as usual.
+_URLS: dict[tuple, str] = {}
+
+
+def layout_url(endpoint: str, **values) -> str:
+    from flask import current_app, request, url_for
+
+    if current_app.url_default_functions or any(k.startswith("_") or not isinstance(v, str)
+                                                for k, v in values.items()):
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    url = _URLS.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(_URLS) < 1000:
+            _URLS[key] = url
+    return url
 
 
 def init_app(app: Flask) -> None:

@@ -304,14 +304,17 @@ def lookup_status(code: str, key: str) -> sa.Row:
     """Public lookup by dossier code and access key; the same NotFound for either being wrong.
 
     The public's hot path (bench/lookup_bench.py): one indexed read of four columns on a pooled
-    connection of its own, with no ORM session, object or related rows.  The answer has ``code``,
+    connection of its own, in autocommit, with no ORM session, object or related rows.  The answer has ``code``,
     ``state`` and ``state_changed_at``.
     """
     code = nfc(code or "").strip().upper()
     row = None
     if code and len(code) <= 32:
+        # One read-only statement needs no transaction: in autocommit the driver sends no BEGIN before it
+        # and the pool no ROLLBACK after it (two round trips of three; issue 16, bench/lookup_bench.py).
         with db.engine.connect() as conn:
-            row = conn.execute(_STATUS_QUERY, {"code": code}).first()
+            row = conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                _STATUS_QUERY, {"code": code}).first()
     expected = row.access_key_hash if row is not None and row.access_key_hash else ""
     given = key_hash(key or "")
     if row is None or not hmac.compare_digest(expected, given):
