@@ -307,3 +307,18 @@ def test_a_key_ignoring_the_special_craft_decisions_is_caught(chain, api, closed
     with pytest.raises(AssertionError, match="served from the cache"):
         _changes_show(api, f"/api/v1/sessions/{sid}/minutes.pdf", chain.officer, decide,
                       "Nghề phổ biến ở nhiều địa phương")
+
+
+def test_a_light_visibility_check_keeps_the_404s(chain, api, closed_session, dossier):  # noqa: F811
+    """The download checks visibility loading less than the pages do, with the same answers."""
+    sid, _nominations = closed_session
+    owner, n = dossier
+    stranger = chain.make.user("applicant")
+    assert api.get(f"/api/v1/nominations/{n.id}/dossier.pdf", stranger).status_code == 404
+    assert api.get(f"/api/v1/sessions/{sid}/minutes.pdf", chain.make.user("province_officer", "HCM")
+                   ).status_code == 404
+    for url in (f"/api/v1/nominations/{2**40}/dossier.pdf", f"/api/v1/sessions/{2**40}/list.pdf",
+                "/api/v1/nominations/0/summary.pdf", f"/api/v1/sessions/{sid + 1000}/minutes.pdf"):
+        response = api.get(url, chain.officer)
+        assert response.status_code == 404, url
+        assert response.get_json()["error"]["code"] in ("nomination_not_found", "session_not_found", "not_found")

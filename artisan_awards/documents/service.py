@@ -20,8 +20,8 @@ from workflows.states import N_
 
 from ..errors import NotFound, ValidationFailed
 from ..models import CouncilSession, Nomination, Round, User, get_row
+from ..models.core import MAX_DB_INT
 from ..services import councils as council_service
-from ..services import queries
 from ..services.attachments import attachment_bytes
 from ..timeutil import today
 from . import data, freshness, signing
@@ -255,11 +255,28 @@ def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
                        cache=not access_key)  # an access key is never written to disk
 
 
+def _visible_nomination(user: User, nomination_id: int) -> Nomination:
+    """``queries.get_visible`` (the same rule and 404) without loading the periods and products the
+    check does not read: a cached download needs neither; a PDF being made loads them on first use."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+    from ..permissions import can_view
+
+    nomination = None
+    if 0 < nomination_id <= MAX_DB_INT:  # an id past the column's range is no row (not a database error)
+        nomination = db.session.get(Nomination, nomination_id, options=[
+            sa.orm.lazyload(Nomination.periods), sa.orm.lazyload(Nomination.products)])
+    if nomination is None or not can_view(user, nomination):
+        raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
+    return nomination
+
+
 def nomination_document(user: User, nomination_id: int, kind: str, *, archival: bool = False,
                         access_key: str | None = None) -> Download:
     """One document of a dossier ``user`` may see (404 otherwise, as everywhere)."""
     from . import engine  # WeasyPrint loads on the first document, not at start-up
-    n = queries.get_visible(user, nomination_id)
+    n = _visible_nomination(user, nomination_id)
     if kind not in NOMINATION_KINDS:
         raise NotFound()
     label = n.code or f"ban-nhap-{n.id}"
@@ -312,8 +329,10 @@ def _visible_session(user: User, session_id: int) -> CouncilSession:
     from ..extensions import db
     from ..permissions import can_see_council
 
-    session = db.session.get(CouncilSession, session_id,
-                             options=[sa.orm.lazyload("*"), sa.orm.joinedload(CouncilSession.council)])
+    session = None
+    if 0 < session_id <= MAX_DB_INT:  # an id past the column's range is no row (not a database error)
+        session = db.session.get(CouncilSession, session_id,
+                                 options=[sa.orm.lazyload("*"), sa.orm.joinedload(CouncilSession.council)])
     if session is None or not can_see_council(user, session.council):
         raise NotFound(N_("Không tìm thấy phiên họp."), code="session_not_found")
     return session
