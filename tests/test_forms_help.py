@@ -175,6 +175,8 @@ def test_review_shows_the_declaration_as_printed_and_submission_needs_the_ticked
     row = db.session.scalar(sa.select(TransitionLog).where(TransitionLog.nomination_id == n.id))
     assert row.action == "submit" and row.actor_id == owner.id and row.at is not None
     assert row.meta["commitment"] == service.COMMITMENT
+    page = client.get(f"/nominations/{n.id}").get_data(as_text=True)
+    assert "Người nộp đã đánh dấu lời cam đoan của bản khai." in page.split("Lịch sử xử lý", 1)[1]
 
 
 def test_applicants_do_not_see_the_staffs_rule_codes_or_unverified_flags(client, auth, make):
