@@ -175,6 +175,8 @@ def test_review_shows_the_declaration_as_printed_and_submission_needs_the_ticked
     row = db.session.scalar(sa.select(TransitionLog).where(TransitionLog.nomination_id == n.id))
     assert row.action == "submit" and row.actor_id == owner.id and row.at is not None
     assert row.meta["commitment"] == service.COMMITMENT
+    page = client.get(f"/nominations/{n.id}").get_data(as_text=True)
+    assert "Người nộp đã đánh dấu lời cam đoan của bản khai." in page.split("Lịch sử xử lý", 1)[1]
 
 
 def test_applicants_do_not_see_the_staffs_rule_codes_or_unverified_flags(client, auth, make):
@@ -229,3 +231,14 @@ def test_the_wizard_and_its_errors_are_english_in_english(client, auth, make):
         left = [t for t in parsed.texts if VIETNAMESE.search(_strip_data(t, [*data, "Xưởng", "Đồng", "gọi"]))]
         assert not left, (what, left)
         assert 'class="error"' in html, what
+
+
+def test_the_history_does_not_say_the_same_label_twice(client, auth, make):
+    owner = make.user("applicant")
+    n = make.nomination(State.RETURNED, owner=owner)
+    auth.login(owner.email)
+    page = client.get(f"/nominations/{n.id}").get_data(as_text=True)
+    history = page.split("Lịch sử xử lý", 1)[1]
+    assert "<strong>Trả lại để bổ sung</strong><br>" in history  # the action's name says the state too
+    assert "Trả lại để bổ sung</strong> — Trả lại để bổ sung" not in history
+    assert "<strong>Nộp hồ sơ</strong> — Đã nộp, chờ kiểm tra" in history  # a different state is still said
