@@ -204,6 +204,7 @@ MATRIX: dict[str, tuple] = {
         "/council/sessions/{session}/list.pdf", row(L, 404, "po pcm admin", 302)),  # 302: closed sessions only
     # -- public ---------------------------------------------------------------------------------
     "GET /public/status": ("/public/status", PUBLIC),
+    "POST /public/status": ("/public/status", row(OK, OK)),
     "GET /public/results": ("/public/results", PUBLIC),
     "GET /public/consultations": ("/public/consultations", PUBLIC),
     "GET /public/consultations.pdf": ("/public/consultations.pdf?round_id={round}", PUBLIC),

@@ -197,14 +197,16 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
 
 
 def status_url(code: str, access_key: str | None = None) -> str:
-    """The public status page; with the access key (only right after submission) it opens the answer.
+    """The public status page; with a code (right after submission) the form opens with it filled in.
 
+    The access key is never put in the link: a URL lands in browser history and server logs, and
+    the page looks a dossier up only from its form, sent by POST (``public.status``).
     At the department's configured address (``PUBLIC_BASE_URL``), never the host that happened to
     serve the request: the paper outlives the request."""
     from ..services.notifications import link
 
     if access_key:
-        return link("public.status", code=code, key=access_key)
+        return link("public.status", code=code)
     return link("public.status")
 
 
