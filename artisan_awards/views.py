@@ -15,6 +15,7 @@ from workflows.states import N_
 from . import permissions
 from .errors import ServiceError, ValidationFailed
 from .redirects import back
+from .services.nominations import return_request
 from .text import nfc
 from .timeutil import today
 
@@ -145,6 +146,7 @@ def init_app(app: Flask) -> None:
             "may_act": permissions.may_act,
             "can_edit": permissions.can_edit,
             "available_actions": permissions.available_actions,
+            "return_request": return_request,
             "province_name": province_name,
         }
 
