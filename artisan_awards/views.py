@@ -15,6 +15,7 @@ from workflows.states import N_
 from . import permissions
 from .errors import ServiceError, ValidationFailed
 from .redirects import back
+from .services import inbox
 from .services.nominations import return_request
 from .text import nfc
 from .timeutil import today
@@ -147,6 +148,7 @@ def init_app(app: Flask) -> None:
             "can_edit": permissions.can_edit,
             "available_actions": permissions.available_actions,
             "return_request": return_request,
+            "unread_notifications": inbox.unread_count,
             "province_name": province_name,
         }
 
