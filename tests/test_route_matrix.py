@@ -210,6 +210,9 @@ MATRIX: dict[str, tuple] = {
     # -- public ---------------------------------------------------------------------------------
     "GET /public/status": ("/public/status", PUBLIC),
     "POST /public/status": ("/public/status", row(OK, OK)),
+    "GET /public/procedure": ("/public/procedure", PUBLIC),
+    "GET /public/help": ("/public/help", PUBLIC),
+    "GET /public/forms/<any(people, meritorious):title>.pdf": ("/public/forms/people.pdf", PUBLIC),
     "GET /public/results": ("/public/results", PUBLIC),
     "GET /public/consultations": ("/public/consultations", PUBLIC),
     "GET /public/consultations.pdf": ("/public/consultations.pdf?round_id={round}", PUBLIC),

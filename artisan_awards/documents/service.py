@@ -152,6 +152,16 @@ def declaration_spec(n: Nomination) -> engine.Spec:
                        title=f"Mẫu số {d['form_no']} - Bản khai thành tích - {d['full_name']}")
 
 
+def blank_declaration(title: str) -> Download:
+    """The declaration form (Mẫu 01 or 02) left blank, for the procedure page (PDF/A like a filled one)."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
+    d = data.blank_declaration_data(title)
+    spec = engine.Spec([engine.Part("declaration.html", {"n": d, "photo": None})], variant=variant(),
+                       title=f"Mẫu số {d['form_no']} - Bản khai thành tích (để trống)")
+    result = engine.produce(spec)
+    return Download(result.pdf, f"mau-{d['form_no']}-ban-khai-thanh-tich.pdf", result.cached)
+
+
 def summary_spec(n: Nomination) -> engine.Spec:
     from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from workflows.states import PAST_PROVINCE, State
 
+from ..documents import service as document_service
 from ..errors import NotFound
 from ..extensions import db, limiter
 from ..forms import ActionForm
@@ -15,8 +16,10 @@ from ..schemas import CommentIn
 from ..services import queries
 from ..services.consultations import add_comment, consultation_nomination, open_consultations
 from ..text import vi_order
+from ..timeutil import today
 from ..validation import field_errors
 from . import bp
+from . import procedure as procedure_data
 
 
 def _lookup_requested() -> bool:
@@ -118,3 +121,30 @@ def results():
         .order_by(Nomination.decision_date.desc(), Nomination.title, vi_order(Nomination.full_name))
     ).all()
     return render_template("public/results.html", by_province=by_province, awarded=awarded)
+
+
+@bp.route("/procedure")
+def procedure():
+    """The administrative procedure: legal basis, who may apply, documents, forms, deadlines, contacts."""
+    on = today()
+    evidence, cases = procedure_data.documents()
+    national, provinces = procedure_data.contacts()
+    return render_template(
+        "public/procedure.html", today=on, basis=procedure_data.LEGAL_BASIS, other_basis=procedure_data.OTHER_BASIS,
+        ruleset=procedure_data.ruleset(on), criteria=procedure_data.criteria(on), evidence=evidence, cases=cases,
+        forms=procedure_data.form_numbers(), plan=procedure_data.deadlines(on), national_contact=national,
+        provinces=provinces, max_upload_mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+    )
+
+
+@bp.route("/help")
+def help_page():
+    """Help: frequently asked questions, in the reader's language."""
+    return render_template("public/help.html", faq=procedure_data.FAQ, numbers=procedure_data.faq_numbers())
+
+
+@bp.route("/forms/<any(people, meritorious):title>.pdf")
+@limiter.limit("60 per hour")
+def blank_form(title: str):
+    """The declaration form of a title (Mẫu 01 or 02), blank, as PDF."""
+    return document_service.blank_declaration(title).response()
