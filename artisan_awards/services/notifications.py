@@ -142,7 +142,8 @@ def send(name: str, recipients: Iterable[Recipient], attachments=(), **context) 
         if person.user_id is not None and person.user_id not in inboxes:
             inboxes.add(person.user_id)
             db.session.add(InboxNotification(user_id=person.user_id, subject=subject[:300], body=body,
-                                             nomination_id=in_app[0], link=in_app[1]))
+                                             nomination_id=in_app[0], link=in_app[1],
+                                             language=person.locale))
         count += 1
     return count
 

@@ -27,6 +27,7 @@ def upgrade():
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("link", sa.String(length=500), nullable=True),
+        sa.Column("language", sa.String(length=5), nullable=False, server_default="vi"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
     )
