@@ -20,6 +20,17 @@ def ensure_secret_key_file(path: str | os.PathLike | None = None) -> Path:
     return path
 
 
+def _json_object(text: str | None) -> dict[str, str]:
+    """A JSON object of strings from the environment ({"HNI": "…"}); nothing, or anything else: {}."""
+    import json
+
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 class Config:
     # Signs session cookies and one-time links.  Unset: read from SECRET_KEY_FILE (default
     # <instance>/secret_key, written by scripts/setup and scripts/demo), else the built-in
@@ -83,6 +94,13 @@ class Config:
     NOTICE_APOLOGY_DAYS = int(os.environ.get("NOTICE_APOLOGY_DAYS", 5))
     NOTICE_APOLOGY_REASON = os.environ.get(
         "NOTICE_APOLOGY_REASON", "Hồ sơ cần thêm thời gian kiểm tra, xác minh thông tin và tài liệu minh chứng.")
+    # The public procedure page (/public/procedure): the national contact (the standing body of the
+    # ministry and state councils; its address is in the ministry's published notices) and, per
+    # province code, a line of contact for its Sở Công Thương as JSON ({"HNI": "…, 024 …"}); a province
+    # without one is named only.
+    PROCEDURE_CONTACT = os.environ.get(
+        "PROCEDURE_CONTACT", "Cục Công Thương địa phương, Bộ Công Thương, 25 Ngô Quyền, Hoàn Kiếm, Hà Nội")
+    PROCEDURE_PROVINCE_CONTACTS = _json_object(os.environ.get("PROCEDURE_PROVINCE_CONTACTS"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

@@ -15,6 +15,8 @@ from workflows.states import N_
 from . import permissions
 from .errors import ServiceError, ValidationFailed
 from .redirects import back
+from .services import inbox
+from .services.nominations import return_request
 from .text import nfc
 from .timeutil import today
 
@@ -145,6 +147,8 @@ def init_app(app: Flask) -> None:
             "may_act": permissions.may_act,
             "can_edit": permissions.can_edit,
             "available_actions": permissions.available_actions,
+            "return_request": return_request,
+            "unread_notifications": inbox.unread_count,
             "province_name": province_name,
         }
 

@@ -20,6 +20,7 @@ from artisan_awards.models import Council, DocumentTask, Nomination, Round
 from artisan_awards.schemas import SessionIn
 from artisan_awards.services import accounts, councils
 from artisan_awards.services import nominations as service
+from artisan_awards.services.queries import key_hash
 from artisan_awards.timeutil import today
 from workflows.states import Action
 
@@ -48,6 +49,9 @@ class World:
     users: dict[str, int] = field(default_factory=dict)  # role -> user id
     access_key: str = ""
     code: str = ""
+    # a dossier that went far (awarded), with an access key known to the tests: the public timeline
+    path_code: str = ""
+    path_key: str = ""
 
     def url_values(self) -> dict[str, list[int]]:
         """Values to put into each URL argument when crawling."""
@@ -92,13 +96,18 @@ def build() -> World:
                                                         Nomination.province_code == "BNH"))
     key = service.perform(sam, Action.SUBMIT, user(ROLE_ACCOUNTS["applicant"]))
 
+    # The awarded dossier's key was shown once at its submission: give it one the tests know.
+    far = db.session.scalar(sa.select(Nomination).where(Nomination.state == "awarded").order_by(Nomination.id))
+    path_key = service._new_access_key()
+    far.access_key_hash = key_hash(path_key)
     round_id = db.session.scalar(sa.select(Round.id).where(Round.number == 6))
     # A round export that a ministry officer asked for (queued: its page shows the progress).
     task = DocumentTask(round_id=round_id, requested_by_id=user(ROLE_ACCOUNTS["ministry_officer"]).id, total=12)
     db.session.add(task)
     db.session.commit()
     world = World(round_id=round_id, council_id=council.id, open_session_id=open_.id,
-                  closed_session_id=closed.id, task_id=task.id, code=sam.code, access_key=key)
+                  closed_session_id=closed.id, task_id=task.id, code=sam.code, access_key=key,
+                  path_code=far.code, path_key=path_key)
     for n in db.session.scalars(sa.select(Nomination).order_by(Nomination.id)):
         world.nominations.setdefault(f"{n.state}-{n.province_code}", n.id)
         world.nominations.setdefault(str(n.state), n.id)

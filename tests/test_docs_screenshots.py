@@ -36,6 +36,8 @@ GUIDE_SHOTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("step-nominee", "/my/{draft}/nominee"),
         ("step-review", "/my/{draft}/review"),
         ("receipt", "/my/{submitted}/receipt"),
+        ("returned", "/nominations/{returned}"),
+        ("notifications", "/notifications"),
     ]),
     "province-officer": ("province_officer", [
         ("inbox", "/province/inbox"),
@@ -62,6 +64,9 @@ GUIDE_SHOTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("status", "/public/status"),
         ("results", "/public/results"),
         ("consultations", "/public/consultations"),
+        ("timeline", "/public/status"),
+        ("procedure", "/public/procedure"),
+        ("help", "/public/help"),
     ]),
     "admin": ("admin", [
         ("index", "/admin/"),
@@ -93,7 +98,8 @@ def test_guides_show_the_screenshots_the_browser_takes():
 def test_guide_screenshots(site, tmp_path):
     url, world = site
     ids = {"draft": world.nominations["draft-HNI"], "submitted": world.nominations["submitted-HNI"],
-           "open_session": world.open_session_id, "president": world.nominations["submitted_to_president"]}
+           "open_session": world.open_session_id, "president": world.nominations["submitted_to_president"],
+           "returned": world.nominations["returned"]}
     publish = os.environ.get("SCREENSHOTS") == "1"
     taken: list[Path] = []
     problems: list[str] = []
@@ -113,11 +119,13 @@ def test_guide_screenshots(site, tmp_path):
                     for viewport, suffix in ((DESKTOP, ""), (PHONE, "-360")):
                         page.set_viewport_size(viewport)
                         page.goto(path)
-                        if guide == "public" and name == "status":
-                            page.locator("#code").fill(world.code)
-                            page.locator("#key").fill(world.access_key)
+                        if guide == "public" and name in ("status", "timeline"):
+                            code, key = ((world.code, world.access_key) if name == "status"
+                                         else (world.path_code, world.path_key))
+                            page.locator("#code").fill(code)
+                            page.locator("#key").fill(key)
                             page.locator("main form button[type=submit]").click()
-                            expect(page.locator("main")).to_contain_text(world.code)
+                            expect(page.locator("main")).to_contain_text(code)
                         target = tmp_path / f"guide-{guide}-{name}{suffix}.png"
                         page.screenshot(path=str(target), full_page=True)
                         taken.append(target)

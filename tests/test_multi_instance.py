@@ -290,12 +290,16 @@ def test_status_lookup_limit_counts_across_instances(cluster, make):
     answers = []
     for i in range(LOOKUP_LIMIT):  # three each, by API and by the public page
         browser = (a, b)[i % 2]
-        path = f"/api/v1/status?{query}" if i < 4 else f"/public/status?{query}"
-        answers.append(browser.get(path).status)
+        if i < 4:
+            answers.append(browser.get(f"/api/v1/status?{query}").status)
+        else:  # the page looks up by POST only (the key never in a URL)
+            answers.append(browser.post_form("/public/status", {"csrf_token": browser.csrf("/public/status"),
+                                                                "code": n.code, "key": key}).status)
     assert answers == [200] * LOOKUP_LIMIT
     # Each instance alone has seen only three: a per-process counter would still say yes.
     assert a.get(f"/api/v1/status?{query}").status == 429
-    assert b.get(f"/public/status?{query}").status == 429
+    assert b.post_form("/public/status", {"csrf_token": b.csrf("/public/status"), "code": n.code,
+                                          "key": key}).status == 429
     assert b.get(f"/api/v1/status?{query}").status == 429
     # Behind the proxy (PROXY_HOPS=1) another client, named by X-Forwarded-For, has its own allowance,
     # again counted across both instances.

@@ -311,13 +311,13 @@ def test_status_lookup_page(client, make, app):
     owner = make.user("applicant")
     nomination = make.nomination(owner=owner)
     key = service.perform(nomination, Action.SUBMIT, owner)
-    r = client.get(f"/public/status?code={nomination.code}&key={key.lower()}")
+    r = client.post("/public/status", data={"code": nomination.code, "key": key.lower()})
     html = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "Sở Công Thương đã nhận hồ sơ và đang kiểm tra" in html
     assert "trả lời bằng văn bản trong 10 ngày" in html
-    wrong_key = client.get(f"/public/status?code={nomination.code}&key=AAAA-AAAA")
-    wrong_code = client.get(f"/public/status?code=NN-2026-HNI-99999&key={key}")
+    wrong_key = client.post("/public/status", data={"code": nomination.code, "key": "AAAA-AAAA"})
+    wrong_code = client.post("/public/status", data={"code": "NN-2026-HNI-99999", "key": key})
     assert wrong_key.status_code == wrong_code.status_code == 404
     assert "Không tìm thấy hồ sơ" in wrong_key.get_data(as_text=True)
 
@@ -331,8 +331,10 @@ def test_status_lookup_is_rate_limited(app_config, make):
     assert codes[:3] == [404, 404, 404] and codes[3:] == [429, 429]
     body = client.get("/api/v1/status?code=A&key=B").get_json()
     assert body["error"]["code"] == "rate_limited"
-    page = client.get("/public/status?code=A&key=B")
+    page = client.post("/public/status", data={"code": "A", "key": "B"})
     assert page.status_code == 429, "the page and the API share one counter"
+    form = client.get("/public/status")
+    assert form.status_code == 200, "showing the form is not a lookup and is never refused"
 
 
 # -- CSRF and the command line ------------------------------------------------------------------

@@ -109,7 +109,12 @@ MATRIX: dict[str, tuple] = {
     "GET /account/sessions": ("/account/sessions", LOGGED_IN),
     # someone else's (or no) session id: 404 to everyone, as a missing one
     "POST /account/sessions/<kind>/<int:row_id>/end": ("/account/sessions/web/999999/end", row(L, 404)),
-    "POST /account/sessions/end-others": ("/account/sessions/end-others", row(L, 302)),  # ends own tokens too
+    "POST /account/sessions/end-others": ("/account/sessions/end-others", row(L, 302)),
+    # the in-app inbox: one's own notifications only (another's id is 404, like a missing one)
+    "GET /notifications": ("/notifications", LOGGED_IN),
+    "POST /notifications/<int:notification_id>/open": ("/notifications/999999/open", row(L, 404)),
+    "POST /notifications/<int:notification_id>/read": ("/notifications/999999/read", row(L, 404)),
+    "POST /notifications/read-all": ("/notifications/read-all", row(L, 302)),  # ends own tokens too
     # -- applicant ------------------------------------------------------------------------
     "GET /my/": ("/my/", LOGGED_IN),
     "GET /my/new": ("/my/new", row(L, 403, "owner applicant po po_x", 200)),
@@ -206,6 +211,10 @@ MATRIX: dict[str, tuple] = {
         "/council/sessions/{session}/list.pdf", row(L, 404, "po pcm admin", 302)),  # 302: closed sessions only
     # -- public ---------------------------------------------------------------------------------
     "GET /public/status": ("/public/status", PUBLIC),
+    "POST /public/status": ("/public/status", row(OK, OK)),
+    "GET /public/procedure": ("/public/procedure", PUBLIC),
+    "GET /public/help": ("/public/help", PUBLIC),
+    "GET /public/forms/<any(people, meritorious):title>.pdf": ("/public/forms/people.pdf", PUBLIC),
     "GET /public/results": ("/public/results", PUBLIC),
     "GET /public/consultations": ("/public/consultations", PUBLIC),
     "GET /public/consultations.pdf": ("/public/consultations.pdf?round_id={round}", PUBLIC),
@@ -1187,6 +1196,7 @@ NOT_STAGED = {
     "/reset/<token>": "tokens", "/confirm/<token>": "tokens", "/invitation/<token>": "tokens",
     "/lang/<code>": "the language switch", "/static/<path:filename>": "static files",
     "/account/sessions/": "one's own login sessions and tokens, not dossiers",
+    "/notifications/": "one's own in-app notifications (their owner only: anyone else gets 404)",
     "/api/v1/me/sessions/": "one's own login sessions and tokens, not dossiers",
     "/admin/transfers/": "moving a merged province's dossiers: the administrator and provincial secretariats only",
 }

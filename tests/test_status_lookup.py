@@ -45,9 +45,10 @@ def test_api_lookup_is_one_query_of_the_dossier_alone(app, client, make):
 def test_page_lookup_is_one_query(app, client, make):
     code, key = _submitted(make)
     answers = []
-    statements = _statements(app, lambda: answers.append(client.get("/public/status",
-                                                                     query_string={"code": code, "key": key})))
+    statements = _statements(app, lambda: answers.append(client.post("/public/status",
+                                                                      data={"code": code, "key": key})))
     assert answers[0].status_code == 200
+    assert code in answers[0].get_data(as_text=True)
     assert len(statements) == 1, statements
 
 

@@ -177,7 +177,8 @@ def index():
         .where(Nomination.owner_id == current_user.id)
         .order_by(Nomination.updated_at.desc())
     ).all()
-    return render_template("applicant/index.html", nominations=rows)
+    return render_template("applicant/index.html", nominations=rows,
+                           returns=service.return_requests(rows))
 
 
 @bp.route("/new", methods=["GET", "POST"])

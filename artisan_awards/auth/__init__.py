@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import account, routes  # noqa: E402,F401
+from . import account, inbox, routes  # noqa: E402,F401

@@ -229,6 +229,35 @@ def nomination_data(n: Nomination, with_attachments: bool = True) -> dict:
     }
 
 
+BLANK = "……………………………………"
+BLANK_ROWS = 6
+
+
+def blank_declaration_data(title: str) -> dict:
+    """The declaration (Mẫu 01/02) with nothing filled in, for people who write it by hand: the same
+    keys as ``nomination_data``, dotted lines for the text, empty rows for the periods and products."""
+    blank_row = {"from": None, "to": None, "workplace": " ", "role": " "}
+    product = {"name": " ", "year": " ", "materials": " ", "self_designed": False, "award": " ",
+               "organiser": " ", "awarded_on": None}
+    return {
+        "id": None, "code": "", "title": title, "title_label": _title_label(title),
+        "form_no": FORM_NO.get(title, "01"), "summary_form_no": SUMMARY_FORM_NO.get(title, "09"),
+        "posthumous": False, "governing_decree": "", "round": None,
+        "full_name": BLANK, "pen_name": BLANK, "birth_date": None, "birth_year": None, "death_date": None,
+        "gender": BLANK, "ethnicity": BLANK, "hometown": BLANK, "address": BLANK, "phone": BLANK, "email": "",
+        "province": {"code": "", "name": "………………", "full_name": BLANK},
+        "craft": BLANK, "special_craft": False, "special_craft_rationale": "", "workshop": BLANK,
+        "started_year": BLANK, "years_in_craft": "……", "periods": [dict(blank_row) for _ in range(BLANK_ROWS)],
+        "career_summary": BLANK * 3, "skills_summary": BLANK * 3, "honours_summary": BLANK * 3,
+        "meritorious": ({"decision_no": "……………", "decision_date": None, "field": ""}
+                        if title == "people" else None),
+        "products": [dict(product) for _ in range(BLANK_ROWS)], "awards": [],
+        "learners_trained": None, "filed_by_name": "", "filed_by_relationship": "self",
+        "filed_by_relationship_label": "", "signer": "", "attachments": [], "submitted_on": None,
+        "decision_no": "", "decision_date": None, "issuer": None,
+    }
+
+
 def _attachments(n: Nomination) -> list[dict]:
     names = unique_file_names(n.attachments)
     return [attachment_data(a, names[a.id]) for a in n.attachments]

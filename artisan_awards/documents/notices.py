@@ -38,7 +38,7 @@ from workflows.states import N_, Action, State
 
 from ..extensions import db
 from ..i18n import KIND_LABELS
-from ..models import Nomination, NoticeKind, OneStopNotice, TransitionLog
+from ..models import Nomination, NoticeKind, OneStopNotice
 from ..services import nominations as nomination_service
 from ..services import queries
 from ..timeutil import local_date, now_utc, today
@@ -100,12 +100,6 @@ def _base(n: Nomination, kind: str, on: date) -> dict:
     }
 
 
-def _last_return(n: Nomination) -> TransitionLog | None:
-    return db.session.scalar(sa.select(TransitionLog).where(TransitionLog.nomination_id == n.id,
-                                                            TransitionLog.action == Action.RETURN)
-                             .order_by(TransitionLog.id.desc()).limit(1))
-
-
 def receipt_data(n: Nomination, resubmitted: bool) -> dict:
     received = n.received_at or now_utc()
     names = data.unique_file_names(n.attachments)
@@ -134,17 +128,17 @@ def request_data(n: Nomination, reasons: str | None, missing: list[str], officer
         due_on=local_date(returned) + timedelta(days=n.round.completion_days),
         completion_days=n.round.completion_days,
         reasons=reasons or "",
-        missing=missing or nomination_service.missing_lines(reasons),
+        missing=nomination_service.missing_of(reasons, {"missing": missing}),
         officer=officer,
     )
     return d
 
 
 def refusal_data(n: Nomination, comment: str | None, officer: str, on: date) -> dict:
-    last = _last_return(n)
+    last = nomination_service.last_return(n)
     still_missing = []
     if last is not None:
-        still_missing = list((last.meta or {}).get("missing") or []) or nomination_service.missing_lines(last.comment)
+        still_missing = nomination_service.missing_of(last.comment, last.meta)
     returned_on = local_date(last.at) if last is not None else None
     reasons = []
     if returned_on is not None:

@@ -174,6 +174,16 @@ def portrait_id(n: Nomination) -> int | None:
     return a.id if a is not None else None
 
 
+def blank_declaration(title: str) -> Download:
+    """The declaration form (Mẫu 01 or 02) left blank, for the procedure page (PDF/A like a filled one)."""
+    from . import engine  # WeasyPrint loads on the first document, not at start-up
+    d = data.blank_declaration_data(title)
+    spec = engine.Spec([engine.Part("declaration.html", {"n": d, "photo": None})], variant=variant(),
+                       title=f"Mẫu số {d['form_no']} - Bản khai thành tích (để trống)")
+    result = engine.produce(spec)
+    return Download(result.pdf, f"mau-{d['form_no']}-ban-khai-thanh-tich.pdf", result.cached)
+
+
 def summary_spec(n: Nomination) -> engine.Spec:
     from . import engine  # WeasyPrint loads on the first document, not at start-up
     d = data.nomination_data(n)
@@ -219,14 +229,16 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
 
 
 def status_url(code: str, access_key: str | None = None) -> str:
-    """The public status page; with the access key (only right after submission) it opens the answer.
+    """The public status page; with a code (right after submission) the form opens with it filled in.
 
+    The access key is never put in the link: a URL lands in browser history and server logs, and
+    the page looks a dossier up only from its form, sent by POST (``public.status``).
     At the department's configured address (``PUBLIC_BASE_URL``), never the host that happened to
     serve the request: the paper outlives the request."""
     from ..services.notifications import link
 
     if access_key:
-        return link("public.status", code=code, key=access_key)
+        return link("public.status", code=code)
     return link("public.status")
 
 

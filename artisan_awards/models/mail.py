@@ -72,3 +72,24 @@ class OutboxAttachment(db.Model):
 
     def content(self) -> bytes:
         return self.notice.pdf if self.notice_id is not None else self.data
+
+
+class InboxNotification(db.Model):
+    """A notification in its recipient's in-app inbox (the bell in the header, ``/notifications``).
+
+    Written by ``services.notifications.send`` next to the e-mail, in the same transaction as the
+    change it reports, for every recipient who has an account.  Only its owner reads it or marks it
+    read (anyone else gets 404)."""
+
+    __tablename__ = "inbox_notifications"
+    __table_args__ = (sa.Index("ix_inbox_notifications_user_unread", "user_id", "read_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    nomination_id: Mapped[int | None] = mapped_column(sa.ForeignKey("nominations.id"))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.String(500))  # a path inside the app, never another site
+    language: Mapped[str] = mapped_column(sa.String(5), default="vi", server_default="vi")  # the recipient's (as the e-mail)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

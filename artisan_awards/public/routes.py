@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from workflows.states import PAST_PROVINCE, State
 
+from ..documents import service as document_service
 from ..errors import NotFound
 from ..extensions import db, limiter
 from ..forms import ActionForm
@@ -15,27 +16,59 @@ from ..schemas import CommentIn
 from ..services import queries
 from ..services.consultations import add_comment, consultation_nomination, open_consultations
 from ..text import vi_order
+from ..timeutil import today
 from ..validation import field_errors
 from . import bp
+from . import procedure as procedure_data
 
 
-@bp.route("/status", methods=["GET"])
+def _lookup_requested() -> bool:
+    """Only a POST with a code is a lookup (and counts against the limit)."""
+    return request.method == "POST" and bool((request.form.get("code") or "").strip())
+
+
+@bp.route("/status", methods=["GET", "POST"])
 @limiter.shared_limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"], scope="status-lookup",
-                      exempt_when=lambda: not request.args.get("code"))
+                      exempt_when=lambda: not _lookup_requested())
 def status():
-    """Look up a dossier's status by its code and access key."""
-    code = (request.args.get("code") or "").strip()[:40]
-    key = (request.args.get("key") or "").strip()[:40]
-    nomination, not_found = None, False
-    if code or key:
-        try:
-            nomination = queries.lookup_status(code, key)
-        except NotFound:
-            not_found = True
-    status_code = 404 if not_found else 200
+    """Look up a dossier's status by its code and access key, sent by POST.
+
+    The key never travels in the URL (browser history, proxy and server logs keep URLs): a GET that
+    carries one is not looked up; the form answers, asking for the key again, with the code kept."""
+    form = ActionForm()
+    nomination, steps, not_found, errors, key_in_url = None, [], False, {}, False
+    code = ""
+    status_code = 200
+    if request.method == "POST":
+        code = (request.form.get("code") or "").strip()[:40]
+        key = (request.form.get("key") or "").strip()[:40]
+        if not form.validate_on_submit():
+            errors["form"] = _("Phiên làm việc đã hết hạn. Hãy tải lại trang và tra cứu lại.")
+            status_code = 400
+        else:
+            if not code:
+                errors["code"] = _("Hãy nhập mã hồ sơ ghi trên giấy biên nhận.")
+            if not key:
+                errors["key"] = _("Hãy nhập mã tra cứu ghi trên giấy biên nhận.")
+            if errors:
+                status_code = 400
+            else:
+                try:
+                    nomination, steps = queries.lookup_path(code, key)
+                except NotFound:
+                    not_found, status_code = True, 404
+                else:
+                    code = nomination.code
+    else:
+        code = (request.args.get("code") or "").strip()[:40]
+        if "key" in request.args:
+            # Not looked up: back to the form without the key, so that the address bar, the history
+            # and every later request (the language switch's "next") no longer carry it.
+            return redirect(url_for("public.status", code=code or None, key_in_url=1), code=303)
+        key_in_url = request.args.get("key_in_url") == "1"
     return (
-        render_template("public/status.html", nomination=nomination, not_found=not_found,
-                        code=code, key=key),
+        render_template("public/status.html", form=form, nomination=nomination, steps=steps,
+                        not_found=not_found, errors=errors, key_in_url=key_in_url, code=code),
         status_code,
     )
 
@@ -88,3 +121,30 @@ def results():
         .order_by(Nomination.decision_date.desc(), Nomination.title, vi_order(Nomination.full_name))
     ).all()
     return render_template("public/results.html", by_province=by_province, awarded=awarded)
+
+
+@bp.route("/procedure")
+def procedure():
+    """The administrative procedure: legal basis, who may apply, documents, forms, deadlines, contacts."""
+    on = today()
+    evidence, cases = procedure_data.documents()
+    national, provinces = procedure_data.contacts()
+    return render_template(
+        "public/procedure.html", today=on, basis=procedure_data.LEGAL_BASIS, other_basis=procedure_data.OTHER_BASIS,
+        ruleset=procedure_data.ruleset(on), criteria=procedure_data.criteria(on), evidence=evidence, cases=cases,
+        forms=procedure_data.form_numbers(), plan=procedure_data.deadlines(on), national_contact=national,
+        provinces=provinces, max_upload_mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+    )
+
+
+@bp.route("/help")
+def help_page():
+    """Help: frequently asked questions, in the reader's language."""
+    return render_template("public/help.html", faq=procedure_data.FAQ, numbers=procedure_data.faq_numbers())
+
+
+@bp.route("/forms/<any(people, meritorious):title>.pdf")
+@limiter.limit("60 per hour")
+def blank_form(title: str):
+    """The declaration form of a title (Mẫu 01 or 02), blank, as PDF."""
+    return document_service.blank_declaration(title).response()

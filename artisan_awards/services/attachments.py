@@ -38,6 +38,10 @@ from ..models import Attachment, AttachmentKind, Nomination, User
 from ..storage import StorageError, new_key, sendable, storage
 from . import cleaning, transaction
 
+# The kinds of evidence of the nominee's work of which a dossier needs at least one (Decree 43: photos or
+# video of the skills, decisions and certificates of awards); the procedure page lists them from here.
+EVIDENCE_KINDS = (AttachmentKind.PHOTO, AttachmentKind.VIDEO, AttachmentKind.AWARD_DECISION,
+                  AttachmentKind.CERTIFICATE)
 # What each kind of evidence may be, by sniffed MIME type.
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime", "video/webm", "video/x-matroska"}

@@ -241,6 +241,72 @@ def missing_lines(text: str | None) -> list[str]:
     return missing_items(re.sub(r"^\s*(?:[-•*+]|\d{1,2}[.)])\s+", "", line) for line in (text or "").splitlines())
 
 
+def missing_of(comment: str | None, meta: dict | None) -> list[str]:
+    """What a return asked for: the items recorded with it, else each line of its reason.
+
+    The one reading of a return's list, for the request to complete (documents/notices.py), the
+    refusal that follows it and the applicant's pages (``return_request``)."""
+    return missing_items((meta or {}).get("missing")) or missing_lines(comment)
+
+
+def last_return(nomination: Nomination) -> TransitionLog | None:
+    """The log row of the dossier's latest return for completion (its reason and list live there)."""
+    return db.session.scalar(sa.select(TransitionLog).where(TransitionLog.nomination_id == nomination.id,
+                                                            TransitionLog.action == Action.RETURN)
+                             .order_by(TransitionLog.id.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    """What the applicant of a returned dossier must do, and by when (shown where they act).
+
+    Only what the request to complete (Phiếu yêu cầu bổ sung) tells them: the reason and the list,
+    the day of the return and the completion deadline counted in the law's calendar
+    (``Nomination.completion_due``). Never who returned it or anything staff-only."""
+
+    reason: str
+    missing: list[str]
+    returned_on: date | None
+    due: date | None
+    days: int
+    working_days: bool
+
+
+def return_request(nomination: Nomination | None) -> ReturnRequest | None:
+    """The open request to complete of a returned dossier, or None when it is not returned."""
+    if nomination is None or nomination.id is None or nomination.state != State.RETURNED:
+        return None
+    return _return_request(nomination, last_return(nomination))
+
+
+def return_requests(nominations) -> dict[int, ReturnRequest]:
+    """``return_request`` of each returned dossier of a list, by id, in one query of the log."""
+    returned = {n.id: n for n in nominations if n.state == State.RETURNED}
+    if not returned:
+        return {}
+    last: dict[int, TransitionLog] = {}
+    for row in db.session.scalars(sa.select(TransitionLog).where(TransitionLog.nomination_id.in_(returned),
+                                                                 TransitionLog.action == Action.RETURN)
+                                  .order_by(TransitionLog.id)):
+        last[row.nomination_id] = row
+    return {i: _return_request(n, last.get(i)) for i, n in returned.items()}
+
+
+def _return_request(nomination: Nomination, row: TransitionLog | None) -> ReturnRequest:
+    comment, meta = (row.comment, row.meta) if row is not None else (None, None)
+    returned = nomination.returned_at or (row.at if row is not None else None)
+    listed = bool(missing_items((meta or {}).get("missing")))
+    return ReturnRequest(
+        # with a list of its own, the reason is said apart; without, its lines ARE the list (as printed)
+        reason=(comment or "").strip() if listed else "",
+        missing=missing_of(comment, meta),
+        returned_on=local_date(returned) if returned else None,
+        due=nomination.completion_due(),
+        days=nomination.round.completion_days,
+        working_days=(nomination.round.completion_day_kind or "calendar") != "calendar",
+    )
+
+
 def _checked_missing(missing) -> list[str]:
     items = missing_items(missing)
     if len(items) > MAX_MISSING or any(len(item) > MAX_MISSING_ITEM for item in items):

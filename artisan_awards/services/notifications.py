@@ -36,7 +36,7 @@ from flask_babel import force_locale
 from workflows.states import Action, CouncilEvent, State
 
 from ..extensions import db
-from ..models import CouncilSession, Nomination, User, UserRole
+from ..models import CouncilSession, InboxNotification, Nomination, User, UserRole
 from ..permissions import desk_role, is_applicant, is_staff
 from ..timeutil import local_date
 from . import mail
@@ -90,10 +90,11 @@ class Recipient:
     email: str
     name: str
     locale: str = "vi"
+    user_id: int | None = None  # the account, when there is one: its in-app inbox gets the message too
 
     @classmethod
     def of(cls, user: User) -> Recipient:
-        return cls(user.email, user.full_name, user.locale if user.locale in LANGUAGES else "vi")
+        return cls(user.email, user.full_name, user.locale if user.locale in LANGUAGES else "vi", user.id)
 
 
 # -- rendering and sending ---------------------------------------------------------------------
@@ -124,9 +125,13 @@ def _mail_env():
 def send(name: str, recipients: Iterable[Recipient], attachments=(), **context) -> int:
     """Queue one message per recipient (each in their own language); return how many.
 
+    Every recipient with an account also finds it in the in-app inbox (``InboxNotification``),
+    written in the same transaction as the e-mail and the change it reports.
     ``attachments``: one-stop notices (or ``(filename, content_type, bytes)``) sent with each message."""
     count = 0
     seen: set[str] = set()
+    inboxes: set[int] = set()
+    in_app = _in_app_target(name, context)
     for person in recipients:
         address = (person.email or "").strip().lower()
         if not ADDRESS.fullmatch(address) or address in seen:  # a typo'd nominee address is skipped
@@ -134,8 +139,34 @@ def send(name: str, recipients: Iterable[Recipient], attachments=(), **context) 
         seen.add(address)
         subject, body = render(name, person.locale, recipient=person, **context)
         mail.queue(person.email.strip(), subject, body, person.locale, attachments)
+        if person.user_id is not None and person.user_id not in inboxes:
+            inboxes.add(person.user_id)
+            db.session.add(InboxNotification(user_id=person.user_id, subject=subject[:300], body=body,
+                                             nomination_id=in_app[0], link=in_app[1],
+                                             language=person.locale))
         count += 1
     return count
+
+
+def _in_app_target(name: str, context: dict) -> tuple[int | None, str | None]:
+    """(dossier id, path inside the app) a message is about: its dossier, ballot, session or round."""
+    nomination, session = context.get("n"), context.get("session")
+    council, round_ = context.get("council"), context.get("round")
+    nomination_id = getattr(nomination, "id", None) if isinstance(nomination, Nomination) else None
+    if name == "session_opened" and session is not None:
+        target = ("council.ballot", {"session_id": session.id})
+    elif session is not None:
+        target = ("council.session", {"session_id": session.id})
+    elif nomination_id is not None:
+        target = ("dossier.show", {"nomination_id": nomination_id})
+    elif council is not None:
+        target = ("council.council", {"council_id": council.id})
+    elif round_ is not None:
+        target = ("rounds.timeline", {"round_id": round_.id})
+    else:
+        return nomination_id, None
+    path = current_app.url_map.bind("localhost", script_name="/").build(*target)
+    return nomination_id, path
 
 
 def link(endpoint: str, **values) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -37,7 +38,7 @@ from ..models import (
 )
 from ..models.admin_log import AREAS
 from ..text import contains_pattern, nfc, search_key, vi_order
-from ..timeutil import VN, today
+from ..timeutil import VN, local_date, today
 
 # -- reading ----------------------------------------------------------------
 
@@ -298,6 +299,47 @@ _STATUS_QUERY = sa.select(
     _STATUS_COLUMNS.code, _STATUS_COLUMNS.state, _STATUS_COLUMNS.state_changed_at,
     _STATUS_COLUMNS.access_key_hash,
 ).where(_STATUS_COLUMNS.code == sa.bindparam("code"))
+# The page's lookup: the same columns and, joined in the same query, the states the dossier went through
+# (to_state and date of each log row; never who moved it, the comment or the meta).
+_LOG = TransitionLog.__table__.c
+_PATH_QUERY = (
+    sa.select(_STATUS_COLUMNS.code, _STATUS_COLUMNS.state, _STATUS_COLUMNS.state_changed_at,
+              _STATUS_COLUMNS.access_key_hash, _LOG.to_state, _LOG.at)
+    .select_from(Nomination.__table__.outerjoin(TransitionLog.__table__, _LOG.nomination_id == _STATUS_COLUMNS.id))
+    .where(_STATUS_COLUMNS.code == sa.bindparam("code"))
+    .order_by(_LOG.id)
+)
+# What people type between the parts of a code or key: spaces of any kind and dashes of any kind.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]+")
+_CODE = re.compile(r"NN(\d{4})([A-Z]{2,4})(\d{1,6})")
+
+
+def normalise_access_key(key: str | None) -> str:
+    """The one spelling of an access key: upper case, no spaces, one dash in the middle.
+
+    "ab12 cd34", "AB12CD34" and " ab12-cd34 " are all "AB12-CD34" (the form printed on the receipt and
+    hashed at submission)."""
+    raw = _SEPARATORS.sub("", nfc(key or "")).upper()
+    return f"{raw[:4]}-{raw[4:]}" if len(raw) == 8 else raw
+
+
+def normalise_code(code: str | None) -> str:
+    """The one spelling of a dossier code: "nn 2026 hni 42" and "NN2026HNI00042" are "NN-2026-HNI-00042"."""
+    text = nfc(code or "").strip().upper()
+    match = _CODE.fullmatch(_SEPARATORS.sub("", text))
+    if match is None:
+        return "".join(text.split())
+    year, province, number = match.groups()
+    return f"NN-{year}-{province}-{int(number):05d}"
+
+
+def _not_found() -> NotFound:
+    return NotFound(N_("Không tìm thấy hồ sơ với mã và mã tra cứu này."), code="not_found")
+
+
+def _key_matches(row, key: str) -> bool:
+    expected = row.access_key_hash if row is not None and row.access_key_hash else ""
+    return hmac.compare_digest(expected, key_hash(key or ""))
 
 
 def lookup_status(code: str, key: str) -> sa.Row:
@@ -307,7 +349,7 @@ def lookup_status(code: str, key: str) -> sa.Row:
     connection of its own, in autocommit, with no ORM session, object or related rows.  The answer has ``code``,
     ``state`` and ``state_changed_at``.
     """
-    code = nfc(code or "").strip().upper()
+    code = normalise_code(code)
     row = None
     if code and len(code) <= 32:
         # One read-only statement needs no transaction: in autocommit the driver sends no BEGIN before it
@@ -315,17 +357,49 @@ def lookup_status(code: str, key: str) -> sa.Row:
         with db.engine.connect() as conn:
             row = conn.execution_options(isolation_level="AUTOCOMMIT").execute(
                 _STATUS_QUERY, {"code": code}).first()
-    expected = row.access_key_hash if row is not None and row.access_key_hash else ""
-    given = key_hash(key or "")
-    if row is None or not hmac.compare_digest(expected, given):
-        raise NotFound(N_("Không tìm thấy hồ sơ với mã và mã tra cứu này."), code="not_found")
+    if row is None or not _key_matches(row, key):
+        raise _not_found()
     return row
 
 
+@dataclass(frozen=True)
+class PublicStep:
+    """One stage on a dossier's public path: the state reached (its citizen label) and the day."""
+
+    state: str
+    on: date  # the day in Vietnam
+    current: bool = False
+
+
+def lookup_path(code: str, key: str) -> tuple[sa.Row, list[PublicStep]]:
+    """The page's lookup: the status (as ``lookup_status``) and the path of public stages so far.
+
+    Still one query: the dossier's four columns with its log's states and dates joined.  A state
+    entered twice in a row (a council event on an already-moved dossier) shows once; the draft is not
+    a public stage.  Nothing else of the log (who, comments, votes) is read."""
+    code = normalise_code(code)
+    rows = []
+    if code and len(code) <= 32:
+        with db.engine.connect() as conn:
+            rows = conn.execute(_PATH_QUERY, {"code": code}).all()
+    head = rows[0] if rows else None
+    if head is None or not _key_matches(head, key):
+        raise _not_found()
+    steps: list[PublicStep] = []
+    for r in rows:
+        if r.to_state is None or r.to_state == State.DRAFT:
+            continue
+        if steps and steps[-1].state == r.to_state:
+            continue
+        steps.append(PublicStep(r.to_state, local_date(r.at)))
+    if steps and steps[-1].state == head.state:
+        steps[-1] = PublicStep(steps[-1].state, steps[-1].on, current=True)
+    return head, steps
+
 
 def key_hash(key: str) -> str:
-    """The stored form of an access key (keyed with the app's secret; spaces and case do not matter)."""
-    normalised = key.strip().upper().replace(" ", "")
+    """The stored form of an access key (keyed with the app's secret; spaces, dashes and case do not matter)."""
+    normalised = normalise_access_key(key)
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()
 
