@@ -60,3 +60,14 @@ from .eligibility import (  # noqa: F401
 )
 from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
 from .mail import OutboxAttachment, OutboxMessage  # noqa: F401
+from .privacy import (  # noqa: F401
+    NOTICE_PURPOSE,
+    ConsentRecord,
+    DataRequest,
+    PersonalDataRead,
+    PrivacyNotice,
+    ReadAction,
+    RequestKind,
+    RequestOutcome,
+    RequestStatus,
+)
