@@ -569,14 +569,14 @@ def reader_role(user, nomination: Nomination | None = None) -> str:
     return wf.APPLICANT
 
 
-def is_someone_elses(user, nomination: Nomination) -> bool:
+def logs_reading(user, nomination: Nomination) -> bool:
     """A reading to log: a dossier opened by anyone but its owner."""
     return getattr(user, "id", None) != nomination.owner_id
 
 
 def must_give_read_reason(user, nomination: Nomination, required: bool) -> bool:
     """When configured, staff state a reason before opening someone else's dossier."""
-    return required and is_someone_elses(user, nomination) and reader_role(user, nomination) != wf.APPLICANT
+    return required and logs_reading(user, nomination) and reader_role(user, nomination) != wf.APPLICANT
 
 
 # Exposed to every template (registered in create_app): the predicates, by name.

@@ -1,5 +1,5 @@
 """Pages of the person's rights (``/my-data``), the notice (``/privacy``) and the data officer's cases
-(``/data-officer/requests``).  Each page parses its form and calls one operation of services/privacy.py."""
+(``/data-officer/requests``).  Each page parses its form and calls one operation of services/data_rights.py."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ..i18n import label
 from ..models import RequestKind, RequestOutcome, RequestStatus
 from ..permissions import guard
 from ..redirects import safe_target
-from ..services import privacy
+from ..services import data_rights
 from ..timeutil import today
 from . import bp
 
@@ -65,31 +65,31 @@ def done_label(item: str) -> str:
     head, _sep, rest = str(item).partition(":")
     text = label(DONE_LABELS, head) if head in DONE_LABELS else head
     if head == "consent_withdrawn":
-        return f"{text}: {privacy.purpose_text(rest, str(get_locale()))}"
+        return f"{text}: {data_rights.purpose_text(rest, str(get_locale()))}"
     detail = rest.split(":", 1)[-1] if head == "deleted_draft" else rest.split(":", 1)[0]
     return f"{text}: {detail}" if rest else text
 
 
 @bp.app_template_global()
 def privacy_notice():
-    return privacy.current_notice()
+    return data_rights.current_notice()
 
 
 @bp.app_template_global()
 def purpose_label(key: str) -> str:
-    return privacy.purpose_text(key, str(get_locale()))
+    return data_rights.purpose_text(key, str(get_locale()))
 
 
 @bp.app_template_global()
 def consent_to_ask(context: str):
     """The purposes a form asks in ``context`` (those not yet decided under the current notice)."""
-    return privacy.to_ask(current_user, context)
+    return data_rights.to_ask(current_user, context)
 
 
 @bp.record_once
 def _commit_reads(state):
     """Every page that logged a reading commits it after it succeeded (one commit, no extra round trip)."""
-    state.app.after_request(privacy.commit_pending_reads)
+    state.app.after_request(data_rights.commit_pending_reads)
 
 
 # -- the notice (public) ------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def _commit_reads(state):
 @bp.route("/privacy")
 def notice():
     """The personal data notice in force (both languages: the page's)."""
-    return render_template("data_rights/notice.html", notice=privacy.current_notice())
+    return render_template("data_rights/notice.html", notice=data_rights.current_notice())
 
 
 @bp.route("/privacy/consent", methods=["GET", "POST"])
@@ -107,12 +107,12 @@ def consent():
     """The notice again (a new version): read it and decide each optional purpose anew."""
     form = ActionForm()
     target = safe_target(request.values.get("next")) or url_for("home")
-    asked = list(privacy.purposes())
+    asked = list(data_rights.purposes())
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         try:
-            privacy.record_consents(context="login", version=request.form.get("notice_version"), user=current_user,
+            data_rights.record_consents(context="login", version=request.form.get("notice_version"), user=current_user,
                                     asked=request.form.getlist("asked"), granted=request.form.getlist("consent"))
         except ValidationFailed as exc:
             flash(exc.text(_), "error")
@@ -129,13 +129,14 @@ def consent():
 @login_required
 def my_data():
     """Dữ liệu cá nhân của tôi: consents, requests, who read my dossiers, the download."""
-    consents = privacy.consents_of(current_user)
+    consents = data_rights.consents_of(current_user)
     return render_template(
         "data_rights/my_data.html", form=ActionForm(), consents=consents,
-        purposes=privacy.purposes(), requests=privacy.requests_of(current_user),
-        reads=privacy.reads_of(current_user), today=today(), status_labels=STATUS_LABELS,
-        read_action_labels=READ_ACTION_LABELS, reader_label=privacy.reader_label, read_purpose=privacy.read_purpose,
-        is_overdue=privacy.is_overdue, errors={}, kinds=(RequestKind.CORRECTION, RequestKind.DELETION),
+        purposes=data_rights.purposes(), requests=data_rights.requests_of(current_user),
+        reads=data_rights.reads_of(current_user), today=today(), status_labels=STATUS_LABELS,
+        read_action_labels=READ_ACTION_LABELS, reader_label=data_rights.reader_label,
+        read_purpose=data_rights.read_purpose,
+        is_overdue=data_rights.is_overdue, errors={}, kinds=(RequestKind.CORRECTION, RequestKind.DELETION),
     )
 
 
@@ -143,7 +144,7 @@ def my_data():
 @login_required
 def export():
     """All data held about me: a ZIP of JSON files, the field dictionary and my files (the export is logged)."""
-    data = privacy.export_own_data(current_user)
+    data = data_rights.export_own_data(current_user)
     name = f"du-lieu-ca-nhan-{current_user.id}-{today().isoformat()}.zip"
     return Response(data, mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
@@ -158,7 +159,7 @@ def new_request():
     if not form.validate_on_submit():
         abort(400)
     try:
-        case = privacy.open_request(current_user, request.form.get("kind", ""), request.form.get("details", ""))
+        case = data_rights.open_request(current_user, request.form.get("kind", ""), request.form.get("details", ""))
     except ValidationFailed as exc:
         db.session.rollback()
         for message in [exc.text(_), *exc.field_texts(_).values()][-1:]:
@@ -176,7 +177,7 @@ def withdraw(purpose: str):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    case = privacy.withdraw(current_user, purpose)
+    case = data_rights.withdraw(current_user, purpose)
     flash(_("Đã rút lại sự đồng ý. Yêu cầu số %(id)s được chuyển cán bộ bảo vệ dữ liệu cá nhân xác nhận.",
             id=case.id), "success")
     return redirect(url_for("data_rights.my_data"), code=303)
@@ -189,9 +190,9 @@ def give_consent():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    asked = [p for p in request.form.getlist("asked") if p in privacy.purposes()]
+    asked = [p for p in request.form.getlist("asked") if p in data_rights.purposes()]
     try:
-        privacy.record_consents(context="account", version=request.form.get("notice_version"), user=current_user,
+        data_rights.record_consents(context="account", version=request.form.get("notice_version"), user=current_user,
                                 asked=asked, granted=request.form.getlist("consent"))
     except ValidationFailed as exc:
         flash(exc.text(_), "error")
@@ -207,8 +208,8 @@ def give_consent():
 @guard(permissions.can_answer_data_requests)
 def requests():
     """The people's requests: open ones by deadline (overdue first), then the answered ones."""
-    return render_template("data_rights/requests.html", cases=privacy.officer_list(), today=today(),
-                           status_labels=STATUS_LABELS, is_overdue=privacy.is_overdue)
+    return render_template("data_rights/requests.html", cases=data_rights.officer_list(), today=today(),
+                           status_labels=STATUS_LABELS, is_overdue=data_rights.is_overdue)
 
 
 @bp.route("/data-officer/requests/<int:request_id>", methods=["GET", "POST"], endpoint="request")
@@ -218,7 +219,7 @@ def case_page(request_id: int):
     http = request
     if not permissions.can_answer_data_requests(current_user):
         abort(404)
-    case = privacy.get_request(request_id)
+    case = data_rights.get_request(request_id)
     form = ActionForm()
     errors: dict[str, str] = {}
     status = 200
@@ -226,7 +227,7 @@ def case_page(request_id: int):
         if not form.validate_on_submit():
             abort(400)
         try:
-            privacy.answer(current_user, case, http.form.get("outcome", ""), http.form.get("answer", ""))
+            data_rights.answer(current_user, case, http.form.get("outcome", ""), http.form.get("answer", ""))
         except ValidationFailed as exc:
             errors = exc.field_texts(_)
             flash(exc.text(_), "error")
@@ -240,7 +241,7 @@ def case_page(request_id: int):
     person = case.user
     return render_template(
         "data_rights/request.html", case=case, person=person, form=form, errors=errors, today=today(),
-        status_labels=STATUS_LABELS, is_overdue=privacy.is_overdue, outcomes=OUTCOME_LABELS,
-        drafts=privacy.deletable_drafts(person) if case.status == RequestStatus.OPEN else [],
-        kept=privacy.kept_dossiers(person) if case.status == RequestStatus.OPEN else [],
+        status_labels=STATUS_LABELS, is_overdue=data_rights.is_overdue, outcomes=OUTCOME_LABELS,
+        drafts=data_rights.deletable_drafts(person) if case.status == RequestStatus.OPEN else [],
+        kept=data_rights.kept_dossiers(person) if case.status == RequestStatus.OPEN else [],
     ), status

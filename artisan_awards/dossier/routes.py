@@ -15,7 +15,7 @@ from ..forms import ActionForm
 from ..i18n import ACTION_LABELS, action_label
 from ..models import Attachment, ReadAction
 from ..services import attachments as attachment_service
-from ..services import awards, consultations, eligibility, hard_case_checks, privacy, queries
+from ..services import awards, consultations, data_rights, eligibility, hard_case_checks, queries
 from ..services import nominations as service
 from ..timeutil import today
 from . import bp
@@ -30,7 +30,7 @@ def show(nomination_id: int):
     reason = _read_reason(nomination)
     if reason is None:
         return render_template("dossier/read_reason.html", nomination=nomination, form=ActionForm()), 200
-    privacy.log_read(current_user, ReadAction.DOSSIER, nomination=nomination, purpose=reason)
+    data_rights.log_read(current_user, ReadAction.DOSSIER, nomination=nomination, purpose=reason)
     return render_template(
         "dossier/show.html",
         nomination=nomination,
@@ -89,11 +89,11 @@ def act(nomination_id: int, action: str):
     # filing: the notice shown with the form (its version), and the optional purposes decided there
     shown = request.form.get("notice_version") if action in (Action.SUBMIT, Action.RESUBMIT) else None
     if shown is not None:
-        privacy.check_notice_version(shown)
+        data_rights.check_notice_version(shown)
     key = service.perform(nomination, action, current_user, comment=form.comment.data,
                           missing=service.missing_lines(form.missing.data) if action == Action.RETURN else None)
     if shown is not None:
-        privacy.record_consents(context="filing", user=current_user, version=shown,
+        data_rights.record_consents(context="filing", user=current_user, version=shown,
                                 asked=request.form.getlist("asked"), granted=request.form.getlist("consent"))
     flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
     if key:
@@ -114,7 +114,7 @@ def attachment(nomination_id: int, attachment_id: int):
     row = db.session.get(Attachment, attachment_id)
     if row is None or row.nomination_id != nomination.id:
         abort(404)
-    privacy.log_read(current_user, ReadAction.EVIDENCE, nomination=nomination, target=row.original_name,
+    data_rights.log_read(current_user, ReadAction.EVIDENCE, nomination=nomination, target=row.original_name,
                      purpose=session.get("read_reasons", {}).get(str(nomination.id), ""))
     return attachment_service.send_attachment(row)
 

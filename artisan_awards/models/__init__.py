@@ -52,15 +52,7 @@ from .councils import (  # noqa: F401
     SessionStatus,
     ceil_percent,
 )
-from .documents import DocumentTask, NoticeKind, OneStopNotice, TaskStatus  # noqa: F401
-from .eligibility import (  # noqa: F401
-    CriterionReview,
-    RuleParameterChange,
-    RuleParameterOverride,
-)
-from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
-from .mail import OutboxAttachment, OutboxMessage  # noqa: F401
-from .privacy import (  # noqa: F401
+from .data_rights import (  # noqa: F401
     NOTICE_PURPOSE,
     ConsentRecord,
     DataRequest,
@@ -71,3 +63,11 @@ from .privacy import (  # noqa: F401
     RequestOutcome,
     RequestStatus,
 )
+from .documents import DocumentTask, NoticeKind, OneStopNotice, TaskStatus  # noqa: F401
+from .eligibility import (  # noqa: F401
+    CriterionReview,
+    RuleParameterChange,
+    RuleParameterOverride,
+)
+from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
+from .mail import OutboxAttachment, OutboxMessage  # noqa: F401

@@ -13,7 +13,7 @@ from ..extensions import db, limiter
 from ..forms import ActionForm
 from ..models import Nomination
 from ..schemas import CommentIn
-from ..services import privacy, queries
+from ..services import data_rights, queries
 from ..services.consultations import add_comment, consultation_nomination, open_consultations
 from ..text import vi_order
 from ..validation import field_errors
@@ -58,7 +58,7 @@ def comment(nomination_id: int):
         shown = request.form.get("notice_version")  # the page shows the notice; a bare client did not
         try:
             if shown is not None:
-                privacy.check_notice_version(shown)
+                data_rights.check_notice_version(shown)
             data = CommentIn.model_validate(
                 {k: (request.form.get(k) or None) for k in ("full_name", "phone", "address")}
                 | {"content": request.form.get("content", ""),
@@ -71,7 +71,7 @@ def comment(nomination_id: int):
         else:
             saved = add_comment(nomination.id, data)
             if shown is not None:  # the commenter's consents, recorded against the comment
-                privacy.record_consents(context="comment", comment=saved, version=shown,
+                data_rights.record_consents(context="comment", comment=saved, version=shown,
                                         user=current_user if current_user.is_authenticated else None,
                                         asked=request.form.getlist("asked"), granted=request.form.getlist("consent"))
             if saved.informational:

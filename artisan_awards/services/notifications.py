@@ -285,7 +285,7 @@ def session_cancelled(session: CouncilSession, reason: str) -> None:
          council_link=link("council.council", council_id=session.council_id))
 
 
-# -- personal data requests (issue 17; services/privacy.py) ----------------------------------------
+# -- personal data requests (issue 17; services/data_rights.py) ----------------------------------------
 
 
 def data_request_opened(request) -> None:

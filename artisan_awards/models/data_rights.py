@@ -2,7 +2,7 @@
 they give or withdraw, the requests they make about their data, and who read their dossier.
 
 ``privacy_notices``: the notice's text, one row per version, in Vietnamese and English (version 1 is the
-built-in default of ``services/privacy.py`` while the table is empty).  ``consent_records``: one row per
+built-in default of ``services/data_rights.py`` while the table is empty).  ``consent_records``: one row per
 decision (given or refused, per purpose, with the notice's version); the latest row per person and
 purpose is the consent in force, earlier rows are the history.  ``data_requests``: a person's request
 (correction, deletion, withdrawal of a consent) as a case with its deadline and answer.

@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -47,12 +48,14 @@ from ..models import (
     TransitionLog,
     User,
 )
-from ..privacy_notice import DEFAULT_NOTICE_EN, DEFAULT_NOTICE_VI
 from ..storage import storage
 from ..timeutil import now_utc, today
 from . import accounts, admin_events, notifications, transaction
 
 CONTEXTS = ("register", "filing", "comment", "login", "account")
+# Version 1 of the notice (while ``privacy_notices`` is empty) is data: artisan_awards/data/privacy_notice.*.txt.
+# Lines starting with "# " are headings, other non-empty lines paragraphs.
+_NOTICE_FILES = Path(__file__).resolve().parent.parent / "data"
 MAX_DETAILS = 5000
 
 
@@ -82,7 +85,8 @@ class Notice:
 def current_notice() -> Notice:
     row = db.session.scalar(sa.select(PrivacyNotice).order_by(PrivacyNotice.version.desc()).limit(1))
     if row is None:
-        return Notice(1, DEFAULT_NOTICE_VI, DEFAULT_NOTICE_EN)
+        return Notice(1, (_NOTICE_FILES / "privacy_notice.vi.txt").read_text(encoding="utf-8"),
+                      (_NOTICE_FILES / "privacy_notice.en.txt").read_text(encoding="utf-8"))
     return Notice(row.version, row.body_vi, row.body_en, row.published_at)
 
 
@@ -377,7 +381,7 @@ def log_read(reader: User, action: str, *, nomination: Nomination | None = None,
     if not getattr(reader, "is_authenticated", False):
         return None
     if nomination is not None:
-        if not permissions.is_someone_elses(reader, nomination):
+        if not permissions.logs_reading(reader, nomination):
             return None  # the owner reading their own dossier
         subject_id = nomination.owner_id
     role = permissions.reader_role(reader, nomination)
@@ -392,14 +396,19 @@ def log_read(reader: User, action: str, *, nomination: Nomination | None = None,
 def commit_pending_reads(response):
     """``after_request``: commit the reading log of a page that succeeded (one commit, no extra round trip)."""
     if g.pop("pending_read_log", False):
+        session = db.session()
         if response.status_code < 400:
+            # the page's objects stay loaded: a streamed export goes on reading them after this commit
+            keep, session.expire_on_commit = session.expire_on_commit, False
             try:
-                db.session.commit()
+                session.commit()
             except Exception:  # a log that cannot be written must not lose the page; it is reported
-                db.session.rollback()
+                session.rollback()
                 current_app.logger.exception("personal data read log not written")
+            finally:
+                session.expire_on_commit = keep
         else:
-            db.session.rollback()
+            session.rollback()
     return response
 
 
@@ -430,7 +439,7 @@ def reader_label(read: PersonalDataRead) -> str:
 
 def export_own_data(user: User) -> bytes:
     """The person's ZIP; the export itself is logged (reading log and audit event)."""
-    from .privacy_export import export_zip
+    from .data_rights_export import export_zip
 
     data = export_zip(user, reader_label, read_purpose)
     log_read(user, ReadAction.OWN_DATA, subject_id=user.id)
