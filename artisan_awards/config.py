@@ -182,8 +182,8 @@ class Config:
     # Law 91/2025/QH15 and Decree 356/2025/ND-CP: configuration, with the defaults' basis in the document.
     PRIVACY_OPTIONAL_PURPOSES = {
         "email_reminders": {
-            "vi": "Nhận thư điện tử nhắc hạn và thông tin về các đợt xét tặng sau",
-            "en": "Receive e-mail reminders of deadlines and news of later award rounds",
+            "vi": "Nhận thư nhắc hạn và tin về các đợt xét tặng sau, gửi tới hộp thư của tài khoản",
+            "en": "Receive reminders of deadlines and news of later award rounds, sent to my account's mailbox",
             "contexts": ["register", "filing"],
         },
         "publish_photo": {
