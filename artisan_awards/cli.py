@@ -32,6 +32,9 @@ def init_app(app: Flask) -> None:
     from .services.hard_cases import completion_cli  # the applicant's completion period (issue 14)
 
     app.cli.add_command(completion_cli)
+    from .services.data_rights import notice_cli  # the personal data notice's versions (issue 17)
+
+    app.cli.add_command(notice_cli)
 
 
 @click.group()

@@ -194,4 +194,37 @@ class Config:
     MAIL_SEND_IMMEDIATELY = os.environ.get("MAIL_SEND_IMMEDIATELY", "").lower() in ("1", "true", "yes")
     # Self-registered applicants confirm their e-mail before they can log in.
     EMAIL_CONFIRMATION_REQUIRED = os.environ.get("EMAIL_CONFIRMATION_REQUIRED", "1") != "0"
+    # Personal data (issue 17, docs/personal-data.md).  The optional purposes a person may consent to, each
+    # asked where it applies (register, filing, comment), boxes never ticked in advance; the administrative
+    # procedure itself needs no consent (it is stated in the notice, not asked).  Unverified specifics of
+    # Law 91/2025/QH15 and Decree 356/2025/ND-CP: configuration, with the defaults' basis in the document.
+    PRIVACY_OPTIONAL_PURPOSES = {
+        "email_reminders": {
+            "vi": "Nhận thư nhắc hạn và tin về các đợt xét tặng sau, gửi tới hộp thư của tài khoản",
+            "en": "Receive reminders of deadlines and news of later award rounds, sent to my account's mailbox",
+            "contexts": ["register", "filing"],
+        },
+        "publish_photo": {
+            "vi": "Cho phép đăng ảnh chân dung và ảnh sản phẩm khi công bố kết quả xét tặng",
+            "en": "Allow the portrait and product photos to be published with the award results",
+            "contexts": ["filing"],
+        },
+        "future_programmes": {
+            "vi": "Được liên hệ về các chương trình khuyến công, bảo tồn nghề sau này",
+            "en": "Be contacted about future craft promotion and preservation programmes",
+            "contexts": ["register", "filing"],
+        },
+        "comment_follow_up": {
+            "vi": "Được liên hệ lại về kết quả xác minh ý kiến của tôi",
+            "en": "Be contacted about the outcome of the verification of my comment",
+            "contexts": ["comment"],
+        },
+    }
+    # Days (calendar) to answer a person's request, per kind (Decree 13/2023's 72 hours, the strictest known
+    # figure; Law 91/2025 and Decree 356/2025's own periods are not verified: see docs/personal-data.md).
+    PRIVACY_REQUEST_DAYS = {"correction": 3, "deletion": 3, "withdrawal": 3}
+    # Who read a dossier, as its owner sees it: "role" (the reader's role only) or "name" (name and role).
+    PRIVACY_READERS_SHOWN_BY = os.environ.get("PRIVACY_READERS_SHOWN_BY", "role")
+    # Ask staff for a reason before they open someone's dossier (else the role's own purpose is logged).
+    PRIVACY_READ_REASON_REQUIRED = os.environ.get("PRIVACY_READ_REASON_REQUIRED", "").lower() in ("1", "true", "yes")
     BASE_DIR = Path(__file__).resolve().parent.parent

@@ -208,6 +208,7 @@ ROLE_LABELS = {
     wf.STATE_COUNCIL_MEMBER: N_("Thành viên Hội đồng cấp Nhà nước"),
     wf.GOVERNMENT_OFFICER: N_("Cán bộ Ban Thi đua - Khen thưởng Trung ương"),
     wf.ADMIN: N_("Quản trị hệ thống"),
+    wf.DATA_OFFICER: N_("Cán bộ bảo vệ dữ liệu cá nhân"),
 }
 assert set(ROLE_LABELS) == set(ROLES)
 # The role a self-registered account (and an account created without roles) gets.
@@ -418,6 +419,8 @@ def desk_role(desk: str) -> str:
 
 def home_endpoint(user) -> str:
     """Where each person's work is (the home page sends them there)."""
+    if _any(user, wf.DATA_OFFICER) and not _any(user, *STAFF_ROLES):
+        return "data_rights.requests"
     if _any(user, wf.PROVINCE_OFFICER):
         return "province.inbox"
     if _any(user, wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN):
@@ -442,6 +445,7 @@ NAV: tuple[tuple[str, str, Callable], ...] = (
     ("rules.admin", N_("Bộ tiêu chí"), can_edit_rules),
     ("rules.read_only", N_("Bộ tiêu chí"), lambda u: can_read_rules(u) and not can_edit_rules(u)),
     ("admin.index", N_("Quản trị"), lambda u: can_open_administration(u)),
+    ("data_rights.requests", N_("Yêu cầu về dữ liệu cá nhân"), lambda u: can_answer_data_requests(u)),
 )
 
 
@@ -524,6 +528,57 @@ def can_open_administration(user) -> bool:
     return bool(admin_sections(user))
 
 
+# -- personal data: the person's requests, who read a dossier and why (issue 17 items 2 and 6) -----------
+
+def can_answer_data_requests(user) -> bool:
+    """The data officer's list of the people's requests (correction, deletion, withdrawal) and the answers."""
+    return _any(user, wf.DATA_OFFICER)
+
+
+def data_officer_role() -> str:
+    """The role told of a new request (services/notifications.py)."""
+    return wf.DATA_OFFICER
+
+
+# Why each role opens a dossier, downloads evidence or exports a list: the purpose logged by default
+# (PRIVACY_READ_REASON_REQUIRED asks staff for their own reason instead).
+READ_PURPOSES = {
+    wf.APPLICANT: N_("Người nộp xem hồ sơ của mình"),
+    wf.PROVINCE_OFFICER: N_("Tiếp nhận, thẩm định hồ sơ và làm thường trực Hội đồng cấp tỉnh"),
+    wf.PROVINCE_COUNCIL_MEMBER: N_("Xét hồ sơ tại Hội đồng cấp tỉnh"),
+    wf.MINISTRY_OFFICER: N_("Thẩm định hồ sơ tại Bộ Công Thương và lấy ý kiến nhân dân"),
+    wf.MINISTRY_COUNCIL_MEMBER: N_("Xét hồ sơ tại Hội đồng cấp Bộ"),
+    wf.STATE_COUNCIL_MEMBER: N_("Xét hồ sơ tại Hội đồng cấp Nhà nước"),
+    wf.GOVERNMENT_OFFICER: N_("Trình Thủ tướng Chính phủ, Chủ tịch nước"),
+    wf.ADMIN: N_("Quản trị hệ thống"),
+    wf.DATA_OFFICER: N_("Giải quyết yêu cầu của chủ thể dữ liệu"),
+}
+assert set(READ_PURPOSES) == set(ROLES)
+
+
+def reader_role(user, nomination: Nomination | None = None) -> str:
+    """The role under which ``user`` reads: the desk of the dossier's province first, then the others."""
+    roles = _roles(user)
+    if nomination is not None and user.province_code == nomination.province_code:
+        for role in (wf.PROVINCE_OFFICER, wf.PROVINCE_COUNCIL_MEMBER):
+            if role in roles:
+                return role
+    for role in ROLES:
+        if role in roles and role != wf.APPLICANT:
+            return role
+    return wf.APPLICANT
+
+
+def logs_reading(user, nomination: Nomination) -> bool:
+    """A reading to log: a dossier opened by anyone but its owner."""
+    return getattr(user, "id", None) != nomination.owner_id
+
+
+def must_give_read_reason(user, nomination: Nomination, required: bool) -> bool:
+    """When configured, staff state a reason before opening someone else's dossier."""
+    return required and logs_reading(user, nomination) and reader_role(user, nomination) != wf.APPLICANT
+
+
 # Exposed to every template (registered in create_app): the predicates, by name.
 TEMPLATE_PREDICATES = {
     f.__name__: f
@@ -532,7 +587,7 @@ TEMPLATE_PREDICATES = {
         can_view, can_edit, can_review_criteria, can_handle_public_comments, can_export_archives,
         can_act_in_batch, can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
         is_secretariat, can_see_council,
-        can_edit_rules,
+        can_edit_rules, can_answer_data_requests,
     )
 }
 

@@ -269,6 +269,21 @@ MATRIX: dict[str, tuple] = {
     "POST /admin/base-salaries": ("/admin/base-salaries", row(L, 403, "admin", 422)),
     "POST /admin/rules/<ruleset_id>/<criterion_id>/<name>": (
         "/admin/rules/no-such-ruleset/no-criterion/no-name", row(L, 403, "admin", 404)),
+    # -- personal data (issue 17): the notice is public; every signed-in person has their own data page,
+    # ZIP and requests (no id: only one's own); the data officer's cases: no principal here holds that role
+    # (tests/test_personal_data_rights.py plays it), a case is not there (404) for anyone else
+    "GET /privacy": ("/privacy", PUBLIC),
+    "GET /privacy/consent": ("/privacy/consent", LOGGED_IN),
+    "POST /privacy/consent": ("/privacy/consent", row(L, OK)),
+    "GET /my-data": ("/my-data", LOGGED_IN),
+    "GET /my-data/export.zip": ("/my-data/export.zip", LOGGED_IN),
+    "POST /my-data/requests": ("/my-data/requests", row(L, 303),
+                               lambda i: {"kind": "correction", "details": "Sai tên"}),
+    "POST /my-data/consents": ("/my-data/consents", row(L, 303)),
+    "POST /my-data/consents/<purpose>/withdraw": ("/my-data/consents/email_reminders/withdraw", row(L, 404)),
+    "GET /data-officer/requests": ("/data-officer/requests", row(L, 403)),
+    "GET /data-officer/requests/<int:request_id>": ("/data-officer/requests/1", row(L, 404)),
+    "POST /data-officer/requests/<int:request_id>": ("/data-officer/requests/1", row(L, 404)),
     # -- API -----------------------------------------------------------------------------------------------
     "GET /api/v1/openapi.json": ("/api/v1/openapi.json", PUBLIC),
     "POST /api/v1/auth/token": ("/api/v1/auth/token", row(422, 422)),
@@ -770,6 +785,7 @@ STAFF_PEOPLE = set(PEOPLE) - {"anon", "applicant"}
 PREDICATE_TABLE = {
     "is_staff": STAFF_PEOPLE,
     "is_administrator": {"admin"},
+    "can_answer_data_requests": set(),  # the data officer only: none of these people
     "can_override_exclusion": {"admin"},
     "is_applicant": {"applicant", "applicant+po"},
     "can_file": {"applicant", "po", "po_noprov", "applicant+po"},
@@ -1199,6 +1215,8 @@ NOT_STAGED = {
     "/notifications/": "one's own in-app notifications (their owner only: anyone else gets 404)",
     "/api/v1/me/sessions/": "one's own login sessions and tokens, not dossiers",
     "/admin/transfers/": "moving a merged province's dossiers: the administrator and provincial secretariats only",
+    "/data-officer/requests/": "the people's personal data requests: the data officer only, not dossiers",
+    "/my-data/consents/": "one's own consents, by purpose",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

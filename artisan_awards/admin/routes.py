@@ -462,6 +462,12 @@ KIND_LABELS = {
     AuditKind.SESSION_CHANGED: N_("Sửa phiên họp"),
     AuditKind.SESSION_CANCELLED: N_("Hủy phiên họp"),
     AuditKind.BASE_SALARY_ADDED: N_("Thêm mức lương cơ sở"),
+    AuditKind.CONSENT_RECORDED: N_("Ghi nhận đồng ý xử lý dữ liệu cá nhân"),
+    AuditKind.CONSENT_WITHDRAWN: N_("Rút lại sự đồng ý"),
+    AuditKind.DATA_REQUEST_OPENED: N_("Yêu cầu về dữ liệu cá nhân"),
+    AuditKind.DATA_REQUEST_ANSWERED: N_("Trả lời yêu cầu về dữ liệu cá nhân"),
+    AuditKind.PERSONAL_DATA_EXPORTED: N_("Tải toàn bộ dữ liệu cá nhân"),
+    AuditKind.PRIVACY_NOTICE_PUBLISHED: N_("Ban hành thông báo xử lý dữ liệu cá nhân"),
 }
 AREA_LABELS = {
     "account": N_("Tài khoản"),
@@ -470,6 +476,7 @@ AREA_LABELS = {
     "council": N_("Hội đồng"),
     "dossier": N_("Hồ sơ: trường hợp đặc biệt"),
     "award": N_("Tiền thưởng"),
+    "personal_data": N_("Dữ liệu cá nhân"),
 }
 
 

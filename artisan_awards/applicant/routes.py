@@ -19,7 +19,7 @@ from ..models import Attachment, Nomination, Province, Round
 from ..schemas import NominationIn
 from ..serializers import merge_changes, nomination_in
 from ..services import attachments as attachment_service
-from ..services import eligibility, queries
+from ..services import data_rights, eligibility, queries
 from ..services import nominations as service
 from ..services.cleaning import removal_notice
 from ..text import nfc_deep, vi_order
@@ -440,8 +440,16 @@ def step_review(nomination_id: int):
                 abort(400)
             status = 400
         else:
+            # the personal-data notice shown with the form (its version), and the optional purposes decided there
+            shown = request.form.get("notice_version")
             try:
+                if shown is not None:
+                    data_rights.check_notice_version(shown)
                 key = service.perform(nomination, action, current_user, commitment=service.COMMITMENT)
+                if shown is not None:
+                    data_rights.record_consents(context="filing", user=current_user, version=shown,
+                                                asked=request.form.getlist("asked"),
+                                                granted=request.form.getlist("consent"))
             except ServiceError as exc:
                 for message in (exc.field_texts(_).values() if isinstance(exc, ValidationFailed) else ()) \
                         or [exc.text(_)]:

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, logout_user
 from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..redirects import safe_target
-from ..services import account_admin, accounts, sessions, throttle
+from ..services import account_admin, accounts, data_rights, sessions, throttle
 from . import bp
 from .account import form_errors
 from .forms import LoginForm, RegisterForm
@@ -40,7 +40,10 @@ def login():
             if lang:
                 session["lang"] = lang
             sessions.login(user)
-            return redirect(safe_target(request.args.get("next")) or url_for("home"))
+            target = safe_target(request.args.get("next")) or url_for("home")
+            if data_rights.needs_notice(user):  # a new version of the notice: read it and choose again first
+                return redirect(url_for("data_rights.consent", next=target))
+            return redirect(target)
     return render_template("auth/login.html", form=form)
 
 
@@ -63,12 +66,20 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
+            shown = request.form.get("notice_version")  # the page shows the notice; a bare client did not
+            if shown is not None:
+                data_rights.check_notice_version(shown)
             user = account_admin.register_applicant(
                 form.email.data, form.password.data, form.full_name.data, locale=str(get_locale())
             )
         except ValidationFailed as exc:
             form_errors(form, exc)
+            if not exc.fields:  # the notice changed meanwhile
+                flash(exc.text(_), "error")
         else:
+            if user is not None and shown is not None:  # the notice read, each optional purpose decided
+                data_rights.record_consents(context="register", user=user, version=shown,
+                                        asked=request.form.getlist("asked"), granted=request.form.getlist("consent"))
             # user is None when the address already had an account: the owner was mailed, and the
             # answer below is the very one a new registration gets (nothing tells the two apart)
             if user is not None and user.email_confirmed:  # EMAIL_CONFIRMATION_REQUIRED off

@@ -13,9 +13,9 @@ from ..errors import TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm
 from ..i18n import ACTION_LABELS, action_label
-from ..models import Attachment
+from ..models import Attachment, ReadAction
 from ..services import attachments as attachment_service
-from ..services import awards, consultations, eligibility, hard_case_checks, queries
+from ..services import awards, consultations, data_rights, eligibility, hard_case_checks, queries
 from ..services import nominations as service
 from ..timeutil import today
 from . import bp
@@ -27,6 +27,10 @@ from .forms import OUTCOMES, DecisionForm
 def show(nomination_id: int):
     """The dossier: declaration, evidence, deadlines, history and the actions allowed now."""
     nomination = queries.get_visible(current_user, nomination_id)
+    reason = _read_reason(nomination)
+    if reason is None:
+        return render_template("dossier/read_reason.html", nomination=nomination, form=ActionForm()), 200
+    data_rights.log_read(current_user, ReadAction.DOSSIER, nomination=nomination, purpose=reason)
     return render_template(
         "dossier/show.html",
         nomination=nomination,
@@ -36,6 +40,23 @@ def show(nomination_id: int):
         form=ActionForm(),
         comments=consultations.comments_for(nomination) if permissions.can_handle_public_comments(current_user) else [],
     )
+
+
+def _read_reason(nomination) -> str | None:
+    """The reason for opening someone else's dossier: "" (the role's own purpose is logged), the reason given
+    (PRIVACY_READ_REASON_REQUIRED; remembered for this dossier in the login session), or None: ask it."""
+    from flask import current_app
+
+    if not permissions.must_give_read_reason(current_user, nomination,
+                                             current_app.config.get("PRIVACY_READ_REASON_REQUIRED", False)):
+        return ""
+    reasons = session.get("read_reasons", {})
+    given = " ".join((request.args.get("reason") or "").split())[:500]
+    if given:
+        reasons[str(nomination.id)] = given
+        session["read_reasons"] = reasons
+        return given
+    return reasons.get(str(nomination.id))
 
 
 @bp.route("/<int:nomination_id>/actions/<action>", methods=["POST"])
@@ -70,9 +91,16 @@ def act(nomination_id: int, action: str):
                            button=ACTION_LABELS[action], danger=True,
                            table=([N_("Mã hồ sơ"), N_("Họ và tên"), N_("Ghi chú, lý do")],
                                   [[nomination.code or "—", nomination.full_name, comment or "—"]]))
+    # filing: the notice shown with the form (its version), and the optional purposes decided there
+    shown = request.form.get("notice_version") if action in (Action.SUBMIT, Action.RESUBMIT) else None
+    if shown is not None:
+        data_rights.check_notice_version(shown)
     key = service.perform(nomination, action, current_user, comment=form.comment.data,
                           missing=service.missing_lines(form.missing.data) if action == Action.RETURN else None,
                           commitment=commitment)
+    if shown is not None:
+        data_rights.record_consents(context="filing", user=current_user, version=shown,
+                                asked=request.form.getlist("asked"), granted=request.form.getlist("consent"))
     flash(_("Đã thực hiện: %(action)s.", action=action_label(action)), "success")
     if key:
         keys = session.get("access_keys", {})
@@ -92,6 +120,8 @@ def attachment(nomination_id: int, attachment_id: int):
     row = db.session.get(Attachment, attachment_id)
     if row is None or row.nomination_id != nomination.id:
         abort(404)
+    data_rights.log_read(current_user, ReadAction.EVIDENCE, nomination=nomination, target=row.original_name,
+                     purpose=session.get("read_reasons", {}).get(str(nomination.id), ""))
     return attachment_service.send_attachment(row)
 
 

@@ -13,10 +13,10 @@ from .. import exports, permissions
 from ..extensions import db
 from ..forms import SORT_LABELS, ActionForm, list_filters, query_args
 from ..i18n import state_label
-from ..models import Nomination, Province, PublicComment, Round
+from ..models import Nomination, Province, PublicComment, ReadAction, Round
 from ..permissions import guard
 from ..schemas import CommentStatusIn
-from ..services import consultations, queries
+from ..services import consultations, data_rights, queries
 from ..text import vi_order
 from ..timeutil import local_date
 from ..validation import field_errors
@@ -56,6 +56,7 @@ def nominations_export(fmt: str):
     """The national list as filtered on the page, every row, as CSV or XLSX."""
     filters = list_filters()
     stmt = queries.order(queries.visible_query(current_user, filters), filters.sort, DEFAULT_SORT)
+    data_rights.log_read(current_user, ReadAction.EXPORT, target=request.full_path)  # one row per export
     return exports.nominations_response(stmt, fmt, "ho-so-toan-quoc")
 
 
@@ -67,6 +68,7 @@ def results_export(fmt: str):
         queries.visible_query(current_user, list_filters()).where(Nomination.state.in_(PAST_PROVINCE)),
         "province", "province",
     )
+    data_rights.log_read(current_user, ReadAction.EXPORT, target=request.full_path)
     return exports.nominations_response(stmt, fmt, "ket-qua-xet-chon")
 
 
@@ -152,6 +154,7 @@ def comments():
 def comments_export(fmt: str):
     """The comments as filtered on the page, as CSV or XLSX."""
     stmt, _chosen = comments_query()
+    data_rights.log_read(current_user, ReadAction.EXPORT, target=request.full_path)  # commenters' contacts
     rows = exports.stream_rows(stmt.with_only_columns(
         Nomination.code, Nomination.full_name.label("nominee"), PublicComment.kind, PublicComment.informational,
         PublicComment.full_name, PublicComment.phone, PublicComment.address, PublicComment.content,

@@ -52,6 +52,17 @@ from .councils import (  # noqa: F401
     SessionStatus,
     ceil_percent,
 )
+from .data_rights import (  # noqa: F401
+    NOTICE_PURPOSE,
+    ConsentRecord,
+    DataRequest,
+    PersonalDataRead,
+    PrivacyNotice,
+    ReadAction,
+    RequestKind,
+    RequestOutcome,
+    RequestStatus,
+)
 from .documents import DocumentTask, NoticeKind, OneStopNotice, TaskStatus  # noqa: F401
 from .eligibility import (  # noqa: F401
     CriterionReview,

@@ -47,6 +47,13 @@ class AuditKind(enum.StrEnum):
     SESSION_CHANGED = "session_changed"
     SESSION_CANCELLED = "session_cancelled"
     BASE_SALARY_ADDED = "base_salary_added"
+    # personal data (issue 17): consents, the person's requests and their answers, exports of one's data
+    CONSENT_RECORDED = "consent_recorded"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    DATA_REQUEST_OPENED = "data_request_opened"
+    DATA_REQUEST_ANSWERED = "data_request_answered"
+    PERSONAL_DATA_EXPORTED = "personal_data_exported"
+    PRIVACY_NOTICE_PUBLISHED = "privacy_notice_published"
 
 
 AREAS = {
@@ -63,6 +70,9 @@ AREAS = {
     "council": {AuditKind.COUNCIL_CREATED, AuditKind.COUNCIL_MEMBER_INVITED, AuditKind.SESSION_CHANGED,
                 AuditKind.SESSION_CANCELLED},
     "award": {AuditKind.BASE_SALARY_ADDED},
+    "personal_data": {AuditKind.CONSENT_RECORDED, AuditKind.CONSENT_WITHDRAWN, AuditKind.DATA_REQUEST_OPENED,
+                      AuditKind.DATA_REQUEST_ANSWERED, AuditKind.PERSONAL_DATA_EXPORTED,
+                      AuditKind.PRIVACY_NOTICE_PUBLISHED},
 }
 
 

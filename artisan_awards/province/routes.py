@@ -13,10 +13,10 @@ from ..extensions import db
 from ..formatting import vn_date
 from ..forms import SORT_LABELS, ActionForm, list_filters, query_args
 from ..i18n import state_label
-from ..models import Nomination, Round
+from ..models import Nomination, ReadAction, Round
 from ..permissions import guard
 from ..services import batch as batch_service
-from ..services import queries
+from ..services import data_rights, queries
 from ..timeutil import today
 from . import bp
 
@@ -57,6 +57,7 @@ def inbox():
 def inbox_export(fmt: str):
     """The inbox as filtered on the page, every row, as CSV or XLSX."""
     stmt, filters = inbox_query()
+    data_rights.log_read(current_user, ReadAction.EXPORT, target=request.full_path)  # one row per export
     return exports.nominations_response(queries.order(stmt, filters.sort, "received"), fmt, "ho-so-tinh")
 
 

@@ -37,7 +37,7 @@ from workflows.states import Action, CouncilEvent, State
 
 from ..extensions import db
 from ..models import CouncilSession, InboxNotification, Nomination, User, UserRole
-from ..permissions import desk_role, is_applicant, is_staff
+from ..permissions import data_officer_role, desk_role, is_applicant, is_staff
 from ..timeutil import local_date
 from . import mail
 
@@ -314,3 +314,19 @@ def session_cancelled(session: CouncilSession, reason: str) -> None:
     send("session_cancelled", _members(session), session=session, council=session.council, reason=reason,
          items=[i.nomination for i in session.items],
          council_link=link("council.council", council_id=session.council_id))
+
+
+# -- personal data requests (issue 17; services/data_rights.py) ----------------------------------------
+
+
+def data_request_opened(request) -> None:
+    """A person asked for a correction, a deletion or withdrew a consent: the data officers are told."""
+    officers = [Recipient.of(u) for u in people_with_role(data_officer_role())]
+    send("data_request_opened", officers, r=request,
+         request_link=link("data_rights.request", request_id=request.id))
+
+
+def data_request_answered(request, person: User, kept=()) -> None:
+    """The person is told the answer (before an anonymised account loses its address)."""
+    send("data_request_answered", [Recipient.of(person)], r=request, kept=list(kept),
+         my_data_link=link("data_rights.my_data"))
