@@ -33,6 +33,22 @@ class Config:
     # Kept outside the database, at least 32 characters; unset: derived from SECRET_KEY under a label of
     # its own (development).  Changing it makes every earlier row fail `flask audit verify`.
     AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY")
+    # Personal fields encrypted at rest (artisan_awards/field_crypto.py, docs/personal-data.md):
+    # "k2=<32 bytes base64url>,k1=<...>", the first encrypts, all decrypt (rotation; `flask privacy keygen`).
+    # Unset: one key derived from SECRET_KEY (development).  FIELD_INDEX_KEY keys the HMAC search indexes.
+    FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS")
+    FIELD_INDEX_KEY = os.environ.get("FIELD_INDEX_KEY")
+    # Retention (services/retention.py, `flask privacy retention`): days after which each kind of
+    # record is anonymised or deleted; 0 keeps it forever.  Defaults and basis: docs/personal-data.md.
+    RETENTION_DRAFT_DAYS = int(os.environ.get("RETENTION_DRAFT_DAYS", 365))
+    RETENTION_ENDED_DOSSIER_DAYS = int(os.environ.get("RETENTION_ENDED_DOSSIER_DAYS", 5 * 365))
+    RETENTION_COMMENT_DAYS = int(os.environ.get("RETENTION_COMMENT_DAYS", 2 * 365))
+    RETENTION_LOG_DAYS = int(os.environ.get("RETENTION_LOG_DAYS", 365))
+    RETENTION_EXPORT_DAYS = int(os.environ.get("RETENTION_EXPORT_DAYS", 90))
+    RETENTION_BACKUP_DAYS = int(os.environ.get("RETENTION_BACKUP_DAYS", 90))
+    RETENTION_BACKUP_DIR = os.environ.get("RETENTION_BACKUP_DIR")  # where `backup create` writes; unset: none pruned
+    # The data officer's breach record: hours from discovery to the notice to the authority.
+    BREACH_NOTICE_HOURS = int(os.environ.get("BREACH_NOTICE_HOURS", 72))
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Uploads live outside the web root, under random names.

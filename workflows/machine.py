@@ -32,6 +32,7 @@ MINISTRY_COUNCIL_MEMBER = "ministry_council_member"
 STATE_COUNCIL_MEMBER = "state_council_member"
 GOVERNMENT_OFFICER = "government_officer"
 ADMIN = "admin"
+DATA_OFFICER = "data_officer"  # personal data protection (Law 91/2025/QH15): the data officer's desk
 ROLES = (
     APPLICANT,
     PROVINCE_OFFICER,
@@ -41,6 +42,7 @@ ROLES = (
     STATE_COUNCIL_MEMBER,
     GOVERNMENT_OFFICER,
     ADMIN,
+    DATA_OFFICER,
 )
 PROVINCE_SCOPED_ROLES = frozenset({PROVINCE_OFFICER, PROVINCE_COUNCIL_MEMBER})
 
