@@ -59,7 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _sqlite_pragmas(app)
 
-    from . import cli, i18n, permissions, views
+    from . import cli, field_view, i18n, permissions, views
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .applicant import bp as applicant_bp
@@ -94,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
     views.init_app(app)
     i18n.init_app(app)
     permissions.init_app(app)
+    field_view.init_app(app)
     cli.init_app(app)
     return app
 

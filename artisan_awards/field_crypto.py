@@ -162,6 +162,8 @@ class EncryptedText(sa.TypeDecorator):
 class EncryptedDate(EncryptedText):
     """A date kept as its encrypted ISO form (no range query needs it in SQL)."""
 
+    cache_ok = True
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None

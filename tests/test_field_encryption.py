@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from artisan_awards import field_crypto, permissions, personal_fields
 from artisan_awards.extensions import db
-from artisan_awards.models import AuditEvent, ConflictDeclaration, Nomination, PublicComment
+from artisan_awards.models import Nomination, PublicComment
 from artisan_awards.services import queries
 
 pytestmark = pytest.mark.realdb  # reads the committed rows through another connection

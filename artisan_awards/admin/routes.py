@@ -462,6 +462,9 @@ KIND_LABELS = {
     AuditKind.SESSION_CHANGED: N_("Sửa phiên họp"),
     AuditKind.SESSION_CANCELLED: N_("Hủy phiên họp"),
     AuditKind.BASE_SALARY_ADDED: N_("Thêm mức lương cơ sở"),
+    AuditKind.PERSONAL_DATA_REVEALED: N_("Xem dữ liệu cá nhân được che (có lý do)"),
+    AuditKind.RETENTION_APPLIED: N_("Xóa, ẩn danh dữ liệu hết thời hạn lưu trữ"),
+    AuditKind.BREACH_RECORDED: N_("Ghi nhận sự cố lộ lọt dữ liệu cá nhân"),
 }
 AREA_LABELS = {
     "account": N_("Tài khoản"),
@@ -470,6 +473,7 @@ AREA_LABELS = {
     "council": N_("Hội đồng"),
     "dossier": N_("Hồ sơ: trường hợp đặc biệt"),
     "award": N_("Tiền thưởng"),
+    "privacy": N_("Dữ liệu cá nhân"),
 }
 
 

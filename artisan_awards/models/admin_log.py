@@ -47,6 +47,10 @@ class AuditKind(enum.StrEnum):
     SESSION_CHANGED = "session_changed"
     SESSION_CANCELLED = "session_cancelled"
     BASE_SALARY_ADDED = "base_salary_added"
+    # Personal data (issue 17): a masked field shown on demand with its reason, a retention run, a breach.
+    PERSONAL_DATA_REVEALED = "personal_data_revealed"
+    RETENTION_APPLIED = "retention_applied"
+    BREACH_RECORDED = "breach_recorded"
 
 
 AREAS = {
@@ -63,6 +67,7 @@ AREAS = {
     "council": {AuditKind.COUNCIL_CREATED, AuditKind.COUNCIL_MEMBER_INVITED, AuditKind.SESSION_CHANGED,
                 AuditKind.SESSION_CANCELLED},
     "award": {AuditKind.BASE_SALARY_ADDED},
+    "privacy": {AuditKind.PERSONAL_DATA_REVEALED, AuditKind.RETENTION_APPLIED, AuditKind.BREACH_RECORDED},
 }
 
 

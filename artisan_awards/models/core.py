@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from workflows.law_days import LawCalendar, add_days
 from workflows.machine import ROLES, Subject
@@ -487,13 +487,15 @@ class Nomination(db.Model):
             consultation_windows=self.round.consultation_windows,
         )
 
-    @validates("phone")
-    def _index_phone(self, _key, value):
-        self.phone_index = phone_index(value)
-        return value
-
     def refresh_name_key(self) -> None:
         self.name_key = search_key(self.full_name)
+
+
+@sa.event.listens_for(Nomination, "before_insert")
+@sa.event.listens_for(Nomination, "before_update")
+def _index_phone(_mapper, _connection, target: Nomination) -> None:
+    """Keep the keyed index of the phone (field_crypto.phone_index) with the phone, at each write."""
+    target.phone_index = phone_index(target.phone)
 
 
 def window_due(state: str, received_at: datetime | None, returned_at: datetime | None,

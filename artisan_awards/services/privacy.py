@@ -1,0 +1,42 @@
+"""Personal data operations of the data officer's side (issue 17 items 3-5): a masked field revealed
+with a logged reason; the breach record (``services.breaches``) and the retention job
+(``services.retention``) are next to it."""
+
+from __future__ import annotations
+
+from workflows.states import N_
+
+from .. import permissions, personal_fields
+from ..errors import Forbidden, ValidationFailed
+from ..models import AuditKind
+from . import admin_events
+from .transaction import one_transaction
+
+REASON_MIN = 10
+REASON_MAX = 500
+
+
+def check_reason(reason: str | None) -> str:
+    reason = " ".join((reason or "").split())
+    if len(reason) < REASON_MIN:
+        raise ValidationFailed(fields={"reason": N_("Ghi rõ lý do cần xem (ít nhất 10 ký tự).")})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(fields={"reason": N_("Lý do dài quá 500 ký tự.")})
+    return reason
+
+
+def reveal(user, cls: str, reason: str | None, nomination=None) -> None:
+    """Record why ``user`` shows a masked field of class ``cls`` (of ``nomination``; None: the public
+    comments).  Refused unless the policy lets the role reveal that class (shown ones need no reason)."""
+    if cls not in personal_fields.MASKABLE:
+        raise ValidationFailed(fields={"cls": N_("Không có loại dữ liệu này.")})
+    if permissions.field_access(user, cls, nomination) != permissions.REVEAL:
+        raise Forbidden()
+    reason = check_reason(reason)
+    with one_transaction():
+        admin_events.record(
+            AuditKind.PERSONAL_DATA_REVEALED, user,
+            target=nomination, target_type="nomination" if nomination is not None else "comments",
+            target_label=(nomination.code or f"#{nomination.id}") if nomination is not None else "",
+            province_code=nomination.province_code if nomination is not None else None,
+            field_class=cls, reason=reason)
