@@ -611,8 +611,9 @@ SHOW, REVEAL, MASK = "show", "reveal", "mask"
 _F = personal_fields
 FIELD_ACCESS: dict[str, dict[str, str]] = {
     wf.APPLICANT: {},  # only their own dossiers, as the owner
-    # the secretariat checks the dossier against the papers: birth date in clear, contacts on demand
-    wf.PROVINCE_OFFICER: {_F.BIRTH_DATE: SHOW, _F.ADDRESS: REVEAL, _F.PHONE: REVEAL, _F.FAMILY: REVEAL,
+    # the secretariat checks the dossier against the papers: birth date in clear, the nominee's contacts on
+    # demand; the family of a posthumous proposal is who it corresponds with (it records them), so in clear
+    wf.PROVINCE_OFFICER: {_F.BIRTH_DATE: SHOW, _F.ADDRESS: REVEAL, _F.PHONE: REVEAL, _F.FAMILY: SHOW,
                           _F.CONFLICT_DECLARATION: SHOW},
     # council members judge the work and the age (the year): no contact, no residence
     wf.PROVINCE_COUNCIL_MEMBER: {_F.CONFLICT_DECLARATION: SHOW},

@@ -28,10 +28,10 @@ def check_reason(reason: str | None) -> str:
 def reveal(user, cls: str, reason: str | None, nomination=None) -> None:
     """Record why ``user`` shows a masked field of class ``cls`` (of ``nomination``; None: the public
     comments).  Refused unless the policy lets the role reveal that class (shown ones need no reason)."""
+    if cls in personal_fields.MASKABLE and permissions.field_access(user, cls, nomination) != permissions.REVEAL:
+        raise Forbidden()  # shown already, or never to this role
     if cls not in personal_fields.MASKABLE:
         raise ValidationFailed(fields={"cls": N_("Không có loại dữ liệu này.")})
-    if permissions.field_access(user, cls, nomination) != permissions.REVEAL:
-        raise Forbidden()
     reason = check_reason(reason)
     with one_transaction():
         admin_events.record(
