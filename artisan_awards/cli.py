@@ -32,6 +32,9 @@ def init_app(app: Flask) -> None:
     from .services.hard_cases import completion_cli  # the applicant's completion period (issue 14)
 
     app.cli.add_command(completion_cli)
+    from .services.retention import privacy_cli  # personal data: retention, field keys (issue 17)
+
+    app.cli.add_command(privacy_cli)
 
 
 @click.group()

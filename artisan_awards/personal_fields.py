@@ -130,7 +130,8 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "posthumous": ORDINARY, "governing_decree": ORDINARY, "full_name": PUBLIC, "name_key": PUBLIC,
         "pen_name": PUBLIC, "birth_date": BIRTH_DATE, "death_date": ORDINARY, "gender": ORDINARY,
         "ethnicity": ORDINARY, "hometown": ORDINARY, "address": ADDRESS, "phone": PHONE,
-        "phone_index": SECRET, "email": PHONE, "craft": PUBLIC, "special_craft": ORDINARY,
+        "phone_index": SECRET, "personal_data_erased_at": ORDINARY, "email": PHONE, "craft": PUBLIC,
+        "special_craft": ORDINARY,
         "special_craft_rationale": ORDINARY, "workshop": ORDINARY, "career_summary": ORDINARY,
         "skills_summary": ORDINARY, "honours_summary": ORDINARY, "meritorious_decision_no": ORDINARY,
         "meritorious_decision_date": ORDINARY, "meritorious_field": ORDINARY, "learners_trained": ORDINARY,
@@ -177,7 +178,7 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "id": ORDINARY, "nomination_id": ORDINARY, "kind": ORDINARY, "full_name": COMMENTER_CONTACT,
         "phone": COMMENTER_CONTACT, "address": COMMENTER_CONTACT, "content": ORDINARY,
         "informational": ORDINARY, "window": ORDINARY, "status": ORDINARY, "resolution": ORDINARY,
-        "resolved_by_id": ORDINARY, "created_at": ORDINARY,
+        "resolved_by_id": ORDINARY, "created_at": ORDINARY, "personal_data_erased_at": ORDINARY,
     },
     "public_holidays": {
         "day": ORDINARY, "kind": ORDINARY, "name": ORDINARY, "source": ORDINARY, "confidence": ORDINARY,

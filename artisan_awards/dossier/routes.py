@@ -15,8 +15,9 @@ from ..forms import ActionForm
 from ..i18n import ACTION_LABELS, action_label
 from ..models import Attachment
 from ..services import attachments as attachment_service
-from ..services import awards, consultations, eligibility, hard_case_checks, privacy, queries
+from ..services import awards, consultations, eligibility, hard_case_checks, queries
 from ..services import nominations as service
+from ..services import reveal as reveal_service
 from ..timeutil import today
 from . import bp
 from .forms import OUTCOMES, DecisionForm
@@ -95,7 +96,7 @@ def reveal(nomination_id: int):
     """Show a masked field of the dossier for a while, the reason recorded (docs/personal-data.md §3)."""
     nomination = queries.get_visible(current_user, nomination_id)
     cls = request.form.get("cls", "")
-    privacy.reveal(current_user, cls, request.form.get("reason"), nomination)
+    reveal_service.reveal(current_user, cls, request.form.get("reason"), nomination)
     field_view.remember(field_view.target_of(nomination), cls)
     flash(_("Đã ghi lý do; dữ liệu được hiện trong %(m)d phút.", m=field_view.REVEAL_MINUTES), "success")
     return redirect(url_for("dossier.show", nomination_id=nomination.id) + "#personal")

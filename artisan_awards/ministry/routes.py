@@ -16,7 +16,8 @@ from ..i18n import state_label
 from ..models import Nomination, Province, PublicComment, Round
 from ..permissions import guard
 from ..schemas import CommentStatusIn
-from ..services import consultations, privacy, queries
+from ..services import consultations, queries
+from ..services import reveal as reveal_service
 from ..text import vi_order
 from ..timeutil import local_date
 from ..validation import field_errors
@@ -146,7 +147,7 @@ def comments():
 @guard(permissions.can_handle_public_comments)
 def comments_reveal():
     """Show the commenters' names and contacts for a while, the reason recorded (docs/personal-data.md §3)."""
-    privacy.reveal(current_user, personal_fields.COMMENTER_CONTACT, request.form.get("reason"))
+    reveal_service.reveal(current_user, personal_fields.COMMENTER_CONTACT, request.form.get("reason"))
     field_view.remember(field_view.target_of(None), personal_fields.COMMENTER_CONTACT)
     flash(_("Đã ghi lý do; dữ liệu được hiện trong %(m)d phút.", m=field_view.REVEAL_MINUTES), "success")
     return redirect(url_for("ministry.comments", **query_args()))

@@ -370,6 +370,8 @@ class Nomination(db.Model):
     # HMAC-SHA256 of the phone's digits under FIELD_INDEX_KEY (field_crypto.phone_index): the lists find
     # a dossier by its phone without the phone being readable in the database.
     phone_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # when the retention job (services/retention.py) anonymised this ended dossier
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     email: Mapped[str | None] = mapped_column(sa.String(254))
 
     # Craft.

@@ -283,6 +283,8 @@ class PublicComment(db.Model):
     resolution: Mapped[str | None] = mapped_column(sa.Text)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    # when the retention job erased the commenter's name and contacts (services/retention.py)
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     nomination: Mapped[Nomination] = relationship()
 

@@ -6,7 +6,8 @@ become TEXT holding ``enc1:<key id>:<AES-GCM>`` under ``FIELD_ENCRYPTION_KEYS`` 
 from ``SECRET_KEY``): set the keys **before** ``flask db upgrade``.  ``nominations.phone_index`` is the
 HMAC-SHA256 (``FIELD_INDEX_KEY``) of the phone's digits, so the lists still find a dossier by phone.
 Existing rows are encrypted here, on SQLite and PostgreSQL; the downgrade decrypts them.  The role
-``data_officer`` joins the CHECK on ``user_roles.role``.
+``data_officer`` joins the CHECK on ``user_roles.role``; ``personal_data_erased_at`` on nominations and
+public comments records what the retention job anonymised.
 
 SQLite keeps the columns' declared types (a TEXT value is stored as it is; no batch rebuild, which
 would drop the counter triggers of 0011); PostgreSQL changes them to TEXT.
@@ -81,6 +82,9 @@ def upgrade():
     bind = op.get_bind()
     _roles_check(NEW_ROLES)
     op.add_column("nominations", sa.Column("phone_index", sa.String(64), nullable=True))
+    # the retention job (services/retention.py) marks what it anonymised (plain ADD COLUMN: SQLite keeps its triggers)
+    op.add_column("nominations", sa.Column("personal_data_erased_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("public_comments", sa.Column("personal_data_erased_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_nominations_phone_index", "nominations", ["phone_index"])
     if bind.dialect.name == "postgresql":
         for (table, column) in OLD_TYPES:
@@ -117,7 +121,9 @@ def downgrade():
     op.execute("DELETE FROM user_roles WHERE role = 'data_officer'")
     _roles_check(OLD_ROLES)
     op.drop_index("ix_nominations_phone_index", table_name="nominations")
-    if bind.dialect.name == "sqlite":
-        op.execute("ALTER TABLE nominations DROP COLUMN phone_index")
-    else:
-        op.drop_column("nominations", "phone_index")
+    for table, column in (("nominations", "phone_index"), ("nominations", "personal_data_erased_at"),
+                          ("public_comments", "personal_data_erased_at")):
+        if bind.dialect.name == "sqlite":  # in place, keeping the triggers
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        else:
+            op.drop_column(table, column)

@@ -1,6 +1,5 @@
-"""Personal data operations of the data officer's side (issue 17 items 3-5): a masked field revealed
-with a logged reason; the breach record (``services.breaches``) and the retention job
-(``services.retention``) are next to it."""
+"""A masked personal field shown on demand, with its reason logged (issue 17 item 3; the policy is
+``permissions.FIELD_ACCESS``, what a page shows ``field_view``)."""
 
 from __future__ import annotations
 
