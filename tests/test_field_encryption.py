@@ -163,3 +163,23 @@ def test_the_policy_names_every_role_and_masks_by_default(make):
                                    revealed={personal_fields.PHONE}) == "0912345678"
     assert permissions.shown_value(member, personal_fields.PHONE, "0912345678", n,
                                    revealed={personal_fields.PHONE}) == "0912 *** 678"
+
+
+def test_the_migration_encrypts_existing_rows_and_the_downgrade_opens_them(app, make, db_kind):
+    from flask_migrate import downgrade, upgrade
+
+    nid = _fill(make).id
+    db.session.remove()
+    downgrade(revision="0021")
+    conn_sql = "SELECT phone, address, birth_date, family_contact_email FROM nominations WHERE id = :i"
+    with db.engine.begin() as conn:
+        phone, address, birth, mail = conn.execute(sa.text(conn_sql), {"i": nid}).one()
+        assert (phone, address, mail) == (SECRETS["phone"], SECRETS["address"], SECRETS["family_mail"])
+        assert str(birth) == SECRETS["birth"]
+        conn.execute(sa.text("UPDATE nominations SET phone = '0988777666' WHERE id = :i"), {"i": nid})
+    upgrade()
+    assert _leaks(_raw_dump(app, db_kind)) == [] and "0988777666" not in _raw_dump(app, db_kind)
+    db.session.expire_all()
+    row = db.session.get(Nomination, nid)
+    assert (row.phone, row.address, row.birth_date) == ("0988777666", SECRETS["address"], date(1960, 5, 1))
+    assert row.phone_index == field_crypto.phone_index("0988777666")  # the keyed index filled for old rows
