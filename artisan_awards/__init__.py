@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .applicant import bp as applicant_bp
     from .auth import bp as auth_bp
     from .council import bp as council_bp
+    from .data_officer import bp as data_officer_bp
     from .documents import bp as documents_bp
     from .dossier import bp as dossier_bp
     from .ministry import bp as ministry_bp
@@ -87,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
         rules_bp,
         documents_bp,
         admin_bp,
+        data_officer_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

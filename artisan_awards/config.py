@@ -47,6 +47,35 @@ class Config:
     RETENTION_EXPORT_DAYS = int(os.environ.get("RETENTION_EXPORT_DAYS", 90))
     RETENTION_BACKUP_DAYS = int(os.environ.get("RETENTION_BACKUP_DAYS", 90))
     RETENTION_BACKUP_DIR = os.environ.get("RETENTION_BACKUP_DIR")  # where `backup create` writes; unset: none pruned
+    # The data officer's desk (data_officer/): who controls the data, whom to write to, the authority told
+    # of a breach; the register of processing activities is built from PRIVACY_ACTIVITIES (purposes,
+    # categories as personal_fields classes, recipients, the retention setting that bounds it).
+    PRIVACY_CONTROLLER = os.environ.get("PRIVACY_CONTROLLER", "Bộ Công Thương (Cục Công Thương địa phương)")
+    PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "baovedulieu@moit.gov.vn")
+    PRIVACY_AUTHORITY = os.environ.get(
+        "PRIVACY_AUTHORITY",
+        "Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05), Bộ Công an")
+    PRIVACY_ACTIVITIES = [
+        {"key": "procedure", "purpose": "Giải quyết thủ tục xét tặng danh hiệu Nghệ nhân (Nghị định 43/2024/NĐ-CP)",
+         "basis": "Thực hiện thủ tục hành chính theo quy định của pháp luật (không cần sự đồng ý)",
+         "subjects": "Nghệ nhân được đề nghị; người nộp hồ sơ; gia đình (truy tặng)",
+         "classes": ["public", "birth_date", "address", "phone", "family", "evidence"],
+         "recipients": "Sở Công Thương; Hội đồng các cấp; Bộ Công Thương; Ban Thi đua - Khen thưởng Trung ương; "
+                       "Văn phòng Chính phủ; Văn phòng Chủ tịch nước",
+         "retention": "RETENTION_ENDED_DOSSIER_DAYS"},
+        {"key": "consultation", "purpose": "Lấy ý kiến nhân dân về người được đề nghị",
+         "basis": "Thực hiện thủ tục hành chính (Luật Thi đua, khen thưởng 2022)",
+         "subjects": "Người góp ý, khiếu nại", "classes": ["commenter_contact"],
+         "recipients": "Bộ Công Thương (xác minh)", "retention": "RETENTION_COMMENT_DAYS"},
+        {"key": "councils", "purpose": "Hoạt động của Hội đồng xét tặng (bỏ phiếu, kê khai xung đột lợi ích)",
+         "basis": "Thực hiện thủ tục hành chính; lưu trữ theo Luật Lưu trữ 33/2024/QH15",
+         "subjects": "Thành viên Hội đồng", "classes": ["conflict_declaration", "account"],
+         "recipients": "Thư ký Hội đồng; cơ quan lưu trữ", "retention": None},
+        {"key": "accounts", "purpose": "Tài khoản, đăng nhập và an toàn hệ thống",
+         "basis": "Bảo đảm an toàn hệ thống thông tin (Luật An ninh mạng 116/2025/QH15)",
+         "subjects": "Người dùng hệ thống", "classes": ["account"],
+         "recipients": "Quản trị hệ thống", "retention": "RETENTION_LOG_DAYS"},
+    ]
     # The data officer's breach record: hours from discovery to the notice to the authority.
     BREACH_NOTICE_HOURS = int(os.environ.get("BREACH_NOTICE_HOURS", 72))
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app

@@ -444,6 +444,7 @@ NAV: tuple[tuple[str, str, Callable], ...] = (
     ("rules.admin", N_("Bộ tiêu chí"), can_edit_rules),
     ("rules.read_only", N_("Bộ tiêu chí"), lambda u: can_read_rules(u) and not can_edit_rules(u)),
     ("admin.index", N_("Quản trị"), lambda u: can_open_administration(u)),
+    ("data_officer.index", N_("Bảo vệ dữ liệu cá nhân"), lambda u: can_use_privacy_desk(u)),
 )
 
 

@@ -161,6 +161,11 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "attempts": ORDINARY, "created_at": ORDINARY, "next_attempt_at": ORDINARY, "sent_at": ORDINARY,
         "last_error": ORDINARY,
     },
+    "personal_data_breaches": {
+        "id": ORDINARY, "description": ORDINARY, "discovered_at": ORDINARY, "occurred_at": ORDINARY,
+        "affected_count": ORDINARY, "classes": ORDINARY, "measures": ORDINARY, "authority_notified_at": ORDINARY,
+        "recorded_by_id": ORDINARY, "recorded_at": ORDINARY,
+    },
     "products": {
         "id": ORDINARY, "nomination_id": ORDINARY, "name": ORDINARY, "made_on": ORDINARY,
         "materials": ORDINARY, "self_designed": ORDINARY, "award_rank": ORDINARY, "award_level": ORDINARY,

@@ -178,6 +178,14 @@ MATRIX: dict[str, tuple] = {
     "POST /ministry/comments": ("/ministry/comments", row(L, 403, "mo", OK),
                                 lambda i: {"comment_id": i["comment"], "status": "unsubstantiated"}),
     "GET /ministry/rules": ("/ministry/rules", row(L, 200, "owner applicant", 403)),
+    # -- the data officer's desk (issue 17): the data officer only (no principal here holds the role;
+    # tests/test_data_officer.py plays the data officer) ------------------------------------------
+    "GET /data-officer/": ("/data-officer/", row(L, 403)),
+    "GET /data-officer/register.<any(csv, json):fmt>": ("/data-officer/register.csv", row(L, 403)),
+    "GET /data-officer/impact-assessment.pdf": ("/data-officer/impact-assessment.pdf", row(L, 403)),
+    "POST /data-officer/breaches": ("/data-officer/breaches", row(L, 403)),
+    "GET /data-officer/breaches/<int:breach_id>": ("/data-officer/breaches/1", row(L, 403)),
+    "POST /data-officer/breaches/<int:breach_id>/notified": ("/data-officer/breaches/1/notified", row(L, 403)),
     # -- councils -----------------------------------------------------------------------------
     "GET /council/agenda": ("/council/agenda", row(L, 403, "councillors po po_x mo", 200)),
     "GET /council/councils": ("/council/councils", LOGGED_IN),
@@ -1192,6 +1200,7 @@ NOT_STAGED = {
     "/account/sessions/": "one's own login sessions and tokens, not dossiers",
     "/api/v1/me/sessions/": "one's own login sessions and tokens, not dossiers",
     "/admin/transfers/": "moving a merged province's dossiers: the administrator and provincial secretariats only",
+    "/data-officer/": "the data officer's breach record, not dossiers",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

@@ -7,7 +7,8 @@ from ``SECRET_KEY``): set the keys **before** ``flask db upgrade``.  ``nominatio
 HMAC-SHA256 (``FIELD_INDEX_KEY``) of the phone's digits, so the lists still find a dossier by phone.
 Existing rows are encrypted here, on SQLite and PostgreSQL; the downgrade decrypts them.  The role
 ``data_officer`` joins the CHECK on ``user_roles.role``; ``personal_data_erased_at`` on nominations and
-public comments records what the retention job anonymised.
+public comments records what the retention job anonymised; ``personal_data_breaches`` is the data
+officer's breach record.
 
 SQLite keeps the columns' declared types (a TEXT value is stored as it is; no batch rebuild, which
 would drop the counter triggers of 0011); PostgreSQL changes them to TEXT.
@@ -85,6 +86,20 @@ def upgrade():
     # the retention job (services/retention.py) marks what it anonymised (plain ADD COLUMN: SQLite keeps its triggers)
     op.add_column("nominations", sa.Column("personal_data_erased_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("public_comments", sa.Column("personal_data_erased_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "personal_data_breaches",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("discovered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("affected_count", sa.Integer(), nullable=False),
+        sa.Column("classes", sa.JSON(), nullable=False),
+        sa.Column("measures", sa.Text(), nullable=False),
+        sa.Column("authority_notified_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("recorded_by_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("affected_count >= 0", name="ck_personal_data_breaches_affected_not_negative"),
+    )
     op.create_index("ix_nominations_phone_index", "nominations", ["phone_index"])
     if bind.dialect.name == "postgresql":
         for (table, column) in OLD_TYPES:
@@ -118,6 +133,7 @@ def downgrade():
     if bind.dialect.name == "postgresql":
         for (table, column), kind in OLD_TYPES.items():
             op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {kind} USING {column}::{kind.lower()}")
+    op.drop_table("personal_data_breaches")
     op.execute("DELETE FROM user_roles WHERE role = 'data_officer'")
     _roles_check(OLD_ROLES)
     op.drop_index("ix_nominations_phone_index", table_name="nominations")
