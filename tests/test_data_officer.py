@@ -44,7 +44,8 @@ def test_the_register_is_generated_from_the_configuration(client, app, officer):
     survey = next(a for a in data["activities"] if a["key"] == "survey")
     assert survey["classes"][0]["columns"] == ["nominations.phone", "nominations.email"]
     assert next(a for a in data["activities"] if a["key"] == "consultation")["retention_days"] == 123
-    rows = list(csv.reader(io.StringIO(client.get("/data-officer/register.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    text = client.get("/data-officer/register.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][1] == "Mục đích" and any(r[1] == "Khảo sát mức độ hài lòng" for r in rows[1:])
     assert len(rows) == len(app.config["PRIVACY_ACTIVITIES"]) + 1
 
