@@ -46,7 +46,7 @@ def register_download(fmt: str):
                          _("Bên nhận"), _("Thời hạn lưu trữ (ngày)")])
         for r in rows:
             writer.writerow([r["key"], r["purpose"], r["basis"], r["subjects"],
-                             "; ".join(_(c["label"]) for c in r["classes"]), r["recipients"],
+                             "; ".join(_(label) for label in (c.get("label") for c in r["classes"])), r["recipients"],
                              r["retention_days"] or _("theo Luật Lưu trữ")])
         body, mimetype = "\ufeff" + out.getvalue(), "text/csv"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
