@@ -767,8 +767,9 @@ PEOPLE = {
     "go": (("government_officer",), None),
     "admin": (("admin",), None),
     "applicant+po": (("applicant", "province_officer"), "HNI"),
+    "dpo": (("data_officer",), None),  # the data protection officer: its desk only, not the dossiers' staff
 }
-STAFF_PEOPLE = set(PEOPLE) - {"anon", "applicant"}
+STAFF_PEOPLE = set(PEOPLE) - {"anon", "applicant", "dpo"}
 PREDICATE_TABLE = {
     "is_staff": STAFF_PEOPLE,
     "is_administrator": {"admin"},
@@ -797,6 +798,7 @@ PREDICATE_TABLE = {
     "can_use_transfers": {"po", "po_noprov", "admin", "applicant+po"},
     "can_use_intake_page": {"po", "po_noprov", "mo", "admin", "applicant+po"},
     "can_read_round_report": {"mo", "go", "admin"},
+    "can_use_privacy_desk": {"dpo"},
 }
 
 
