@@ -41,6 +41,7 @@ ACCOUNTS = [
     ("hoidong.bo@demo.vn", "Vũ Thị Lan (Hội đồng cấp Bộ)", ("ministry_council_member",), None),
     ("hoidong.nhanuoc@demo.vn", "Hoàng Văn Sơn (Hội đồng cấp Nhà nước)", ("state_council_member",), None),
     ("chinhphu@demo.vn", "Ngô Thanh Bình (Văn phòng Chính phủ)", ("government_officer",), None),
+    ("baovedulieu@demo.vn", "Đỗ Minh Châu (Cán bộ bảo vệ dữ liệu cá nhân)", ("data_officer",), None),
 ]
 # The other members of the Hà Nội council (the first is hoidong.hanoi@demo.vn, its chair).
 HANOI_COUNCIL = ["Phan Thị Thu", "Trịnh Quốc Bảo", "Mai Văn Hùng", "Lương Thị Yến", "Tạ Đình Phong",

@@ -426,6 +426,8 @@ def home_endpoint(user) -> str:
         return "ministry.nominations"
     if _any(user, *COUNCIL_MEMBER_ROLES):
         return "council.agenda"
+    if _any(user, wf.DATA_OFFICER):
+        return "data_officer.index"
     return "applicant.index"
 
 

@@ -183,3 +183,20 @@ def test_the_migration_encrypts_existing_rows_and_the_downgrade_opens_them(app, 
     row = db.session.get(Nomination, nid)
     assert (row.phone, row.address, row.birth_date) == ("0988777666", SECRETS["address"], date(1960, 5, 1))
     assert row.phone_index == field_crypto.phone_index("0988777666")  # the keyed index filled for old rows
+
+
+def test_rekey_moves_every_value_to_the_new_key(app, make):
+    old = field_crypto.new_key()
+    app.config["FIELD_ENCRYPTION_KEYS"] = f"k1={old}"
+    nid = _fill(make).id
+    app.config["FIELD_ENCRYPTION_KEYS"] = f"k2={field_crypto.new_key()},k1={old}"
+    result = app.test_cli_runner().invoke(args=["privacy", "rekey"])
+    assert result.exit_code == 0, result.output
+    raw = db.session.execute(sa.text("SELECT phone, address, birth_date FROM nominations WHERE id = :i"),
+                             {"i": nid}).one()
+    assert {field_crypto.key_id_of(v) for v in raw} == {"k2"}
+    comment = db.session.execute(sa.text("SELECT phone FROM public_comments")).scalar()
+    assert field_crypto.key_id_of(comment) == "k2"
+    app.config["FIELD_ENCRYPTION_KEYS"] = app.config["FIELD_ENCRYPTION_KEYS"].split(",")[0]  # the old key dropped
+    db.session.expire_all()
+    assert db.session.get(Nomination, nid).phone == SECRETS["phone"]
