@@ -59,12 +59,13 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _sqlite_pragmas(app)
 
-    from . import cli, i18n, permissions, views
+    from . import cli, field_view, i18n, permissions, views
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .applicant import bp as applicant_bp
     from .auth import bp as auth_bp
     from .council import bp as council_bp
+    from .data_officer import bp as data_officer_bp
     from .data_rights import bp as data_rights_bp
     from .documents import bp as documents_bp
     from .dossier import bp as dossier_bp
@@ -89,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
         documents_bp,
         admin_bp,
         data_rights_bp,
+        data_officer_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)
@@ -96,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
     views.init_app(app)
     i18n.init_app(app)
     permissions.init_app(app)
+    field_view.init_app(app)
     cli.init_app(app)
     return app
 

@@ -35,6 +35,9 @@ def init_app(app: Flask) -> None:
     from .services.data_rights import notice_cli  # the personal data notice's versions (issue 17)
 
     app.cli.add_command(notice_cli)
+    from .services.retention import privacy_cli  # personal data: retention, field keys (issue 17)
+
+    app.cli.add_command(privacy_cli)
 
 
 @click.group()

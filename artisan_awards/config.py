@@ -44,6 +44,51 @@ class Config:
     # Kept outside the database, at least 32 characters; unset: derived from SECRET_KEY under a label of
     # its own (development).  Changing it makes every earlier row fail `flask audit verify`.
     AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY")
+    # Personal fields encrypted at rest (artisan_awards/field_crypto.py, docs/personal-data.md):
+    # "k2=<32 bytes base64url>,k1=<...>", the first encrypts, all decrypt (rotation; `flask privacy keygen`).
+    # Unset: one key derived from SECRET_KEY (development).  FIELD_INDEX_KEY keys the HMAC search indexes.
+    FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS")
+    FIELD_INDEX_KEY = os.environ.get("FIELD_INDEX_KEY")
+    # Retention (services/retention.py, `flask privacy retention`): days after which each kind of
+    # record is anonymised or deleted; 0 keeps it forever.  Defaults and basis: docs/personal-data.md.
+    RETENTION_DRAFT_DAYS = int(os.environ.get("RETENTION_DRAFT_DAYS", 365))
+    RETENTION_ENDED_DOSSIER_DAYS = int(os.environ.get("RETENTION_ENDED_DOSSIER_DAYS", 5 * 365))
+    RETENTION_COMMENT_DAYS = int(os.environ.get("RETENTION_COMMENT_DAYS", 2 * 365))
+    RETENTION_LOG_DAYS = int(os.environ.get("RETENTION_LOG_DAYS", 365))
+    RETENTION_EXPORT_DAYS = int(os.environ.get("RETENTION_EXPORT_DAYS", 90))
+    RETENTION_BACKUP_DAYS = int(os.environ.get("RETENTION_BACKUP_DAYS", 90))
+    RETENTION_BACKUP_DIR = os.environ.get("RETENTION_BACKUP_DIR")  # where `backup create` writes; unset: none pruned
+    # The data officer's desk (data_officer/): who controls the data, whom to write to, the authority told
+    # of a breach; the register of processing activities is built from PRIVACY_ACTIVITIES (purposes,
+    # categories as personal_fields classes, recipients, the retention setting that bounds it).
+    PRIVACY_CONTROLLER = os.environ.get("PRIVACY_CONTROLLER", "Bộ Công Thương (Cục Công Thương địa phương)")
+    PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "baovedulieu@moit.gov.vn")
+    PRIVACY_AUTHORITY = os.environ.get(
+        "PRIVACY_AUTHORITY",
+        "Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05), Bộ Công an")
+    PRIVACY_ACTIVITIES = [
+        {"key": "procedure", "purpose": "Giải quyết thủ tục xét tặng danh hiệu Nghệ nhân (Nghị định 43/2024/NĐ-CP)",
+         "basis": "Thực hiện thủ tục hành chính theo quy định của pháp luật (không cần sự đồng ý)",
+         "subjects": "Nghệ nhân được đề nghị; người nộp hồ sơ; gia đình (truy tặng)",
+         "classes": ["public", "birth_date", "address", "phone", "family", "evidence"],
+         "recipients": "Sở Công Thương; Hội đồng các cấp; Bộ Công Thương; Ban Thi đua - Khen thưởng Trung ương; "
+                       "Văn phòng Chính phủ; Văn phòng Chủ tịch nước",
+         "retention": "RETENTION_ENDED_DOSSIER_DAYS"},
+        {"key": "consultation", "purpose": "Lấy ý kiến nhân dân về người được đề nghị",
+         "basis": "Thực hiện thủ tục hành chính (Luật Thi đua, khen thưởng 2022)",
+         "subjects": "Người góp ý, khiếu nại", "classes": ["commenter_contact"],
+         "recipients": "Bộ Công Thương (xác minh)", "retention": "RETENTION_COMMENT_DAYS"},
+        {"key": "councils", "purpose": "Hoạt động của Hội đồng xét tặng (bỏ phiếu, kê khai xung đột lợi ích)",
+         "basis": "Thực hiện thủ tục hành chính; lưu trữ theo Luật Lưu trữ 33/2024/QH15",
+         "subjects": "Thành viên Hội đồng", "classes": ["conflict_declaration", "account"],
+         "recipients": "Thư ký Hội đồng; cơ quan lưu trữ", "retention": None},
+        {"key": "accounts", "purpose": "Tài khoản, đăng nhập và an toàn hệ thống",
+         "basis": "Bảo đảm an toàn hệ thống thông tin (Luật An ninh mạng 116/2025/QH15)",
+         "subjects": "Người dùng hệ thống", "classes": ["account"],
+         "recipients": "Quản trị hệ thống", "retention": "RETENTION_LOG_DAYS"},
+    ]
+    # The data officer's breach record: hours from discovery to the notice to the authority.
+    BREACH_NOTICE_HOURS = int(os.environ.get("BREACH_NOTICE_HOURS", 72))
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # Uploads live outside the web root, under random names.

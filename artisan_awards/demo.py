@@ -42,6 +42,7 @@ ACCOUNTS = [
     ("hoidong.nhanuoc@demo.vn", "Hoàng Văn Sơn (Hội đồng cấp Nhà nước)", ("state_council_member",), None),
     ("chinhphu@demo.vn", "Ngô Thanh Bình (Văn phòng Chính phủ)", ("government_officer",), None),
     ("dulieu@demo.vn", "Bùi Thị Mai (Cán bộ bảo vệ dữ liệu cá nhân)", ("data_officer",), None),
+    ("baovedulieu@demo.vn", "Đỗ Minh Châu (Cán bộ bảo vệ dữ liệu cá nhân)", ("data_officer",), None),
 ]
 # The other members of the Hà Nội council (the first is hoidong.hanoi@demo.vn, its chair).
 HANOI_COUNCIL = ["Phan Thị Thu", "Trịnh Quốc Bảo", "Mai Văn Hùng", "Lương Thị Yến", "Tạ Đình Phong",

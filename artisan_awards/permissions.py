@@ -23,6 +23,7 @@ from workflows import machine as wf
 from workflows.machine import COUNCIL, OWNER, PROVINCE_SCOPED_ROLES, ROLES, Stage
 from workflows.states import N_, State
 
+from . import personal_fields
 from .models import ApiToken, Council, Level, Nomination, User
 
 NATIONAL_ROLES = frozenset(
@@ -427,6 +428,8 @@ def home_endpoint(user) -> str:
         return "ministry.nominations"
     if _any(user, *COUNCIL_MEMBER_ROLES):
         return "council.agenda"
+    if _any(user, wf.DATA_OFFICER):
+        return "data_officer.index"
     return "applicant.index"
 
 
@@ -446,6 +449,7 @@ NAV: tuple[tuple[str, str, Callable], ...] = (
     ("rules.read_only", N_("Bộ tiêu chí"), lambda u: can_read_rules(u) and not can_edit_rules(u)),
     ("admin.index", N_("Quản trị"), lambda u: can_open_administration(u)),
     ("data_rights.requests", N_("Yêu cầu về dữ liệu cá nhân"), lambda u: can_answer_data_requests(u)),
+    ("data_officer.index", N_("Bảo vệ dữ liệu cá nhân"), lambda u: can_use_privacy_desk(u)),
 )
 
 
@@ -652,3 +656,59 @@ def init_app(app) -> None:
 
     app.jinja_env.globals.update(role_label=lambda r: label(ROLE_LABELS, r), **TEMPLATE_PREDICATES)
 
+
+
+# -- personal data: which sensitive classes each role sees (issue 17, docs/personal-data.md §3) --------
+# SHOW: in clear on pages, API answers, exports and PDFs; REVEAL: masked, shown on demand with a logged
+# reason (the "Hiện" form, one audit event each); MASK: masked, never shown.  A class a role does not
+# list is masked.  The dossier's owner sees their own dossier's fields in clear.  The route matrix
+# (tests/test_route_matrix.py::test_sensitive_fields_per_role) plays this table on the pages, the API,
+# the exports and the PDFs.
+SHOW, REVEAL, MASK = "show", "reveal", "mask"
+_F = personal_fields
+FIELD_ACCESS: dict[str, dict[str, str]] = {
+    wf.APPLICANT: {},  # only their own dossiers, as the owner
+    # the secretariat checks the dossier against the papers: birth date in clear, the nominee's contacts on
+    # demand; the family of a posthumous proposal is who it corresponds with (it records them), so in clear
+    wf.PROVINCE_OFFICER: {_F.BIRTH_DATE: SHOW, _F.ADDRESS: REVEAL, _F.PHONE: REVEAL, _F.FAMILY: SHOW,
+                          _F.CONFLICT_DECLARATION: SHOW},
+    # council members judge the work and the age (the year): no contact, no residence
+    wf.PROVINCE_COUNCIL_MEMBER: {_F.CONFLICT_DECLARATION: SHOW},
+    wf.MINISTRY_OFFICER: {_F.BIRTH_DATE: SHOW, _F.ADDRESS: REVEAL, _F.PHONE: REVEAL, _F.FAMILY: REVEAL,
+                          _F.COMMENTER_CONTACT: REVEAL, _F.CONFLICT_DECLARATION: SHOW},
+    wf.MINISTRY_COUNCIL_MEMBER: {_F.CONFLICT_DECLARATION: SHOW},
+    wf.STATE_COUNCIL_MEMBER: {_F.CONFLICT_DECLARATION: SHOW},
+    # the decision names the person: birth date and residence, on demand
+    wf.GOVERNMENT_OFFICER: {_F.BIRTH_DATE: REVEAL, _F.ADDRESS: REVEAL},
+    wf.ADMIN: {},  # runs the system, has no need of the content
+    wf.DATA_OFFICER: {cls: REVEAL for cls in _F.MASKABLE},  # answers requests and breaches, on demand
+}
+assert set(FIELD_ACCESS) == set(ROLES)
+_RANK = {MASK: 0, REVEAL: 1, SHOW: 2}
+
+
+def field_access(user, cls: str, nomination: Nomination | None = None) -> str:
+    """SHOW, REVEAL or MASK: how ``user`` sees a field of class ``cls`` (of ``nomination``, if any)."""
+    if cls not in _F.MASKABLE:
+        return SHOW
+    if nomination is not None and getattr(user, "id", None) is not None and nomination.owner_id == user.id:
+        return SHOW
+    best = MASK
+    for role in _roles(user):
+        level = FIELD_ACCESS.get(role, {}).get(cls, MASK)
+        if _RANK[level] > _RANK[best]:
+            best = level
+    return best
+
+
+def shown_value(user, cls: str, value, nomination: Nomination | None = None, revealed=()):
+    """The value as ``user`` may see it: in clear, or masked (``revealed``: classes revealed with a reason)."""
+    access = field_access(user, cls, nomination)
+    if access == SHOW or (access == REVEAL and cls in revealed):
+        return value
+    return _F.mask(cls, value)
+
+
+def can_use_privacy_desk(user) -> bool:
+    """The data officer's desk: the register of processing, the impact assessment, breaches."""
+    return _any(user, wf.DATA_OFFICER)

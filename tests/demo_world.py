@@ -34,6 +34,7 @@ ROLE_ACCOUNTS = {
     "state_council_member": "hoidong.nhanuoc@demo.vn",
     "government_officer": "chinhphu@demo.vn",
     "admin": "admin@demo.vn",
+    "data_officer": "baovedulieu@demo.vn",
 }
 PASSWORD = DEMO_PASSWORD
 

@@ -52,6 +52,7 @@ def main_pages(world: demo_world.World) -> dict[str, list[str]]:
                                f"/nominations/{n['awarded']}"],
         "admin": ["/admin/", "/admin/accounts", "/admin/accounts/invite", "/admin/audit", "/admin/rules",
                   "/admin/base-salaries"],
+        "data_officer": ["/data-officer/"],
     }
 
 

@@ -110,6 +110,9 @@ def test_comments_export_keeps_hostile_text_as_text(client, auth, make):
     ])
     db.session.commit()
     auth.login_as("ministry_officer")
+    masked = read_csv(client.get("/ministry/comments/export.csv"))  # commenters' contacts masked until revealed
+    assert {r[masked[0].index("Người gửi")] for r in masked[1:]} == {"•••", "Không ký tên"}
+    client.post("/ministry/comments/reveal", data={"reason": "Xác minh khiếu nại với người gửi"})
     rows = read_csv(client.get("/ministry/comments/export.csv"))
     header = rows[0]
     content = [r[header.index("Nội dung")] for r in rows[1:]]

@@ -8,6 +8,7 @@ from datetime import date
 from flask import g, jsonify, request
 from pydantic import ValidationError
 
+from .. import field_view
 from ..errors import ValidationFailed
 from ..permissions import guard
 from ..schemas import DbId, LongText, _In
@@ -43,7 +44,8 @@ class SpecialCraftIn(_In):
 
 
 def _out(row, status: int = 200):
-    return jsonify(nomination_out(row, queries.history(row), eligibility.api_of(row), hard_cases.api_view(row))), status
+    data = nomination_out(row, queries.history(row), eligibility.api_of(row), hard_cases.api_view(row))
+    return jsonify(field_view.mask_nomination_out(data, g.api_user, row)), status
 
 
 @bp.post("/nominations/<int:nomination_id>/death")

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from workflows import machine as wf
 from workflows.states import N_
 
-from .. import permissions
+from .. import field_view, permissions
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..models import MAX_DB_INT, Nomination, Province, Round
@@ -174,12 +174,14 @@ def list_nominations():
     rows = db.session.scalars(
         stmt.order_by(Nomination.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return jsonify({"items": [nomination_out(r) for r in rows], "total": total, "page": page})
+    items = [field_view.mask_nomination_out(nomination_out(r), g.api_user, r) for r in rows]
+    return jsonify({"items": items, "total": total, "page": page})
 
 
 def _one(row: Nomination) -> dict:
     """NominationOut of one dossier: with its history and its eligibility, computed here once."""
-    return nomination_out(row, queries.history(row), eligibility.api_of(row), hard_cases.api_view(row))
+    data = nomination_out(row, queries.history(row), eligibility.api_of(row), hard_cases.api_view(row))
+    return field_view.mask_nomination_out(data, g.api_user, row)  # sensitive fields as the caller may see them
 
 
 def _visible(nomination_id: int) -> Nomination:

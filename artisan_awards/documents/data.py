@@ -166,8 +166,26 @@ def attachment_data(a, file_name: str | None = None) -> dict:
     }
 
 
-def nomination_data(n: Nomination, with_attachments: bool = True) -> dict:
-    """Everything the declaration, the summary and the receipt print about one dossier."""
+def nomination_data(n: Nomination, with_attachments: bool = True, masked: tuple[str, ...] = ()) -> dict:
+    """Everything the declaration, the summary and the receipt print about one dossier; the classes in
+    ``masked`` (personal_fields: birth_date, address, phone, family) printed masked, as the reader may see
+    them (documents.service.masked_for)."""
+    d = _nomination_data(n, with_attachments)
+    if masked:
+        from ..personal_fields import ADDRESS, BIRTH_DATE, FAMILY, PHONE, mask
+
+        if BIRTH_DATE in masked:
+            d["birth_date"] = mask(BIRTH_DATE, n.birth_date)
+        if ADDRESS in masked:
+            d["address"] = mask(ADDRESS, d["address"])
+        if PHONE in masked:
+            d["phone"], d["email"] = mask(PHONE, d["phone"]), mask(PHONE, d["email"])
+        if FAMILY in masked and n.posthumous and n.filed_by_name:
+            d["filed_by_name"] = d["signer"] = mask(FAMILY, d["filed_by_name"])
+    return d
+
+
+def _nomination_data(n: Nomination, with_attachments: bool) -> dict:
     periods = list(n.periods)
     started = min((p.from_date for p in periods), default=None)
     merit = None

@@ -18,6 +18,7 @@ from flask import Response
 
 from workflows.states import N_
 
+from .. import permissions
 from ..errors import NotFound, ValidationFailed
 from ..models import CouncilSession, Nomination, Round, User, get_row
 from ..models.core import MAX_DB_INT
@@ -144,9 +145,9 @@ def _all_evidence(n: Nomination) -> list[engine.Appended]:
             for a in sorted(n.attachments, key=lambda a: a.id)]
 
 
-def declaration_spec(n: Nomination) -> engine.Spec:
+def declaration_spec(n: Nomination, masked: tuple[str, ...] = ()) -> engine.Spec:
     from . import engine  # WeasyPrint loads on the first document, not at start-up
-    d = data.nomination_data(n)
+    d = data.nomination_data(n, masked=masked)
     blobs, photo = _portrait(n)
     return engine.Spec([engine.Part("declaration.html", {"n": d, "photo": photo})], variant=variant(), blobs=blobs,
                        title=f"Mẫu số {d['form_no']} - Bản khai thành tích - {d['full_name']}")
@@ -184,14 +185,15 @@ def blank_declaration(title: str) -> Download:
     return Download(result.pdf, f"mau-{d['form_no']}-ban-khai-thanh-tich.pdf", result.cached)
 
 
-def summary_spec(n: Nomination) -> engine.Spec:
+
+def summary_spec(n: Nomination, masked: tuple[str, ...] = ()) -> engine.Spec:
     from . import engine  # WeasyPrint loads on the first document, not at start-up
-    d = data.nomination_data(n)
+    d = data.nomination_data(n, masked=masked)
     return engine.Spec([engine.Part("summary.html", {"n": d})], variant=variant(),
                        title=f"Mẫu số {d['summary_form_no']} - Tóm tắt thành tích - {d['full_name']}")
 
 
-def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
+def dossier_spec(n: Nomination, archival: bool = False, masked: tuple[str, ...] = ()) -> engine.Spec:
     """Declaration + summary + list of evidence with the photos, then the PDF evidence.
 
     For print the PDF evidence is appended page for page (the result is a plain PDF: pages made
@@ -199,7 +201,7 @@ def dossier_spec(n: Nomination, archival: bool = False) -> engine.Spec:
     evidence embedded in it as associated files, as PDF/A-3 allows.
     """
     from . import engine  # WeasyPrint loads on the first document, not at start-up
-    d = data.nomination_data(n)
+    d = data.nomination_data(n, masked=masked)
     blobs, photos = _images(n)
     portrait_blobs, portrait = _portrait(n)
     blobs.update(portrait_blobs)
@@ -250,11 +252,11 @@ def qr_svg(text: str) -> bytes:
     return out.getvalue()
 
 
-def receipt_spec(n: Nomination, access_key: str | None = None) -> engine.Spec:
+def receipt_spec(n: Nomination, access_key: str | None = None, masked: tuple[str, ...] = ()) -> engine.Spec:
     from . import engine  # WeasyPrint loads on the first document, not at start-up
     if not n.code:
         raise NotFound(N_("Hồ sơ chưa được nộp nên chưa có giấy biên nhận."), code="no_receipt")
-    d = data.nomination_data(n)
+    d = data.nomination_data(n, masked=masked)
     url = status_url(n.code, access_key)
     svg = qr_svg(url)
     import hashlib
@@ -284,6 +286,18 @@ def _visible_nomination(user: User, nomination_id: int) -> Nomination:
     return nomination
 
 
+def masked_for(user: User, n: Nomination) -> tuple[str, ...]:
+    """The personal classes a dossier's PDF prints masked for ``user`` (permissions.FIELD_ACCESS; a class
+    revealed with a reason in this session is printed in clear)."""
+    from .. import field_view, personal_fields
+
+    shown = field_view.revealed(field_view.target_of(n))
+    return tuple(c for c in (personal_fields.BIRTH_DATE, personal_fields.ADDRESS, personal_fields.PHONE,
+                             personal_fields.FAMILY)
+                 if permissions.field_access(user, c, n) == permissions.MASK
+                 or (permissions.field_access(user, c, n) == permissions.REVEAL and c not in shown))
+
+
 def nomination_document(user: User, nomination_id: int, kind: str, *, archival: bool = False,
                         access_key: str | None = None) -> Download:
     """One document of a dossier ``user`` may see (404 otherwise, as everywhere)."""
@@ -292,18 +306,20 @@ def nomination_document(user: User, nomination_id: int, kind: str, *, archival: 
     if kind not in NOMINATION_KINDS:
         raise NotFound()
     label = n.code or f"ban-nhap-{n.id}"
+    masked = masked_for(user, n)
     if kind == "declaration":
-        spec, name = (lambda: declaration_spec(n)), f"mau-{data.FORM_NO.get(n.title, '01')}-ban-khai-{label}"
+        spec, name = (lambda: declaration_spec(n, masked)), f"mau-{data.FORM_NO.get(n.title, '01')}-ban-khai-{label}"
     elif kind == "summary":
-        spec, name = (lambda: summary_spec(n)), f"mau-{data.SUMMARY_FORM_NO.get(n.title, '09')}-tom-tat-{label}"
+        spec, name = (lambda: summary_spec(n, masked)), f"mau-{data.SUMMARY_FORM_NO.get(n.title, '09')}-tom-tat-{label}"
     elif kind == "dossier":
-        spec, name = (lambda: dossier_spec(n, archival)), f"ho-so-{label}" + ("-pdfa" if archival else "")
+        spec, name = (lambda: dossier_spec(n, archival, masked)), f"ho-so-{label}" + ("-pdfa" if archival else "")
     else:
-        spec, name = (lambda: receipt_spec(n, access_key)), f"bien-nhan-{label}"
+        spec, name = (lambda: receipt_spec(n, access_key, masked)), f"bien-nhan-{label}"
     if access_key:  # a receipt showing the access key: never cached, never looked up
         result = engine.produce(spec())
     else:
-        result = _produce(lambda: freshness.nomination_key(n.id, kind, archival), spec)
+        result = _produce(lambda: freshness.nomination_key(n.id, kind, archival) + "".join(f"-{c}" for c in masked),
+                          spec)
     return Download(result.pdf, name + ".pdf", result.cached)
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from workflows.states import N_, Action
 
-from .. import confirm, permissions
+from .. import confirm, field_view, permissions
 from ..errors import TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm
@@ -17,6 +17,7 @@ from ..models import Attachment, ReadAction
 from ..services import attachments as attachment_service
 from ..services import awards, consultations, data_rights, eligibility, hard_case_checks, queries
 from ..services import nominations as service
+from ..services import reveal as reveal_service
 from ..timeutil import today
 from . import bp
 from .forms import OUTCOMES, DecisionForm
@@ -123,6 +124,18 @@ def attachment(nomination_id: int, attachment_id: int):
     data_rights.log_read(current_user, ReadAction.EVIDENCE, nomination=nomination, target=row.original_name,
                      purpose=session.get("read_reasons", {}).get(str(nomination.id), ""))
     return attachment_service.send_attachment(row)
+
+
+@bp.route("/<int:nomination_id>/reveal", methods=["POST"])
+@login_required
+def reveal(nomination_id: int):
+    """Show a masked field of the dossier for a while, the reason recorded (docs/personal-data.md §3)."""
+    nomination = queries.get_visible(current_user, nomination_id)
+    cls = request.form.get("cls", "")
+    reveal_service.reveal(current_user, cls, request.form.get("reason"), nomination)
+    field_view.remember(field_view.target_of(nomination), cls)
+    flash(_("Đã ghi lý do; dữ liệu được hiện trong %(m)d phút.", m=field_view.REVEAL_MINUTES), "success")
+    return redirect(url_for("dossier.show", nomination_id=nomination.id) + "#personal")
 
 
 @bp.route("/<int:nomination_id>/decision", methods=["GET", "POST"])

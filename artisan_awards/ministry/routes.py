@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager
 
 from workflows.states import N_, PAST_PROVINCE, State
 
-from .. import exports, permissions
+from .. import exports, field_view, permissions, personal_fields
 from ..extensions import db
 from ..forms import SORT_LABELS, ActionForm, list_filters, query_args
 from ..i18n import state_label
@@ -17,6 +17,7 @@ from ..models import Nomination, Province, PublicComment, ReadAction, Round
 from ..permissions import guard
 from ..schemas import CommentStatusIn
 from ..services import consultations, data_rights, queries
+from ..services import reveal as reveal_service
 from ..text import vi_order
 from ..timeutil import local_date
 from ..validation import field_errors
@@ -149,12 +150,26 @@ def comments():
     ), status
 
 
+@bp.route("/comments/reveal", methods=["POST"])
+@guard(permissions.can_handle_public_comments)
+def comments_reveal():
+    """Show the commenters' names and contacts for a while, the reason recorded (docs/personal-data.md §3)."""
+    reveal_service.reveal(current_user, personal_fields.COMMENTER_CONTACT, request.form.get("reason"))
+    field_view.remember(field_view.target_of(None), personal_fields.COMMENTER_CONTACT)
+    flash(_("Đã ghi lý do; dữ liệu được hiện trong %(m)d phút.", m=field_view.REVEAL_MINUTES), "success")
+    return redirect(url_for("ministry.comments", **query_args()))
+
+
 @bp.route("/comments/export.<fmt>")
 @guard(permissions.can_handle_public_comments)
 def comments_export(fmt: str):
-    """The comments as filtered on the page, as CSV or XLSX."""
+    """The comments as filtered on the page, as CSV or XLSX (commenters' contacts as the person may see them)."""
     stmt, _chosen = comments_query()
     data_rights.log_read(current_user, ReadAction.EXPORT, target=request.full_path)  # commenters' contacts
+
+    def contact(value):
+        return field_view.shown(personal_fields.COMMENTER_CONTACT, value or "")
+
     rows = exports.stream_rows(stmt.with_only_columns(
         Nomination.code, Nomination.full_name.label("nominee"), PublicComment.kind, PublicComment.informational,
         PublicComment.full_name, PublicComment.phone, PublicComment.address, PublicComment.content,
@@ -164,9 +179,9 @@ def comments_export(fmt: str):
         exports.Column(N_("Mã hồ sơ"), lambda r: r.code or "", 20),
         exports.Column(N_("Nghệ nhân"), lambda r: r.nominee, 26),
         exports.Column(N_("Loại"), lambda r: _(COMMENT_KINDS[r.kind]), 10),
-        exports.Column(N_("Người gửi"), lambda r: _("Không ký tên") if r.informational else (r.full_name or ""), 22),
-        exports.Column(N_("Điện thoại"), lambda r: "" if r.informational else (r.phone or ""), 14),
-        exports.Column(N_("Địa chỉ"), lambda r: "" if r.informational else (r.address or ""), 28),
+        exports.Column(N_("Người gửi"), lambda r: _("Không ký tên") if r.informational else contact(r.full_name), 22),
+        exports.Column(N_("Điện thoại"), lambda r: "" if r.informational else contact(r.phone), 14),
+        exports.Column(N_("Địa chỉ"), lambda r: "" if r.informational else contact(r.address), 28),
         exports.Column(N_("Nội dung"), lambda r: r.content, 60),
         exports.Column(N_("Đợt lấy ý kiến"), lambda r: state_label(r.window) if r.window in set(State) else r.window,
                        24),

@@ -54,6 +54,10 @@ class AuditKind(enum.StrEnum):
     DATA_REQUEST_ANSWERED = "data_request_answered"
     PERSONAL_DATA_EXPORTED = "personal_data_exported"
     PRIVACY_NOTICE_PUBLISHED = "privacy_notice_published"
+    # Personal data (issue 17): a masked field shown on demand with its reason, a retention run, a breach.
+    PERSONAL_DATA_REVEALED = "personal_data_revealed"
+    RETENTION_APPLIED = "retention_applied"
+    BREACH_RECORDED = "breach_recorded"
 
 
 AREAS = {
@@ -73,6 +77,7 @@ AREAS = {
     "personal_data": {AuditKind.CONSENT_RECORDED, AuditKind.CONSENT_WITHDRAWN, AuditKind.DATA_REQUEST_OPENED,
                       AuditKind.DATA_REQUEST_ANSWERED, AuditKind.PERSONAL_DATA_EXPORTED,
                       AuditKind.PRIVACY_NOTICE_PUBLISHED},
+    "privacy": {AuditKind.PERSONAL_DATA_REVEALED, AuditKind.RETENTION_APPLIED, AuditKind.BREACH_RECORDED},
 }
 
 

@@ -22,6 +22,7 @@ from workflows.machine import ROLES, Subject
 from workflows.states import STATE_INFO, State
 
 from ..extensions import db
+from ..field_crypto import EncryptedDate, EncryptedText, phone_index
 from ..text import search_key
 from ..timeutil import as_utc, local_date, now_utc
 
@@ -359,13 +360,18 @@ class Nomination(db.Model):
     full_name: Mapped[str] = mapped_column(sa.String(200))
     name_key: Mapped[str] = mapped_column(sa.String(200), index=True, default="")
     pen_name: Mapped[str | None] = mapped_column(sa.String(200))
-    birth_date: Mapped[date | None]
+    birth_date: Mapped[date | None] = mapped_column(EncryptedDate("nominations.birth_date"))
     death_date: Mapped[date | None]
     gender: Mapped[str | None] = mapped_column(sa.String(20))
     ethnicity: Mapped[str | None] = mapped_column(sa.String(50))
     hometown: Mapped[str | None] = mapped_column(sa.String(300))
-    address: Mapped[str | None] = mapped_column(sa.String(300))
-    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    address: Mapped[str | None] = mapped_column(EncryptedText("nominations.address"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("nominations.phone"))
+    # HMAC-SHA256 of the phone's digits under FIELD_INDEX_KEY (field_crypto.phone_index): the lists find
+    # a dossier by its phone without the phone being readable in the database.
+    phone_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # when the retention job (services/retention.py) anonymised this ended dossier
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     email: Mapped[str | None] = mapped_column(sa.String(254))
 
     # Craft.
@@ -404,8 +410,8 @@ class Nomination(db.Model):
     receipt_book_no: Mapped[str | None] = mapped_column(sa.String(40))
     # After the nominee's death the family is the applicant side (migration 0019; its name and
     # relationship are filed_by_name / filed_by_relationship).
-    family_contact_phone: Mapped[str | None] = mapped_column(sa.String(30))
-    family_contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    family_contact_phone: Mapped[str | None] = mapped_column(EncryptedText("nominations.family_contact_phone"))
+    family_contact_email: Mapped[str | None] = mapped_column(EncryptedText("nominations.family_contact_email"))
     consultation_ends: Mapped[date | None]
     decision_no: Mapped[str | None] = mapped_column(sa.String(60))
     decision_date: Mapped[date | None]
@@ -485,6 +491,13 @@ class Nomination(db.Model):
 
     def refresh_name_key(self) -> None:
         self.name_key = search_key(self.full_name)
+
+
+@sa.event.listens_for(Nomination, "before_insert")
+@sa.event.listens_for(Nomination, "before_update")
+def _index_phone(_mapper, _connection, target: Nomination) -> None:
+    """Keep the keyed index of the phone (field_crypto.phone_index) with the phone, at each write."""
+    target.phone_index = phone_index(target.phone)
 
 
 def window_due(state: str, received_at: datetime | None, returned_at: datetime | None,

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..field_crypto import EncryptedText
 from ..timeutil import now_utc
 from .core import Nomination, Province, Round, User
 
@@ -247,7 +248,7 @@ class ConflictDeclaration(db.Model):
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("council_sessions.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("council_members.id"))
     nomination_id: Mapped[int] = mapped_column(sa.ForeignKey("nominations.id"))
-    reason: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(EncryptedText("conflict_declarations.reason"))
     declared_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
 
     member: Mapped[CouncilMember] = relationship(lazy="joined")
@@ -273,8 +274,8 @@ class PublicComment(db.Model):
     nomination_id: Mapped[int] = mapped_column(sa.ForeignKey("nominations.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(10), default="comment")
     full_name: Mapped[str | None] = mapped_column(sa.String(200))
-    phone: Mapped[str | None] = mapped_column(sa.String(30))
-    address: Mapped[str | None] = mapped_column(sa.String(300))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("public_comments.phone"))
+    address: Mapped[str | None] = mapped_column(EncryptedText("public_comments.address"))
     content: Mapped[str] = mapped_column(sa.Text)
     informational: Mapped[bool] = mapped_column(default=False)  # anonymous: kept, but only informational
     window: Mapped[str] = mapped_column(sa.String(30))  # the consultation state it came in
@@ -282,6 +283,8 @@ class PublicComment(db.Model):
     resolution: Mapped[str | None] = mapped_column(sa.Text)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
+    # when the retention job erased the commenter's name and contacts (services/retention.py)
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     nomination: Mapped[Nomination] = relationship()
 

@@ -6,14 +6,14 @@ dossier it is about and a link inside the app.  ``read_at`` is set when its owne
 A plain CREATE TABLE on both databases (no batch mode: the SQLite counter triggers are untouched).
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
