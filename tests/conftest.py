@@ -64,6 +64,7 @@ _DATABASE_FIXTURES = {"database_factory", "db_kind"}
 # (savepoints would add to them).
 REAL_DATABASE = (
     "tests/test_status_lookup.py",
+    "tests/test_public_lookup.py",  # the POST lookup and its timeline: the same connection of its own
     "tests/test_nominations.py::test_status_lookup_page",
     "tests/test_nominations.py::test_audit_chain_finds_an_altered_row",  # `flask audit verify`: its own connection
     # `flask seed-demo` closes the demo's council sessions (VACUUM on PostgreSQL, below).
