@@ -133,3 +133,15 @@ def test_the_pages_kept_translations_follow_each_request_s_language(app):
     en, vi = seen["en"].pop().split("|"), seen["vi"].pop().split("|")
     assert (en[0], vi[0]) == (babel["en"], babel["vi"]) and babel["en"] != babel["vi"] == "Tra cứu hồ sơ"
     assert vi[1] == en[1] == "không dịch &lt;b&gt;" and vi[2] == "100% xong"
+
+
+def test_the_layout_s_kept_links_follow_the_script_root(guarded):
+    """``i18n.layout_url`` keeps the layout's fixed links per script root: an app mounted under a prefix
+    (behind a proxy) and the same app at the root each get their own links."""
+    client = guarded.test_client()
+    for _round in range(2):
+        at_root = client.get("/public/status").get_data(as_text=True)
+        prefixed = client.get("/public/status", environ_overrides={"SCRIPT_NAME": "/nghenhan"}).get_data(as_text=True)
+        assert 'href="/public/results"' in at_root and 'href="/static/app.css' in at_root
+        assert 'href="/nghenhan/public/results"' in prefixed and 'href="/nghenhan/static/app.css' in prefixed
+        assert 'href="/public/results"' not in prefixed
