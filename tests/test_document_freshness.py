@@ -322,3 +322,26 @@ def test_a_light_visibility_check_keeps_the_404s(chain, api, closed_session, dos
         response = api.get(url, chain.officer)
         assert response.status_code == 404, url
         assert response.get_json()["error"]["code"] in ("nomination_not_found", "session_not_found", "not_found")
+
+
+def test_a_render_sets_the_older_objects_aside_and_back(app, monkeypatch):
+    """``engine.build_pdf`` freezes the garbage collector's view of the objects made before the render
+    (documents/engine.py: why) and always gives them back, even when the render fails."""
+    import gc
+
+    from artisan_awards.documents import engine
+
+    seen = []
+
+    def render(spec, fetcher=None):
+        seen.append(gc.get_freeze_count())
+        if spec == "fail":
+            raise RuntimeError("render failed")
+        return b"%PDF-"
+
+    monkeypatch.setattr(engine, "_build_pdf", render)
+    assert engine.build_pdf("ok") == b"%PDF-"
+    with pytest.raises(RuntimeError):
+        engine.build_pdf("fail")
+    assert seen[0] > 0 and seen[1] > 0, "the objects made before the render were not set aside"
+    assert gc.get_freeze_count() == 0
