@@ -82,6 +82,10 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "id": ORDINARY, "session_id": ORDINARY, "member_id": ORDINARY, "nomination_id": ORDINARY,
         "reason": CONFLICT_DECLARATION, "declared_at": ORDINARY,
     },
+    "consent_records": {  # the person's decisions on each purpose (issue 17 item 1)
+        "id": ORDINARY, "user_id": ORDINARY, "comment_id": ORDINARY, "purpose": ACCOUNT, "granted": ACCOUNT,
+        "notice_version": ORDINARY, "context": ORDINARY, "recorded_at": ACCOUNT,
+    },
     "council_members": {
         "id": ORDINARY, "council_id": ORDINARY, "user_id": ORDINARY, "position": ORDINARY,
         "authorised_to_preside": ORDINARY,
@@ -105,6 +109,11 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "id": ORDINARY, "nomination_id": ORDINARY, "ruleset_id": ORDINARY, "criterion_id": ORDINARY,
         "result": ORDINARY, "reason": ORDINARY, "actor_id": ORDINARY, "actor_name": ACCOUNT, "at": ORDINARY,
     },
+    "data_requests": {  # the person's requests and the data officer's answers (issue 17 item 2)
+        "id": ORDINARY, "user_id": ORDINARY, "kind": ORDINARY, "purpose": ORDINARY, "details": ACCOUNT,
+        "status": ORDINARY, "opened_at": ORDINARY, "due_on": ORDINARY, "outcome": ORDINARY, "answer": ACCOUNT,
+        "done": ORDINARY, "answered_at": ORDINARY, "answered_by_id": ORDINARY,
+    },
     "document_tasks": {
         "id": ORDINARY, "kind": ORDINARY, "round_id": ORDINARY, "requested_by_id": ORDINARY,
         "status": ORDINARY, "done": ORDINARY, "total": ORDINARY, "message": ORDINARY, "result_name": ORDINARY,
@@ -112,6 +121,10 @@ SENSITIVITY: dict[str, dict[str, str]] = {
     },
     "exclusion_overrides": {
         "id": ORDINARY, "nomination_id": ORDINARY, "reason": ORDINARY, "by_id": ORDINARY, "at": ORDINARY,
+    },
+    "inbox_notifications": {  # the in-app copy of a notification: as the e-mail's body
+        "id": ORDINARY, "user_id": ORDINARY, "nomination_id": ORDINARY, "subject": ORDINARY, "body": ACCOUNT,
+        "link": ORDINARY, "language": ORDINARY, "created_at": ORDINARY, "read_at": ORDINARY,
     },
     "login_sessions": {
         "id": ORDINARY, "user_id": ORDINARY, "key_hash": SECRET, "created_at": ORDINARY,
@@ -165,6 +178,14 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "id": ORDINARY, "description": ORDINARY, "discovered_at": ORDINARY, "occurred_at": ORDINARY,
         "affected_count": ORDINARY, "classes": ORDINARY, "measures": ORDINARY, "authority_notified_at": ORDINARY,
         "recorded_by_id": ORDINARY, "recorded_at": ORDINARY,
+    },
+    "personal_data_reads": {  # who read whose dossier, when and why (issue 17 item 6)
+        "id": ORDINARY, "at": ORDINARY, "reader_id": ORDINARY, "reader_role": ORDINARY, "subject_id": ORDINARY,
+        "nomination_id": ORDINARY, "action": ORDINARY, "purpose": ORDINARY, "target": ORDINARY,
+    },
+    "privacy_notices": {  # the published notice texts
+        "version": ORDINARY, "body_vi": ORDINARY, "body_en": ORDINARY, "published_at": ORDINARY,
+        "published_by_id": ORDINARY,
     },
     "products": {
         "id": ORDINARY, "nomination_id": ORDINARY, "name": ORDINARY, "made_on": ORDINARY,

@@ -162,7 +162,7 @@ def test_filing_shows_the_notice_and_records_the_consents_with_the_submission(cl
     assert 'name="notice_version"' in page and " checked" not in page
     assert 'value="publish_photo"' in page
     r = client.post(f"/nominations/{nomination.id}/actions/submit", data={
-        "notice_version": "1", "asked": ["email_reminders", "publish_photo", "future_programmes"],
+        "commitment": "y", "notice_version": "1", "asked": ["email_reminders", "publish_photo", "future_programmes"],
         "consent": ["publish_photo"]})
     assert r.status_code == 302
     db.session.refresh(nomination)
@@ -178,7 +178,7 @@ def test_a_filing_with_a_stale_notice_is_refused_and_nothing_moves(client, make)
     login(client, owner)
     upload(client, nomination)
     data_rights.publish_notice("# Hai\nHai.", "# Two\nTwo.")
-    r = client.post(f"/nominations/{nomination.id}/actions/submit", data={"notice_version": "1"},
+    r = client.post(f"/nominations/{nomination.id}/actions/submit", data={"notice_version": "1", "commitment": "y"},
                     follow_redirects=True)
     assert "vừa được cập nhật" in r.get_data(as_text=True)
     db.session.refresh(nomination)

@@ -799,7 +799,7 @@ STAFF_PEOPLE = set(PEOPLE) - {"anon", "applicant", "dpo"}
 PREDICATE_TABLE = {
     "is_staff": STAFF_PEOPLE,
     "is_administrator": {"admin"},
-    "can_answer_data_requests": set(),  # the data officer only: none of these people
+    "can_answer_data_requests": {"dpo"},  # the data officer only
     "can_override_exclusion": {"admin"},
     "is_applicant": {"applicant", "applicant+po"},
     "can_file": {"applicant", "po", "po_noprov", "applicant+po"},
@@ -1013,7 +1013,8 @@ def test_page_action_matrix(client, auth, make, role, scope, action, state, allo
         expire_completion(nomination)
     actor = _actor(make, role, scope, nomination)
     auth.login(actor.email)
-    r = client.post(f"/nominations/{nomination.id}/actions/{action}", data={"comment": "Thử quyền"})
+    # the filer ticks the commitment (the review step's box); the other actions ignore it
+    r = client.post(f"/nominations/{nomination.id}/actions/{action}", data={"comment": "Thử quyền", "commitment": "y"})
     want = expected(role, scope, state, allowed)
     if want == 200 and confirm.needs_confirmation(action):
         # allowed and irreversible: the page asks first (and only then), and nothing has changed yet
@@ -1683,7 +1684,7 @@ FIELDS_SHOWN = {  # principal -> classes in clear on every surface above
 }
 
 
-def _text(response) -> str:
+def _answer_text(response) -> str:
     if response.mimetype == "application/pdf":
         from pypdf import PdfReader
 
@@ -1700,7 +1701,7 @@ def test_sensitive_fields_per_role(world, principal):
     for surface, template in SURFACES.items():
         response = _call(world, principal, "GET", template.format(**world.ids), None)
         assert response.status_code == 200, (surface, principal)
-        text = _text(response)
+        text = _answer_text(response)
         for cls, (clear, clear_api, masked) in NOMINEE.items():
             shown = clear_api if surface == "api" else clear
             if cls in FIELDS_SHOWN[principal]:
@@ -1723,7 +1724,7 @@ def test_a_masked_field_is_shown_on_demand_with_a_logged_reason(world):
     r = po.post(url + "/reveal", data={"cls": "phone", "reason": "Gọi điện xác minh bản khai với nghệ nhân"})
     assert r.status_code == 302
     assert "0912345678" in po.get(url).get_data(as_text=True)
-    assert "0912345678" in _text(po.get(url + "/declaration.pdf"))
+    assert "0912345678" in _answer_text(po.get(url + "/declaration.pdf"))
     assert "Xóm 3, xã Bát Tràng" not in po.get(url).get_data(as_text=True)  # only the class asked for
     with world.app.app_context():
         event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == "personal_data_revealed")

@@ -14,6 +14,7 @@ from .. import permissions
 from ..errors import TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm
+from ..formatting import vn_date
 from ..i18n import label
 from ..models import RequestKind, RequestOutcome, RequestStatus
 from ..permissions import guard
@@ -165,7 +166,7 @@ def new_request():
         for message in [exc.text(_), *exc.field_texts(_).values()][-1:]:
             flash(message, "error")
         return redirect(url_for("data_rights.my_data") + "#requests", code=303)
-    flash(_("Đã gửi yêu cầu số %(id)s. Hạn trả lời: %(due)s.", id=case.id, due=case.due_on.strftime("%d/%m/%Y")),
+    flash(_("Đã gửi yêu cầu số %(id)s. Hạn trả lời: %(due)s.", id=case.id, due=vn_date(case.due_on)),
           "success")
     return redirect(url_for("data_rights.my_data") + "#requests", code=303)
 

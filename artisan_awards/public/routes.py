@@ -10,7 +10,7 @@ from workflows.states import PAST_PROVINCE, State
 
 from ..documents import service as document_service
 from ..errors import NotFound, ValidationFailed
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..forms import ActionForm
 from ..models import Nomination
 from ..schemas import CommentIn
@@ -29,6 +29,7 @@ def _lookup_requested() -> bool:
 
 
 @bp.route("/status", methods=["GET", "POST"])
+@csrf.exempt  # a read-only lookup: see docs/security.md, "The public lookup needs no CSRF token"
 @limiter.shared_limit(lambda: current_app.config["STATUS_LOOKUP_LIMIT"], scope="status-lookup",
                       exempt_when=lambda: not _lookup_requested())
 def status():
@@ -36,30 +37,26 @@ def status():
 
     The key never travels in the URL (browser history, proxy and server logs keep URLs): a GET that
     carries one is not looked up; the form answers, asking for the key again, with the code kept."""
-    form = ActionForm()
     nomination, steps, not_found, errors, key_in_url = None, [], False, {}, False
     code = ""
     status_code = 200
     if request.method == "POST":
         code = (request.form.get("code") or "").strip()[:40]
         key = (request.form.get("key") or "").strip()[:40]
-        if not form.validate_on_submit():
-            errors["form"] = _("Phiên làm việc đã hết hạn. Hãy tải lại trang và tra cứu lại.")
+        # No session and no CSRF token: a lookup changes nothing (docs/security.md).
+        if not code:
+            errors["code"] = _("Hãy nhập mã hồ sơ ghi trên giấy biên nhận.")
+        if not key:
+            errors["key"] = _("Hãy nhập mã tra cứu ghi trên giấy biên nhận.")
+        if errors:
             status_code = 400
         else:
-            if not code:
-                errors["code"] = _("Hãy nhập mã hồ sơ ghi trên giấy biên nhận.")
-            if not key:
-                errors["key"] = _("Hãy nhập mã tra cứu ghi trên giấy biên nhận.")
-            if errors:
-                status_code = 400
+            try:
+                nomination, steps = queries.lookup_path(code, key)
+            except NotFound:
+                not_found, status_code = True, 404
             else:
-                try:
-                    nomination, steps = queries.lookup_path(code, key)
-                except NotFound:
-                    not_found, status_code = True, 404
-                else:
-                    code = nomination.code
+                code = nomination.code
     else:
         code = (request.args.get("code") or "").strip()[:40]
         if "key" in request.args:
@@ -68,7 +65,7 @@ def status():
             return redirect(url_for("public.status", code=code or None, key_in_url=1), code=303)
         key_in_url = request.args.get("key_in_url") == "1"
     return (
-        render_template("public/status.html", form=form, nomination=nomination, steps=steps,
+        render_template("public/status.html", nomination=nomination, steps=steps,
                         not_found=not_found, errors=errors, key_in_url=key_in_url, code=code),
         status_code,
     )

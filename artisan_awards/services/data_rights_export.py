@@ -102,6 +102,8 @@ FIELDS: dict[str, dict[str, tuple[str, str]]] = {
         "award_bonus_vnd": ("Tiền thưởng (đồng)", "Bonus (VND)"),
         "created_at": ("Thời điểm tạo hồ sơ (UTC)", "Dossier created (UTC)"),
         "updated_at": ("Thời điểm sửa gần nhất (UTC)", "Last changed (UTC)"),
+        "personal_data_erased_at": ("Thời điểm dữ liệu cá nhân được ẩn danh theo thời hạn lưu trữ (UTC)",
+                                    "When the personal data was anonymised under the retention schedule (UTC)"),
     },
     "craft_periods": {
         "dossier_id": ("Số hiệu hồ sơ", "Dossier number"),
@@ -184,6 +186,7 @@ NOT_EXPORTED = {
     "access_key_hash": "a keyed hash of the access key, a secret of the system",
     "name_key": "the name folded for search, a copy of full_name",
     "version": "a counter that detects concurrent writes",
+    "phone_index": "a keyed index of the phone for duplicate search, a copy of the phone (exported in clear)",
 }
 
 
