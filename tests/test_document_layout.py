@@ -605,7 +605,7 @@ def test_minutes_say_what_minutes_must_say(chain, api):
     assert "hồi …… giờ" not in text
     assert "Số thành viên có mặt: 11/11 thành viên, bằng 100,00 % tổng số thành viên Hội đồng" in text
     quorum = session.council.quorum
-    assert f"từ {session.council.quorum_percent}% tổng số thành viên trở lên, tức ít nhất {quorum}/11" in text
+    assert f"từ {session.council.quorum_percent} % tổng số thành viên trở lên, tức ít nhất {quorum}/11" in text
     assert "số phiếu đồng ý bằng 90,91 % tổng số thành viên Hội đồng" in text
     assert "Nơi nhận:" in text and "Các thành viên Hội đồng" in text
     for kind in ("minutes", "tally", "list", "submission-letter"):

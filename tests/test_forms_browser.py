@@ -114,11 +114,15 @@ def test_the_phone_header_is_compact_and_its_menu_button_opens_the_navigation(fo
             expect(menu).to_be_visible()
             expect(menu).to_have_attribute("aria-expanded", "false")
             expect(nav).to_be_hidden()
+            # the account stays in reach: the language, who is signed in, logging out
+            expect(page.locator("header .who")).to_be_visible()
+            expect(page.locator("header .account button[lang=en]")).to_be_visible()
+            expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
             menu.click()
             expect(nav).to_be_visible()
             expect(menu).to_have_attribute("aria-expanded", "true")
             expect(page.get_by_role("link", name="Hồ sơ của tôi")).to_be_visible()
-            expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
+            expect(page.locator("#site-menu").get_by_role("link", name="Đổi mật khẩu")).to_be_visible()
             menu.click()
             expect(nav).to_be_hidden()
 

@@ -609,6 +609,7 @@ def test_timeline_in_a_browser_at_phone_width(app_config, shots):  # noqa: F811
             page = browser.new_context(viewport=PHONE, locale="vi-VN", base_url=url).new_page()
             page.goto("/")
             _log_in(page, email, Factory.PASSWORD)
+            page.get_by_role("button", name="Menu").click()  # on a phone the navigation opens from the header's button
             page.get_by_role("navigation").get_by_role("link", name="Kế hoạch đợt").click()
             page.get_by_role("link", name="Xem tiến độ Xét tặng lần thứ 7 (2026)").click()
             expect(page.get_by_role("heading", name="Tiến độ Xét tặng lần thứ 7 (2026)")).to_be_visible()

@@ -33,3 +33,15 @@ document.addEventListener("change", (event) => {
   const box = event.target.closest(".remove-row input[type=checkbox]");
   if (box) box.closest("[data-row]")?.classList.toggle("removing", box.checked);
 });
+
+// The review step's printed declaration: the frame grows to the declaration's height, so the page scrolls
+// as one (without script the frame scrolls on its own).
+for (const frame of document.querySelectorAll("iframe.declaration-frame")) {
+  const fit = () => {
+    const doc = frame.contentDocument;
+    if (doc && doc.documentElement) frame.style.height = doc.documentElement.scrollHeight + 4 + "px";
+  };
+  frame.addEventListener("load", fit);
+  window.addEventListener("resize", fit);
+  if (frame.contentDocument && frame.contentDocument.readyState === "complete") fit();
+}
