@@ -13,8 +13,8 @@ from workflows.states import N_
 from .. import permissions
 from ..errors import TransitionRefused, ValidationFailed
 from ..extensions import db
-from ..forms import ActionForm
 from ..formatting import vn_date
+from ..forms import ActionForm
 from ..i18n import label
 from ..models import RequestKind, RequestOutcome, RequestStatus
 from ..permissions import guard
