@@ -18,7 +18,7 @@ from artisan_awards.demo import DEMO_PASSWORD, seed
 from artisan_awards.extensions import db
 from artisan_awards.models import Council, DocumentTask, Nomination, Round
 from artisan_awards.schemas import SessionIn
-from artisan_awards.services import accounts, councils
+from artisan_awards.services import accounts, councils, data_rights
 from artisan_awards.services import nominations as service
 from artisan_awards.services.queries import key_hash
 from artisan_awards.timeutil import today
@@ -53,6 +53,7 @@ class World:
     # a dossier that went far (awarded), with an access key known to the tests: the public timeline
     path_code: str = ""
     path_key: str = ""
+    data_request_id: int = 0  # the demo applicant's correction request (issue 17)
 
     def url_values(self) -> dict[str, list[int]]:
         """Values to put into each URL argument when crawling."""
@@ -63,6 +64,7 @@ class World:
             "round_id": [self.round_id],
             "task_id": [self.task_id],
             "user_id": [self.users["applicant"], self.users["province_council_member"]],
+            "request_id": [self.data_request_id],
         }
 
 
@@ -106,9 +108,13 @@ def build() -> World:
     task = DocumentTask(round_id=round_id, requested_by_id=user(ROLE_ACCOUNTS["ministry_officer"]).id, total=12)
     db.session.add(task)
     db.session.commit()
+    # A personal data request of the demo applicant, waiting for the data officer (issue 17).
+    data_request = data_rights.open_request(user(ROLE_ACCOUNTS["applicant"]), "correction",
+                                            "Năm sinh của nghệ nhân ghi sai.")
     world = World(round_id=round_id, council_id=council.id, open_session_id=open_.id,
                   closed_session_id=closed.id, task_id=task.id, code=sam.code, access_key=key,
-                  path_code=far.code, path_key=path_key)
+                  path_code=far.code, path_key=path_key,
+                  data_request_id=data_request.id)
     for n in db.session.scalars(sa.select(Nomination).order_by(Nomination.id)):
         world.nominations.setdefault(f"{n.state}-{n.province_code}", n.id)
         world.nominations.setdefault(str(n.state), n.id)

@@ -503,3 +503,16 @@ def test_the_pages_in_english(client, make, officer_dp):
     login(client, officer_dp)
     client.post("/lang/en", data={"next": "/"})
     assert "Personal data requests" in client.get("/data-officer/requests").get_data(as_text=True)
+
+
+def test_a_pdf_of_the_dossier_and_the_apis_answer_are_logged_too(client, make, api):
+    nomination = make.nomination(State.SUBMITTED)
+    officer = make.user("province_officer", "HNI")
+    assert api.get(f"/api/v1/nominations/{nomination.id}", officer).status_code == 200
+    login(client, officer)
+    assert client.get(f"/nominations/{nomination.id}/declaration.pdf").status_code == 200
+    rows = db.session.scalars(sa.select(PersonalDataRead).order_by(PersonalDataRead.id)).all()
+    assert [(r.action, r.target, r.subject_id) for r in rows] == [
+        ("dossier", "", nomination.owner_id), ("export", "declaration.pdf", nomination.owner_id)]
+    assert api.get(f"/api/v1/nominations/{nomination.id}", nomination.owner).status_code == 200
+    assert len(db.session.scalars(sa.select(PersonalDataRead)).all()) == 2  # the owner's own: not logged

@@ -10,11 +10,11 @@ from workflows.states import N_
 from .. import field_view, permissions
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db, limiter
-from ..models import MAX_DB_INT, Nomination, Province, Round
+from ..models import MAX_DB_INT, Nomination, Province, ReadAction, Round
 from ..permissions import guard
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
-from ..services import accounts, eligibility, hard_cases, queries, sessions
+from ..services import accounts, data_rights, eligibility, hard_cases, queries, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
@@ -191,8 +191,9 @@ def _visible(nomination_id: int) -> Nomination:
 @bp.get("/nominations/<int:nomination_id>")
 @guard()
 def get_nomination(nomination_id: int):
-    """One dossier with its history."""
+    """One dossier with its history (someone else's reading is logged, docs/personal-data.md)."""
     row = _visible(nomination_id)
+    data_rights.log_read(g.api_user, ReadAction.DOSSIER, nomination=row)
     return jsonify(_one(row))
 
 

@@ -6,6 +6,8 @@ from flask import current_app, request, session
 from flask_login import current_user, login_required
 
 from .. import storage
+from ..models import ReadAction
+from ..services import data_rights, queries
 from . import bp, service
 
 
@@ -20,6 +22,9 @@ def nomination_pdf(nomination_id: int, kind: str):
     key = None
     if kind == "receipt":  # the access key is in the owner's session only right after submission
         key = session.get("access_keys", {}).get(str(nomination_id))
+    # a dossier's PDF carries its personal data: someone else's download is logged (docs/personal-data.md)
+    data_rights.log_read(current_user, ReadAction.EXPORT, nomination=queries.get_visible(current_user, nomination_id),
+                         target=f"{kind}.pdf")
     return service.nomination_document(current_user, nomination_id, kind,
                                        archival=_archival(), access_key=key).response()
 
