@@ -21,7 +21,7 @@ from artisan_awards.schemas import SessionIn
 from artisan_awards.services import accounts, councils, data_rights
 from artisan_awards.services import nominations as service
 from artisan_awards.services.queries import key_hash
-from artisan_awards.timeutil import today
+from artisan_awards.timeutil import VN, now_utc, today
 from workflows.states import Action
 
 # The account that shows each role (demo e-mail addresses).
@@ -46,6 +46,7 @@ class World:
     open_session_id: int
     closed_session_id: int
     task_id: int
+    breach_id: int = 0
     nominations: dict[str, int] = field(default_factory=dict)  # "<state>" or "<state>-<province>" -> id
     users: dict[str, int] = field(default_factory=dict)  # role -> user id
     access_key: str = ""
@@ -63,6 +64,7 @@ class World:
             "council_id": [self.council_id],
             "round_id": [self.round_id],
             "task_id": [self.task_id],
+            "breach_id": [self.breach_id],
             "user_id": [self.users["applicant"], self.users["province_council_member"]],
             "request_id": [self.data_request_id],
         }
@@ -120,6 +122,16 @@ def build() -> World:
         world.nominations.setdefault(str(n.state), n.id)
     for role, email in ROLE_ACCOUNTS.items():
         world.users[role] = user(email).id
+    # A personal data breach on the data officer's desk (its page drafts the notices).
+    from werkzeug.datastructures import MultiDict
+
+    from artisan_awards.services import data_officer
+
+    discovered = (now_utc() - timedelta(hours=5)).astimezone(VN).strftime("%Y-%m-%dT%H:%M")
+    world.breach_id = data_officer.record_breach(user(ROLE_ACCOUNTS["data_officer"]), data_officer.parse_breach(
+        MultiDict({"description": "Một bản xuất danh sách hồ sơ bị gửi nhầm địa chỉ thư điện tử",
+                   "discovered_at": discovered, "affected_count": "12", "classes": "phone",
+                   "measures": "Đề nghị người nhận xóa thư"}))).id
     return world
 
 

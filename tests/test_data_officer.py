@@ -48,6 +48,7 @@ def test_the_register_is_generated_from_the_configuration(client, app, officer):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][1] == "Mục đích" and any(r[1] == "Khảo sát mức độ hài lòng" for r in rows[1:])
     assert len(rows) == len(app.config["PRIVACY_ACTIVITIES"]) + 1
+    assert client.get("/data-officer/register.xml").status_code == 404
 
 
 def test_the_impact_assessment_is_a_pdf_drafted_from_the_register(client, app, officer):

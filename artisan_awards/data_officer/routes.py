@@ -29,10 +29,12 @@ def index():
                            values={}, errors={})
 
 
-@bp.route("/register.<any(csv, json):fmt>")
+@bp.route("/register.<fmt>")
 @guard(permissions.can_use_privacy_desk)
 def register_download(fmt: str):
     """The register as data: JSON (whole) or CSV (one row per activity)."""
+    if fmt not in ("csv", "json"):
+        abort(404)
     rows = desk.register()
     name = f"so-dang-ky-hoat-dong-xu-ly-du-lieu-{today().isoformat()}.{fmt}"
     if fmt == "json":
