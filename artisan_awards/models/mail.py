@@ -90,7 +90,7 @@ class InboxNotification(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(500))  # a path inside the app, never another site
-    # the recipient's language (as the e-mail's)
+    # the recipient's language, as the e-mail's (the page marks the text with it)
     language: Mapped[str] = mapped_column(sa.String(5), default="vi", server_default="vi")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
