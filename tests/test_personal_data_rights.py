@@ -440,7 +440,7 @@ def test_opening_downloading_and_exporting_are_logged_once_lists_are_not(client,
     nomination = make.nomination(owner=owner)
     login(client, owner)
     attachment = upload(client, nomination)
-    client.post(f"/nominations/{nomination.id}/actions/submit")
+    client.post(f"/nominations/{nomination.id}/actions/submit", data={"commitment": "y"})
     assert client.get(f"/nominations/{nomination.id}").status_code == 200  # the owner: not logged
     officer = make.user("province_officer", "HNI", full_name="Cán Bộ Đọc")
     login(client, officer)
