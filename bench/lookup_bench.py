@@ -34,10 +34,13 @@ TARGET_P95 = 2.0
 def seed(url: str, nominations: int) -> list[tuple[int, str, str]]:
     import sqlalchemy as sa
 
+    from artisan_awards import create_app
     from artisan_awards.models import Province, Round, User
 
+    # The server's configuration: the personal fields are encrypted with its keys (issue 17).
+    app = create_app(harness.app_config(url, Path(tempfile.mkdtemp(prefix="aa-bench-"))))
     engine = sa.create_engine(url)
-    with engine.begin() as conn:
+    with app.app_context(), engine.begin() as conn:
         conn.execute(sa.insert(User.__table__), [{
             "email": "owner@bench.vn", "full_name": "Người đề nghị", "password_hash": "x", "locale": "vi",
             "active": True, "email_confirmed": True}])

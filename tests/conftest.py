@@ -65,6 +65,8 @@ _DATABASE_FIXTURES = {"database_factory", "db_kind"}
 REAL_DATABASE = (
     "tests/test_status_lookup.py",
     "tests/test_public_lookup.py",  # the POST lookup and its timeline: the same connection of its own
+    # `audit_chain.verify` on a connection of its own
+    "tests/test_move_many.py::test_each_dossier_gets_its_own_log_row_in_order_and_the_chain_verifies",
     "tests/test_nominations.py::test_status_lookup_page",
     "tests/test_nominations.py::test_audit_chain_finds_an_altered_row",  # `flask audit verify`: its own connection
     # `flask seed-demo` closes the demo's council sessions (VACUUM on PostgreSQL, below).

@@ -149,6 +149,9 @@ def test_deleting_a_whole_dossier_with_its_rows_is_caught(world, runner, db_kind
            ("DELETE FROM outbox_attachments WHERE notice_id IN "
             "(SELECT id FROM one_stop_notices WHERE nomination_id = :id)", {"id": world.ids.b}),
            ("DELETE FROM one_stop_notices WHERE nomination_id = :id", {"id": world.ids.b}),
+           # and its in-app notifications and the log of who read it (issue 13, issue 17)
+           ("DELETE FROM inbox_notifications WHERE nomination_id = :id", {"id": world.ids.b}),
+           ("DELETE FROM personal_data_reads WHERE nomination_id = :id", {"id": world.ids.b}),
            ("DELETE FROM nominations WHERE id = :id", {"id": world.ids.b}))
     assert db.session.get(Nomination, world.ids.b) is None
     result = verify(runner)

@@ -29,7 +29,7 @@ import pytest
 import sqlalchemy as sa
 from flask import request
 
-from artisan_awards import ballot_box, create_app
+from artisan_awards import ballot_box, create_app, field_crypto
 from artisan_awards.extensions import db
 from artisan_awards.models import AgendaItem, CouncilSession, Nomination, SealedBallot, TransitionLog
 from artisan_awards.services import councils as council_service
@@ -73,6 +73,8 @@ def _readable(value):
         except ValueError:
             return ("text", TIME_TEXT.sub("<time>", text))
     if isinstance(value, str):
+        if field_crypto.is_encrypted(value):  # a personal field sealed at rest (issue 17): opaque without the key
+            return ("encrypted", field_crypto.key_id_of(value), len(value))
         return TIME_TEXT.sub("<time>", value)
     return value
 

@@ -332,7 +332,8 @@ def normalise_code(code: str | None) -> str:
     if match is None:
         return "".join(text.split())
     year, province, number = match.groups()
-    return f"NN-{year}-{province}-{int(number):05d}"
+    # a short number is padded to the printed five digits; a longer one is kept as typed (never re-padded)
+    return f"NN-{year}-{province}-{number if len(number) >= 5 else f'{int(number):05d}'}"
 
 
 def _not_found() -> NotFound:

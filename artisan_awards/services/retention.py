@@ -290,7 +290,10 @@ def rekey_command():
         for table, columns in tables.items():
             from ..field_crypto import decrypt
 
-            rows = conn.execute(sa.text(f"SELECT id, {', '.join(columns)} FROM {table}")).mappings().all()
+            # the names come from the registry, never from input; core constructs quote them anyway
+            extra = ["phone_index"] if table == "nominations" else []
+            t = sa.table(table, sa.column("id"), *(sa.column(c) for c in [*columns, *extra]))
+            rows = conn.execute(sa.select(t.c.id, *(t.c[c] for c in columns))).mappings().all()
             for row in rows:
                 values = {}
                 for c in columns:
@@ -302,7 +305,6 @@ def rekey_command():
                     phone = decrypt(row["phone"], "nominations.phone") if row["phone"] else None
                     values["phone_index"] = phone_index(phone)
                 if values:
-                    sets = ", ".join(f"{c} = :{c}" for c in values)
-                    conn.execute(sa.text(f"UPDATE {table} SET {sets} WHERE id = :id"), {**values, "id": row["id"]})
+                    conn.execute(sa.update(t).where(t.c.id == row["id"]).values(**values))
                     changed += 1
     click.echo(f"{changed} rows re-encrypted under key {kid}")
