@@ -185,7 +185,7 @@ def test_dossier_from_registration_to_public_status(live_server, shots):
             expect(page.get_by_role("heading", name=f"Bản khai thành tích — {NOMINEE}")).to_be_visible()
             expect(page.locator('.steps [aria-current="step"]')) \
                 .to_have_text("2. Nghề và quá trình hành nghề")
-            page.get_by_label("Nghề thủ công mỹ nghệ", exact=True).fill("Gốm sứ Bát Tràng")
+            page.get_by_role("textbox", name="Nghề thủ công mỹ nghệ", exact=True).fill("Gốm sứ Bát Tràng")
             page.get_by_label("Cơ sở, xưởng sản xuất").fill("Xưởng gốm Đức Bát Tràng")
             page.get_by_label("Từ ngày").fill("1982-03-01")
             page.get_by_label("Đến ngày").fill("2024-12-31")
