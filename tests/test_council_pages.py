@@ -51,6 +51,10 @@ def test_ministry_resolves_comments_in_the_browser_page(client, auth, api, make)
         "content": "Phản ánh cần xác minh."})
     auth.login(chain.ministry.email)
     page = client.get("/ministry/comments").get_data(as_text=True)
+    assert "Phản ánh cần xác minh." in page and "Bùi Thị Lan" not in page  # the commenter's contacts are masked
+    # until the ministry reveals them, giving its reason (privacy2)
+    client.post("/ministry/comments/reveal", data={"reason": "Xác minh khiếu nại với người gửi"})
+    page = client.get("/ministry/comments").get_data(as_text=True)
     assert "Phản ánh cần xác minh." in page and "Bùi Thị Lan" in page
     import sqlalchemy as sa
 

@@ -126,6 +126,7 @@ def test_applicant_rights_and_the_data_officers_answers(live, tmp_path):
             expect(filing.locator("input[type=checkbox]")).to_have_count(1)  # only what is not decided yet
             expect(filing.get_by_label("Cho phép đăng ảnh chân dung")).not_to_be_checked()
             filing.get_by_label("Cho phép đăng ảnh chân dung").check()
+            page.get_by_label("Tôi xin cam đoan những nội dung kê khai là đúng sự thật").check()  # required to submit
             page.get_by_role("button", name="Nộp hồ sơ").click()
             expect(page.get_by_text("Mã hồ sơ").first).to_be_visible()
             with app.app_context():
@@ -244,7 +245,7 @@ def test_the_personal_data_pages_pass_axe_and_fit_360px_in_both_languages(live):
 
 def _check(page: Page, path: str, lang: str, viewport: dict, found: dict, wide: dict) -> None:
     if lang == "en" and page.locator("html").get_attribute("lang") != "en":
-        page.locator("header .account button[lang=en]").click()
+        page.locator("header .account :is(a, button)[lang=en]").click()  # a link signed out (perf2), a form signed in
         page.wait_for_load_state()
         page.goto(path)
     assert page.locator("html").get_attribute("lang") == lang

@@ -239,7 +239,7 @@ def _register_and_file(page: Page, nominee: str) -> str:
     page.get_by_label("Điện thoại").fill("0913 222 333")
     page.get_by_label("Người nộp hồ sơ").select_option(label="Bản thân nghệ nhân")
     page.get_by_role("button", name="Lưu và tiếp tục").click()
-    page.get_by_label("Nghề thủ công mỹ nghệ", exact=True).fill("Gốm Phù Lãng")
+    page.get_by_role("textbox", name="Nghề thủ công mỹ nghệ", exact=True).fill("Gốm Phù Lãng")
     page.get_by_label("Cơ sở, xưởng sản xuất").fill("Lò gốm Phù Lãng")
     page.get_by_label("Từ ngày").fill("1980-01-01")
     page.get_by_label("Đến ngày").fill("2024-12-31")
