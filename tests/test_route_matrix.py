@@ -1646,6 +1646,7 @@ def test_migration_0015_fills_stage_reached_from_the_log(staged):
         assert "stage_reached" not in columns
         upgrade(revision="0015")
         after = dict(db.session.execute(sa.select(Nomination.id, Nomination.stage_reached)).all())
+        db.session.remove()  # its read lock would hold the next ALTER TABLE waiting forever (PostgreSQL)
         upgrade()  # the later migrations' own triggers (append-only records, 0019) come back with them
         assert _triggers() == triggers
         db.session.remove()
