@@ -68,6 +68,9 @@ def _readable(value):
             if len(value) >= ballot_box.NONCE_BYTES + 16:
                 return ("sealed", len(value))
             return ("bytes", value.hex())
+        at = text.find(field_crypto.PREFIX)
+        if 0 <= at <= 4:  # a sealed personal field as stored in a heap page (its varlena header first)
+            return ("encrypted", value[:at].hex(), len(value))
         try:
             return ("json", json.dumps(json.loads(text), sort_keys=True))
         except ValueError:
