@@ -356,13 +356,16 @@ def test_registration_timing_is_of_the_same_order(app, make):
     import time
 
     owner = make.user("applicant", email="chu.tai.khoan@example.vn")
-    spent = {}
-    for key, emails in (("known", [owner.email] * 3), ("new", [f"moi{i}@example.vn" for i in range(3)])):
-        start = time.perf_counter()
-        for email in emails:
+    spent = {"known": [], "new": []}
+    # Each path timed one registration at a time, its fastest of three kept: a machine running both database
+    # passes at once can stall any one request for seconds (a CI run saw 2.4 s), which says nothing about it.
+    for i in range(3):
+        for key, email in (("known", owner.email), ("new", f"moi{i}@example.vn")):
+            start = time.perf_counter()
             with app.test_client() as fresh:
                 fresh.post("/register", data=_register(email))
-        spent[key] = time.perf_counter() - start
+            spent[key].append(time.perf_counter() - start)
+    spent = {key: min(times) for key, times in spent.items()}
     # The password is hashed either way, so the two answers take the same order of time; a new account
     # also writes its row and audit event (on PostgreSQL about 10 ms each), hence a margin, not equality.
     assert spent["known"] / spent["new"] > 0.25, spent
