@@ -5,8 +5,8 @@ address and phone, the family's contacts, commenters' phone and address, conflic
 become TEXT holding ``enc1:<key id>:<AES-GCM>`` under ``FIELD_ENCRYPTION_KEYS`` (or the key derived
 from ``SECRET_KEY``): set the keys **before** ``flask db upgrade``.  ``nominations.phone_index`` is the
 HMAC-SHA256 (``FIELD_INDEX_KEY``) of the phone's digits, so the lists still find a dossier by phone.
-Existing rows are encrypted here, on SQLite and PostgreSQL; the downgrade decrypts them.  The role
-``data_officer`` joins the CHECK on ``user_roles.role``; ``personal_data_erased_at`` on nominations and
+Existing rows are encrypted here, on SQLite and PostgreSQL; the downgrade decrypts them.
+The ``data_officer`` role's CHECK comes with 0022; ``personal_data_erased_at`` on nominations and
 public comments records what the retention job anonymised; ``personal_data_breaches`` is the data
 officer's breach record.
 
@@ -40,31 +40,6 @@ OLD_TYPES = {
 }
 
 
-OLD_ROLES = ("applicant", "province_officer", "province_council_member", "ministry_officer",
-             "ministry_council_member", "state_council_member", "government_officer", "admin")
-NEW_ROLES = OLD_ROLES + ("data_officer",)  # the data protection officer (issue 17)
-
-
-def _roles_check(roles: tuple[str, ...]) -> None:
-    """Replace user_roles' CHECK on the role names (SQLite: the small table is rebuilt, it has no trigger)."""
-    check = "role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        op.execute("ALTER TABLE user_roles DROP CONSTRAINT ck_user_roles_known_role")
-        op.execute(f"ALTER TABLE user_roles ADD CONSTRAINT ck_user_roles_known_role CHECK ({check})")
-        return
-    op.execute("DROP INDEX IF EXISTS ix_user_roles_user_id")
-    op.execute("ALTER TABLE user_roles RENAME TO user_roles_old")
-    op.execute(
-        "CREATE TABLE user_roles (id INTEGER NOT NULL, user_id INTEGER NOT NULL, role VARCHAR(40) NOT NULL, "
-        f"CONSTRAINT ck_user_roles_known_role CHECK ({check}), "
-        "CONSTRAINT fk_user_roles_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, "
-        "CONSTRAINT pk_user_roles PRIMARY KEY (id), CONSTRAINT uq_user_roles_user_role UNIQUE (user_id, role))")
-    op.execute("INSERT INTO user_roles (id, user_id, role) SELECT id, user_id, role FROM user_roles_old")
-    op.execute("DROP TABLE user_roles_old")
-    op.execute("CREATE INDEX ix_user_roles_user_id ON user_roles (user_id)")
-
-
 def _rewrite(bind, table: str, columns: tuple[str, ...], change, extra=None) -> None:
     rows = bind.execute(sa.text(f"SELECT id, {', '.join(columns)} FROM {table}")).mappings().all()
     for row in rows:
@@ -81,7 +56,6 @@ def upgrade():
     from artisan_awards import field_crypto
 
     bind = op.get_bind()
-    _roles_check(NEW_ROLES)
     op.add_column("nominations", sa.Column("phone_index", sa.String(64), nullable=True))
     # the retention job (services/retention.py) marks what it anonymised (plain ADD COLUMN: SQLite keeps its triggers)
     op.add_column("nominations", sa.Column("personal_data_erased_at", sa.DateTime(timezone=True), nullable=True))
@@ -134,8 +108,6 @@ def downgrade():
         for (table, column), kind in OLD_TYPES.items():
             op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {kind} USING {column}::{kind.lower()}")
     op.drop_table("personal_data_breaches")
-    op.execute("DELETE FROM user_roles WHERE role = 'data_officer'")
-    _roles_check(OLD_ROLES)
     op.drop_index("ix_nominations_phone_index", table_name="nominations")
     for table, column in (("nominations", "phone_index"), ("nominations", "personal_data_erased_at"),
                           ("public_comments", "personal_data_erased_at")):
