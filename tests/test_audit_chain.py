@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from artisan_awards import audit_chain as audit
 from artisan_awards.extensions import db
-from artisan_awards.models import AuditKind, Nomination
+from artisan_awards.models import AuditKind, Nomination, User
 from artisan_awards.services import admin_events as audit_log
 from artisan_awards.services import nominations as service
 from workflows.states import Action, State
@@ -351,6 +351,9 @@ def test_the_round_export_carries_a_signed_checkpoint(app, make, runner, tmp_pat
 
 def _parallel_writes(app, officer, admin, ids) -> tuple[list, float]:
     """Accept each dossier in its own thread while four threads write admin events, all at once."""
+    # The threads get ids, never the caller's ORM objects: one instance refreshed by several
+    # threads through one session is a race SQLAlchemy does not allow.
+    officer_id, admin_id = officer.id, admin.id
     db.session.remove()
     start, errors = threading.Barrier(len(ids) + 4), []
 
@@ -358,7 +361,7 @@ def _parallel_writes(app, officer, admin, ids) -> tuple[list, float]:
         with app.app_context():
             try:
                 start.wait()
-                service.perform(db.session.get(Nomination, ident), Action.ACCEPT, db.session.merge(officer))
+                service.perform(db.session.get(Nomination, ident), Action.ACCEPT, db.session.get(User, officer_id))
             except Exception as exc:  # noqa: BLE001 - reported by the caller
                 errors.append(exc)
             finally:
@@ -369,7 +372,7 @@ def _parallel_writes(app, officer, admin, ids) -> tuple[list, float]:
             try:
                 start.wait()
                 for i in range(5):
-                    audit_log.record(AuditKind.ROUND_CHANGED, db.session.merge(admin), target_label=f"{n}-{i}")
+                    audit_log.record(AuditKind.ROUND_CHANGED, db.session.get(User, admin_id), target_label=f"{n}-{i}")
                     db.session.commit()
             except Exception as exc:  # noqa: BLE001
                 errors.append(exc)

@@ -441,15 +441,21 @@ def test_ballots_racing_the_close_are_counted_in_the_decision_or_refused(app, ap
                             json={"votes": {str(nomination.id): "yes"}}).status_code == 201
         db.session.commit()
 
-        def ballot(member, sid=sid, nomination=nomination):
-            return lambda client: client.post(
-                f"/api/v1/sessions/{sid}/ballot", headers={"Authorization": f"Bearer {tokens[member.id]}"},
-                json={"votes": {str(nomination.id): "no"}})
+        # Plain values only inside the threads: an ORM object expired by the commit above would
+        # be refreshed by several threads at once through one session, which SQLAlchemy forbids.
+        nomination_id = str(nomination.id)
+        ballot_headers = {m.id: {"Authorization": f"Bearer {tokens[m.id]}"} for m in racing}
+        close_headers = {"Authorization": f"Bearer {tokens[secretariat.id]}"}
+        non_voters = [{"email": m.email, "reason": f"Lý do của {m.full_name}"} for m in racing]
 
-        def close(client, sid=sid, racing=racing):
-            return client.post(
-                f"/api/v1/sessions/{sid}/close", headers={"Authorization": f"Bearer {tokens[secretariat.id]}"},
-                json={"non_voters": [{"email": m.email, "reason": f"Lý do của {m.full_name}"} for m in racing]})
+        def ballot(member, sid=sid, headers=ballot_headers, nomination_id=nomination_id):
+            member_headers = headers[member.id]
+            return lambda client: client.post(
+                f"/api/v1/sessions/{sid}/ballot", headers=member_headers,
+                json={"votes": {nomination_id: "no"}})
+
+        def close(client, sid=sid, headers=close_headers, non_voters=non_voters):
+            return client.post(f"/api/v1/sessions/{sid}/close", headers=headers, json={"non_voters": non_voters})
 
         answers = _run_together(app, [ballot(m) for m in racing] + [close])
         *ballot_answers, closed = answers

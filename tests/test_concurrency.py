@@ -42,10 +42,14 @@ def test_fifteen_members_vote_at_the_same_moment(app, api, make):
     tokens = [api.token(m) for m in members]
     db.session.commit()
 
+    # Plain values only inside the threads: an ORM object expired by the commit above would be
+    # refreshed by thirty threads at once through one session, which SQLAlchemy does not allow.
+    nomination_ids = [str(n.id) for n in nominations]
+
     def ballot(token, choice):
         return lambda client: client.post(
             f"/api/v1/sessions/{sid}/ballot", headers={"Authorization": f"Bearer {token}"},
-            json={"votes": {str(n.id): choice for n in nominations}}).status_code
+            json={"votes": {nid: choice for nid in nomination_ids}}).status_code
 
     choices = ["yes"] * 14 + ["no"]
     # Each member sends their ballot twice at once: 15 must count, 15 must be refused.
