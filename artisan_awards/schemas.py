@@ -225,6 +225,10 @@ class CommentIn(_In):
     address: Str | None = None
     content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
     kind: Literal["comment", "complaint"] = "comment"
+    # The personal data notice the client showed (GET /api/v1/privacy/notice: its version) and the
+    # optional purposes the person ticked there; recorded with the comment, in its transaction.
+    notice_version: int | None = None
+    consents: list[Annotated[str, StringConstraints(max_length=60)]] = Field(default_factory=list, max_length=20)
 
 
 class CommentStatusIn(_In):

@@ -201,6 +201,46 @@ def test_a_comment_records_the_commenters_consent_against_the_comment(client, ma
     assert rows == {NOTICE_PURPOSE: True, "comment_follow_up": True}
 
 
+def _consultation_open(make) -> Nomination:
+    nomination = make.nomination(State.SUBMITTED)
+    db.session.execute(sa.update(Nomination).where(Nomination.id == nomination.id).values(
+        state=State.PUBLIC_CONSULTATION, consultation_ends=today() + timedelta(days=10)))
+    db.session.commit()
+    return nomination
+
+
+def test_an_api_comment_records_the_consents_of_the_notice_the_client_showed(client, make):
+    nomination = _consultation_open(make)
+    notice = client.get("/api/v1/privacy/notice").get_json()
+    assert notice["version"] == 1 and notice["body_vi"] and notice["body_en"]
+    assert [p["key"] for p in notice["purposes"]["comment"]] == ["comment_follow_up"]
+    r = client.post(f"/api/v1/public/consultations/{nomination.id}/comments", json={
+        "full_name": "Phạm Văn Cường", "phone": "0987654321", "address": "Bát Tràng", "content": "Đồng ý.",
+        "notice_version": notice["version"], "consents": []})
+    assert r.status_code == 201, r.get_json()
+    rows = {c.purpose: c.granted for c in consent_rows(comment_id=r.get_json()["id"])}
+    assert rows == {NOTICE_PURPOSE: True, "comment_follow_up": False}  # asked, not ticked: a recorded no
+
+
+def test_an_api_comment_with_a_stale_notice_or_an_unknown_purpose_keeps_nothing(client, make):
+    nomination = _consultation_open(make)
+    body = {"full_name": "Phạm Văn Cường", "phone": "0987654321", "address": "Bát Tràng", "content": "Đồng ý."}
+    url = f"/api/v1/public/consultations/{nomination.id}/comments"
+    data_rights.publish_notice("# Hai\nHai.", "# Two\nTwo.")  # version 2 is in force now
+    for extra, field in (({"notice_version": 1}, None), ({"notice_version": 2, "consents": ["sell_my_data"]}, "consents"),
+                         ({"consents": ["comment_follow_up"]}, "notice_version")):
+        r = client.post(url, json=body | extra)
+        assert r.status_code == 422, (extra, r.get_json())
+        if field:
+            assert field in r.get_json()["error"]["fields"], r.get_json()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PublicComment)) == 0
+    assert consent_rows(context="comment") == []
+    r = client.post(url, json=body | {"notice_version": 2, "consents": ["comment_follow_up"]})
+    assert r.status_code == 201
+    rows = {c.purpose: (c.granted, c.notice_version) for c in consent_rows(comment_id=r.get_json()["id"])}
+    assert rows == {NOTICE_PURPOSE: (True, 2), "comment_follow_up": (True, 2)}
+
+
 # == 2. the person's rights ================================================================================
 
 

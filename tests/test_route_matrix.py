@@ -378,6 +378,7 @@ MATRIX: dict[str, tuple] = {
         "/api/v1/sessions/{session}/tally.pdf", row(L, 404, "owner applicant", 403, "po pcm admin", 409)),
     "GET /api/v1/sessions/<int:session_id>/ballot.pdf": (
         "/api/v1/sessions/{session}/ballot.pdf", row(L, 404, "owner applicant", 403, "po pcm admin", 200)),
+    "GET /api/v1/privacy/notice": ("/api/v1/privacy/notice", PUBLIC),
     "GET /api/v1/public/consultations": ("/api/v1/public/consultations", PUBLIC),
     "GET /api/v1/public/consultations.pdf": ("/api/v1/public/consultations.pdf?round_id={round}", PUBLIC),
     "POST /api/v1/public/consultations/<int:nomination_id>/comments": (

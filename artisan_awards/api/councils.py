@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
+from workflows.states import N_
+
 from .. import permissions
+from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..models import CouncilSession
 from ..permissions import guard
@@ -19,7 +22,7 @@ from ..schemas import (
     SessionIn,
 )
 from ..serializers import _d, _dt
-from ..services import consultations
+from ..services import consultations, data_rights
 from ..services import councils as service
 from . import bp, json_body
 
@@ -157,6 +160,21 @@ def tally(session_id: int):
 # -- public consultation -----------------------------------------------------------------------
 
 
+@bp.get("/privacy/notice")
+def privacy_notice():
+    """The personal data notice in force, and the optional purposes a commenter may be asked.
+
+    A client that sends a comment shows this notice first and sends back its ``version`` and the
+    purposes the person ticked (``CommentIn.notice_version`` / ``consents``)."""
+    notice = data_rights.current_notice()
+    return jsonify({
+        "version": notice.version, "body_vi": notice.body_vi, "body_en": notice.body_en,
+        "published_at": _dt(notice.published_at) if notice.published_at else None,
+        "purposes": {"comment": [{"key": key, "vi": spec.get("vi"), "en": spec.get("en")}
+                                 for key, spec in data_rights.purposes("comment").items()]},
+    })
+
+
 @bp.get("/public/consultations")
 def public_consultations():
     """Nominations now in a public-consultation window."""
@@ -184,7 +202,19 @@ def public_consultations():
 @limiter.limit("20 per hour")
 def public_comment(nomination_id: int):
     """A comment on a nominee; signed ones (name, phone, address) count, anonymous ones inform."""
-    comment = consultations.add_comment(nomination_id, CommentIn.model_validate(json_body()))
+    body = CommentIn.model_validate(json_body())
+    notice = None
+    if body.notice_version is not None:  # the client showed the notice: the person's choices are kept
+        asked = list(data_rights.purposes("comment"))
+        unknown = [p for p in body.consents if p not in asked]
+        if unknown:
+            message = N_("Mục đích không có trong thông báo về xử lý dữ liệu cá nhân.")
+            raise ValidationFailed(message, fields={"consents": message})
+        notice = {"version": body.notice_version, "asked": asked, "granted": body.consents}
+    elif body.consents:
+        message = N_("Cần gửi kèm phiên bản thông báo về xử lý dữ liệu cá nhân đã hiển thị.")
+        raise ValidationFailed(message, fields={"notice_version": message})
+    comment = consultations.add_comment(nomination_id, body, notice=notice)
     return jsonify({"id": comment.id, "informational": comment.informational,
                     "status": comment.status}), 201
 

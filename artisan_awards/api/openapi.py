@@ -92,6 +92,8 @@ ROUTES = [
     ("get", "/public/consultations.pdf", "Danh sách lấy ý kiến nhân dân của một đợt (PDF)", False, None, 200,
      [404, 422]),
     # Public consultation.
+    ("get", "/privacy/notice", "Thông báo xử lý dữ liệu cá nhân đang áp dụng và các mục đích tùy chọn", False,
+     None, 200, []),
     ("get", "/public/consultations", "Danh sách đang lấy ý kiến nhân dân", False, None, 200, []),
     ("post", "/public/consultations/{nomination_id}/comments", "Gửi ý kiến, khiếu nại", False,
      "CommentIn", 201, [400, 404, 422, 429]),

@@ -14,7 +14,7 @@ from ..extensions import csrf, db, limiter
 from ..forms import ActionForm
 from ..models import Nomination
 from ..schemas import CommentIn
-from ..services import data_rights, queries
+from ..services import queries
 from ..services.consultations import add_comment, consultation_nomination, open_consultations
 from ..text import vi_order
 from ..timeutil import today
@@ -86,24 +86,23 @@ def comment(nomination_id: int):
     errors = {}
     if request.method == "POST" and form.validate_on_submit():
         shown = request.form.get("notice_version")  # the page shows the notice; a bare client did not
+        # The commenter's consents, recorded against the comment in its transaction.
+        notice = None if shown is None else {
+            "version": shown, "asked": request.form.getlist("asked"), "granted": request.form.getlist("consent"),
+            "user": current_user if current_user.is_authenticated else None}
+        saved = None
         try:
-            if shown is not None:
-                data_rights.check_notice_version(shown)
             data = CommentIn.model_validate(
                 {k: (request.form.get(k) or None) for k in ("full_name", "phone", "address")}
                 | {"content": request.form.get("content", ""),
                    "kind": request.form.get("kind") or "comment"})
+            saved = add_comment(nomination.id, data, notice=notice)
         except ValidationError as exc:
             errors = field_errors(exc, _)
         except ValidationFailed as exc:
             errors = {"notice_version": exc.text(_)}
             flash(exc.text(_), "error")
-        else:
-            saved = add_comment(nomination.id, data)
-            if shown is not None:  # the commenter's consents, recorded against the comment
-                data_rights.record_consents(context="comment", comment=saved, version=shown,
-                                        user=current_user if current_user.is_authenticated else None,
-                                        asked=request.form.getlist("asked"), granted=request.form.getlist("consent"))
+        if saved is not None:
             if saved.informational:
                 flash(_("Đã nhận ý kiến. Ý kiến không ghi đủ họ tên, điện thoại, địa chỉ "
                         "chỉ được dùng để tham khảo."), "info")

@@ -13,7 +13,7 @@ from ..models import MAX_DB_INT, Nomination, PublicComment, User, get_row
 from ..schemas import CommentIn, CommentStatusIn
 from ..text import vi_order
 from ..timeutil import today
-from . import transaction
+from . import data_rights, transaction
 from .nominations import move_by_event
 
 CONSULTATION_STATES = (State.PUBLIC_CONSULTATION, State.FINAL_CONSULTATION)
@@ -43,17 +43,28 @@ def consultation_nomination(nomination_id: int) -> Nomination:
     return nomination
 
 
-def add_comment(nomination_id: int, data: CommentIn) -> PublicComment:
-    """Take a comment; a signed complaint holds the dossier until the ministry rules on it."""
+def add_comment(nomination_id: int, data: CommentIn, *, notice: dict | None = None) -> PublicComment:
+    """Take a comment; a signed complaint holds the dossier until the ministry rules on it.
+
+    ``notice``: the personal data notice the person was shown and their choices (``version``,
+    ``asked``, ``granted``, ``user``), recorded against the comment in the same transaction, so a
+    comment is never kept without the record of what its author was told, nor the record without it.
+    """
     nomination = consultation_nomination(nomination_id)
     signed = bool(data.full_name and data.phone and data.address)
-    with transaction.one_transaction():  # the comment and the hold it causes, or neither
+    if notice is not None:
+        data_rights.check_notice_version(notice["version"])
+    with transaction.one_transaction():  # the comment, its consents and the hold it causes, or none
         comment = PublicComment(
             nomination_id=nomination.id, kind=data.kind, full_name=data.full_name, phone=data.phone,
             address=data.address, content=data.content, informational=not signed, window=nomination.state,
         )
         db.session.add(comment)
         db.session.flush()
+        if notice is not None:
+            data_rights.record_consents(context="comment", comment=comment, version=notice["version"],
+                                        asked=notice["asked"], granted=notice["granted"],
+                                        user=notice.get("user"), commit=False)
         if comment.blocks:
             db.session.refresh(nomination, with_for_update=True)
             move_by_event(nomination, Action.HOLD, None, "Hệ thống: khiếu nại có ký tên",
