@@ -59,7 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _sqlite_pragmas(app)
 
-    from . import cli, field_view, i18n, permissions, views
+    from . import cli, field_view, i18n, integration, permissions, views
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .applicant import bp as applicant_bp
@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .services import mail
 
     mail.init_app(app)  # its settings, delivery after each request, `flask mail`
+    integration.init_app(app)  # the administrator's webhook pages, `flask integration`
     for blueprint in (
         auth_bp,
         applicant_bp,
