@@ -291,3 +291,58 @@ def test_mapping_and_form_validation_in_vietnamese(app, admin):
                                 {"i": row.id}).scalar()
     assert stored.startswith("enc1:") and secret not in stored  # sealed at rest
     assert db.session.get(Subscriber, row.id).secret == secret
+
+
+# -- 5. two workers never send one delivery twice -------------------------------------------------------
+
+@pytest.mark.realdb
+def test_two_workers_never_send_one_delivery_twice(app, admin):
+    """Two workers (threads, each its own connection) drain 40 deliveries: each is sent exactly once.
+
+    PostgreSQL: the claim reads ``FOR UPDATE SKIP LOCKED``; SQLite: the claim takes the write lock first."""
+    import threading
+    import time
+
+    from artisan_awards.integration import outbox
+
+    with Receiver() as hook:
+        sub = subscribe(admin, hook.url, events=["council_session.closed"])
+        hook.secret = sub.plain_secret
+        for i in range(40):
+            outbox.publish("council_session.closed", {
+                "session_id": i, "council_id": 1, "council_name": "Hội đồng thử", "level": "province",
+                "province_code": "HNI", "closed_at": "2026-12-01T03:00:00Z", "received": 1, "passed": 1,
+                "rejected": 0, "results": [{"dossier_code": f"NN-2026-HNI-{i:05d}", "passed": True}]})
+        db.session.commit()
+        original = hook._process
+
+        def slow(record, body):  # a receiver that takes a moment: the workers' passes overlap
+            time.sleep(0.01)
+            original(record, body)
+
+        hook._process = slow
+        start, errors = threading.Barrier(2), []
+
+        def work(name):
+            try:
+                with app.app_context():
+                    start.wait(10)
+                    while delivery.deliver_due(limit=4, worker=name).claimed:
+                        pass
+                    db.session.remove()
+            except Exception as exc:  # noqa: BLE001 (reported below)
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(f"w{k}",)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert errors == []
+        ids = hook.ids()
+        assert len(ids) == 40 and len(set(ids)) == 40  # every one sent, none twice
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)
+                                 .where(Delivery.status == "delivered")) == 40
+        workers = set(db.session.scalars(sa.select(DeliveryAttempt.worker)))
+        assert workers <= {"w0", "w1"}

@@ -94,9 +94,11 @@ def claim(worker: str, limit: int) -> list[int]:
         else:  # SQLite: take the write lock before reading, so two workers claim one after the other
             db.session.execute(sa.update(table).where(sa.false()).values(claimed_by=None))
         ids = list(db.session.scalars(query))
-        if ids:
-            db.session.execute(sa.update(table).where(table.c.id.in_(ids))
-                               .values(claimed_by=worker, claimed_until=until))
+        if ids:  # still unclaimed when written (the row's latest version): only one worker's claim holds
+            ids = sorted(db.session.scalars(
+                sa.update(table).where(table.c.id.in_(ids), table.c.status == PENDING,
+                                       sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
+                .values(claimed_by=worker, claimed_until=until).returning(table.c.id)))
         db.session.commit()
     except Exception:
         db.session.rollback()
