@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,10 +28,10 @@ class SubscriberForm(FlaskForm):
 
     name = StringField(_l("Tên bên nhận"), validators=[Optional()])
     url = StringField(_l("Địa chỉ nhận (URL)"), validators=[Optional()])
-    kind = RadioField(_l("Loại"), choices=[("webhook", _l("Webhook: các sự kiện đã chọn")),
-                                           ("partner", _l("Đối tác: đồng bộ trạng thái hồ sơ"))],
+    kind = RadioField(_l("Loại"), choices=[SelectChoice("webhook", _l("Webhook: các sự kiện đã chọn")),
+                                           SelectChoice("partner", _l("Đối tác: đồng bộ trạng thái hồ sơ"))],
                       default="webhook", validators=[Optional()])
-    events = MultiCheckboxField(_l("Sự kiện"), choices=list(EVENT_LABELS.items()), validators=[Optional()])
+    events = MultiCheckboxField(_l("Sự kiện"), choices=[SelectChoice(k, v) for k, v in EVENT_LABELS.items()], validators=[Optional()])
     status_map = TextAreaField(_l("Bảng mã trạng thái của đối tác (JSON)"), validators=[Optional()],
                                render_kw={"rows": 6, "spellcheck": "false"})
     partner_code = StringField(_l("Mã đối tác tiếp nhận"), validators=[Optional()])
