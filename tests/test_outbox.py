@@ -346,3 +346,39 @@ def test_two_workers_never_send_one_delivery_twice(app, admin):
                                  .where(Delivery.status == "delivered")) == 40
         workers = set(db.session.scalars(sa.select(DeliveryAttempt.worker)))
         assert workers <= {"w0", "w1"}
+
+
+# -- 6. the contract: the OpenAPI document's webhooks describe what is sent --------------------------------
+
+def test_the_openapi_webhooks_describe_every_body_sent(app, make, admin):
+    from pydantic import ValidationError as PydanticError
+
+    from artisan_awards.api.openapi import build_spec
+    from artisan_awards.integration import payloads
+
+    spec = build_spec()
+    assert set(spec["webhooks"]) == {"dossier.state_changed", "council_session.closed", "decision.recorded",
+                                     "consultation.opened", "dossier.status"}
+    schemas = spec["components"]["schemas"]
+    for type_, item in spec["webhooks"].items():
+        post = item["post"]
+        assert {p["name"] for p in post["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+        name = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert schemas[name]["properties"]["type"]["const"] == type_
+        data = schemas[name]["properties"]["data"]["$ref"].rsplit("/", 1)[1]
+        assert set(schemas[data]["required"]) <= set(schemas[data]["properties"])
+    hook = subscribe(admin, "http://127.0.0.1:9/hook", events=["dossier.state_changed"])
+    partner = subscribe(admin, "http://127.0.0.1:9/portal", kind="partner", events=[],
+                        status_map={"submitted": "1"})
+    make.nomination(State.SUBMITTED)
+    checked = 0
+    for row in _deliveries(hook) + _deliveries(partner):
+        body = json.loads(row.body)
+        model = payloads.envelope(body["type"])
+        data = schemas[model.__name__]["properties"]["data"]["$ref"].rsplit("/", 1)[1]
+        assert set(body["data"]) == set(schemas[data]["properties"])  # every field described, none extra
+        model.model_validate(body)
+        with pytest.raises(PydanticError):
+            model.model_validate({**body, "data": {**body["data"], "sequence": "one"}})
+        checked += 1
+    assert checked == 2

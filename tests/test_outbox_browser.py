@@ -53,6 +53,9 @@ def _axe_at_360(page, problems: list, name: str) -> None:
     found = axe_violations(page)
     if found:
         problems.append((name, found))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        problems.append((name, f"{width} px wide at 360"))
     page.set_viewport_size(DESKTOP)
 
 
@@ -117,6 +120,8 @@ def test_admin_adds_a_webhook_that_receives_a_signed_decision(world, shots):  # 
                 db.session.remove()
             page.reload()
             expect(page.locator("main")).to_contain_text("Đã gửi")
+            expect(page.locator("#attempts tbody tr")).to_have_count(2)
+            _axe_at_360(page, a11y, "delivery delivered")
             page.set_viewport_size(PHONE)
             shots(page, "integration-delivery-360.png")
         finally:

@@ -138,8 +138,10 @@ def attempt(delivery_id: int, worker: str) -> str:
     now = now_utc()
     row = db.session.get(Delivery, delivery_id, with_for_update=db.engine.dialect.name == "postgresql",
                          populate_existing=True)
-    row.attempts += 1
-    db.session.add(DeliveryAttempt(delivery_id=row.id, number=row.attempts, at=now, status_code=status_code,
+    row.attempts += 1  # this round's count (a replay starts it again); the log numbers every attempt ever
+    number = 1 + db.session.scalar(sa.select(sa.func.count()).select_from(DeliveryAttempt)
+                                   .where(DeliveryAttempt.delivery_id == row.id))
+    db.session.add(DeliveryAttempt(delivery_id=row.id, number=number, at=now, status_code=status_code,
                                    error=error, duration_ms=took, worker=worker))
     row.last_status_code, row.last_error = status_code, error
     if row.claimed_by == worker:
