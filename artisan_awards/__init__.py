@@ -59,7 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     _sqlite_pragmas(app)
 
-    from . import cli, field_view, i18n, integration, permissions, views
+    from . import cli, field_view, i18n, permissions, views
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .applicant import bp as applicant_bp
@@ -67,6 +67,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .council import bp as council_bp
     from .data_officer import bp as data_officer_bp
     from .data_rights import bp as data_rights_bp
+    from .integration import delivery as integration_delivery
+    from .integration.routes import bp as integration_bp
     from .documents import bp as documents_bp
     from .dossier import bp as dossier_bp
     from .ministry import bp as ministry_bp
@@ -77,7 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .services import mail
 
     mail.init_app(app)  # its settings, delivery after each request, `flask mail`
-    integration.init_app(app)  # the administrator's webhook pages, `flask integration`
+    app.cli.add_command(integration_delivery.integration_cli)  # `flask integration deliver`, `replay`
     for blueprint in (
         auth_bp,
         applicant_bp,
@@ -92,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin_bp,
         data_rights_bp,
         data_officer_bp,
+        integration_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

@@ -2,16 +2,7 @@
 
 ``outbox``: the events, written in the transaction of the change they report, with one delivery
 per subscriber that wants them.  ``delivery``: the worker (``flask integration deliver``) that POSTs
-them, signed (Standard Webhooks), with retries, back-off, a log and dead letters.  ``routes``: the
-administrator's pages.  See docs/integration.md.
+them, signed (Standard Webhooks), with retries, back-off, a log and dead letters.  ``subscribers``: the
+administrator's operations; ``routes``: their pages (registered by ``create_app``).  See
+docs/integration.md.
 """
-
-from flask import Flask
-
-
-def init_app(app: Flask) -> None:
-    from . import delivery
-    from .routes import bp
-
-    app.register_blueprint(bp)
-    app.cli.add_command(delivery.integration_cli)
