@@ -382,3 +382,40 @@ def test_the_openapi_webhooks_describe_every_body_sent(app, make, admin):
             model.model_validate({**body, "data": {**body["data"], "sequence": "one"}})
         checked += 1
     assert checked == 2
+
+
+# -- 7. the administrator's pages: bad input is a clear 4xx --------------------------------------------
+
+def test_subscriber_pages_refuse_bad_input_clearly(app, client, auth, make):
+    admin = make.user("admin")
+    auth.login(admin.email)
+    for form, field in (({"name": "A", "url": "javascript:alert(1)", "kind": "webhook",
+                          "events": "decision.recorded"}, "http:// hoặc https://"),
+                        ({"name": "A", "url": "https://x.vn/h", "kind": "bogus"}, "Cần chọn loại bên nhận"),
+                        ({"name": "A", "url": "https://x.vn/h", "kind": "webhook", "events": "x.y"},
+                         "Có sự kiện không được hỗ trợ"),
+                        ({"name": "A", "url": "https://x.vn/h", "kind": "partner",
+                          "status_map": "[" * 50_000}, "đối tượng JSON"),
+                        ({"name": "A" * 201, "url": "https://x.vn/h", "kind": "webhook",
+                          "events": "decision.recorded"}, "tối đa 200 ký tự")):
+        r = client.post("/admin/integration/new", data=form)
+        assert r.status_code == 422, form
+        assert field in r.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Subscriber)) == 0
+    assert client.get("/admin/integration/deliveries?status=nonsense&subscriber=abc").status_code == 200
+    assert client.get("/admin/integration/999999").status_code == 404
+    assert client.get("/admin/integration/deliveries/999999").status_code == 404
+    r = client.post("/admin/integration/new", data={"name": "Cổng DVC", "url": "https://dvc.example.vn/hook",
+                                                     "kind": "partner", "status_map": '{"accepted": "2"}',
+                                                     "active": "y"})
+    assert r.status_code == 200 and "whsec_" in r.get_data(as_text=True)
+    row = db.session.scalar(sa.select(Subscriber))
+    secret = row.secret
+    page = client.get(f"/admin/integration/{row.id}").get_data(as_text=True)
+    assert secret not in page and "Cổng DVC" in page
+    rotated = client.post(f"/admin/integration/{row.id}/rotate").get_data(as_text=True)
+    db.session.refresh(row)
+    assert row.secret != secret and row.secret in rotated
+    assert client.post(f"/admin/integration/{row.id}/status", data={"active": "0"}).status_code == 302
+    db.session.refresh(row)
+    assert row.active is False

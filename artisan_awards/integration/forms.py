@@ -23,12 +23,17 @@ class MultiCheckboxField(SelectMultipleField):
         pass
 
 
+class LooseRadioField(RadioField):
+    def pre_validate(self, form):  # an unknown kind: the service's clear message, not a generic refusal
+        pass
+
+
 class SubscriberForm(FlaskForm):
     """Checked by ``integration.subscribers`` (the same rules for every caller); the form only carries it."""
 
     name = StringField(_l("Tên bên nhận"), validators=[Optional()])
     url = StringField(_l("Địa chỉ nhận (URL)"), validators=[Optional()])
-    kind = RadioField(_l("Loại"), choices=[SelectChoice("webhook", _l("Webhook: các sự kiện đã chọn")),
+    kind = LooseRadioField(_l("Loại"), choices=[SelectChoice("webhook", _l("Webhook: các sự kiện đã chọn")),
                                            SelectChoice("partner", _l("Đối tác: đồng bộ trạng thái hồ sơ"))],
                       default="webhook", validators=[Optional()])
     events = MultiCheckboxField(_l("Sự kiện"), choices=[SelectChoice(k, v) for k, v in EVENT_LABELS.items()], validators=[Optional()])

@@ -67,8 +67,8 @@ def _clean(data: SubscriberIn) -> dict:
     text = (data.status_map or "").strip()
     if kind == PARTNER or text:
         try:
-            value = json.loads(text or "{}")
-        except ValueError:
+            value = json.loads(text or "{}") if len(text) <= 20_000 else None
+        except (ValueError, RecursionError):
             value = None
         known = {str(s) for s in State}
         if not isinstance(value, dict):
