@@ -67,6 +67,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .council import bp as council_bp
     from .data_officer import bp as data_officer_bp
     from .data_rights import bp as data_rights_bp
+    from .integration import delivery as integration_delivery
+    from .integration.routes import bp as integration_bp
     from .documents import bp as documents_bp
     from .dossier import bp as dossier_bp
     from .ministry import bp as ministry_bp
@@ -77,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .services import mail
 
     mail.init_app(app)  # its settings, delivery after each request, `flask mail`
+    app.cli.add_command(integration_delivery.integration_cli)  # `flask integration deliver`, `replay`
     for blueprint in (
         auth_bp,
         applicant_bp,
@@ -91,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin_bp,
         data_rights_bp,
         data_officer_bp,
+        integration_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

@@ -172,6 +172,19 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes")
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Events for other systems (artisan_awards/integration/, docs/integration.md): `flask integration deliver`
+    # tries a delivery INTEGRATION_MAX_ATTEMPTS times, waiting BACKOFF x 2^(attempts-1) seconds (capped at
+    # BACKOFF_MAX) between tries, then keeps it as a dead letter; each POST waits TIMEOUT seconds; a claim
+    # (lease) lasts CLAIM seconds (keep it well above TIMEOUT); --loop polls every POLL seconds.
+    INTEGRATION_MAX_ATTEMPTS = int(os.environ.get("INTEGRATION_MAX_ATTEMPTS", 8))
+    INTEGRATION_BACKOFF_SECONDS = float(os.environ.get("INTEGRATION_BACKOFF_SECONDS", 30))
+    INTEGRATION_BACKOFF_MAX_SECONDS = float(os.environ.get("INTEGRATION_BACKOFF_MAX_SECONDS", 6 * 3600))
+    INTEGRATION_TIMEOUT_SECONDS = float(os.environ.get("INTEGRATION_TIMEOUT_SECONDS", 10))
+    INTEGRATION_CLAIM_SECONDS = float(os.environ.get("INTEGRATION_CLAIM_SECONDS", 120))
+    INTEGRATION_POLL_SECONDS = float(os.environ.get("INTEGRATION_POLL_SECONDS", 5))
+    # The processing unit named in status messages for a step of national staff, and for the system's own.
+    INTEGRATION_NATIONAL_UNIT = os.environ.get("INTEGRATION_NATIONAL_UNIT", "Bộ Công Thương")
+    INTEGRATION_SYSTEM_NAME = os.environ.get("INTEGRATION_SYSTEM_NAME", "Hệ thống xét tặng danh hiệu Nghệ nhân")
     # Number of reverse proxies in front (their X-Forwarded-For/-Proto are trusted); 0: none.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", 0))
     # Login throttling, counted in the database (services/throttle.py): after the free failures,

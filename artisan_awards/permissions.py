@@ -296,6 +296,12 @@ def can_manage_rounds(user) -> bool:
     return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER)
 
 
+def can_manage_integration(user) -> bool:
+    """Other systems told what happens here (webhooks, partners' status sync), their deliveries and
+    dead letters: the administrator."""
+    return is_administrator(user)
+
+
 def can_manage_base_salaries(user) -> bool:
     """Add a base salary (lương cơ sở) in force from a date: the award bonus is computed from it."""
     return is_administrator(user)
@@ -525,6 +531,8 @@ def admin_sections(user) -> list[tuple[str, str]]:
         links.append(("admin.base_salaries", N_("Lương cơ sở")))
     if can_read_audit_log(user):
         links.append(("admin.audit_log", N_("Nhật ký quản trị")))
+    if can_manage_integration(user):
+        links.append(("integration.index", N_("Kết nối hệ thống khác (webhook)")))
     return links
 
 

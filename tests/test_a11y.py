@@ -51,7 +51,8 @@ def main_pages(world: demo_world.World) -> dict[str, list[str]]:
         "government_officer": ["/ministry/nominations", f"/nominations/{n['submitted_to_president']}/decision",
                                f"/nominations/{n['awarded']}"],
         "admin": ["/admin/", "/admin/accounts", "/admin/accounts/invite", "/admin/audit", "/admin/rules",
-                  "/admin/base-salaries"],
+                  "/admin/base-salaries", "/admin/integration/", "/admin/integration/new",
+                  "/admin/integration/deliveries"],
         "data_officer": ["/data-officer/"],
     }
 

@@ -273,6 +273,22 @@ MATRIX: dict[str, tuple] = {
     "POST /admin/transfers/<int:nomination_id>": (
         "/admin/transfers/{sub}", row(L, 403, "po po_x", 404, "admin", 303), lambda i: {"reason": "Thử"}),
     "GET /admin/intake": ("/admin/intake", row(L, 403, "po po_x mo admin", 302)),
+    # other systems: webhook and partner subscribers, their deliveries and dead letters (issue 19)
+    "GET /admin/integration/": ("/admin/integration/", row(L, 403, "admin", 200)),
+    "GET /admin/integration/new": ("/admin/integration/new", row(L, 403, "admin", 200)),
+    "POST /admin/integration/new": ("/admin/integration/new", row(L, 403, "admin", OK)),
+    "GET /admin/integration/<int:subscriber_id>": ("/admin/integration/{hook}", row(L, 403, "admin", 200)),
+    "POST /admin/integration/<int:subscriber_id>": ("/admin/integration/{hook}", row(L, 403, "admin", OK)),
+    "POST /admin/integration/<int:subscriber_id>/rotate": (
+        "/admin/integration/{hook}/rotate", row(L, 403, "admin", 200)),
+    "POST /admin/integration/<int:subscriber_id>/status": (
+        "/admin/integration/{hook}/status", row(L, 403, "admin", 302), lambda i: {"active": "1"}),
+    "GET /admin/integration/deliveries": ("/admin/integration/deliveries", row(L, 403, "admin", 200)),
+    "GET /admin/integration/deliveries/<int:delivery_id>": (
+        "/admin/integration/deliveries/{delivery}", row(L, 403, "admin", 200)),
+    "POST /admin/integration/deliveries/<int:delivery_id>/replay": (
+        "/admin/integration/deliveries/{delivery}/replay", row(L, 403, "admin", 302)),
+    "POST /admin/integration/deliveries/replay": ("/admin/integration/deliveries/replay", row(L, 403, "admin", 302)),
     "GET /admin/rounds/<int:round_id>/intake": ("/admin/rounds/{round}/intake", row(L, 403, "po po_x mo admin", 200)),
     "POST /admin/rounds/<int:round_id>/intake": (
         "/admin/rounds/{round}/intake", row(L, 403, "po po_x mo admin", OK)),
@@ -479,13 +495,18 @@ def world(database_factory, tmp_path_factory):
         db.session.commit()
         consult, comment = _consultation(make, users)
         from artisan_awards.documents.notices import notices_of
+        from tests.outbox_helpers import dead_letter, subscribe
+
+        hook = subscribe(users["admin"], "http://127.0.0.1:9/hook", events=["dossier.state_changed"])
+        delivery = dead_letter(hook, sub)
 
         ids = {"draft": draft.id, "draft_att": draft_att.id, "sub": sub.id, "sub_att": sub_att.id,
                "sub_notice": notices_of(sub)[0].id,  # its receipt and appointment slip
                "acc": acc.id, "council": council.id, "session": session.id, "round": rnd.id,
                "task": task.id, "member": members[1].id,
                "member_emails": [u.email for u in members],
-               "member_rows": [str(m.id) for m in council.members], "consult": consult, "comment": comment}
+               "member_rows": [str(m.id) for m in council.members], "consult": consult, "comment": comment,
+               "hook": hook.id, "delivery": delivery.id}
         w = World(app, ids, {p: (u.id, u.email) for p, u in users.items()})
         db.session.remove()
     # Outside the app context: each request gets its own (and its own ``g`` for Flask-Login).
@@ -1235,6 +1256,7 @@ NOT_STAGED = {
     "/data-officer/requests/": "the people's personal data requests: the data officer only, not dossiers",
     "/my-data/consents/": "one's own consents, by purpose",
     "/data-officer/": "the data officer's breach record, not dossiers",
+    "/admin/integration/": "webhook and partner subscribers and their deliveries: the administrator only",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

@@ -468,6 +468,8 @@ KIND_LABELS = {
     AuditKind.DATA_REQUEST_ANSWERED: N_("Trả lời yêu cầu về dữ liệu cá nhân"),
     AuditKind.PERSONAL_DATA_EXPORTED: N_("Tải toàn bộ dữ liệu cá nhân"),
     AuditKind.PRIVACY_NOTICE_PUBLISHED: N_("Ban hành thông báo xử lý dữ liệu cá nhân"),
+    AuditKind.SUBSCRIBER_CHANGED: N_("Sửa bên nhận sự kiện (webhook, đối tác)"),
+    AuditKind.DELIVERY_REPLAYED: N_("Gửi lại sự kiện"),
     AuditKind.PERSONAL_DATA_REVEALED: N_("Xem dữ liệu cá nhân được che (có lý do)"),
     AuditKind.RETENTION_APPLIED: N_("Xóa, ẩn danh dữ liệu hết thời hạn lưu trữ"),
     AuditKind.BREACH_RECORDED: N_("Ghi nhận sự cố lộ lọt dữ liệu cá nhân"),
@@ -481,6 +483,7 @@ AREA_LABELS = {
     "award": N_("Tiền thưởng"),
     "personal_data": N_("Dữ liệu cá nhân"),
     "privacy": N_("Dữ liệu cá nhân"),
+    "integration": N_("Kết nối hệ thống khác"),
 }
 
 

@@ -259,8 +259,52 @@ def build_spec() -> dict:
             "(Nghị định 43/2024/NĐ-CP). Contract: shared/api-v1.md.",
         },
         "paths": paths,
+        "webhooks": _webhooks(schemas),
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _webhooks(schemas: dict) -> dict:
+    """The ``webhooks`` section (OpenAPI 3.1): what a subscriber receives, one entry per event type, each
+    body's schema built from its pydantic model (``integration/payloads.py``, the very models the sender
+    validates each body with) and added to ``schemas``.  Signed per Standard Webhooks: docs/integration.md."""
+    from ..integration import payloads
+
+    about = {
+        payloads.STATE_CHANGED: "Hồ sơ chuyển trạng thái (mọi thao tác, phiên họp Hội đồng, chuyển tỉnh hợp nhất, "
+                                "ghi nhận nghệ nhân qua đời)",
+        payloads.SESSION_CLOSED: "Phiên họp Hội đồng kết thúc: số phiếu và kết quả từng hồ sơ",
+        payloads.DECISION_RECORDED: "Ghi nhận quyết định phong tặng của Chủ tịch nước",
+        payloads.CONSULTATION_OPENED: "Bắt đầu lấy ý kiến nhân dân về hồ sơ",
+        payloads.PARTNER_STATUS: "Đồng bộ trạng thái tới đối tác (Cổng dịch vụ công): mã trạng thái theo bảng mã "
+                                 "của đối tác",
+    }
+    headers = [
+        {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "The message's id: the same on every retry (the receiver's idempotency key)"},
+        {"name": "webhook-timestamp", "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "Seconds since the epoch when this attempt was signed"},
+        {"name": "webhook-signature", "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "v1,<base64 HMAC-SHA256 of 'id.timestamp.body' under the subscriber's secret>"},
+    ]
+    hooks: dict = {}
+    for type_ in (*payloads.EVENT_TYPES, payloads.PARTNER_STATUS):
+        model = payloads.envelope(type_)
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, sub)
+        schemas[model.__name__] = schema
+        hooks[type_] = {"post": {
+            "summary": about[type_],
+            "operationId": "webhook_" + type_.replace(".", "_"),
+            "parameters": headers,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}},
+            "responses": {
+                "200": {"description": "Received (any 2xx). Anything else, or no answer, is retried with back-off"},
+            },
+        }}
+    return hooks

@@ -6,6 +6,7 @@
 ``documents``: background jobs that make a round's documents, with their progress.
 ``hard_cases``: a nominee's death, Art. 2(3) overrides, the council's special-craft decisions.
 ``mail``: the e-mail outbox and the in-app inbox.  ``admin_log``: the administration audit log.
+``integration``: events for other systems (webhooks, status sync to partners) and their deliveries.
 """
 
 from .admin_log import AuditChainHead, AuditEvent, AuditKind  # noqa: F401
@@ -69,6 +70,7 @@ from .eligibility import (  # noqa: F401
     RuleParameterChange,
     RuleParameterOverride,
 )
+from .integration import Delivery, DeliveryAttempt, IntegrationEvent, Subscriber  # noqa: F401
 from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
 from .mail import InboxNotification, OutboxAttachment, OutboxMessage  # noqa: F401
 from .privacy import PersonalDataBreach  # noqa: F401

@@ -58,6 +58,9 @@ class AuditKind(enum.StrEnum):
     PERSONAL_DATA_REVEALED = "personal_data_revealed"
     RETENTION_APPLIED = "retention_applied"
     BREACH_RECORDED = "breach_recorded"
+    # Other systems (issue 19): a webhook or partner subscriber added, changed, its secret rotated; a replay.
+    SUBSCRIBER_CHANGED = "subscriber_changed"
+    DELIVERY_REPLAYED = "delivery_replayed"
 
 
 AREAS = {
@@ -78,6 +81,7 @@ AREAS = {
                       AuditKind.DATA_REQUEST_ANSWERED, AuditKind.PERSONAL_DATA_EXPORTED,
                       AuditKind.PRIVACY_NOTICE_PUBLISHED},
     "privacy": {AuditKind.PERSONAL_DATA_REVEALED, AuditKind.RETENTION_APPLIED, AuditKind.BREACH_RECORDED},
+    "integration": {AuditKind.SUBSCRIBER_CHANGED, AuditKind.DELIVERY_REPLAYED},
 }
 
 

@@ -44,6 +44,7 @@ from ..models import (
 from ..permissions import can_create_council as _may_create_council
 from ..permissions import can_see_council, is_secretariat
 from ..schemas import CouncilIn, SessionIn
+from ..integration import outbox
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
 from . import accounts, admin_events, notifications, transaction
@@ -645,6 +646,7 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
     locked.received_count = len(items)
     locked.passed_count = sum(1 for item in items if item.passed)
     locked.rejected_count = locked.received_count - locked.passed_count
+    outbox.session_closed(locked, items)  # told to other systems when this transaction commits
     return locked
 
 

@@ -50,6 +50,7 @@ from ..models import (
     User,
     get_row,
 )
+from ..integration import outbox
 from ..storage import new_key, storage
 from ..text import nfc
 from ..timeutil import VN, iso_moment, local_date, today
@@ -168,6 +169,8 @@ def record_death(user: User, nomination: Nomination, *, death_date: date | None,
                                 death_date=death_date.isoformat(), state=state_before,
                                 evidence_sha256=attachment.sha256, family=family_name,
                                 relationship=family_relationship)
+            outbox.dossier_moved(nomination, "record_death", state_before, state_before, user.id, user.full_name,
+                                 {"posthumous": True})
     except Exception:  # rolled back by one_transaction; the stored file is referred to by nothing now
         if attachment is not None:
             storage().discard(attachment.stored_name)

@@ -40,6 +40,7 @@ from ..models import (
     forget_law_calendar,
     get_row,
 )
+from ..integration import outbox
 from ..text import nfc, vi_order
 from ..timeutil import now_utc, today
 from . import admin_events, transaction
@@ -246,6 +247,7 @@ def _move(nomination: Nomination, successor: Province, actor_id: int | None, act
     audit_chain.append(TransitionLog(nomination_id=nomination.id, action=TRANSFER_ACTION, from_state=state,
                                      to_state=state, actor_id=actor_id, actor_name=actor_name,
                                      comment=reason, at=now_utc(), meta=meta))
+    outbox.dossier_moved(nomination, TRANSFER_ACTION, state, state, actor_id, actor_name, meta)
 
 
 def _check_transferable(nomination: Nomination, on: date) -> Province:

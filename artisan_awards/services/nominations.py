@@ -31,6 +31,7 @@ from ..extensions import db
 from ..models import CodeCounter, Nomination, Province, Round, Title, TransitionLog, User, law_calendar
 from ..schemas import NominationIn
 from ..text import nfc
+from ..integration import outbox
 from ..timeutil import local_date, now_utc, today
 from . import awards, hard_case_checks, notifications, transaction
 from .queries import key_hash
@@ -519,6 +520,7 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
     _flush_or_conflict()  # writes the state change now, so a concurrent writer surfaces as a 409 here
     # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit_chain.py).
     audit_chain.append(TransitionLog(**values))
+    outbox.dossier_moved(nomination, action, before, after, actor_id, actor_name, meta, now)  # same transaction
     notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta, actor_name)
 
 
@@ -586,6 +588,7 @@ def move_many(moves: list[tuple[Nomination, str, dict]], actor_id: int | None, a
         audit_chain.append(TransitionLog(
             nomination_id=nomination.id, action=str(event), from_state=str(before), to_state=str(after),
             actor_id=actor_id, actor_name=actor_name, comment=None, at=now, meta=meta))
+        outbox.dossier_moved(nomination, event, before, after, actor_id, actor_name, meta, now)
         notifications.nomination_moved(nomination, event, before, after, actor_id, None, meta)
 
 
