@@ -5,7 +5,7 @@
 ``councils``: councils, sessions, attendance, secret ballots, public comments.
 ``documents``: background jobs that make a round's documents, with their progress.
 ``hard_cases``: a nominee's death, Art. 2(3) overrides, the council's special-craft decisions.
-``mail``: the e-mail outbox and the in-app inbox.  ``admin_log``: the administration audit log.
+``mail``: the e-mail outbox and the in-app inbox.  ``partners``: partner systems that file dossiers.  ``admin_log``: the administration audit log.
 """
 
 from .admin_log import AuditChainHead, AuditEvent, AuditKind  # noqa: F401
@@ -71,4 +71,5 @@ from .eligibility import (  # noqa: F401
 )
 from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
 from .mail import InboxNotification, OutboxAttachment, OutboxMessage  # noqa: F401
+from .partners import CHANNELS, Partner, RequestNonce  # noqa: F401
 from .privacy import PersonalDataBreach  # noqa: F401
