@@ -58,6 +58,12 @@ class AuditKind(enum.StrEnum):
     PERSONAL_DATA_REVEALED = "personal_data_revealed"
     RETENTION_APPLIED = "retention_applied"
     BREACH_RECORDED = "breach_recorded"
+    # partner systems that file dossiers (issue 19, integration/partners.py), target: the partner
+    PARTNER_CREATED = "partner_created"
+    PARTNER_CHANGED = "partner_changed"
+    PARTNER_DEACTIVATED = "partner_deactivated"
+    PARTNER_REACTIVATED = "partner_reactivated"
+    PARTNER_KEY_ROTATED = "partner_key_rotated"
 
 
 AREAS = {
@@ -78,6 +84,8 @@ AREAS = {
                       AuditKind.DATA_REQUEST_ANSWERED, AuditKind.PERSONAL_DATA_EXPORTED,
                       AuditKind.PRIVACY_NOTICE_PUBLISHED},
     "privacy": {AuditKind.PERSONAL_DATA_REVEALED, AuditKind.RETENTION_APPLIED, AuditKind.BREACH_RECORDED},
+    "partner": {AuditKind.PARTNER_CREATED, AuditKind.PARTNER_CHANGED, AuditKind.PARTNER_DEACTIVATED,
+                AuditKind.PARTNER_REACTIVATED, AuditKind.PARTNER_KEY_ROTATED},
 }
 
 
