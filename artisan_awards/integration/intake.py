@@ -211,7 +211,8 @@ def _checked(upload: Upload, kinds: dict) -> tuple[AttachmentKind, str, bytes, s
     try:
         sniffed, data, _removed = uploads.clean_content(upload.data, uploads.ALLOWED[kind])
     except ValidationFailed as exc:
-        raise ValidationFailed(exc.message, fields={field: exc.message, **exc.fields}, params=exc.params) from None
+        reason = next(iter(exc.fields.values()), exc.message)
+        raise ValidationFailed(reason, fields={field: reason}, params=exc.params) from None
     return kind, sniffed, data, uploads.safe_filename(upload.filename or "tep", sniffed)
 
 
