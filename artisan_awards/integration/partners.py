@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 
+import click
 import sqlalchemy as sa
 
 from workflows.states import N_
@@ -122,8 +123,9 @@ def apply_mapping(mapping: dict[str, str], message: dict) -> dict:
 # -- administration ------------------------------------------------------------------------------
 
 
-def _check(actor: User) -> None:
-    if not permissions.can_manage_partners(actor):
+def _check(actor: User | None) -> None:
+    """``None``: the operator at the server's shell (``flask partners``), who needs no role."""
+    if actor is not None and not permissions.can_manage_partners(actor):
         raise Forbidden()
 
 
@@ -159,7 +161,7 @@ def _fields(name: str, channel_label: str, province_code: str | None, mapping) -
     return name, channel_label, province_code, parse_mapping(mapping)
 
 
-def create_partner(actor: User, code: str, name: str, channel_label: str, province_code: str | None = None,
+def create_partner(actor: User | None, code: str, name: str, channel_label: str, province_code: str | None = None,
                    mapping=None) -> tuple[Partner, str]:
     """A new partner and its key (the plain key is returned once, to be handed over)."""
     _check(actor)
@@ -181,7 +183,7 @@ def create_partner(actor: User, code: str, name: str, channel_label: str, provin
     return partner, key
 
 
-def update_partner(actor: User, partner: Partner, name: str, channel_label: str, province_code: str | None,
+def update_partner(actor: User | None, partner: Partner, name: str, channel_label: str, province_code: str | None,
                    mapping) -> bool:
     _check(actor)
     name, channel_label, province_code, mapping = _fields(name, channel_label, province_code, mapping)
@@ -199,7 +201,7 @@ def update_partner(actor: User, partner: Partner, name: str, channel_label: str,
     return True
 
 
-def set_active(actor: User, partner: Partner, active: bool) -> None:
+def set_active(actor: User | None, partner: Partner, active: bool) -> None:
     """Deactivate (its requests are refused from now on: 403 partner_inactive) or reactivate."""
     _check(actor)
     if partner.active == active:
@@ -211,7 +213,7 @@ def set_active(actor: User, partner: Partner, active: bool) -> None:
                             province_code=partner.province_code)
 
 
-def rotate_key(actor: User, partner: Partner) -> str:
+def rotate_key(actor: User | None, partner: Partner) -> str:
     """A new key replaces the old one at once (requests signed with the old one are refused)."""
     _check(actor)
     key = new_key()
@@ -221,3 +223,87 @@ def rotate_key(actor: User, partner: Partner) -> str:
         admin_events.record(AuditKind.PARTNER_KEY_ROTATED, actor, target=partner, target_type="partner",
                             target_label=partner.code, province_code=partner.province_code)
     return key
+
+
+# -- flask partners ------------------------------------------------------------------------------
+
+
+@click.group("partners")
+def partners_cli():
+    """Partner systems that file dossiers (docs/integration.md)."""
+
+
+def _cli(call):
+    try:
+        return call()
+    except ValidationFailed as exc:
+        for field, message in (exc.fields or {"_": exc.message}).items():
+            click.echo(f"{field}: {message % exc.params if exc.params else message}", err=True)
+        raise SystemExit(1) from None
+
+
+def _named(code: str) -> Partner:
+    partner = by_code(code)
+    if partner is None:
+        click.echo(f"no partner {code}", err=True)
+        raise SystemExit(1)
+    return partner
+
+
+@partners_cli.command("list")
+def list_command():
+    """Every partner: code, state, province, channel label."""
+    for p in list_partners():
+        click.echo(f"{p.code}\t{'active' if p.active else 'inactive'}\t{p.province_code or '*'}\t{p.channel_label}")
+
+
+@partners_cli.command("add")
+@click.option("--code", required=True, help="the keyid of its signatures, e.g. DVCQG")
+@click.option("--name", required=True)
+@click.option("--channel-label", required=True, help="shown on receipts, e-mails and pages")
+@click.option("--province", "province_code", default=None, help="only for this province (a province's system)")
+@click.option("--mapping", default=None, help="JSON {their field: our field}, or @file.json")
+def add_command(code, name, channel_label, province_code, mapping):
+    """Add a partner and print its key ONCE (hand it over by a secure channel)."""
+    if mapping and mapping.startswith("@"):
+        with open(mapping[1:], encoding="utf-8") as f:
+            mapping = f.read()
+    partner, key = _cli(lambda: create_partner(None, code, name, channel_label, province_code, mapping))
+    click.echo(f"Partner {partner.code} added. Its key (shown once): {key}")
+
+
+@partners_cli.command("mapping")
+@click.argument("code")
+@click.argument("mapping")
+def mapping_command(code, mapping):
+    """Set a partner's field mapping (JSON, or @file.json; {} for none)."""
+    partner = _named(code)
+    if mapping.startswith("@"):
+        with open(mapping[1:], encoding="utf-8") as f:
+            mapping = f.read()
+    changed = _cli(lambda: update_partner(None, partner, partner.name, partner.channel_label, partner.province_code,
+                                          mapping))
+    click.echo("mapping saved" if changed else "nothing changed")
+
+
+@partners_cli.command("deactivate")
+@click.argument("code")
+def deactivate_command(code):
+    """Refuse the partner's requests from now on (403 partner_inactive)."""
+    set_active(None, _named(code), False)
+    click.echo(f"{code} deactivated")
+
+
+@partners_cli.command("activate")
+@click.argument("code")
+def activate_command(code):
+    set_active(None, _named(code), True)
+    click.echo(f"{code} active")
+
+
+@partners_cli.command("rotate-key")
+@click.argument("code")
+def rotate_command(code):
+    """Replace the partner's key at once and print the new one ONCE."""
+    key = rotate_key(None, _named(code))
+    click.echo(f"New key for {code} (shown once; the old one no longer works): {key}")
