@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -134,7 +134,7 @@ class PortalSimulator:
         message = _Message(method, url, dict(headers or {}))
         signer = HTTPMessageSigner(signature_algorithm=algorithms.HMAC_SHA256,
                                    key_resolver=_Key((key or self.key).encode()))
-        signer.sign(message, key_id=key_id or self.partner_code, created=created or datetime.now(timezone.utc),
+        signer.sign(message, key_id=key_id or self.partner_code, created=created or datetime.now(UTC),
                     nonce=nonce or secrets.token_urlsafe(18), label="portal", covered_component_ids=covered,
                     body=body)
         return message.headers

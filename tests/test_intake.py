@@ -11,8 +11,7 @@ import copy
 import io
 import json
 import re
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 
 from artisan_awards.extensions import db
 from artisan_awards.integration import partners as partner_service
-from artisan_awards.models import Attachment, AuditEvent, Nomination, OutboxMessage, Partner, RequestNonce, User
+from artisan_awards.models import Attachment, AuditEvent, Nomination, OutboxMessage, RequestNonce, User
 from tests.factories import BASE_NOMINATION
 from tests.portal_simulator import INTAKE_PATH, PortalSimulator
 from tests.test_api import assert_error, pdf_bytes, png_bytes
@@ -147,7 +146,7 @@ def test_a_signature_by_another_partners_key_is_refused(portal, make, admin):
 
 
 def test_an_old_or_future_created_is_refused(portal, make, app):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     max_age = app.config["INTAKE_SIGNATURE_MAX_AGE"]
     old = portal.file(dossier(make), [PHOTO], created=now - timedelta(seconds=max_age + 60))
     assert_error(old, 401, "signature_expired")

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import threading
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -32,7 +31,7 @@ def deliver(url: str, payload: dict, secret: str = SECRET, webhook_id: str | Non
     """What a Standard Webhooks sender does: id, timestamp, v1 HMAC over "id.timestamp.body"."""
     body = json.dumps(payload).encode()
     webhook_id = webhook_id or "msg_" + uuid.uuid4().hex
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     headers = {"webhook-id": webhook_id, "webhook-timestamp": str(int(now.timestamp())),
                "webhook-signature": Webhook(secret).sign(webhook_id, now, body), "Content-Type": "application/json"}
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")

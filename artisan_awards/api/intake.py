@@ -9,14 +9,29 @@ partner's own dossiers (another partner's code is not there: 404).
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app, jsonify, request, url_for
 
 from workflows.states import N_
 
-from ..errors import NotFound
+from ..errors import NotFound, ValidationFailed
 from ..extensions import limiter
 from ..integration import http_signatures, intake
-from . import bp
+from . import bp, nfc_deep
+
+
+def parse_message(raw: str | None) -> dict:
+    """The JSON part ``dossier``: an object, NFC everywhere, NUL refused (the API's own rule)."""
+    if raw is None or not raw.strip():
+        raise ValidationFailed(fields={intake.MESSAGE_PART: N_("Thiếu phần JSON 'dossier' của hồ sơ.")})
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        raise ValidationFailed(fields={intake.MESSAGE_PART: N_("Phần 'dossier' không phải JSON hợp lệ.")}) from None
+    if not isinstance(message, dict):
+        raise ValidationFailed(fields={intake.MESSAGE_PART: N_("Phần 'dossier' phải là một đối tượng JSON.")})
+    return nfc_deep(message)
 
 
 def _answer(filed: intake.Filed):
@@ -34,7 +49,7 @@ def intake_dossiers():
     """File a dossier from a partner system (signed request; multipart: ``dossier`` JSON and files)."""
     request.max_content_length = int(current_app.config["MAX_DOSSIER_BYTES"]) + 1024 * 1024
     partner = http_signatures.verify(request)  # the body is read (and its digest checked) first
-    message = intake.parse_message(request.form.get(intake.MESSAGE_PART))
+    message = parse_message(request.form.get(intake.MESSAGE_PART))
     return _answer(intake.file_dossier(partner, message, intake.read_uploads(request)))
 
 

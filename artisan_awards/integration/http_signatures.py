@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -160,9 +160,11 @@ def _check_created(created) -> None:
 
 def _remember(partner: Partner, nonce: str) -> None:
     """Record the nonce (its second use fails on the primary key); forget those past the window."""
-    window = int(current_app.config["INTAKE_SIGNATURE_MAX_AGE"]) + int(current_app.config["INTAKE_SIGNATURE_CLOCK_SKEW"])
+    config = current_app.config
+    seconds = int(config["INTAKE_SIGNATURE_MAX_AGE"]) + int(config["INTAKE_SIGNATURE_CLOCK_SKEW"])
+    window = timedelta(seconds=2 * seconds)
     try:
-        db.session.execute(sa.delete(RequestNonce).where(RequestNonce.seen_at < now_utc() - timedelta(seconds=2 * window)))
+        db.session.execute(sa.delete(RequestNonce).where(RequestNonce.seen_at < now_utc() - window))
         db.session.add(RequestNonce(partner_id=partner.id, nonce=nonce))
         db.session.commit()
     except IntegrityError:
@@ -197,7 +199,7 @@ def sign(method: str, url: str, body: bytes, key_id: str, key: str | bytes, head
     message = _Message(method.upper(), url, dict(headers or {}))
     signer = HTTPMessageSigner(signature_algorithm=ALGORITHM,
                                key_resolver=_OneKey(key.encode() if isinstance(key, str) else key))
-    signer.sign(message, key_id=key_id, created=created or datetime.now(timezone.utc),
+    signer.sign(message, key_id=key_id, created=created or datetime.now(UTC),
                 nonce=nonce or secrets.token_urlsafe(24), label=LABEL,
                 covered_component_ids=tuple(c for c in covered if c != "content-digest"), body=body)
     return message.headers

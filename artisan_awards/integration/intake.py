@@ -82,20 +82,6 @@ class Filed:
     access_key: str | None = None
 
 
-def parse_message(raw: str | bytes | None) -> dict:
-    if raw is None or (isinstance(raw, (str, bytes)) and not raw.strip()):
-        raise ValidationFailed(fields={MESSAGE_PART: N_("Thiếu phần JSON 'dossier' của hồ sơ.")})
-    try:
-        message = json.loads(raw)
-    except ValueError:
-        raise ValidationFailed(fields={MESSAGE_PART: N_("Phần 'dossier' không phải JSON hợp lệ.")}) from None
-    if not isinstance(message, dict):
-        raise ValidationFailed(fields={MESSAGE_PART: N_("Phần 'dossier' phải là một đối tượng JSON.")})
-    from ..api import nfc_deep  # NFC everywhere, NUL refused (the API's own rule)
-
-    return nfc_deep(message)
-
-
 def digest(message: dict, files: list[Upload]) -> str:
     """What makes two filings "the same": the message (keys sorted) and each file's part, name and bytes."""
     h = hashlib.sha256(json.dumps(message, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())

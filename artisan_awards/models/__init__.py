@@ -5,7 +5,8 @@
 ``councils``: councils, sessions, attendance, secret ballots, public comments.
 ``documents``: background jobs that make a round's documents, with their progress.
 ``hard_cases``: a nominee's death, Art. 2(3) overrides, the council's special-craft decisions.
-``mail``: the e-mail outbox and the in-app inbox.  ``partners``: partner systems that file dossiers.  ``admin_log``: the administration audit log.
+``mail``: the e-mail outbox and the in-app inbox.  ``admin_log``: the administration audit log.
+``partners``: partner systems that file dossiers (issue 19).
 """
 
 from .admin_log import AuditChainHead, AuditEvent, AuditKind  # noqa: F401
