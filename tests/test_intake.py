@@ -274,6 +274,17 @@ def test_an_officer_typed_dossier_is_a_paper_channel(make):
     assert make.nomination(State.DRAFT).channel == "web"
 
 
+def test_the_portals_commitment_is_kept_in_the_submissions_log(portal, make):
+    from artisan_awards.services import queries
+
+    words = "Tôi xin cam đoan những nội dung kê khai là đúng sự thật."
+    assert portal.file(dossier(make, commitment=words), [PHOTO]).status == 201
+    n = db.session.scalar(sa.select(Nomination))
+    submit = queries.history(n)[-1]
+    assert submit.meta["commitment"] == words and submit.meta["external_code"] == n.external_code
+    assert submit.actor_id == n.owner_id and "Cổng Dịch vụ công quốc gia" in submit.actor_name
+
+
 def test_nonces_are_kept_once(portal, make):
     portal.file(dossier(make), [PHOTO], nonce="nonce-once-0001")
     assert count(RequestNonce) == 1

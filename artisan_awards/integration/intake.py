@@ -122,6 +122,7 @@ def file_dossier(partner: Partner, message: dict, files: list[Upload]) -> Filed:
     repeat = _repeat(partner, external_code, fingerprint)
     if repeat is not None:
         return repeat
+    commitment = mapped.pop("commitment", None)  # the words the applicant ticked on the portal, if sent
     applicant = mapped.pop("applicant", None) or {}
     kinds = mapped.pop("files", None) or {}
     if not isinstance(applicant, dict) or not isinstance(kinds, dict):
@@ -134,13 +135,15 @@ def file_dossier(partner: Partner, message: dict, files: list[Upload]) -> Filed:
     email, full_name = _applicant(applicant, data)
     checked = [_checked(f, kinds) for f in files]
     try:
-        return _file(partner, data, province_code, email, full_name, checked, external_code, fingerprint)
+        return _file(partner, data, province_code, email, full_name, checked, external_code, fingerprint,
+                     commitment)
     except IntegrityError:
         # a concurrent repeat made it first (the unique index), or made the applicant's account
         repeat = _repeat(partner, external_code, fingerprint)
         if repeat is not None:
             return repeat
-        return _file(partner, data, province_code, email, full_name, checked, external_code, fingerprint)
+        return _file(partner, data, province_code, email, full_name, checked, external_code, fingerprint,
+                     commitment)
 
 
 def _open_round_id() -> int:
@@ -251,7 +254,7 @@ def _claim_mail(user: User, partner: Partner, nomination: Nomination) -> None:
 
 
 def _file(partner: Partner, data: NominationIn, province_code: str, email: str, full_name: str,
-          checked: list, external_code: str, fingerprint: str) -> Filed:
+          checked: list, external_code: str, fingerprint: str, commitment=None) -> Filed:
     _room(checked)
     store = storage()
     keys: list[str] = []
@@ -276,7 +279,7 @@ def _file(partner: Partner, data: NominationIn, province_code: str, email: str, 
                                           sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=owner.id))
             db.session.flush()
             db.session.refresh(n)
-            access_key = _submit(n, owner, partner)
+            access_key = _submit(n, owner, partner, commitment)
             if new_account:
                 admin_events.record(AuditKind.ACCOUNT_REGISTERED, None, target=owner, via="partner",
                                     partner=partner.code)
@@ -288,7 +291,7 @@ def _file(partner: Partner, data: NominationIn, province_code: str, email: str, 
     return Filed(n, created=True, access_key=access_key)
 
 
-def _submit(n: Nomination, owner: User, partner: Partner) -> str | None:
+def _submit(n: Nomination, owner: User, partner: Partner, commitment=None) -> str | None:
     """The applicant's submission, made through the partner: the machine decides (the round's intake
     must be open), the dossier gets its code and access key, its log row and its notifications."""
     before = n.state_enum
@@ -299,6 +302,8 @@ def _submit(n: Nomination, owner: User, partner: Partner) -> str | None:
         raise TransitionRefused(operations._refusal_message(exc)) from exc
     move = operations.Move(n, Action.SUBMIT, owner, before, after, now, today(), None)
     move.meta.update(channel=CHANNEL_PARTNER, partner=partner.code, external_code=n.external_code)
+    if isinstance(commitment, str) and commitment.strip():  # kept with who and when, as on the page
+        move.meta["commitment"] = nfc(commitment).strip()[:1000]
     operations._submit_step(move)  # complete? code, access key, received_at (422 with what is missing)
     operations.record_move(n, Action.SUBMIT, before, after, owner.id,
                            f"{owner.full_name} ({partner.channel_label})", None, move.meta, now)
