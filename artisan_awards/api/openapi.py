@@ -146,6 +146,9 @@ def _path_params(path: str) -> list[dict]:
     for name in ("council_id", "session_id", "comment_id", "notice_id"):
         if "{" + name + "}" in path:
             params.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer"}})
+    if "{external_code}" in path:  # a partner's own dossier code (api/intake.py)
+        params.append({"name": "external_code", "in": "path", "required": True,
+                       "schema": {"type": "string", "maxLength": 100}})
     if "{sid}" in path:
         params.append({"name": "sid", "in": "path", "required": True,
                        "schema": {"type": "string", "pattern": "^(web|api)-[0-9]+$"}})
