@@ -130,7 +130,9 @@ def init_app(app: Flask) -> None:
     def refuse_nul_characters():
         """PostgreSQL cannot store or compare text with NUL: refuse it up front, pages and API alike."""
         if request.endpoint in RAW_BODY_ENDPOINTS:
-            request.get_data(cache=True)  # kept as received: its signed Content-Digest is checked against it
+            # a whole dossier in one request, held in memory as received: its signed Content-Digest is checked
+            request.max_content_length = int(current_app.config["INTAKE_MAX_REQUEST_BYTES"])
+            request.get_data(cache=True)
         for source in (request.args, request.form):
             for name, value in source.items(multi=True):
                 name, value = name or "", value or ""  # a multipart part can come without a usable name

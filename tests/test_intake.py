@@ -289,3 +289,13 @@ def test_nonces_are_kept_once(portal, make):
     portal.file(dossier(make), [PHOTO], nonce="nonce-once-0001")
     assert count(RequestNonce) == 1
     assert_error(portal.file(dossier(make), [PHOTO], nonce="nonce-once-0001"), 401, "signature_replayed")
+
+
+def test_an_oversized_filing_is_refused_in_the_api_shape(portal, make, app):
+    app.config["INTAKE_MAX_REQUEST_BYTES"] = 20_000
+    big = ("photo", "big.png", png_bytes(8, 8) + b"\x00" * 30_000, "image/png")
+    err = assert_error(portal.file(dossier(make), [big]), 413)
+    assert err["code"]
+    assert count(Nomination) == 0
+    app.config["INTAKE_MAX_REQUEST_BYTES"] = 80 * 1024 * 1024
+    assert portal.file(dossier(make), [PHOTO]).status == 201

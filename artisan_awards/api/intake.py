@@ -47,7 +47,6 @@ def _answer(filed: intake.Filed):
 @limiter.limit(lambda: current_app.config["INTAKE_RATE_LIMIT"])
 def intake_dossiers():
     """File a dossier from a partner system (signed request; multipart: ``dossier`` JSON and files)."""
-    request.max_content_length = int(current_app.config["MAX_DOSSIER_BYTES"]) + 1024 * 1024
     partner = http_signatures.verify(request)  # the body is read (and its digest checked) first
     message = parse_message(request.form.get(intake.MESSAGE_PART))
     return _answer(intake.file_dossier(partner, message, intake.read_uploads(request)))
