@@ -38,6 +38,9 @@ def init_app(app: Flask) -> None:
     from .services.retention import privacy_cli  # personal data: retention, field keys (issue 17)
 
     app.cli.add_command(privacy_cli)
+    from .integration.partners import partners_cli  # partner systems that file dossiers (issue 19)
+
+    app.cli.add_command(partners_cli)
 
 
 @click.group()

@@ -161,6 +161,15 @@ class Config:
     STATUS_LOOKUP_LIMIT = os.environ.get("STATUS_LOOKUP_LIMIT", "30 per minute")
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "20 per minute")
     API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", 12))
+    # Partner systems (issue 19, docs/integration.md): a signed request's `created` may be at most this many
+    # seconds old, and at most INTAKE_SIGNATURE_CLOCK_SKEW seconds ahead of this server's clock; nonces are
+    # remembered for that window.  INTAKE_RATE_LIMIT: requests per partner address on the intake endpoints.
+    INTAKE_SIGNATURE_MAX_AGE = int(os.environ.get("INTAKE_SIGNATURE_MAX_AGE", 300))
+    INTAKE_SIGNATURE_CLOCK_SKEW = int(os.environ.get("INTAKE_SIGNATURE_CLOCK_SKEW", 30))
+    INTAKE_RATE_LIMIT = os.environ.get("INTAKE_RATE_LIMIT", "120 per minute")
+    # The largest partner filing (one request: the message and every file), held in memory while its digest
+    # is checked; each file still has MAX_UPLOAD_BYTES and the dossier MAX_DOSSIER_BYTES / _FILES.
+    INTAKE_MAX_REQUEST_BYTES = int(os.environ.get("INTAKE_MAX_REQUEST_BYTES", 80 * 1024 * 1024))
     # Login sessions (login_sessions table): ended after this long without a request, and this
     # long after the login whatever happens (the remember-me cookie too).
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", 120))

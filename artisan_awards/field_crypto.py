@@ -188,3 +188,7 @@ ENCRYPTED_COLUMNS: dict[str, str] = {
     "public_comments.address": "a commenter's residence",
     "conflict_declarations.reason": "a council member's ties to a nominee (family, business)",
 }
+# Secrets sealed the same way that are no one's personal data: `flask privacy rekey` re-encrypts them too.
+SEALED_SECRETS: dict[str, str] = {
+    "partners.key": "the HMAC key a partner system signs its requests with (integration/http_signatures.py)",
+}

@@ -529,11 +529,18 @@ def admin_sections(user) -> list[tuple[str, str]]:
         links.append(("admin.holidays", N_("Lịch ngày nghỉ lễ, Tết")))
     if can_manage_base_salaries(user):
         links.append(("admin.base_salaries", N_("Lương cơ sở")))
+    if can_manage_partners(user):
+        links.append(("admin.partners", N_("Hệ thống đối tác (liên thông hồ sơ)")))
     if can_read_audit_log(user):
         links.append(("admin.audit_log", N_("Nhật ký quản trị")))
     if can_manage_integration(user):
         links.append(("integration.index", N_("Kết nối hệ thống khác (webhook)")))
     return links
+
+
+def can_manage_partners(user) -> bool:
+    """Partner systems that file dossiers here (their keys, their mapping): the administrator only."""
+    return is_administrator(user)
 
 
 def can_open_administration(user) -> bool:

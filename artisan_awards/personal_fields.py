@@ -134,6 +134,12 @@ SENSITIVITY: dict[str, dict[str, str]] = {
     "login_throttles": {
         "scope_hash": SECRET, "failures": ORDINARY, "last_failed_at": ORDINARY,
     },
+    "partners": {  # partner systems (integration/partners.py): an organisation, not a person
+        "id": ORDINARY, "code": ORDINARY, "name": ORDINARY, "channel_label": ORDINARY, "active": ORDINARY,
+        "key": SECRET, "key_created_at": ORDINARY, "field_mapping": ORDINARY, "province_code": ORDINARY,
+        "created_at": ORDINARY, "updated_at": ORDINARY,
+    },
+    "partner_request_nonces": {"partner_id": ORDINARY, "nonce": ORDINARY, "seen_at": ORDINARY},
     "nomination_counts": {
         "round_id": ORDINARY, "province_code": ORDINARY, "state": ORDINARY, "n": ORDINARY,
     },
@@ -155,6 +161,7 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "consultation_ends": ORDINARY, "decision_no": PUBLIC, "decision_date": PUBLIC, "award_title": PUBLIC,
         "award_coefficient": ORDINARY, "award_base_salary_vnd": ORDINARY, "award_bonus_vnd": ORDINARY,
         "created_at": ORDINARY, "updated_at": ORDINARY, "version": ORDINARY,
+        "channel": ORDINARY, "partner_id": ORDINARY, "external_code": ORDINARY, "intake_digest": ORDINARY,
     },
     "nominee_deaths": {
         "id": ORDINARY, "nomination_id": ORDINARY, "death_date": ORDINARY, "evidence_id": ORDINARY,

@@ -71,6 +71,10 @@ def nomination_out(n: Nomination, history: list[TransitionLog] | None = None,
         decision_no=n.decision_no,
         decision_date=_d(n.decision_date),
         award=_award(n),
+        # how it came in (web, paper, partner) and, from a partner system, its code there (issue 19)
+        channel=n.channel,
+        external_code=n.external_code,
+        partner=({"code": n.partner.code, "channel_label": n.partner.channel_label} if n.partner else None),
         attachments=[
             {"id": a.id, "kind": a.kind, "name": a.original_name, "size": a.size,
              "content_type": a.content_type}

@@ -32,6 +32,9 @@ ERROR_TEXT = {
     429: N_("Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút."),
 }
 
+# Endpoints whose raw body is kept before the form is parsed (a partner's signed request, api/intake.py).
+RAW_BODY_ENDPOINTS = frozenset({"api.intake_dossiers"})
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -126,6 +129,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
         """PostgreSQL cannot store or compare text with NUL: refuse it up front, pages and API alike."""
+        if request.endpoint in RAW_BODY_ENDPOINTS:
+            # a whole dossier in one request, held in memory as received: its signed Content-Digest is checked
+            request.max_content_length = int(current_app.config["INTAKE_MAX_REQUEST_BYTES"])
+            request.get_data(cache=True)
         for source in (request.args, request.form):
             for name, value in source.items(multi=True):
                 name, value = name or "", value or ""  # a multipart part can come without a usable name

@@ -55,6 +55,7 @@ class World:
     path_code: str = ""
     path_key: str = ""
     data_request_id: int = 0  # the demo applicant's correction request (issue 17)
+    partner_id: int = 0  # a partner system that files dossiers (issue 19)
 
     def url_values(self) -> dict[str, list[int]]:
         """Values to put into each URL argument when crawling."""
@@ -67,6 +68,7 @@ class World:
             "breach_id": [self.breach_id],
             "user_id": [self.users["applicant"], self.users["province_council_member"]],
             "request_id": [self.data_request_id],
+            "partner_id": [self.partner_id],
         }
 
 
@@ -132,6 +134,11 @@ def build() -> World:
         MultiDict({"description": "Một bản xuất danh sách hồ sơ bị gửi nhầm địa chỉ thư điện tử",
                    "discovered_at": discovered, "affected_count": "12", "classes": "phone",
                    "measures": "Đề nghị người nhận xóa thư"}))).id
+    # A partner system (the national portal), as the administrator registers it (issue 19).
+    from artisan_awards.integration import partners
+
+    world.partner_id = partners.create_partner(user(ROLE_ACCOUNTS["admin"]), "DVCQG", "Cổng Dịch vụ công quốc gia",
+                                               "Cổng Dịch vụ công quốc gia")[0].id
     return world
 
 

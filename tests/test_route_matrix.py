@@ -267,6 +267,13 @@ MATRIX: dict[str, tuple] = {
     "GET /admin/councils/new": ("/admin/councils/new", row(L, 403, "po po_x mo admin", 200)),
     # the law's calendar, province mergers, provincial intake (issue 14)
     "GET /admin/holidays": ("/admin/holidays", row(L, 403, "admin", 200)),
+    # partner systems (issue 19): the administrator only; a missing partner is 404 to the administrator
+    "GET /admin/partners": ("/admin/partners", row(L, 403, "admin", 200)),
+    "POST /admin/partners": ("/admin/partners", row(L, 403, "admin", 422)),  # the empty form: refused
+    "GET /admin/partners/<int:partner_id>": ("/admin/partners/999999", row(L, 403, "admin", 404)),
+    "POST /admin/partners/<int:partner_id>": ("/admin/partners/999999", row(L, 403, "admin", 404)),
+    "POST /admin/partners/<int:partner_id>/status": ("/admin/partners/999999/status", row(L, 403, "admin", 404)),
+    "POST /admin/partners/<int:partner_id>/key": ("/admin/partners/999999/key", row(L, 403, "admin", 404)),
     "POST /admin/holidays": ("/admin/holidays", row(L, 403, "admin", OK)),
     "GET /admin/transfers": ("/admin/transfers", row(L, 403, "po po_x admin", 200)),
     # a Hà Nội dossier was never merged away: no one's to transfer (404) but the administrator's, refused (303)
@@ -315,6 +322,9 @@ MATRIX: dict[str, tuple] = {
     "POST /data-officer/requests/<int:request_id>": ("/data-officer/requests/1", row(L, 404)),
     # -- API -----------------------------------------------------------------------------------------------
     "GET /api/v1/openapi.json": ("/api/v1/openapi.json", PUBLIC),
+    # partner systems sign their requests (RFC 9421): a bearer token or a login is no way in (401 to all)
+    "POST /api/v1/intake/dossiers": ("/api/v1/intake/dossiers", row(L, L)),
+    "GET /api/v1/intake/dossiers/<path:external_code>": ("/api/v1/intake/dossiers/G22-1", row(L, L)),
     "POST /api/v1/auth/token": ("/api/v1/auth/token", row(422, 422)),
     "GET /api/v1/me": ("/api/v1/me", LOGGED_IN),
     "POST /api/v1/auth/logout": ("/api/v1/auth/logout", row(L, 204)),  # ends the token used
@@ -1257,6 +1267,8 @@ NOT_STAGED = {
     "/my-data/consents/": "one's own consents, by purpose",
     "/data-officer/": "the data officer's breach record, not dossiers",
     "/admin/integration/": "webhook and partner subscribers and their deliveries: the administrator only",
+    "/admin/partners/": "partner systems: the administrator only, not dossiers",
+    "/api/v1/intake/dossiers/": "a partner's own dossiers by its code, signed requests only (tests/test_intake.py)",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

@@ -473,6 +473,11 @@ KIND_LABELS = {
     AuditKind.PERSONAL_DATA_REVEALED: N_("Xem dữ liệu cá nhân được che (có lý do)"),
     AuditKind.RETENTION_APPLIED: N_("Xóa, ẩn danh dữ liệu hết thời hạn lưu trữ"),
     AuditKind.BREACH_RECORDED: N_("Ghi nhận sự cố lộ lọt dữ liệu cá nhân"),
+    AuditKind.PARTNER_CREATED: N_("Thêm hệ thống đối tác"),
+    AuditKind.PARTNER_CHANGED: N_("Sửa hệ thống đối tác"),
+    AuditKind.PARTNER_DEACTIVATED: N_("Tạm ngừng hệ thống đối tác"),
+    AuditKind.PARTNER_REACTIVATED: N_("Mở lại hệ thống đối tác"),
+    AuditKind.PARTNER_KEY_ROTATED: N_("Đổi khóa của hệ thống đối tác"),
 }
 AREA_LABELS = {
     "account": N_("Tài khoản"),
@@ -484,6 +489,7 @@ AREA_LABELS = {
     "personal_data": N_("Dữ liệu cá nhân"),
     "privacy": N_("Dữ liệu cá nhân"),
     "integration": N_("Kết nối hệ thống khác"),
+    "partner": N_("Hệ thống đối tác"),
 }
 
 

@@ -108,6 +108,11 @@ ROUTES = [
      True, "ExclusionOverrideIn", 201, [400, 401, 403, 404, 409, 422]),
     ("post", "/nominations/{nomination_id}/special-craft", "Quyết định của Hội đồng về nghề đặc thù", True,
      "SpecialCraftIn", 201, [400, 401, 403, 404, 422]),
+    # Partner systems (api/intake.py, docs/integration.md): RFC 9421 signed requests, no bearer token.
+    ("post", "/intake/dossiers", "Nhận hồ sơ từ hệ thống đối tác (yêu cầu ký RFC 9421; multipart: dossier và tệp)",
+     False, None, 201, [400, 401, 403, 409, 413, 422, 429]),
+    ("get", "/intake/dossiers/{external_code}", "Trạng thái một hồ sơ của hệ thống đối tác, theo mã của họ (ký "
+     "RFC 9421)", False, None, 200, [401, 403, 404, 429]),
 ]
 
 PARAMS = {
@@ -143,6 +148,9 @@ def _path_params(path: str) -> list[dict]:
     for name in ("council_id", "session_id", "comment_id", "notice_id"):
         if "{" + name + "}" in path:
             params.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer"}})
+    if "{external_code}" in path:  # a partner's own dossier code (api/intake.py)
+        params.append({"name": "external_code", "in": "path", "required": True,
+                       "schema": {"type": "string", "maxLength": 100}})
     if "{sid}" in path:
         params.append({"name": "sid", "in": "path", "required": True,
                        "schema": {"type": "string", "pattern": "^(web|api)-[0-9]+$"}})

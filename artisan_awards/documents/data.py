@@ -244,6 +244,9 @@ def _nomination_data(n: Nomination, with_attachments: bool) -> dict:
         "decision_no": n.decision_no or "",
         "decision_date": n.decision_date,
         "issuer": province_issuer(n.province),
+        # a dossier sent by a partner system keeps its code there (issue 19): on every document that names it
+        "external_code": n.external_code or "",
+        "channel_label": n.partner.channel_label if n.partner else "",
     }
 
 
@@ -272,7 +275,7 @@ def blank_declaration_data(title: str) -> dict:
         "products": [dict(product) for _ in range(BLANK_ROWS)], "awards": [],
         "learners_trained": None, "filed_by_name": "", "filed_by_relationship": "self",
         "filed_by_relationship_label": "", "signer": "", "attachments": [], "submitted_on": None,
-        "decision_no": "", "decision_date": None, "issuer": None,
+        "decision_no": "", "decision_date": None, "issuer": None, "external_code": "", "channel_label": "",
     }
 
 

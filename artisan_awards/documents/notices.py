@@ -84,6 +84,9 @@ def _base(n: Nomination, kind: str, on: date) -> dict:
         "issuer": data.province_issuer(n.province),
         "issued_on": on,
         "code": n.code or "",
+        # from a partner system (issue 19): its own code for the dossier, printed beside ours
+        "external_code": n.external_code or "",
+        "channel_label": n.partner.channel_label if n.partner else "",
         "full_name": n.full_name,
         "filer": (n.filed_by_name or n.full_name) if (n.posthumous or n.filed_by_relationship != "self")
         else n.full_name,

@@ -1,8 +1,9 @@
-"""Other systems told what happens here: an event outbox, webhooks and status sync to partners.
+"""Working with other systems (issue 19).
 
-``outbox``: the events, written in the transaction of the change they report, with one delivery
-per subscriber that wants them.  ``delivery``: the worker (``flask integration deliver``) that POSTs
-them, signed (Standard Webhooks), with retries, back-off, a log and dead letters.  ``subscribers``: the
-administrator's operations; ``routes``: their pages (registered by ``create_app``).  See
-docs/integration.md.
+Inbound: partner systems that file dossiers here (``partners``, ``http_signatures``, ``intake``).
+Outbound: an event outbox (``outbox``: the events, written in the transaction of the change they
+report, with one delivery per subscriber that wants them), the worker (``delivery``: ``flask
+integration deliver`` POSTs them, signed with Standard Webhooks, with retries, back-off, a log and
+dead letters), the administrator's operations (``subscribers``) and pages (``routes``).
+See docs/integration.md.
 """

@@ -7,6 +7,7 @@
 ``hard_cases``: a nominee's death, Art. 2(3) overrides, the council's special-craft decisions.
 ``mail``: the e-mail outbox and the in-app inbox.  ``admin_log``: the administration audit log.
 ``integration``: events for other systems (webhooks, status sync to partners) and their deliveries.
+``partners``: partner systems that file dossiers (issue 19).
 """
 
 from .admin_log import AuditChainHead, AuditEvent, AuditKind  # noqa: F401
@@ -73,4 +74,5 @@ from .eligibility import (  # noqa: F401
 from .integration import Delivery, DeliveryAttempt, IntegrationEvent, Subscriber  # noqa: F401
 from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
 from .mail import InboxNotification, OutboxAttachment, OutboxMessage  # noqa: F401
+from .partners import CHANNELS, Partner, RequestNonce  # noqa: F401
 from .privacy import PersonalDataBreach  # noqa: F401

@@ -61,6 +61,12 @@ class AuditKind(enum.StrEnum):
     # Other systems (issue 19): a webhook or partner subscriber added, changed, its secret rotated; a replay.
     SUBSCRIBER_CHANGED = "subscriber_changed"
     DELIVERY_REPLAYED = "delivery_replayed"
+    # partner systems that file dossiers (issue 19, integration/partners.py), target: the partner
+    PARTNER_CREATED = "partner_created"
+    PARTNER_CHANGED = "partner_changed"
+    PARTNER_DEACTIVATED = "partner_deactivated"
+    PARTNER_REACTIVATED = "partner_reactivated"
+    PARTNER_KEY_ROTATED = "partner_key_rotated"
 
 
 AREAS = {
@@ -82,6 +88,8 @@ AREAS = {
                       AuditKind.PRIVACY_NOTICE_PUBLISHED},
     "privacy": {AuditKind.PERSONAL_DATA_REVEALED, AuditKind.RETENTION_APPLIED, AuditKind.BREACH_RECORDED},
     "integration": {AuditKind.SUBSCRIBER_CHANGED, AuditKind.DELIVERY_REPLAYED},
+    "partner": {AuditKind.PARTNER_CREATED, AuditKind.PARTNER_CHANGED, AuditKind.PARTNER_DEACTIVATED,
+                AuditKind.PARTNER_REACTIVATED, AuditKind.PARTNER_KEY_ROTATED},
 }
 
 

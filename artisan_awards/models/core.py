@@ -12,6 +12,7 @@ import enum
 import hashlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -25,6 +26,9 @@ from ..extensions import db
 from ..field_crypto import EncryptedDate, EncryptedText, phone_index
 from ..text import search_key
 from ..timeutil import as_utc, local_date, now_utc
+
+if TYPE_CHECKING:
+    from .partners import Partner
 
 # The largest value an INTEGER column holds (PostgreSQL): ids beyond it cannot exist.
 MAX_DB_INT = 2**31 - 1
@@ -341,6 +345,8 @@ class Nomination(db.Model):
         sa.Index("ix_nominations_updated_at", "updated_at"),
         sa.Index("ix_nominations_round_province_state", "round_id", "province_code", "state"),
         sa.Index("ix_nominations_province_received", "province_code", "received_at", "id"),  # 0018: the inbox
+        # 0026: a partner's dossier code is its own once (a repeat is answered, never stored twice)
+        sa.Index("uq_nominations_partner_external_code", "partner_id", "external_code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -426,10 +432,17 @@ class Nomination(db.Model):
         sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc
     )
     version: Mapped[int] = mapped_column(default=1)
+    # How the dossier came in (models.partners.CHANNELS: web, paper, partner) and, from a partner system,
+    # its code there and a digest of the message, so a repeat is recognised (integration/intake.py).
+    channel: Mapped[str] = mapped_column(sa.String(10), default="web", server_default="web")
+    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partners.id"))
+    external_code: Mapped[str | None] = mapped_column(sa.String(100))
+    intake_digest: Mapped[str | None] = mapped_column(sa.String(64))
 
     __mapper_args__ = {"version_id_col": version}
 
     round: Mapped[Round] = relationship()
+    partner: Mapped[Partner | None] = relationship(lazy="joined")
     province: Mapped[Province] = relationship()
     owner: Mapped[User] = relationship()
     periods: Mapped[list[CraftPeriod]] = relationship(

@@ -69,6 +69,8 @@ def create_nomination(owner: User, data: NominationIn) -> Nomination:
         province_code=province_code,
         governing_decree=round_.governing_decree,
         state=State.DRAFT,
+        # an officer types in a dossier filed on paper at the one-stop desk; partners: integration/intake.py
+        channel="paper" if permissions.files_for_others(owner) else "web",
     )
     _apply(nomination, data)
     db.session.add(nomination)

@@ -277,12 +277,12 @@ def keygen_command():
 def rekey_command():
     """Re-encrypt every encrypted field under the first key of FIELD_ENCRYPTION_KEYS and recompute the
     keyed indexes (after a rotation of either key)."""
-    from ..field_crypto import ENCRYPTED_COLUMNS, current_key_id, encrypt, key_id_of, phone_index
+    from ..field_crypto import ENCRYPTED_COLUMNS, SEALED_SECRETS, current_key_id, encrypt, key_id_of, phone_index
 
     kid = current_key_id()
     changed = 0
     tables: dict[str, list[str]] = {}
-    for label in ENCRYPTED_COLUMNS:
+    for label in [*ENCRYPTED_COLUMNS, *SEALED_SECRETS]:
         table, column = label.split(".")
         tables.setdefault(table, []).append(column)
     with one_transaction():
