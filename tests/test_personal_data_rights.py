@@ -227,8 +227,9 @@ def test_an_api_comment_with_a_stale_notice_or_an_unknown_purpose_keeps_nothing(
     body = {"full_name": "Phạm Văn Cường", "phone": "0987654321", "address": "Bát Tràng", "content": "Đồng ý."}
     url = f"/api/v1/public/consultations/{nomination.id}/comments"
     data_rights.publish_notice("# Hai\nHai.", "# Two\nTwo.")  # version 2 is in force now
-    for extra, field in (({"notice_version": 1}, None), ({"notice_version": 2, "consents": ["sell_my_data"]}, "consents"),
-                         ({"consents": ["comment_follow_up"]}, "notice_version")):
+    refused = (({"notice_version": 1}, None), ({"notice_version": 2, "consents": ["sell_my_data"]}, "consents"),
+               ({"consents": ["comment_follow_up"]}, "notice_version"))
+    for extra, field in refused:
         r = client.post(url, json=body | extra)
         assert r.status_code == 422, (extra, r.get_json())
         if field:
