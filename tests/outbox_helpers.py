@@ -10,11 +10,11 @@ from artisan_awards.models import Delivery, IntegrationEvent, Subscriber
 
 
 def subscribe(admin, url: str, events=("dossier.state_changed",), kind: str = "webhook", status_map=None,
-              name: str = "Hệ thống thử") -> Subscriber:
+              name: str = "Hệ thống thử", partner_code: str | None = None) -> Subscriber:
     """A subscriber made by the administrator's operation; its secret is on ``.plain_secret``."""
     row, secret = service.create(admin, service.SubscriberIn(
         name=name, url=url, kind=kind, events=list(events),
-        status_map=json.dumps(status_map) if status_map is not None else None, partner_code=None))
+        status_map=json.dumps(status_map) if status_map is not None else None, partner_code=partner_code))
     row.plain_secret = secret
     return row
 
@@ -24,7 +24,7 @@ def dead_letter(subscriber: Subscriber, nomination) -> Delivery:
     event = IntegrationEvent(type="dossier.state_changed", nomination_id=nomination.id,
                              data={"dossier_code": nomination.code})
     row = Delivery(event=event, subscriber_id=subscriber.id, nomination_id=None, sequence=None,
-                   message_id="msg_deadletter%d" % nomination.id, body='{"type":"dossier.state_changed"}',
+                   message_id=f"msg_deadletter{nomination.id}", body='{"type":"dossier.state_changed"}',
                    status="dead", attempts=3, last_error="HTTP 500: lỗi")
     db.session.add_all([event, row])
     db.session.commit()

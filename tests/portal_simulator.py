@@ -13,7 +13,8 @@ It plays both sides of a real portal:
   messages.  Each delivery is verified with ``standardwebhooks`` and the secret the portal was given
   (a wrong signature: 401, recorded in ``rejected``); the first ``refuse_first`` attempts are answered
   500 to make the sender retry; a message is recorded once, in the order received, however many times
-  it is delivered (deduplicated by its ``webhook-id``).
+  it is delivered (deduplicated by its ``webhook-id``); a status message whose per-dossier ``sequence``
+  is not the previous one + 1 is listed in ``out_of_order``.
 
 Its own tests are in tests/test_intake_simulator.py.
 """
@@ -119,10 +120,13 @@ class PortalSimulator:
     rejected: list[str] = field(default_factory=list)
     attempts: int = 0
     duplicates: int = 0
+    # messages that came out of their dossier's order (a sequence that is not the last one + 1)
+    out_of_order: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._seen: set[str] = set()
+        self._last_sequence: dict[str, int] = {}
         self._server = None
         self._thread = None
 
@@ -223,6 +227,13 @@ class PortalSimulator:
                 return Response(status=204)
             self._seen.add(webhook_id)
             self.received.append(Received(webhook_id, payload, headers))
+            data = payload.get("data") or {} if isinstance(payload, dict) else {}
+            if isinstance(data.get("sequence"), int):  # a status message: its dossier's next number
+                dossier = str(data.get("dossier_code"))
+                expected = self._last_sequence.get(dossier, 0) + 1
+                if data["sequence"] != expected:
+                    self.out_of_order.append(f"{dossier}: {data['sequence']} after {expected - 1}")
+                self._last_sequence[dossier] = data["sequence"]
         return Response(status=204)
 
     def payloads(self) -> list[dict]:

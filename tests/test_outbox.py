@@ -283,6 +283,13 @@ def test_mapping_and_form_validation_in_vietnamese(app, admin):
         service.create(admin, service.SubscriberIn(name="Cổng", url="https://dvc.example.vn/hook", kind="partner",
                                                    events=[], status_map='{"flying": "9"}', partner_code=None))
     assert "status_map" in exc.value.fields and exc.value.params == {"names": "flying"}
+    with pytest.raises(ValidationFailed) as exc:  # a partner code no intake partner has
+        service.create(admin, service.SubscriberIn(name="Cổng", url="https://dvc.example.vn/hook", kind="partner",
+                                                   events=[], status_map='{"accepted": 2}', partner_code="DVCQG"))
+    assert set(exc.value.fields) == {"partner_code"}
+    from artisan_awards.integration import partners as partner_service
+
+    partner_service.create_partner(admin, "DVCQG", "Cổng Dịch vụ công quốc gia", "Cổng Dịch vụ công quốc gia")
     row, secret = service.create(admin, service.SubscriberIn(
         name="Cổng", url="https://dvc.example.vn/hook", kind="partner", events=[],
         status_map='{"accepted": 2}', partner_code="DVCQG"))

@@ -83,13 +83,16 @@ def _body(type_: str, data: dict, at: datetime) -> str:
 
 def _partner_data(subscriber: Subscriber, nomination: Nomination, data: dict) -> dict | None:
     """A partner's status message for a state change, or None when the new state is not in its mapping
-    (or the state did not change: a transfer, a death recorded)."""
+    (or the state did not change: a transfer, a death recorded), or when the subscriber stands for an
+    intake partner (``partner_code``) and the dossier was not filed by that partner."""
     if data["from_state"] == data["to_state"]:
         return None
+    if subscriber.partner_code and (nomination.partner is None or nomination.partner.code != subscriber.partner_code):
+        return None  # a partner's own system hears of the dossiers it filed, not of everyone else's
     code = (subscriber.status_map or {}).get(data["to_state"])
     if code in (None, ""):
         return None
-    return {"dossier_code": data["dossier_code"], "external_code": getattr(nomination, "external_code", None),
+    return {"dossier_code": data["dossier_code"], "external_code": nomination.external_code,
             "status_code": str(code), "state": data["to_state"], "action": data["action"],
             "processed_at": data["changed_at"], "processing_unit": data["unit"]}
 

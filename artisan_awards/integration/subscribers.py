@@ -20,7 +20,7 @@ from workflows.states import N_, State
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import AuditKind, Delivery, Subscriber, User
+from ..models import AuditKind, Delivery, Partner, Subscriber, User
 from ..models.integration import DEAD, DELIVERED, PARTNER, PENDING, SUBSCRIBER_KINDS, WEBHOOK
 from ..services import admin_events, transaction
 from ..text import nfc
@@ -54,7 +54,8 @@ def _clean(data: SubscriberIn) -> dict:
     url = (data.url or "").strip()
     parts = urlsplit(url) if len(url) <= 500 else None
     if not parts or parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        fields["url"] = N_("Địa chỉ nhận phải là một URL http:// hoặc https:// (tối đa 500 ký tự, không chứa mật khẩu).")
+        fields["url"] = N_(
+            "Địa chỉ nhận phải là một URL http:// hoặc https:// (tối đa 500 ký tự, không chứa mật khẩu).")
     kind = data.kind if data.kind in SUBSCRIBER_KINDS else None
     if kind is None:
         fields["kind"] = N_("Cần chọn loại bên nhận.")
@@ -86,6 +87,8 @@ def _clean(data: SubscriberIn) -> dict:
     partner_code = (data.partner_code or "").strip() or None
     if partner_code and not PARTNER_CODE.fullmatch(partner_code):
         fields["partner_code"] = N_("Mã đối tác gồm chữ, số, dấu chấm, gạch ngang, gạch dưới (tối đa 40 ký tự).")
+    elif partner_code and db.session.scalar(sa.select(Partner.id).where(Partner.code == partner_code)) is None:
+        fields["partner_code"] = N_("Chưa có hệ thống đối tác với mã này (Quản trị → Hệ thống đối tác).")
     if fields:
         names = fields.pop("status_map_names", None)
         raise ValidationFailed(fields=fields, params={"names": names} if names else None)

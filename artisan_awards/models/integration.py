@@ -37,7 +37,9 @@ class Subscriber(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(10), default=WEBHOOK)
     events: Mapped[list] = mapped_column(sa.JSON, default=list)  # webhook: the event types chosen
     status_map: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # partner: {state: partner status code}
-    partner_code: Mapped[str | None] = mapped_column(sa.String(40))  # the intake partner it stands for (no FK)
+    # the intake partner it stands for (models.partners.Partner.code, checked when saved): a partner
+    # subscriber with a code hears only of the dossiers that partner filed; without one, of every dossier
+    partner_code: Mapped[str | None] = mapped_column(sa.String(40))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, onupdate=now_utc)
