@@ -358,7 +358,9 @@ RESPONSES: dict[tuple[str, str], dict] = {
 
 # Bodies a JSON endpoint parses when there is one, and accepts empty.
 OPTIONAL_BODIES = {"ActionIn", "CloseIn"}
-# Path parameters that are not integers (Flask's plain <name>).
+# Path parameters: ``*_id`` and those named here are ``<int:...>`` in Flask's rule, the others strings
+# (tests/test_openapi_contract.py compares them with the URL map).
+INTEGER_PARAMS: set[str] = set()
 STRING_PARAMS = {"sid": {"type": "string", "pattern": "^(web|api)-[0-9]+$"}}
 # The first segment of a path -> its tag, the group of operations in a generated client (api/<tag>/).
 TAGS = {
@@ -383,7 +385,7 @@ def _path_params(path: str) -> list[dict]:
             schema = {"type": "string", "enum": [str(a) for a in HUMAN_ACTIONS]}
         elif name in STRING_PARAMS:
             schema = STRING_PARAMS[name]
-        elif name.endswith("_id"):
+        elif name.endswith("_id") or name in INTEGER_PARAMS:
             schema = {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT}  # BoundedInt: beyond, 404
         else:
             schema = {"type": "string"}
