@@ -222,6 +222,11 @@ def test_every_error_answer_has_the_error_schema_and_its_codes(spec):
             assert "validation_failed" in op["responses"]["422"]["x-error-codes"], (method, path)
     error = spec["components"]["schemas"]["Error"]
     assert error["required"] == ["error"]
+    # Every code described is one the code base can give (a string it raises or answers somewhere).
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "artisan_awards").rglob("*.py"))
+    described = {c for _, _, op in _operations(spec) for r in op["responses"].values()
+                 for c in r.get("x-error-codes", [])}
+    assert sorted(c for c in described if f'"{c}"' not in source) == []
     assert set(error["properties"]["error"]["properties"]) == {"code", "message", "fields"}
 
 
