@@ -393,6 +393,12 @@ def _path_params(path: str) -> list[dict]:
     return params
 
 
+def _tag(path: str) -> str:
+    """The group of the path's first segment (TAGS), else that segment itself (``/intake/...``: ``intake``)."""
+    first = path.strip("/").split("/")[0]
+    return TAGS.get(first) or re.sub(r"[^a-z0-9]+", "_", first.lower()).strip("_")
+
+
 def operation_id(method: str, path: str) -> str:
     """``get_nominations_nomination_id_dossier_pdf``: stable (from the method and path alone) and unique."""
     return re.sub(r"[^a-z0-9]+", "_", f"{method} {path}".lower()).strip("_")
@@ -551,7 +557,7 @@ def build_spec() -> dict:
         op: dict = {
             "summary": summary,
             "operationId": operation_id(method, path),
-            "tags": [TAGS.get(path.strip("/").split("/")[0], "other")],
+            "tags": [_tag(path)],
             "parameters": _path_params(path) + (PARAMS.get(path, []) if method == "get" else []),
             "responses": {
                 str(ok): _ok_response(method, path, ok),
