@@ -1,16 +1,29 @@
-"""The OpenAPI 3 description, assembled from the route table below and the pydantic schemas.
+"""The OpenAPI 3.1 description, assembled from the route table below and the pydantic schemas.
 
-A test checks that every ``/api/v1`` route of the application appears here, so the
-description cannot drift from the code.
+OpenAPI 3.1 uses JSON Schema 2020-12, the dialect pydantic writes (``{"type": "null"}`` in
+``anyOf`` for an optional field), so the models' schemas go in as they are. The suite checks that
+the document passes openapi-spec-validator, that every ``/api/v1`` route of the application (and
+nothing else) is described, that the paths and error codes of shared/api-v1.md are in it, and that a
+client generated from it by openapi-python-client files, submits and looks up a dossier
+(tests/test_openapi_contract.py; docs/integration.md "The API contract").
+
+A row of ``ROUTES`` is enough for a new endpoint: a path ending in ``.pdf``, ``.csv``, ``.xlsx``,
+``.zip`` is described as a file download, ``None`` as body means no body, a pydantic model's name
+(registered in ``_schemas``) a JSON body. ``RESPONSES`` gives the JSON answer's schema,
+``FILES`` the media types of a file answer whose path has no extension, ``ERROR_CODES`` the
+machine codes an endpoint gives beyond the general ones of its statuses.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from workflows.machine import HUMAN_ACTIONS
 from workflows.states import State
 
+from ..models import MAX_DB_INT
+from ..models.core import AttachmentKind
 from ..schemas import (
     ActionIn,
     AttendanceIn,
@@ -130,48 +143,374 @@ PARAMS = {
         ]
     ],
     "/status": [
-        {"name": "code", "in": "query", "required": True, "schema": {"type": "string"}},
-        {"name": "key", "in": "query", "required": True, "schema": {"type": "string"}},
+        {"name": "code", "in": "query", "required": True, "schema": {"type": "string"},
+         "description": "Mã hồ sơ in trên giấy biên nhận (hoa thường, khoảng trắng và dấu gạch không quan trọng)."},
+        {"name": "key", "in": "query", "required": True, "schema": {"type": "string"},
+         "description": "Mã tra cứu nhận khi nộp hồ sơ (access_key)."},
     ],
     "/provinces": [
         {"name": "include_inactive", "in": "query", "required": False,
          "schema": {"type": "string", "enum": ["0", "1", "true"]}},
     ],
+    "/public/consultations.pdf": [
+        {"name": "round_id", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1}},
+        {"name": "window", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["public", "final"], "default": "public"}},
+    ],
+}
+# ?archival=1: the PDF/A-3 copy for the archive (docs/documents.md).
+for _kind in ("dossier", "declaration", "summary", "receipt"):
+    PARAMS[f"/nominations/{{nomination_id}}/{_kind}.pdf"] = [
+        {"name": "archival", "in": "query", "required": False, "schema": {"type": "string", "enum": ["1", "true"]},
+         "description": "Bản lưu trữ PDF/A."}]
+
+# The media type of a download, by the path's extension.
+FILE_TYPES = {
+    ".pdf": "application/pdf",
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".zip": "application/zip",
+}
+# Downloads whose path has no extension (the format chosen by a parameter): (method, path) -> media types.
+FILES: dict[tuple[str, str], list[str]] = {}
+
+# The machine codes (``error.code``) every endpoint may give with a status, then those of one endpoint.
+GENERAL_CODES = {
+    400: ["bad_request"],
+    401: ["unauthorized"],
+    403: ["forbidden"],
+    404: ["not_found"],
+    409: ["transition_not_allowed", "conflict"],
+    413: ["too_large"],
+    422: ["validation_failed"],
+    429: ["rate_limited"],
+}
+_NOMINATION_404 = {404: ["nomination_not_found"]}
+_SESSION_404 = {404: ["session_not_found"]}
+ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
+    ("post", "/auth/token"): {401: ["invalid_credentials"], 403: ["email_not_confirmed"], 429: ["login_throttled"]},
+    ("post", "/rounds"): {422: ["legal_minimum"]},
+    ("get", "/nominations/{nomination_id}"): _NOMINATION_404,
+    ("patch", "/nominations/{nomination_id}"): {**_NOMINATION_404, 409: ["not_editable"]},
+    ("post", "/nominations/{nomination_id}/attachments"): {
+        **_NOMINATION_404, 409: ["not_editable"], 413: ["too_many_files", "dossier_too_large"]},
+    ("post", "/nominations/{nomination_id}/actions/{action}"): {
+        404: ["nomination_not_found", "unknown_action"],
+        409: ["excluded_art_2_3", "completion_period_running", "session_open", "complaints_open"]},
+    ("get", "/councils/{council_id}"): {404: ["council_not_found"]},
+    ("post", "/councils/{council_id}/sessions"): {404: ["council_not_found"]},
+    ("get", "/sessions/{session_id}"): _SESSION_404,
+    ("post", "/sessions/{session_id}/attendance"): {**_SESSION_404, 409: ["session_state"]},
+    ("post", "/sessions/{session_id}/open"): {**_SESSION_404, 409: ["session_state", "quorum_not_met", "empty_agenda"]},
+    ("post", "/sessions/{session_id}/conflicts"): {**_SESSION_404, 409: ["already_voted", "duplicate"]},
+    ("post", "/sessions/{session_id}/ballot"): {**_SESSION_404, 409: ["already_voted", "session_state"]},
+    ("post", "/sessions/{session_id}/close"): {
+        **_SESSION_404, 409: ["session_state", "ballots_missing", "ballot_box_mismatch", "ballot_box_unreadable"]},
+    ("get", "/sessions/{session_id}/tally"): {**_SESSION_404, 409: ["session_not_closed"]},
+    ("get", "/public/consultations.pdf"): {404: ["round_not_found"]},
+    ("post", "/public/consultations/{nomination_id}/comments"): {404: ["not_in_consultation"]},
+    ("post", "/nominations/{nomination_id}/death"): {
+        **_NOMINATION_404, 409: ["posthumous_switch_disabled", "death_after_decision", "already_posthumous"]},
+    ("post", "/nominations/{nomination_id}/arrival"): {**_NOMINATION_404, 409: ["not_submitted"]},
+    ("post", "/nominations/{nomination_id}/exclusion-override"): {
+        **_NOMINATION_404, 403: ["override_disabled"], 409: ["not_excluded"]},
+    ("post", "/nominations/{nomination_id}/special-craft"): {**_NOMINATION_404, 403: ["not_presiding"]},
+}
+for _kind in ("minutes", "tally", "list", "submission-letter"):
+    ERROR_CODES[("get", f"/sessions/{{session_id}}/{_kind}.pdf")] = {**_SESSION_404, 409: ["session_not_closed"]}
+
+ERROR_TEXT = {
+    400: "Yêu cầu không hợp lệ (JSON sai cú pháp, thiếu nội dung).",
+    401: "Thiếu hoặc sai mã truy cập.",
+    403: "Vai trò hoặc tỉnh không được phép.",
+    404: "Không có, hoặc không được phép xem.",
+    409: "Không thực hiện được ở trạng thái hiện tại.",
+    413: "Tệp hoặc hồ sơ quá lớn.",
+    422: "Dữ liệu chưa hợp lệ (chi tiết theo trường trong error.fields).",
+    429: "Quá nhiều yêu cầu; thử lại sau số giây ở Retry-After.",
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_STR = {"type": "string"}
+_DATE = {"type": "string", "format": "date"}
+_MOMENT = {"type": "string", "format": "date-time"}
+_OBJECT = {"type": "object"}
+
+# Answers (JSON Schema 2020-12). Objects allow more properties: the contract adds fields, never removes.
+ANSWER_SCHEMAS: dict[str, dict] = {
+    "Token": {"type": "object", "required": ["token", "expires_at"], "properties": {
+        "token": _STR, "expires_at": _MOMENT}},
+    "Me": {"type": "object", "required": ["email", "full_name", "roles", "province_code"], "properties": {
+        "email": _STR, "full_name": _STR, "roles": {"type": "array", "items": _STR},
+        "province_code": _nullable(_STR)}},
+    "LoginSession": {"type": "object", "required": ["id", "kind", "created_at", "current"], "properties": {
+        "id": {"type": "string", "pattern": "^(web|api)-[0-9]+$"}, "kind": {"type": "string", "enum": ["web", "api"]},
+        "created_at": _nullable(_MOMENT), "last_seen_at": _nullable(_MOMENT), "device": _nullable(_STR),
+        "client_address": _nullable(_STR), "current": {"type": "boolean"}}},
+    "Province": {"type": "object", "required": ["code", "name", "active"], "properties": {
+        "code": _STR, "name": _STR, "full_name": _nullable(_STR), "active": {"type": "boolean"}}},
+    "Round": {"type": "object", "required": ["id", "number", "name", "status"], "properties": {
+        "id": {"type": "integer"}, "number": {"type": "integer"}, "name": _STR, "status": _STR,
+        "governing_decree": _STR, "intake_opens": _nullable(_DATE), "intake_closes": _nullable(_DATE),
+        "reply_days": _nullable({"type": "integer"}), "completion_days": _nullable({"type": "integer"}),
+        "consultation_days": _nullable({"type": "integer"}), "consultation_windows": _nullable({"type": "integer"}),
+        "deadlines": {"type": "object", "additionalProperties": _nullable(_STR)}}},
+    "HistoryEntry": {"type": "object", "required": ["from", "to", "action", "at"], "properties": {
+        "from": _nullable(_STR), "to": _STR, "action": _STR, "actor": _nullable(_STR), "at": _nullable(_MOMENT),
+        "comment": _nullable(_STR), "missing": {"type": "array", "items": _STR}}},
+    "NominationOut": {
+        "type": "object",
+        "description": "NominationIn as stored, plus the fields below (shared/api-v1.md). ``access_key`` only in "
+                       "the answer to the applicant's ``submit``: keep it, with ``code``, for GET /status.",
+        "required": ["id", "code", "state", "state_label", "province_code"],
+        "properties": {
+            "id": {"type": "integer"}, "state": {"type": "string", "enum": [s.value for s in State]},
+            "code": {**_nullable(_STR), "description": "Mã hồ sơ, cấp khi nộp (null khi còn là bản nháp)."},
+            "state_label": _STR, "province_code": _nullable(_STR), "round_id": {"type": "integer"},
+            "title": {"type": "string", "enum": ["people", "meritorious"]}, "posthumous": {"type": "boolean"},
+            "nominee": _OBJECT, "governing_decree": _nullable(_STR),
+            "created_at": _nullable(_MOMENT), "updated_at": _nullable(_MOMENT), "submitted_at": _nullable(_MOMENT),
+            "reply_due": _nullable(_DATE), "completion_due": _nullable(_DATE), "consultation_ends": _nullable(_DATE),
+            "decision_no": _nullable(_STR), "decision_date": _nullable(_DATE), "award": _nullable(_ref("Award")),
+            "attachments": {"type": "array", "items": _OBJECT},
+            "history": {"type": "array", "items": _ref("HistoryEntry")},
+            "eligibility": _OBJECT, "access_key": _STR,
+        },
+    },
+    "Award": {"type": "object", "description": "The President's decision and the bonus that comes with it.",
+              "required": ["decision_no", "decision_date", "coefficient", "base_salary_vnd", "bonus_vnd"],
+              "properties": {"decision_no": _nullable(_STR), "decision_date": _nullable(_DATE),
+                             "title": _nullable({"type": "string", "enum": ["people", "meritorious"]}),
+                             "coefficient": {"type": "number"}, "base_salary_vnd": {"type": "integer"},
+                             "bonus_vnd": {"type": "integer"}}},
+    "NominationPage": {"type": "object", "required": ["items", "total", "page"], "properties": {
+        "items": {"type": "array", "items": _ref("NominationOut")}, "total": {"type": "integer"},
+        "page": {"type": "integer"}}},
+    "Attachment": {"type": "object", "required": ["id", "kind", "name", "size", "sha256"], "properties": {
+        "id": {"type": "integer"}, "kind": _STR, "name": _STR, "content_type": _nullable(_STR),
+        "size": {"type": "integer"}, "sha256": _STR, "removed": {}, "notice": _nullable(_STR)}},
+    "Status": {"type": "object", "required": ["code", "state", "state_label", "updated_at", "next_step"],
+               "properties": {"code": _STR, "state": {"type": "string", "enum": [s.value for s in State]},
+                              "state_label": _STR, "updated_at": _nullable(_MOMENT), "next_step": _nullable(_STR)}},
+    "EligibilityOut": {"type": "object", "required": ["eligible", "criteria"], "properties": {
+        "eligible": _nullable({"type": "boolean"}),
+        "criteria": {"type": "array", "items": {
+            "type": "object", "required": ["id", "result", "detail"], "properties": {
+                "id": _STR, "result": {"type": "string", "enum": ["pass", "fail", "needs_review"]}, "detail": _STR}}}}},
+    "Council": {"type": "object", "required": ["id", "level", "name", "members", "sessions"], "properties": {
+        "id": {"type": "integer"}, "level": {"type": "string", "enum": ["province", "ministry", "state"]},
+        "round_id": {"type": "integer"}, "province_code": _nullable(_STR), "name": _STR,
+        "members": {"type": "array", "items": _OBJECT}, "sessions": {"type": "array", "items": _ref("Session")}}},
+    "Session": {"type": "object", "required": ["id", "council_id", "status"], "properties": {
+        "id": {"type": "integer"}, "council_id": {"type": "integer"}, "held_on": _nullable(_DATE),
+        "place": _nullable(_STR), "status": _STR, "present": {"type": "array", "items": _STR},
+        "ballots_cast": {"type": "integer"}, "opened_at": _nullable(_MOMENT), "closed_at": _nullable(_MOMENT),
+        "nomination_ids": {"type": "array", "items": {"type": "integer"}}}},
+    "TallyRow": {"type": "object", "required": ["nomination_id", "yes", "no", "invalid", "passed"], "properties": {
+        "nomination_id": {"type": "integer"}, "yes": {"type": "integer"}, "no": {"type": "integer"},
+        "invalid": {"type": "integer"}, "members_total": {"type": "integer"}, "present": {"type": "integer"},
+        "quorum_met": {"type": "boolean"}, "passed": {"type": "boolean"}}},
+    "Consultation": {"type": "object", "required": ["nomination_id", "code", "full_name", "window_ends"],
+                     "properties": {"nomination_id": {"type": "integer"}, "code": _STR, "full_name": _STR,
+                                    "craft": _nullable(_STR), "province_code": _nullable(_STR),
+                                    "province": _nullable(_STR), "title": _STR, "window": _STR,
+                                    "window_ends": _nullable(_DATE)}},
+    "Notice": {"type": "object", "required": ["id", "kind", "issued_at", "pdf"], "properties": {
+        "id": {"type": "integer"}, "kind": _STR, "name": _nullable(_STR), "number": _nullable(_STR),
+        "issued_at": _MOMENT, "due_on": _nullable(_DATE), "missing": {"type": "array", "items": _STR},
+        "signed": {"type": "boolean"}, "sha256": _nullable(_STR), "pdf": _STR}},
+}
+
+_LIST = {"type": "array"}
+# The JSON answer of a route that is not a download: (method, path) -> schema. Unlisted: any JSON object.
+RESPONSES: dict[tuple[str, str], dict] = {
+    ("post", "/auth/token"): _ref("Token"),
+    ("get", "/me"): _ref("Me"),
+    ("get", "/me/sessions"): {**_LIST, "items": _ref("LoginSession")},
+    ("get", "/provinces"): {**_LIST, "items": _ref("Province")},
+    ("get", "/rounds"): {**_LIST, "items": _ref("Round")},
+    ("post", "/rounds"): _ref("Round"),
+    ("post", "/nominations"): _ref("NominationOut"),
+    ("get", "/nominations"): _ref("NominationPage"),
+    ("get", "/nominations/{nomination_id}"): _ref("NominationOut"),
+    ("patch", "/nominations/{nomination_id}"): _ref("NominationOut"),
+    ("post", "/nominations/{nomination_id}/attachments"): _ref("Attachment"),
+    ("post", "/nominations/{nomination_id}/actions/{action}"): _ref("NominationOut"),
+    ("get", "/status"): _ref("Status"),
+    ("post", "/eligibility/check"): _ref("EligibilityOut"),
+    ("post", "/councils"): _ref("Council"),
+    ("get", "/councils/{council_id}"): _ref("Council"),
+    ("post", "/councils/{council_id}/sessions"): _ref("Session"),
+    ("get", "/sessions/{session_id}"): _ref("Session"),
+    ("post", "/sessions/{session_id}/attendance"): _ref("Session"),
+    ("post", "/sessions/{session_id}/open"): _ref("Session"),
+    ("post", "/sessions/{session_id}/close"): {**_LIST, "items": _ref("TallyRow")},
+    ("get", "/sessions/{session_id}/tally"): {**_LIST, "items": _ref("TallyRow")},
+    ("get", "/public/consultations"): {**_LIST, "items": _ref("Consultation")},
+    ("get", "/nominations/{nomination_id}/notices"): {
+        "type": "object", "required": ["items"], "properties": {"items": {**_LIST, "items": _ref("Notice")}}},
+    ("post", "/nominations/{nomination_id}/death"): _ref("NominationOut"),
+    ("post", "/nominations/{nomination_id}/arrival"): _ref("NominationOut"),
+    ("post", "/nominations/{nomination_id}/exclusion-override"): _ref("NominationOut"),
+    ("post", "/nominations/{nomination_id}/special-craft"): _ref("NominationOut"),
+}
+
+# Bodies a JSON endpoint parses when there is one, and accepts empty.
+OPTIONAL_BODIES = {"ActionIn", "CloseIn"}
+# Path parameters: ``*_id`` and those named here are ``<int:...>`` in Flask's rule, the others strings
+# (tests/test_openapi_contract.py compares them with the URL map).
+INTEGER_PARAMS: set[str] = set()
+STRING_PARAMS = {"sid": {"type": "string", "pattern": "^(web|api)-[0-9]+$"},
+                 "external_code": {"type": "string", "maxLength": 100}}  # a partner's own dossier code
+# The first segment of a path -> its tag, the group of operations in a generated client (api/<tag>/).
+TAGS = {
+    "auth": "identity", "me": "identity", "provinces": "reference", "rounds": "reference",
+    "nominations": "nominations", "eligibility": "nominations", "status": "public", "public": "public",
+    "openapi.json": "public", "councils": "councils", "sessions": "councils", "comments": "councils",
+}
+TAG_TEXT = {
+    "identity": "Mã truy cập, người dùng và phiên đăng nhập",
+    "reference": "Danh mục tỉnh, thành phố và đợt xét tặng",
+    "nominations": "Hồ sơ đề nghị xét tặng, tài liệu, thao tác và văn bản",
+    "public": "Tra cứu và lấy ý kiến nhân dân (không cần đăng nhập)",
+    "councils": "Hội đồng, phiên họp, bỏ phiếu kín",
 }
 
 
 def _path_params(path: str) -> list[dict]:
+    """Each ``{name}`` of the path: an integer when Flask's rule says ``<int:...>`` (the ids), else a string."""
     params = []
-    if "{nomination_id}" in path:
-        params.append({"name": "nomination_id", "in": "path", "required": True,
-                       "schema": {"type": "integer"}})
-    for name in ("council_id", "session_id", "comment_id", "notice_id"):
-        if "{" + name + "}" in path:
-            params.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer"}})
-    if "{external_code}" in path:  # a partner's own dossier code (api/intake.py)
-        params.append({"name": "external_code", "in": "path", "required": True,
-                       "schema": {"type": "string", "maxLength": 100}})
-    if "{sid}" in path:
-        params.append({"name": "sid", "in": "path", "required": True,
-                       "schema": {"type": "string", "pattern": "^(web|api)-[0-9]+$"}})
-    if "{action}" in path:
-        params.append({"name": "action", "in": "path", "required": True,
-                       "schema": {"type": "string", "enum": [str(a) for a in HUMAN_ACTIONS]}})
+    for name in re.findall(r"{([^}]+)}", path):
+        if name == "action":
+            schema = {"type": "string", "enum": [str(a) for a in HUMAN_ACTIONS]}
+        elif name in STRING_PARAMS:
+            schema = STRING_PARAMS[name]
+        elif name.endswith("_id") or name in INTEGER_PARAMS:
+            schema = {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT}  # BoundedInt: beyond, 404
+        else:
+            schema = {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return params
 
 
-@cache
-def build_spec() -> dict:
+def _tag(path: str) -> str:
+    """The group of the path's first segment (TAGS), else that segment itself (``/intake/...``: ``intake``)."""
+    first = path.strip("/").split("/")[0]
+    return TAGS.get(first) or re.sub(r"[^a-z0-9]+", "_", first.lower()).strip("_")
+
+
+def operation_id(method: str, path: str) -> str:
+    """``get_nominations_nomination_id_dossier_pdf``: stable (from the method and path alone) and unique."""
+    return re.sub(r"[^a-z0-9]+", "_", f"{method} {path}".lower()).strip("_")
+
+
+def _error_codes(method: str, path: str, status: int, json_body: bool) -> list[str]:
+    codes = list(GENERAL_CODES.get(status, []))
+    if status == 400 and json_body:
+        codes.insert(0, "malformed_json")
+    for code in ERROR_CODES.get((method, path), {}).get(status, []):
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def _error_response(status: int, codes: list[str]) -> dict:
+    listed = ", ".join(f"`{c}`" for c in codes)
+    response: dict = {
+        "description": f"{ERROR_TEXT.get(status, 'Lỗi')} Mã lỗi (error.code): {listed}.",
+        "content": {"application/json": {"schema": ERROR, "example": {
+            "error": {"code": codes[0], "message": "…", "fields": {}}}}},
+        "x-error-codes": codes,
+    }
+    if status == 429:
+        response["headers"] = {"Retry-After": {
+            "description": "Số giây chờ trước khi thử lại.", "schema": {"type": "integer"}}}
+    return response
+
+
+def _file_types(method: str, path: str) -> list[str]:
+    if (method, path) in FILES:
+        return FILES[(method, path)]
+    for extension, media_type in FILE_TYPES.items():
+        if path.endswith(extension):
+            return [media_type]
+    return []
+
+
+def _ok_response(method: str, path: str, status: int) -> dict:
+    if status == 204:
+        return {"description": "Xong (không có nội dung)."}
+    media_types = _file_types(method, path)
+    if media_types:
+        return {"description": "Tệp tải về.", "headers": {"Content-Disposition": {
+            "description": "attachment; filename=...", "schema": {"type": "string"}}},
+            "content": {t: {"schema": {"type": "string", "format": "binary", "contentMediaType": t}}
+                        for t in media_types}}
+    schema = RESPONSES.get((method, path), {"type": "object"})
+    return {"description": "Thành công.", "content": {"application/json": {"schema": schema}}}
+
+
+def _multipart(properties: dict, required: list[str]) -> dict:
+    return {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": required, "properties": properties},
+        "encoding": {name: {"contentType": "application/octet-stream"}
+                     for name, p in properties.items() if p.get("format") == "binary"},
+    }}}
+
+
+def _partial(schema: dict, schemas: dict, suffix: str = "Patch") -> dict:
+    """``schema`` with nothing required and its object-valued properties partial too: PATCH merges the body
+    over the stored dossier (serializers.merge_changes: nested objects merge key by key)."""
+    out = {k: v for k, v in schema.items() if k != "required"}
+    properties = {}
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf", [prop])
+        refs = [o["$ref"] for o in options if "$ref" in o]
+        if refs:
+            target = refs[0].rsplit("/", 1)[1]
+            patch_name = target + suffix
+            if patch_name not in schemas:
+                schemas[patch_name] = _partial(schemas[target], schemas, suffix)
+            options = [_ref(patch_name) if "$ref" in o else o for o in options]
+            prop = {k: v for k, v in prop.items() if k not in ("$ref", "anyOf")}
+            prop.update(options[0] if len(options) == 1 else {"anyOf": options})
+        # a default would say what an absent field becomes: here it stays as stored
+        properties[name] = {k: v for k, v in prop.items() if k != "default"}
+    out["properties"] = properties
+    out["title"] = schema.get("title", "") + suffix
+    return out
+
+
+def _model_schemas(models, schemas: dict) -> None:
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, sub)
+        schemas[model.__name__] = schema
+
+
+def _schemas() -> dict:
     schemas: dict = {
         "Error": {
             "type": "object",
+            "description": "The contract's error shape (shared/api-v1.md): a stable machine code, a message in "
+                           "Vietnamese (English with Accept-Language: en), and per-field messages on 422.",
             "required": ["error"],
             "properties": {
                 "error": {
                     "type": "object",
                     "required": ["code", "message"],
                     "properties": {
-                        "code": {"type": "string"},
+                        "code": {"type": "string", "description": "Mã lỗi ổn định (xem x-error-codes của từng câu "
+                                                                  "trả lời)."},
                         "message": {"type": "string"},
                         "fields": {"type": "object", "additionalProperties": {"type": "string"}},
                     },
@@ -179,98 +518,86 @@ def build_spec() -> dict:
             },
         }
     }
-    for model in (NominationIn, RoundIn, TokenIn, ActionIn, CouncilIn, SessionIn, AttendanceIn,
-                  BallotIn, CloseIn, ConflictIn, CommentIn, CommentStatusIn):
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, sub in schema.pop("$defs", {}).items():
-            schemas[name] = sub
-        schemas[model.__name__] = schema
     from .eligibility import EligibilityCheckIn  # the API package imports this module first
-
-    schema = EligibilityCheckIn.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, sub in schema.pop("$defs", {}).items():
-        schemas.setdefault(name, sub)
-    schemas["EligibilityCheckIn"] = schema
     from .hard_cases import ArrivalIn, ExclusionOverrideIn, SpecialCraftIn
 
-    for model in (ArrivalIn, ExclusionOverrideIn, SpecialCraftIn):
-        schemas[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    _model_schemas((NominationIn, RoundIn, TokenIn, ActionIn, CouncilIn, SessionIn, AttendanceIn, BallotIn,
+                    CloseIn, ConflictIn, CommentIn, CommentStatusIn, EligibilityCheckIn, ArrivalIn, ExclusionOverrideIn,
+                    SpecialCraftIn), schemas)
+    schemas["NominationPatch"] = _partial(schemas["NominationIn"], schemas)
+    schemas["NominationPatch"]["description"] = (
+        "Only the fields to change; nested objects (nominee, filed_by, meritorious_title) merge key by key, "
+        "lists replace. The merged dossier must be a valid NominationIn.")
+    schemas.update(ANSWER_SCHEMAS)
+    return schemas
 
+
+def _request_body(body: str, schemas: dict) -> dict:
+    if body == "multipart":
+        return _multipart({
+            "file": {"type": "string", "format": "binary"},
+            "kind": {"type": "string", "enum": [str(k) for k in AttachmentKind]},
+        }, ["file", "kind"])
+    if body == "multipart-death":  # api/hard_cases.py: DeathIn from the form, then services/hard_cases.py
+        return _multipart({
+            "death_date": {"type": "string", "format": "date"},
+            "family_name": {"type": "string", "maxLength": 200},
+            "family_relationship": {"type": "string", "enum": ["child", "spouse", "other"]},
+            "family_phone": {"type": "string", "maxLength": 30},
+            "family_email": {"type": "string", "maxLength": 254},
+            "note": {"type": "string", "maxLength": 5000},
+            "evidence": {"type": "string", "format": "binary"},
+        }, ["death_date", "family_name", "family_relationship", "evidence"])
+    return {
+        "required": body not in OPTIONAL_BODIES,
+        "content": {"application/json": {"schema": _ref(body)}},
+    }
+
+
+@cache
+def build_spec() -> dict:
+    schemas = _schemas()
     paths: dict = {}
     for method, path, summary, auth, body, ok, errors in ROUTES:
+        if method == "patch" and body == "NominationIn":
+            body = "NominationPatch"
+        json_body = bool(body) and not body.startswith("multipart")
         op: dict = {
             "summary": summary,
-            "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "operationId": operation_id(method, path),
+            "tags": [_tag(path)],
             "parameters": _path_params(path) + (PARAMS.get(path, []) if method == "get" else []),
             "responses": {
-                str(ok): {"description": "OK", "content": (
-                    {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
-                    if path.endswith(".pdf") else {"application/json": {"schema": {}}})},
-                **{
-                    str(code): {"description": "Lỗi", "content": {"application/json": {"schema": ERROR}}}
-                    for code in errors
-                },
+                str(ok): _ok_response(method, path, ok),
+                **{str(code): _error_response(code, _error_codes(method, path, code, json_body))
+                   for code in errors},
             },
         }
         if auth:
             op["security"] = BEARER
-        if body == "multipart":
-            op["requestBody"] = {
-                "required": True,
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["file", "kind"],
-                            "properties": {
-                                "file": {"type": "string", "format": "binary"},
-                                "kind": {"type": "string", "enum": ["portrait", "photo", "video", "award_decision",
-                                                                    "certificate", "authorisation", "other"]},
-                            },
-                        }
-                    }
-                },
-            }
-        elif body == "multipart-death":
-            op["requestBody"] = {
-                "required": True,
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["death_date", "family_name", "family_relationship", "evidence"],
-                            "properties": {
-                                "death_date": {"type": "string", "format": "date"},
-                                "family_name": {"type": "string", "maxLength": 200},
-                                "family_relationship": {"type": "string", "enum": ["child", "spouse", "other"]},
-                                "family_phone": {"type": "string", "maxLength": 30},
-                                "family_email": {"type": "string", "maxLength": 254},
-                                "note": {"type": "string", "maxLength": 5000},
-                                "evidence": {"type": "string", "format": "binary"},
-                            },
-                        }
-                    }
-                },
-            }
-        elif body:
-            op["requestBody"] = {
-                "required": body not in ("ActionIn", "CloseIn"),
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
-            }
+        if body:
+            op["requestBody"] = _request_body(body, schemas)
         paths.setdefault("/api/v1" + path, {})[method] = op
+    tags = sorted({t for item in paths.values() for op in item.values() for t in op["tags"]})
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "Artisan Awards API",
             "version": "1",
-            "description": "Xét tặng danh hiệu Nghệ nhân nhân dân, Nghệ nhân ưu tú "
-            "(Nghị định 43/2024/NĐ-CP). Contract: shared/api-v1.md.",
+            "summary": "Xét tặng danh hiệu Nghệ nhân nhân dân, Nghệ nhân ưu tú (Nghị định 43/2024/NĐ-CP).",
+            "description": "The integration API v1 (contract: shared/api-v1.md; how to connect: docs/integration.md). "
+            "JSON in and out; a bearer token from POST /api/v1/auth/token; every error in the Error shape.",
         },
+        "servers": [{"url": "/", "description": "This server (the paths carry /api/v1)."}],
+        "tags": [{"name": t, "description": TAG_TEXT.get(t, t)} for t in tags],
         "paths": paths,
         "webhooks": _webhooks(schemas),
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "opaque",
+                "description": "Mã truy cập từ POST /api/v1/auth/token; gửi trong Authorization: Bearer <token>.",
+            }},
         },
     }
 

@@ -291,5 +291,5 @@ def status():
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI 3 description of this API."""
+    """The OpenAPI 3.1 description of this API (docs/integration.md)."""
     return jsonify(build_spec())
