@@ -67,10 +67,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .council import bp as council_bp
     from .data_officer import bp as data_officer_bp
     from .data_rights import bp as data_rights_bp
-    from .integration import delivery as integration_delivery
-    from .integration.routes import bp as integration_bp
     from .documents import bp as documents_bp
     from .dossier import bp as dossier_bp
+    from .integration import delivery as integration_delivery
+    from .integration.routes import bp as integration_bp
     from .ministry import bp as ministry_bp
     from .province import bp as province_bp
     from .public import bp as public_bp

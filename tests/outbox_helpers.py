@@ -24,7 +24,7 @@ def dead_letter(subscriber: Subscriber, nomination) -> Delivery:
     event = IntegrationEvent(type="dossier.state_changed", nomination_id=nomination.id,
                              data={"dossier_code": nomination.code})
     row = Delivery(event=event, subscriber_id=subscriber.id, nomination_id=None, sequence=None,
-                   message_id="msg_deadletter%d" % nomination.id, body='{"type":"dossier.state_changed"}',
+                   message_id=f"msg_deadletter{nomination.id}", body='{"type":"dossier.state_changed"}',
                    status="dead", attempts=3, last_error="HTTP 500: lỗi")
     db.session.add_all([event, row])
     db.session.commit()

@@ -36,7 +36,8 @@ class SubscriberForm(FlaskForm):
     kind = LooseRadioField(_l("Loại"), choices=[SelectChoice("webhook", _l("Webhook: các sự kiện đã chọn")),
                                            SelectChoice("partner", _l("Đối tác: đồng bộ trạng thái hồ sơ"))],
                       default="webhook", validators=[Optional()])
-    events = MultiCheckboxField(_l("Sự kiện"), choices=[SelectChoice(k, v) for k, v in EVENT_LABELS.items()], validators=[Optional()])
+    events = MultiCheckboxField(_l("Sự kiện"), choices=[SelectChoice(k, v) for k, v in EVENT_LABELS.items()],
+                                validators=[Optional()])
     status_map = TextAreaField(_l("Bảng mã trạng thái của đối tác (JSON)"), validators=[Optional()],
                                render_kw={"rows": 6, "spellcheck": "false"})
     partner_code = StringField(_l("Mã đối tác tiếp nhận"), validators=[Optional()])

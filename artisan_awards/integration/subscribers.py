@@ -54,7 +54,8 @@ def _clean(data: SubscriberIn) -> dict:
     url = (data.url or "").strip()
     parts = urlsplit(url) if len(url) <= 500 else None
     if not parts or parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        fields["url"] = N_("Địa chỉ nhận phải là một URL http:// hoặc https:// (tối đa 500 ký tự, không chứa mật khẩu).")
+        fields["url"] = N_(
+            "Địa chỉ nhận phải là một URL http:// hoặc https:// (tối đa 500 ký tự, không chứa mật khẩu).")
     kind = data.kind if data.kind in SUBSCRIBER_KINDS else None
     if kind is None:
         fields["kind"] = N_("Cần chọn loại bên nhận.")

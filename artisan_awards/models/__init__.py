@@ -70,7 +70,7 @@ from .eligibility import (  # noqa: F401
     RuleParameterChange,
     RuleParameterOverride,
 )
-from .integration import Delivery, DeliveryAttempt, IntegrationEvent, Subscriber  # noqa: F401
 from .hard_cases import ExclusionOverride, NomineeDeath, SpecialCraftDecision  # noqa: F401
+from .integration import Delivery, DeliveryAttempt, IntegrationEvent, Subscriber  # noqa: F401
 from .mail import InboxNotification, OutboxAttachment, OutboxMessage  # noqa: F401
 from .privacy import PersonalDataBreach  # noqa: F401

@@ -21,6 +21,7 @@ from .. import ballot_box, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..formatting import vn_date
+from ..integration import outbox
 from ..models import (
     AgendaItem,
     Attendance,
@@ -44,7 +45,6 @@ from ..models import (
 from ..permissions import can_create_council as _may_create_council
 from ..permissions import can_see_council, is_secretariat
 from ..schemas import CouncilIn, SessionIn
-from ..integration import outbox
 from ..text import nfc, vi_order
 from ..timeutil import now_utc
 from . import accounts, admin_events, notifications, transaction

@@ -34,6 +34,7 @@ from .. import permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..formatting import vn_date
+from ..integration import outbox
 from ..models import (
     AgendaItem,
     Attachment,
@@ -50,7 +51,6 @@ from ..models import (
     User,
     get_row,
 )
-from ..integration import outbox
 from ..storage import new_key, storage
 from ..text import nfc
 from ..timeutil import VN, iso_moment, local_date, today

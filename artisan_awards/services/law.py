@@ -23,6 +23,7 @@ from .. import audit_chain, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..formatting import vn_date
+from ..integration import outbox
 from ..models import (
     AgendaItem,
     AuditKind,
@@ -40,7 +41,6 @@ from ..models import (
     forget_law_calendar,
     get_row,
 )
-from ..integration import outbox
 from ..text import nfc, vi_order
 from ..timeutil import now_utc, today
 from . import admin_events, transaction

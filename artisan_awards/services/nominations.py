@@ -28,10 +28,10 @@ from workflows.states import N_, Action, State
 from .. import audit_chain, nomination_data, permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
+from ..integration import outbox
 from ..models import CodeCounter, Nomination, Province, Round, Title, TransitionLog, User, law_calendar
 from ..schemas import NominationIn
 from ..text import nfc
-from ..integration import outbox
 from ..timeutil import local_date, now_utc, today
 from . import awards, hard_case_checks, notifications, transaction
 from .queries import key_hash
