@@ -184,7 +184,7 @@ class Config:
     # Events for other systems (artisan_awards/integration/, docs/integration.md): `flask integration deliver`
     # tries a delivery INTEGRATION_MAX_ATTEMPTS times, waiting BACKOFF x 2^(attempts-1) seconds (capped at
     # BACKOFF_MAX) between tries, then keeps it as a dead letter; each POST waits TIMEOUT seconds; a claim
-    # (lease) lasts CLAIM seconds (keep it well above TIMEOUT); --loop polls every POLL seconds.
+    # (lease) lasts CLAIM seconds (at least TIMEOUT + 5); --loop polls every POLL seconds.
     INTEGRATION_MAX_ATTEMPTS = int(os.environ.get("INTEGRATION_MAX_ATTEMPTS", 8))
     INTEGRATION_BACKOFF_SECONDS = float(os.environ.get("INTEGRATION_BACKOFF_SECONDS", 30))
     INTEGRATION_BACKOFF_MAX_SECONDS = float(os.environ.get("INTEGRATION_BACKOFF_MAX_SECONDS", 6 * 3600))

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _worker(app, tmp_path, name: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
-           "INTEGRATION_CLAIM_SECONDS": "3", "INTEGRATION_TIMEOUT_SECONDS": "60", "INTEGRATION_POLL_SECONDS": "0.2",
+           "INTEGRATION_CLAIM_SECONDS": "3", "INTEGRATION_TIMEOUT_SECONDS": "5", "INTEGRATION_POLL_SECONDS": "0.2",
            "UPLOAD_DIR": str(tmp_path / "uploads")}
     log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "integration", "deliver", "--loop"],

@@ -851,6 +851,7 @@ PREDICATE_TABLE = {
     "can_read_rules": STAFF_PEOPLE,
     "can_read_audit_log": {"admin"},
     "can_manage_base_salaries": {"admin"},
+    "can_manage_integration": {"admin"},
     "can_manage_accounts": {"po", "admin", "applicant+po"},
     "can_open_administration": {"po", "po_noprov", "mo", "admin", "applicant+po"},
     "can_edit_holidays": {"admin"},

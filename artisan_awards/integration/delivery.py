@@ -85,7 +85,9 @@ def due_query(now: datetime) -> sa.Select:
 def claim(worker: str, limit: int) -> list[int]:
     """Claim up to ``limit`` due deliveries for ``worker`` (committed): their ids."""
     now = now_utc()
-    until = now + timedelta(seconds=float(current_app.config["INTEGRATION_CLAIM_SECONDS"]))
+    cfg = current_app.config  # a claim outlives the slowest answer it waits for: no second sender meanwhile
+    until = now + timedelta(seconds=max(float(cfg["INTEGRATION_CLAIM_SECONDS"]),
+                                        float(cfg["INTEGRATION_TIMEOUT_SECONDS"]) + 5))
     table = Delivery.__table__
     try:
         query = due_query(now).limit(limit)
