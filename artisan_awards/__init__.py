@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .documents import bp as documents_bp
     from .dossier import bp as dossier_bp
     from .ministry import bp as ministry_bp
+    from .open_data import bp as open_data_bp
     from .province import bp as province_bp
     from .public import bp as public_bp
     from .rounds import bp as rounds_bp
@@ -85,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
         ministry_bp,
         council_bp,
         public_bp,
+        open_data_bp,
         rounds_bp,
         rules_bp,
         documents_bp,
