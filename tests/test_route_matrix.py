@@ -1228,7 +1228,7 @@ SESSION_SEEN = {
 NOT_STAGED = {
     "/my/<int:nomination_id>/": "the applicant's own form: its owner only (checked: never 200 to a national role)",
     "/public/consultations/<int:nomination_id>": "public by law: the dossiers in public consultation",
-    "/open-data/v1/rounds/<int:round_number>/<dataset>.<fmt>": "public by law: open data (docs/open-data.md)",
+    "/open-data/v1/": "public by law: the open-data files, the same for everyone (docs/open-data.md)",
     "/api/v1/public/consultations/<int:nomination_id>/comments": "public by law: comments on the consultation",
     "/documents/tasks/<int:task_id>": "a document job: its requester and the exporting roles",
     "/admin/accounts/<int:user_id>": "accounts, not dossiers",

@@ -39,14 +39,14 @@ FORMATS = ("csv", "json")
 # -- the legal basis of each published field ------------------------------------------------------------
 ROUND_BASIS = N_("Điều 4 Nghị định 43/2024/NĐ-CP: danh hiệu được xét tặng theo đợt, ba năm một lần; "
                  "mọi thông báo kết quả ghi đợt xét tặng.")
-PROVINCE_BASIS = N_("Điều 14 điểm d Nghị định 43/2024/NĐ-CP: Hội đồng cấp tỉnh công bố kết quả xét chọn "
-                    "trên cổng thông tin điện tử của tỉnh.")
 POSTING_BASIS = N_("Điều 16 khoản 1 điểm c và khoản 2 điểm c Nghị định 43/2024/NĐ-CP: danh sách đề nghị "
                    "được đăng trên Cổng thông tin điện tử Chính phủ 20 ngày để lấy ý kiến nhân dân.")
 DECISION_BASIS = N_("Quyết định phong tặng của Chủ tịch nước (Điều 5 Nghị định 43/2024/NĐ-CP; Luật Thi đua, "
                     "khen thưởng 2022) là văn bản công bố công khai: số, ngày, danh hiệu, người được phong tặng.")
 LIST_BASIS = N_("Danh sách đề nghị (Mẫu 04 Nghị định 43/2024/NĐ-CP) được công bố, đăng công khai ghi họ tên, "
                 "năm sinh, nghề, tỉnh và danh hiệu đề nghị (Điều 14 điểm d, Điều 16 khoản 1 và 2 điểm c).")
+LEVEL_BASIS = N_("Điều 14 điểm d (kết quả của Hội đồng cấp tỉnh) và Điều 16 khoản 1, 2 điểm c (danh sách đăng lấy ý "
+                 "kiến nhân dân) Nghị định 43/2024/NĐ-CP; quyết định phong tặng của Chủ tịch nước.")
 LABEL_BASIS = N_("Tên tiếng Việt của mã ở cột liền trước; không thêm thông tin nào.")
 
 LEVELS = {
@@ -126,10 +126,10 @@ DATASETS: dict[str, Dataset] = {
         N_("Cập nhật ngay khi có kết quả mới được công bố."),
         (
             _round(),
-            Field("level", "string", N_("Cấp công bố (mã)"), PROVINCE_BASIS + " " + POSTING_BASIS,
+            Field("level", "string", N_("Cấp công bố (mã)"), LEVEL_BASIS,
                   None, {"required": True, "enum": list(LEVELS)}),
             Field("level_name", "string", N_("Cấp công bố"), LABEL_BASIS, None, {"required": True}),
-            Field("published_on", "date", N_("Ngày công bố"), PROVINCE_BASIS + " " + POSTING_BASIS,
+            Field("published_on", "date", N_("Ngày công bố"), LEVEL_BASIS,
                   "transition_log.at", {"required": True}),
             *_province(LIST_BASIS),
             *_person(LIST_BASIS, birth_year=True),
