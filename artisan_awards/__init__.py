@@ -72,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .integration import delivery as integration_delivery
     from .integration.routes import bp as integration_bp
     from .ministry import bp as ministry_bp
+    from .open_data import bp as open_data_bp
     from .province import bp as province_bp
     from .public import bp as public_bp
     from .rounds import bp as rounds_bp
@@ -88,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
         ministry_bp,
         council_bp,
         public_bp,
+        open_data_bp,
         rounds_bp,
         rules_bp,
         documents_bp,

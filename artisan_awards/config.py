@@ -294,4 +294,10 @@ class Config:
     PRIVACY_READERS_SHOWN_BY = os.environ.get("PRIVACY_READERS_SHOWN_BY", "role")
     # Ask staff for a reason before they open someone's dossier (else the role's own purpose is logged).
     PRIVACY_READ_REASON_REQUIRED = os.environ.get("PRIVACY_READ_REASON_REQUIRED", "").lower() in ("1", "true", "yes")
+    # Open data (/open-data, docs/open-data.md): how long a client or proxy may reuse a file before asking
+    # again (seconds; the ETag makes the new question cheap), and the licence the data package declares.
+    OPEN_DATA_MAX_AGE = int(os.environ.get("OPEN_DATA_MAX_AGE", 300))
+    OPEN_DATA_LICENSE_NAME = os.environ.get("OPEN_DATA_LICENSE_NAME", "CC-BY-4.0")
+    OPEN_DATA_LICENSE_TITLE = os.environ.get("OPEN_DATA_LICENSE_TITLE", "Creative Commons Attribution 4.0")
+    OPEN_DATA_LICENSE_URL = os.environ.get("OPEN_DATA_LICENSE_URL", "https://creativecommons.org/licenses/by/4.0/")
     BASE_DIR = Path(__file__).resolve().parent.parent

@@ -37,8 +37,8 @@ def main_pages(world: demo_world.World) -> dict[str, list[str]]:
     n = world.nominations
     draft = n["draft-HNI"]
     return {
-        "public": ["/", "/public/status", "/public/results", "/public/consultations", "/login", "/register",
-                   "/public/procedure", "/public/help"],
+        "public": ["/", "/public/status", "/public/results", "/public/consultations", "/open-data", "/login",
+                   "/register", "/public/procedure", "/public/help"],
         "applicant": ["/my/", "/my/new", f"/my/{draft}/nominee", f"/my/{draft}/craft",
                       f"/my/{draft}/achievements", f"/my/{draft}/evidence", f"/my/{draft}/review",
                       f"/my/{n['submitted-HNI']}/receipt", f"/nominations/{n['returned']}",

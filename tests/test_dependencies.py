@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 TEST_TOOLS = {"pytest", "playwright", "pytest-playwright", "schemathesis", "hypothesis", "aiosmtpd", "ruff",
-              "bandit", "pip-tools"}
+              "bandit", "pip-tools", "frictionless"}
 
 
 def norm(name: str) -> str:
@@ -51,7 +51,8 @@ def test_every_imported_library_is_a_declared_runtime_dependency():
 def test_runtime_dependencies_hold_no_test_tool_and_extras_do():
     assert not requirement_names(PYPROJECT["project"]["dependencies"]) & TEST_TOOLS
     extras = PYPROJECT["project"]["optional-dependencies"]
-    assert {"pytest", "playwright", "schemathesis", "hypothesis", "aiosmtpd"} <= requirement_names(extras["test"])
+    assert {"pytest", "playwright", "schemathesis", "hypothesis", "aiosmtpd", "frictionless",
+            "jsonschema"} <= requirement_names(extras["test"])
     assert {"ruff", "bandit", "pip-tools"} <= requirement_names(extras["dev"])
 
 

@@ -233,6 +233,12 @@ MATRIX: dict[str, tuple] = {
     "GET /public/consultations.pdf": ("/public/consultations.pdf?round_id={round}", PUBLIC),
     "GET /public/consultations/<int:nomination_id>": ("/public/consultations/{consult}", PUBLIC),
     "POST /public/consultations/<int:nomination_id>": ("/public/consultations/{consult}", row(OK, OK)),
+    # -- open data (docs/open-data.md): published by law, the same for everyone -------------------------
+    "GET /open-data": ("/open-data", PUBLIC),
+    "GET /open-data/v1/datapackage.json": ("/open-data/v1/datapackage.json", PUBLIC),
+    "GET /open-data/v1/<dataset>.<fmt>": ("/open-data/v1/results.csv", PUBLIC),
+    "GET /open-data/v1/rounds/<int:round_number>/<dataset>.<fmt>": (
+        "/open-data/v1/rounds/{round_number}/consultations.json", PUBLIC),
     # -- documents --------------------------------------------------------------------------------
     "GET /documents/verify": ("/documents/verify", PUBLIC),
     "POST /documents/verify": ("/documents/verify", row(OK, OK)),
@@ -332,6 +338,7 @@ MATRIX: dict[str, tuple] = {
     "DELETE /api/v1/me/sessions/<sid>": ("/api/v1/me/sessions/web-99999999", row(L, 404)),
     "GET /api/v1/provinces": ("/api/v1/provinces", PUBLIC),
     "GET /api/v1/rounds": ("/api/v1/rounds", PUBLIC),
+    "GET /api/v1/open-data": ("/api/v1/open-data", PUBLIC),
     "POST /api/v1/rounds": ("/api/v1/rounds", row(L, 403, "mo admin", OK)),
     "GET /api/v1/status": ("/api/v1/status?code=X&key=Y", row(404, 404)),
     "POST /api/v1/eligibility/check": ("/api/v1/eligibility/check", row(OK, OK)),  # public
@@ -513,6 +520,7 @@ def world(database_factory, tmp_path_factory):
         ids = {"draft": draft.id, "draft_att": draft_att.id, "sub": sub.id, "sub_att": sub_att.id,
                "sub_notice": notices_of(sub)[0].id,  # its receipt and appointment slip
                "acc": acc.id, "council": council.id, "session": session.id, "round": rnd.id,
+               "round_number": rnd.number,
                "task": task.id, "member": members[1].id,
                "member_emails": [u.email for u in members],
                "member_rows": [str(m.id) for m in council.members], "consult": consult, "comment": comment,
@@ -1253,6 +1261,7 @@ SESSION_SEEN = {
 NOT_STAGED = {
     "/my/<int:nomination_id>/": "the applicant's own form: its owner only (checked: never 200 to a national role)",
     "/public/consultations/<int:nomination_id>": "public by law: the dossiers in public consultation",
+    "/open-data/v1/": "public by law: the open-data files, the same for everyone (docs/open-data.md)",
     "/api/v1/public/consultations/<int:nomination_id>/comments": "public by law: comments on the consultation",
     "/documents/tasks/<int:task_id>": "a document job: its requester and the exporting roles",
     "/admin/accounts/<int:user_id>": "accounts, not dossiers",

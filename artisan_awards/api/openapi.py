@@ -64,6 +64,8 @@ ROUTES = [
      "ActionIn", 200, [400, 401, 403, 404, 409, 422]),
     ("get", "/status", "Tra cứu trạng thái hồ sơ (công khai)", False, None, 200, [404, 429]),
     ("get", "/openapi.json", "Mô tả OpenAPI 3", False, None, 200, []),
+    ("get", "/open-data", "Danh mục dữ liệu mở: bộ dữ liệu, địa chỉ tệp CSV/JSON, từ điển dữ liệu (công khai)", False,
+     None, 200, []),
     ("post", "/eligibility/check", "Kiểm tra điều kiện xét tặng (chạy thử, công khai)", False,
      "EligibilityCheckIn", 200, [400, 422]),
     # Councils and votes.

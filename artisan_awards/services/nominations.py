@@ -333,6 +333,7 @@ def _open_consultation_step(move: Move) -> None:
     n = move.nomination
     n.consultation_ends = add_days(move.on, n.round.consultation_days,
                                    n.round.consultation_day_kind or "calendar", law_calendar())
+    move.meta["consultation_opens"] = move.on.isoformat()  # the posting's first day (open data)
     move.meta["consultation_ends"] = n.consultation_ends.isoformat()
 
 
