@@ -213,7 +213,7 @@ def test_validation_errors_come_back_in_the_api_error_shape(portal, make):
     assert "craft" in assert_error(portal.file(incomplete), 422)["fields"]
     no_mail = dossier(make)
     del no_mail["nominee"]["email"]
-    assert "applicant.email" in assert_error(portal.file(no_mail), 422)["fields"]
+    assert "filer.email" in assert_error(portal.file(no_mail), 422)["fields"]
     body, content_type = portal.dossier_body(dossier(make))
     broken = body.replace(b'"external_code"', b'"external_code',)  # not JSON any more
     assert "dossier" in assert_error(portal.request("POST", INTAKE_PATH, broken, {"Content-Type": content_type}),
@@ -224,7 +224,7 @@ def test_validation_errors_come_back_in_the_api_error_shape(portal, make):
 def test_the_partners_mapping_reads_its_own_field_names(portal, make, admin):
     partner = partner_service.by_code("DVCQG")
     mapping = {"maHoSo": "external_code", "ngheNhan.hoTen": "nominee.full_name",
-               "nguoiNop.thuDienTu": "applicant.email", "nguoiNop.hoTen": "applicant.full_name"}
+               "nguoiNop.thuDienTu": "filer.email", "nguoiNop.hoTen": "filer.full_name"}
     partner_service.update_partner(admin, partner, partner.name, partner.channel_label, None, json.dumps(mapping))
     message = dossier(make)
     message.pop("external_code")

@@ -858,6 +858,7 @@ PREDICATE_TABLE = {
     "can_edit_rules": {"admin"},
     "can_read_rules": STAFF_PEOPLE,
     "can_read_audit_log": {"admin"},
+    "can_manage_partners": {"admin"},  # partner systems that file dossiers (issue 19)
     "can_manage_base_salaries": {"admin"},
     "can_manage_integration": {"admin"},
     "can_manage_accounts": {"po", "admin", "applicant+po"},

@@ -8,7 +8,7 @@ A partner's message (the JSON part ``dossier`` of a multipart request, mapped by
   is answered with the dossier already made (200), whatever the timing: two racing repeats make one
   dossier (the unique index decides, the loser reads the winner's).  The same code with another
   message is refused (409 ``external_code_conflict``).
-* ``applicant`` (``email``, ``full_name``): who filed on the portal; by default the nominee.  The
+* ``filer`` (``email``, ``full_name``): who filed on the portal; by default the nominee.  The
   applicant has no account here, so one is made for them as the registration would make it (role
   applicant, e-mail not yet confirmed, an unusable random password) and they are mailed a one-time
   link to set their own password (the invitation link: it confirms the address too); with it they
@@ -123,10 +123,10 @@ def file_dossier(partner: Partner, message: dict, files: list[Upload]) -> Filed:
     if repeat is not None:
         return repeat
     commitment = mapped.pop("commitment", None)  # the words the applicant ticked on the portal, if sent
-    applicant = mapped.pop("applicant", None) or {}
+    applicant = mapped.pop("filer", None) or {}
     kinds = mapped.pop("files", None) or {}
     if not isinstance(applicant, dict) or not isinstance(kinds, dict):
-        raise ValidationFailed(fields={"applicant" if not isinstance(applicant, dict) else "files":
+        raise ValidationFailed(fields={"filer" if not isinstance(applicant, dict) else "files":
                                        N_("Cần một đối tượng JSON.")})
     if mapped.get("round_id") in (None, ""):
         mapped["round_id"] = _open_round_id()
@@ -171,15 +171,15 @@ def _province(partner: Partner, data: NominationIn) -> str:
 def _applicant(applicant: dict, data: NominationIn) -> tuple[str, str]:
     raw = applicant.get("email") or data.nominee.email
     if not isinstance(raw, str) or not raw.strip():
-        raise ValidationFailed(fields={"applicant.email": N_(
+        raise ValidationFailed(fields={"filer.email": N_(
             "Cần địa chỉ thư điện tử của người nộp để gửi giấy biên nhận và theo dõi hồ sơ.")})
     try:
         email = validate_email(raw.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise ValidationFailed(fields={"applicant.email": N_("Địa chỉ thư điện tử không hợp lệ.")}) from None
+        raise ValidationFailed(fields={"filer.email": N_("Địa chỉ thư điện tử không hợp lệ.")}) from None
     name = applicant.get("full_name") or data.nominee.full_name
     if not isinstance(name, str) or not nfc(name).strip() or len(name) > 200:
-        raise ValidationFailed(fields={"applicant.full_name": N_("Cần họ và tên người nộp.")})
+        raise ValidationFailed(fields={"filer.full_name": N_("Cần họ và tên người nộp.")})
     return accounts.normalise_email(email), nfc(name).strip()
 
 
@@ -224,10 +224,10 @@ def _owner(email: str, full_name: str) -> tuple[User, bool]:
     user = accounts.find_user(email)
     if user is not None:
         if not permissions.is_applicant(user) or permissions.is_staff(user):
-            raise ValidationFailed(fields={"applicant.email": N_(
+            raise ValidationFailed(fields={"filer.email": N_(
                 "Địa chỉ thư điện tử này thuộc một tài khoản cán bộ, không dùng làm người nộp hồ sơ.")})
         if not user.active:
-            raise ValidationFailed(fields={"applicant.email": N_("Tài khoản của người nộp đã bị khóa.")})
+            raise ValidationFailed(fields={"filer.email": N_("Tài khoản của người nộp đã bị khóa.")})
         return user, False
     user = User(email=email, full_name=full_name, locale="vi", email_confirmed=False,
                 password_hash=accounts.hash_password(secrets.token_urlsafe(32)))  # unusable: never told

@@ -6,9 +6,9 @@ sealed at rest (``partners.key``, field_crypto) and handed back once to be given
 nothing shows it again: a lost key is rotated.
 
 The mapping (``Partner.field_mapping``) is ``{their field: our field}``, dotted paths on both sides
-(``"hoSo.maHoSo": "external_code"``, ``"nguoiNop.email": "applicant.email"``,
+(``"hoSo.maHoSo": "external_code"``, ``"nguoiNop.email": "filer.email"``,
 ``"ngheNhan.hoTen": "nominee.full_name"``).  Fields it does not name keep their place: the empty
-mapping reads the message as ours (``NominationIn`` plus ``external_code``, ``applicant``, ``files``).
+mapping reads the message as ours (``NominationIn`` plus ``external_code``, ``filer``, ``files``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .http_signatures import new_key
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$")
 PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}(\.[A-Za-z_][A-Za-z0-9_-]{0,63}){0,5}$")
 # What a message may carry besides NominationIn's own keys.
-EXTRA_TARGETS = ("external_code", "applicant", "applicant.email", "applicant.full_name", "applicant.phone",
+EXTRA_TARGETS = ("external_code", "filer", "filer.email", "filer.full_name",
                  "files")
 MAX_MAPPING = 200
 
