@@ -147,6 +147,7 @@ nomination_counts = sa.Table(
     sa.Column("province_code", sa.String(3), primary_key=True),
     sa.Column("state", sa.String(30), primary_key=True),
     sa.Column("n", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_nomination_counts_province_state", "province_code", "state"),  # 0028: a province's counters
 )
 
 
