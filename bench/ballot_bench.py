@@ -26,7 +26,6 @@ from pathlib import Path
 
 import harness
 
-
 TARGET_STEP_MS = 300  # issue 16: opening and closing a 250-nominee session, each
 
 
