@@ -40,6 +40,7 @@ from pathlib import Path
 
 import harness
 
+TARGET_INBOX_RATIO = 1.25  # issue 16, acceptance 5: the province inbox
 TARGET_RATIO = 1.5
 PAGES = {
     "province inbox": ("/province/inbox", "officer.hni@bench.vn"),
@@ -210,6 +211,9 @@ def report(out: dict) -> None:
         for ms, statement in b["slowest"]:
             print(f"    {ms:8.1f} ms  {statement[:150]}")
     print(f"target: HTTP p50 ratio <= {TARGET_RATIO}x and the same query count at both sizes")
+    inbox = out["http", large]["province inbox"]["p50"] / out["http", small]["province inbox"]["p50"]
+    print(f"province inbox at {large} at most {TARGET_INBOX_RATIO}x its p50 at {small} (issue 16): "
+          f"{inbox:.2f}x {harness.verdict(inbox <= TARGET_INBOX_RATIO)}")
 
 
 def main() -> None:

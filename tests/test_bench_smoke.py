@@ -75,6 +75,7 @@ def test_pages_bench_counts_queries_at_two_sizes(server_url, capsys):
     pages_bench.report(out)
     printed = capsys.readouterr().out
     assert all(name in printed for name in pages_bench.PAGES)
+    assert "province inbox at 60 at most 1.25x its p50 at 20 (issue 16):" in printed
 
 
 def test_ballot_bench_counts_every_ballot(server_url, capsys):
