@@ -87,7 +87,36 @@ def _page_gettext() -> dict:
             rv = Markup(rv)  # nosec B704
         return rv % variables
 
-    return {"_": page_gettext, "gettext": page_gettext, "page_locale": locale, "layout_url": layout_url}
+    def layout_fragment(name: str, caller):
+        """``{% call layout_fragment("header") %}...{% endcall %}``: a piece of the layout rendered once.
+
+        For an anonymous visitor the layout's header and footer depend only on the language, the
+        application's script root and the page's own path (the language link's ``next``): the same
+        for every visit of a page, so they are kept per application, language and page (issue 16:
+        the public status page spent most of its time rendering them). A logged-in user's layout
+        (their name, menu, notifications, CSRF tokens) is always rendered. Only pages of a route
+        without variables and without a query string are kept, so the cache is bounded by the URL
+        map, not by what visitors type."""
+        from flask import current_app, request
+        from flask_login import current_user
+
+        if (current_user.is_authenticated or request.query_string or request.url_rule is None
+                or request.view_args):
+            return caller()
+        kept = current_app.extensions.setdefault("layout_fragments", {})
+        key = (name, locale, request.script_root, request.path)
+        html = kept.get(key)
+        if html is None:
+            html = caller()
+            if len(kept) < _FRAGMENTS_MAX:
+                kept[key] = html
+        return html
+
+    return {"_": page_gettext, "gettext": page_gettext, "page_locale": locale, "layout_url": layout_url,
+            "layout_fragment": layout_fragment}
+
+
+_FRAGMENTS_MAX = 2_000  # per application: routes without variables x languages (x fragments); a safety bound
 
 
 # The layout's fixed links (home, the public pages, the style sheet), built once per script root: each

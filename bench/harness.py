@@ -219,25 +219,39 @@ class Gunicorn:
 
 
 WRK_SCRIPT = """
-local paths = {}
-for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+-- Each line of the file is one request: a path, or a path, a tab and a form body (then a POST).
+local requests = {}
+for line in io.lines("%(paths)s") do
+  local path, body = line:match("^([^\\t]*)\\t(.*)$")
+  if path then
+    requests[#requests + 1] = wrk.format("POST", path,
+      {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+  else
+    requests[#requests + 1] = wrk.format("GET", line)
+  end
+end
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
+  return requests[(i %% #requests) + 1]
 end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status, latency.max, latency.mean))
+    e.connect + e.read + e.write + e.timeout, e.status, latency.max, latency.mean, summary.bytes))
 end
 """
 
 
 def wrk(base: str, paths: list[str], connections: int, seconds: int, threads: int, work: Path,
         headers: tuple[str, ...] = ()) -> dict:
-    """Run wrk against ``paths`` (round robin); requests/s, latency percentiles in ms, errors."""
+    """Run wrk against ``paths`` (round robin); requests/s, latency percentiles in ms, errors, bytes.
+
+    A path may carry a form body after a tab (``"/public/status\\tcode=..&key=.."``): it is then
+    POSTed as ``application/x-www-form-urlencoded``.  ``status_errors`` counts answers of 400 and
+    above (wrk's own count); ``bytes_per_response`` (headers and body, as read) tells a result page
+    from a form or a redirect, which wrk would count as successes."""
     stem = f"wrk{abs(hash((paths[0], connections)))}"
     (work / f"{stem}.txt").write_text("\n".join(paths) + "\n")
     script = work / f"{stem}.lua"
@@ -246,13 +260,14 @@ def wrk(base: str, paths: list[str], connections: int, seconds: int, threads: in
                           "--timeout", "10s", "-s", str(script),
                           *(arg for header in headers for arg in ("-H", header)), base],
                          check=True, capture_output=True, text=True).stdout
-    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+)", out)
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+) (\d+)", out)
     if not match:
         raise RuntimeError("wrk printed no result:\n" + out)
-    requests, duration_us, p50, p95, p99, socket_errors, status_errors, lmax, mean = map(float, match.groups())
+    requests, duration_us, p50, p95, p99, socket_errors, status_errors, lmax, mean, read = map(float, match.groups())
     return {"requests": int(requests), "rps": requests / (duration_us / 1e6), "p50": p50 / 1000,
             "p95": p95 / 1000, "p99": p99 / 1000, "mean": mean / 1000, "max": lmax / 1000,
-            "socket_errors": int(socket_errors), "status_errors": int(status_errors)}
+            "socket_errors": int(socket_errors), "status_errors": int(status_errors),
+            "bytes_per_response": read / requests if requests else 0.0}
 
 
 def get_json(url: str, headers: dict | None = None) -> tuple[int, object]:

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import harness
 
+TARGET_INBOX_RATIO = 1.25  # issue 16, acceptance 5: the province inbox
 TARGET_RATIO = 1.5
 PAGES = {
     "province inbox": ("/province/inbox", "officer.hni@bench.vn"),
@@ -83,7 +84,14 @@ def grow(app, seed: dict, have: int, want: int, rng: random.Random) -> None:
     with app.app_context(), db.engine.begin() as conn:
         for start in range(have, want, 20000):
             harness.bulk_nominations(conn, min(20000, want - start), start=start, rng=rng, **seed)
-        conn.execute(sa.text("ANALYZE nominations"))
+    # A bulk load leaves what years of intake would not: the counters of nomination_counts (0011's
+    # triggers, once per INSERT statement of ~1 000 rows) rewritten some hundred times in a minute,
+    # so their table holds hundreds of dead pages that autovacuum has not yet reclaimed, and the
+    # inbox's counters then read 700 pages for 21 rows. Vacuumed and analysed, as autovacuum would
+    # leave them, at both sizes alike.
+    with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE nominations"))
+        conn.execute(sa.text("VACUUM ANALYZE nomination_counts"))
 
 
 def measure(app, runs: int) -> dict:
@@ -203,6 +211,9 @@ def report(out: dict) -> None:
         for ms, statement in b["slowest"]:
             print(f"    {ms:8.1f} ms  {statement[:150]}")
     print(f"target: HTTP p50 ratio <= {TARGET_RATIO}x and the same query count at both sizes")
+    inbox = out["http", large]["province inbox"]["p50"] / out["http", small]["province inbox"]["p50"]
+    print(f"province inbox at {large} at most {TARGET_INBOX_RATIO}x its p50 at {small} (issue 16): "
+          f"{inbox:.2f}x {harness.verdict(inbox <= TARGET_INBOX_RATIO)}")
 
 
 def main() -> None:

@@ -36,17 +36,30 @@ def server_url(request):
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk (the load generator) is not installed")
 def test_lookup_bench_measures_both_endpoints(server_url, capsys):
     out = lookup_bench.run(server_url, nominations=40, seconds=1, reps=1, workers=1, wrk_threads=1, sample=20,
-                           with_page=False, warm_up=False, levels=(10, 10))
-    for name in ("bare", "lookup"):
+                           with_page=True, warm_up=False, levels=(10, 10))
+    for name in ("bare", "lookup", "page"):
         for connections in (10,):
             figures = out[(name, connections)]
             assert figures["requests"] > 0
             assert figures["status_errors"] == 0, (name, connections, figures)
             assert 0 < figures["p50"] <= figures["p95"]
     assert out["throughput_ratio"] > 0 and out["p95_ratio"] > 0
+    # The page is looked up by POST: every timed answer a result page, never the empty form or a redirect.
+    assert out["page_answers_ok"], out[("page", 10)]
+    assert out[("page", 10)]["bytes_per_response"] >= out["page_sizes"]["result_min"] > out["page_sizes"]["form"]
     lookup_bench.report(out)
     printed = capsys.readouterr().out
     assert "throughput at 10 conns" in printed and "p95 at 10 conns" in printed
+    assert "page answers were result pages:        MET" in printed
+    assert "lookup (page, POST) throughput at 10 conns" in printed
+
+
+def test_lookup_bench_page_lines_post_the_form():
+    """The wrk line of the page carries the form, URL-encoded, in its body (harness.wrk POSTs it)."""
+    line = lookup_bench.page_target("NN-2026-HNI-000001", "AB12-CD34")
+    path, body = line.split("\t")
+    assert path == "/public/status" and body == "code=NN-2026-HNI-000001&key=AB12-CD34"
+    assert "?" not in path  # the key never travels in the address (a GET with it is redirected to the form)
 
 
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk (the load generator) is not installed")
@@ -62,6 +75,7 @@ def test_pages_bench_counts_queries_at_two_sizes(server_url, capsys):
     pages_bench.report(out)
     printed = capsys.readouterr().out
     assert all(name in printed for name in pages_bench.PAGES)
+    assert "province inbox at 60 at most 1.25x its p50 at 20 (issue 16):" in printed
 
 
 def test_ballot_bench_counts_every_ballot(server_url, capsys):
@@ -72,4 +86,6 @@ def test_ballot_bench_counts_every_ballot(server_url, capsys):
     assert out["mismatches"] == [] and out["all_counted"]
     assert 0 < out["passed"] < 8  # the unanimous nominees pass, the others fall short
     ballot_bench.report(out)
-    assert "every ballot counted: MET" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "every ballot counted: MET" in printed
+    assert "open at most 300 ms:" in printed and "close at most 300 ms:" in printed

@@ -40,7 +40,7 @@ def session_out(session: CouncilSession, with_agenda: bool = True) -> dict:
         "closed_at": _dt(session.closed_at),
     }
     if with_agenda:
-        out["nomination_ids"] = [i.nomination_id for i in session.items]
+        out["nomination_ids"] = service.agenda_ids(session)
     return out
 
 

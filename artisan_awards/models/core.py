@@ -328,6 +328,10 @@ def forget_law_calendar() -> None:
         g.pop("law_calendar", None)
 
 
+# The province inbox's states (province/routes.py INBOX_STATES): the partial index of migration 0028.
+_INBOX_WHERE = "state IN ('submitted', 'returned', 'accepted', 'province_passed')"
+
+
 class Nomination(db.Model):
     """A dossier (hồ sơ đề nghị xét tặng) for one nominee in one round."""
 
@@ -347,6 +351,9 @@ class Nomination(db.Model):
         sa.Index("ix_nominations_province_received", "province_code", "received_at", "id"),  # 0018: the inbox
         # 0026: a partner's dossier code is its own once (a repeat is answered, never stored twice)
         sa.Index("uq_nominations_partner_external_code", "partner_id", "external_code", unique=True),
+        # 0028: the inbox's own states only (province/routes.py INBOX_STATES), in its order
+        sa.Index("ix_nominations_province_inbox", "province_code", "received_at", "id",
+                 postgresql_where=sa.text(_INBOX_WHERE), sqlite_where=sa.text(_INBOX_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -392,7 +392,7 @@ def open_session(actor: User, session: CouncilSession) -> CouncilSession:
                                 params={"q": council.quorum, "n": council.members_total})
     waiting_state = AGENDA_STATE[council.level]
     with transaction.one_transaction(conflict=SESSION_CONFLICT):
-        _lock_nominations(session.items)
+        _lock_nominations(_agenda_items(session))
         for item in list(session.items):
             if item.nomination.state != waiting_state:  # withdrawn or held since the agenda was set
                 session.items.remove(item)
@@ -514,23 +514,51 @@ def cast_ballot(user: User, session: CouncilSession, votes: dict[str, str | None
                                     box=ballot_box.seal(session.id, codes)))
 
 
+def _agenda_items(session: CouncilSession) -> list[AgendaItem]:
+    """The session's agenda rows, loaded without their dossiers when not loaded yet.
+
+    ``_lock_nominations`` reads the dossiers next, locked, without their craft periods and products;
+    loading ``session.items`` as it is mapped would first read the 250 dossiers joined, and with them
+    (their ``selectin`` relationships) every period and product, only to read them again (issue 16)."""
+    if "items" not in sa.inspect(session).unloaded:
+        return session.items
+    items = db.session.scalars(
+        sa.select(AgendaItem).where(AgendaItem.session_id == session.id).order_by(AgendaItem.id)
+        .options(sa.orm.lazyload(AgendaItem.nomination))
+    ).all()
+    set_committed_value(session, "items", items)
+    return session.items
+
+
+def agenda_ids(session: CouncilSession) -> list[int]:
+    """The agenda's dossier ids in agenda order, read alone when the agenda is not loaded (an answer
+    after the commit that expired it needs nothing else of it)."""
+    if "items" not in sa.inspect(session).unloaded:
+        return [i.nomination_id for i in session.items]
+    return list(db.session.scalars(
+        sa.select(AgendaItem.nomination_id).where(AgendaItem.session_id == session.id).order_by(AgendaItem.id)))
+
+
 def _lock_nominations(items: list[AgendaItem]) -> None:
     """Lock the agenda's dossiers in one statement, in id order, and read them afresh, with
     their owners (each move mails its applicant: one query for all, not one per dossier)."""
     ids = [i.nomination_id for i in items]
     if ids:
-        db.session.scalars(
+        locked = {n.id: n for n in db.session.scalars(
             sa.select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
             .with_for_update(of=Nomination)
             .options(sa.orm.selectinload(Nomination.owner), sa.orm.lazyload(Nomination.periods),
                      sa.orm.lazyload(Nomination.products))
             .execution_options(populate_existing=True)
-        ).all()
+        )}
+        for item in items:  # each agenda row holds its dossier as read here (the identity map keeps none)
+            if item.nomination_id in locked:
+                set_committed_value(item, "nomination", locked[item.nomination_id])
 
 
 def required_voters(session: CouncilSession) -> set[int]:
     """Present members expected to vote: all but those with a conflict covering the whole agenda."""
-    agenda = {i.nomination_id for i in session.items}
+    agenda = set(agenda_ids(session))
     conflicts: dict[int, set[int]] = {}
     for member_id, nomination_id in db.session.execute(
             sa.select(ConflictDeclaration.member_id, ConflictDeclaration.nomination_id)
@@ -612,6 +640,7 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
     pass_event, reject_event = PASS_EVENT[Level(council.level)]
     items = db.session.scalars(
         sa.select(AgendaItem).where(AgendaItem.session_id == locked.id).order_by(AgendaItem.id)
+        .options(sa.orm.lazyload(AgendaItem.nomination))  # read under the lock next (_lock_nominations)
         .execution_options(populate_existing=True)
     ).all()
     boxes = db.session.scalars(sa.select(SealedBallot.box).where(SealedBallot.session_id == locked.id)).all()

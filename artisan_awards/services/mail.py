@@ -48,9 +48,14 @@ def queue(to: str, subject: str, body: str, language: str = "vi", attachments=()
             message.attachments.append(OutboxAttachment(filename=item.filename, content_type="application/pdf",
                                                         notice=item))
     db.session.add(message)
+    queued()
+    return message
+
+
+def queued() -> None:
+    """Note that this request queued mail (``MAIL_SEND_IMMEDIATELY`` sends it after the request)."""
     if has_request_context():
         g.mail_queued = True
-    return message
 
 
 def _backoff(attempts: int) -> timedelta:

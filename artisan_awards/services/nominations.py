@@ -587,12 +587,17 @@ def move_many(moves: list[tuple[Nomination, str, dict]], actor_id: int | None, a
             for name, value in (("state", str(after)), ("stage_reached", int(stage)), ("state_changed_at", now),
                                 ("updated_at", now), ("version", n.version + 1)):
                 set_committed_value(n, name, value)
-    for nomination, event, before, after, meta in decided:
-        audit_chain.append(TransitionLog(
-            nomination_id=nomination.id, action=str(event), from_state=str(before), to_state=str(after),
-            actor_id=actor_id, actor_name=actor_name, comment=None, at=now, meta=meta))
-        outbox.dossier_moved(nomination, event, before, after, actor_id, actor_name, meta, now)
-        notifications.nomination_moved(nomination, event, before, after, actor_id, None, meta)
+    # Each move's own rows: its log row (numbered and MACed into the chain at the commit) and its
+    # messages, kept by ``notifications.batched`` and written with one executemany per table when the
+    # loop ends. The integration events (integration/outbox.py) are written here too, only when a
+    # subscriber wants them (none: no statement).
+    with notifications.batched():
+        for nomination, event, before, after, meta in decided:
+            audit_chain.append(TransitionLog(
+                nomination_id=nomination.id, action=str(event), from_state=str(before), to_state=str(after),
+                actor_id=actor_id, actor_name=actor_name, comment=None, at=now, meta=meta))
+            outbox.dossier_moved(nomination, event, before, after, actor_id, actor_name, meta, now)
+            notifications.nomination_moved(nomination, event, before, after, actor_id, None, meta)
 
 
 def _refuse_if_voting(nomination: Nomination) -> None:

@@ -147,6 +147,7 @@ nomination_counts = sa.Table(
     sa.Column("province_code", sa.String(3), primary_key=True),
     sa.Column("state", sa.String(30), primary_key=True),
     sa.Column("n", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_nomination_counts_province_state", "province_code", "state"),  # 0028: a province's counters
 )
 
 
@@ -383,8 +384,9 @@ def lookup_path(code: str, key: str) -> tuple[sa.Row, list[PublicStep]]:
     code = normalise_code(code)
     rows = []
     if code and len(code) <= 32:
+        # One read-only statement, in autocommit as lookup_status's: no BEGIN before it, no ROLLBACK after.
         with db.engine.connect() as conn:
-            rows = conn.execute(_PATH_QUERY, {"code": code}).all()
+            rows = conn.execution_options(isolation_level="AUTOCOMMIT").execute(_PATH_QUERY, {"code": code}).all()
     head = rows[0] if rows else None
     if head is None or not _key_matches(head, key):
         raise _not_found()
