@@ -189,7 +189,7 @@ ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
         **_NOMINATION_404, 409: ["not_editable"], 413: ["too_many_files", "dossier_too_large"]},
     ("post", "/nominations/{nomination_id}/actions/{action}"): {
         404: ["nomination_not_found", "unknown_action"],
-        409: ["excluded_art_2_3", "completion_period_running", "session_open", "complaints_open"]},
+        409: ["excluded_by_article_2_3", "completion_period_running", "session_open", "complaints_open"]},
     ("get", "/councils/{council_id}"): {404: ["council_not_found"]},
     ("post", "/councils/{council_id}/sessions"): {404: ["council_not_found"]},
     ("get", "/sessions/{session_id}"): _SESSION_404,
@@ -236,6 +236,7 @@ _STR = {"type": "string"}
 _DATE = {"type": "string", "format": "date"}
 _MOMENT = {"type": "string", "format": "date-time"}
 _OBJECT = {"type": "object"}
+_DAY_KIND = {"type": "string", "enum": ["calendar", "working"]}
 
 # Answers (JSON Schema 2020-12). Objects allow more properties: the contract adds fields, never removes.
 ANSWER_SCHEMAS: dict[str, dict] = {
@@ -255,7 +256,10 @@ ANSWER_SCHEMAS: dict[str, dict] = {
         "governing_decree": _STR, "intake_opens": _nullable(_DATE), "intake_closes": _nullable(_DATE),
         "reply_days": _nullable({"type": "integer"}), "completion_days": _nullable({"type": "integer"}),
         "consultation_days": _nullable({"type": "integer"}), "consultation_windows": _nullable({"type": "integer"}),
-        "deadlines": {"type": "object", "additionalProperties": _nullable(_STR)}}},
+        "deadlines": {"type": "object", "additionalProperties": _nullable(_STR)},
+        "day_kinds": {"type": "object", "required": ["reply", "completion", "consultation"], "properties": {
+            w: _DAY_KIND for w in ("reply", "completion", "consultation")}},
+        **{f"{w}_day_kind": _DAY_KIND for w in ("reply", "completion", "consultation")}}},
     "HistoryEntry": {"type": "object", "required": ["from", "to", "action", "at"], "properties": {
         "from": _nullable(_STR), "to": _STR, "action": _STR, "actor": _nullable(_STR), "at": _nullable(_MOMENT),
         "comment": _nullable(_STR), "missing": {"type": "array", "items": _STR}}},
