@@ -334,6 +334,20 @@ MATRIX: dict[str, tuple] = {
     "POST /api/v1/nominations/<int:nomination_id>/special-craft": (
         "/api/v1/nominations/{sub}/special-craft", row(L, 403, "applicant x staged", 404),
         lambda i: {"session_id": i["session"], "is_special": True, "reasons": "Nghề ít người theo học"}),
+    # the contract's path (v1.1): the council's secretariat records it (the Sở for a provincial council); the
+    # session of the matrix is only planned, so the decision is refused by state (409), past authorization
+    "POST /api/v1/councils/<int:council_id>/special_crafts": (
+        "/api/v1/councils/{council}/special_crafts", row(L, 403, "po", OK, "po_x mo", 404),
+        lambda i: {"nomination_id": i["acc"], "special": True, "rationale": "Nghề ít người theo học"}),
+    # the holiday calendar (anyone reads, the administrator writes), provinces' intake deadlines (staff
+    # read; that province's officer or the ministry set), the round's record (the ministry, the administrator)
+    "GET /api/v1/holidays": ("/api/v1/holidays", PUBLIC),
+    "POST /api/v1/holidays": ("/api/v1/holidays", row(L, 403, "admin", OK)),
+    "GET /api/v1/rounds/<int:round_id>/provinces/<code>": (
+        "/api/v1/rounds/{round}/provinces/HNI", row(L, 200, "owner applicant", 403)),
+    "PUT /api/v1/rounds/<int:round_id>/provinces/<code>": (
+        "/api/v1/rounds/{round}/provinces/HNI", row(L, 403, "po mo", OK)),
+    "GET /api/v1/rounds/<int:round_id>/report": ("/api/v1/rounds/{round}/report", row(L, 403, "mo admin", 200)),
     "GET /api/v1/nominations/<int:nomination_id>/declaration.pdf": (
         "/api/v1/nominations/{sub}/declaration.pdf", row(L, 200, "applicant x staged", 404)),
     "GET /api/v1/nominations/<int:nomination_id>/summary.pdf": (

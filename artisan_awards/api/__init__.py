@@ -70,4 +70,4 @@ def json_body(required: bool = True) -> dict:
 
 
 
-from . import councils, documents, eligibility, hard_cases, routes  # noqa: E402,F401
+from . import councils, documents, eligibility, hard_cases, law, routes  # noqa: E402,F401
