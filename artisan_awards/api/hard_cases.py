@@ -8,16 +8,15 @@ from datetime import date
 from flask import g, jsonify, request
 from pydantic import ValidationError
 
-from .. import field_view
+from .. import field_view, permissions
 from ..errors import ValidationFailed
-from .. import permissions
 from ..permissions import guard
 from ..schemas import DbId, LongText, _In
 from ..serializers import nomination_out
-from ..timeutil import iso_moment
 from ..services import councils as council_service
 from ..services import eligibility, hard_cases, queries
-from . import bp, json_body
+from ..timeutil import iso_moment
+from . import bp, json_body, renamed_fields
 
 
 class DeathIn(_In):
@@ -117,8 +116,11 @@ def council_special_craft(council_id: int):
     session that took the dossier up (the same record as ``/nominations/{id}/special-craft``)."""
     council = council_service.get_council(g.api_user, council_id)
     data = CouncilSpecialCraftIn.model_validate(json_body())
-    decision = hard_cases.record_council_special_craft(g.api_user, council, data.nomination_id, data.special,
-                                                       data.rationale)
+    try:
+        decision = hard_cases.record_council_special_craft(g.api_user, council, data.nomination_id, data.special,
+                                                           data.rationale)
+    except ValidationFailed as exc:
+        raise renamed_fields(exc, {"is_special": "special", "reasons": "rationale"}) from None
     row = queries.get_visible(g.api_user, data.nomination_id)
     return jsonify({"id": decision.id, "council_id": council.id, "session_id": decision.session_id,
                     "nomination_id": row.id, "special": decision.is_special, "rationale": decision.reasons,

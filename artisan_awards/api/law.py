@@ -18,7 +18,7 @@ from ..models import Province, Round, get_row
 from ..permissions import guard
 from ..schemas import Name, _In
 from ..services import law
-from . import bp, json_body
+from . import bp, json_body, renamed_fields
 
 
 class HolidayIn(_In):
@@ -54,13 +54,15 @@ def list_holidays():
 @guard(permissions.can_edit_holidays)
 def save_holiday():
     """Add a day to the calendar, or change the day of that date (the administrator)."""
-    body = json_body()
-    data = HolidayIn.model_validate(body)
+    data = HolidayIn.model_validate(json_body())
     kind, statutory = law.API_KINDS[data.kind]
     old = db.session.get(law.PublicHoliday, data.date)
-    row = law.save_holiday(g.api_user, data.date, kind, data.name,
-                           source=old.source if old is not None else "",
-                           confidence=old.confidence if old is not None else "H", statutory=statutory)
+    try:
+        row = law.save_holiday(g.api_user, data.date, kind, data.name,
+                               source=old.source if old is not None else "",
+                               confidence=old.confidence if old is not None else "H", statutory=statutory)
+    except ValidationFailed as exc:
+        raise renamed_fields(exc, {"day": "date"}) from None
     return jsonify(law.holiday_out(row)), 201
 
 
