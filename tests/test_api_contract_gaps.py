@@ -200,6 +200,7 @@ def chain(api, make, app):
     return Chain(api, make)
 
 
+@pytest.mark.realdb  # closes council sessions: VACUUM outside any transaction on PostgreSQL (tests/conftest.py)
 def test_the_rounds_record_as_json_and_files(api, chain, make):
     (a, b, c, d), _ = _round_played(chain)
     path = f"{API}/rounds/{chain.round.id}/report"
