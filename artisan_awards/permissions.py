@@ -493,14 +493,9 @@ def can_use_intake_page(user) -> bool:
     return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER)
 
 
-def is_secretariat_officer(user) -> bool:
-    """A secretariat role of some council level (which council: ``is_secretariat``)."""
-    return _any(user, *SECRETARIAT_ROLES)
-
-
-def can_set_intake_by_api(user) -> bool:
-    """``PUT /api/v1/rounds/{id}/provinces/{code}`` (shared/api-v1.md v1.1): a province's officer (their own
-    province, ``can_set_intake``) or the ministry."""
+def can_set_intakes_by_api(user) -> bool:
+    """``PUT /api/v1/rounds/{id}/provinces/{code}`` (shared/api-v1.md v1.1): a province's officer (for their
+    own province: ``can_set_intake``) or the ministry; the administrator uses the page."""
     return _any(user, wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER)
 
 

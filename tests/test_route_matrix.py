@@ -335,9 +335,10 @@ MATRIX: dict[str, tuple] = {
         "/api/v1/nominations/{sub}/special-craft", row(L, 403, "applicant x staged", 404),
         lambda i: {"session_id": i["session"], "is_special": True, "reasons": "Nghề ít người theo học"}),
     # the contract's path (v1.1): the council's secretariat records it (the Sở for a provincial council); the
-    # session of the matrix is only planned, so the decision is refused by state (409), past authorization
+    # session of the matrix is only planned, so the decision is refused by state (409), past authorization;
+    # who may not see the council gets 404, its members and the administrator 403
     "POST /api/v1/councils/<int:council_id>/special_crafts": (
-        "/api/v1/councils/{council}/special_crafts", row(L, 403, "po", OK, "po_x mo", 404),
+        "/api/v1/councils/{council}/special_crafts", row(L, 403, "po", OK, "x staged", 404),
         lambda i: {"nomination_id": i["acc"], "special": True, "rationale": "Nghề ít người theo học"}),
     # the holiday calendar (anyone reads, the administrator writes), provinces' intake deadlines (staff
     # read; that province's officer or the ministry set), the round's record (the ministry, the administrator)
@@ -839,6 +840,8 @@ PREDICATE_TABLE = {
     "can_use_transfers": {"po", "po_noprov", "admin", "applicant+po"},
     "can_use_intake_page": {"po", "po_noprov", "mo", "admin", "applicant+po"},
     "can_read_round_report": {"mo", "go", "admin"},
+    "can_fetch_round_report": {"mo", "admin"},  # the API's report: the contract names these two
+    "can_set_intakes_by_api": {"po", "po_noprov", "mo", "applicant+po"},  # then their own province only
     "can_use_privacy_desk": {"dpo"},
 }
 
@@ -1248,6 +1251,7 @@ NOT_STAGED = {
     "/data-officer/requests/": "the people's personal data requests: the data officer only, not dossiers",
     "/my-data/consents/": "one's own consents, by purpose",
     "/data-officer/": "the data officer's breach record, not dossiers",
+    "/api/v1/rounds/<int:round_id>/provinces/": "a province's intake deadline in a round, not dossiers",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

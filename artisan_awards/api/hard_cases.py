@@ -9,7 +9,7 @@ from flask import g, jsonify, request
 from pydantic import ValidationError
 
 from .. import field_view, permissions
-from ..errors import ValidationFailed
+from ..errors import Forbidden, ValidationFailed
 from ..permissions import guard
 from ..schemas import DbId, LongText, _In
 from ..serializers import nomination_out
@@ -110,11 +110,13 @@ def special_craft(nomination_id: int):
 
 
 @bp.post("/councils/<int:council_id>/special_crafts")
-@guard(permissions.is_secretariat_officer)
+@guard(permissions.is_staff)
 def council_special_craft(council_id: int):
     """The council's decision that a nominee's craft is (not) special, recorded by its secretariat in the
     session that took the dossier up (the same record as ``/nominations/{id}/special-craft``)."""
-    council = council_service.get_council(g.api_user, council_id)
+    council = council_service.get_council(g.api_user, council_id)  # one who may not see it: 404
+    if not permissions.is_secretariat(g.api_user, council):
+        raise Forbidden(hard_cases.NOT_SECRETARIAT, code="not_secretariat")
     data = CouncilSpecialCraftIn.model_validate(json_body())
     try:
         decision = hard_cases.record_council_special_craft(g.api_user, council, data.nomination_id, data.special,

@@ -8,7 +8,6 @@ from typing import Literal
 
 from flask import g, jsonify, request
 
-from workflows import machine as wf
 from workflows.states import N_
 
 from .. import permissions
@@ -96,13 +95,13 @@ def get_intake(round_id: int, code: str):
 
 
 @bp.put("/rounds/<int:round_id>/provinces/<code>")
-@guard(permissions.can_set_intake_by_api)
+@guard(permissions.can_set_intakes_by_api)
 def put_intake(round_id: int, code: str):
     """Set (or with ``null`` remove) the province's own intake deadline inside the round's window:
     that province's officer, or the ministry."""
     round_, province = _round(round_id), _province(code)
     user = g.api_user
-    if not user.has_role(wf.MINISTRY_OFFICER) and user.province_code != province.code:
+    if not permissions.can_set_intake(user, province.code):  # a province's officer: their own province only
         raise Forbidden(N_("Chỉ Sở của tỉnh này hoặc Bộ mới đặt được hạn tiếp nhận của tỉnh."))
     data = IntakeIn.model_validate(json_body())
     if not province.active:

@@ -359,6 +359,10 @@ def record_special_craft(user: User, nomination: Nomination, session_id: int | N
     return _save_special_craft(user, nomination, session, is_special, reasons)
 
 
+NOT_SECRETARIAT = N_("Chỉ cơ quan thường trực (thư ký) của Hội đồng này mới ghi được quyết định của Hội đồng về "
+                     "nghề đặc thù.")
+
+
 def council_session_deciding(council: Council, nomination: Nomination) -> CouncilSession | None:
     """The council's session that took ``nomination`` up: the open one, else the latest closed one (a
     session only planned has not met, so has decided nothing)."""
@@ -375,8 +379,7 @@ def record_council_special_craft(user: User, council: Council, nomination_id: in
     """The same decision recorded by the council's secretariat (``POST /councils/{id}/special_crafts``,
     shared/api-v1.md v1.1), in the session of that council which took the dossier up."""
     if not permissions.is_secretariat(user, council):
-        raise Forbidden(N_("Chỉ cơ quan thường trực (thư ký) của Hội đồng này mới ghi được quyết định của "
-                           "Hội đồng về nghề đặc thù."), code="not_secretariat")
+        raise Forbidden(NOT_SECRETARIAT, code="not_secretariat")
     nomination = get_row(Nomination, nomination_id)
     if nomination is None or not permissions.can_view(user, nomination):
         raise ValidationFailed(fields={"nomination_id": N_("Không tìm thấy hồ sơ.")})
