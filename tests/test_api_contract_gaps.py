@@ -123,6 +123,7 @@ def test_the_calendar_refuses_others_and_bad_days(api, client, people):
         ({**body, "kind": "weekend"}, "kind"),
         ({**body, "date": "2026-02-30"}, "date"),
         ({**body, "date": "ngày mai"}, "date"),
+        ({**body, "date": "0001-01-01"}, "date"),
         ({**body, "name": "   "}, "name"),
         ({"date": day.isoformat(), "kind": "holiday"}, "name"),
         ({**body, "kind": "make_up_workday"}, "date"),  # a weekday cannot be made a working day
@@ -143,6 +144,7 @@ def test_staff_read_a_provinces_deadline_and_its_officer_or_the_ministry_set_it(
     path = f"{API}/rounds/{rnd.id}/provinces/HNI"
     r = api.get(path, people.officer_hpg)  # any staff member reads it
     assert r.status_code == 200
+    assert api.get(f"{API}/rounds/{rnd.id}/provinces/hni", people.officer).get_json() == r.get_json()
     assert r.get_json() == {**r.get_json(), "round_id": rnd.id, "province_code": "HNI",
                             "intake_closes": rnd.intake_closes.isoformat(), "own_deadline": False}
     own = today() + timedelta(days=20)

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from flask import g, jsonify, request
+from pydantic import Field
 
 from workflows.states import N_
 
@@ -23,7 +24,7 @@ from . import bp, json_body, renamed_fields
 class HolidayIn(_In):
     """One day of the holiday calendar (``POST /holidays``): added, or changed if the date is there."""
 
-    date: dt.date
+    date: Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))]
     name: Name
     kind: Literal["holiday", "day_off", "make_up_workday"]
 
@@ -73,7 +74,7 @@ def _round(round_id: int) -> Round:
 
 
 def _province(code: str) -> Province:
-    province = db.session.get(Province, code)
+    province = db.session.get(Province, code.strip().upper()[:10])
     if province is None:
         raise NotFound(N_("Không có tỉnh, thành phố này."), code="province_not_found")
     return province
