@@ -499,6 +499,17 @@ def can_use_intake_page(user) -> bool:
     return _any(user, wf.ADMIN, wf.MINISTRY_OFFICER, wf.PROVINCE_OFFICER)
 
 
+def can_set_intakes_by_api(user) -> bool:
+    """``PUT /api/v1/rounds/{id}/provinces/{code}`` (shared/api-v1.md v1.1): a province's officer (for their
+    own province: ``can_set_intake``) or the ministry; the administrator uses the page."""
+    return _any(user, wf.PROVINCE_OFFICER, wf.MINISTRY_OFFICER)
+
+
+def can_fetch_round_report(user) -> bool:
+    """``GET /api/v1/rounds/{id}/report`` (shared/api-v1.md v1.1): the ministry and the administrator."""
+    return _any(user, wf.MINISTRY_OFFICER, wf.ADMIN)
+
+
 def can_read_round_report(user) -> bool:
     """The round's record (per level and province): the ministry, the government, the administrator."""
     return _any(user, wf.MINISTRY_OFFICER, wf.GOVERNMENT_OFFICER, wf.ADMIN)

@@ -136,6 +136,17 @@ class TokenIn(_In):
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+DayKind = Literal["calendar", "working"]
+
+
+class DayKindsIn(_In):
+    """The contract's ``day_kinds`` (shared/api-v1.md v1.1): per window, calendar or working days."""
+
+    reply: DayKind | None = None
+    completion: DayKind | None = None
+    consultation: DayKind | None = None
+
+
 class RoundIn(_In):
     number: Annotated[int, Field(ge=1, le=1000)]
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -148,14 +159,32 @@ class RoundIn(_In):
     consultation_windows: Annotated[int, Field(ge=0, le=2)] = 2
     deadlines: dict[Annotated[str, StringConstraints(max_length=60)], date] = {}
     # calendar or working days, per window (workflows.law_days; docs/rules.md)
-    reply_day_kind: Literal["calendar", "working"] = "calendar"
-    completion_day_kind: Literal["calendar", "working"] = "calendar"
-    consultation_day_kind: Literal["calendar", "working"] = "calendar"
+    # The contract spells them ``day_kinds: {"reply", "completion", "consultation"}``; the flat fields
+    # (what the API took before v1.1, and the admin form) still work. Both given and different: 422.
+    day_kinds: DayKindsIn | None = None
+    reply_day_kind: DayKind = "calendar"
+    completion_day_kind: DayKind = "calendar"
+    consultation_day_kind: DayKind = "calendar"
 
     @model_validator(mode="after")
     def _in_order(self):
         if self.intake_opens > self.intake_closes:
             raise ValueError(N_("Ngày mở tiếp nhận phải trước ngày đóng tiếp nhận."))
+        return self
+
+    @model_validator(mode="after")
+    def _one_day_kind_each(self):
+        given = self.day_kinds
+        for window in ("reply", "completion", "consultation"):
+            flat = f"{window}_day_kind"
+            kind = getattr(given, window) if given is not None else None
+            if kind is None:
+                continue
+            if flat in self.model_fields_set and getattr(self, flat) != kind:
+                raise ValueError(N_("day_kinds và các trường *_day_kind mâu thuẫn nhau: chỉ gửi một cách."))
+            setattr(self, flat, kind)
+        self.day_kinds = DayKindsIn(reply=self.reply_day_kind, completion=self.completion_day_kind,
+                                    consultation=self.consultation_day_kind)
         return self
 
 

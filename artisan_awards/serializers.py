@@ -118,4 +118,10 @@ def round_out(r: Round, today: date) -> dict:
         "consultation_days": r.consultation_days,
         "consultation_windows": r.consultation_windows,
         "deadlines": dict(r.deadlines or {}),
+        # calendar or working days per window: the contract's object, and the flat fields RoundIn also takes
+        "day_kinds": {"reply": r.reply_day_kind or "calendar", "completion": r.completion_day_kind or "calendar",
+                      "consultation": r.consultation_day_kind or "calendar"},
+        "reply_day_kind": r.reply_day_kind or "calendar",
+        "completion_day_kind": r.completion_day_kind or "calendar",
+        "consultation_day_kind": r.consultation_day_kind or "calendar",
     }

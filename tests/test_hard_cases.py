@@ -204,7 +204,7 @@ def test_who_may_record_a_death_and_when(api, make, people, app):
 def test_intangible_heritage_track_cannot_be_submitted(api, make, people):
     n = make.nomination(State.DRAFT, owner=people.applicant, intangible_heritage_track=True)
     r = api.post(f"{API}/nominations/{n.id}/actions/submit", people.applicant, json={})
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "excluded_art_2_3"
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "excluded_by_article_2_3"
     assert "Điều 2 khoản 3" in r.get_json()["error"]["message"]
     db.session.refresh(n)
     assert n.state == State.DRAFT and n.code is None
@@ -214,7 +214,7 @@ def test_an_intangible_heritage_meritorious_title_blocks_a_peoples_nomination(ap
     n = make.nomination(State.DRAFT, owner=people.applicant, title="people",
                         meritorious_title={**MERIT, "field": "intangible_heritage"})
     r = api.post(f"{API}/nominations/{n.id}/actions/submit", people.applicant, json={})
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "excluded_art_2_3"
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "excluded_by_article_2_3"
 
 
 def _discovered_after_filing(make, people):
@@ -229,7 +229,7 @@ def _discovered_after_filing(make, people):
 def test_acceptance_is_blocked_and_no_override_by_default(api, client, auth, make, people):
     n = _discovered_after_filing(make, people)
     r = api.post(f"{API}/nominations/{n.id}/actions/accept", people.officer, json={})
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "excluded_art_2_3"
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "excluded_by_article_2_3"
     r = api.post(f"{API}/nominations/{n.id}/exclusion-override", people.admin,
                  json={"reason": "Đã đối chiếu sổ đăng ký, trùng tên khác người"})
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "override_disabled"

@@ -324,20 +324,6 @@ def test_answers_match_their_described_schemas(api, client, make, people, spec):
 
 # == shared/api-v1.md ========================================================
 
-# What the contract names and the server does not (yet) serve: when one comes, the test below asks for it
-# to be described (and to leave this list).
-NOT_SERVED = {
-    ("get", "/api/v1/holidays"), ("post", "/api/v1/holidays"),
-    ("get", "/api/v1/rounds/{}/provinces/{}"), ("put", "/api/v1/rounds/{}/provinces/{}"),
-    ("get", "/api/v1/rounds/{}/report"),
-    ("post", "/api/v1/councils/{}/special_crafts"),  # served as POST /nominations/{id}/special-craft
-}
-# Codes the contract spells one way and the server has always answered another (tests/test_hard_cases.py).
-SPELLED_OTHERWISE = {"excluded_by_article_2_3": "excluded_art_2_3"}
-# The rounds' `day_kinds: {"reply","completion","consultation"}` is taken as RoundIn's three fields.
-FIELDS_SPELLED_OTHERWISE = {k: f"{k}_day_kind" for k in ("reply", "completion", "consultation")}
-
-
 def _contract_text() -> str:
     if not CONTRACT.exists():
         pytest.skip(f"the contract {CONTRACT} is not beside this checkout")
@@ -367,8 +353,8 @@ def test_the_contract_paths_are_described(app, spec):
     assert len(named) >= 30, named  # the parser read the tables
     described = {(m, re.sub(r"{[^}]*}", "{}", p)) for p, m, _ in _operations(spec)}
     served = {(m, re.sub(r"{[^}]*}", "{}", p)) for p, m in _served(app)}
-    assert sorted(named - described - NOT_SERVED) == []
-    assert sorted(NOT_SERVED & served) == [], "now served: describe it and take it off NOT_SERVED"
+    assert sorted(named - described) == []
+    assert sorted(named - served) == [], "the contract names routes the server does not serve"
 
 
 def test_the_contract_statuses_and_codes_are_described(spec):
@@ -384,7 +370,7 @@ def test_the_contract_statuses_and_codes_are_described(spec):
     named |= set(re.findall(r'"code"\s*:\s*"([a-z][a-z0-9_]+)"', text))
     assert {"transition_not_allowed", "email_not_confirmed", "ballots_missing", "completion_period_running"} <= named
     for code in named:
-        assert SPELLED_OTHERWISE.get(code, code) in all_codes, code
+        assert code in all_codes, code
     assert ("post_auth_token", "403", "email_not_confirmed") in given
     assert ("post_sessions_session_id_close", "409", "ballots_missing") in given
     assert ("post_nominations_nomination_id_actions_action", "409", "transition_not_allowed") in given
@@ -417,11 +403,9 @@ def test_the_contract_fields_are_described(spec):
     assert {"id", "code", "state", "state_label", "province_code", "created_at", "updated_at", "history",
             "eligibility", "access_key"} <= out
     # Answers the tables spell out: {"token","expires_at"}, {"code","state","state_label","updated_at","next_step"} ...
-    served_lines = [line for line in text.splitlines()
-                    if not any(re.sub(r"{[^}]*}", "{}", p) in re.sub(r"{[^}]*}", "{}", line) for _, p in NOT_SERVED)]
-    for group in re.findall(r'\{("[a-z_]+"(?:\s*,\s*"[a-z_]+")+)', "\n".join(served_lines)):
+    for group in re.findall(r'\{("[a-z_]+"(?:\s*,\s*"[a-z_]+")+)', text):
         for field in re.findall(r'"([a-z_]+)"', group):
-            assert FIELDS_SPELLED_OTHERWISE.get(field, field) in properties, field
+            assert field in properties, field
 
 
 # == a generated client drives the main path =================================

@@ -367,6 +367,21 @@ MATRIX: dict[str, tuple] = {
     "POST /api/v1/nominations/<int:nomination_id>/special-craft": (
         "/api/v1/nominations/{sub}/special-craft", row(L, 403, "applicant x staged", 404),
         lambda i: {"session_id": i["session"], "is_special": True, "reasons": "Nghề ít người theo học"}),
+    # the contract's path (v1.1): the council's secretariat records it (the Sở for a provincial council); the
+    # session of the matrix is only planned, so the decision is refused by state (409), past authorization;
+    # who may not see the council gets 404, its members and the administrator 403
+    "POST /api/v1/councils/<int:council_id>/special_crafts": (
+        "/api/v1/councils/{council}/special_crafts", row(L, 403, "po", OK, "x staged", 404),
+        lambda i: {"nomination_id": i["acc"], "special": True, "rationale": "Nghề ít người theo học"}),
+    # the holiday calendar (anyone reads, the administrator writes), provinces' intake deadlines (staff
+    # read; that province's officer or the ministry set), the round's record (the ministry, the administrator)
+    "GET /api/v1/holidays": ("/api/v1/holidays", PUBLIC),
+    "POST /api/v1/holidays": ("/api/v1/holidays", row(L, 403, "admin", OK)),
+    "GET /api/v1/rounds/<int:round_id>/provinces/<code>": (
+        "/api/v1/rounds/{round}/provinces/HNI", row(L, 200, "owner applicant", 403)),
+    "PUT /api/v1/rounds/<int:round_id>/provinces/<code>": (
+        "/api/v1/rounds/{round}/provinces/HNI", row(L, 403, "po mo", OK)),
+    "GET /api/v1/rounds/<int:round_id>/report": ("/api/v1/rounds/{round}/report", row(L, 403, "mo admin", 200)),
     "GET /api/v1/nominations/<int:nomination_id>/declaration.pdf": (
         "/api/v1/nominations/{sub}/declaration.pdf", row(L, 200, "applicant x staged", 404)),
     "GET /api/v1/nominations/<int:nomination_id>/summary.pdf": (
@@ -867,6 +882,8 @@ PREDICATE_TABLE = {
     "can_use_transfers": {"po", "po_noprov", "admin", "applicant+po"},
     "can_use_intake_page": {"po", "po_noprov", "mo", "admin", "applicant+po"},
     "can_read_round_report": {"mo", "go", "admin"},
+    "can_fetch_round_report": {"mo", "admin"},  # the API's report: the contract names these two
+    "can_set_intakes_by_api": {"po", "po_noprov", "mo", "applicant+po"},  # then their own province only
     "can_use_privacy_desk": {"dpo"},
 }
 
@@ -1280,6 +1297,7 @@ NOT_STAGED = {
     "/admin/integration/": "webhook and partner subscribers and their deliveries: the administrator only",
     "/admin/partners/": "partner systems: the administrator only, not dossiers",
     "/api/v1/intake/dossiers/": "a partner's own dossiers by its code, signed requests only (tests/test_intake.py)",
+    "/api/v1/rounds/<int:round_id>/provinces/": "a province's intake deadline in a round, not dossiers",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

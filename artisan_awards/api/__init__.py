@@ -70,4 +70,10 @@ def json_body(required: bool = True) -> dict:
 
 
 
-from . import councils, documents, eligibility, hard_cases, intake, open_data, routes  # noqa: E402,F401
+def renamed_fields(exc: ServiceError, names: dict[str, str]) -> ServiceError:
+    """``exc`` with its field names as the API spells them (a service's ``day`` is the contract's ``date``)."""
+    exc.fields = {names.get(k, k): v for k, v in exc.fields.items()}
+    return exc
+
+
+from . import councils, documents, eligibility, hard_cases, intake, law, open_data, routes  # noqa: E402,F401

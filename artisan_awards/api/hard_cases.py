@@ -8,13 +8,15 @@ from datetime import date
 from flask import g, jsonify, request
 from pydantic import ValidationError
 
-from .. import field_view
-from ..errors import ValidationFailed
+from .. import field_view, permissions
+from ..errors import Forbidden, ValidationFailed
 from ..permissions import guard
 from ..schemas import DbId, LongText, _In
 from ..serializers import nomination_out
+from ..services import councils as council_service
 from ..services import eligibility, hard_cases, queries
-from . import bp, json_body
+from ..timeutil import iso_moment
+from . import bp, json_body, renamed_fields
 
 
 class DeathIn(_In):
@@ -35,6 +37,14 @@ class ArrivalIn(_In):
 
 class ExclusionOverrideIn(_In):
     reason: LongText
+
+
+class CouncilSpecialCraftIn(_In):
+    """The contract's body of ``POST /councils/{id}/special_crafts`` (shared/api-v1.md v1.1)."""
+
+    nomination_id: DbId
+    special: bool
+    rationale: LongText
 
 
 class SpecialCraftIn(_In):
@@ -97,3 +107,23 @@ def special_craft(nomination_id: int):
     data = SpecialCraftIn.model_validate(json_body())
     hard_cases.record_special_craft(g.api_user, row, data.session_id, data.is_special, data.reasons)
     return _out(row, 201)
+
+
+@bp.post("/councils/<int:council_id>/special_crafts")
+@guard(permissions.is_staff)
+def council_special_craft(council_id: int):
+    """The council's decision that a nominee's craft is (not) special, recorded by its secretariat in the
+    session that took the dossier up (the same record as ``/nominations/{id}/special-craft``)."""
+    council = council_service.get_council(g.api_user, council_id)  # one who may not see it: 404
+    if not permissions.is_secretariat(g.api_user, council):
+        raise Forbidden(hard_cases.NOT_SECRETARIAT, code="not_secretariat")
+    data = CouncilSpecialCraftIn.model_validate(json_body())
+    try:
+        decision = hard_cases.record_council_special_craft(g.api_user, council, data.nomination_id, data.special,
+                                                           data.rationale)
+    except ValidationFailed as exc:
+        raise renamed_fields(exc, {"is_special": "special", "reasons": "rationale"}) from None
+    row = queries.get_visible(g.api_user, data.nomination_id)
+    return jsonify({"id": decision.id, "council_id": council.id, "session_id": decision.session_id,
+                    "nomination_id": row.id, "special": decision.is_special, "rationale": decision.reasons,
+                    "decided_at": iso_moment(decision.at), "eligibility": eligibility.api_of(row)}), 201

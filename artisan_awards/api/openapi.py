@@ -121,8 +121,21 @@ ROUTES = [
      "ArrivalIn", 200, [400, 401, 403, 404, 409, 422]),
     ("post", "/nominations/{nomination_id}/exclusion-override", "Cho phép ngoại lệ Điều 2 khoản 3 (có lý do)",
      True, "ExclusionOverrideIn", 201, [400, 401, 403, 404, 409, 422]),
-    ("post", "/nominations/{nomination_id}/special-craft", "Quyết định của Hội đồng về nghề đặc thù", True,
-     "SpecialCraftIn", 201, [400, 401, 403, 404, 422]),
+    ("post", "/nominations/{nomination_id}/special-craft", "Quyết định của Hội đồng về nghề đặc thù (người chủ trì "
+     "phiên họp đang mở ghi)", True, "SpecialCraftIn", 201, [400, 401, 403, 404, 422]),
+    ("post", "/councils/{council_id}/special_crafts", "Quyết định của Hội đồng về nghề đặc thù (cơ quan thường trực "
+     "của Hội đồng ghi)", True, "CouncilSpecialCraftIn", 201, [400, 401, 403, 404, 409, 422]),
+    # The law's calendar, provinces' intake deadlines, the round's record (api/law.py).
+    ("get", "/holidays", "Lịch ngày nghỉ lễ, nghỉ bù và ngày làm bù (tính hạn theo ngày làm việc)", False, None, 200,
+     [422]),
+    ("post", "/holidays", "Thêm hoặc sửa một ngày trong lịch (quản trị hệ thống)", True, "HolidayIn", 201,
+     [400, 401, 403, 422]),
+    ("get", "/rounds/{round_id}/provinces/{code}", "Hạn tiếp nhận hồ sơ của một tỉnh trong đợt", True, None, 200,
+     [401, 403, 404]),
+    ("put", "/rounds/{round_id}/provinces/{code}", "Đặt (hoặc bỏ) hạn tiếp nhận riêng của tỉnh, trong thời hạn của đợt",
+     True, "IntakeIn", 200, [400, 401, 403, 404, 422]),
+    ("get", "/rounds/{round_id}/report", "Báo cáo kết quả xét tặng của đợt (JSON; CSV, Excel hoặc PDF với ?format=)",
+     True, None, 200, [401, 403, 404, 422]),
     # Partner systems (api/intake.py, docs/integration.md): RFC 9421 signed requests, no bearer token.
     ("post", "/intake/dossiers", "Nhận hồ sơ từ hệ thống đối tác (yêu cầu ký RFC 9421; multipart: dossier và tệp)",
      False, None, 201, [400, 401, 403, 409, 413, 422, 429]),
@@ -160,6 +173,11 @@ PARAMS = {
          "schema": {"type": "string", "enum": ["public", "final"], "default": "public"}},
     ],
 }
+PARAMS["/holidays"] = [{"name": "year", "in": "query", "required": False,
+                        "schema": {"type": "integer", "minimum": 1900, "maximum": 2200}}]
+PARAMS["/rounds/{round_id}/report"] = [
+    {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["csv", "xlsx", "pdf"]},
+     "description": "Không có: JSON. csv, xlsx hoặc pdf: tệp tải về (như trang báo cáo của đợt)."}]
 # ?archival=1: the PDF/A-3 copy for the archive (docs/documents.md).
 for _kind in ("dossier", "declaration", "summary", "receipt"):
     PARAMS[f"/nominations/{{nomination_id}}/{_kind}.pdf"] = [
@@ -174,7 +192,10 @@ FILE_TYPES = {
     ".zip": "application/zip",
 }
 # Downloads whose path has no extension (the format chosen by a parameter): (method, path) -> media types.
-FILES: dict[tuple[str, str], list[str]] = {}
+# With an entry in RESPONSES too, the JSON answer (no parameter) is described beside the files.
+FILES: dict[tuple[str, str], list[str]] = {
+    ("get", "/rounds/{round_id}/report"): [FILE_TYPES[".csv"], FILE_TYPES[".xlsx"], FILE_TYPES[".pdf"]],
+}
 
 # The machine codes (``error.code``) every endpoint may give with a status, then those of one endpoint.
 GENERAL_CODES = {
@@ -198,7 +219,7 @@ ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
         **_NOMINATION_404, 409: ["not_editable"], 413: ["too_many_files", "dossier_too_large"]},
     ("post", "/nominations/{nomination_id}/actions/{action}"): {
         404: ["nomination_not_found", "unknown_action"],
-        409: ["excluded_art_2_3", "completion_period_running", "session_open", "complaints_open"]},
+        409: ["excluded_by_article_2_3", "completion_period_running", "session_open", "complaints_open"]},
     ("get", "/councils/{council_id}"): {404: ["council_not_found"]},
     ("post", "/councils/{council_id}/sessions"): {404: ["council_not_found"]},
     ("get", "/sessions/{session_id}"): _SESSION_404,
@@ -217,6 +238,11 @@ ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
     ("post", "/nominations/{nomination_id}/exclusion-override"): {
         **_NOMINATION_404, 403: ["override_disabled"], 409: ["not_excluded"]},
     ("post", "/nominations/{nomination_id}/special-craft"): {**_NOMINATION_404, 403: ["not_presiding"]},
+    ("post", "/councils/{council_id}/special_crafts"): {
+        403: ["not_secretariat"], 404: ["council_not_found"], 409: ["not_on_agenda"]},
+    ("get", "/rounds/{round_id}/provinces/{code}"): {404: ["round_not_found", "province_not_found"]},
+    ("put", "/rounds/{round_id}/provinces/{code}"): {404: ["round_not_found", "province_not_found"]},
+    ("get", "/rounds/{round_id}/report"): {404: ["round_not_found"]},
 }
 for _kind in ("minutes", "tally", "list", "submission-letter"):
     ERROR_CODES[("get", f"/sessions/{{session_id}}/{_kind}.pdf")] = {**_SESSION_404, 409: ["session_not_closed"]}
@@ -245,6 +271,7 @@ _STR = {"type": "string"}
 _DATE = {"type": "string", "format": "date"}
 _MOMENT = {"type": "string", "format": "date-time"}
 _OBJECT = {"type": "object"}
+_DAY_KIND = {"type": "string", "enum": ["calendar", "working"]}
 
 # Answers (JSON Schema 2020-12). Objects allow more properties: the contract adds fields, never removes.
 ANSWER_SCHEMAS: dict[str, dict] = {
@@ -264,7 +291,10 @@ ANSWER_SCHEMAS: dict[str, dict] = {
         "governing_decree": _STR, "intake_opens": _nullable(_DATE), "intake_closes": _nullable(_DATE),
         "reply_days": _nullable({"type": "integer"}), "completion_days": _nullable({"type": "integer"}),
         "consultation_days": _nullable({"type": "integer"}), "consultation_windows": _nullable({"type": "integer"}),
-        "deadlines": {"type": "object", "additionalProperties": _nullable(_STR)}}},
+        "deadlines": {"type": "object", "additionalProperties": _nullable(_STR)},
+        "day_kinds": {"type": "object", "required": ["reply", "completion", "consultation"], "properties": {
+            w: _DAY_KIND for w in ("reply", "completion", "consultation")}},
+        **{f"{w}_day_kind": _DAY_KIND for w in ("reply", "completion", "consultation")}}},
     "HistoryEntry": {"type": "object", "required": ["from", "to", "action", "at"], "properties": {
         "from": _nullable(_STR), "to": _STR, "action": _STR, "actor": _nullable(_STR), "at": _nullable(_MOMENT),
         "comment": _nullable(_STR), "missing": {"type": "array", "items": _STR}}},
@@ -325,6 +355,36 @@ ANSWER_SCHEMAS: dict[str, dict] = {
                                     "craft": _nullable(_STR), "province_code": _nullable(_STR),
                                     "province": _nullable(_STR), "title": _STR, "window": _STR,
                                     "window_ends": _nullable(_DATE)}},
+    "SpecialCraft": {"type": "object", "required": ["nomination_id", "council_id", "session_id", "special",
+                                                    "rationale"], "properties": {
+        "id": {"type": "integer"}, "nomination_id": {"type": "integer"}, "council_id": {"type": "integer"},
+        "session_id": {"type": "integer"}, "special": {"type": "boolean"}, "rationale": _STR,
+        "decided_at": _nullable(_MOMENT), "eligibility": _OBJECT}},
+    "Holiday": {"type": "object", "required": ["date", "name", "kind"], "properties": {
+        "date": _DATE, "name": _STR, "kind": {"type": "string", "enum": ["holiday", "day_off", "make_up_workday"]},
+        "source": _nullable(_STR), "confidence": _nullable({"type": "string", "enum": ["H", "M", "L"]})}},
+    "ProvinceIntake": {"type": "object", "required": ["round_id", "province_code", "intake_closes"], "properties": {
+        "round_id": {"type": "integer"}, "province_code": _STR, "province": _STR, "intake_opens": _DATE,
+        "intake_closes": {**_DATE, "description": "Hạn của tỉnh: hạn riêng nếu đã đặt, không thì hạn của đợt."},
+        "own_deadline": {"type": "boolean"}, "round_intake_closes": _DATE}},
+    "CouncilCounts": {"type": "object", "required": ["received", "passed", "rejected"], "properties": {
+        m: {"type": "integer"} for m in ("received", "passed", "rejected")}},
+    "ReportFigures": {"type": "object", "required": ["levels", "awarded", "not_awarded", "withdrawn", "on_hold",
+                                                      "posthumous"], "properties": {
+        "levels": {"type": "object", "required": ["province", "ministry", "state"],
+                   "properties": {lv: _ref("CouncilCounts") for lv in ("province", "ministry", "state")}},
+        **{m: {"type": "integer"} for m in ("awarded", "not_awarded", "withdrawn", "on_hold", "posthumous")}}},
+    "RoundReport": {"allOf": [_ref("ReportFigures"), {
+        "type": "object", "required": ["by_title", "by_province"],
+        "description": "``levels``: the counts each council session stored when it closed. ``by_title`` and "
+                       "``by_province``: the same figures per title and per province.",
+        "properties": {
+            "round_id": {"type": "integer"}, "round": _STR,
+            "by_title": {"type": "object", "additionalProperties": _ref("ReportFigures")},
+            "by_province": {"type": "array", "items": {"allOf": [_ref("ReportFigures"), {
+                "type": "object", "required": ["province_code"], "properties": {
+                    "province_code": _STR, "name": _STR, "filed_in": {"type": "array", "items": _STR}}}]}},
+            "mismatch": {"type": "array", "items": _STR}}}]},
     "Notice": {"type": "object", "required": ["id", "kind", "issued_at", "pdf"], "properties": {
         "id": {"type": "integer"}, "kind": _STR, "name": _nullable(_STR), "number": _nullable(_STR),
         "issued_at": _MOMENT, "due_on": _nullable(_DATE), "missing": {"type": "array", "items": _STR},
@@ -363,6 +423,12 @@ RESPONSES: dict[tuple[str, str], dict] = {
     ("post", "/nominations/{nomination_id}/arrival"): _ref("NominationOut"),
     ("post", "/nominations/{nomination_id}/exclusion-override"): _ref("NominationOut"),
     ("post", "/nominations/{nomination_id}/special-craft"): _ref("NominationOut"),
+    ("post", "/councils/{council_id}/special_crafts"): _ref("SpecialCraft"),
+    ("get", "/holidays"): {**_LIST, "items": _ref("Holiday")},
+    ("post", "/holidays"): _ref("Holiday"),
+    ("get", "/rounds/{round_id}/provinces/{code}"): _ref("ProvinceIntake"),
+    ("put", "/rounds/{round_id}/provinces/{code}"): _ref("ProvinceIntake"),
+    ("get", "/rounds/{round_id}/report"): _ref("RoundReport"),
 }
 
 # Bodies a JSON endpoint parses when there is one, and accepts empty.
@@ -374,7 +440,7 @@ STRING_PARAMS = {"sid": {"type": "string", "pattern": "^(web|api)-[0-9]+$"},
                  "external_code": {"type": "string", "maxLength": 100}}  # a partner's own dossier code
 # The first segment of a path -> its tag, the group of operations in a generated client (api/<tag>/).
 TAGS = {
-    "auth": "identity", "me": "identity", "provinces": "reference", "rounds": "reference",
+    "auth": "identity", "me": "identity", "provinces": "reference", "rounds": "reference", "holidays": "reference",
     "nominations": "nominations", "eligibility": "nominations", "status": "public", "public": "public",
     "openapi.json": "public", "councils": "councils", "sessions": "councils", "comments": "councils",
 }
@@ -452,10 +518,14 @@ def _ok_response(method: str, path: str, status: int) -> dict:
         return {"description": "Xong (không có nội dung)."}
     media_types = _file_types(method, path)
     if media_types:
-        return {"description": "Tệp tải về.", "headers": {"Content-Disposition": {
-            "description": "attachment; filename=...", "schema": {"type": "string"}}},
-            "content": {t: {"schema": {"type": "string", "format": "binary", "contentMediaType": t}}
-                        for t in media_types}}
+        content = {t: {"schema": {"type": "string", "format": "binary", "contentMediaType": t}}
+                   for t in media_types}
+        if (method, path) in RESPONSES:  # JSON without the format parameter, a file with it
+            content = {"application/json": {"schema": RESPONSES[(method, path)]}, **content}
+        return {"description": "Tệp tải về." if len(content) == len(media_types) else
+                "Thành công: JSON, hoặc tệp tải về theo tham số format.", "headers": {"Content-Disposition": {
+                    "description": "attachment; filename=... (chỉ với tệp)", "schema": {"type": "string"}}},
+                "content": content}
     schema = RESPONSES.get((method, path), {"type": "object"})
     return {"description": "Thành công.", "content": {"application/json": {"schema": schema}}}
 
@@ -521,11 +591,12 @@ def _schemas() -> dict:
         }
     }
     from .eligibility import EligibilityCheckIn  # the API package imports this module first
-    from .hard_cases import ArrivalIn, ExclusionOverrideIn, SpecialCraftIn
+    from .hard_cases import ArrivalIn, CouncilSpecialCraftIn, ExclusionOverrideIn, SpecialCraftIn
+    from .law import HolidayIn, IntakeIn
 
     _model_schemas((NominationIn, RoundIn, TokenIn, ActionIn, CouncilIn, SessionIn, AttendanceIn, BallotIn,
                     CloseIn, ConflictIn, CommentIn, CommentStatusIn, EligibilityCheckIn, ArrivalIn, ExclusionOverrideIn,
-                    SpecialCraftIn), schemas)
+                    SpecialCraftIn, CouncilSpecialCraftIn, HolidayIn, IntakeIn), schemas)
     schemas["NominationPatch"] = _partial(schemas["NominationIn"], schemas)
     schemas["NominationPatch"]["description"] = (
         "Only the fields to change; nested objects (nominee, filed_by, meritorious_title) merge key by key, "

@@ -302,6 +302,9 @@ class PublicHoliday(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     source: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     confidence: Mapped[str] = mapped_column(sa.String(1), default="M", server_default="M")
+    # A day off the Labour Code names (Art. 112: public holidays, Tết), not a compensatory or swapped one
+    # (migration 0027; the API's kind ``holiday`` against ``day_off``).
+    statutory: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_by: Mapped[str | None] = mapped_column(sa.String(200))
     updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 

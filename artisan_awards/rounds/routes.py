@@ -55,30 +55,41 @@ def report_page(round_id: int):
     awarded, by title and with posthumous proposals apart (``?format=csv|xlsx|pdf`` downloads it)."""
     from flask import request
 
-    from .. import exports
-    from ..i18n import TITLE_LABELS
     from ..services import law
 
     round_ = get_row(Round, round_id)
     if round_ is None:
         raise NotFound(N_("Không có đợt xét tặng này."), code="round_not_found")
     data = law.round_report(round_)
-    names = law.province_names()
     fmt = request.args.get("format")
+    if fmt:
+        return report_file(round_, data, fmt)
+    names = law.province_names()
+    return render_template("rounds/report.html", round=round_, data=data, names=names, levels=law.LEVELS,
+                           measures=law.MEASURES, measure_labels=law.MEASURE_LABELS, titles=law.TITLE_ORDER)
+
+
+REPORT_FORMATS = ("csv", "xlsx", "pdf")
+
+
+def report_file(round_: Round, data: dict, fmt: str):
+    """The round's record as a download (``fmt``: csv, xlsx or pdf): the page's and the API's."""
+    from .. import exports
+    from ..i18n import TITLE_LABELS
+    from ..services import law
+
+    names = law.province_names()
     if fmt == "pdf":
         from ..documents import service as documents
 
         return documents.round_report(round_, data, names).response()
-    if fmt:
-        level_labels = dict(law.LEVELS)
-        columns = [
-            exports.Column(N_("Cấp"), lambda r: level_labels[r["level"]]),
-            exports.Column(N_("Tỉnh, thành phố"), lambda r: names.get(r["province_code"], r["province_code"]), 22),
-            exports.Column(N_("Nộp tại (tỉnh cũ)"), lambda r: ", ".join(data["filed_in"].get(r["province_code"], []))),
-            exports.Column(N_("Danh hiệu"), lambda r: TITLE_LABELS.get(r["title"], r["title"]), 18),
-            exports.Column(N_("Truy tặng"), lambda r: N_("Có") if r["posthumous"] else N_("Không")),
-            *[exports.Column(law.MEASURE_LABELS[m], lambda r, m=m: r[m]) for m in law.MEASURES],
-        ]
-        return exports.respond(fmt, f"bao-cao-dot-{round_.number}", columns, data["rows"])
-    return render_template("rounds/report.html", round=round_, data=data, names=names, levels=law.LEVELS,
-                           measures=law.MEASURES, measure_labels=law.MEASURE_LABELS, titles=law.TITLE_ORDER)
+    level_labels = dict(law.LEVELS)
+    columns = [
+        exports.Column(N_("Cấp"), lambda r: level_labels[r["level"]]),
+        exports.Column(N_("Tỉnh, thành phố"), lambda r: names.get(r["province_code"], r["province_code"]), 22),
+        exports.Column(N_("Nộp tại (tỉnh cũ)"), lambda r: ", ".join(data["filed_in"].get(r["province_code"], []))),
+        exports.Column(N_("Danh hiệu"), lambda r: TITLE_LABELS.get(r["title"], r["title"]), 18),
+        exports.Column(N_("Truy tặng"), lambda r: N_("Có") if r["posthumous"] else N_("Không")),
+        *[exports.Column(law.MEASURE_LABELS[m], lambda r, m=m: r[m]) for m in law.MEASURES],
+    ]
+    return exports.respond(fmt, f"bao-cao-dot-{round_.number}", columns, data["rows"])

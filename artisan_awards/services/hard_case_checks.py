@@ -24,7 +24,7 @@ def refuse_if_excluded(nomination: Nomination, action: str) -> None:
         db.session.rollback()
         raise TransitionRefused(
             N_("Hồ sơ thuộc trường hợp loại trừ tại Điều 2 khoản 3 Nghị định 43/2024/NĐ-CP (lĩnh vực di sản "
-               "văn hóa phi vật thể): không nộp, không tiếp nhận được."), code="excluded_art_2_3")
+               "văn hóa phi vật thể): không nộp, không tiếp nhận được."), code="excluded_by_article_2_3")
 
 
 def completion_running(nomination: Nomination, on: date | None = None) -> bool:

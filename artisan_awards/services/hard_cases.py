@@ -31,7 +31,7 @@ from workflows import rules
 from workflows.states import N_, Action, State
 
 from .. import permissions
-from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
+from ..errors import Conflict, Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..formatting import vn_date
 from ..integration import outbox
@@ -41,6 +41,7 @@ from ..models import (
     AttachmentKind,
     AuditEvent,
     AuditKind,
+    Council,
     CouncilSession,
     ExclusionOverride,
     Nomination,
@@ -358,6 +359,42 @@ def record_special_craft(user: User, nomination: Nomination, session_id: int | N
     if session is None or session not in sessions_deciding(user, nomination):
         raise Forbidden(N_("Chỉ người chủ trì phiên họp đang mở của Hội đồng xét hồ sơ này mới ghi được "
                            "quyết định của Hội đồng về nghề đặc thù."), code="not_presiding")
+    return _save_special_craft(user, nomination, session, is_special, reasons)
+
+
+NOT_SECRETARIAT = N_("Chỉ cơ quan thường trực (thư ký) của Hội đồng này mới ghi được quyết định của Hội đồng về "
+                     "nghề đặc thù.")
+
+
+def council_session_deciding(council: Council, nomination: Nomination) -> CouncilSession | None:
+    """The council's session that took ``nomination`` up: the open one, else the latest closed one (a
+    session only planned has not met, so has decided nothing)."""
+    stmt = (sa.select(CouncilSession).join(AgendaItem, AgendaItem.session_id == CouncilSession.id)
+            .where(CouncilSession.council_id == council.id, AgendaItem.nomination_id == nomination.id,
+                   CouncilSession.status.in_([SessionStatus.OPEN, SessionStatus.CLOSED]))
+            .order_by(CouncilSession.id.desc()))
+    found = list(db.session.scalars(stmt).unique())
+    return next((s for s in found if s.status == SessionStatus.OPEN), found[0] if found else None)
+
+
+def record_council_special_craft(user: User, council: Council, nomination_id: int, is_special: bool | None,
+                                 reasons: str | None) -> SpecialCraftDecision:
+    """The same decision recorded by the council's secretariat (``POST /councils/{id}/special_crafts``,
+    shared/api-v1.md v1.1), in the session of that council which took the dossier up."""
+    if not permissions.is_secretariat(user, council):
+        raise Forbidden(NOT_SECRETARIAT, code="not_secretariat")
+    nomination = get_row(Nomination, nomination_id)
+    if nomination is None or not permissions.can_view(user, nomination):
+        raise ValidationFailed(fields={"nomination_id": N_("Không tìm thấy hồ sơ.")})
+    session = council_session_deciding(council, nomination)
+    if session is None:
+        raise Conflict(N_("Hồ sơ chưa được đưa ra phiên họp nào (đang mở hoặc đã kết thúc) của Hội đồng này: "
+                          "Hội đồng chưa xét nên chưa có quyết định để ghi."), code="not_on_agenda")
+    return _save_special_craft(user, nomination, session, is_special, reasons)
+
+
+def _save_special_craft(user: User, nomination: Nomination, session: CouncilSession, is_special: bool | None,
+                        reasons: str | None) -> SpecialCraftDecision:
     fields = {}
     if is_special is None:
         fields["is_special"] = N_("Cần chọn: là hoặc không là nghề đặc thù.")

@@ -41,7 +41,7 @@ from ..models import (
     forget_law_calendar,
     get_row,
 )
-from ..text import nfc, vi_order
+from ..text import nfc, vi_order, vi_sort_key
 from ..timeutil import now_utc, today
 from . import admin_events, transaction
 
@@ -65,8 +65,30 @@ def reference_holidays() -> list[dict]:
     for line, raw in enumerate(csv.DictReader(text.splitlines()), start=2):
         if raw["kind"] not in HOLIDAY_KINDS or raw["confidence"] not in CONFIDENCE or not raw["name"]:
             raise ValueError(f"holidays.csv, line {line}: {raw}")
-        rows.append({**raw, "day": date.fromisoformat(raw["day"])})
+        rows.append({**raw, "day": date.fromisoformat(raw["day"]),
+                     "statutory": statutory_default(raw["kind"], raw["name"])})
     return rows
+
+
+# The API's three kinds (shared/api-v1.md v1.1) -> (kind, statutory); a working day is never statutory.
+API_KINDS = {"holiday": ("off", True), "day_off": ("off", False), "make_up_workday": ("work", False)}
+_COMPENSATORY = ("Nghỉ bù", "Nghỉ hoán đổi")
+
+
+def statutory_default(kind: str, name: str) -> bool:
+    """A new day off is a public holiday unless its name says it is compensatory or swapped."""
+    return kind == "off" and not nfc(name or "").strip().startswith(_COMPENSATORY)
+
+
+def api_kind(row: PublicHoliday) -> str:
+    if row.kind == "work":
+        return "make_up_workday"
+    return "holiday" if row.statutory else "day_off"
+
+
+def holiday_out(row: PublicHoliday) -> dict:
+    return {"date": row.day.isoformat(), "name": row.name, "kind": api_kind(row), "source": row.source,
+            "confidence": row.confidence}
 
 
 def holidays(year: int | None = None) -> list[PublicHoliday]:
@@ -77,7 +99,8 @@ def holidays(year: int | None = None) -> list[PublicHoliday]:
 
 
 def save_holiday(actor: User, day: date | None, kind: str, name: str, source: str = "",
-                 confidence: str = "M") -> PublicHoliday:
+                 confidence: str = "M", statutory: bool | None = None) -> PublicHoliday:
+    """Add or change a day; ``statutory`` None keeps a day off's flag (a new one: ``statutory_default``)."""
     if not permissions.can_edit_holidays(actor):
         raise Forbidden()
     name = nfc(name or "").strip()
@@ -100,7 +123,10 @@ def save_holiday(actor: User, day: date | None, kind: str, name: str, source: st
         if row is None:
             row = PublicHoliday(day=day)
             db.session.add(row)
-        row.kind, row.name = kind, name[:200]
+        if statutory is None:
+            statutory = row.statutory if before is not None and row.kind == kind == "off" \
+                else statutory_default(kind, name)
+        row.kind, row.name, row.statutory = kind, name[:200], bool(statutory) and kind == "off"
         row.source, row.confidence = nfc(source or "").strip()[:300], confidence
         row.updated_by, row.updated_at = actor.full_name, now_utc()
         admin_events.record(AuditKind.HOLIDAY_CHANGED, actor, target_type="holiday", target_label=day.isoformat(),
@@ -464,3 +490,63 @@ def active_provinces() -> list[Province]:
     """Provinces that take dossiers now, in Vietnamese order."""
     return list(db.session.scalars(sa.select(Province).where(Province.active.is_(True))
                                    .order_by(vi_order(Province.name))))
+
+
+# -- the round's record through the API (shared/api-v1.md v1.1) ------------------------------------
+
+_COUNCIL_MEASURES = ("received", "passed", "rejected")
+_OUTCOMES = ("awarded", "not_awarded", "withdrawn", "on_hold", "posthumous")
+
+
+def _empty_figures() -> dict:
+    return {"levels": {lv: dict.fromkeys(_COUNCIL_MEASURES, 0) for lv, _ in LEVELS},
+            **dict.fromkeys(_OUTCOMES, 0)}
+
+
+def report_figures(round_: Round) -> dict:
+    """``GET /api/v1/rounds/{id}/report``: the round's record as the contract shapes it.
+
+    ``levels`` are the counts each council session stored when it closed; ``awarded`` and ``not_awarded``
+    the President's decisions (final states); ``withdrawn`` and ``on_hold`` the withdrawals and holds, one
+    per level a dossier was at (as on the page); ``posthumous`` the round's filed dossiers proposed
+    posthumously. ``by_title`` and ``by_province`` give the same figures per title and province, their
+    council counts from the agenda items of the closed sessions (the stored totals are per session)."""
+    data = round_report(round_)
+    out = _empty_figures()
+    for level, stored in data["stored"].items():
+        out["levels"][level] = {m: stored[m] for m in _COUNCIL_MEASURES}
+    titles = {t: _empty_figures() for t in TITLE_ORDER}
+    provinces: dict[str, dict] = {}
+
+    def add(figures: dict, row: dict) -> None:
+        level = figures["levels"][row["level"]]
+        level["received"] += row["proposed"]
+        level["passed"] += row["passed"]
+        level["rejected"] += row["rejected"]
+        for m in ("awarded", "withdrawn", "on_hold"):
+            figures[m] += row[m]
+
+    for row in data["rows"]:
+        for m in ("awarded", "withdrawn", "on_hold"):
+            out[m] += row[m]
+        add(titles.setdefault(row["title"], _empty_figures()), row)
+        add(provinces.setdefault(row["province_code"], _empty_figures()), row)
+    n_cols = (Nomination.province_code, Nomination.title)
+    filed = [Nomination.round_id == round_.id, Nomination.code.is_not(None)]
+    for code, title, n in db.session.execute(
+            sa.select(*n_cols, sa.func.count()).where(Nomination.state == State.NOT_AWARDED, *filed)
+            .group_by(*n_cols)):
+        for figures in (out, titles.setdefault(title, _empty_figures()), provinces.setdefault(code, _empty_figures())):
+            figures["not_awarded"] += n
+    for code, title, n in db.session.execute(
+            sa.select(*n_cols, sa.func.count()).where(Nomination.posthumous.is_(True), *filed).group_by(*n_cols)):
+        for figures in (out, titles.setdefault(title, _empty_figures()), provinces.setdefault(code, _empty_figures())):
+            figures["posthumous"] += n
+    names = province_names()
+    out["by_title"] = titles
+    out["by_province"] = [
+        {"province_code": code, "name": names.get(code, code), "filed_in": data["filed_in"].get(code, []),
+         **figures}
+        for code, figures in sorted(provinces.items(), key=lambda kv: vi_sort_key(names.get(kv[0], kv[0])))]
+    out["mismatch"] = data["mismatch"]
+    return out

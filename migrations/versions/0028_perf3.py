@@ -13,14 +13,14 @@ Plain CREATE INDEX on both databases (no batch mode: it would rebuild the SQLite
 the counter triggers of 0011); SQLite supports partial indexes too.
 
 Revision ID: 0028
-Revises: 0024
+Revises: 0027
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
