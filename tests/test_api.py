@@ -274,6 +274,18 @@ def test_provinces_include_inactive_history(api):
     assert sum(1 for p in rows if p["active"]) == 34
 
 
+def test_provinces_all_gives_each_former_unit_its_successor_and_merger_date(api):
+    """api-v1.md v1.1: GET /provinces?all=1, former units with ``active``, ``successor_code``, ``merged_on``."""
+    rows = api.get(f"{API}/provinces?all=1").get_json()
+    assert rows == api.get(f"{API}/provinces?include_inactive=1").get_json()  # the older spelling still works
+    by_code = {p["code"]: p for p in rows}
+    former = [p for p in rows if not p["active"]]
+    assert former and all(p["successor_code"] in by_code and by_code[p["successor_code"]]["active"]
+                          and p["merged_on"] for p in former), former[:3]
+    assert all(p["successor_code"] is None and p["merged_on"] is None for p in rows if p["active"])
+    assert len(api.get(f"{API}/provinces").get_json()) == 34
+
+
 ROUND_KEYS = {"id", "number", "name", "status", "governing_decree", "deadlines"}
 
 

@@ -164,8 +164,10 @@ PARAMS = {
          "description": "Mã tra cứu nhận khi nộp hồ sơ (access_key)."},
     ],
     "/provinces": [
-        {"name": "include_inactive", "in": "query", "required": False,
-         "schema": {"type": "string", "enum": ["0", "1", "true"]}},
+        {"name": "all", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1", "true"]},
+         "description": "1: also the former units (merged in 2025), each with its successor and merger date."},
+        {"name": "include_inactive", "in": "query", "required": False, "deprecated": True,
+         "schema": {"type": "string", "enum": ["0", "1", "true"]}, "description": "The older spelling of ?all=1."},
     ],
     "/public/consultations.pdf": [
         {"name": "round_id", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1}},
@@ -285,7 +287,8 @@ ANSWER_SCHEMAS: dict[str, dict] = {
         "created_at": _nullable(_MOMENT), "last_seen_at": _nullable(_MOMENT), "device": _nullable(_STR),
         "client_address": _nullable(_STR), "current": {"type": "boolean"}}},
     "Province": {"type": "object", "required": ["code", "name", "active"], "properties": {
-        "code": _STR, "name": _STR, "full_name": _nullable(_STR), "active": {"type": "boolean"}}},
+        "code": _STR, "name": _STR, "full_name": _nullable(_STR), "active": {"type": "boolean"},
+        "successor_code": _nullable(_STR), "merged_on": _nullable(_DATE)}},
     "Round": {"type": "object", "required": ["id", "number", "name", "status"], "properties": {
         "id": {"type": "integer"}, "number": {"type": "integer"}, "name": _STR, "status": _STR,
         "governing_decree": _STR, "intake_opens": _nullable(_DATE), "intake_closes": _nullable(_DATE),

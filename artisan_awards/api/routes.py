@@ -13,7 +13,7 @@ from ..extensions import db, limiter
 from ..models import MAX_DB_INT, Nomination, Province, ReadAction, Round
 from ..permissions import guard
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
-from ..serializers import _dt, merge_changes, nomination_in, nomination_out, round_out
+from ..serializers import _d, _dt, merge_changes, nomination_in, nomination_out, round_out
 from ..services import accounts, data_rights, eligibility, hard_cases, queries, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
@@ -106,13 +106,15 @@ def me():
 
 @bp.get("/provinces")
 def provinces():
-    """The 34 provincial-level units in force; ?include_inactive=1 adds the 63-province era."""
+    """The 34 provincial-level units in force; ?all=1 (the contract's spelling; ?include_inactive=1 is
+    kept for older clients) adds the former units, each with its successor and the day it merged."""
     stmt = sa.select(Province).order_by(vi_order(Province.name))
-    if request.args.get("include_inactive") not in ("1", "true"):
+    if not any(request.args.get(name) in ("1", "true") for name in ("all", "include_inactive")):
         stmt = stmt.where(Province.active.is_(True))
     return jsonify(
         [
-            {"code": p.code, "name": p.name, "full_name": p.full_name, "active": p.active}
+            {"code": p.code, "name": p.name, "full_name": p.full_name, "active": p.active,
+             "successor_code": p.successor_code, "merged_on": _d(p.merged_on)}
             for p in db.session.scalars(stmt)
         ]
     )
