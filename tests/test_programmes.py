@@ -291,3 +291,44 @@ def test_clean_form_checks_the_programmes_own_fields():
                                         "export": "yes", "colour": "x"})
     assert set(errors) == {"name", "budget", "group", "since", "export", "colour"}
     assert errors["name"] == "Cần điền thông tin này."
+
+
+# -- documentation -------------------------------------------------------------------------------------
+
+
+def test_docs_programmes_carries_each_diagram_as_generated_from_its_definition():
+    from workflows.diagram import block, embedded, mermaid
+
+    committed = (ROOT / "docs" / "programmes.md").read_text("utf-8")
+    blocks = embedded(committed)
+    registry = pg.Registry([pg.PROGRAMMES_DIR, TEST_PROGRAMMES], known=[ARTISAN])
+    assert set(blocks) == {("artisan-titles", "2024"), ("village-crafts", "2026")}
+    for (programme_id, version), text in blocks.items():
+        programme = registry.get(programme_id, version)
+        assert text == block(programme), f"run: python -m workflows.diagram --programme {programme_id} " \
+                                         f"--version {version} --dir tests/data/programmes"
+    assert mermaid(ARTISAN) in (ROOT / "docs" / "state-machine.md").read_text("utf-8")
+    # every field of the format is explained
+    for model in (pg.ProgrammeDef, pg.StateDef, pg.TransitionDef, pg.LevelDef, pg.DossierDef, pg.FieldDef,
+                  pg.DeadlineDef, pg.BallotDecision, pg.RubricDecision, pg.AppraisalDecision):
+        for name, info in model.model_fields.items():
+            assert f"`{info.alias or name}`" in committed, f"docs/programmes.md does not explain {name}"
+    for guard in pg.KNOWN_GUARDS:
+        assert f"`{guard}`" in committed
+
+
+def test_babel_extracts_the_labels_of_the_built_in_definitions():
+    from workflows.babel_yaml import extract
+
+    with ARTISAN_FILE.open("rb") as f:
+        messages = [m for _line, _f, m, _c in extract(f, (), (), {})]
+    assert STATE_INFO[State.ON_HOLD].citizen_label in messages
+    assert ACTION_LABELS[CouncilEvent.PROVINCE_PASS] in messages
+    assert "artisan-titles" not in messages and "draft" not in messages  # ids are not translated
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "artisan_awards" / "translations" / "messages.pot").open("rb") as f:
+        catalogue = read_po(f)
+    for info in STATE_INFO.values():
+        assert any("workflows/programmes/artisan-titles/2024.yaml" in path
+                   for path, _line in catalogue[info.next_step].locations)
