@@ -743,3 +743,20 @@ def clean_form(dossier: DossierDef, values: Mapping[str, Any]) -> tuple[dict, di
             else:
                 clean[f.id] = value
     return clean, errors
+
+
+# -- the registry the application reads ----------------------------------------------------------------
+
+_REGISTRY: Registry | None = None
+
+
+def registry() -> Registry:
+    """The programmes of this installation: the built-in definitions (workflows/programmes), the artisan
+    titles' being the very objects of ``workflows.states``, plus any directory added with
+    ``registry().add_directory`` (the application adds its PROGRAMME_DIRS setting at start)."""
+    global _REGISTRY  # noqa: PLW0603 - one registry per process, built on first use
+    if _REGISTRY is None:
+        from .states import ARTISAN  # workflows.states is built from this module
+
+        _REGISTRY = Registry([PROGRAMMES_DIR], known=[ARTISAN])
+    return _REGISTRY
