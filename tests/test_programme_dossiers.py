@@ -201,3 +201,29 @@ def test_the_migration_gives_existing_rows_the_artisan_definition_and_its_downgr
         downgrade(revision="0024")
     db.session.expire_all()
     assert db.session.get(Nomination, n.id).state == "screening"  # nothing was changed
+
+
+def test_the_artisan_pages_and_api_leave_another_programmes_dossiers_alone(make, auth, client, api):
+    """Not served there yet (docs/programmes.md): absent from lists, 404 by id, never an error."""
+    applicant = auth.login_as("applicant")
+    officer, ministry = make.user("province_officer", "HNI"), make.user("ministry_officer")
+    n = programmes.create_dossier(applicant, _round(make, today()).id, "HNI", VALUES)
+    for step in ("submit", "accept", "screen"):
+        programmes.perform(n, step, applicant if step == "submit" else officer)
+    programmes.decide(n, "province", {"members": 5, "present": 5, "yes": 5}, officer)
+    programmes.perform(n, "send_to_ministry", officer)  # stage 3: where the ministry's lists begin
+    pages = {applicant: ["/my/"], officer: ["/province/inbox", "/province/batch"],
+             ministry: ["/ministry/nominations", "/ministry/dashboard"]}
+    for user, paths in pages.items():
+        auth.logout()
+        auth.login(user.email)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert "Bát Tràng" not in response.get_data(as_text=True), path
+        assert client.get(f"/nominations/{n.id}").status_code == 404
+        for path in (f"/api/v1/nominations/{n.id}", f"/api/v1/nominations/{n.id}/history"):
+            assert api.get(path, user).status_code == 404
+        listed = api.get("/api/v1/nominations", user)
+        assert listed.status_code in (200, 403) and "Bát Tràng" not in listed.get_data(as_text=True)
+    assert api.post(f"/api/v1/nominations/{n.id}/actions/fund", ministry, json={}).status_code == 404
