@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from workflows.programme import registry as programme_registry
+from workflows.registry import registry as programme_registry
 
 from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate

@@ -126,6 +126,20 @@ def may_act(user: User, nomination: Nomination, action: str) -> bool:
     return True
 
 
+def may_act_as(user: User, nomination: Nomination, actor: str) -> bool:
+    """Whether ``user`` is ``actor`` (OWNER or a role, in scope) for a dossier of another programme than the
+    artisan titles, ``actor`` being what its definition says (services/programmes.py, docs/programmes.md).
+
+    COUNCIL is nobody: a level's decision moves the dossier, recorded by the level's officer."""
+    if not user.is_authenticated or actor == COUNCIL:
+        return False
+    if actor == OWNER:
+        return nomination.owner_id == user.id
+    if not user.has_role(actor):
+        return False
+    return actor not in PROVINCE_SCOPED_ROLES or user.province_code == nomination.province_code
+
+
 def can_edit(user: User, nomination: Nomination) -> bool:
     return nomination.owner_id == user.id and nomination.state in (State.DRAFT, State.RETURNED)
 

@@ -15,6 +15,7 @@ from artisan_awards.models import Nomination, Round, TransitionLog
 from artisan_awards.services import programmes
 from artisan_awards.timeutil import today
 from workflows import programme as pg
+from workflows.registry import registry
 
 TEST_PROGRAMMES = Path(__file__).resolve().parent / "data" / "programmes"
 VALUES = {"village_name": "Làng gốm Bát Tràng", "craft_group": "gốm sứ", "households": "120",
@@ -24,7 +25,7 @@ VALUES = {"village_name": "Làng gốm Bát Tràng", "craft_group": "gốm sứ"
 @pytest.fixture(autouse=True)
 def _test_programmes():
     """What the PROGRAMME_DIRS setting does at start (test_the_setting_adds_definitions_at_start)."""
-    pg.registry().add_directory(TEST_PROGRAMMES)
+    registry().add_directory(TEST_PROGRAMMES)
 
 
 def _round(make, opens: date) -> Round:
@@ -141,7 +142,7 @@ def test_a_dossier_stays_on_the_version_it_was_filed_under(make):
         programmes.perform(old, "screen", officer)  # no such action in 2025
     db.session.refresh(old)
     assert (old.programme_id, old.programme_version) == ("village-crafts", "2025")
-    assert programmes.programme_of(old) is pg.registry().get("village-crafts", "2025")
+    assert programmes.programme_of(old) is registry().get("village-crafts", "2025")
 
 
 def test_artisan_dossiers_record_the_artisan_definition_and_keep_their_operations(make):
@@ -163,7 +164,7 @@ def test_the_setting_adds_definitions_at_start(tmp_path):
     config = {"TESTING": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://",
               "PROGRAMME_DIRS": [str(tmp_path)]}
     create_app(config)
-    assert pg.registry().get("pottery-fairs", "2025").definition.title == raw["title"]
+    assert registry().get("pottery-fairs", "2025").definition.title == raw["title"]
     raw["states"][0]["final"] = True
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "pottery-fairs").mkdir()

@@ -9,7 +9,7 @@ import yaml
 from transitions import Machine, MachineError
 
 from workflows import programme as pg
-from workflows.machine import MACHINE, STAGE_OF, TRANSITIONS, Subject
+from workflows.machine import MACHINE, ROLES, STAGE_OF, TRANSITIONS, Subject
 from workflows.states import ACTION_LABELS, AGENDA_STATE, ARTISAN, STATE_INFO, Action, CouncilEvent, State
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,13 +140,13 @@ def _artisan_raw() -> dict:
 
 def _problems(raw) -> list[str]:
     with pytest.raises(pg.ProgrammeError) as caught:
-        pg.parse_definition(raw, "test.yaml")
+        pg.parse_definition(raw, "test.yaml", ROLES)
     assert str(caught.value).startswith("test.yaml: ")
     return caught.value.problems
 
 
 def test_artisan_definition_loads_clean():
-    definition = pg.parse_definition(_artisan_raw())
+    definition = pg.parse_definition(_artisan_raw(), roles=ROLES)
     assert definition.id == pg.ARTISAN_ID and definition.version == "2024"
     assert definition.effective_from == date(2024, 6, 6)
 
@@ -204,7 +204,7 @@ def test_unreadable_files_name_the_file(tmp_path):
 
 
 def test_registry_answers_the_version_in_effect_and_keeps_the_artisan_enums():
-    registry = pg.Registry([pg.PROGRAMMES_DIR, TEST_PROGRAMMES], known=[ARTISAN])
+    registry = pg.Registry([pg.PROGRAMMES_DIR, TEST_PROGRAMMES], known=[ARTISAN], roles=ROLES)
     assert registry.get(pg.ARTISAN_ID, "2024") is ARTISAN
     assert {"artisan-titles", "village-crafts"} <= set(registry.ids())
     v1, v2 = registry.versions("village-crafts")
@@ -301,7 +301,7 @@ def test_docs_programmes_carries_each_diagram_as_generated_from_its_definition()
 
     committed = (ROOT / "docs" / "programmes.md").read_text("utf-8")
     blocks = embedded(committed)
-    registry = pg.Registry([pg.PROGRAMMES_DIR, TEST_PROGRAMMES], known=[ARTISAN])
+    registry = pg.Registry([pg.PROGRAMMES_DIR, TEST_PROGRAMMES], known=[ARTISAN], roles=ROLES)
     assert set(blocks) == {("artisan-titles", "2024"), ("village-crafts", "2026")}
     for (programme_id, version), text in blocks.items():
         programme = registry.get(programme_id, version)

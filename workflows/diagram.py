@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import re
 
-from .programme import Programme, registry
+from .programme import Programme
+from .registry import registry
 from .states import ARTISAN
 
 

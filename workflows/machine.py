@@ -21,7 +21,6 @@ from enum import IntEnum
 from transitions import Machine
 
 from .programme import COUNCIL, OWNER, Move, TransitionNotAllowed
-from .programme import ROLES as PROGRAMME_ROLES
 from .states import AGENDA_STATE, ARTISAN, Action, State
 
 __all__ = ["COUNCIL", "HOLDABLE", "HUMAN_ACTIONS", "MACHINE", "OWNER", "ROLES", "STAGE_OF", "TRANSITIONS",
@@ -49,8 +48,8 @@ ROLES = (
     ADMIN,
     DATA_OFFICER,
 )
-if ROLES != PROGRAMME_ROLES:  # the roles a definition may name are the system's
-    raise RuntimeError("workflows.programme.ROLES and workflows.machine.ROLES differ")
+if not set(ARTISAN.definition.roles) <= set(ROLES):  # a definition names the system's roles only
+    raise RuntimeError(f"the artisan definition names unknown roles: {set(ARTISAN.definition.roles) - set(ROLES)}")
 PROVINCE_SCOPED_ROLES = frozenset({PROVINCE_OFFICER, PROVINCE_COUNCIL_MEMBER})
 
 

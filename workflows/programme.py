@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 from transitions import Machine, MachineError
 
 PROGRAMMES_DIR = Path(__file__).resolve().parent / "programmes"
@@ -35,19 +35,6 @@ ARTISAN_ID = "artisan-titles"
 
 OWNER = "owner"  # the dossier's filer (the account that owns it)
 COUNCIL = "council"  # the decision of a level (a council's tally, a scorers' result, an appraisal)
-
-# The roles of the system (the users' table knows these and no other: a new role is a migration).
-ROLES = (
-    "applicant",
-    "province_officer",
-    "province_council_member",
-    "ministry_officer",
-    "ministry_council_member",
-    "state_council_member",
-    "government_officer",
-    "admin",
-    "data_officer",
-)
 
 # The guards the engine computes for every dossier (``workflows.machine.Subject``); a definition names
 # the ones its transitions need.  A new guard is code (a fact the application must compute).
@@ -208,7 +195,7 @@ class ProgrammeDef(_Strict):
     version: Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.-]{0,19}$")]
     effective_from: date
     title: Text
-    roles: tuple[str, ...] = Field(min_length=1)
+    roles: tuple[str, ...] = Field(min_length=1)  # the system's (workflows.machine.ROLES), checked at load
     initial: Ident
     guards: tuple[GuardDef, ...] = ()
     deadlines: tuple[DeadlineDef, ...] = ()
@@ -222,8 +209,8 @@ class ProgrammeDef(_Strict):
     documents: tuple[Slug, ...] = ()  # document templates, by id
 
     @model_validator(mode="after")
-    def _cross_references(self) -> ProgrammeDef:
-        problems = _check(self)
+    def _cross_references(self, info: ValidationInfo) -> ProgrammeDef:
+        problems = _check(self, (info.context or {}).get("roles"))
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -238,8 +225,9 @@ def _duplicates(ids: Iterable[str]) -> list[str]:
     return twice
 
 
-def _check(d: ProgrammeDef) -> list[str]:
-    """Every reference resolves, nothing is declared twice, the machine is a proper one."""
+def _check(d: ProgrammeDef, system_roles: Iterable[str] | None = None) -> list[str]:
+    """Every reference resolves, nothing is declared twice, the machine is a proper one; with
+    ``system_roles`` (``workflows.machine.ROLES``: a new role is a migration), the roles are among them."""
     p: list[str] = []
     states = {s.id for s in d.states}
     actions = {a.id for a in d.actions}
@@ -252,7 +240,10 @@ def _check(d: ProgrammeDef) -> list[str]:
                       ("field", [f.id for f in d.dossier.fields]), ("role", list(d.roles))):
         p += [f"{what} '{i}' is declared twice" for i in _duplicates(ids)]
     p += [f"'{i}' is both an action and an event" for i in sorted(actions & events)]
-    p += [f"role '{r}' is not a role of the system ({', '.join(ROLES)})" for r in d.roles if r not in ROLES]
+    if system_roles is not None:
+        system_roles = tuple(system_roles)
+        p += [f"role '{r}' is not a role of the system ({', '.join(system_roles)})"
+              for r in d.roles if r not in system_roles]
     for g in guards:
         if g not in KNOWN_GUARDS and not (g.startswith(HELD_FROM) and g.removeprefix(HELD_FROM) in states):
             p.append(f"guard '{g}' is not one the engine computes ({', '.join(sorted(KNOWN_GUARDS))}, "
@@ -333,21 +324,22 @@ def newest_file(programme_id: str, directory: Path = PROGRAMMES_DIR) -> Path:
     return files[-1]
 
 
-def load_definition(path: Path | str) -> ProgrammeDef:
-    """Read and check one definition file; ``ProgrammeError`` lists every problem."""
+def load_definition(path: Path | str, roles: Iterable[str] | None = None) -> ProgrammeDef:
+    """Read and check one definition file; ``ProgrammeError`` lists every problem.  ``roles``: the
+    system's roles, which the definition's must be among."""
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ProgrammeError(str(path), [f"cannot be read: {exc}"]) from exc
-    return parse_definition(raw, str(path))
+    return parse_definition(raw, str(path), roles)
 
 
-def parse_definition(raw: Any, source: str = "<definition>") -> ProgrammeDef:
+def parse_definition(raw: Any, source: str = "<definition>", roles: Iterable[str] | None = None) -> ProgrammeDef:
     if not isinstance(raw, Mapping):
         raise ProgrammeError(source, ["a definition is a mapping of fields"])
     try:
-        return ProgrammeDef.model_validate(raw)
+        return ProgrammeDef.model_validate(raw, context={"roles": roles})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -534,9 +526,12 @@ class Programme:
 class Registry:
     """Every programme version found in some directories (``<dir>/<programme id>/<version>.yaml``)."""
 
-    def __init__(self, directories: Iterable[Path | str] = (PROGRAMMES_DIR,), known: Iterable[Programme] = ()):
+    def __init__(self, directories: Iterable[Path | str] = (PROGRAMMES_DIR,), known: Iterable[Programme] = (),
+                 roles: Iterable[str] | None = None):
         """``known``: versions already loaded (the artisan titles of ``workflows.states``), used as they are
-        rather than loaded a second time, so that their enums are the application's."""
+        rather than loaded a second time, so that their enums are the application's.  ``roles``: the
+        system's roles (every definition's must be among them)."""
+        self.roles = tuple(roles) if roles is not None else None
         self._programmes: dict[tuple[str, str], Programme] = {p.key: p for p in known}
         self.directories: list[Path] = []
         for d in directories:
@@ -548,7 +543,7 @@ class Registry:
             return
         found = []
         for path in sorted(directory.glob("*/*.yaml")):
-            definition = load_definition(path)
+            definition = load_definition(path, self.roles)
             known = self._programmes.get((definition.id, definition.version))
             prog = known if known is not None and known.definition == definition else Programme(definition)
             if (path.parent.name, path.stem) != prog.key:
@@ -744,19 +739,3 @@ def clean_form(dossier: DossierDef, values: Mapping[str, Any]) -> tuple[dict, di
                 clean[f.id] = value
     return clean, errors
 
-
-# -- the registry the application reads ----------------------------------------------------------------
-
-_REGISTRY: Registry | None = None
-
-
-def registry() -> Registry:
-    """The programmes of this installation: the built-in definitions (workflows/programmes), the artisan
-    titles' being the very objects of ``workflows.states``, plus any directory added with
-    ``registry().add_directory`` (the application adds its PROGRAMME_DIRS setting at start)."""
-    global _REGISTRY  # noqa: PLW0603 - one registry per process, built on first use
-    if _REGISTRY is None:
-        from .states import ARTISAN  # workflows.states is built from this module
-
-        _REGISTRY = Registry([PROGRAMMES_DIR], known=[ARTISAN])
-    return _REGISTRY

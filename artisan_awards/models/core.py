@@ -19,7 +19,8 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from workflows.law_days import LawCalendar, add_days
 from workflows.machine import ROLES, Subject
-from workflows.programme import ARTISAN_ID, registry
+from workflows.programme import ARTISAN_ID
+from workflows.registry import registry
 from workflows.states import STATE_INFO, State
 
 from ..extensions import db

@@ -23,7 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
 from workflows.law_days import add_days
-from workflows.programme import ARTISAN_ID, registry
+from workflows.programme import ARTISAN_ID
+from workflows.registry import registry
 from workflows.states import N_, Action, State
 
 from .. import audit_chain, nomination_data, permissions

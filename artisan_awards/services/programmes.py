@@ -15,12 +15,14 @@ from __future__ import annotations
 from datetime import date
 
 from workflows import programme as pg
-from workflows.machine import PROVINCE_SCOPED_ROLES, Subject
+from workflows.machine import Subject
+from workflows.registry import registry
 from workflows.states import N_
 
+from .. import permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
-from ..models import Nomination, Round, User, window_due
+from ..models import Nomination, Province, Round, User, window_due
 from ..text import nfc
 from ..timeutil import now_utc, today
 from . import transaction
@@ -29,11 +31,11 @@ from .nominations import CONFLICT, record_move
 
 def programme_of(nomination: Nomination) -> pg.Programme:
     """The programme version the dossier was filed under (it stays on it)."""
-    return pg.registry().get(nomination.programme_id or pg.ARTISAN_ID, nomination.programme_version or "2024")
+    return registry().get(nomination.programme_id or pg.ARTISAN_ID, nomination.programme_version or "2024")
 
 
 def programme_of_round(round_: Round) -> pg.Programme:
-    return pg.registry().get(round_.programme_id, round_.programme_version)
+    return registry().get(round_.programme_id, round_.programme_version)
 
 
 def _own_programme(nomination: Nomination) -> pg.Programme:
@@ -41,14 +43,6 @@ def _own_programme(nomination: Nomination) -> pg.Programme:
     if programme.id == pg.ARTISAN_ID:
         raise NotFound(N_("Không có thao tác này."), code="unknown_action")
     return programme
-
-
-def _may(user: User, nomination: Nomination, actor: str) -> bool:
-    if actor == pg.OWNER:
-        return nomination.owner_id == user.id
-    if actor == pg.COUNCIL or not user.has_role(actor):
-        return False
-    return actor not in PROVINCE_SCOPED_ROLES or user.province_code == nomination.province_code
 
 
 def subject(nomination: Nomination, programme: pg.Programme, on: date) -> Subject:
@@ -76,15 +70,14 @@ def create_dossier(actor: User, round_id: int, province_code: str, values: dict)
     if programme.id == pg.ARTISAN_ID or not definition.dossier.fields:
         raise ValidationFailed(N_("Đợt này dùng mẫu bản khai riêng, không nhận hồ sơ theo mẫu chương trình."),
                                code="wrong_form")
-    owner_actions = {t.action for t in definition.transitions if t.by == pg.OWNER}
-    if not actor.is_authenticated or not actor.has_role("applicant") or not owner_actions:
+    # the filer owns the dossier; an applicant's account files it (province officers' paper dossiers: not yet)
+    if not actor.is_authenticated or not permissions.can_file_in(actor, None) or \
+            not any(t.by == pg.OWNER for t in definition.transitions):
         raise Forbidden()
     if not isinstance(values, dict):
         raise ValidationFailed(N_("Dữ liệu chưa hợp lệ."))
     clean, errors = pg.clean_form(definition.dossier, {k: nfc(v) if isinstance(v, str) else v
                                                        for k, v in values.items()})
-    from ..models import Province
-
     if not isinstance(province_code, str) or db.session.get(Province, province_code) is None:
         errors["province_code"] = N_("Tỉnh, thành phố không hợp lệ.")
     if errors:
@@ -109,7 +102,7 @@ def perform(nomination: Nomination, action: str, actor: User, comment: str | Non
         if str(action) in programme.Event._value2member_map_:
             raise Forbidden(N_("Bước này do quyết định của cấp xét thực hiện, không phải một thao tác."))
         raise NotFound(N_("Không có thao tác này."), code="unknown_action")
-    if not _may(actor, nomination, programme.actor_for(action)):
+    if not permissions.may_act_as(actor, nomination, programme.actor_for(action)):
         raise Forbidden()
     return _move(nomination, programme, str(action), actor, nfc(comment).strip() if comment else None, {}, on)
 
@@ -126,7 +119,7 @@ def decide(nomination: Nomination, level_id: str, inputs: dict, actor: User, com
         raise NotFound(N_("Không có cấp xét này."), code="level_not_found") from None
     if level.decision is None:
         raise ValidationFailed(N_("Cấp này không ra quyết định."), code="no_decision")
-    if not _may(actor, nomination, level.officer):
+    if not permissions.may_act_as(actor, nomination, level.officer):
         raise Forbidden()
     if not isinstance(inputs, dict):
         raise ValidationFailed(N_("Dữ liệu chưa hợp lệ."))
