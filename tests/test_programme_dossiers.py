@@ -228,3 +228,11 @@ def test_the_artisan_pages_and_api_leave_another_programmes_dossiers_alone(make,
         listed = api.get("/api/v1/nominations", user)
         assert listed.status_code in (200, 403) and "Bát Tràng" not in listed.get_data(as_text=True)
     assert api.post(f"/api/v1/nominations/{n.id}/actions/fund", ministry, json={}).status_code == 404
+
+
+def test_a_round_opening_before_a_programmes_first_version_runs_the_first(make):
+    old = make.round(intake_opens=date(2023, 1, 2), intake_closes=date(2023, 3, 1), governing_decree="123/2014")
+    assert (old.programme_id, old.programme_version) == (pg.ARTISAN_ID, "2024")
+    early = make.round(programme_id="village-crafts", intake_opens=date(2024, 12, 1),
+                       intake_closes=date(2024, 12, 31))
+    assert early.programme_version == "2025"

@@ -215,10 +215,14 @@ class LoginThrottle(db.Model):
 
 
 def _version_in_effect(context) -> str:
-    """A new round's programme version: the one in effect on the day its intake opens."""
+    """A new round's programme version: the one in effect on the day its intake opens (the first version
+    for a round opening before it: an artisan round under Decree 123/2014 runs the procedure as defined)."""
     params = context.get_current_parameters()
-    return registry().effective(params.get("programme_id") or ARTISAN_ID,
-                                params.get("intake_opens") or local_date(now_utc())).version
+    programme_id = params.get("programme_id") or ARTISAN_ID
+    try:
+        return registry().effective(programme_id, params.get("intake_opens") or local_date(now_utc())).version
+    except KeyError:
+        return registry().versions(programme_id)[0].version
 
 
 class Round(db.Model):
