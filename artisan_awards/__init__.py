@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
+from workflows.registry import registry as programme_registry
+
 from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -44,6 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
 
     app.url_map.converters["int"] = BoundedInt
+    for directory in app.config.get("PROGRAMME_DIRS") or ():  # programme definitions (docs/programmes.md)
+        programme_registry().add_directory(directory)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)

@@ -109,6 +109,9 @@ class Config:
     # Where uploaded files live: "local" (UPLOAD_DIR, one machine) or "database" (a blob table,
     # shared by every app process on every machine).  See artisan_awards/storage.py.
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+    # Programme definitions besides the built-in ones (workflows/programmes): folders holding
+    # <programme id>/<version>.yaml, separated by the path separator (docs/programmes.md).
+    PROGRAMME_DIRS = [d for d in os.environ.get("PROGRAMME_DIRS", "").split(os.pathsep) if d]
     # Backups (flask --app wsgi backup ...): pg_dump / pg_restore found on PATH or under
     # /usr/lib/postgresql/*/bin unless PG_BINDIR names the folder.
     PG_BINDIR = os.environ.get("PG_BINDIR")

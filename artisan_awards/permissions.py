@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from workflows import machine as wf
 from workflows.machine import COUNCIL, OWNER, PROVINCE_SCOPED_ROLES, ROLES, Stage
+from workflows.programme import ARTISAN_ID
 from workflows.states import N_, State
 
 from . import personal_fields
@@ -85,11 +86,13 @@ def visible_filter(user: User):
                 Nomination.state != State.DRAFT,
             )
         )
-    return sa.or_(*clauses)
+    # These pages and the API serve the artisan titles; another programme's dossiers (issue 18,
+    # services/programmes.py) have states of their own definition and are not listed here yet.
+    return sa.and_(Nomination.programme_id == ARTISAN_ID, sa.or_(*clauses))
 
 
 def can_view(user: User, nomination: Nomination) -> bool:
-    if not user.is_authenticated:
+    if not user.is_authenticated or nomination.programme_id not in (None, ARTISAN_ID):  # see visible_filter
         return False
     if nomination.owner_id == user.id:
         return True
@@ -121,6 +124,20 @@ def may_act(user: User, nomination: Nomination, action: str) -> bool:
     if actor in PROVINCE_SCOPED_ROLES:
         return user.province_code == nomination.province_code
     return True
+
+
+def may_act_as(user: User, nomination: Nomination, actor: str) -> bool:
+    """Whether ``user`` is ``actor`` (OWNER or a role, in scope) for a dossier of another programme than the
+    artisan titles, ``actor`` being what its definition says (services/programmes.py, docs/programmes.md).
+
+    COUNCIL is nobody: a level's decision moves the dossier, recorded by the level's officer."""
+    if not user.is_authenticated or actor == COUNCIL:
+        return False
+    if actor == OWNER:
+        return nomination.owner_id == user.id
+    if not user.has_role(actor):
+        return False
+    return actor not in PROVINCE_SCOPED_ROLES or user.province_code == nomination.province_code
 
 
 def can_edit(user: User, nomination: Nomination) -> bool:

@@ -907,7 +907,7 @@ def test_every_role_predicate_is_in_the_table():
                          "can_manage", "is_secretariat", "can_see_council", "may_act", "may_grant",
                          "drops_own_administration", "can_create_council", "can_transfer_from",
                          "can_set_intake", "can_record_death", "may_record_death", "can_record_arrival",
-                         "can_sit_on_council"}
+                         "can_sit_on_council", "may_act_as"}
     names = {name for name, f in vars(permissions).items()
              if inspect.isfunction(f) and f.__module__ == permissions.__name__
              and (name.startswith(("can_", "is_", "files_", "may_", "drops_")))}

@@ -1,9 +1,11 @@
 """The one nomination state machine.
 
 ``TRANSITIONS`` is the declarative table: every move a nomination can make, who
-may make it and the guards that must hold.  ``MACHINE`` is the single
-``transitions.Machine`` built from it at import time and shared by every
-nomination (never one machine per row).  Pages, the API, the documents and the
+may make it and the guards that must hold.  It is the artisan titles' programme
+definition (``workflows/programmes/artisan-titles/<version>.yaml``, read by
+``workflows.programme``).  ``MACHINE`` is the single ``transitions.Machine``
+built from it at import time and shared by every nomination (never one machine
+per row).  Pages, the API, the documents and the
 documentation diagram all read this table; nothing else defines a move.
 
 The machine works on a small plain object (``Subject``) that carries the state
@@ -13,15 +15,17 @@ The application copies the resulting state back to its row and writes the log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import IntEnum
 
-from transitions import Machine, MachineError
+from transitions import Machine
 
-from .states import AGENDA_STATE, Action, CouncilEvent, State
+from .programme import COUNCIL, OWNER, Move, TransitionNotAllowed
+from .states import AGENDA_STATE, ARTISAN, Action, State
 
-OWNER = "owner"
-COUNCIL = "council"
+__all__ = ["COUNCIL", "HOLDABLE", "HUMAN_ACTIONS", "MACHINE", "OWNER", "ROLES", "STAGE_OF", "TRANSITIONS",
+           "WITHDRAWABLE", "Move", "Stage", "Subject", "TransitionNotAllowed", "actions_from", "actor_for",
+           "advance", "can_fire", "fire", "is_final", "moves_for"]
 
 # Roles, as the API contract names them.
 APPLICANT = "applicant"
@@ -44,92 +48,25 @@ ROLES = (
     ADMIN,
     DATA_OFFICER,
 )
+if not set(ARTISAN.definition.roles) <= set(ROLES):  # a definition names the system's roles only
+    raise RuntimeError(f"the artisan definition names unknown roles: {set(ARTISAN.definition.roles) - set(ROLES)}")
 PROVINCE_SCOPED_ROLES = frozenset({PROVINCE_OFFICER, PROVINCE_COUNCIL_MEMBER})
 
 
-@dataclass(frozen=True)
-class Move:
-    """One row of the table: ``trigger`` takes a nomination from ``sources`` to ``dest``."""
+# The table of the artisan titles' definition (workflows/programmes/artisan-titles/<version>.yaml), in its
+# order; ``Move`` rows as workflows.programme builds them.
+TRANSITIONS: tuple[Move, ...] = ARTISAN.moves
 
-    trigger: str
-    sources: tuple[State, ...]
-    dest: State
-    actor: str  # OWNER, COUNCIL or a role name
-    conditions: tuple[str, ...] = ()
-    unless: tuple[str, ...] = ()
+
+def _sources_of(action: str) -> tuple[State, ...]:
+    (move,) = (m for m in TRANSITIONS if m.trigger == action)
+    return move.sources
 
 
 # Holding is possible while the ministry or the public is looking at a file.
-HOLDABLE = (
-    State.MINISTRY_REVIEW,
-    State.PUBLIC_CONSULTATION,
-    State.STATE_REVIEW,
-    State.FINAL_CONSULTATION,
-)
+HOLDABLE = _sources_of(Action.HOLD)
 # Withdrawal is possible in any state before the file reaches the President.
-WITHDRAWABLE = (
-    State.DRAFT,
-    State.SUBMITTED,
-    State.RETURNED,
-    State.ACCEPTED,
-    State.PROVINCE_REVIEW,
-    State.PROVINCE_PASSED,
-    State.MINISTRY_REVIEW,
-    State.MINISTRY_PASSED,
-    State.PUBLIC_CONSULTATION,
-    State.ON_HOLD,
-    State.STATE_REVIEW,
-    State.STATE_PASSED,
-    State.FINAL_CONSULTATION,
-    State.SUBMITTED_TO_PM,
-)
-
-TRANSITIONS: tuple[Move, ...] = (
-    # Intake at the province (Sở Công Thương).
-    Move(Action.SUBMIT, (State.DRAFT,), State.SUBMITTED, OWNER, ("intake_open",)),
-    Move(Action.ACCEPT, (State.SUBMITTED,), State.ACCEPTED, PROVINCE_OFFICER),
-    Move(Action.RETURN, (State.SUBMITTED,), State.RETURNED, PROVINCE_OFFICER),
-    Move(Action.RESUBMIT, (State.RETURNED,), State.SUBMITTED, OWNER, ("completion_open",)),
-    # The completion period is the applicant's: closing waits until it has run out.
-    Move(Action.CLOSE_INCOMPLETE, (State.RETURNED,), State.CLOSED_INCOMPLETE, PROVINCE_OFFICER, (),
-         ("completion_open",)),
-    # Provincial council (moved by its session).
-    Move(CouncilEvent.PROVINCE_VOTE_OPENS, (State.ACCEPTED,), State.PROVINCE_REVIEW, COUNCIL),
-    Move(CouncilEvent.PROVINCE_PASS, (State.PROVINCE_REVIEW,), State.PROVINCE_PASSED, COUNCIL),
-    Move(CouncilEvent.PROVINCE_REJECT, (State.PROVINCE_REVIEW,), State.PROVINCE_REJECTED, COUNCIL),
-    Move(Action.FORWARD_TO_MINISTRY, (State.PROVINCE_PASSED,), State.MINISTRY_REVIEW, PROVINCE_OFFICER),
-    # Ministry specialised council.
-    Move(CouncilEvent.MINISTRY_PASS, (State.MINISTRY_REVIEW,), State.MINISTRY_PASSED, COUNCIL),
-    Move(CouncilEvent.MINISTRY_REJECT, (State.MINISTRY_REVIEW,), State.MINISTRY_REJECTED, COUNCIL),
-    # First public consultation (Art. 16 cl. 1 pt c), then the state council.
-    Move(Action.OPEN_CONSULTATION, (State.MINISTRY_PASSED,), State.PUBLIC_CONSULTATION,
-         MINISTRY_OFFICER, ("consultation_before_state",)),
-    Move(Action.FORWARD_TO_STATE, (State.PUBLIC_CONSULTATION,), State.STATE_REVIEW,
-         MINISTRY_OFFICER, ("consultation_over",)),
-    Move(Action.FORWARD_TO_STATE, (State.MINISTRY_PASSED,), State.STATE_REVIEW,
-         MINISTRY_OFFICER, (), ("consultation_before_state",)),
-    Move(CouncilEvent.STATE_PASS, (State.STATE_REVIEW,), State.STATE_PASSED, COUNCIL),
-    Move(CouncilEvent.STATE_REJECT, (State.STATE_REVIEW,), State.STATE_REJECTED, COUNCIL),
-    # Second public consultation (Art. 16 cl. 2 pt c), then the Prime Minister.
-    Move(Action.OPEN_CONSULTATION, (State.STATE_PASSED,), State.FINAL_CONSULTATION,
-         MINISTRY_OFFICER, ("consultation_after_state",)),
-    Move(Action.SUBMIT_TO_PM, (State.FINAL_CONSULTATION,), State.SUBMITTED_TO_PM,
-         MINISTRY_OFFICER, ("consultation_over",)),
-    Move(Action.SUBMIT_TO_PM, (State.STATE_PASSED,), State.SUBMITTED_TO_PM,
-         MINISTRY_OFFICER, (), ("consultation_after_state",)),
-    Move(Action.SUBMIT_TO_PRESIDENT, (State.SUBMITTED_TO_PM,), State.SUBMITTED_TO_PRESIDENT,
-         GOVERNMENT_OFFICER),
-    Move(Action.RECORD_AWARD, (State.SUBMITTED_TO_PRESIDENT,), State.AWARDED, GOVERNMENT_OFFICER),
-    Move(Action.RECORD_NOT_AWARDED, (State.SUBMITTED_TO_PRESIDENT,), State.NOT_AWARDED,
-         GOVERNMENT_OFFICER),
-    # Holding for verification of comments and complaints, and releasing.
-    Move(Action.HOLD, HOLDABLE, State.ON_HOLD, MINISTRY_OFFICER),
-    *(
-        Move(Action.RELEASE, (State.ON_HOLD,), held, MINISTRY_OFFICER, (f"held_from_{held}",))
-        for held in HOLDABLE
-    ),
-    Move(Action.WITHDRAW, WITHDRAWABLE, State.WITHDRAWN, OWNER),
-)
+WITHDRAWABLE = _sources_of(Action.WITHDRAW)
 
 HUMAN_ACTIONS = tuple(Action)
 
@@ -159,63 +96,18 @@ class Subject:
         raise AttributeError(name)
 
 
-def _build_machine() -> Machine:
-    rows = [
-        {
-            "trigger": str(m.trigger),
-            "source": list(m.sources),
-            "dest": m.dest,
-            "conditions": list(m.conditions),
-            "unless": list(m.unless),
-        }
-        for m in TRANSITIONS
-    ]
-    return Machine(
-        model=None,
-        states=State,
-        transitions=rows,
-        initial=State.DRAFT,
-        auto_transitions=False,
-        ignore_invalid_triggers=False,
-        model_attribute="state",
-    )
-
-
-MACHINE = _build_machine()
-
-
-class TransitionNotAllowed(Exception):
-    """The action cannot be taken from the nomination's current state."""
-
-    def __init__(self, state: State, action: str, reason: str = "state"):
-        super().__init__(f"{action!s} is not allowed from {state!s} ({reason})")
-        self.state = state
-        self.action = action
-        self.reason = reason
+# The one machine, built by workflows.programme from the definition.
+MACHINE: Machine = ARTISAN.machine
 
 
 def fire(subject: Subject, action: str) -> State:
     """Move ``subject`` by ``action``; return the new state or raise ``TransitionNotAllowed``."""
-    event = MACHINE.events.get(str(action))
-    if event is None:
-        raise TransitionNotAllowed(subject.state, action, "unknown_action")
-    before = subject.state
-    try:
-        moved = event.trigger(subject)
-    except MachineError as exc:
-        raise TransitionNotAllowed(before, action, "state") from exc
-    if not moved:
-        raise TransitionNotAllowed(before, action, "guard")
-    return State(subject.state)
+    return ARTISAN.fire(subject, action)
 
 
 def can_fire(subject: Subject, action: str) -> bool:
     """Whether ``action`` would succeed on ``subject``, without moving it."""
-    try:
-        fire(replace(subject), action)
-    except TransitionNotAllowed:
-        return False
-    return True
+    return ARTISAN.can_fire(subject, action)
 
 
 def actions_from(state: State) -> list[str]:

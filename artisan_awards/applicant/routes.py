@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from pydantic import ValidationError
 
 from workflows import machine as wf
+from workflows.programme import ARTISAN_ID
 from workflows.states import N_, State
 
 from .. import permissions
@@ -174,7 +175,7 @@ def index():
     """My dossiers."""
     rows = db.session.scalars(
         sa.select(Nomination)
-        .where(Nomination.owner_id == current_user.id)
+        .where(Nomination.owner_id == current_user.id, Nomination.programme_id == ARTISAN_ID)  # the artisan titles'
         .order_by(Nomination.updated_at.desc())
     ).all()
     return render_template("applicant/index.html", nominations=rows,

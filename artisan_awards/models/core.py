@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from workflows.law_days import LawCalendar, add_days
 from workflows.machine import ROLES, Subject
+from workflows.programme import ARTISAN_ID
+from workflows.registry import registry
 from workflows.states import STATE_INFO, State
 
 from ..extensions import db
@@ -216,6 +218,17 @@ class LoginThrottle(db.Model):
     last_failed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc, index=True)
 
 
+def _version_in_effect(context) -> str:
+    """A new round's programme version: the one in effect on the day its intake opens (the first version
+    for a round opening before it: an artisan round under Decree 123/2014 runs the procedure as defined)."""
+    params = context.get_current_parameters()
+    programme_id = params.get("programme_id") or ARTISAN_ID
+    try:
+        return registry().effective(programme_id, params.get("intake_opens") or local_date(now_utc())).version
+    except KeyError:
+        return registry().versions(programme_id)[0].version
+
+
 class Round(db.Model):
     """A round (đợt xét tặng).  Its plan - windows and deadlines - is data, never code."""
 
@@ -241,6 +254,11 @@ class Round(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=now_utc)
     # Whether each window counts calendar or working days (workflows.law_days.DayKind; migration 0020).
     reply_day_kind: Mapped[str] = mapped_column(sa.String(10), default="calendar", server_default="calendar")
+    # The programme and its version the round runs (workflows/programmes, docs/programmes.md; migration 0029):
+    # by default the artisan titles' version in effect on the day intake opens.
+    programme_id: Mapped[str] = mapped_column(sa.String(40), default=ARTISAN_ID, server_default=ARTISAN_ID)
+    programme_version: Mapped[str] = mapped_column(sa.String(20), default=_version_in_effect,
+                                                   server_default="2024")
     completion_day_kind: Mapped[str] = mapped_column(sa.String(10), default="calendar",
                                                      server_default="calendar")
     consultation_day_kind: Mapped[str] = mapped_column(sa.String(10), default="calendar",
@@ -340,8 +358,11 @@ class Nomination(db.Model):
 
     __tablename__ = "nominations"
     __table_args__ = (
-        sa.CheckConstraint(sa.column("state").in_([s.value for s in State]), name="known_state"),
-        sa.CheckConstraint(sa.column("title").in_([t.value for t in Title]), name="known_title"),
+        # The artisan titles' states and titles; another programme's states are its definition's (0029).
+        sa.CheckConstraint(sa.or_(sa.column("programme_id") != ARTISAN_ID,
+                                  sa.column("state").in_([s.value for s in State])), name="known_state"),
+        sa.CheckConstraint(sa.or_(sa.column("programme_id") != ARTISAN_ID,
+                                  sa.column("title").in_([t.value for t in Title])), name="known_title"),
         sa.CheckConstraint("learners_trained IS NULL OR learners_trained >= 0", name="learners_positive"),
         sa.CheckConstraint(
             "state <> 'awarded' OR (decision_no IS NOT NULL AND decision_date IS NOT NULL)",
@@ -410,6 +431,12 @@ class Nomination(db.Model):
 
     # Workflow.
     state: Mapped[str] = mapped_column(sa.String(30), default=State.DRAFT, index=True)
+    # The programme version the dossier was filed under, its round's (set at insert; migration 0029): the
+    # dossier stays on it when a newer version takes effect.  ``programme_data``: the values of the
+    # programme's own dossier fields (the artisan titles keep their columns).
+    programme_id: Mapped[str | None] = mapped_column(sa.String(40), nullable=False, server_default=ARTISAN_ID)
+    programme_version: Mapped[str | None] = mapped_column(sa.String(20), nullable=False, server_default="2024")
+    programme_data: Mapped[dict | None] = mapped_column(sa.JSON)
     held_from: Mapped[str | None] = mapped_column(sa.String(30))
     # The highest stage (workflows.machine.Stage) the dossier has ever reached: national roles see a
     # dossier from their stage on (permissions.STAGE_FROM).  Set with every move (record_move).
@@ -514,6 +541,16 @@ class Nomination(db.Model):
 
     def refresh_name_key(self) -> None:
         self.name_key = search_key(self.full_name)
+
+
+@sa.event.listens_for(Nomination, "before_insert")
+def _filed_under_the_rounds_programme(_mapper, connection, target: Nomination) -> None:
+    """A new dossier runs the programme version of its round (unless the caller said which)."""
+    if target.programme_id is None or target.programme_version is None:
+        rounds = Round.__table__
+        target.programme_id, target.programme_version = connection.execute(
+            sa.select(rounds.c.programme_id, rounds.c.programme_version).where(rounds.c.id == target.round_id)
+        ).one()
 
 
 @sa.event.listens_for(Nomination, "before_insert")

@@ -23,6 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import machine as wf
 from workflows.law_days import add_days
+from workflows.programme import ARTISAN_ID
+from workflows.registry import registry
 from workflows.states import N_, Action, State
 
 from .. import audit_chain, nomination_data, permissions
@@ -506,8 +508,11 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
                 now=None) -> None:
     """Set the new state and add its one log row (the caller commits)."""
     now = now or now_utc()
+    artisan = nomination.programme_id in (None, ARTISAN_ID)
     nomination.state = after
-    nomination.stage_reached = wf.advance(nomination.stage_reached, after)
+    nomination.stage_reached = (wf.advance(nomination.stage_reached, after) if artisan else
+                                registry().get(nomination.programme_id, nomination.programme_version)
+                                .advance(nomination.stage_reached, after))
     nomination.state_changed_at = now
     values = {
         "nomination_id": nomination.id,
@@ -524,7 +529,8 @@ def record_move(nomination: Nomination, action: str, before: State, after: State
     # Numbered and MACed into the keyed chain when the transaction commits (artisan_awards/audit_chain.py).
     audit_chain.append(TransitionLog(**values))
     outbox.dossier_moved(nomination, action, before, after, actor_id, actor_name, meta, now)  # same transaction
-    notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta, actor_name)
+    if artisan:  # another programme's notices are its templates' (not yet: docs/programmes.md)
+        notifications.nomination_moved(nomination, action, before, after, actor_id, comment, meta, actor_name)
 
 
 def move_by_event(nomination: Nomination, event: str, actor_id: int | None, actor_name: str,
