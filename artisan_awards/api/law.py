@@ -115,7 +115,7 @@ def put_intake(round_id: int, code: str):
 @guard(permissions.can_fetch_round_report)
 def round_report(round_id: int):
     """The round's record (JSON); ``?format=csv``, ``xlsx`` or ``pdf`` downloads it as the round page does."""
-    from ..rounds.routes import REPORT_FORMATS, report_file
+    from ..report_files import REPORT_FORMATS, report_file
 
     round_ = _round(round_id)
     fmt = request.args.get("format")
