@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pdfplumber
@@ -274,8 +275,21 @@ def render(template: str, context: dict, css: str = "") -> bytes:
 TAG = re.compile(r"([RPM]\d{3})")
 
 
+_opened: list = [None, None]  # the last PDF read back: (its bytes, its pdfplumber document)
+
+
+@contextmanager
 def _pages(pdf: bytes):
-    return pdfplumber.open(io.BytesIO(pdf))
+    """The PDF read back by pdfplumber, parsed once for all the checks run on the same bytes.
+
+    Each check only reads (words, chars, tables, crops); parsing the pages again for each of the
+    five checks was most of this module's time (a 250-row list is dozens of pages).
+    """
+    if _opened[0] is not pdf:
+        if _opened[1] is not None:
+            _opened[1].close()
+        _opened[:] = [pdf, pdfplumber.open(io.BytesIO(pdf))]
+    yield _opened[1]
 
 
 def torn_rows(pdf: bytes) -> list[str]:

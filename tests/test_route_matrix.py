@@ -1535,13 +1535,16 @@ def _seen(principal, key) -> bool:
     return REACHED[key] >= ROLE_FROM[principal]
 
 
-def _dossier_answers(staged):
-    """(what went wrong) for every route × role × dossier: 404 before the stage, an answer from it on."""
+def _dossier_answers(staged, principals=STAGE_ROLES, keys=DOSSIERS):
+    """(what went wrong) for every route × role × dossier: 404 before the stage, an answer from it on.
+
+    ``principals`` and ``keys`` narrow the sweep (the control below needs only the pairs it asserts on;
+    each pair's lines are the same as in the full sweep)."""
     wrong = []
     for method, rule in _rules(staged.app):
-        for key in DOSSIERS:
+        for key in keys:
             for url in dossier_urls(staged, method, rule, key):
-                for principal in STAGE_ROLES:
+                for principal in principals:
                     r = _stage_call(staged, principal, method, url, {"comment": "Thử"})
                     if r.status_code >= 500:
                         wrong.append(f"{principal} {method} {url} ({key}): {r.status_code}")
@@ -1687,7 +1690,8 @@ def test_the_old_everything_non_draft_rule_fails(staged, monkeypatch):
     from workflows.machine import Stage
 
     monkeypatch.setattr(permissions, "STAGE_FROM", dict.fromkeys(permissions.STAGE_FROM, Stage.NONE))
-    wrong = _dossier_answers(staged)
+    # only the pairs asserted on: the full sweep (every role × dossier × route) is the test above
+    wrong = _dossier_answers(staged, principals=("go", "mo"), keys=("submitted", "withdrawn_province"))
     assert any(w.startswith("go ") and "(submitted)" in w and "should be 404" in w for w in wrong), wrong[:5]
     assert any(w.startswith("mo ") and "(withdrawn_province)" in w for w in wrong)
     assert any("should be 404" in w for w in _session_answers(staged))
