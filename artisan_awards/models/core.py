@@ -479,7 +479,9 @@ class Nomination(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     round: Mapped[Round] = relationship()
-    partner: Mapped[Partner | None] = relationship(lazy="joined")
+    # Loaded on first use (a partner row is read once per session): a joined load would put an
+    # outer join under every "SELECT ... FOR UPDATE" of a dossier, which PostgreSQL refuses.
+    partner: Mapped[Partner | None] = relationship(lazy="select")
     province: Mapped[Province] = relationship()
     owner: Mapped[User] = relationship()
     periods: Mapped[list[CraftPeriod]] = relationship(
