@@ -140,6 +140,26 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "created_at": ORDINARY, "updated_at": ORDINARY,
     },
     "partner_request_nonces": {"partner_id": ORDINARY, "nonce": ORDINARY, "seen_at": ORDINARY},
+    # Events for other systems (integration/outbox.py): dossier codes, states, units, decision numbers;
+    # no name, contact or evidence of a person (the payload models, integration/payloads.py, forbid extras).
+    "integration_subscribers": {
+        "id": ORDINARY, "name": ORDINARY, "url": ORDINARY, "secret": SECRET, "kind": ORDINARY, "events": ORDINARY,
+        "status_map": ORDINARY, "partner_code": ORDINARY, "active": ORDINARY, "created_at": ORDINARY,
+        "updated_at": ORDINARY,
+    },
+    "integration_events": {"id": ORDINARY, "type": ORDINARY, "nomination_id": ORDINARY, "data": ORDINARY,
+                           "created_at": ORDINARY},
+    "integration_deliveries": {
+        "id": ORDINARY, "event_id": ORDINARY, "subscriber_id": ORDINARY, "nomination_id": ORDINARY,
+        "sequence": ORDINARY, "message_id": ORDINARY, "body": ORDINARY, "status": ORDINARY, "attempts": ORDINARY,
+        "next_attempt_at": ORDINARY, "claimed_by": ORDINARY, "claimed_until": ORDINARY,
+        "last_status_code": ORDINARY, "last_error": ORDINARY, "created_at": ORDINARY, "delivered_at": ORDINARY,
+        "dead_at": ORDINARY,
+    },
+    "integration_delivery_attempts": {
+        "id": ORDINARY, "delivery_id": ORDINARY, "number": ORDINARY, "at": ORDINARY, "status_code": ORDINARY,
+        "error": ORDINARY, "duration_ms": ORDINARY, "worker": ORDINARY,
+    },
     "nomination_counts": {
         "round_id": ORDINARY, "province_code": ORDINARY, "state": ORDINARY, "n": ORDINARY,
     },
@@ -158,6 +178,8 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "state": ORDINARY, "held_from": ORDINARY, "stage_reached": ORDINARY, "state_changed_at": ORDINARY,
         "submitted_at": ORDINARY, "received_at": ORDINARY, "returned_at": ORDINARY, "arrived_on": ORDINARY,
         "receipt_book_no": ORDINARY, "family_contact_phone": FAMILY, "family_contact_email": FAMILY,
+        # another programme's own form fields (docs/programmes.md; not used by the artisan titles)
+        "programme_id": ORDINARY, "programme_version": ORDINARY, "programme_data": ORDINARY,
         "consultation_ends": ORDINARY, "decision_no": PUBLIC, "decision_date": PUBLIC, "award_title": PUBLIC,
         "award_coefficient": ORDINARY, "award_base_salary_vnd": ORDINARY, "award_bonus_vnd": ORDINARY,
         "created_at": ORDINARY, "updated_at": ORDINARY, "version": ORDINARY,
@@ -215,7 +237,7 @@ SENSITIVITY: dict[str, dict[str, str]] = {
     },
     "public_holidays": {
         "day": ORDINARY, "kind": ORDINARY, "name": ORDINARY, "source": ORDINARY, "confidence": ORDINARY,
-        "updated_by": ORDINARY, "updated_at": ORDINARY,
+        "updated_by": ORDINARY, "updated_at": ORDINARY, "statutory": ORDINARY,
     },
     "reminders_sent": {
         "id": ORDINARY, "key": ORDINARY, "threshold": ORDINARY, "to": ACCOUNT, "deadline": ORDINARY,
@@ -226,6 +248,7 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "intake_opens": ORDINARY, "intake_closes": ORDINARY, "reply_days": ORDINARY,
         "completion_days": ORDINARY, "consultation_days": ORDINARY, "consultation_windows": ORDINARY,
         "deadlines": ORDINARY, "created_at": ORDINARY, "reply_day_kind": ORDINARY,
+        "programme_id": ORDINARY, "programme_version": ORDINARY,
         "completion_day_kind": ORDINARY, "consultation_day_kind": ORDINARY,
     },
     "rule_parameter_changes": {

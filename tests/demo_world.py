@@ -56,6 +56,8 @@ class World:
     path_key: str = ""
     data_request_id: int = 0  # the demo applicant's correction request (issue 17)
     partner_id: int = 0  # a partner system that files dossiers (issue 19)
+    subscriber_id: int = 0  # a webhook subscriber of the event outbox (issue 19)
+    delivery_id: int = 0  # one of its deliveries, dead-lettered
 
     def url_values(self) -> dict[str, list[int]]:
         """Values to put into each URL argument when crawling."""
@@ -69,6 +71,8 @@ class World:
             "user_id": [self.users["applicant"], self.users["province_council_member"]],
             "request_id": [self.data_request_id],
             "partner_id": [self.partner_id],
+            "subscriber_id": [self.subscriber_id],
+            "delivery_id": [self.delivery_id],
         }
 
 
@@ -139,6 +143,13 @@ def build() -> World:
 
     world.partner_id = partners.create_partner(user(ROLE_ACCOUNTS["admin"]), "DVCQG", "Cổng Dịch vụ công quốc gia",
                                                "Cổng Dịch vụ công quốc gia")[0].id
+    # A webhook subscriber and one dead letter, as the administrator sees them (issue 19).
+    from tests.outbox_helpers import dead_letter, subscribe
+
+    subscriber = subscribe(user(ROLE_ACCOUNTS["admin"]), "https://vanban.example.vn/hook",
+                           events=["decision.recorded"], name="Hệ thống quản lý văn bản của Bộ")
+    world.subscriber_id = subscriber.id
+    world.delivery_id = dead_letter(subscriber, accepted[0]).id
     return world
 
 

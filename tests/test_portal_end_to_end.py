@@ -49,6 +49,7 @@ def _deliver_everything() -> None:
     raise AssertionError("deliveries still pending after 60 passes")
 
 
+@pytest.mark.realdb  # the councils' close runs VACUUM on a connection of its own (PostgreSQL)
 @pytest.mark.parametrize("refused", [0, 3])
 def test_the_portal_files_twice_and_hears_every_mapped_status_once_in_order(app, api, make, client, refused):
     app.config.update(TODAY=None, INTEGRATION_MAX_ATTEMPTS=6, INTEGRATION_BACKOFF_SECONDS=60)

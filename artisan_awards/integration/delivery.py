@@ -118,9 +118,9 @@ def sign(secret: str, message_id: str, body: bytes, at: datetime | None = None) 
 def _post(url: str, secret: str, message_id: str, body: bytes) -> tuple[int | None, str | None]:
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
                **sign(secret, message_id, body)}
+    seconds = float(current_app.config["INTEGRATION_TIMEOUT_SECONDS"])
     try:
-        answer = requests.post(url, data=body, headers=headers, allow_redirects=False,
-                               timeout=float(current_app.config["INTEGRATION_TIMEOUT_SECONDS"]))
+        answer = requests.post(url, data=body, headers=headers, allow_redirects=False, timeout=seconds)
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= answer.status_code < 300:

@@ -223,8 +223,11 @@ def _version_in_effect(context) -> str:
     for a round opening before it: an artisan round under Decree 123/2014 runs the procedure as defined)."""
     params = context.get_current_parameters()
     programme_id = params.get("programme_id") or ARTISAN_ID
+    opens = params.get("intake_opens") or local_date(now_utc())
+    if isinstance(opens, str):  # a core insert may give the day as ISO text (bench/, data loads)
+        opens = date.fromisoformat(opens[:10])
     try:
-        return registry().effective(programme_id, params.get("intake_opens") or local_date(now_utc())).version
+        return registry().effective(programme_id, opens).version
     except KeyError:
         return registry().versions(programme_id)[0].version
 

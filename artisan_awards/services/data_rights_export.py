@@ -102,6 +102,13 @@ FIELDS: dict[str, dict[str, tuple[str, str]]] = {
         "award_bonus_vnd": ("Tiền thưởng (đồng)", "Bonus (VND)"),
         "created_at": ("Thời điểm tạo hồ sơ (UTC)", "Dossier created (UTC)"),
         "updated_at": ("Thời điểm sửa gần nhất (UTC)", "Last changed (UTC)"),
+        "channel": ("Kênh nộp hồ sơ (trực tuyến, giấy, hệ thống đối tác)",
+                    "How the dossier came in (web, paper, partner)"),
+        "partner_id": ("Hệ thống đối tác đã gửi hồ sơ", "Partner system that sent the dossier"),
+        "external_code": ("Mã hồ sơ trên hệ thống đối tác", "The dossier's code on the partner system"),
+        "programme_id": ("Chương trình", "Programme"),
+        "programme_version": ("Phiên bản quy định của chương trình", "Version of the programme's rules"),
+        "programme_data": ("Thông tin riêng của chương trình", "The programme's own fields"),
         "personal_data_erased_at": ("Thời điểm dữ liệu cá nhân được ẩn danh theo thời hạn lưu trữ (UTC)",
                                     "When the personal data was anonymised under the retention schedule (UTC)"),
     },
@@ -187,6 +194,7 @@ NOT_EXPORTED = {
     "name_key": "the name folded for search, a copy of full_name",
     "version": "a counter that detects concurrent writes",
     "phone_index": "a keyed index of the phone for duplicate search, a copy of the phone (exported in clear)",
+    "intake_digest": "a hash of the partner's message, to answer a repeat with the same dossier",
 }
 
 
