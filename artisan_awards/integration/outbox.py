@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import Delivery, IntegrationEvent, Nomination, Province, Subscriber, User
 from ..models.integration import PARTNER, PENDING, WEBHOOK
-from ..timeutil import now_utc
+from ..timeutil import iso_moment, now_utc
 from . import payloads as p
 
 CACHE = "integration_subscribers"
@@ -46,7 +46,8 @@ def _forget(session: Session, transaction) -> None:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    """UTC with a "Z" (the payloads' format); a naive value read back from SQLite is UTC too."""
+    return iso_moment(moment).replace("+00:00", "Z")
 
 
 def unit_of(nomination: Nomination | None, actor_id: int | None, actor_name: str | None, meta: dict | None) -> dict:
