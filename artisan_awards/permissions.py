@@ -692,6 +692,12 @@ def programme_decisions(user: User, nomination: Nomination, programme) -> list:
     return levels
 
 
+def sees_every_province(user) -> bool:
+    """A role that is not a province's: lists of every province (the cross-programme inbox narrows the others
+    to their own province)."""
+    return bool(_roles(user) - PROVINCE_SCOPED_ROLES - {wf.APPLICANT})
+
+
 def can_file_programme_dossier(user) -> bool:
     """File a dossier of another programme (its own fields): an applicant's account files it."""
     return _any(user, wf.APPLICANT)

@@ -165,6 +165,9 @@ class RoundIn(_In):
     reply_day_kind: DayKind = "calendar"
     completion_day_kind: DayKind = "calendar"
     consultation_day_kind: DayKind = "calendar"
+    # the programme the round runs (docs/programmes.md; absent: the artisan titles); its version is the one
+    # in effect on the day intake opens.  Set when the round is created only.
+    programme_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
 
     @model_validator(mode="after")
     def _in_order(self):

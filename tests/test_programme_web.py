@@ -298,3 +298,133 @@ def test_the_ministry_records_an_appraisal_in_vietnamese_amounts(client, auth, m
     assert client.post(f"/programme-dossiers/{n.id}/decision", data=answer_fields(first)).status_code == 303
     db.session.refresh(n)
     assert n.state == "funded" and n.log.select() is not None
+
+
+# -- across programmes (item 5) -------------------------------------------------------------------------------
+
+
+def _to_vote(make, name="Làng gốm Bát Tràng", province="HNI", round_=None):
+    from artisan_awards.services import programmes
+
+    applicant, officer = make.user("applicant"), make.user("province_officer", province)
+    n = programmes.create_dossier(applicant, (round_ or _round(make)).id, province, {**FIELDS, "village_name": name})
+    programmes.perform(n, "submit", applicant)
+    return n, applicant, officer
+
+
+def test_the_administrator_opens_a_round_of_any_programme_in_the_browser(client, auth, make):
+    auth.login_as("admin")
+    assert "Mở đợt của chương trình khác" in client.get("/admin/rounds").get_data(as_text=True)
+    choice = client.get("/programmes/rounds/new").get_data(as_text=True)
+    assert '<option value="village-crafts">' in choice and "programme-round-form" not in choice
+    assert client.get("/programmes/rounds/new?programme_id=nope").status_code == 404
+    form = client.get("/programmes/rounds/new?programme_id=village-crafts").get_data(as_text=True)
+    # the windows the definition uses: its reply deadline (7 working days) and the completion period
+    assert 'name="reply_days"' in form and 'value="7"' in form and 'name="completion_days"' in form
+    assert 'name="consultation_days"' not in form
+
+    url = "/programmes/rounds/new"
+    base = {"programme_id": "village-crafts", "number": "71", "name": "Làng nghề 2026",
+            "intake_opens": "2026-07-01", "intake_closes": "2026-12-31", "reply_days": "7", "completion_days": "15"}
+    bad = client.post(url, data={**base, "number": "", "intake_closes": "2026-06-01"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="number-error">Cần nhập số thứ tự của đợt.' in text
+    early = client.post(url, data={**base, "intake_opens": "2024-03-01", "intake_closes": "2024-04-01"})
+    assert early.status_code == 422
+    assert "Chương trình chưa có phiên bản áp dụng vào ngày mở tiếp nhận." in early.get_data(as_text=True)
+    order = client.post(url, data={**base, "intake_closes": "2026-06-01"})
+    assert order.status_code == 422 and 'id="intake_closes-error"' in order.get_data(as_text=True)
+
+    assert client.post(url, data=base).status_code == 303
+    old = client.post(url, data={**base, "number": "72", "name": "Làng nghề 2025", "intake_opens": "2025-03-01",
+                                 "intake_closes": "2025-06-30"})
+    assert old.status_code == 303
+    from artisan_awards.models import Round
+
+    rows = {r.name: r for r in db.session.query(Round).filter_by(programme_id="village-crafts")}
+    assert (rows["Làng nghề 2026"].programme_version, rows["Làng nghề 2026"].reply_days) == ("2026", 7)
+    assert rows["Làng nghề 2026"].reply_day_kind == "working"  # as the definition counts its reply deadline
+    assert rows["Làng nghề 2025"].programme_version == "2025"
+    taken = client.post(url, data=base)
+    assert taken.status_code == 422 and 'id="number-error"' in taken.get_data(as_text=True)
+    auth.logout()
+    auth.login_as("province_officer", "HNI")
+    assert client.get(url).status_code == 403
+
+
+def test_a_round_of_a_programme_through_the_api(api, make):
+    ministry = make.user("ministry_officer")
+    body = {"number": 81, "name": "Làng nghề qua API", "intake_opens": "2026-07-02", "intake_closes": "2026-09-30",
+            "programme_id": "village-crafts"}
+    r = api.post("/api/v1/rounds", ministry, json=body)
+    assert r.status_code == 201, r.get_json()
+    from artisan_awards.models import Round
+
+    row = db.session.get(Round, r.get_json()["id"])
+    assert (row.programme_id, row.programme_version) == ("village-crafts", "2026")
+    unknown = api.post("/api/v1/rounds", ministry, json={**body, "number": 82, "programme_id": "nope"})
+    assert unknown.status_code == 422 and set(unknown.get_json()["error"]["fields"]) == {"programme_id"}
+    artisan = api.post("/api/v1/rounds", ministry, json={**body, "number": 83, "programme_id": None})
+    assert db.session.get(Round, artisan.get_json()["id"]).programme_id == "artisan-titles"
+
+
+@pytest.mark.realdb  # the status lookup reads on a connection of its own (services/queries.py)
+def test_the_public_lookup_finds_a_dossier_of_any_programme_by_its_code(api, client, make):
+    applicant = make.user("applicant")
+    did = _file(api, applicant, _round(make).id).get_json()["id"]
+    submitted = api.post(f"/api/v1/programme-dossiers/{did}/actions/submit", applicant).get_json()
+    code, key = submitted["code"], submitted["access_key"]
+    assert re.fullmatch(r"NN-\d{4}-HNI-\d{5}", code) and re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", key)
+    again = api.get(f"/api/v1/programme-dossiers/{did}", applicant).get_json()
+    assert again["code"] == code and "access_key" not in again  # given once
+
+    status = client.get(f"/api/v1/status?code={code}&key={key}")
+    assert status.status_code == 200
+    assert status.get_json() | {"updated_at": None} == {
+        "code": code, "state": "submitted", "state_label": "Sở Công Thương đang kiểm tra hồ sơ",
+        "next_step": "Sở Công Thương kiểm tra trong 7 ngày làm việc.", "updated_at": None}
+    wrong = client.get(f"/api/v1/status?code={code}&key=AAAA-AAAA")
+    missing = client.get("/api/v1/status?code=NN-2026-HNI-99999&key=" + key)
+    assert wrong.status_code == missing.status_code == 404 and wrong.get_json() == missing.get_json()
+
+    page = client.post("/public/status", data={"code": code.lower().replace("-", " "), "key": key.lower()})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Sở Công Thương đang kiểm tra hồ sơ" in text
+    assert "Làng gốm Bát Tràng" not in text  # the lookup shows the state, never the dossier
+    assert client.post("/public/status", data={"code": code, "key": "AAAA-AAAA"}).status_code == 404
+
+
+def test_the_inboxes_list_what_waits_for_each_role_across_programmes(client, auth, make):
+    from artisan_awards.services import programmes
+
+    round_ = _round(make)
+    n, _applicant, officer = _to_vote(make, round_=round_)
+    _to_vote(make, "Làng lụa Vạn Phúc", "HPG", round_)
+    auth.login(officer.email)
+    inbox = client.get("/province/inbox").get_data(as_text=True)
+    section = re.search(r'data-testid="programme-inbox".*?</section>', inbox, re.S).group(0)
+    assert "Làng gốm Bát Tràng" in section and "Làng lụa Vạn Phúc" not in section  # own province only
+    assert "Tiếp nhận hồ sơ; Trả lại để bổ sung" in section and "Hỗ trợ kế hoạch phát triển làng nghề" in section
+    filtered = client.get("/province/inbox?programme=village-crafts").get_data(as_text=True)
+    assert "Làng gốm Bát Tràng" in filtered
+    unknown = client.get("/province/inbox?programme=nope")
+    assert unknown.status_code == 200 and "Làng gốm Bát Tràng" in unknown.get_data(as_text=True)  # ignored
+    auth.logout()
+
+    ministry = make.user("ministry_officer")
+    auth.login(ministry.email)
+    assert "Làng gốm Bát Tràng" not in client.get("/ministry/nominations").get_data(as_text=True)
+    programmes.perform(n, "accept", officer)
+    programmes.perform(n, "screen", officer)
+    programmes.decide(n, "province", {"members": 5, "present": 5, "yes": 5}, officer)
+    programmes.perform(n, "send_to_ministry", officer)
+    listed = client.get("/ministry/nominations").get_data(as_text=True)
+    section = re.search(r'data-testid="programme-inbox".*?</section>', listed, re.S).group(0)
+    assert "Làng gốm Bát Tràng" in section and "Quyết định của Thẩm định của Bộ" in section
+
+    dash = client.get("/ministry/dashboard?programme=village-crafts").get_data(as_text=True)
+    counts = re.search(r'data-testid="programme-by-state".*?</table>', dash, re.S).group(0)
+    assert re.search(r'data-state="appraisal"><td>Chờ Bộ thẩm định</td><td>1</td>', counts)
+    assert re.search(r'data-state="submitted"><td>Đã nộp</td><td>1</td>', counts)  # Hải Phòng's
+    assert 'data-testid="programme-total">2<' in dash  # both provinces' dossiers, the drafts not counted
+    assert re.search(r'data-province="HPG"><td>[^<]+</td><td>1</td>', dash)

@@ -168,6 +168,9 @@ MATRIX: dict[str, tuple] = {
     # artisan titles is loaded here, so ids are missing ones; tests/test_programme_web.py plays who sees a
     # dossier of the test programme at each stage --------------------------------------------------------------
     "GET /programmes/": ("/programmes/", PUBLIC),
+    # opening a round of any programme: those who manage rounds
+    "GET /programmes/rounds/new": ("/programmes/rounds/new", row(L, 403, "mo admin", 200)),
+    "POST /programmes/rounds/new": ("/programmes/rounds/new", row(L, 403, "mo admin", OK)),
     "GET /programmes/<programme_id>/rounds/<int:round_id>/new": (
         "/programmes/no-such-programme/rounds/{round}/new", row(L, 403, "owner applicant", 404)),
     "POST /programmes/<programme_id>/rounds/<int:round_id>/new": (

@@ -126,7 +126,11 @@ def programme_action(dossier_id: int, action: str):
     nomination, programme = dossiers.get_visible(g.api_user, dossier_id)
     body = ProgrammeActionIn.model_validate(json_body(required=False))
     service.perform(nomination, action, g.api_user, comment=body.comment)
-    return jsonify(_one(nomination, programme))
+    out = _one(nomination, programme)
+    key = nomination.__dict__.pop("new_access_key", None)
+    if key:  # the first submission: the access key of the public status lookup, given once
+        out["access_key"] = key
+    return jsonify(out)
 
 
 @bp.post("/programme-dossiers/<int:dossier_id>/decision")

@@ -14,7 +14,7 @@ from ..models import MAX_DB_INT, Nomination, Province, ReadAction, Round
 from ..permissions import guard
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _d, _dt, merge_changes, nomination_in, nomination_out, round_out
-from ..services import accounts, data_rights, eligibility, hard_cases, queries, sessions
+from ..services import accounts, data_rights, eligibility, hard_cases, programme_dossiers, queries, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
@@ -279,7 +279,8 @@ def _status_text(state: str) -> tuple[str, str]:
 def status():
     """A dossier's public status, by code and access key (the same 404 for either wrong)."""
     row = queries.lookup_status(request.args.get("code", ""), request.args.get("key", ""))
-    label, next_step = _status_text(row.state)
+    texts = programme_dossiers.public_texts(row.programme_id, row.programme_version, _)
+    label, next_step = _status_text(row.state) if texts is None else (texts[0](row.state), texts[1](row.state))
     return jsonify(
         {
             "code": row.code,

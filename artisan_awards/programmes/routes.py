@@ -3,25 +3,27 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from workflows.states import N_
 
 from .. import confirm, permissions
+from ..applicant.forms import WholeNumberField
 from ..errors import NotFound, ServiceError, ValidationFailed
 from ..extensions import db
-from ..forms import choices
+from ..forms import VnDateField, choices
 from ..models import Province, ReadAction, Round
 from ..permissions import guard
+from ..schemas import RoundIn
 from ..services import attachments as attachment_service
-from ..services import data_rights
+from ..services import data_rights, rounds
 from ..services import programme_dossiers as dossiers
 from ..services import programmes as service
 from ..services.cleaning import removal_notice
@@ -105,7 +107,8 @@ def index():
     for pid in dossiers.programme_ids():
         programme = dossiers.programme_or_404(pid)
         rows.append((programme, dossiers.open_rounds(pid)))
-    return render_template("programmes/index.html", rows=rows)
+    mine = dossiers.my_dossiers(current_user) if current_user.is_authenticated else []
+    return render_template("programmes/index.html", rows=rows, mine=mine)
 
 
 @bp.route("/programmes/<programme_id>/rounds/<int:round_id>/new", methods=["GET", "POST"])
@@ -185,6 +188,8 @@ def _page(nomination, programme, decision_errors: dict | None = None, entered: d
         trigger_label=lambda trigger: dossiers.trigger_label(programme, trigger, _),
         may_add_evidence=permissions.can_add_programme_evidence(current_user, nomination, programme),
         evidence_form=evidence_form, form=_CommentForm(), round=nomination.round,
+        access_key=session.get("access_keys", {}).get(str(nomination.id))
+        if nomination.owner_id == current_user.id else None,
     ), status
 
 
@@ -221,6 +226,11 @@ def act(dossier_id: int, action: str):
                            table=([N_("Hồ sơ"), N_("Ghi chú, lý do")], [[nomination.full_name, comment or "—"]]))
     service.perform(nomination, action, current_user, comment=comment or None)
     flash(_("Đã thực hiện: %(action)s.", action=_(programme.label(action))), "success")
+    key = nomination.__dict__.pop("new_access_key", None)
+    if key:  # the first submission: shown to the filer on the dossier page while this login lasts
+        keys = session.get("access_keys", {})
+        keys[str(nomination.id)] = key
+        session["access_keys"] = keys
     return redirect(back, code=303)
 
 
@@ -314,3 +324,135 @@ def evidence_file(dossier_id: int, attachment_id: int):
         abort(404)
     data_rights.log_read(current_user, ReadAction.EVIDENCE, nomination=nomination, target=row.original_name)
     return attachment_service.send_attachment(row)
+
+
+# -- opening a round (a year) of any programme ---------------------------------------------------------------
+
+
+_DAYS = [InputRequired(_l("Cần nhập số ngày.")), NumberRange(0, 365, _l("Từ %(min)s đến %(max)s."))]
+
+
+class _ProgrammeRoundForm(FlaskForm):
+    programme_id = SelectField(_l("Chương trình"), validate_choice=False)
+    number = WholeNumberField(_l("Số thứ tự của đợt"), validators=[
+        InputRequired(_l("Cần nhập số thứ tự của đợt.")), NumberRange(1, 1000, _l("Từ %(min)s đến %(max)s."))])
+    name = StringField(_l("Tên đợt"), validators=[InputRequired(_l("Cần nhập tên đợt.")), Length(max=200)])
+    intake_opens = VnDateField(_l("Ngày mở tiếp nhận"), validators=[InputRequired(_l("Cần nhập ngày."))])
+    intake_closes = VnDateField(_l("Ngày đóng tiếp nhận"), validators=[InputRequired(_l("Cần nhập ngày."))])
+    reply_days = WholeNumberField(_l("Số ngày kiểm tra, trả lời hồ sơ"), validators=_DAYS)
+    completion_days = WholeNumberField(_l("Số ngày bổ sung hồ sơ"), validators=_DAYS)
+    consultation_days = WholeNumberField(_l("Số ngày lấy ý kiến nhân dân"), validators=_DAYS)
+
+
+def _round_needs(programme) -> dict[str, tuple[int, str]]:
+    """The round's windows the programme uses, each (default days, counting): ``reply`` when it declares that
+    deadline, ``completion`` when a move waits on the completion period, ``consultation`` on a consultation."""
+    d = programme.definition
+    deadlines = {x.id: (x.days, x.counting) for x in d.deadlines}
+    guards = {g for t in d.transitions for g in (*t.when, *t.unless)}
+    needs = {}
+    if "reply" in deadlines:
+        needs["reply"] = deadlines["reply"]
+    if "completion_open" in guards:
+        needs["completion"] = deadlines.get("completion", (15, "calendar"))
+    if guards & {"consultation_over", "consultation_before_state", "consultation_after_state"}:
+        needs["consultation"] = deadlines.get("consultation", (20, "calendar"))
+    return needs
+
+
+@bp.route("/programmes/rounds/new", methods=["GET", "POST"])
+@guard(permissions.can_manage_rounds)
+def new_round():
+    """Open a round of any programme: first the programme (from the registry), then the round's fields it
+    needs; the version is the one in effect on the day intake opens."""
+    chosen = request.values.get("programme_id") or ""
+    programme = None
+    if chosen:
+        try:
+            programme = dossiers.programme_or_404(chosen)
+        except NotFound:
+            abort(404)
+    form = _ProgrammeRoundForm()
+    form.programme_id.choices = choices([("", _("— Chọn chương trình —")),
+                                         *((pid, _(dossiers.programme_or_404(pid).definition.title))
+                                           for pid in dossiers.programme_ids())])
+    needs = _round_needs(programme) if programme else {}
+    if programme and request.method == "GET":
+        for window, (days, _counting) in needs.items():
+            getattr(form, f"{window}_days").data = days
+    summary, status = [], 200
+    if programme and request.method == "POST":
+        if not form.validate_on_submit():
+            if "csrf_token" in form.errors:
+                abort(400)
+            summary = [(getattr(form, k).id, getattr(form, k).label.text, " ".join(map(str, v)))
+                       for k, v in form.errors.items() if hasattr(form, k) and k in _round_fields(needs)]
+        if not summary:
+            values = {"programme_id": programme.id, "number": form.number.data, "name": form.name.data,
+                      "intake_opens": form.intake_opens.data, "intake_closes": form.intake_closes.data}
+            for window, (_days, counting) in needs.items():
+                values[f"{window}_days"] = getattr(form, f"{window}_days").data
+                values[f"{window}_day_kind"] = counting
+            try:
+                if values["intake_opens"] > values["intake_closes"]:
+                    raise ValidationFailed(fields={"intake_closes": N_(
+                        "Ngày đóng tiếp nhận phải sau ngày mở tiếp nhận.")})
+                row = rounds.create_round(current_user, RoundIn.model_validate(values))
+            except ValidationFailed as exc:
+                summary = _place_round_errors(form, exc)
+            else:
+                flash(_("Đã tạo đợt %(name)s của %(programme)s (phiên bản %(v)s).", name=row.name,
+                        programme=_(programme.definition.title), v=row.programme_version), "success")
+                return redirect(url_for("programmes.index"), code=303)
+        status = 422
+    return render_template("programmes/round_form.html", form=form, programme=programme, needs=needs,
+                           fields=_round_fields(needs), summary=summary), status
+
+
+def _round_fields(needs) -> list[str]:
+    return ["number", "name", "intake_opens", "intake_closes", *(f"{w}_days" for w in needs)]
+
+
+def _place_round_errors(form, exc: ServiceError) -> list[tuple[str, str, str]]:
+    summary = []
+    for name, message in exc.field_texts(_).items():
+        field = getattr(form, name, None)
+        if field is None:
+            summary.append(("", "", message))
+            continue
+        field.errors = [*list(field.errors), message]
+        summary.append((field.id, field.label.text, message))
+    return summary or [("", "", exc.text(_))]
+
+
+# -- across programmes: the inbox section and the dashboard's programme filter (templates call these) --------
+
+
+def _programme_choices() -> list[tuple[str, str]]:
+    return [(pid, _(dossiers.programme_or_404(pid).definition.title)) for pid in dossiers.programme_ids()]
+
+
+@bp.app_template_global()
+def programme_inbox() -> dict:
+    """The other programmes' dossiers that wait for the signed-in person (``?programme=`` narrows to one)."""
+    chosen = request.args.get("programme") or ""
+    if chosen not in dossiers.programme_ids():
+        chosen = ""
+    return {"rows": dossiers.awaiting(current_user, chosen or None), "chosen": chosen,
+            "choices": _programme_choices()}
+
+
+@bp.app_template_global()
+def programme_dashboard() -> dict:
+    """The dashboard's programme filter: ``?programme=`` one of the other programmes, then ``?programme_round=``
+    one of its rounds (the newest by default), counted by state and province."""
+    chosen = request.args.get("programme") or ""
+    out = {"chosen": chosen if chosen in dossiers.programme_ids() else "", "choices": _programme_choices(),
+           "rounds": [], "current": None, "counts": None}
+    if out["chosen"]:
+        out["rounds"] = dossiers.programme_rounds(out["chosen"])
+        wanted = request.args.get("programme_round", type=int)
+        out["current"] = next((r for r in out["rounds"] if r.id == wanted), out["rounds"][0] if out["rounds"] else None)
+        if out["current"] is not None:
+            out["counts"] = dossiers.round_counts(out["current"])
+    return out

@@ -14,7 +14,7 @@ from ..extensions import csrf, db, limiter
 from ..forms import ActionForm
 from ..models import Nomination
 from ..schemas import CommentIn
-from ..services import queries
+from ..services import programme_dossiers, queries
 from ..services.consultations import add_comment, consultation_nomination, open_consultations
 from ..text import vi_order
 from ..timeutil import today
@@ -64,9 +64,14 @@ def status():
             # and every later request (the language switch's "next") no longer carry it.
             return redirect(url_for("public.status", code=code or None, key_in_url=1), code=303)
         key_in_url = request.args.get("key_in_url") == "1"
+    labels = {}
+    texts = programme_dossiers.public_texts(nomination.programme_id, nomination.programme_version, _) \
+        if nomination is not None else None
+    if texts is not None:  # another programme's dossier: its definition's citizen labels and next steps
+        labels = {"state_label": texts[0], "next_step": texts[1]}
     return (
         render_template("public/status.html", nomination=nomination, steps=steps,
-                        not_found=not_found, errors=errors, key_in_url=key_in_url, code=code),
+                        not_found=not_found, errors=errors, key_in_url=key_in_url, code=code, **labels),
         status_code,
     )
 

@@ -199,7 +199,83 @@ def dossier_out(user: User, nomination: Nomination, programme: pg.Programme, get
     }
 
 
+def public_texts(programme_id: str | None, version: str | None, gettext):
+    """For the public status lookup: None for the artisan titles (their own labels), else the functions
+    (state → citizen label, state → next step) of the dossier's programme version."""
+    if programme_id in (None, pg.ARTISAN_ID):
+        return None
+    programme = registry().get(programme_id, version)
+    return (lambda state, audience="citizen": gettext(programme.state_def(state).citizen_label),
+            lambda state: gettext(programme.state_def(state).next_step))
+
+
 def trigger_label(programme: pg.Programme, trigger: str, gettext) -> str:
     known = {*programme.Action._value2member_map_, *programme.Event._value2member_map_}
     return gettext(programme.label(trigger)) if trigger in known else trigger
 
+
+
+# -- across programmes: the inbox and the dashboard -----------------------------------------------------------
+
+
+def awaiting(user: User, programme_id: str | None = None, limit: int = 500) -> list[dict]:
+    """Dossiers of the other programmes that wait for ``user``: an action of theirs or their level's decision
+    is possible now.  Each: the dossier, its programme version, the actions and the decisions."""
+    stmt = sa.select(Nomination).where(Nomination.programme_id != pg.ARTISAN_ID, Nomination.code.is_not(None))
+    if programme_id:
+        stmt = stmt.where(Nomination.programme_id == programme_id)
+    if not permissions.sees_every_province(user):
+        stmt = stmt.where(Nomination.province_code == user.province_code)
+    rows = []
+    on = today()
+    for nomination in db.session.scalars(stmt.order_by(Nomination.state_changed_at, Nomination.id).limit(limit)):
+        programme = programme_of(nomination)
+        if programme.is_final(nomination.state) or \
+                not permissions.can_view_programme_dossier(user, nomination, programme):
+            continue
+        actions = [a for a in allowed_actions(user, nomination, programme, on) if not owner_acts(programme, a)]
+        decisions = permissions.programme_decisions(user, nomination, programme)
+        if actions or decisions:
+            rows.append({"nomination": nomination, "programme": programme, "actions": actions,
+                         "decisions": decisions})
+    return rows
+
+
+def owner_acts(programme: pg.Programme, action: str) -> bool:
+    return programme.actor_for(action) == permissions.OWNER
+
+
+def my_dossiers(user: User) -> list[tuple[Nomination, pg.Programme]]:
+    """The dossiers of the other programmes ``user`` filed, the latest first, each with its version."""
+    rows = db.session.scalars(sa.select(Nomination).where(Nomination.owner_id == user.id,
+                                                          Nomination.programme_id != pg.ARTISAN_ID)
+                              .order_by(Nomination.id.desc()))
+    return [(n, programme_of(n)) for n in rows]
+
+
+def programme_rounds(programme_id: str) -> list[Round]:
+    return list(db.session.scalars(sa.select(Round).where(Round.programme_id == programme_id)
+                                   .order_by(Round.number.desc())))
+
+
+def round_counts(round_: Round) -> dict:
+    """A round of another programme at a glance: dossiers by state (in the definition's order, drafts not
+    counted) and by province, and the amount asked for / granted when its decisions are appraisals."""
+    programme = programme_of_round_(round_)
+    rows = db.session.execute(
+        sa.select(Nomination.state, Nomination.province_code, sa.func.count())
+        .where(Nomination.round_id == round_.id, Nomination.state != programme.definition.initial)
+        .group_by(Nomination.state, Nomination.province_code)).all()
+    by_state: dict[str, int] = {}
+    by_province: dict[str, int] = {}
+    for state, province, count in rows:
+        by_state[state] = by_state.get(state, 0) + count
+        by_province[province] = by_province.get(province, 0) + count
+    states = [(s, by_state.get(s.id, 0)) for s in programme.definition.states if s.id != programme.definition.initial]
+    return {"programme": programme, "states": states, "provinces": sorted(by_province.items()),
+            "total": sum(by_state.values()),
+            "final": sum(n for s, n in states if s.final)}
+
+
+def programme_of_round_(round_: Round) -> pg.Programme:
+    return registry().get(round_.programme_id, round_.programme_version)

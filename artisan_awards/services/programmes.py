@@ -24,9 +24,9 @@ from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import Nomination, Province, Round, User, window_due
 from ..text import nfc
-from ..timeutil import now_utc, today
-from . import transaction
-from .nominations import CONFLICT, record_move
+from ..timeutil import local_date, now_utc, today
+from . import queries, transaction
+from .nominations import CONFLICT, _new_access_key, _next_code, record_move
 
 
 def programme_of(nomination: Nomination) -> pg.Programme:
@@ -150,6 +150,14 @@ def _move(nomination: Nomination, programme: pg.Programme, trigger: str, actor: 
         now_state = str(after)
         if trigger == "submit" and nomination.submitted_at is None:
             nomination.submitted_at = now_utc()
+        if nomination.code is None and str(before) == programme.definition.initial \
+                and trigger not in programme.sideways:
+            # filed: the code on the receipt and the access key of the public status lookup, as for the
+            # artisan titles (one counter per province and year: codes are unique across programmes)
+            nomination.code = _next_code(nomination.province_code, local_date(now_utc()).year)
+            nomination.new_access_key = _new_access_key()  # not a column: shown once to the filer
+            nomination.access_key_hash = queries.key_hash(nomination.new_access_key)
+            meta = {**meta, "code": nomination.code}
         record_move(nomination, trigger, before, after, actor.id, actor.full_name, comment, meta)
     return now_state
 

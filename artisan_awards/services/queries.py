@@ -18,6 +18,8 @@ from flask import current_app, g
 from sqlalchemy.orm import joinedload, lazyload
 
 from workflows.law_days import earliest_start_not_late
+from workflows.programme import ARTISAN_ID
+from workflows.registry import registry
 from workflows.states import N_, State
 
 from .. import audit_chain, field_crypto, permissions
@@ -300,14 +302,15 @@ def history(nomination: Nomination) -> list[TransitionLog]:
 _STATUS_COLUMNS = Nomination.__table__.c
 _STATUS_QUERY = sa.select(
     _STATUS_COLUMNS.code, _STATUS_COLUMNS.state, _STATUS_COLUMNS.state_changed_at,
-    _STATUS_COLUMNS.access_key_hash,
+    _STATUS_COLUMNS.access_key_hash, _STATUS_COLUMNS.programme_id, _STATUS_COLUMNS.programme_version,
 ).where(_STATUS_COLUMNS.code == sa.bindparam("code"))
 # The page's lookup: the same columns and, joined in the same query, the states the dossier went through
 # (to_state and date of each log row; never who moved it, the comment or the meta).
 _LOG = TransitionLog.__table__.c
 _PATH_QUERY = (
     sa.select(_STATUS_COLUMNS.code, _STATUS_COLUMNS.state, _STATUS_COLUMNS.state_changed_at,
-              _STATUS_COLUMNS.access_key_hash, _LOG.to_state, _LOG.at)
+              _STATUS_COLUMNS.access_key_hash, _STATUS_COLUMNS.programme_id, _STATUS_COLUMNS.programme_version,
+              _LOG.to_state, _LOG.at)
     .select_from(Nomination.__table__.outerjoin(TransitionLog.__table__, _LOG.nomination_id == _STATUS_COLUMNS.id))
     .where(_STATUS_COLUMNS.code == sa.bindparam("code"))
     .order_by(_LOG.id)
@@ -391,8 +394,9 @@ def lookup_path(code: str, key: str) -> tuple[sa.Row, list[PublicStep]]:
     if head is None or not _key_matches(head, key):
         raise _not_found()
     steps: list[PublicStep] = []
+    initial = _initial_state(head)
     for r in rows:
-        if r.to_state is None or r.to_state == State.DRAFT:
+        if r.to_state is None or r.to_state == initial:
             continue
         if steps and steps[-1].state == r.to_state:
             continue
@@ -400,6 +404,13 @@ def lookup_path(code: str, key: str) -> tuple[sa.Row, list[PublicStep]]:
     if steps and steps[-1].state == head.state:
         steps[-1] = PublicStep(steps[-1].state, steps[-1].on, current=True)
     return head, steps
+
+
+def _initial_state(head) -> str:
+    """The draft of the dossier's programme (not a public stage): the artisan titles' or its definition's."""
+    if head.programme_id in (None, ARTISAN_ID):
+        return State.DRAFT
+    return registry().get(head.programme_id, head.programme_version).definition.initial
 
 
 def key_hash(key: str) -> str:

@@ -11,6 +11,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from workflows.programme import ARTISAN_ID
+from workflows.registry import registry
 from workflows.states import N_
 
 from ..errors import NotFound, ValidationFailed
@@ -90,12 +92,29 @@ def all_rounds() -> list[Round]:
     return list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
 
 
+def _programme_of(data: RoundIn) -> str:
+    """The round's programme: the artisan titles by default; another one of the registry with a version in
+    effect on the day intake opens (a 422 naming ``programme_id`` otherwise)."""
+    programme_id = data.programme_id or ARTISAN_ID
+    if programme_id not in registry().ids():
+        raise ValidationFailed(fields={"programme_id": N_("Không có chương trình này.")})
+    if programme_id != ARTISAN_ID:
+        try:
+            registry().effective(programme_id, data.intake_opens)
+        except KeyError:
+            raise ValidationFailed(fields={"intake_opens": N_(
+                "Chương trình chưa có phiên bản áp dụng vào ngày mở tiếp nhận.")}) from None
+    return programme_id
+
+
 @transaction.one_transaction()
 def create_round(actor: User, data: RoundIn) -> Round:
     if _number_taken(data.number):
         raise ValidationFailed(fields={"number": N_("Đã có đợt xét tặng với số thứ tự này.")})
     validate_plan(data)
+    programme_id = _programme_of(data)
     row = Round(
+        programme_id=programme_id,
         number=data.number,
         name=data.name,
         governing_decree=data.governing_decree,
