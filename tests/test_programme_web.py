@@ -420,7 +420,7 @@ def test_the_inboxes_list_what_waits_for_each_role_across_programmes(client, aut
     programmes.perform(n, "send_to_ministry", officer)
     listed = client.get("/ministry/nominations").get_data(as_text=True)
     section = re.search(r'data-testid="programme-inbox".*?</section>', listed, re.S).group(0)
-    assert "Làng gốm Bát Tràng" in section and "Quyết định của Thẩm định của Bộ" in section
+    assert "Làng gốm Bát Tràng" in section and "Quyết định: Thẩm định của Bộ" in section
 
     dash = client.get("/ministry/dashboard?programme=village-crafts").get_data(as_text=True)
     counts = re.search(r'data-testid="programme-by-state".*?</table>', dash, re.S).group(0)

@@ -152,6 +152,21 @@ def _visible(dossier_id: int):
         abort(404)
 
 
+# The figures a decision records in its history row (workflows.programme.decide), as the page names them.
+META_LABELS = {
+    "members": N_("Số thành viên"), "present": N_("Có mặt"), "yes": N_("Đồng ý"),
+    "quorum": N_("Số có mặt tối thiểu"), "threshold": N_("Số phiếu cần đạt"),
+    "amount": N_("Số tiền thẩm định (đồng)"), "requested": N_("Số tiền đề nghị (đồng)"),
+    "score": N_("Điểm bình quân"), "pass_mark": N_("Điểm đạt"), "scorers": N_("Số người chấm"),
+}
+
+
+def _meta_lines(meta: dict) -> list[tuple[str, object]]:
+    """A decision's figures for the history: (label, value), the known ones named, numbers as numbers."""
+    return [(META_LABELS.get(k, k), v) for k, v in (meta or {}).items()
+            if k not in ("level", "decision", "currency", "code") and not isinstance(v, (dict, list))]
+
+
 def _decision_fields(level) -> list[tuple[str, str]]:
     """(input name, label) of a level's decision form."""
     kind = level.decision.kind
@@ -185,7 +200,7 @@ def _page(nomination, programme, decision_errors: dict | None = None, entered: d
         decisions=permissions.programme_decisions(current_user, nomination, programme),
         decision_fields=_decision_fields, decision_errors=decision_errors or {}, entered=entered or {},
         history=dossiers.history(nomination), evidence=dossiers.evidence(nomination),
-        trigger_label=lambda trigger: dossiers.trigger_label(programme, trigger, _),
+        trigger_label=lambda trigger: dossiers.trigger_label(programme, trigger, _), meta_lines=_meta_lines,
         may_add_evidence=permissions.can_add_programme_evidence(current_user, nomination, programme),
         evidence_form=evidence_form, form=_CommentForm(), round=nomination.round,
         access_key=session.get("access_keys", {}).get(str(nomination.id))
@@ -286,7 +301,7 @@ def decide(dossier_id: int):
                                    if k not in ("csrf_token", "level", confirm.FIELD, confirm.NEXT)]))
     outcome = service.decide(nomination, level.id, inputs, current_user, comment=(form.comment.data or "").strip()
                              or None)
-    flash(_("Đã ghi quyết định của %(level)s: %(state)s.", level=_(level.name),
+    flash(_("Đã ghi quyết định (%(level)s): %(state)s.", level=_(level.name),
             state=_(programme.state_def(outcome).staff_label)), "success")
     return redirect(back, code=303)
 
