@@ -115,6 +115,10 @@ class Config:
     # How long a typical product's certificate is valid, in months from its issue, per level
     # (services/certificates.py).  Not verified in the circulars: a JSON object overrides any level,
     # e.g. CERTIFICATE_VALIDITY_MONTHS='{"nation": 60}'.
+    # The region (north, central, south) of a province for the typical products' regional selections, where
+    # it differs from artisan_awards/data/regions.csv (whose grouping is not verified): a JSON object,
+    # e.g. PROVINCE_REGIONS='{"LDG": "south"}'.
+    PROVINCE_REGIONS = _json_object(os.environ.get("PROVINCE_REGIONS"))
     CERTIFICATE_VALIDITY_MONTHS = {"province": 36, "region": 36, "nation": 36,
                                    **{k: int(v) for k, v in _json_object(os.environ.get(
                                        "CERTIFICATE_VALIDITY_MONTHS")).items() if v.isdigit()}}

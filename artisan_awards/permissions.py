@@ -140,6 +140,15 @@ def may_act_as(user: User, nomination: Nomination, actor: str) -> bool:
     return actor not in PROVINCE_SCOPED_ROLES or user.province_code == nomination.province_code
 
 
+def holds_role(user: User, role: str | None, province_code: str | None = None) -> bool:
+    """Whether ``user`` holds ``role`` (a role a programme definition names: a level's officer or council),
+    in ``province_code``'s scope for a province role; round-wide work of a level (its scorers' panels, its
+    ranking) and the scorers' own sheets (services/scoring.py)."""
+    if not role or not user.is_authenticated or role in (OWNER, COUNCIL) or not user.has_role(role):
+        return False
+    return role not in PROVINCE_SCOPED_ROLES or province_code is None or user.province_code == province_code
+
+
 def can_edit(user: User, nomination: Nomination) -> bool:
     return nomination.owner_id == user.id and nomination.state in (State.DRAFT, State.RETURNED)
 

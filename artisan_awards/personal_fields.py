@@ -266,6 +266,14 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "id": ORDINARY, "ruleset_id": ORDINARY, "criterion_id": ORDINARY, "parameter": ORDINARY,
         "value": ORDINARY, "verified": ORDINARY, "updated_by_id": ORDINARY, "updated_at": ORDINARY,
     },
+    "score_sheets": {  # a scorer's points for a product (issue 18): workflow data, no one's personal data
+        "id": ORDINARY, "nomination_id": ORDINARY, "level": ORDINARY, "scorer_id": ORDINARY, "scores": ORDINARY,
+        "total": ORDINARY, "comment": ORDINARY, "created_at": ORDINARY, "updated_at": ORDINARY, "version": ORDINARY,
+    },
+    "scoring_panel_members": {
+        "id": ORDINARY, "round_id": ORDINARY, "level": ORDINARY, "region": ORDINARY, "user_id": ORDINARY,
+        "created_at": ORDINARY,
+    },
     "sealed_ballots": {
         "id": ORDINARY, "session_id": ORDINARY, "box": SECRET,
     },

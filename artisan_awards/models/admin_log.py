@@ -70,6 +70,7 @@ class AuditKind(enum.StrEnum):
     # typical products' certificates (issue 18, services/certificates.py), target: the certificate
     CERTIFICATE_ISSUED = "certificate_issued"
     CERTIFICATE_REVOKED = "certificate_revoked"
+    SCORER_ASSIGNED = "scorer_assigned"  # a level's panel of scorers (services/scoring.py), target: the scorer
 
 
 AREAS = {
@@ -93,7 +94,7 @@ AREAS = {
     "integration": {AuditKind.SUBSCRIBER_CHANGED, AuditKind.DELIVERY_REPLAYED},
     "partner": {AuditKind.PARTNER_CREATED, AuditKind.PARTNER_CHANGED, AuditKind.PARTNER_DEACTIVATED,
                 AuditKind.PARTNER_REACTIVATED, AuditKind.PARTNER_KEY_ROTATED},
-    "certificate": {AuditKind.CERTIFICATE_ISSUED, AuditKind.CERTIFICATE_REVOKED},
+    "certificate": {AuditKind.CERTIFICATE_ISSUED, AuditKind.CERTIFICATE_REVOKED, AuditKind.SCORER_ASSIGNED},
 }
 
 

@@ -108,10 +108,11 @@ def perform(nomination: Nomination, action: str, actor: User, comment: str | Non
 
 
 def decide(nomination: Nomination, level_id: str, inputs: dict, actor: User, comment: str | None = None,
-           on: date | None = None) -> str:
+           on: date | None = None, meta: dict | None = None) -> str:
     """Record a level's decision (the tally, the scores, the appraisal) and move the dossier by its outcome.
 
-    The level's secretariat (its ``officer`` role) records it.  Returns the new state."""
+    The level's secretariat (its ``officer`` role) records it.  ``meta``: what the caller adds to the log
+    row (the scorers' sheets a closed scoring counted: services/scoring.py).  Returns the new state."""
     programme = _own_programme(nomination)
     try:
         level = programme.level(level_id)
@@ -131,7 +132,7 @@ def decide(nomination: Nomination, level_id: str, inputs: dict, actor: User, com
         outcome = pg.decide(level.decision, inputs)
     except pg.DecisionInputError as exc:
         raise ValidationFailed(fields={exc.field: exc.message}) from None
-    meta = {"level": level.id, "decision": level.decision.kind, **outcome.meta}
+    meta = {**(meta or {}), "level": level.id, "decision": level.decision.kind, **outcome.meta}
     return _move(nomination, programme, outcome.event, actor, nfc(comment).strip() if comment else None, meta, on)
 
 
