@@ -299,6 +299,12 @@ def can_use_province_inbox(user) -> bool:
     return _any(user, *PROVINCE_SCOPED_ROLES)
 
 
+def can_score(user) -> bool:
+    """Open one's scoring queue (typical products): a council member of any level; which dossiers he
+    scores is the panels he sits on (services/scoring.py)."""
+    return _any(user, *COUNCIL_MEMBER_ROLES)
+
+
 def can_act_in_batch(user) -> bool:
     """The provincial secretariat's batch page (accept several, send several to the ministry)."""
     return _any(user, wf.PROVINCE_OFFICER) and bool(getattr(user, "province_code", None))
@@ -475,6 +481,7 @@ NAV: tuple[tuple[str, str, Callable], ...] = (
     ("ministry.nominations", N_("Tất cả hồ sơ"), can_list_national),
     ("council.agenda", N_("Chương trình Hội đồng"), can_use_council_agenda),
     ("council.councils", N_("Hội đồng"), can_use_council_agenda),
+    ("products.queue", N_("Phiếu chấm điểm"), can_score),
     ("ministry.dashboard", N_("Tổng hợp đợt"), can_see_dashboard),
     ("rounds.index", N_("Kế hoạch đợt"), is_staff),
     ("rules.admin", N_("Bộ tiêu chí"), can_edit_rules),

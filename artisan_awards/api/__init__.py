@@ -77,3 +77,4 @@ def renamed_fields(exc: ServiceError, names: dict[str, str]) -> ServiceError:
 
 
 from . import councils, documents, eligibility, hard_cases, intake, law, open_data, routes  # noqa: E402,F401
+from . import products  # noqa: E402,F401  (typical products: scoring, certificates, register)

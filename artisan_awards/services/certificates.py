@@ -247,3 +247,55 @@ def get(certificate_id: int) -> Certificate:
     if certificate is None:
         raise NotFound(N_("Không tìm thấy giấy chứng nhận."), code="certificate_not_found")
     return certificate
+
+
+def as_dict(c: Certificate, on: date | None = None) -> dict:
+    """A certificate as the API and the register give it: public data only, with its validity on ``on``."""
+    on = on or today()
+    return {
+        "id": c.id, "number": c.number, "level": c.level, "programme_id": c.programme_id,
+        "holder_name": c.holder_name, "product_name": c.product_name, "product_group": c.product_group,
+        "province_code": c.province_code, "issued_on": c.issued_on.isoformat(),
+        "valid_until": c.valid_until.isoformat(), "revoked_on": c.revoked_on.isoformat() if c.revoked_on else None,
+        "valid": c.is_valid_on(on),
+    }
+
+
+def programme_dossier(nomination_id: int) -> Nomination:
+    """A dossier of a programme other than the artisan titles, by id (404 otherwise); who may act on it is
+    checked by each operation."""
+    from workflows.programme import ARTISAN_ID
+
+    nomination = db.session.get(Nomination, nomination_id) if isinstance(nomination_id, int) else None
+    if nomination is None or (nomination.programme_id or ARTISAN_ID) == ARTISAN_ID:
+        raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
+    return nomination
+
+
+def may_read_dossier(user: User, nomination: Nomination) -> bool:
+    """The dossier's owner, or the secretariat of one of its programme's levels (in scope)."""
+    from .programmes import programme_of
+
+    if not user.is_authenticated:
+        return False
+    if nomination.owner_id == user.id:
+        return True
+    levels = programme_of(nomination).definition.levels
+    return any(permissions.may_act_as(user, nomination, lv.officer) for lv in levels)
+
+
+def lookup(number: str, on: date) -> dict | None:
+    """A certificate by its number, whatever its validity: {"certificate", "why"} with why one of
+    "valid", "not_yet", "expired", "revoked" (the register says why a number is not listed)."""
+    c = db.session.scalar(sa.select(Certificate).where(Certificate.number == normalise_number(number)))
+    if c is None:
+        return None
+    if c.revoked_on is not None and on >= c.revoked_on:
+        why = "revoked"
+    elif on < c.issued_on:
+        why = "not_yet"
+    elif on > c.valid_until:
+        why = "expired"
+    else:
+        why = "valid"
+    return {"certificate": c, "why": why}
