@@ -92,7 +92,8 @@ def test_a_product_selection_round_through_the_api(api, world):
 
     # sheets: bad points are refused per criterion; a southern scorer cannot score a northern product
     r = _put_sheet(api, w["north"][0], bat_trang, "region", {**HIGH, "market": 25})
-    assert r.status_code == 422 and r.get_json()["error"]["fields"] == {"market": "Điểm nằm ngoài thang điểm của tiêu chí."}
+    assert r.status_code == 422
+    assert r.get_json()["error"]["fields"] == {"market": "Điểm nằm ngoài thang điểm của tiêu chí."}
     assert _put_sheet(api, w["south"][0], bat_trang, "region", HIGH).status_code == 403
     assert api.get(f"{API}/programme-dossiers/{bat_trang.id}/levels/region/sheet", w["south"][0]).status_code == 403
     for person, sheet in zip(w["north"], (HIGH, LOW, TOP), strict=True):

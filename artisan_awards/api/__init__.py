@@ -76,5 +76,14 @@ def renamed_fields(exc: ServiceError, names: dict[str, str]) -> ServiceError:
     return exc
 
 
-from . import councils, documents, eligibility, hard_cases, intake, law, open_data, routes  # noqa: E402,F401
-from . import products  # noqa: E402,F401  (typical products: scoring, certificates, register)
+from . import (  # noqa: E402,F401
+    councils,
+    documents,
+    eligibility,
+    hard_cases,
+    intake,
+    law,
+    open_data,
+    products,  # typical products: scoring, certificates, register
+    routes,
+)
