@@ -78,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .ministry import bp as ministry_bp
     from .open_data import bp as open_data_bp
     from .products import bp as products_bp
+    from .programmes import bp as programmes_bp
     from .province import bp as province_bp
     from .public import bp as public_bp
     from .rounds import bp as rounds_bp
@@ -90,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth_bp,
         applicant_bp,
         dossier_bp,
+        programmes_bp,
         province_bp,
         ministry_bp,
         council_bp,

@@ -85,5 +85,6 @@ from . import (  # noqa: E402,F401
     law,
     open_data,
     products,  # typical products: scoring, certificates, register
+    programmes,
     routes,
 )
