@@ -462,41 +462,41 @@ MATRIX: dict[str, tuple] = {
     # No such dossier, round or certificate in this world: 404 once past the guard (services/scoring.py and
     # services/certificates.py decide who may, on the real object: tests/test_typical_products*.py).
     "GET /scoring": ("/scoring", row(L, 403, "councillors", 200)),
-    "GET /programme-dossiers/<int:nomination_id>/levels/<level>/sheet": (
+    "GET /programme-dossiers/<int:dossier_id>/levels/<level>/sheet": (
         "/programme-dossiers/999999/levels/region/sheet", row(L, 403, "councillors", 404)),
-    "POST /programme-dossiers/<int:nomination_id>/levels/<level>/sheet": (
+    "POST /programme-dossiers/<int:dossier_id>/levels/<level>/sheet": (
         "/programme-dossiers/999999/levels/region/sheet", row(L, 403, "councillors", 404)),
-    "GET /programme-dossiers/<int:nomination_id>/levels/<level>/scoring": (
+    "GET /programme-dossiers/<int:dossier_id>/levels/<level>/scoring": (
         "/programme-dossiers/999999/levels/region/scoring", row(L, 403, "staff", 404)),
-    "POST /programme-dossiers/<int:nomination_id>/levels/<level>/scoring/close": (
+    "POST /programme-dossiers/<int:dossier_id>/levels/<level>/scoring/close": (
         "/programme-dossiers/999999/levels/region/scoring/close", row(L, 403, "staff", 404)),
     "GET /programme-rounds/<int:round_id>/levels/<level>": (
         "/programme-rounds/999999/levels/region", row(L, 403, "staff", 404)),
     "POST /programme-rounds/<int:round_id>/levels/<level>": (
         "/programme-rounds/999999/levels/region", row(L, 403, "staff", 404)),
-    "GET /programme-dossiers/<int:nomination_id>/certificates": (
+    "GET /programme-dossiers/<int:dossier_id>/certificates": (
         "/programme-dossiers/999999/certificates", row(L, 404)),
-    "POST /programme-dossiers/<int:nomination_id>/certificates": (
+    "POST /programme-dossiers/<int:dossier_id>/certificates": (
         "/programme-dossiers/999999/certificates", row(L, 404)),
     "POST /certificates/<int:certificate_id>/revoke": ("/certificates/999999/revoke", row(L, 403, "staff", 404)),
     "GET /public/certificates": ("/public/certificates", PUBLIC),
     "GET /public/certificates/<int:certificate_id>.pdf": ("/public/certificates/999999.pdf", row(404, 404)),
     "GET /api/v1/scoring": ("/api/v1/scoring", row(L, 200)),
-    "GET /api/v1/programme-dossiers/<int:nomination_id>/levels/<level>/sheet": (
+    "GET /api/v1/programme-dossiers/<int:dossier_id>/levels/<level>/sheet": (
         "/api/v1/programme-dossiers/999999/levels/region/sheet", row(L, 404)),
-    "PUT /api/v1/programme-dossiers/<int:nomination_id>/levels/<level>/sheet": (
+    "PUT /api/v1/programme-dossiers/<int:dossier_id>/levels/<level>/sheet": (
         "/api/v1/programme-dossiers/999999/levels/region/sheet", row(L, 404)),
-    "GET /api/v1/programme-dossiers/<int:nomination_id>/levels/<level>/scoring": (
+    "GET /api/v1/programme-dossiers/<int:dossier_id>/levels/<level>/scoring": (
         "/api/v1/programme-dossiers/999999/levels/region/scoring", row(L, 404)),
-    "POST /api/v1/programme-dossiers/<int:nomination_id>/levels/<level>/scoring/close": (
+    "POST /api/v1/programme-dossiers/<int:dossier_id>/levels/<level>/scoring/close": (
         "/api/v1/programme-dossiers/999999/levels/region/scoring/close", row(L, 404)),
     "POST /api/v1/programme-rounds/<int:round_id>/levels/<level>/scorers": (
         "/api/v1/programme-rounds/999999/levels/region/scorers", row(L, OK)),  # the empty body: 400
     "GET /api/v1/programme-rounds/<int:round_id>/levels/<level>/ranking": (
         "/api/v1/programme-rounds/999999/levels/region/ranking", row(L, 404)),
-    "GET /api/v1/programme-dossiers/<int:nomination_id>/certificates": (
+    "GET /api/v1/programme-dossiers/<int:dossier_id>/certificates": (
         "/api/v1/programme-dossiers/999999/certificates", row(L, 404)),
-    "POST /api/v1/programme-dossiers/<int:nomination_id>/certificates": (
+    "POST /api/v1/programme-dossiers/<int:dossier_id>/certificates": (
         "/api/v1/programme-dossiers/999999/certificates", row(L, 404)),
     "POST /api/v1/certificates/<int:certificate_id>/revoke": (
         "/api/v1/certificates/999999/revoke", row(L, OK)),  # the empty body: 400

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from artisan_awards import regions
 from artisan_awards.errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
@@ -17,6 +18,7 @@ from artisan_awards.timeutil import today
 from workflows import programme as pg
 from workflows.registry import registry
 
+DEFINITION = pg.PROGRAMMES_DIR / "typical-products" / "2025.yaml"
 PASS = {"members": 7, "present": 7, "yes": 6}
 # one sheet: 85 points of 100 (every criterion at 85 %), another 62, one 90
 HIGH = {"market": 17, "production": 12.75, "economy": 8.5, "technique": 8.5, "society": 4.25,
@@ -74,6 +76,18 @@ def test_the_definition_loads_with_its_rubric_and_regions():
     assert region.decision.min_scorers == 3
     fields = {f.id for f in prog.definition.dossier.fields}
     assert {certificates.HOLDER_FIELD, certificates.PRODUCT_FIELD, certificates.GROUP_FIELD} <= fields
+
+
+def test_a_level_scoped_by_region_needs_its_scorers_role():
+    raw = yaml.safe_load(DEFINITION.read_text(encoding="utf-8"))
+    assert pg.parse_definition(raw).levels[1].scope == "region"
+    raw["levels"][1].pop("council")
+    with pytest.raises(pg.ProgrammeError) as refused:
+        pg.parse_definition(raw)
+    assert "a level scoped by region needs the council role whose members score" in str(refused.value)
+    raw["levels"][1]["scope"] = "district"
+    with pytest.raises(pg.ProgrammeError):
+        pg.parse_definition(raw)
 
 
 def test_every_active_province_has_one_region(app):
@@ -148,6 +162,9 @@ def test_a_scorer_sees_and_edits_only_his_own_sheet_until_the_close(world):
     with pytest.raises(Forbidden):
         scoring.close(w["hni"], bat_trang, "region")
     scoring.save_sheet(c, bat_trang, "region", TOP)
+    with pytest.raises(ValidationFailed) as refused:  # the sheets decide, not scores typed in by the secretariat
+        programmes.decide(bat_trang, "region", {"scores": [TOP, TOP, TOP]}, w["ministry"])
+    assert refused.value.code == "scored_by_sheets"
 
     # (85 + 62 + 90) / 3 = 79 >= 70
     assert scoring.close(w["ministry"], bat_trang, "region", "Kỳ bình chọn khu vực phía Bắc") == "region_selected"

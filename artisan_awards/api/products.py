@@ -77,39 +77,39 @@ def scoring_queue():
          "total": q["sheet"].total if q["sheet"] else None} for q in scoring.queue(g.api_user)]})
 
 
-@bp.get("/programme-dossiers/<int:nomination_id>/levels/<level>/sheet")
+@bp.get("/programme-dossiers/<int:dossier_id>/levels/<level>/sheet")
 @guard()
-def get_sheet(nomination_id: int, level: str):
+def get_sheet(dossier_id: int, level: str):
     """The caller's own sheet (404 for anyone not on the dossier's panel)."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     level_def, sheet = scoring.own_sheet(g.api_user, nomination, level)
     return jsonify(_sheet_out(level_def, sheet, nomination))
 
 
-@bp.put("/programme-dossiers/<int:nomination_id>/levels/<level>/sheet")
+@bp.put("/programme-dossiers/<int:dossier_id>/levels/<level>/sheet")
 @guard()
-def put_sheet(nomination_id: int, level: str):
+def put_sheet(dossier_id: int, level: str):
     """Enter or correct the caller's own sheet while the scoring is open."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     data = SheetIn.model_validate(json_body())
     sheet = scoring.save_sheet(g.api_user, nomination, level, data.scores, data.comment)
     level_def, _ = scoring.own_sheet(g.api_user, nomination, level)
     return jsonify(_sheet_out(level_def, sheet, nomination))
 
 
-@bp.get("/programme-dossiers/<int:nomination_id>/levels/<level>/scoring")
+@bp.get("/programme-dossiers/<int:dossier_id>/levels/<level>/scoring")
 @guard()
-def get_scoring(nomination_id: int, level: str):
+def get_scoring(dossier_id: int, level: str):
     """The secretariat: the panel and who handed in; after the close (and for the panel): every sheet."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     return jsonify(scoring.status(g.api_user, nomination, level))
 
 
-@bp.post("/programme-dossiers/<int:nomination_id>/levels/<level>/scoring/close")
+@bp.post("/programme-dossiers/<int:dossier_id>/levels/<level>/scoring/close")
 @guard()
-def close_scoring(nomination_id: int, level: str):
+def close_scoring(dossier_id: int, level: str):
     """Close the scoring: the decision computed from the stored sheets moves the dossier."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     data = ScoringCloseIn.model_validate(json_body(required=False))
     state = scoring.close(g.api_user, nomination, level, data.comment)
     return jsonify({"state": state, **scoring.status(g.api_user, nomination, level)})
@@ -139,21 +139,21 @@ def ranking(round_id: int, level: str):
                               for r in rows]})
 
 
-@bp.get("/programme-dossiers/<int:nomination_id>/certificates")
+@bp.get("/programme-dossiers/<int:dossier_id>/certificates")
 @guard()
-def dossier_certificates(nomination_id: int):
+def dossier_certificates(dossier_id: int):
     """Every certificate of the dossier, valid or not (its owner and the staff who may act on it)."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     if not certificates.may_read_dossier(g.api_user, nomination):
         raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
     return jsonify({"items": [certificates.as_dict(c) for c in certificates.for_dossier(nomination.id)]})
 
 
-@bp.post("/programme-dossiers/<int:nomination_id>/certificates")
+@bp.post("/programme-dossiers/<int:dossier_id>/certificates")
 @guard()
-def issue_certificate(nomination_id: int):
+def issue_certificate(dossier_id: int):
     """The level's secretariat issues its certificate to a product the level selected."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     data = CertificateIn.model_validate(json_body())
     c = certificates.issue_certificate(nomination, data.level, g.api_user, issued_on=data.issued_on,
                                        number=data.number)
@@ -208,21 +208,21 @@ def certificate_pdf(certificate_id: int):
 _DOSSIER_404 = {404: ["nomination_not_found", "level_not_found", "not_scored"]}
 spec.ROUTES.extend([
     ("get", "/scoring", "Hồ sơ chờ phiếu chấm của mình (người chấm)", True, None, 200, [401]),
-    ("get", "/programme-dossiers/{nomination_id}/levels/{level}/sheet", "Phiếu chấm của chính mình", True, None,
+    ("get", "/programme-dossiers/{dossier_id}/levels/{level}/sheet", "Phiếu chấm của chính mình", True, None,
      200, [401, 403, 404, 422]),
-    ("put", "/programme-dossiers/{nomination_id}/levels/{level}/sheet", "Nhập, sửa phiếu chấm của chính mình", True,
+    ("put", "/programme-dossiers/{dossier_id}/levels/{level}/sheet", "Nhập, sửa phiếu chấm của chính mình", True,
      "SheetIn", 200, [400, 401, 403, 404, 409, 422]),
-    ("get", "/programme-dossiers/{nomination_id}/levels/{level}/scoring", "Tình hình chấm điểm (thư ký; sau khi kết "
+    ("get", "/programme-dossiers/{dossier_id}/levels/{level}/scoring", "Tình hình chấm điểm (thư ký; sau khi kết "
      "thúc: mọi phiếu chấm)", True, None, 200, [401, 403, 404, 422]),
-    ("post", "/programme-dossiers/{nomination_id}/levels/{level}/scoring/close", "Kết thúc chấm điểm: quyết định "
+    ("post", "/programme-dossiers/{dossier_id}/levels/{level}/scoring/close", "Kết thúc chấm điểm: quyết định "
      "theo các phiếu chấm đã lưu", True, "ScoringCloseIn", 200, [400, 401, 403, 404, 409, 422]),
     ("post", "/programme-rounds/{round_id}/levels/{level}/scorers", "Phân công người chấm điểm của cấp", True,
      "ScorerIn", 201, [400, 401, 403, 404, 409, 422]),
     ("get", "/programme-rounds/{round_id}/levels/{level}/ranking", "Xếp hạng các hồ sơ đã chấm điểm", True, None,
      200, [401, 403, 404, 422]),
-    ("get", "/programme-dossiers/{nomination_id}/certificates", "Giấy chứng nhận của hồ sơ", True, None, 200,
+    ("get", "/programme-dossiers/{dossier_id}/certificates", "Giấy chứng nhận của hồ sơ", True, None, 200,
      [401, 404]),
-    ("post", "/programme-dossiers/{nomination_id}/certificates", "Cấp giấy chứng nhận sản phẩm tiêu biểu", True,
+    ("post", "/programme-dossiers/{dossier_id}/certificates", "Cấp giấy chứng nhận sản phẩm tiêu biểu", True,
      "CertificateIn", 201, [400, 401, 403, 404, 409, 422]),
     ("post", "/certificates/{certificate_id}/revoke", "Thu hồi giấy chứng nhận", True, "RevokeIn", 200,
      [400, 401, 403, 404, 409, 422]),
@@ -238,18 +238,18 @@ spec.PARAMS["/certificates"] = [
 spec.PARAMS["/programme-rounds/{round_id}/levels/{level}/ranking"] = [
     {"name": "region", "in": "query", "required": False, "schema": {"type": "string", "enum": list(regions.REGIONS)}}]
 spec.ERROR_CODES.update({
-    ("get", "/programme-dossiers/{nomination_id}/levels/{level}/sheet"): {**_DOSSIER_404, 422: ["no_region"]},
-    ("put", "/programme-dossiers/{nomination_id}/levels/{level}/sheet"): {
+    ("get", "/programme-dossiers/{dossier_id}/levels/{level}/sheet"): {**_DOSSIER_404, 422: ["no_region"]},
+    ("put", "/programme-dossiers/{dossier_id}/levels/{level}/sheet"): {
         **_DOSSIER_404, 409: ["scoring_closed"], 422: ["no_region"]},
-    ("get", "/programme-dossiers/{nomination_id}/levels/{level}/scoring"): {**_DOSSIER_404, 422: ["no_region"]},
-    ("post", "/programme-dossiers/{nomination_id}/levels/{level}/scoring/close"): {
+    ("get", "/programme-dossiers/{dossier_id}/levels/{level}/scoring"): {**_DOSSIER_404, 422: ["no_region"]},
+    ("post", "/programme-dossiers/{dossier_id}/levels/{level}/scoring/close"): {
         **_DOSSIER_404, 409: ["scoring_closed"], 422: ["too_few_sheets", "no_region"]},
     ("post", "/programme-rounds/{round_id}/levels/{level}/scorers"): {
         404: ["round_not_found", "level_not_found", "not_scored"], 409: ["duplicate"]},
     ("get", "/programme-rounds/{round_id}/levels/{level}/ranking"): {
         404: ["round_not_found", "level_not_found", "not_scored"]},
-    ("get", "/programme-dossiers/{nomination_id}/certificates"): {404: ["nomination_not_found"]},
-    ("post", "/programme-dossiers/{nomination_id}/certificates"): {
+    ("get", "/programme-dossiers/{dossier_id}/certificates"): {404: ["nomination_not_found"]},
+    ("post", "/programme-dossiers/{dossier_id}/certificates"): {
         404: ["nomination_not_found", "level_not_found"], 409: ["not_selected", "duplicate"]},
     ("post", "/certificates/{certificate_id}/revoke"): {
         404: ["certificate_not_found", "level_not_found"], 409: ["revoked"]},
@@ -266,11 +266,11 @@ spec.ANSWER_SCHEMAS["Certificate"] = {**_CERT, "properties": {
 for _model in (SheetIn, ScoringCloseIn, ScorerIn, CertificateIn, RevokeIn):
     spec.ANSWER_SCHEMAS[_model.__name__] = _model.model_json_schema()
 spec.RESPONSES.update({
-    ("post", "/programme-dossiers/{nomination_id}/certificates"): spec._ref("Certificate"),
+    ("post", "/programme-dossiers/{dossier_id}/certificates"): spec._ref("Certificate"),
     ("post", "/certificates/{certificate_id}/revoke"): spec._ref("Certificate"),
     ("get", "/certificates"): {"type": "object", "required": ["on", "items"], "properties": {
         "on": {"type": "string", "format": "date"}, "items": {"type": "array", "items": spec._ref("Certificate")}}},
-    ("get", "/programme-dossiers/{nomination_id}/certificates"): {
+    ("get", "/programme-dossiers/{dossier_id}/certificates"): {
         "type": "object", "required": ["items"],
         "properties": {"items": {"type": "array", "items": spec._ref("Certificate")}}},
 })

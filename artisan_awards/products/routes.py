@@ -33,11 +33,11 @@ def queue():
     return render_template("products/queue.html", rows=scoring.queue(current_user), regions=regions.REGIONS)
 
 
-@bp.route("/programme-dossiers/<int:nomination_id>/levels/<level>/sheet", methods=["GET", "POST"])
+@bp.route("/programme-dossiers/<int:dossier_id>/levels/<level>/sheet", methods=["GET", "POST"])
 @guard(permissions.can_score)
-def sheet(nomination_id: int, level: str):
+def sheet(dossier_id: int, level: str):
     """My own sheet for the dossier at the level: enter or correct it while the scoring is open."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     level_def, own = scoring.own_sheet(current_user, nomination, level)
     values = {cid: own.scores.get(cid) for cid in (own.scores if own else {})}
     comment = own.comment if own else ""
@@ -52,18 +52,18 @@ def sheet(nomination_id: int, level: str):
             errors, status = exc.fields, 422
         else:
             flash(_("Đã lưu phiếu chấm của ông/bà."), "success")
-            return redirect(url_for("products.sheet", nomination_id=nomination.id, level=level))
+            return redirect(url_for("products.sheet", dossier_id=nomination.id, level=level))
     own = scoring.own_sheet(current_user, nomination, level)[1]
     return render_template("products/sheet.html", n=nomination, level=level_def, sheet=own, values=values,
                            comment=comment, errors=errors, open=scoring.is_open(nomination, level_def),
                            form=ActionForm()), status
 
 
-@bp.route("/programme-dossiers/<int:nomination_id>/levels/<level>/scoring")
+@bp.route("/programme-dossiers/<int:dossier_id>/levels/<level>/scoring")
 @guard(permissions.is_staff)
-def scoring_page(nomination_id: int, level: str):
+def scoring_page(dossier_id: int, level: str):
     """The secretariat: the panel and who handed in, the close; after it, every sheet and the outcome."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     status = scoring.status(current_user, nomination, level)
     level_def = scoring.rubric_level(scoring._programme_of(nomination), level)
     officer = permissions.may_act_as(current_user, nomination, level_def.officer)
@@ -72,14 +72,14 @@ def scoring_page(nomination_id: int, level: str):
                            level_labels=LEVEL_LABELS)
 
 
-@bp.route("/programme-dossiers/<int:nomination_id>/levels/<level>/scoring/close", methods=["POST"])
+@bp.route("/programme-dossiers/<int:dossier_id>/levels/<level>/scoring/close", methods=["POST"])
 @guard(permissions.is_staff)
-def close(nomination_id: int, level: str):
+def close(dossier_id: int, level: str):
     """Close the scoring (confirmed first): the stored sheets decide."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     status = scoring.status(current_user, nomination, level)  # who may, and what is handed in
     _check_form()
-    back = url_for("products.scoring_page", nomination_id=nomination.id, level=level)
+    back = url_for("products.scoring_page", dossier_id=nomination.id, level=level)
     if not confirm.confirmed():
         return confirm.ask(
             N_("Kết thúc chấm điểm"),
@@ -123,11 +123,11 @@ def level_page(round_id: int, level: str):
                            chosen_region=region), status
 
 
-@bp.route("/programme-dossiers/<int:nomination_id>/certificates", methods=["GET", "POST"])
+@bp.route("/programme-dossiers/<int:dossier_id>/certificates", methods=["GET", "POST"])
 @guard()
-def dossier_certificates(nomination_id: int):
+def dossier_certificates(dossier_id: int):
     """The dossier's certificates; the level's secretariat issues one here."""
-    nomination = certificates.programme_dossier(nomination_id)
+    nomination = certificates.programme_dossier(dossier_id)
     if not certificates.may_read_dossier(current_user, nomination):
         raise NotFound(N_("Không tìm thấy hồ sơ."), code="nomination_not_found")
     errors, status, values = {}, 200, {}
@@ -143,7 +143,7 @@ def dossier_certificates(nomination_id: int):
             errors, status = {"level": exc.message}, exc.status
         else:
             flash(_("Đã cấp giấy chứng nhận số %(number)s.", number=c.number), "success")
-            return redirect(url_for("products.dossier_certificates", nomination_id=nomination.id))
+            return redirect(url_for("products.dossier_certificates", dossier_id=nomination.id))
     issuable = [lv for lv in CERTIFICATE_LEVELS if _officer_of(nomination, lv)]
     return render_template("products/certificates.html", n=nomination, rows=certificates.for_dossier(nomination.id),
                            issuable=issuable, level_labels=LEVEL_LABELS, errors=errors, values=values,
@@ -165,7 +165,7 @@ def revoke(certificate_id: int):
     """Revoke a certificate (confirmed first), with the reason."""
     c = certificates.get(certificate_id)
     _check_form()
-    back = url_for("products.dossier_certificates", nomination_id=c.nomination_id)
+    back = url_for("products.dossier_certificates", dossier_id=c.nomination_id)
     if not _officer_of(c.nomination, c.level):
         raise Forbidden()
     if not (request.form.get("reason") or "").strip():
@@ -179,3 +179,34 @@ def revoke(certificate_id: int):
     certificates.revoke(c, current_user, request.form.get("reason", ""), request.form.get("revoked_on") or None)
     flash(_("Đã thu hồi giấy chứng nhận số %(number)s.", number=c.number), "success")
     return redirect(back)
+
+
+@bp.app_context_processor
+def _links():
+    return {"product_links": dossier_links}
+
+
+def dossier_links(nomination) -> list[tuple[str, str]]:
+    """What the visitor of a programme dossier's page may open here: his sheet, the level's scoring (its
+    secretariat), the dossier's certificates (its owner and the levels' secretariats)."""
+    from workflows import programme as pg
+
+    from ..services.programmes import programme_of
+
+    if not current_user.is_authenticated:
+        return []
+    programme = programme_of(nomination)
+    links = []
+    for level in programme.definition.levels:
+        if not isinstance(level.decision, pg.RubricDecision):
+            continue
+        args = {"dossier_id": nomination.id, "level": level.id}
+        if permissions.may_act_as(current_user, nomination, level.officer):
+            links.append((_("Chấm điểm %(level)s", level=_(level.name)), url_for("products.scoring_page", **args)))
+        elif scoring.is_open(nomination, level) and scoring.on_panel(current_user, nomination, level):
+            links.append((_("Phiếu chấm của tôi: %(level)s", level=_(level.name)), url_for("products.sheet", **args)))
+    if certificates.for_dossier(nomination.id) or any(_officer_of(nomination, lv) for lv in CERTIFICATE_LEVELS):
+        if certificates.may_read_dossier(current_user, nomination):
+            links.append((_("Giấy chứng nhận sản phẩm tiêu biểu"),
+                          url_for("products.dossier_certificates", dossier_id=nomination.id)))
+    return links

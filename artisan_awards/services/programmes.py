@@ -124,6 +124,12 @@ def decide(nomination: Nomination, level_id: str, inputs: dict, actor: User, com
         raise Forbidden()
     if not isinstance(inputs, dict):
         raise ValidationFailed(N_("Dữ liệu chưa hợp lệ."))
+    if isinstance(level.decision, pg.RubricDecision) and "sheets" not in (meta or {}):
+        from .scoring import has_panel
+
+        if has_panel(nomination.round_id, level.id):  # the scorers' own sheets decide (services/scoring.py)
+            raise ValidationFailed(fields={"scores": N_("Cấp này chấm điểm bằng phiếu của từng người chấm: kết thúc "
+                                                        "chấm điểm để ra quyết định.")}, code="scored_by_sheets")
     inputs = dict(inputs)
     requested = getattr(level.decision, "requested_field", None)
     if requested and "requested" not in inputs:

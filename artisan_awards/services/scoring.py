@@ -102,6 +102,12 @@ def assign_scorer(actor: User, round_id: int, level_id: str, user_id: int, regio
     return member
 
 
+def has_panel(round_id: int, level_id: str) -> bool:
+    """Whether the level of the round scores through its panel's sheets (then only the close decides)."""
+    return db.session.scalar(sa.select(ScoringPanelMember.id).where(
+        ScoringPanelMember.round_id == round_id, ScoringPanelMember.level == level_id).limit(1)) is not None
+
+
 def panel(round_id: int, level_id: str, region: str = "") -> list[ScoringPanelMember]:
     return list(db.session.scalars(sa.select(ScoringPanelMember).where(
         ScoringPanelMember.round_id == round_id, ScoringPanelMember.level == level_id,
