@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .integration.routes import bp as integration_bp
     from .ministry import bp as ministry_bp
     from .open_data import bp as open_data_bp
+    from .products import bp as products_bp
     from .programmes import bp as programmes_bp
     from .province import bp as province_bp
     from .public import bp as public_bp
@@ -102,6 +103,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin_bp,
         data_rights_bp,
         data_officer_bp,
+        products_bp,
         integration_bp,
         api_bp,
     ):

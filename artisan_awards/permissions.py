@@ -140,6 +140,15 @@ def may_act_as(user: User, nomination: Nomination, actor: str) -> bool:
     return actor not in PROVINCE_SCOPED_ROLES or user.province_code == nomination.province_code
 
 
+def holds_role(user: User, role: str | None, province_code: str | None = None) -> bool:
+    """Whether ``user`` holds ``role`` (a role a programme definition names: a level's officer or council),
+    in ``province_code``'s scope for a province role; round-wide work of a level (its scorers' panels, its
+    ranking) and the scorers' own sheets (services/scoring.py)."""
+    if not role or not user.is_authenticated or role in (OWNER, COUNCIL) or not user.has_role(role):
+        return False
+    return role not in PROVINCE_SCOPED_ROLES or province_code is None or user.province_code == province_code
+
+
 def can_edit(user: User, nomination: Nomination) -> bool:
     return nomination.owner_id == user.id and nomination.state in (State.DRAFT, State.RETURNED)
 
@@ -288,6 +297,12 @@ def files_only_in_own_province(user) -> bool:
 
 def can_use_province_inbox(user) -> bool:
     return _any(user, *PROVINCE_SCOPED_ROLES)
+
+
+def can_score(user) -> bool:
+    """Open one's scoring queue (typical products): a council member of any level; which dossiers he
+    scores is the panels he sits on (services/scoring.py)."""
+    return _any(user, *COUNCIL_MEMBER_ROLES)
 
 
 def can_act_in_batch(user) -> bool:
@@ -466,6 +481,7 @@ NAV: tuple[tuple[str, str, Callable], ...] = (
     ("ministry.nominations", N_("Tất cả hồ sơ"), can_list_national),
     ("council.agenda", N_("Chương trình Hội đồng"), can_use_council_agenda),
     ("council.councils", N_("Hội đồng"), can_use_council_agenda),
+    ("products.queue", N_("Phiếu chấm điểm"), can_score),
     ("ministry.dashboard", N_("Tổng hợp đợt"), can_see_dashboard),
     ("rounds.index", N_("Kế hoạch đợt"), is_staff),
     ("rules.admin", N_("Bộ tiêu chí"), can_edit_rules),

@@ -75,6 +75,12 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "id": ORDINARY, "effective_from": ORDINARY, "amount_vnd": ORDINARY, "legal_basis": ORDINARY,
         "verified": ORDINARY, "created_by_id": ORDINARY, "created_at": ORDINARY,
     },
+    "certificates": {  # the typical products' certificates (issue 18): published in the public register
+        "id": ORDINARY, "number": PUBLIC, "programme_id": ORDINARY, "nomination_id": ORDINARY, "level": PUBLIC,
+        "holder_name": PUBLIC, "product_name": PUBLIC, "product_group": PUBLIC, "province_code": PUBLIC,
+        "issued_on": PUBLIC, "valid_until": PUBLIC, "revoked_on": PUBLIC, "revoked_reason": ORDINARY,
+        "created_at": ORDINARY,
+    },
     "code_counters": {
         "province_code": ORDINARY, "year": ORDINARY, "last": ORDINARY,
     },
@@ -259,6 +265,14 @@ SENSITIVITY: dict[str, dict[str, str]] = {
     "rule_parameter_overrides": {
         "id": ORDINARY, "ruleset_id": ORDINARY, "criterion_id": ORDINARY, "parameter": ORDINARY,
         "value": ORDINARY, "verified": ORDINARY, "updated_by_id": ORDINARY, "updated_at": ORDINARY,
+    },
+    "score_sheets": {  # a scorer's points for a product (issue 18): workflow data, no one's personal data
+        "id": ORDINARY, "nomination_id": ORDINARY, "level": ORDINARY, "scorer_id": ORDINARY, "scores": ORDINARY,
+        "total": ORDINARY, "comment": ORDINARY, "created_at": ORDINARY, "updated_at": ORDINARY, "version": ORDINARY,
+    },
+    "scoring_panel_members": {
+        "id": ORDINARY, "round_id": ORDINARY, "level": ORDINARY, "region": ORDINARY, "user_id": ORDINARY,
+        "created_at": ORDINARY,
     },
     "sealed_ballots": {
         "id": ORDINARY, "session_id": ORDINARY, "box": SECRET,

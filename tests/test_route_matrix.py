@@ -461,6 +461,50 @@ MATRIX: dict[str, tuple] = {
     "POST /api/v1/public/consultations/<int:nomination_id>/comments": (
         "/api/v1/public/consultations/{consult}/comments", row(OK, OK)),
     "POST /api/v1/comments/<int:comment_id>/status": ("/api/v1/comments/{comment}/status", row(L, 403, "mo", OK)),
+    # -- typical products (issue 18): scorers' sheets, the close, panels and ranking, certificates, register.
+    # No such dossier, round or certificate in this world: 404 once past the guard (services/scoring.py and
+    # services/certificates.py decide who may, on the real object: tests/test_typical_products*.py).
+    "GET /scoring": ("/scoring", row(L, 403, "councillors", 200)),
+    "GET /programme-dossiers/<int:dossier_id>/levels/<level>/sheet": (
+        "/programme-dossiers/999999/levels/region/sheet", row(L, 403, "councillors", 404)),
+    "POST /programme-dossiers/<int:dossier_id>/levels/<level>/sheet": (
+        "/programme-dossiers/999999/levels/region/sheet", row(L, 403, "councillors", 404)),
+    "GET /programme-dossiers/<int:dossier_id>/levels/<level>/scoring": (
+        "/programme-dossiers/999999/levels/region/scoring", row(L, 403, "staff", 404)),
+    "POST /programme-dossiers/<int:dossier_id>/levels/<level>/scoring/close": (
+        "/programme-dossiers/999999/levels/region/scoring/close", row(L, 403, "staff", 404)),
+    "GET /programme-rounds/<int:round_id>/levels/<level>": (
+        "/programme-rounds/999999/levels/region", row(L, 403, "staff", 404)),
+    "POST /programme-rounds/<int:round_id>/levels/<level>": (
+        "/programme-rounds/999999/levels/region", row(L, 403, "staff", 404)),
+    "GET /programme-dossiers/<int:dossier_id>/certificates": (
+        "/programme-dossiers/999999/certificates", row(L, 404)),
+    "POST /programme-dossiers/<int:dossier_id>/certificates": (
+        "/programme-dossiers/999999/certificates", row(L, 404)),
+    "POST /certificates/<int:certificate_id>/revoke": ("/certificates/999999/revoke", row(L, 403, "staff", 404)),
+    "GET /public/certificates": ("/public/certificates", PUBLIC),
+    "GET /public/certificates/<int:certificate_id>.pdf": ("/public/certificates/999999.pdf", row(404, 404)),
+    "GET /api/v1/scoring": ("/api/v1/scoring", row(L, 200)),
+    "GET /api/v1/programme-dossiers/<int:dossier_id>/levels/<level>/sheet": (
+        "/api/v1/programme-dossiers/999999/levels/region/sheet", row(L, 404)),
+    "PUT /api/v1/programme-dossiers/<int:dossier_id>/levels/<level>/sheet": (
+        "/api/v1/programme-dossiers/999999/levels/region/sheet", row(L, 404)),
+    "GET /api/v1/programme-dossiers/<int:dossier_id>/levels/<level>/scoring": (
+        "/api/v1/programme-dossiers/999999/levels/region/scoring", row(L, 404)),
+    "POST /api/v1/programme-dossiers/<int:dossier_id>/levels/<level>/scoring/close": (
+        "/api/v1/programme-dossiers/999999/levels/region/scoring/close", row(L, 404)),
+    "POST /api/v1/programme-rounds/<int:round_id>/levels/<level>/scorers": (
+        "/api/v1/programme-rounds/999999/levels/region/scorers", row(L, OK)),  # the empty body: 400
+    "GET /api/v1/programme-rounds/<int:round_id>/levels/<level>/ranking": (
+        "/api/v1/programme-rounds/999999/levels/region/ranking", row(L, 404)),
+    "GET /api/v1/programme-dossiers/<int:dossier_id>/certificates": (
+        "/api/v1/programme-dossiers/999999/certificates", row(L, 404)),
+    "POST /api/v1/programme-dossiers/<int:dossier_id>/certificates": (
+        "/api/v1/programme-dossiers/999999/certificates", row(L, 404)),
+    "POST /api/v1/certificates/<int:certificate_id>/revoke": (
+        "/api/v1/certificates/999999/revoke", row(L, OK)),  # the empty body: 400
+    "GET /api/v1/certificates": ("/api/v1/certificates", PUBLIC),
+    "GET /api/v1/certificates/<int:certificate_id>.pdf": ("/api/v1/certificates/999999.pdf", row(404, 404)),
 }
 
 
@@ -914,6 +958,7 @@ PREDICATE_TABLE = {
     "can_fetch_round_report": {"mo", "admin"},  # the API's report: the contract names these two
     "can_set_intakes_by_api": {"po", "po_noprov", "mo", "applicant+po"},  # then their own province only
     "can_use_privacy_desk": {"dpo"},
+    "can_score": {"pcm", "mcm", "scm"},  # the scorer's queue (typical products): a council member of any level
     "can_file_programme_dossier": {"applicant", "applicant+po"},  # another programme's own form (issue 18)
 }
 
@@ -1335,6 +1380,12 @@ NOT_STAGED = {
     "/programme-dossiers/": "another programme's dossiers (tests/test_programme_web.py plays its stages)",
     "/api/v1/programmes/": "another programme's dossiers (tests/test_programme_web.py plays its stages)",
     "/api/v1/programme-dossiers/": "another programme's dossiers (tests/test_programme_web.py plays its stages)",
+    "/programme-rounds/": "a level's panels and ranking: its secretariat only (tests/test_typical_products.py)",
+    "/api/v1/programme-rounds/": "a level's panels and ranking: as /programme-rounds/",
+    "/certificates/": "a typical product's certificate: revoked by its level's secretariat only",
+    "/api/v1/certificates/": "typical products' certificates: public by design (the register), revoked by "
+                             "the level's secretariat only",
+    "/public/certificates/": "public by design: a certificate's PDF, as the register shows it",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

@@ -170,6 +170,10 @@ class LevelDef(_Strict):
     council: str | None = None  # the role of the members who decide, if people other than the officer
     entry: Ident  # the state in which a dossier arrives at this level (its agenda)
     decision: Decision | None = None  # how this level decides; none for a level that only forwards
+    # whose dossiers a council member of the level scores: every dossier his role may see ("all"), or the
+    # dossiers of the provinces of the region his panel serves only ("region": one panel per region, the
+    # application's map of provinces to regions)
+    scope: Literal["all", "region"] = "all"
 
 
 class FieldDef(_Strict):
@@ -278,6 +282,8 @@ def _check(d: ProgrammeDef, system_roles: Iterable[str] | None = None) -> list[s
                 p.append(f"level '{lv.id}': role '{role}' is not declared")
         if lv.entry not in states:
             p.append(f"level '{lv.id}': entry state '{lv.entry}' is not declared")
+        if lv.scope == "region" and not lv.council:
+            p.append(f"level '{lv.id}': a level scoped by region needs the council role whose members score")
         if lv.decision is not None:
             for name in filter(None, (lv.decision.opens, lv.decision.passes, lv.decision.rejects)):
                 if name not in events:

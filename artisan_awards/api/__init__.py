@@ -76,4 +76,15 @@ def renamed_fields(exc: ServiceError, names: dict[str, str]) -> ServiceError:
     return exc
 
 
-from . import councils, documents, eligibility, hard_cases, intake, law, open_data, programmes, routes  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    councils,
+    documents,
+    eligibility,
+    hard_cases,
+    intake,
+    law,
+    open_data,
+    products,  # typical products: scoring, certificates, register
+    programmes,
+    routes,
+)

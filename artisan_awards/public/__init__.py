@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
-from . import routes  # noqa: E402,F401
+from . import certificates, routes  # noqa: E402,F401

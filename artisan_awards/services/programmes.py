@@ -108,10 +108,11 @@ def perform(nomination: Nomination, action: str, actor: User, comment: str | Non
 
 
 def decide(nomination: Nomination, level_id: str, inputs: dict, actor: User, comment: str | None = None,
-           on: date | None = None) -> str:
+           on: date | None = None, meta: dict | None = None) -> str:
     """Record a level's decision (the tally, the scores, the appraisal) and move the dossier by its outcome.
 
-    The level's secretariat (its ``officer`` role) records it.  Returns the new state."""
+    The level's secretariat (its ``officer`` role) records it.  ``meta``: what the caller adds to the log
+    row (the scorers' sheets a closed scoring counted: services/scoring.py).  Returns the new state."""
     programme = _own_programme(nomination)
     try:
         level = programme.level(level_id)
@@ -123,6 +124,12 @@ def decide(nomination: Nomination, level_id: str, inputs: dict, actor: User, com
         raise Forbidden()
     if not isinstance(inputs, dict):
         raise ValidationFailed(N_("Dữ liệu chưa hợp lệ."))
+    if isinstance(level.decision, pg.RubricDecision) and "sheets" not in (meta or {}):
+        from .scoring import has_panel
+
+        if has_panel(nomination.round_id, level.id):  # the scorers' own sheets decide (services/scoring.py)
+            raise ValidationFailed(fields={"scores": N_("Cấp này chấm điểm bằng phiếu của từng người chấm: kết thúc "
+                                                        "chấm điểm để ra quyết định.")}, code="scored_by_sheets")
     inputs = dict(inputs)
     requested = getattr(level.decision, "requested_field", None)
     if requested and "requested" not in inputs:
@@ -131,7 +138,7 @@ def decide(nomination: Nomination, level_id: str, inputs: dict, actor: User, com
         outcome = pg.decide(level.decision, inputs)
     except pg.DecisionInputError as exc:
         raise ValidationFailed(fields={exc.field: exc.message}) from None
-    meta = {"level": level.id, "decision": level.decision.kind, **outcome.meta}
+    meta = {**(meta or {}), "level": level.id, "decision": level.decision.kind, **outcome.meta}
     return _move(nomination, programme, outcome.event, actor, nfc(comment).strip() if comment else None, meta, on)
 
 
