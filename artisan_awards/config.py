@@ -112,6 +112,12 @@ class Config:
     # Programme definitions besides the built-in ones (workflows/programmes): folders holding
     # <programme id>/<version>.yaml, separated by the path separator (docs/programmes.md).
     PROGRAMME_DIRS = [d for d in os.environ.get("PROGRAMME_DIRS", "").split(os.pathsep) if d]
+    # How long a typical product's certificate is valid, in months from its issue, per level
+    # (services/certificates.py).  Not verified in the circulars: a JSON object overrides any level,
+    # e.g. CERTIFICATE_VALIDITY_MONTHS='{"nation": 60}'.
+    CERTIFICATE_VALIDITY_MONTHS = {"province": 36, "region": 36, "nation": 36,
+                                   **{k: int(v) for k, v in _json_object(os.environ.get(
+                                       "CERTIFICATE_VALIDITY_MONTHS")).items() if v.isdigit()}}
     # Backups (flask --app wsgi backup ...): pg_dump / pg_restore found on PATH or under
     # /usr/lib/postgresql/*/bin unless PG_BINDIR names the folder.
     PG_BINDIR = os.environ.get("PG_BINDIR")

@@ -75,6 +75,12 @@ SENSITIVITY: dict[str, dict[str, str]] = {
         "id": ORDINARY, "effective_from": ORDINARY, "amount_vnd": ORDINARY, "legal_basis": ORDINARY,
         "verified": ORDINARY, "created_by_id": ORDINARY, "created_at": ORDINARY,
     },
+    "certificates": {  # the typical products' certificates (issue 18): published in the public register
+        "id": ORDINARY, "number": PUBLIC, "programme_id": ORDINARY, "nomination_id": ORDINARY, "level": PUBLIC,
+        "holder_name": PUBLIC, "product_name": PUBLIC, "product_group": PUBLIC, "province_code": PUBLIC,
+        "issued_on": PUBLIC, "valid_until": PUBLIC, "revoked_on": PUBLIC, "revoked_reason": ORDINARY,
+        "created_at": ORDINARY,
+    },
     "code_counters": {
         "province_code": ORDINARY, "year": ORDINARY, "last": ORDINARY,
     },

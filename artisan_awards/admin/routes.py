@@ -478,6 +478,8 @@ KIND_LABELS = {
     AuditKind.PARTNER_DEACTIVATED: N_("Tạm ngừng hệ thống đối tác"),
     AuditKind.PARTNER_REACTIVATED: N_("Mở lại hệ thống đối tác"),
     AuditKind.PARTNER_KEY_ROTATED: N_("Đổi khóa của hệ thống đối tác"),
+    AuditKind.CERTIFICATE_ISSUED: N_("Cấp giấy chứng nhận sản phẩm tiêu biểu"),
+    AuditKind.CERTIFICATE_REVOKED: N_("Thu hồi giấy chứng nhận sản phẩm tiêu biểu"),
 }
 AREA_LABELS = {
     "account": N_("Tài khoản"),
@@ -490,6 +492,7 @@ AREA_LABELS = {
     "privacy": N_("Dữ liệu cá nhân"),
     "integration": N_("Kết nối hệ thống khác"),
     "partner": N_("Hệ thống đối tác"),
+    "certificate": N_("Giấy chứng nhận sản phẩm"),
 }
 
 

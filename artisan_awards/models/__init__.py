@@ -8,9 +8,11 @@
 ``mail``: the e-mail outbox and the in-app inbox.  ``admin_log``: the administration audit log.
 ``integration``: events for other systems (webhooks, status sync to partners) and their deliveries.
 ``partners``: partner systems that file dossiers (issue 19).
+``certificates``: the typical products' certificates, one per product and level (issue 18).
 """
 
 from .admin_log import AuditChainHead, AuditEvent, AuditKind  # noqa: F401
+from .certificates import CERTIFICATE_LEVELS, Certificate  # noqa: F401
 from .core import (  # noqa: F401
     MAX_DB_INT,
     ApiToken,

@@ -67,6 +67,9 @@ class AuditKind(enum.StrEnum):
     PARTNER_DEACTIVATED = "partner_deactivated"
     PARTNER_REACTIVATED = "partner_reactivated"
     PARTNER_KEY_ROTATED = "partner_key_rotated"
+    # typical products' certificates (issue 18, services/certificates.py), target: the certificate
+    CERTIFICATE_ISSUED = "certificate_issued"
+    CERTIFICATE_REVOKED = "certificate_revoked"
 
 
 AREAS = {
@@ -90,6 +93,7 @@ AREAS = {
     "integration": {AuditKind.SUBSCRIBER_CHANGED, AuditKind.DELIVERY_REPLAYED},
     "partner": {AuditKind.PARTNER_CREATED, AuditKind.PARTNER_CHANGED, AuditKind.PARTNER_DEACTIVATED,
                 AuditKind.PARTNER_REACTIVATED, AuditKind.PARTNER_KEY_ROTATED},
+    "certificate": {AuditKind.CERTIFICATE_ISSUED, AuditKind.CERTIFICATE_REVOKED},
 }
 
 

@@ -392,3 +392,20 @@ def data_request_answered(request, person: User, kept=()) -> None:
     """The person is told the answer (before an anonymised account loses its address)."""
     send("data_request_answered", [Recipient.of(person)], r=request, kept=list(kept),
          my_data_link=link("data_rights.my_data"))
+
+
+# -- typical products' certificates (issue 18; services/certificates.py) ------------------------------
+
+
+def certificate_issued(certificate) -> None:
+    """The producer (the dossier's owner): the certificate's number, level and validity."""
+    nomination = certificate.nomination
+    send("certificate_issued", applicants(nomination), c=certificate, n=nomination,
+         dossier_link=link("dossier.show", nomination_id=nomination.id))
+
+
+def certificate_revoked(certificate) -> None:
+    """The producer: the certificate is revoked from a day, and why."""
+    nomination = certificate.nomination
+    send("certificate_revoked", applicants(nomination), c=certificate, n=nomination,
+         dossier_link=link("dossier.show", nomination_id=nomination.id))

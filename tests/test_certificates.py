@@ -1,0 +1,222 @@
+"""Typical products' certificates (issue 18, services/certificates.py): who issues them and when, their
+validity to the day (issued, last valid day, expired, revoked), the reads the register and the schemes'
+priority use.  The dossiers run through a small product selection defined in test data
+(tests/data/certificates/sample-products: province, region, nation, each deciding by ballot)."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from artisan_awards.errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
+from artisan_awards.extensions import db
+from artisan_awards.models import AuditEvent, Certificate, OutboxMessage
+from artisan_awards.services import certificates, programmes
+from artisan_awards.timeutil import today
+from workflows.registry import registry
+
+PROGRAMMES = Path(__file__).resolve().parent / "data" / "certificates"
+PASS = {"members": 5, "present": 5, "yes": 5}
+
+
+@pytest.fixture(autouse=True)
+def _programme():
+    registry().add_directory(PROGRAMMES)
+
+
+@pytest.fixture
+def world(make):
+    applicant = make.user("applicant", full_name="Nguyễn Văn Gốm")
+    hni, hpg = make.user("province_officer", "HNI"), make.user("province_officer", "HPG")
+    ministry = make.user("ministry_officer")
+    round_ = make.round(programme_id="sample-products", intake_opens=today() - timedelta(days=5))
+    return applicant, hni, hpg, ministry, round_
+
+
+def _dossier(world, name="Bình gốm men lam Bát Tràng", province="HNI"):
+    applicant, *_, round_ = world
+    n = programmes.create_dossier(applicant, round_.id, province, {
+        "producer_name": "Hợp tác xã Gốm Bát Tràng", "product_name": name, "product_group": "Thủ công mỹ nghệ"})
+    programmes.perform(n, "submit", applicant)
+    return n
+
+
+def _to_nation(world, n):
+    _, hni, _, ministry, _ = world
+    programmes.decide(n, "province", PASS, hni)
+    programmes.perform(n, "send_to_region", hni)
+    programmes.decide(n, "region", PASS, ministry)
+    programmes.perform(n, "send_to_nation", ministry)
+    programmes.decide(n, "nation", PASS, ministry)
+
+
+def test_the_level_that_selected_a_product_issues_its_certificate(app, world):
+    applicant, hni, hpg, ministry, _ = world
+    n = _dossier(world)
+    with pytest.raises(TransitionRefused) as refused:  # the province has not selected it yet
+        certificates.issue_certificate(n, "province", hni)
+    assert refused.value.code == "not_selected"
+    programmes.decide(n, "province", PASS, hni)
+    for someone in (hpg, ministry, applicant):  # another province's secretariat, another level, the producer
+        with pytest.raises(Forbidden):
+            certificates.issue_certificate(n, "province", someone)
+    with pytest.raises(TransitionRefused):  # the region has not scored it
+        certificates.issue_certificate(n, "region", ministry)
+    with pytest.raises(NotFound):
+        certificates.issue_certificate(n, "district", hni)
+
+    cert = certificates.issue_certificate(n, "province", hni)
+    assert cert.number == f"SPTB-T-{today().year}-{cert.id:06d}"
+    assert (cert.level, cert.programme_id, cert.nomination_id, cert.province_code) == \
+        ("province", "sample-products", n.id, "HNI")
+    assert (cert.holder_name, cert.product_name, cert.product_group) == \
+        ("Hợp tác xã Gốm Bát Tràng", "Bình gốm men lam Bát Tràng", "Thủ công mỹ nghệ")
+    assert cert.issued_on == today()
+    # 36 months by default: the day before the same date three years later
+    assert cert.valid_until == certificates.add_months(today(), 36) - timedelta(days=1)
+    with pytest.raises(TransitionRefused) as refused:  # one certificate per product and level
+        certificates.issue_certificate(n, "province", hni)
+    assert refused.value.code == "duplicate"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
+
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.kind == "certificate_issued"))
+    assert (event.target_type, event.target_id, event.target_label, event.actor_id, event.province_code) == \
+        ("certificate", cert.id, cert.number, hni.id, "HNI")
+    assert event.details["valid_until"] == cert.valid_until.isoformat()
+    mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.to == applicant.email,
+                                                            OutboxMessage.subject.contains(cert.number)))
+    assert mail is not None and "cấp tỉnh" in mail.body and "Bình gốm men lam Bát Tràng" in mail.body
+
+
+def test_each_level_issues_its_own_with_its_configured_validity(app, world):
+    _, hni, _, ministry, _ = world
+    app.config["CERTIFICATE_VALIDITY_MONTHS"] = {"province": 24, "region": 36, "nation": 60}
+    n = _dossier(world)
+    _to_nation(world, n)
+    province = certificates.issue_certificate(n, "province", hni, issued_on=date(2025, 3, 1))
+    region = certificates.issue_certificate(n, "region", ministry, issued_on="2025-03-31")
+    nation = certificates.issue_certificate(n, "nation", ministry, issued_on=date(2024, 2, 29),
+                                            number=" sptb-qg-2024 / 7 ")
+    assert province.valid_until == date(2027, 2, 28)
+    assert region.valid_until == date(2028, 3, 30)
+    assert nation.valid_until == date(2029, 2, 27)  # 29/02/2029 does not exist: 28/02, the day before
+    assert nation.number == "SPTB-QG-2024/7"
+    assert region.number.startswith("SPTB-KV-2025-")
+    # highest level first
+    on = date(2025, 6, 1)
+    assert certificates.valid_for_dossier(n.id, on) == [nation, region, province]
+    assert certificates.valid_for_dossier(n.id, date(2027, 3, 1)) == [nation, region]
+
+
+@pytest.mark.parametrize("day, valid", [
+    (date(2025, 4, 30), False),  # the day before its issue
+    (date(2025, 5, 1), True),  # issued
+    (date(2028, 4, 30), True),  # the last valid day (36 months)
+    (date(2028, 5, 1), False),  # expired
+])
+def test_validity_edges(app, world, day, valid):
+    _, hni, *_ = world
+    n = _dossier(world)
+    programmes.decide(n, "province", PASS, hni)
+    cert = certificates.issue_certificate(n, "province", hni, issued_on=date(2025, 5, 1))
+    assert cert.valid_until == date(2028, 4, 30)
+    assert cert.is_valid_on(day) is valid
+    assert (certificates.valid_certificate(cert.number, day) == cert) is valid
+    assert (certificates.valid_certificate(cert.number.lower() + "  ", day) == cert) is valid
+    assert (certificates.valid_for_dossier(n.id, day) == [cert]) is valid
+    assert (certificates.register(day) == [cert]) is valid
+
+
+def test_a_revoked_certificate_is_valid_until_the_day_before(app, world):
+    _, hni, hpg, ministry, _ = world
+    n = _dossier(world)
+    programmes.decide(n, "province", PASS, hni)
+    cert = certificates.issue_certificate(n, "province", hni, issued_on=today() - timedelta(days=100))
+    with pytest.raises(Forbidden):
+        certificates.revoke(cert, hpg, "Sai phạm")
+    with pytest.raises(Forbidden):
+        certificates.revoke(cert, ministry, "Sai phạm")
+    with pytest.raises(ValidationFailed) as refused:
+        certificates.revoke(cert, hni, "   ")
+    assert "reason" in refused.value.fields
+    with pytest.raises(ValidationFailed) as refused:
+        certificates.revoke(cert, hni, "Sai phạm", on=today() + timedelta(days=1))
+    assert "revoked_on" in refused.value.fields
+    with pytest.raises(ValidationFailed):
+        certificates.revoke(cert, hni, "Sai phạm", on=cert.issued_on - timedelta(days=1))
+    with pytest.raises(ValidationFailed):
+        certificates.revoke(cert, hni, "Sai phạm", on="31/12/2025")
+    assert cert.revoked_on is None
+
+    revoked_on = today() - timedelta(days=10)
+    certificates.revoke(cert, hni, "Sản phẩm không còn sản xuất", on=revoked_on)
+    db.session.refresh(cert)
+    assert (cert.revoked_on, cert.revoked_reason) == (revoked_on, "Sản phẩm không còn sản xuất")
+    assert cert.is_valid_on(revoked_on - timedelta(days=1))
+    assert certificates.valid_certificate(cert.number, revoked_on - timedelta(days=1)) == cert
+    assert not cert.is_valid_on(revoked_on)
+    assert certificates.valid_certificate(cert.number, revoked_on) is None
+    assert certificates.valid_for_dossier(n.id, today()) == []
+    assert certificates.register(today()) == []
+    with pytest.raises(TransitionRefused):
+        certificates.revoke(cert, hni, "Lần nữa")
+    kinds = list(db.session.scalars(sa.select(AuditEvent.kind).where(AuditEvent.target_type == "certificate")
+                                    .order_by(AuditEvent.id)))
+    assert kinds == ["certificate_issued", "certificate_revoked"]
+
+
+def test_the_register_lists_the_valid_ones_and_filters(app, world):
+    _, hni, hpg, ministry, _ = world
+    bat_trang, do_son = _dossier(world), _dossier(world, "Nước mắm Cát Hải", "HPG")
+    old = _dossier(world, "Gốm cũ")
+    programmes.decide(bat_trang, "province", PASS, hni)
+    programmes.decide(do_son, "province", PASS, hpg)
+    programmes.decide(old, "province", PASS, hni)
+    on = today()
+    a = certificates.issue_certificate(bat_trang, "province", hni)
+    b = certificates.issue_certificate(do_son, "province", hpg)
+    certificates.issue_certificate(old, "province", hni, issued_on=on - timedelta(days=4 * 366))  # expired
+    programmes.perform(bat_trang, "send_to_region", hni)
+    programmes.decide(bat_trang, "region", PASS, ministry)
+    c = certificates.issue_certificate(bat_trang, "region", ministry)
+
+    assert certificates.register(on) == [c, a, b]  # region first, then by province (HNI, HPG)
+    assert certificates.register(on, level="province") == [a, b]
+    assert certificates.register(on, province_code="HPG") == [b]
+    assert certificates.register(on, text="cát hải") == [b]
+    assert certificates.register(on, text=c.number) == [c]
+    assert certificates.register(on, text="100%") == []
+    assert certificates.register(on, product_group="Chế biến nông lâm thủy sản") == []
+    assert certificates.valid_certificate("", on) is None
+    assert certificates.valid_certificate("SPTB-KHONG-CO", on) is None
+
+
+def test_bad_input_is_refused_with_the_field(app, world):
+    _, hni, *_ = world
+    n = _dossier(world)
+    programmes.decide(n, "province", PASS, hni)
+    with pytest.raises(ValidationFailed) as refused:
+        certificates.issue_certificate(n, "province", hni, issued_on=today() + timedelta(days=1))
+    assert refused.value.fields == {"issued_on": "Ngày cấp không được sau ngày hôm nay."}
+    with pytest.raises(ValidationFailed) as refused:
+        certificates.issue_certificate(n, "province", hni, issued_on="hôm qua")
+    assert list(refused.value.fields) == ["issued_on"]
+    with pytest.raises(ValidationFailed) as refused:
+        certificates.issue_certificate(n, "province", hni, number="số <1>")
+    assert list(refused.value.fields) == ["number"]
+    first = certificates.issue_certificate(n, "province", hni, number="12/GCN-SCT")
+    other = _dossier(world, "Gốm khác")
+    programmes.decide(other, "province", PASS, hni)
+    with pytest.raises(ValidationFailed) as refused:
+        certificates.issue_certificate(other, "province", hni, number="12/gcn-sct")
+    assert refused.value.fields == {"number": "Số giấy chứng nhận này đã được dùng."}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
+    assert first.number == "12/GCN-SCT"
+
+
+def test_add_months_keeps_the_day_or_takes_the_months_last():
+    assert certificates.add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert certificates.add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert certificates.add_months(date(2025, 11, 15), 3) == date(2026, 2, 15)
+    assert certificates.add_months(date(2025, 5, 1), 36) == date(2028, 5, 1)
