@@ -76,4 +76,4 @@ def renamed_fields(exc: ServiceError, names: dict[str, str]) -> ServiceError:
     return exc
 
 
-from . import councils, documents, eligibility, hard_cases, intake, law, open_data, routes  # noqa: E402,F401
+from . import councils, documents, eligibility, hard_cases, intake, law, open_data, routes, schemes  # noqa: E402,F401

@@ -49,6 +49,7 @@ MAX_AREAS = 30
 IN_PLAN = ("approved", "completed", "settled")
 RECORD_MOVES = {"report": "report_progress", "inspection": "inspect", "acceptance": "accept_work",
                 "settlement": "settle"}
+CERTIFICATE_LEVEL_LABELS = {"province": N_("cấp tỉnh"), "region": N_("cấp khu vực"), "nation": N_("cấp quốc gia")}
 RECORD_LABELS = {"report": N_("Báo cáo tiến độ"), "inspection": N_("Kiểm tra, giám sát"),
                  "acceptance": N_("Nghiệm thu"), "settlement": N_("Quyết toán")}
 
@@ -222,8 +223,7 @@ def update_year(actor: User, year: SchemeYear, values: dict) -> SchemeYear:
         used = {n.programme_data.get("content_area") for n in _schemes(year) if n.state != "withdrawn"}
         dropped = sorted(a for a in used - set(guidance["content_areas"]) if a)
         if dropped:
-            errors["content_areas"] = N_("Không thể bỏ nội dung đã có đề án đề xuất: %(areas)s.") % {
-                "areas": "; ".join(dropped)}
+            errors["content_areas"] = N_("Không thể bỏ nội dung đã có đề án đề xuất.")
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.one_transaction():
@@ -420,12 +420,27 @@ def priority(nomination: Nomination, on: date | None = None) -> Priority:
     found = {"certificate_number": cert.number, "level": cert.level, "valid_until": cert.valid_until,
              "product_name": cert.product_name}
     if rank <= 0:
-        return Priority(**found, reason=N_("Giấy chứng nhận cấp %(level)s không thuộc diện được ưu tiên."),
+        return Priority(**found, reason=N_("Giấy chứng nhận %(level)s không thuộc diện được ưu tiên."),
                         params={"level": cert.level})
     bonus = float(current_app.config["SCHEME_PRIORITY_BONUS"].get(cert.level, 0))
     return Priority(rank=rank, bonus=bonus, **found, params={"number": cert.number, "level": cert.level},
-                    reason=N_("Sản phẩm có giấy chứng nhận sản phẩm công nghiệp nông thôn tiêu biểu cấp "
-                              "%(level)s số %(number)s còn hiệu lực: được ưu tiên."))
+                    reason=PRIORITY_REASON)
+
+
+PRIORITY_REASON = N_("Sản phẩm có giấy chứng nhận sản phẩm công nghiệp nông thôn tiêu biểu %(level)s số "
+                     "%(number)s, còn hiệu lực đến %(until)s: được ưu tiên.")
+
+
+def explain(prio: Priority, gettext) -> str:
+    """Why a scheme has (or has not) priority, in the reader's language."""
+    from ..formatting import vn_date
+
+    params = dict(prio.params)
+    if "level" in params:
+        params["level"] = gettext(CERTIFICATE_LEVEL_LABELS.get(params["level"], params["level"]))
+    if prio.valid_until is not None:
+        params["until"] = vn_date(prio.valid_until, with_time=False)
+    return gettext(prio.reason) % params if params else gettext(prio.reason)
 
 
 def _decision_meta(nomination: Nomination) -> dict | None:
@@ -538,8 +553,8 @@ def approve_plan(actor: User, year: SchemeYear, values: dict) -> list[Nomination
         raise TransitionRefused(N_("Chưa có đề án nào đã thẩm định để phê duyệt."), code="nothing_to_approve")
     waiting = [n for n in _schemes(year) if n.state in ("submitted", "appraisal")]
     if waiting:
-        raise TransitionRefused(N_("Còn %(count)s đề án chưa thẩm định xong.") % {"count": len(waiting)},
-                                code="appraisal_pending")
+        raise TransitionRefused(N_("Còn %(count)s đề án chưa thẩm định xong."), code="appraisal_pending",
+                                params={"count": len(waiting)})
     with transaction.one_transaction(conflict=CONFLICT):
         for n in schemes:
             _fire(n, "approve_plan", actor, None, {"decision_number": number, "decision_date": when.isoformat(),
@@ -605,6 +620,14 @@ def plan(year: SchemeYear) -> Plan:
     by_area = sorted(totals(lambda r: r.area), key=lambda t: (areas.get(t[0], len(areas)), t[0]))
     return Plan(year, rows, totals(lambda r: r.province), totals(lambda r: r.unit), by_area,
                 sum(r.approved for r in rows), sum(r.cofinancing for r in rows))
+
+
+def plan_rows_with_total(p: Plan) -> list[PlanRow]:
+    """The plan's rows and a last row of totals (no scheme) for an export."""
+    total = PlanRow(None, "", "", "", p.total, p.cofinancing,
+                    sum(r.settled for r in p.rows if r.settled is not None) if any(
+                        r.settled is not None for r in p.rows) else None)
+    return [*p.rows, total]
 
 
 def plan_out(p: Plan) -> dict:
