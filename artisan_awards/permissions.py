@@ -241,7 +241,7 @@ def can_see_scheme(user: User, nomination: Nomination) -> bool:
         return True
     if nomination.state == "draft":
         return False
-    if user.has_role(wf.MINISTRY_OFFICER):
+    if user.has_role(wf.MINISTRY_OFFICER, wf.ADMIN):
         return True
     return user.has_role(wf.PROVINCE_OFFICER) and user.province_code == nomination.province_code
 
@@ -504,6 +504,7 @@ NAV: tuple[tuple[str, str, Callable], ...] = (
     ("council.councils", N_("Hội đồng"), can_use_council_agenda),
     ("ministry.dashboard", N_("Tổng hợp đợt"), can_see_dashboard),
     ("rounds.index", N_("Kế hoạch đợt"), is_staff),
+    ("schemes.index", N_("Đề án khuyến công"), lambda u: can_manage_schemes(u) or can_propose_scheme(u)),
     ("rules.admin", N_("Bộ tiêu chí"), can_edit_rules),
     ("rules.read_only", N_("Bộ tiêu chí"), lambda u: can_read_rules(u) and not can_edit_rules(u)),
     ("admin.index", N_("Quản trị"), lambda u: can_open_administration(u)),
@@ -671,6 +672,7 @@ TEMPLATE_PREDICATES = {
         can_act_in_batch, can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
         is_secretariat, can_see_council,
         can_edit_rules, can_answer_data_requests,
+        can_manage_schemes, can_propose_scheme,
     )
 }
 
