@@ -117,7 +117,8 @@ def test_a_scheme_year_in_the_browser(scheme_world, shots):  # noqa: F811
                        [("Hội chợ khu vực miền Trung", "600.000.000", "300.000.000")])
 
         # the department receives and appraises
-        for sid, score, amount in ((hpg, "85", "1.000.000.000"), (hni, "85", "900.000.000"), (dng, "90", "500.000.000")):
+        appraisals = ((hpg, "85", "1.000.000.000"), (hni, "85", "900.000.000"), (dng, "90", "500.000.000"))
+        for sid, score, amount in appraisals:
             mo.goto(f"/schemes/{sid}")
             mo.get_by_role("button", name="Tiếp nhận, đưa vào thẩm định").click()
             expect(mo.locator("#scheme-state")).to_have_text("Đang thẩm định")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workflows.states import N_
 
 from .. import exports, permissions
-from ..errors import NotFound, ValidationFailed
+from ..errors import Forbidden, NotFound, ValidationFailed
 from ..permissions import guard
 from ..services import schemes
 from . import bp, json_body
@@ -209,6 +209,8 @@ def scheme(scheme_id: int):
 def edit_scheme(scheme_id: int):
     """The owner's proposal, edited while a draft or returned for completion."""
     n = _scheme(scheme_id)
+    if n.owner_id != g.api_user.id:
+        raise Forbidden()
     values, lines = _proposal(SchemeIn.model_validate(json_body()))
     return jsonify(_out(schemes.update_proposal(g.api_user, n, values, lines)))
 

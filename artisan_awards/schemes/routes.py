@@ -305,6 +305,9 @@ def add_record(scheme_id: int, kind: str):
     n = _scheme(scheme_id)
     if kind not in RECORD_KINDS:
         abort(404)
+    programme = programmes.programme_of(n)
+    if not permissions.may_act_as(current_user, n, programme.actor_for(schemes.RECORD_MOVES[kind])):
+        abort(403)
     form = RecordForm(prefix=kind)
     if form.validate_on_submit():
         values = {k: getattr(form, k).data for k in ("on_date", "period", "progress_percent", "team", "reference",
