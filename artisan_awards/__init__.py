@@ -82,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .province import bp as province_bp
     from .public import bp as public_bp
     from .rounds import bp as rounds_bp
+    from .schemes import bp as schemes_bp
     from .rules import bp as rules_bp
     from .services import mail
 
@@ -98,6 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_bp,
         open_data_bp,
         rounds_bp,
+        schemes_bp,
         rules_bp,
         documents_bp,
         admin_bp,

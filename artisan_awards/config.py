@@ -245,6 +245,26 @@ class Config:
     # Commendation 2022 (12.5 for the "People's" titles, verified; 9.0 for the "Meritorious" ones, verified
     # by calculation).  The base salaries themselves are a dated table (/admin/base-salaries).
     AWARD_COEFFICIENTS = {"people": 12.5, "meritorious": 9.0}
+    # National khuyến công schemes (docs/programmes.md "National khuyến công schemes").  The content areas
+    # a new year starts from: the six of the 2024 guidance (official letter 400/CTĐP-QLKC of 15/05/2023);
+    # each year keeps and edits its own list.
+    SCHEME_CONTENT_AREAS = [
+        "Xây dựng mô hình trình diễn kỹ thuật, chuyển giao công nghệ mới",
+        "Hỗ trợ ứng dụng máy móc thiết bị tiên tiến, tiến bộ khoa học kỹ thuật",
+        "Phát triển sản phẩm công nghiệp nông thôn tiêu biểu",
+        "Xúc tiến thương mại, hội chợ triển lãm",
+        "Đào tạo, nâng cao năng lực",
+        "Hỗ trợ lập quy hoạch, đầu tư hạ tầng cụm công nghiệp",
+    ]
+    # The priority of a scheme whose product holds a valid typical-product certificate (the policy names
+    # regional and national certificates; how much they weigh is not verified, so it is set here).
+    # SCHEME_PRIORITY_LEVELS: certificate level → priority (higher first; a level not named gives none).
+    # SCHEME_PRIORITY_RANKING: "tiebreak" (by appraisal score, the priority first among equal scores),
+    # "first" (every scheme with priority before every one without, by score within each), or "bonus"
+    # (SCHEME_PRIORITY_BONUS points, per level, added to the appraisal score before ranking).
+    SCHEME_PRIORITY_LEVELS = {"nation": 2, "region": 1}
+    SCHEME_PRIORITY_RANKING = "tiebreak"
+    SCHEME_PRIORITY_BONUS = {"nation": 10, "region": 5}
     COUNCIL_RULES = {
         "default": {"quorum_percent": 75, "pass_percent": 90},
         "province": {"quorum_percent": 75, "pass_percent": 90},

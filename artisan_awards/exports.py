@@ -209,3 +209,26 @@ def _xlsx_file(columns: list[Column], rows: Iterable):
     workbook.save(out)
     out.seek(0)
     return out
+
+
+def scheme_plan_columns() -> list[Column]:
+    """A year's khuyến công plan (services/schemes.plan rows): one row per scheme, amounts in đồng."""
+    state_text = functools.cache(lambda s: _(_scheme_state(s)) if s else "")
+    return [
+        Column(N_("Mã đề án"), lambda r: r.nomination.id if r.nomination else "", 10),
+        Column(N_("Tên đề án"), lambda r: r.nomination.full_name if r.nomination else _("Tổng cộng"), 40),
+        Column(N_("Địa phương"), lambda r: r.province, 18),
+        Column(N_("Đơn vị đề xuất"), lambda r: r.unit, 28),
+        Column(N_("Nội dung khuyến công"), lambda r: r.area, 30),
+        Column(N_("Kinh phí khuyến công quốc gia được duyệt (đồng)"), lambda r: r.approved, 18),
+        Column(N_("Kinh phí đối ứng (đồng)"), lambda r: r.cofinancing, 16),
+        Column(N_("Trạng thái"), lambda r: state_text(r.nomination.state if r.nomination else ""), 24),
+        Column(N_("Số tiền quyết toán (đồng)"), lambda r: r.settled, 16),
+    ]
+
+
+def _scheme_state(state: str) -> str:
+    from workflows.registry import registry
+
+    programme = registry().versions("khuyen-cong-schemes")[-1]
+    return programme.state_def(state).staff_label

@@ -224,6 +224,42 @@ def can_file_in(user: User, province_code: str | None) -> bool:
 
 
 
+# -- national khuyến công schemes (issue 18 item 4; services/schemes.py, docs/programmes.md) --------------
+# The department (Cục Công Thương địa phương) is the ministry's secretariat: ministry_officer opens a
+# year, appraises, records the plan's approval, inspects, accepts and settles.  A proposing unit (a
+# provincial khuyến công centre, a ministry unit) files with its own applicant account and owns its
+# schemes; the province's secretariat follows the schemes located in its province.
+
+
+def can_manage_schemes(user: User) -> bool:
+    return user.is_authenticated and user.has_role(wf.MINISTRY_OFFICER)
+
+
+def can_propose_scheme(user: User) -> bool:
+    return user.is_authenticated and user.has_role(wf.APPLICANT)
+
+
+def can_see_scheme_years(user: User) -> bool:
+    return user.is_authenticated
+
+
+def can_see_scheme(user: User, nomination: Nomination) -> bool:
+    if not user.is_authenticated:
+        return False
+    if nomination.owner_id == user.id:
+        return True
+    if nomination.state == "draft":
+        return False
+    if user.has_role(wf.MINISTRY_OFFICER, wf.ADMIN):
+        return True
+    return user.has_role(wf.PROVINCE_OFFICER) and user.province_code == nomination.province_code
+
+
+def can_see_scheme_plan(user: User, approved: bool) -> bool:
+    """The approved plan is the ministry's published decision; before it, the department's working list."""
+    return user.is_authenticated and (approved or can_manage_schemes(user))
+
+
 # -- roles as data: labels, account administration ----------------------------------------------
 
 ROLE_LABELS = {
@@ -484,6 +520,7 @@ NAV: tuple[tuple[str, str, Callable], ...] = (
     ("products.queue", N_("Phiếu chấm điểm"), can_score),
     ("ministry.dashboard", N_("Tổng hợp đợt"), can_see_dashboard),
     ("rounds.index", N_("Kế hoạch đợt"), is_staff),
+    ("schemes.index", N_("Đề án khuyến công"), lambda u: can_manage_schemes(u) or can_propose_scheme(u)),
     ("rules.admin", N_("Bộ tiêu chí"), can_edit_rules),
     ("rules.read_only", N_("Bộ tiêu chí"), lambda u: can_read_rules(u) and not can_edit_rules(u)),
     ("admin.index", N_("Quản trị"), lambda u: can_open_administration(u)),
@@ -738,6 +775,7 @@ TEMPLATE_PREDICATES = {
         can_act_in_batch, can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
         is_secretariat, can_see_council,
         can_edit_rules, can_answer_data_requests, can_file_programme_dossier,
+        can_manage_schemes, can_propose_scheme,
     )
 }
 

@@ -277,6 +277,23 @@ SENSITIVITY: dict[str, dict[str, str]] = {
     "sealed_ballots": {
         "id": ORDINARY, "session_id": ORDINARY, "box": SECRET,
     },
+    # National khuyến công schemes (migration 0031): organisations' plans and money, no personal data
+    # beyond the recording accounts (ids).
+    "scheme_budget_lines": {
+        "id": ORDINARY, "nomination_id": ORDINARY, "position": ORDINARY, "item": ORDINARY,
+        "state_amount": ORDINARY, "cofinancing": ORDINARY,
+    },
+    "scheme_records": {
+        "id": ORDINARY, "nomination_id": ORDINARY, "kind": ORDINARY, "on_date": ORDINARY, "period": ORDINARY,
+        "progress_percent": ORDINARY, "team": ORDINARY, "reference": ORDINARY, "text": ORDINARY,
+        "amount": ORDINARY, "created_by_id": ORDINARY, "created_at": ORDINARY,
+    },
+    "scheme_years": {
+        "round_id": ORDINARY, "plan_year": ORDINARY, "guidance_number": PUBLIC, "guidance_date": PUBLIC,
+        "guidance_text": PUBLIC, "content_areas": PUBLIC, "plan_decision_number": PUBLIC,
+        "plan_decision_date": PUBLIC, "plan_approved_at": ORDINARY, "plan_approved_by_id": ORDINARY,
+        "created_by_id": ORDINARY, "created_at": ORDINARY,
+    },
     "session_non_voters": {
         "id": ORDINARY, "session_id": ORDINARY, "member_id": ORDINARY, "reason": ORDINARY,
     },

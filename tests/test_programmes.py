@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 from transitions import Machine, MachineError
 
 from workflows import programme as pg
@@ -276,6 +277,25 @@ def test_appraisal_funds_a_positive_amount_within_the_request():
             pg.decide(appraisal, bad)
 
 
+def test_an_appraisal_with_a_score_scale_records_the_appraisers_score():
+    """``max_score``: the appraisers' score is an input (0 to the scale), recorded with the amount."""
+    appraisal = pg.AppraisalDecision(kind="appraisal", max_score=100, passes="p", rejects="r")
+    out = pg.decide(appraisal, {"amount": 300, "requested": 350, "score": "82,5"})
+    assert out.passed and out.meta == {"amount": 300, "currency": "VND", "requested": 350, "score": 82.5,
+                                       "max_score": 100}
+    assert pg.decide(appraisal, {"amount": 0, "score": 0}).meta["score"] == 0  # scored, not funded
+    assert pg.decide(appraisal, {"amount": 1, "score": 100}).passed
+    for bad in ({"amount": 1}, {"amount": 1, "score": 100.5}, {"amount": 1, "score": -1},
+                {"amount": 1, "score": "cao"}, {"amount": 1, "score": True}, {"amount": 1, "score": "nan"}):
+        with pytest.raises(pg.DecisionInputError) as refused:
+            pg.decide(appraisal, bad)
+        assert refused.value.field == "score"
+    without = pg.AppraisalDecision(kind="appraisal", passes="p", rejects="r")
+    assert "score" not in pg.decide(without, {"amount": 1, "score": 5}).meta  # no scale, no score
+    with pytest.raises(ValidationError):
+        pg.AppraisalDecision(kind="appraisal", max_score=0, passes="p", rejects="r")
+
+
 def test_clean_form_checks_the_programmes_own_fields():
     dossier = pg.DossierDef.model_validate({"fields": [
         {"id": "name", "label": "Tên", "required": True, "max_length": 10},
@@ -305,6 +325,7 @@ def test_docs_programmes_carries_each_diagram_as_generated_from_its_definition()
     built_in = pg.Registry([pg.PROGRAMMES_DIR], known=[ARTISAN], roles=ROLES)
     newest = {(pid, built_in.versions(pid)[-1].version) for pid in built_in.ids()}  # every built-in programme
     assert ("typical-products", "2025") in newest
+    assert ("khuyen-cong-schemes", "2024") in newest
     assert set(blocks) == newest | {("village-crafts", "2026")}
     for (programme_id, version), text in blocks.items():
         programme = registry.get(programme_id, version)

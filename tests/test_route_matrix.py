@@ -205,6 +205,30 @@ MATRIX: dict[str, tuple] = {
     "GET /ministry/results/export.<fmt>": ("/ministry/results/export.csv", row(L, 403, "national", 200)),
     "POST /ministry/comments/reveal": ("/ministry/comments/reveal", row(L, 403, "mo", OK)),
     "GET /ministry/comments/export.<fmt>": ("/ministry/comments/export.csv", row(L, 403, "mo", 200)),
+    # -- national khuyến công schemes (schemes/routes.py)
+    "GET /schemes/": ("/schemes/", LOGGED_IN),
+    "GET /schemes/years/new": ("/schemes/years/new", row(L, 403, "mo", 200)),
+    "POST /schemes/years/new": ("/schemes/years/new", row(L, 403, "mo", OK)),
+    "GET /schemes/years/<int:round_id>": ("/schemes/years/{scheme_year}", LOGGED_IN),
+    "GET /schemes/years/<int:round_id>/edit": ("/schemes/years/{scheme_year}/edit", row(L, 403, "mo", 200)),
+    "POST /schemes/years/<int:round_id>/edit": ("/schemes/years/{scheme_year}/edit", row(L, 403, "mo", OK)),
+    "GET /schemes/years/<int:round_id>/propose": (
+        "/schemes/years/{scheme_year}/propose", row(L, 403, "owner applicant", 200)),
+    "POST /schemes/years/<int:round_id>/propose": (
+        "/schemes/years/{scheme_year}/propose", row(L, 403, "owner applicant", OK)),
+    "GET /schemes/years/<int:round_id>/plan": ("/schemes/years/{scheme_year}/plan", row(L, 404, "mo", 200)),
+    "POST /schemes/years/<int:round_id>/plan/approval": (
+        "/schemes/years/{scheme_year}/plan/approval", row(L, 403, "mo", OK)),
+    "GET /schemes/<int:scheme_id>": ("/schemes/{scheme}", row(L, 404, "owner po mo admin", 200)),
+    "GET /schemes/<int:scheme_id>/edit": ("/schemes/{scheme}/edit", row(L, 403, "applicant", 404, "owner", 200)),
+    "POST /schemes/<int:scheme_id>/edit": ("/schemes/{scheme}/edit", row(L, 403, "applicant", 404, "owner", OK)),
+    # resubmit: the owner's move, which the machine refuses for a submitted scheme
+    "POST /schemes/<int:scheme_id>/actions/<action>": (
+        "/schemes/{scheme}/actions/resubmit", row(L, 404, "owner", OK, "po mo admin", 403)),
+    "POST /schemes/<int:scheme_id>/appraisal": ("/schemes/{scheme}/appraisal", row(L, 403, "mo", OK)),
+    # an inspection: the department's record (the scheme is not approved: refused by the machine)
+    "POST /schemes/<int:scheme_id>/records/<kind>": (
+        "/schemes/{scheme}/records/inspection", row(L, 404, "owner po admin", 403, "mo", OK)),
     "GET /rounds/": ("/rounds/", PUBLIC),
     "GET /rounds/<int:round_id>/timeline": ("/rounds/{round}/timeline", PUBLIC),
     "GET /rounds/<int:round_id>/report": ("/rounds/{round}/report", row(L, 403, "mo go admin", 200)),
@@ -404,6 +428,26 @@ MATRIX: dict[str, tuple] = {
         lambda i: {"nomination_id": i["acc"], "special": True, "rationale": "Nghề ít người theo học"}),
     # the holiday calendar (anyone reads, the administrator writes), provinces' intake deadlines (staff
     # read; that province's officer or the ministry set), the round's record (the ministry, the administrator)
+    # -- national khuyến công schemes (api/schemes.py): a year whose plan is not approved, a submitted scheme
+    # of the owner located in Hà Nội
+    "GET /api/v1/scheme-years": ("/api/v1/scheme-years", LOGGED_IN),
+    "POST /api/v1/scheme-years": ("/api/v1/scheme-years", row(L, 403, "mo", OK)),
+    "GET /api/v1/scheme-years/<int:round_id>": ("/api/v1/scheme-years/{scheme_year}", LOGGED_IN),
+    "PATCH /api/v1/scheme-years/<int:round_id>": ("/api/v1/scheme-years/{scheme_year}", row(L, 403, "mo", OK)),
+    "POST /api/v1/scheme-years/<int:round_id>/schemes": (
+        "/api/v1/scheme-years/{scheme_year}/schemes", row(L, 403, "owner applicant", OK)),
+    "GET /api/v1/scheme-years/<int:round_id>/appraisal": (
+        "/api/v1/scheme-years/{scheme_year}/appraisal", row(L, 403, "mo", 200)),
+    "GET /api/v1/scheme-years/<int:round_id>/plan": (  # before its approval: the department's only
+        "/api/v1/scheme-years/{scheme_year}/plan", row(L, 404, "mo", 200)),
+    "POST /api/v1/scheme-years/<int:round_id>/plan/approval": (
+        "/api/v1/scheme-years/{scheme_year}/plan/approval", row(L, 403, "mo", OK)),
+    "GET /api/v1/schemes/<int:scheme_id>": ("/api/v1/schemes/{scheme}", row(L, 404, "owner po mo admin", 200)),
+    "PUT /api/v1/schemes/<int:scheme_id>": (
+        "/api/v1/schemes/{scheme}", row(L, 404, "owner", OK, "po mo admin", 403)),
+    "POST /api/v1/schemes/<int:scheme_id>/appraisal": ("/api/v1/schemes/{scheme}/appraisal", row(L, 403, "mo", OK)),
+    "POST /api/v1/schemes/<int:scheme_id>/records": (
+        "/api/v1/schemes/{scheme}/records", row(L, 404, "owner po mo admin", OK)),
     "GET /api/v1/holidays": ("/api/v1/holidays", PUBLIC),
     "POST /api/v1/holidays": ("/api/v1/holidays", row(L, 403, "admin", OK)),
     "GET /api/v1/rounds/<int:round_id>/provinces/<code>": (
@@ -604,6 +648,17 @@ def world(database_factory, tmp_path_factory):
 
         hook = subscribe(users["admin"], "http://127.0.0.1:9/hook", events=["dossier.state_changed"])
         delivery = dead_letter(hook, sub)
+        from artisan_awards.services import programmes as programme_service
+        from artisan_awards.services import schemes
+
+        scheme_year = schemes.open_year(users["mo"], {
+            "plan_year": 2031, "guidance_number": "1/CTĐP-QLKC", "guidance_date": today().isoformat(),
+            "intake_opens": today().isoformat(), "intake_closes": (today() + timedelta(days=30)).isoformat()})
+        scheme = schemes.propose(users["owner"], scheme_year, {
+            "province_code": "HNI", "title": "Đề án thử quyền", "content_area": scheme_year.content_areas[0],
+            "proposer_kind": "Trung tâm khuyến công tỉnh", "proposer_name": "Trung tâm Khuyến công Hà Nội",
+            "beneficiaries": "Cơ sở công nghiệp nông thôn"}, [{"item": "Thiết bị", "state_amount": 100}])
+        programme_service.perform(scheme, "submit", users["owner"])
 
         ids = {"draft": draft.id, "draft_att": draft_att.id, "sub": sub.id, "sub_att": sub_att.id,
                "sub_notice": notices_of(sub)[0].id,  # its receipt and appointment slip
@@ -612,7 +667,8 @@ def world(database_factory, tmp_path_factory):
                "task": task.id, "member": members[1].id,
                "member_emails": [u.email for u in members],
                "member_rows": [str(m.id) for m in council.members], "consult": consult, "comment": comment,
-               "hook": hook.id, "delivery": delivery.id}
+               "hook": hook.id, "delivery": delivery.id, "scheme_year": scheme_year.round_id,
+               "scheme": scheme.id}
         w = World(app, ids, {p: (u.id, u.email) for p, u in users.items()})
         db.session.remove()
     # Outside the app context: each request gets its own (and its own ``g`` for Flask-Login).
@@ -960,6 +1016,10 @@ PREDICATE_TABLE = {
     "can_use_privacy_desk": {"dpo"},
     "can_score": {"pcm", "mcm", "scm"},  # the scorer's queue (typical products): a council member of any level
     "can_file_programme_dossier": {"applicant", "applicant+po"},  # another programme's own form (issue 18)
+    # national khuyến công schemes: the department, the proposing units' accounts, any signed-in reader
+    "can_manage_schemes": {"mo"},
+    "can_propose_scheme": {"applicant", "applicant+po"},
+    "can_see_scheme_years": set(PEOPLE) - {"anon"},
 }
 
 
@@ -983,7 +1043,7 @@ def test_every_role_predicate_is_in_the_table():
                          "drops_own_administration", "can_create_council", "can_transfer_from",
                          "can_set_intake", "can_record_death", "may_record_death", "can_record_arrival",
                          "can_sit_on_council", "may_act_as", "can_view_programme_dossier",
-                         "can_add_programme_evidence"}
+                         "can_add_programme_evidence", "can_see_scheme", "can_see_scheme_plan"}
     names = {name for name, f in vars(permissions).items()
              if inspect.isfunction(f) and f.__module__ == permissions.__name__
              and (name.startswith(("can_", "is_", "files_", "may_", "drops_")))}
@@ -1034,7 +1094,7 @@ def test_grants_and_self_demotion():
 # menu only for those who file; the councils one can see (each filtered by can_see_council), in the menu
 # only for those who work on a council agenda.
 # The rounds' plan is public; in the menu for staff.
-OPEN_TO_EVERY_ACCOUNT = {"applicant.index", "council.councils", "rounds.index"}
+OPEN_TO_EVERY_ACCOUNT = {"applicant.index", "council.councils", "rounds.index", "schemes.index"}
 
 # The administrator's "rule set" entry is the editable page; the read-only one stays open to them.
 SHOWN_INSTEAD = {"rules.read_only": "rules.admin"}

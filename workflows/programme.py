@@ -155,6 +155,7 @@ class AppraisalDecision(_Strict):
     currency: Literal["VND"] = "VND"
     max_amount: int | None = Field(default=None, gt=0)
     requested_field: Ident | None = None  # the dossier field holding the amount asked for
+    max_score: int | None = Field(default=None, gt=0, le=1000)  # set: the appraisers' score (0..max) is an input
     opens: Ident | None = None
     passes: Ident
     rejects: Ident
@@ -636,8 +637,8 @@ def decide(decision: BallotDecision | RubricDecision | AppraisalDecision, inputs
     ballot: ``members``, ``present``, ``yes`` (the tally); passes when the quorum was present and the
     yes votes reach ``pass_percent`` of the members.  rubric: ``scores``, one mapping criterion id →
     points per scorer; passes when the mean weighted total reaches ``pass_mark``.  appraisal:
-    ``amount`` (appraised, VND; 0 = not funded), optional ``requested``; passes when the amount is
-    positive.
+    ``amount`` (appraised, VND; 0 = not funded), optional ``requested``, and ``score`` (0 to
+    ``max_score``) when the decision declares ``max_score``; passes when the amount is positive.
     """
     if isinstance(decision, BallotDecision):
         members = _int(inputs, "members", 1)
@@ -682,6 +683,20 @@ def decide(decision: BallotDecision | RubricDecision | AppraisalDecision, inputs
             raise DecisionInputError("amount", N_("Số tiền thẩm định vượt mức tối đa của chương trình."))
         passed = amount > 0
         meta = {"amount": amount, "currency": decision.currency}
+        if decision.max_score is not None:
+            score = inputs.get("score")
+            if isinstance(score, str):
+                score = score.strip().replace(",", ".")
+            try:
+                if isinstance(score, bool):
+                    raise TypeError
+                score = float(score)
+            except (TypeError, ValueError):
+                raise DecisionInputError("score", N_("Cần nhập điểm thẩm định.")) from None
+            if math.isnan(score) or not 0 <= score <= decision.max_score:
+                raise DecisionInputError("score", N_("Điểm thẩm định nằm ngoài thang điểm."))
+            meta["score"] = round(score, 2)
+            meta["max_score"] = decision.max_score
         if requested is not None:
             meta["requested"] = requested
     return Outcome(passed, decision.passes if passed else decision.rejects, meta)

@@ -87,4 +87,5 @@ from . import (  # noqa: E402,F401
     products,  # typical products: scoring, certificates, register
     programmes,
     routes,
+    schemes,  # khuyến công schemes: years, proposals, appraisal, plan, monitoring
 )

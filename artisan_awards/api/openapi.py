@@ -151,6 +151,28 @@ ROUTES = [
      "thẩm định)", True, "ProgrammeDecisionIn", 200, [400, 401, 403, 404, 409, 422]),
     ("post", "/programme-dossiers/{dossier_id}/evidence", "Tải lên tài liệu minh chứng của hồ sơ chương trình", True,
      "multipart-programme", 201, [401, 403, 404, 409, 413, 422]),
+    # National khuyến công schemes (api/schemes.py, docs/programmes.md).
+    ("get", "/scheme-years", "Các năm kế hoạch khuyến công quốc gia", True, None, 200, [401]),
+    ("post", "/scheme-years", "Mở năm kế hoạch: văn bản hướng dẫn, nội dung khuyến công (Cục)", True,
+     "SchemeYearIn", 201, [400, 401, 403, 422]),
+    ("get", "/scheme-years/{round_id}", "Một năm kế hoạch", True, None, 200, [401, 404]),
+    ("patch", "/scheme-years/{round_id}", "Sửa hướng dẫn và danh sách nội dung của năm (Cục)", True,
+     "SchemeYearPatch", 200, [400, 401, 403, 404, 422]),
+    ("post", "/scheme-years/{round_id}/schemes", "Đề xuất đề án với các dòng kinh phí (bản nháp)", True,
+     "SchemeIn", 201, [400, 401, 403, 404, 422]),
+    ("get", "/scheme-years/{round_id}/appraisal", "Danh sách thẩm định xếp hạng, có ưu tiên sản phẩm tiêu biểu",
+     True, None, 200, [401, 403, 404]),
+    ("get", "/scheme-years/{round_id}/plan", "Kế hoạch của năm: tổng theo địa phương, đơn vị, nội dung "
+     "(JSON; CSV hoặc Excel với ?format=)", True, None, 200, [401, 404, 422]),
+    ("post", "/scheme-years/{round_id}/plan/approval", "Ghi nhận Bộ phê duyệt kế hoạch của năm", True,
+     "PlanApprovalIn", 200, [400, 401, 403, 404, 409, 422]),
+    ("get", "/schemes/{scheme_id}", "Một đề án: kinh phí, thẩm định, ưu tiên, theo dõi", True, None, 200, [401, 404]),
+    ("put", "/schemes/{scheme_id}", "Sửa đề án (bản nháp hoặc được trả lại)", True, "SchemeIn", 200,
+     [400, 401, 403, 404, 409, 422]),
+    ("post", "/schemes/{scheme_id}/appraisal", "Thẩm định đề án: điểm, nhận xét, kinh phí (Cục)", True,
+     "AppraisalIn", 200, [400, 401, 403, 404, 409, 422]),
+    ("post", "/schemes/{scheme_id}/records", "Báo cáo tiến độ, kiểm tra, nghiệm thu, quyết toán", True,
+     "SchemeRecordIn", 201, [400, 401, 403, 404, 409, 422]),
     # Partner systems (api/intake.py, docs/integration.md): RFC 9421 signed requests, no bearer token.
     ("post", "/intake/dossiers", "Nhận hồ sơ từ hệ thống đối tác (yêu cầu ký RFC 9421; multipart: dossier và tệp)",
      False, None, 201, [400, 401, 403, 409, 413, 422, 429]),
@@ -190,6 +212,9 @@ PARAMS = {
          "schema": {"type": "string", "enum": ["public", "final"], "default": "public"}},
     ],
 }
+PARAMS["/scheme-years/{round_id}/plan"] = [
+    {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["csv", "xlsx"]},
+     "description": "Không có: JSON. csv hoặc xlsx: tệp tải về (như trang kế hoạch)."}]
 PARAMS["/holidays"] = [{"name": "year", "in": "query", "required": False,
                         "schema": {"type": "integer", "minimum": 1900, "maximum": 2200}}]
 PARAMS["/rounds/{round_id}/report"] = [
@@ -212,6 +237,7 @@ FILE_TYPES = {
 # With an entry in RESPONSES too, the JSON answer (no parameter) is described beside the files.
 FILES: dict[tuple[str, str], list[str]] = {
     ("get", "/rounds/{round_id}/report"): [FILE_TYPES[".csv"], FILE_TYPES[".xlsx"], FILE_TYPES[".pdf"]],
+    ("get", "/scheme-years/{round_id}/plan"): [FILE_TYPES[".csv"], FILE_TYPES[".xlsx"]],
 }
 
 # The machine codes (``error.code``) every endpoint may give with a status, then those of one endpoint.
@@ -270,6 +296,17 @@ ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
     ("get", "/rounds/{round_id}/provinces/{code}"): {404: ["round_not_found", "province_not_found"]},
     ("put", "/rounds/{round_id}/provinces/{code}"): {404: ["round_not_found", "province_not_found"]},
     ("get", "/rounds/{round_id}/report"): {404: ["round_not_found"]},
+    ("get", "/scheme-years/{round_id}"): {404: ["scheme_year_not_found"]},
+    ("patch", "/scheme-years/{round_id}"): {404: ["scheme_year_not_found"]},
+    ("post", "/scheme-years/{round_id}/schemes"): {404: ["scheme_year_not_found"]},
+    ("get", "/scheme-years/{round_id}/appraisal"): {404: ["scheme_year_not_found"]},
+    ("get", "/scheme-years/{round_id}/plan"): {404: ["scheme_year_not_found", "plan_not_approved"]},
+    ("post", "/scheme-years/{round_id}/plan/approval"): {
+        404: ["scheme_year_not_found"], 409: ["plan_approved", "nothing_to_approve", "appraisal_pending"]},
+    ("get", "/schemes/{scheme_id}"): {404: ["scheme_not_found"]},
+    ("put", "/schemes/{scheme_id}"): {404: ["scheme_not_found"]},
+    ("post", "/schemes/{scheme_id}/appraisal"): {404: ["scheme_not_found", "level_not_found"]},
+    ("post", "/schemes/{scheme_id}/records"): {404: ["scheme_not_found", "unknown_record"]},
 }
 for _kind in ("minutes", "tally", "list", "submission-letter"):
     ERROR_CODES[("get", f"/sessions/{{session_id}}/{_kind}.pdf")] = {**_SESSION_404, 409: ["session_not_closed"]}
@@ -658,11 +695,13 @@ def _schemas() -> dict:
     from .hard_cases import ArrivalIn, CouncilSpecialCraftIn, ExclusionOverrideIn, SpecialCraftIn
     from .law import HolidayIn, IntakeIn
     from .programmes import ProgrammeActionIn, ProgrammeDecisionIn, ProgrammeDossierIn
+    from .schemes import AppraisalIn, PlanApprovalIn, SchemeIn, SchemeRecordIn, SchemeYearIn, SchemeYearPatch
 
     _model_schemas((NominationIn, RoundIn, TokenIn, ActionIn, CouncilIn, SessionIn, AttendanceIn, BallotIn,
                     CloseIn, ConflictIn, CommentIn, CommentStatusIn, EligibilityCheckIn, ArrivalIn, ExclusionOverrideIn,
                     SpecialCraftIn, CouncilSpecialCraftIn, HolidayIn, IntakeIn, ProgrammeDossierIn, ProgrammeActionIn,
-                    ProgrammeDecisionIn), schemas)
+                    ProgrammeDecisionIn, SchemeYearIn, SchemeYearPatch, SchemeIn, AppraisalIn, PlanApprovalIn,
+                    SchemeRecordIn), schemas)
     schemas["NominationPatch"] = _partial(schemas["NominationIn"], schemas)
     schemas["NominationPatch"]["description"] = (
         "Only the fields to change; nested objects (nominee, filed_by, meritorious_title) merge key by key, "

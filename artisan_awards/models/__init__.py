@@ -79,4 +79,5 @@ from .integration import Delivery, DeliveryAttempt, IntegrationEvent, Subscriber
 from .mail import InboxNotification, OutboxAttachment, OutboxMessage  # noqa: F401
 from .partners import CHANNELS, Partner, RequestNonce  # noqa: F401
 from .privacy import PersonalDataBreach  # noqa: F401
+from .schemes import SchemeBudgetLine, SchemeRecord, SchemeYear  # noqa: F401
 from .scoring import ScoreSheet, ScoringPanelMember  # noqa: F401
