@@ -5,7 +5,9 @@ keyed audit chain; the stage reached; the version (a concurrent writer is a 409 
 written); and it must cost a number of statements that does not grow with the agenda.
 """
 
+import json
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -111,6 +113,25 @@ def _statements(app, run):
     return seen
 
 
+def _sent(app, run) -> list[str]:
+    """The statements the application sent while ``run`` ran, one per statement executed: the rows of
+    one executemany count once even where the driver sends them one by one (SQLite with RETURNING)."""
+    contexts = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if not any(c is context for c in contexts):
+            contexts.append(context)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return [c.statement for c in contexts]
+
+
 @pytest.mark.parametrize("size", [2, 8])
 def test_opening_and_closing_cost_the_same_statements_whatever_the_agenda(chain, api, app, size):
     nominations = [chain.accepted() for _ in range(size)]
@@ -140,3 +161,119 @@ def test_opening_and_closing_cost_the_same_statements_whatever_the_agenda(chain,
     assert {n.state for n in passed} == {State.PROVINCE_PASSED}
     assert {n.state for n in nominations if n not in passed} == {State.PROVINCE_REJECTED}
     assert all(n.stage_reached == wf.advance(0, State.PROVINCE_PASSED) for n in passed)
+
+
+# -- the integration outbox inside the bulk moves (issue 16): batched, and the same rows -----------------
+
+@pytest.fixture
+def subscribers(make):
+    """A webhook that wants every dossier move and the session's close, and a partner portal with a
+    status map covering the council's states: each council move then writes events and deliveries."""
+    from tests.outbox_helpers import subscribe
+
+    admin = make.user("admin")
+    hook = subscribe(admin, "http://127.0.0.1:9/hook", events=["dossier.state_changed", "council_session.closed"])
+    portal = subscribe(admin, "http://127.0.0.1:9/portal", kind="partner", events=[], name="Cổng dịch vụ công",
+                       status_map={"accepted": "3", "province_review": "4", "province_passed": "5",
+                                   "province_rejected": "6"})
+    return hook, portal
+
+
+def _queue(subscriber_id: int, nomination_id: int) -> list[dict]:
+    from artisan_awards.models import Delivery
+
+    rows = db.session.scalars(sa.select(Delivery).where(Delivery.subscriber_id == subscriber_id,
+                                                        Delivery.nomination_id == nomination_id)
+                              .order_by(Delivery.id)).all()
+    return [{"sequence": r.sequence, "status": r.status, "attempts": r.attempts, "message_id": r.message_id,
+             "body": json.loads(r.body)} for r in rows]
+
+
+def test_with_subscribers_opening_and_closing_cost_the_same_statements_whatever_the_agenda(
+        chain, api, app, subscribers):
+    """The outbox's events are written in a fixed number of statements: an N+1 (a MAX(sequence), an
+    event and a delivery per dossier and subscriber) makes the close of 8 dossiers cost more than of 2."""
+    hook, portal = subscribers
+    costs, agendas = {}, {}
+    for size in (2, 8):
+        nominations = [chain.accepted() for _ in range(size)]
+        council, members, secretariat = chain.council("province", 4)
+        sid = chain.session(council, secretariat, [n.id for n in nominations])
+        assert api.post(f"/api/v1/sessions/{sid}/attendance", secretariat,
+                        json={"present": [m.email for m in members]}).status_code == 200
+        opened = _sent(app, lambda: api.post(f"/api/v1/sessions/{sid}/open", secretariat))
+        for i, member in enumerate(members):
+            assert api.post(f"/api/v1/sessions/{sid}/ballot", member, json={"votes": {
+                str(n.id): "yes" if i or j % 2 else "no" for j, n in enumerate(nominations)}}).status_code == 201
+        closed = _sent(app, lambda: api.post(f"/api/v1/sessions/{sid}/close", secretariat))
+        costs[size] = (len(opened), len(closed))
+        agendas[size] = nominations
+    assert costs[2] == costs[8], costs
+    # and every dossier's queue at each subscriber is numbered 1, 2, 3... with the council's moves last
+    for j, n in enumerate(agendas[8]):
+        decided = "province_passed" if j % 2 else "province_rejected"
+        webhook = _queue(hook.id, n.id)
+        assert [d["sequence"] for d in webhook] == list(range(1, len(webhook) + 1))
+        assert [d["body"]["data"]["sequence"] for d in webhook] == [d["sequence"] for d in webhook]
+        assert [(d["body"]["data"]["from_state"], d["body"]["data"]["to_state"]) for d in webhook[-2:]] == [
+            ("accepted", "province_review"), ("province_review", decided)]
+        assert webhook[-1]["body"]["data"]["unit"]["kind"] == "council"
+        assert all((d["status"], d["attempts"]) == ("pending", 0) for d in webhook)
+        partner = _queue(portal.id, n.id)
+        assert [d["sequence"] for d in partner] == list(range(1, len(partner) + 1))
+        assert [d["body"]["data"]["status_code"] for d in partner[-2:]] == ["4", "5" if j % 2 else "6"]
+    from artisan_awards.models import IntegrationEvent
+
+    closes = db.session.scalars(sa.select(IntegrationEvent).where(IntegrationEvent.type == "council_session.closed")
+                                .order_by(IntegrationEvent.id)).all()
+    assert [len(e.data["results"]) for e in closes] == [2, 8]
+
+
+def test_the_batched_outbox_writes_what_publishing_one_by_one_writes(app, make, subscribers):
+    """Two dossiers with the same history; the same two events published for each, one by one for the
+    first and inside ``outbox.batched()`` for the second: the same events and deliveries (bodies,
+    sequences, subscribers, order), only the dossier's own id and code differ; and the batch costs
+    three statements (the queues' last numbers, the events, the deliveries)."""
+    from artisan_awards.integration import outbox
+    from artisan_awards.models import Delivery, IntegrationEvent
+
+    hook, portal = subscribers
+    officer = make.user("province_officer", "HNI")
+    first, second = _accepted(make, officer, 2)
+    last_event = db.session.scalar(sa.select(sa.func.max(IntegrationEvent.id))) or 0
+    last_delivery = db.session.scalar(sa.select(sa.func.max(Delivery.id))) or 0
+
+    def publish(n):
+        meta = {"session_id": 7}
+        outbox.dossier_moved(n, "province_vote_opens", "accepted", "province_review", officer.id, "HĐ", meta, AT)
+        outbox.dossier_moved(n, "province_pass", "province_review", "province_passed", officer.id, "HĐ", meta, AT)
+
+    before = {s.id: len(_queue(s.id, first.id)) for s in (hook, portal)}
+    assert before == {s.id: len(_queue(s.id, second.id)) for s in (hook, portal)}
+    publish(first)
+    seen = _sent(app, lambda: _batched(outbox, lambda: publish(second)))
+    assert len(seen) == 3, seen
+    db.session.commit()
+
+    def normal(text, n):
+        return json.loads(json.dumps(text).replace(n.code, "CODE").replace(f'"dossier_id": {n.id}', '"dossier_id": 0'))
+
+    events = {n.id: [(e.type, normal(e.data, n)) for e in db.session.scalars(
+        sa.select(IntegrationEvent).where(IntegrationEvent.id > last_event, IntegrationEvent.nomination_id == n.id)
+        .order_by(IntegrationEvent.id))] for n in (first, second)}
+    assert len(events[first.id]) == 2 and events[first.id] == events[second.id]
+    rows = {n.id: [(d.subscriber_id, d.sequence, d.status, d.attempts, normal(json.loads(d.body), n))
+                   for d in db.session.scalars(sa.select(Delivery).where(
+                       Delivery.id > last_delivery, Delivery.nomination_id == n.id).order_by(Delivery.id))]
+            for n in (first, second)}
+    h, q = before[hook.id], before[portal.id]
+    assert [r[:2] for r in rows[first.id]] == [(hook.id, h + 1), (portal.id, q + 1), (hook.id, h + 2), (portal.id, q + 2)]
+    assert rows[first.id] == rows[second.id]
+
+
+AT = datetime(2026, 12, 5, 3, 4, 5, tzinfo=UTC)
+
+
+def _batched(outbox, run):
+    with outbox.batched():
+        run()
