@@ -201,11 +201,11 @@ def test_with_subscribers_opening_and_closing_cost_the_same_statements_whatever_
         sid = chain.session(council, secretariat, [n.id for n in nominations])
         assert api.post(f"/api/v1/sessions/{sid}/attendance", secretariat,
                         json={"present": [m.email for m in members]}).status_code == 200
-        opened = _sent(app, lambda: api.post(f"/api/v1/sessions/{sid}/open", secretariat))
+        opened = _sent(app, lambda sid=sid, by=secretariat: api.post(f"/api/v1/sessions/{sid}/open", by))
         for i, member in enumerate(members):
             assert api.post(f"/api/v1/sessions/{sid}/ballot", member, json={"votes": {
                 str(n.id): "yes" if i or j % 2 else "no" for j, n in enumerate(nominations)}}).status_code == 201
-        closed = _sent(app, lambda: api.post(f"/api/v1/sessions/{sid}/close", secretariat))
+        closed = _sent(app, lambda sid=sid, by=secretariat: api.post(f"/api/v1/sessions/{sid}/close", by))
         costs[size] = (len(opened), len(closed))
         agendas[size] = nominations
     assert costs[2] == costs[8], costs
@@ -267,7 +267,8 @@ def test_the_batched_outbox_writes_what_publishing_one_by_one_writes(app, make, 
                        Delivery.id > last_delivery, Delivery.nomination_id == n.id).order_by(Delivery.id))]
             for n in (first, second)}
     h, q = before[hook.id], before[portal.id]
-    assert [r[:2] for r in rows[first.id]] == [(hook.id, h + 1), (portal.id, q + 1), (hook.id, h + 2), (portal.id, q + 2)]
+    assert [r[:2] for r in rows[first.id]] == [(hook.id, h + 1), (portal.id, q + 1),
+                                               (hook.id, h + 2), (portal.id, q + 2)]
     assert rows[first.id] == rows[second.id]
 
 
