@@ -196,7 +196,10 @@ def test_with_subscribers_opening_and_closing_cost_the_same_statements_whatever_
     hook, portal = subscribers
     costs, agendas = {}, {}
     for size in (2, 8):
-        nominations = [chain.accepted() for _ in range(size)]
+        # each nominee with an address of their own, every other one also an account's (``applicants``)
+        nominations = [chain.accepted(nominee={"email": f"nghe.nhan.{size}.{k}@example.vn"}) for k in range(size)]
+        for k in range(0, size, 2):
+            chain.make.user("applicant", email=f"Nghe.Nhan.{size}.{k}@example.vn")
         council, members, secretariat = chain.council("province", 4)
         sid = chain.session(council, secretariat, [n.id for n in nominations])
         assert api.post(f"/api/v1/sessions/{sid}/attendance", secretariat,
@@ -207,6 +210,10 @@ def test_with_subscribers_opening_and_closing_cost_the_same_statements_whatever_
                 str(n.id): "yes" if i or j % 2 else "no" for j, n in enumerate(nominations)}}).status_code == 201
         closed = _sent(app, lambda sid=sid, by=secretariat: api.post(f"/api/v1/sessions/{sid}/close", by))
         costs[size] = (len(opened), len(closed))
+        for sent in (opened, closed):  # the log rows in one executemany, the messages in one per table
+            inserts = Counter(statement.split()[2] for statement in sent if statement.startswith("INSERT"))
+            assert inserts["transition_log"] == 1, inserts
+            assert inserts["integration_events"] == inserts["integration_deliveries"] == 1, inserts
         agendas[size] = nominations
     assert costs[2] == costs[8], costs
     # and every dossier's queue at each subscriber is numbered 1, 2, 3... with the council's moves last
@@ -227,6 +234,20 @@ def test_with_subscribers_opening_and_closing_cost_the_same_statements_whatever_
     closes = db.session.scalars(sa.select(IntegrationEvent).where(IntegrationEvent.type == "council_session.closed")
                                 .order_by(IntegrationEvent.id)).all()
     assert [len(e.data["results"]) for e in closes] == [2, 8]
+    # each nominee was told: an account's holder in the in-app inbox too, the others by mail only
+    from artisan_awards.models import InboxNotification, OutboxMessage, User
+
+    for k, n in enumerate(agendas[8]):
+        address = f"nghe.nhan.8.{k}@example.vn"
+        mails = db.session.scalars(sa.select(OutboxMessage.subject).where(sa.func.lower(OutboxMessage.to) == address)
+                                   .order_by(OutboxMessage.id)).all()
+        assert len(mails) >= 2, (address, mails)  # the opening's and the close's messages at least
+        account = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == address))
+        assert (account is not None) == (k % 2 == 0)
+        if account is not None:
+            inbox = db.session.scalars(sa.select(InboxNotification.subject).where(
+                InboxNotification.user_id == account.id, InboxNotification.nomination_id == n.id)).all()
+            assert inbox[-2:] == mails[-2:]
 
 
 def test_the_batched_outbox_writes_what_publishing_one_by_one_writes(app, make, subscribers):
@@ -278,3 +299,56 @@ AT = datetime(2026, 12, 5, 3, 4, 5, tzinfo=UTC)
 def _batched(outbox, run):
     with outbox.batched():
         run()
+
+
+def test_log_rows_given_as_values_and_as_objects_share_one_chain_in_order(app, make):
+    """``audit_chain.append_values`` (the bulk moves' rows) and ``append`` (objects) in one transaction:
+    numbered in the order appended, inserted in that order (ids follow the numbers), and every MAC
+    checks out, as if all had been objects."""
+    from artisan_awards.models import AuditEvent
+
+    officer = make.user("province_officer", "HNI")
+    a, b, c = _accepted(make, officer, 3)
+    at = AT
+    audit_chain.append(TransitionLog(nomination_id=a.id, action="note", from_state="accepted", to_state="accepted",
+                                     actor_id=officer.id, actor_name="Sở", at=at, meta={"k": 1}))
+    audit_chain.append_values("transition_log", nomination_id=b.id, action="note", from_state="accepted",
+                              to_state="accepted", actor_id=officer.id, actor_name="Sở", comment=None, at=at,
+                              meta={"k": 2, "tên": "Hà Nội"})
+    audit_chain.append_values("transition_log", nomination_id=c.id, action="note", from_state="accepted",
+                              to_state="accepted", actor_id=None, actor_name="Hệ thống", comment="ghi chú",
+                              at=None, meta=None)
+    audit_chain.append(AuditEvent(kind="round.updated", actor_id=officer.id, actor_name="Sở", target_type="round",
+                                  target_id=1, target_label="Đợt 1", details={"x": 1}))
+    audit_chain.append_values("audit_events", kind="round.updated", actor_id=officer.id, actor_name=None,
+                              target_type="round", target_id=1, target_label=None, province_code="HNI", ip=None,
+                              details=None, at=at)
+    audit_chain.append(TransitionLog(nomination_id=a.id, action="note", from_state="accepted", to_state="accepted",
+                                     actor_id=officer.id, actor_name="Sở", at=at, meta={"k": 3}))
+    db.session.commit()
+    with db.engine.connect() as conn:
+        rows = []
+        for log in ("transition_log", "audit_events"):
+            table = audit_chain.log_table(log, numbered=True)
+            rows += [(r.seq, log, r.id) for r in conn.execute(sa.select(table.c.seq, table.c.id)
+                                                              .order_by(table.c.seq.desc()).limit(6))]
+        report = audit_chain.check(conn)
+    assert report.ok, [x.reason for x in report.breaks]
+    rows = sorted(rows)[-6:]
+    assert [log for _s, log, _i in rows] == ["transition_log"] * 3 + ["audit_events"] * 2 + ["transition_log"]
+    assert [s for s, _l, _i in rows] == list(range(rows[0][0], rows[0][0] + 6))
+    logs = [i for _s, log, i in rows if log == "transition_log"]
+    events = [i for _s, log, i in rows if log == "audit_events"]
+    assert logs == sorted(logs) and events == sorted(events)
+    stored = db.session.scalars(sa.select(TransitionLog).where(TransitionLog.id.in_(logs))
+                                .order_by(TransitionLog.id)).all()
+    assert [r.nomination_id for r in stored] == [a.id, b.id, c.id, a.id]
+    assert stored[1].meta == {"k": 2, "tên": "Hà Nội"} and stored[2].meta == {} and stored[2].at is not None
+    assert stored[2].comment == "ghi chú" and stored[2].actor_id is None
+    event = db.session.get(AuditEvent, events[1])
+    assert (event.actor_name, event.target_label, event.details) == ("", "", {})
+
+
+def test_a_log_name_outside_the_chain_is_refused(app):
+    with pytest.raises(ValueError):
+        audit_chain.append_values("nominations", id=1)

@@ -668,14 +668,15 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
                 "threshold": threshold}
         moves.append((item.nomination, pass_event if passed else reject_event, meta))
     _write_counts(items, rows)
-    move_many(moves, actor.id, council.name)  # a few statements, one log row per dossier
-    locked.status = SessionStatus.CLOSED
-    locked.closed_at = now_utc()
-    # the round's record (issue 14): what this session received, passed and rejected, kept as decided
-    locked.received_count = len(items)
-    locked.passed_count = sum(1 for item in items if item.passed)
-    locked.rejected_count = locked.received_count - locked.passed_count
-    outbox.session_closed(locked, items)  # told to other systems when this transaction commits
+    with outbox.batched():  # the dossiers' events and the session's, written together (issue 16)
+        move_many(moves, actor.id, council.name)  # a few statements, one log row per dossier
+        locked.status = SessionStatus.CLOSED
+        locked.closed_at = now_utc()
+        # the round's record (issue 14): what this session received, passed and rejected, kept as decided
+        locked.received_count = len(items)
+        locked.passed_count = sum(1 for item in items if item.passed)
+        locked.rejected_count = locked.received_count - locked.passed_count
+        outbox.session_closed(locked, items)  # told to other systems when this transaction commits
     return locked
 
 
