@@ -208,7 +208,14 @@ def test_with_subscribers_opening_and_closing_cost_the_same_statements_whatever_
         for i, member in enumerate(members):
             assert api.post(f"/api/v1/sessions/{sid}/ballot", member, json={"votes": {
                 str(n.id): "yes" if i or j % 2 else "no" for j, n in enumerate(nominations)}}).status_code == 201
-        closed = _sent(app, lambda sid=sid, by=secretariat: api.post(f"/api/v1/sessions/{sid}/close", by))
+        answer = []
+        closed = _sent(app, lambda sid=sid, by=secretariat, out=answer: out.append(
+            api.post(f"/api/v1/sessions/{sid}/close", by)))
+        assert answer[0].status_code == 200
+        # the close answers with what it wrote: the tally read back afterwards is the same, row for row
+        again = api.get(f"/api/v1/sessions/{sid}/tally", secretariat)
+        assert again.status_code == 200 and again.get_json() == answer[0].get_json()
+        assert [row["nomination_id"] for row in again.get_json()] == [n.id for n in nominations]
         costs[size] = (len(opened), len(closed))
         for sent in (opened, closed):  # the log rows in one executemany, the messages in one per table
             inserts = Counter(statement.split()[2] for statement in sent if statement.startswith("INSERT"))

@@ -10,6 +10,7 @@ or on any refusal or error one rollback (nothing written, the locks let go).
 from __future__ import annotations
 
 import secrets
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -615,12 +616,14 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
     council = session.council
     _require_secretariat(actor, council)
     with transaction.one_transaction(conflict=SESSION_CONFLICT):
-        locked = _close(actor, session, non_voters)
+        locked, result = _close(actor, session, non_voters)
     _vacuum_boxes()
-    return tally(locked)
+    # the tally as written in the transaction just committed: the same rows ``tally`` reads back (the
+    # close's answer no longer reloads the session, its council and members, and the agenda: issue 16)
+    return result
 
 
-def _close(actor: User, session: CouncilSession, non_voters: list | None) -> CouncilSession:
+def _close(actor: User, session: CouncilSession, non_voters: list | None) -> tuple[CouncilSession, list[dict]]:
     """The close's writes, inside ``close_session``'s one transaction: any refusal here (already
     closed, a reason missing, a box unreadable) rolls back everything and lets go of the locks."""
     council = session.council
@@ -677,7 +680,10 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
         locked.passed_count = sum(1 for item in items if item.passed)
         locked.rejected_count = locked.received_count - locked.passed_count
         outbox.session_closed(locked, items)  # told to other systems when this transaction commits
-    return locked
+    result = _tally_rows(locked, threshold, [
+        TallyRow(item.nomination_id, item.nomination.code, item.nomination.full_name, item.yes, item.no,
+                 item.invalid, item.excluded, item.passed) for item in items])
+    return locked, result
 
 
 def _write_counts(items: list[AgendaItem], rows: list[dict]) -> None:
@@ -723,6 +729,23 @@ def tally(session: CouncilSession) -> list[dict]:
                   item.excluded, item.passed)
         .join_from(AgendaItem.__table__, Nomination.__table__, nomination.id == item.nomination_id)
         .where(item.session_id == session.id).order_by(item.id))
+    return _tally_rows(session, threshold, rows)
+
+
+class TallyRow(NamedTuple):
+    """One agenda row as the tally prints it (``tally`` reads them; the close has them at hand)."""
+
+    nomination_id: int
+    code: str | None
+    full_name: str
+    yes: int
+    no: int
+    invalid: int
+    excluded: int
+    passed: bool | None
+
+
+def _tally_rows(session: CouncilSession, threshold: int, rows) -> list[dict]:
     return [
         {
             "nomination_id": r.nomination_id,
