@@ -573,9 +573,10 @@ def voters(session: CouncilSession) -> set[int]:
         sa.select(BallotParticipation.member_id).where(BallotParticipation.session_id == session.id)))
 
 
-def missing_voters(session: CouncilSession) -> list[CouncilMember]:
-    """Present members expected to vote who have not (participation is public: the minutes say it)."""
-    missing = required_voters(session) - voters(session)
+def missing_voters(session: CouncilSession, voted: set[int] | None = None) -> list[CouncilMember]:
+    """Present members expected to vote who have not (participation is public: the minutes say it).
+    ``voted``: ``voters(session)`` when the caller has just read it."""
+    missing = required_voters(session) - (voters(session) if voted is None else voted)
     return [a.member for a in session.attendance if a.member_id in missing]
 
 
@@ -631,9 +632,16 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> tup
     locked = _locked_session(session, share=False)
     if locked.status != SessionStatus.OPEN:
         raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
+    # the agenda rows first: the voter check below takes their ids from them instead of reading them apart
+    items = db.session.scalars(
+        sa.select(AgendaItem).where(AgendaItem.session_id == locked.id).order_by(AgendaItem.id)
+        .options(sa.orm.lazyload(AgendaItem.nomination))  # read under the lock next (_lock_nominations)
+        .execution_options(populate_existing=True)
+    ).all()
+    set_committed_value(locked, "items", items)
     voted = voters(locked)
     reasons = _non_voter_reasons(locked, non_voters, voted)
-    unexplained = [m for m in missing_voters(locked) if m.id not in reasons]
+    unexplained = [m for m in missing_voters(locked, voted) if m.id not in reasons]
     if unexplained:
         raise TransitionRefused(
             N_("Còn %(n)s thành viên có mặt chưa bỏ phiếu. Chờ họ bỏ phiếu, hoặc ghi lý do từng người "
@@ -641,11 +649,6 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> tup
             code="ballots_missing", params={"n": len(unexplained)})
     threshold = council.pass_threshold
     pass_event, reject_event = PASS_EVENT[Level(council.level)]
-    items = db.session.scalars(
-        sa.select(AgendaItem).where(AgendaItem.session_id == locked.id).order_by(AgendaItem.id)
-        .options(sa.orm.lazyload(AgendaItem.nomination))  # read under the lock next (_lock_nominations)
-        .execution_options(populate_existing=True)
-    ).all()
     boxes = db.session.scalars(sa.select(SealedBallot.box).where(SealedBallot.session_id == locked.id)).all()
     if len(boxes) != len(voted):
         raise TransitionRefused(N_("Số phiếu trong hòm phiếu không khớp số thành viên đã bỏ phiếu."),
