@@ -157,7 +157,8 @@ class _Batch:
             d = Delivery.__table__.c
             for subscriber_id, nomination_id, top in db.session.execute(
                     sa.select(d.subscriber_id, d.nomination_id, sa.func.max(d.sequence))
-                    .where(d.subscriber_id.in_({s for s, _n in queues}), d.nomination_id.in_({n for _s, n in queues}))
+                    .where(d.subscriber_id.in_(sorted({s for s, _n in queues})),
+                           d.nomination_id.in_(sorted({n for _s, n in queues})))
                     .group_by(d.subscriber_id, d.nomination_id)):
                 if (subscriber_id, nomination_id) in last:
                     last[(subscriber_id, nomination_id)] = top or 0
