@@ -18,6 +18,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
 import ballot_bench  # noqa: E402
+import ballot_cpu  # noqa: E402
 import harness  # noqa: E402
 import lookup_bench  # noqa: E402
 import pages_bench  # noqa: E402
@@ -89,3 +90,12 @@ def test_ballot_bench_counts_every_ballot(server_url, capsys):
     printed = capsys.readouterr().out
     assert "every ballot counted: MET" in printed
     assert "open at most 300 ms:" in printed and "close at most 300 ms:" in printed
+
+
+def test_ballot_cpu_measures_open_and_close_in_process(server_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where a profile would be written
+    out = ballot_cpu.one(server_url, 0, members=3, nominees=8, profile="close")
+    assert out["votes"] == 24 and 0 < out["passed"] < 8
+    for step in ("open", "close"):
+        assert out[step]["statements"] > 0 and out[step]["cpu_ms"] > 0 and out[step]["sql_ms"] > 0
+    assert (tmp_path / "ballot_close.0.prof").exists()

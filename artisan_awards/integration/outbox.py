@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -100,7 +102,9 @@ def _partner_data(subscriber: Subscriber, nomination: Nomination, data: dict) ->
 
 def publish(type_: str, data: dict, nomination: Nomination | None = None, at: datetime | None = None) -> int:
     """Write ``type_`` with ``data`` and one delivery per subscriber that wants it, in the current
-    transaction (the caller commits).  Returns the number of deliveries (0: nothing stored)."""
+    transaction (the caller commits).  Returns the number of deliveries (0: nothing stored).
+
+    Inside ``batched()`` the event and its deliveries are kept and written with the batch's others."""
     at = at or now_utc()
     wanted = []
     for subscriber in _subscribers():
@@ -112,6 +116,10 @@ def publish(type_: str, data: dict, nomination: Nomination | None = None, at: da
                 wanted.append((subscriber, p.PARTNER_STATUS, partner))
     if not wanted:
         return 0
+    batch = db.session().info.get(_BATCH)
+    if batch is not None:
+        batch.events.append((type_, data, nomination.id if nomination else None, at, wanted))
+        return len(wanted)
     stored = IntegrationEvent(type=type_, nomination_id=nomination.id if nomination else None,
                               data=json.loads(json.dumps(data, default=str)), created_at=at)
     db.session.add(stored)
@@ -125,6 +133,75 @@ def publish(type_: str, data: dict, nomination: Nomination | None = None, at: da
                                 status=PENDING, attempts=0, created_at=at))
         db.session.flush()  # the next sequence of this dossier's queue reads this one
     return len(wanted)
+
+
+_BATCH = "integration_outbox_batch"
+
+
+class _Batch:
+    """Events kept by ``publish`` inside ``batched()``, in the order published."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict, int | None, datetime, list]] = []
+
+    def write(self) -> None:
+        """The same rows ``publish`` writes one by one, in three statements whatever their number: the
+        last sequence of every (subscriber, dossier) queue concerned in one query, the events in one
+        INSERT (their ids returned in order), the deliveries in one executemany."""
+        if not self.events:
+            return
+        queues = {(subscriber.id, nomination_id) for _t, _d, nomination_id, _a, wanted in self.events
+                  if nomination_id is not None for subscriber, _bt, _bd in wanted}
+        last = dict.fromkeys(queues, 0)
+        if queues:
+            d = Delivery.__table__.c
+            for subscriber_id, nomination_id, top in db.session.execute(
+                    sa.select(d.subscriber_id, d.nomination_id, sa.func.max(d.sequence))
+                    .where(d.subscriber_id.in_(sorted({s for s, _n in queues})),
+                           d.nomination_id.in_(sorted({n for _s, n in queues})))
+                    .group_by(d.subscriber_id, d.nomination_id)):
+                if (subscriber_id, nomination_id) in last:
+                    last[(subscriber_id, nomination_id)] = top or 0
+        events = IntegrationEvent.__table__
+        ids = db.session.scalars(
+            sa.insert(events).returning(events.c.id, sort_by_parameter_order=True),
+            [{"type": type_, "nomination_id": nomination_id, "data": json.loads(json.dumps(data, default=str)),
+              "created_at": at} for type_, data, nomination_id, at, _w in self.events]).all()
+        deliveries = []
+        for event_id, (_type, _data, nomination_id, at, wanted) in zip(ids, self.events, strict=True):
+            for subscriber, body_type, body_data in wanted:
+                sequence = None
+                if nomination_id is not None:
+                    sequence = last[(subscriber.id, nomination_id)] = last[(subscriber.id, nomination_id)] + 1
+                if "sequence" in p.DATA_MODELS[body_type].model_fields:
+                    body_data["sequence"] = sequence
+                deliveries.append({"event_id": event_id, "subscriber_id": subscriber.id,
+                                   "nomination_id": nomination_id, "sequence": sequence,
+                                   "message_id": f"msg_{uuid.uuid4().hex}", "body": _body(body_type, body_data, at),
+                                   "status": PENDING, "attempts": 0, "created_at": at})
+        db.session.execute(sa.insert(Delivery.__table__), deliveries)
+        self.events.clear()
+
+
+@contextmanager
+def batched() -> Iterator[_Batch]:
+    """Many moves in one transaction (a council session's opening or close: ``nominations.move_many``).
+
+    Inside, ``publish`` decides as always who wants each event and what it says, but keeps it; at the
+    end the events and their deliveries are written in three statements instead of three per event and
+    subscriber (a ``MAX(sequence)``, the event, the delivery): the same rows, in the same order, with
+    the same sequence numbers (issue 16).  An exception inside writes nothing (the caller's transaction
+    is rolled back anyway)."""
+    session = db.session()
+    if _BATCH in session.info:  # already inside one: its writer writes everything
+        yield session.info[_BATCH]
+        return
+    batch = session.info[_BATCH] = _Batch()
+    try:
+        yield batch
+        batch.write()
+    finally:
+        session.info.pop(_BATCH, None)
 
 
 def dossier_moved(nomination: Nomination, action: str, before: str, after: str, actor_id: int | None,

@@ -10,6 +10,7 @@ or on any refusal or error one rollback (nothing written, the locks let go).
 from __future__ import annotations
 
 import secrets
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -572,9 +573,10 @@ def voters(session: CouncilSession) -> set[int]:
         sa.select(BallotParticipation.member_id).where(BallotParticipation.session_id == session.id)))
 
 
-def missing_voters(session: CouncilSession) -> list[CouncilMember]:
-    """Present members expected to vote who have not (participation is public: the minutes say it)."""
-    missing = required_voters(session) - voters(session)
+def missing_voters(session: CouncilSession, voted: set[int] | None = None) -> list[CouncilMember]:
+    """Present members expected to vote who have not (participation is public: the minutes say it).
+    ``voted``: ``voters(session)`` when the caller has just read it."""
+    missing = required_voters(session) - (voters(session) if voted is None else voted)
     return [a.member for a in session.attendance if a.member_id in missing]
 
 
@@ -615,12 +617,14 @@ def close_session(actor: User, session: CouncilSession, non_voters: list | None 
     council = session.council
     _require_secretariat(actor, council)
     with transaction.one_transaction(conflict=SESSION_CONFLICT):
-        locked = _close(actor, session, non_voters)
+        locked, result = _close(actor, session, non_voters)
     _vacuum_boxes()
-    return tally(locked)
+    # the tally as written in the transaction just committed: the same rows ``tally`` reads back (the
+    # close's answer no longer reloads the session, its council and members, and the agenda: issue 16)
+    return result
 
 
-def _close(actor: User, session: CouncilSession, non_voters: list | None) -> CouncilSession:
+def _close(actor: User, session: CouncilSession, non_voters: list | None) -> tuple[CouncilSession, list[dict]]:
     """The close's writes, inside ``close_session``'s one transaction: any refusal here (already
     closed, a reason missing, a box unreadable) rolls back everything and lets go of the locks."""
     council = session.council
@@ -628,9 +632,16 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
     locked = _locked_session(session, share=False)
     if locked.status != SessionStatus.OPEN:
         raise TransitionRefused(N_("Phiên họp chưa mở hoặc đã kết thúc."), code="session_state")
+    # the agenda rows first: the voter check below takes their ids from them instead of reading them apart
+    items = db.session.scalars(
+        sa.select(AgendaItem).where(AgendaItem.session_id == locked.id).order_by(AgendaItem.id)
+        .options(sa.orm.lazyload(AgendaItem.nomination))  # read under the lock next (_lock_nominations)
+        .execution_options(populate_existing=True)
+    ).all()
+    set_committed_value(locked, "items", items)
     voted = voters(locked)
     reasons = _non_voter_reasons(locked, non_voters, voted)
-    unexplained = [m for m in missing_voters(locked) if m.id not in reasons]
+    unexplained = [m for m in missing_voters(locked, voted) if m.id not in reasons]
     if unexplained:
         raise TransitionRefused(
             N_("Còn %(n)s thành viên có mặt chưa bỏ phiếu. Chờ họ bỏ phiếu, hoặc ghi lý do từng người "
@@ -638,11 +649,6 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
             code="ballots_missing", params={"n": len(unexplained)})
     threshold = council.pass_threshold
     pass_event, reject_event = PASS_EVENT[Level(council.level)]
-    items = db.session.scalars(
-        sa.select(AgendaItem).where(AgendaItem.session_id == locked.id).order_by(AgendaItem.id)
-        .options(sa.orm.lazyload(AgendaItem.nomination))  # read under the lock next (_lock_nominations)
-        .execution_options(populate_existing=True)
-    ).all()
     boxes = db.session.scalars(sa.select(SealedBallot.box).where(SealedBallot.session_id == locked.id)).all()
     if len(boxes) != len(voted):
         raise TransitionRefused(N_("Số phiếu trong hòm phiếu không khớp số thành viên đã bỏ phiếu."),
@@ -668,15 +674,19 @@ def _close(actor: User, session: CouncilSession, non_voters: list | None) -> Cou
                 "threshold": threshold}
         moves.append((item.nomination, pass_event if passed else reject_event, meta))
     _write_counts(items, rows)
-    move_many(moves, actor.id, council.name)  # a few statements, one log row per dossier
-    locked.status = SessionStatus.CLOSED
-    locked.closed_at = now_utc()
-    # the round's record (issue 14): what this session received, passed and rejected, kept as decided
-    locked.received_count = len(items)
-    locked.passed_count = sum(1 for item in items if item.passed)
-    locked.rejected_count = locked.received_count - locked.passed_count
-    outbox.session_closed(locked, items)  # told to other systems when this transaction commits
-    return locked
+    with outbox.batched():  # the dossiers' events and the session's, written together (issue 16)
+        move_many(moves, actor.id, council.name)  # a few statements, one log row per dossier
+        locked.status = SessionStatus.CLOSED
+        locked.closed_at = now_utc()
+        # the round's record (issue 14): what this session received, passed and rejected, kept as decided
+        locked.received_count = len(items)
+        locked.passed_count = sum(1 for item in items if item.passed)
+        locked.rejected_count = locked.received_count - locked.passed_count
+        outbox.session_closed(locked, items)  # told to other systems when this transaction commits
+    result = _tally_rows(locked, threshold, [
+        TallyRow(item.nomination_id, item.nomination.code, item.nomination.full_name, item.yes, item.no,
+                 item.invalid, item.excluded, item.passed) for item in items])
+    return locked, result
 
 
 def _write_counts(items: list[AgendaItem], rows: list[dict]) -> None:
@@ -722,6 +732,23 @@ def tally(session: CouncilSession) -> list[dict]:
                   item.excluded, item.passed)
         .join_from(AgendaItem.__table__, Nomination.__table__, nomination.id == item.nomination_id)
         .where(item.session_id == session.id).order_by(item.id))
+    return _tally_rows(session, threshold, rows)
+
+
+class TallyRow(NamedTuple):
+    """One agenda row as the tally prints it (``tally`` reads them; the close has them at hand)."""
+
+    nomination_id: int
+    code: str | None
+    full_name: str
+    yes: int
+    no: int
+    invalid: int
+    excluded: int
+    passed: bool | None
+
+
+def _tally_rows(session: CouncilSession, threshold: int, rows) -> list[dict]:
     return [
         {
             "nomination_id": r.nomination_id,

@@ -595,13 +595,15 @@ def move_many(moves: list[tuple[Nomination, str, dict]], actor_id: int | None, a
                 set_committed_value(n, name, value)
     # Each move's own rows: its log row (numbered and MACed into the chain at the commit) and its
     # messages, kept by ``notifications.batched`` and written with one executemany per table when the
-    # loop ends. The integration events (integration/outbox.py) are written here too, only when a
-    # subscriber wants them (none: no statement).
-    with notifications.batched():
+    # loop ends. The integration events (integration/outbox.py) are kept by ``outbox.batched`` likewise and
+    # written in three statements whatever the number of moves, only when a subscriber wants them (none: no
+    # statement).
+    with notifications.batched() as messages, outbox.batched():
+        messages.look_up_accounts(n for n, *_rest in decided)  # the nominees' own accounts, one query
         for nomination, event, before, after, meta in decided:
-            audit_chain.append(TransitionLog(
-                nomination_id=nomination.id, action=str(event), from_state=str(before), to_state=str(after),
-                actor_id=actor_id, actor_name=actor_name, comment=None, at=now, meta=meta))
+            audit_chain.append_values(  # one executemany at the commit, not 250 ORM objects flushed
+                "transition_log", nomination_id=nomination.id, action=str(event), from_state=str(before),
+                to_state=str(after), actor_id=actor_id, actor_name=actor_name, comment=None, at=now, meta=meta)
             outbox.dossier_moved(nomination, event, before, after, actor_id, actor_name, meta, now)
             notifications.nomination_moved(nomination, event, before, after, actor_id, None, meta)
 

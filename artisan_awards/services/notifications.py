@@ -172,6 +172,23 @@ class Batch:
 
     def __init__(self) -> None:
         self.rows: dict[sa.Table, list[dict]] = {}
+        self.accounts: dict[str, User | None] = {}  # a nominee's address (lower case) -> its account, if any
+
+    def look_up_accounts(self, nominations: Iterable[Nomination]) -> None:
+        """The accounts of the nominees' own addresses (``applicants``), for all the batch's dossiers in
+        one query instead of one per dossier."""
+        wanted = {n.email.strip().lower() for n in nominations if n.email and n.email.strip()}
+        wanted -= set(self.accounts)
+        if not wanted:
+            return
+        found: dict[str, User] = {}
+        for user in db.session.scalars(sa.select(User).where(sa.func.lower(User.email).in_(sorted(wanted)))
+                                       .order_by(User.id)):
+            found.setdefault(user.email.lower(), user)
+        # an address not found is known to have no account only where SQL's lower() and Python's agree
+        # (ASCII); any other is looked up on its own by ``applicants``, as without a batch
+        self.accounts.update({address: found.get(address) for address in wanted
+                              if address in found or address.isascii()})
 
     def add(self, table: sa.Table, **row) -> None:
         self.rows.setdefault(table, []).append(row)
@@ -275,8 +292,12 @@ def applicants(nomination: Nomination) -> list[Recipient]:
         people.append(Recipient(nomination.family_contact_email.strip(), nomination.filed_by_name or "", locale))
         return people
     if nomination.email and nomination.email.strip().lower() != owner.email.lower():
-        account = db.session.scalar(sa.select(User).where(sa.func.lower(User.email)
-                                                          == nomination.email.strip().lower()))
+        address = nomination.email.strip().lower()
+        batch = db.session().info.get(_BATCH)
+        if batch is not None and address in batch.accounts:  # looked up with the batch's other dossiers
+            account = batch.accounts[address]
+        else:
+            account = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == address))
         if account is not None:
             people.append(Recipient.of(account))
         else:
