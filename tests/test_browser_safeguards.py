@@ -16,6 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 from tests import demo_world
 from tests.test_a11y import axe_violations
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.test_language_switch import VIETNAMESE
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdb]
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
@@ -196,6 +197,11 @@ def test_the_session_edit_page_passes_axe_and_fits_360px_in_both_languages(site)
                     page.wait_for_load_state()
                     page.goto(edit_url)
                 assert page.locator("html").get_attribute("lang") == lang
+                if lang == "en":  # the page's own words (not the dossiers' data) are English
+                    ui = page.locator("main :is(h1, label[for=held_on], label[for=place], legend, "
+                                      "button[type=submit], .actions a)")
+                    texts = [t.strip() for t in ui.all_inner_texts()]
+                    assert len(texts) >= 6 and not [t for t in texts if VIETNAMESE.search(t)], texts
                 for viewport in (DESKTOP, PHONE):
                     page.set_viewport_size(viewport)
                     page.goto(edit_url)
