@@ -129,6 +129,8 @@ class ActionIn(_In):
     decision_no: ShortStr | None = None
     decision_date: date | None = None
     title: Literal["people", "meritorious"] | None = None  # record_award: the title the decision awards
+    # ``transfer`` only (the contract's v1.1 action): the successor province the dossier moves to.
+    province_code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=10)] | None = None
 
 
 class TokenIn(_In):

@@ -236,3 +236,59 @@ def test_a_dossier_on_an_unfinished_session_is_not_transferred(api, make, before
     assert refused.value.code == "on_open_agenda"
     result = law.transfer_province("HDG", "Nghị quyết 202/2025/QH15")
     assert not result.moved and [x.id for x, _ in result.skipped] == [n.id]
+
+
+@pytest.mark.realdb  # audit verify reads what was committed
+def test_the_api_transfers_as_the_contract_says_and_refuses_everyone_else(api, make, people, runner, before_merger):
+    """The contract's ``transfer`` action (api-v1.md v1.1) moves a voted dossier of a merged province to its
+    successor with its code, history and votes; the wrong people, the wrong province, a missing reason and a
+    merger not yet in effect change nothing."""
+    from artisan_awards.services import nominations as service
+    n = make.nomination(State.DRAFT, province="HDG")
+    hdg_officer = make.user("province_officer", "HDG")
+    service.perform(n, "submit", n.owner)
+    service.perform(n, "accept", hdg_officer, comment="Hợp lệ")
+    _province_vote(api, make, "HDG", [n], yes=9)
+    nid, code, owner = n.id, n.code, n.owner
+    hpg_officer, hni_officer, admin = make.user("province_officer", "HPG"), people.officer, make.user("admin")
+    log_before = [(r.id, r.hash) for r in db.session.scalars(
+        sa.select(TransitionLog).where(TransitionLog.nomination_id == nid).order_by(TransitionLog.id))]
+    votes_before = [(i.id, i.yes, i.no, i.passed) for i in db.session.scalars(
+        sa.select(AgendaItem).where(AgendaItem.nomination_id == nid))]
+    url = f"/api/v1/nominations/{nid}/actions/transfer"
+    good = {"province_code": "HPG", "comment": "Nghị quyết 202/2025/QH15"}
+
+    def where():
+        db.session.expire_all()
+        row = db.session.get(Nomination, nid)
+        return row.province_code, row.filed_province_code
+
+    r = api.post(url, admin, json=good)  # 1 July 2025 has not come for Hải Dương yet
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "not_merged", r.get_json()
+    before_merger()
+    for stranger in (hni_officer, owner, make.user("ministry_council_member")):
+        r = api.post(url, stranger, json=good)  # not theirs to move, nor to know about
+        assert r.status_code == 404 and r.get_json()["error"]["code"] == "nomination_not_found", r.get_json()
+    r = api.post(url, hpg_officer, json={**good, "province_code": "HNI"})
+    assert r.status_code == 422 and "Hải Phòng" in r.get_json()["error"]["fields"]["province_code"], r.get_json()
+    r = api.post(url, hpg_officer, json={"province_code": "HPG", "comment": "   "})
+    assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) == {"comment"}, r.get_json()
+    r = api.post(url, hpg_officer, json={"comment": "x"})
+    assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) == {"province_code"}, r.get_json()
+    r = api.client.post(url, headers=api.headers(hpg_officer), data="{not json", content_type="application/json")
+    assert r.status_code == 400
+    assert where() == ("HDG", None), "a refused transfer moves nothing"
+
+    r = api.post(url, hpg_officer, json={**good, "province_code": " hpg "})
+    assert r.status_code == 200, r.get_json()
+    out = r.get_json()
+    assert (out["code"], out["province_code"], out["state"]) == (code, "HPG", "province_passed")
+    assert where() == ("HPG", "HDG")
+    log_after = [(r.id, r.hash, r.action) for r in db.session.scalars(
+        sa.select(TransitionLog).where(TransitionLog.nomination_id == nid).order_by(TransitionLog.id))]
+    assert [(i, h) for i, h, _ in log_after[:-1]] == log_before and log_after[-1][2] == "transfer_province"
+    assert [(i.id, i.yes, i.no, i.passed) for i in db.session.scalars(
+        sa.select(AgendaItem).where(AgendaItem.nomination_id == nid))] == votes_before
+    assert api.post(url, hpg_officer, json=good).status_code == 404  # Hải Phòng was not merged away
+    result = verify(runner)
+    assert result.exit_code == 0, result.output

@@ -1927,6 +1927,36 @@ def test_sensitive_fields_per_role(world, principal):
                 assert shown not in text and masked in text, (surface, principal, cls)
 
 
+LIST_SURFACES = {"list": "/province/inbox", "csv": "/province/inbox/export.csv",
+                 "xlsx": "/province/inbox/export.xlsx"}
+
+
+def _list_text(response) -> str:
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(response.data), read_only=True)
+        return " ".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                        for v in row if v is not None)
+    return response.get_data(as_text=True)
+
+
+def test_lists_and_exports_reveal_only_the_year_of_birth(world):
+    """The lists-and-exports column of the matrix: the province's secretariat, who may reveal the nominee's phone
+    and address on the dossier's page, finds in its list and its CSV and Excel exports the dossier with its year of
+    birth only, neither in clear nor masked (an export is no place to reveal from)."""
+    for surface, url in LIST_SURFACES.items():
+        response = _call(world, "po", "GET", url, None)
+        assert response.status_code == 200, surface
+        text = _list_text(response)
+        assert "Nguyễn Văn Ánh" in text, surface  # the dossier ``sub`` is there
+        for cls, (clear, clear_api, _masked) in NOMINEE.items():
+            assert clear not in text and clear_api not in text, (surface, cls)
+        assert "Xóm 3" not in text, surface
+        if surface != "list":
+            assert "1960" in text, surface
+
+
 def test_a_masked_field_is_shown_on_demand_with_a_logged_reason(world):
     from artisan_awards.models import AuditEvent
 

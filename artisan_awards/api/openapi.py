@@ -254,6 +254,9 @@ GENERAL_CODES = {
 _NOMINATION_404 = {404: ["nomination_not_found"]}
 _SESSION_404 = {404: ["session_not_found"]}
 _DOSSIER_404 = {404: ["dossier_not_found"]}
+# The contract's v1.1 action that moves no state (a merged province's dossier to its successor, api/routes.py).
+TRANSFER = "transfer"
+
 ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
     ("get", "/programmes/{programme_id}"): {404: ["programme_not_found"]},
     ("post", "/programmes/{programme_id}/dossiers"): {404: ["programme_not_found", "round_not_found"],
@@ -272,7 +275,8 @@ ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
         **_NOMINATION_404, 409: ["not_editable"], 413: ["too_many_files", "dossier_too_large"]},
     ("post", "/nominations/{nomination_id}/actions/{action}"): {
         404: ["nomination_not_found", "unknown_action"],
-        409: ["excluded_by_article_2_3", "completion_period_running", "session_open", "complaints_open"]},
+        409: ["excluded_by_article_2_3", "completion_period_running", "session_open", "complaints_open",
+              "not_merged", "on_open_agenda"]},
     ("get", "/councils/{council_id}"): {404: ["council_not_found"]},
     ("post", "/councils/{council_id}/sessions"): {404: ["council_not_found"]},
     ("get", "/sessions/{session_id}"): _SESSION_404,
@@ -559,7 +563,7 @@ def _path_params(path: str) -> list[dict]:
         if name == "action" and path.startswith("/programme-dossiers/"):  # the programme definition's actions
             schema = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,29}$"}
         elif name == "action":
-            schema = {"type": "string", "enum": [str(a) for a in HUMAN_ACTIONS]}
+            schema = {"type": "string", "enum": [*(str(a) for a in HUMAN_ACTIONS), TRANSFER]}
         elif name in STRING_PARAMS:
             schema = STRING_PARAMS[name]
         elif name.endswith("_id") or name in INTEGER_PARAMS:

@@ -14,15 +14,15 @@ from ..models import MAX_DB_INT, Nomination, Province, ReadAction, Round
 from ..permissions import guard
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _d, _dt, merge_changes, nomination_in, nomination_out, round_out
-from ..services import accounts, data_rights, eligibility, hard_cases, programme_dossiers, queries, sessions
+from ..services import accounts, data_rights, eligibility, hard_cases, law, programme_dossiers, queries, sessions
 from ..services import attachments as attachment_service
 from ..services import nominations as service
 from ..services import rounds as round_service
 from ..services.cleaning import removal_notice
 from ..text import vi_order
 from ..timeutil import today
-from . import bp, error, json_body
-from .openapi import build_spec
+from . import bp, error, json_body, renamed_fields
+from .openapi import TRANSFER, build_spec
 
 
 def _page_args() -> tuple[int, int]:
@@ -241,6 +241,8 @@ def upload_attachment(nomination_id: int):
 @guard()
 def nomination_action(nomination_id: int, action: str):
     """Take an action: submit, accept, return, resubmit, withdraw, ..."""
+    if action == TRANSFER:
+        return _transfer(nomination_id)
     row = _visible(nomination_id)
     if action not in set(wf.HUMAN_ACTIONS):
         raise NotFound(N_("Không có thao tác này."), code="unknown_action")
@@ -253,6 +255,23 @@ def nomination_action(nomination_id: int, action: str):
     if key:
         out["access_key"] = key
     return jsonify(out)
+
+
+def _transfer(nomination_id: int):
+    """The contract's ``transfer`` action (v1.1): a merged province's dossier to its successor, by whoever the
+    transfers page lets do it (services/law.transfer: the administrator or the successor's secretariat; others
+    and dossiers they may not move: 404). Body ``{"province_code", "comment"}``, both required."""
+    row = law.get_transferable(g.api_user, nomination_id)
+    body = ActionIn.model_validate(json_body(required=False))
+    missing = {name: N_("Trường này là bắt buộc.") for name, value in
+               (("province_code", body.province_code), ("comment", body.comment)) if not value}
+    if missing:
+        raise ValidationFailed(fields=missing)
+    try:
+        law.transfer(row, g.api_user, body.comment, to=body.province_code)
+    except ValidationFailed as exc:
+        raise renamed_fields(exc, {"reason": "comment"}) from None
+    return jsonify(_one(row))
 
 
 # -- public -----------------------------------------------------------------

@@ -287,10 +287,11 @@ def _check_transferable(nomination: Nomination, on: date) -> Province:
     return final_successor(former, on)
 
 
-def transfer(nomination: Nomination, actor: User, reason: str | None) -> Province:
+def transfer(nomination: Nomination, actor: User, reason: str | None, to: str | None = None) -> Province:
     """Transfer one dossier of a merged province to its successor's secretariat and council.
 
     Its code, history, votes and documents stay; one log row records the move (in the keyed chain).
+    ``to`` (the API's ``province_code``), when given, must name that successor: nothing moves otherwise.
     """
     on = today()
     reason = nfc(reason or "").strip()
@@ -302,6 +303,10 @@ def transfer(nomination: Nomination, actor: User, reason: str | None) -> Provinc
     with transaction.one_transaction(conflict=CONFLICT):
         db.session.refresh(nomination, with_for_update=True)
         successor = _check_transferable(nomination, on)
+        if to is not None and to != successor.code:
+            raise ValidationFailed(fields={"province_code": N_(
+                "Hồ sơ chỉ được chuyển sang tỉnh, thành phố kế thừa: %(name)s (%(code)s).")},
+                params={"name": successor.name, "code": successor.code})
         _move(nomination, successor, actor.id, actor.full_name, reason[:2000])
         admin_events.record(AuditKind.PROVINCE_TRANSFER, actor, target=nomination, target_type="nomination",
                             target_label=nomination.code or str(nomination.id), province_code=successor.code,
