@@ -36,6 +36,8 @@ from tests import compiled_cache
 from tests.factories import Factory
 from tests.rollback_guard import Guard, watch_thread
 
+pytest_plugins = ["tests.cpu_durations"]
+
 # Templates and URL builders compiled once per process, not once per test's app.
 compiled_cache.install()
 
@@ -249,6 +251,10 @@ def database_factory(request, tmp_path_factory):
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
         admin.dispose()
         if cluster:
+            from tests import cpu_durations
+
+            if (cpu := cluster.cpu_seconds()) is not None:
+                cpu_durations.record("<postgresql server>", "server", cpu)
             cluster.stop()
 
 
