@@ -21,6 +21,7 @@ import gc
 import itertools
 import os
 import shutil
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -309,25 +310,34 @@ _fsa_get_bind = FlaskSession.get_bind
 FlaskSession.get_bind = _get_bind
 
 
+def _rollback_ready(engine) -> None:
+    """Once per engine: pysqlite's own transaction handling off, so that SAVEPOINTs work (SQLAlchemy's pysqlite notes)."""
+    if engine.dialect.name != "sqlite" or engine in _ROLLBACK_READY:
+        return
+    engine.dispose()
+
+    @sa.event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    _ROLLBACK_READY.add(engine)
+
+
+_ROLLBACK_READY: weakref.WeakSet = weakref.WeakSet()
+
+
 @contextmanager
 def _rolled_back(engine):
     """Everything the session does, commits included, inside one transaction rolled back at the end.
 
     SQLAlchemy 2's recipe: the session joins the connection's transaction and turns its own
-    begin/commit/rollback into SAVEPOINTs.  pysqlite needs its own transaction handling off
-    for SAVEPOINTs to work (SQLAlchemy's pysqlite notes).
+    begin/commit/rollback into SAVEPOINTs.
     """
-    if engine.dialect.name == "sqlite":
-        engine.dispose()
-
-        @sa.event.listens_for(engine, "connect")
-        def _autocommit_driver(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(conn):
-            conn.exec_driver_sql("BEGIN")
-
+    _rollback_ready(engine)
     connection = engine.connect()
     outer = connection.begin()
     factory = db.session.session_factory
@@ -359,17 +369,92 @@ def _rolled_back(engine):
         pytest.fail("\n".join(dict.fromkeys(guard.seen)), pytrace=False)
 
 
-@pytest.fixture
-def app(request, app_config):
-    app = create_app(app_config)
-    with app.app_context():
-        if request.node.get_closest_marker("realdb"):
+def _shape(app) -> tuple:
+    """What a test could add to an app that the shared app must not carry into the next test."""
+    return (
+        len(app.url_map._rules), tuple(app.view_functions), tuple(app.blueprints),
+        tuple((k, tuple(v)) for k, v in app.before_request_funcs.items()),
+        tuple((k, tuple(v)) for k, v in app.after_request_funcs.items()),
+        tuple((k, tuple(v)) for k, v in app.teardown_request_funcs.items()),
+        tuple((k, tuple(v)) for k, v in app.template_context_processors.items()),
+        tuple((k, tuple(v)) for k, v in app.url_value_preprocessors.items()),
+        tuple((k, tuple(v)) for k, v in app.url_default_functions.items()),
+        repr(app.error_handler_spec), tuple(app.teardown_appcontext_funcs),
+        tuple(app.jinja_env.globals), tuple(app.jinja_env.filters), tuple(app.jinja_env.tests),
+        id(app.session_interface), id(app.__dict__.get("wsgi_app")), id(app.json), app.secret_key,
+    )
+
+
+class SharedApp:
+    """The worker's one application for the rolled-back tests (``create_app`` once, not once per test).
+
+    Each test gets it as a new app would come: the configuration as created (deep-copied back after
+    each test, so a test's ``app.config[...] = ...`` ends with it), its own upload folder, the
+    extensions as created (what a test made lazily, e.g. the upload storage of its folder, is
+    dropped), and Flask's "no request handled yet" state.  A test that changes the app's structure
+    (a route, a hook, a template global, the session interface) leaves it to that test alone: the
+    next test gets a new app.
+    """
+
+    def __init__(self, url: str, root):
+        self.url = url
+        self.root = root
+        self.app = None
+        self.created = 0
+
+    def _create(self):
+        app = create_app(_config(self.url, self.root))
+        self.config = copy.deepcopy(dict(app.config))
+        self.extensions = dict(app.extensions)
+        self.shape = _shape(app)
+        self.created += 1
+        return app
+
+    @contextmanager
+    def lend(self, tmp_path):
+        app = self.app = self.app or self._create()
+        app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+        app._got_first_request = False
+        try:
             yield app
-        else:
-            with _rolled_back(db.engine):
-                yield app
+        finally:
+            app.config.clear()
+            app.config.update(copy.deepcopy(self.config))
+            app.extensions.clear()
+            app.extensions.update(self.extensions)
+            if _shape(app) != self.shape:
+                with app.app_context():
+                    db.engine.dispose()
+                self.app = None
+
+    def close(self):
+        if self.app is not None:
+            with self.app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_app(shared_database, tmp_path_factory):
+    """The application of the rolled-back tests, one per worker (see SharedApp)."""
+    shared = SharedApp(shared_database, tmp_path_factory.mktemp("shared-app"))
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def app(request, database_factory, tmp_path):
+    """A new app on a fresh database (``realdb``), or the worker's shared app inside a rolled-back transaction."""
+    if request.node.get_closest_marker("realdb"):
+        app = create_app(request.getfixturevalue("app_config"))
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+        return
+    with request.getfixturevalue("shared_app").lend(tmp_path) as app, app.app_context():
+        with _rolled_back(db.engine):
+            yield app
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
