@@ -34,6 +34,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from artisan_awards import create_app
 from artisan_awards.extensions import db
 from tests import compiled_cache
+from tests.apps import SharedApp, _config
 from tests.factories import Factory
 from tests.rollback_guard import Guard, watch_thread
 
@@ -282,23 +283,6 @@ def app_config(request, database_factory, tmp_path):
     drop()
 
 
-def _config(url: str, tmp_path) -> dict:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-of-at-least-thirty-two-bytes",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
-        "SERVER_NAME": None,
-        # Cheap Argon2 parameters: the suite creates hundreds of accounts.
-        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-        # Small councils keep the suite quick; tests/test_council_side.py checks the real sizes.
-        "COUNCIL_SIZES": {"default": {"min_members": 3, "max_members": 20}},
-    }
-
-
 def _get_bind(self, mapper=None, clause=None, bind=None, **kw):
     """Flask-SQLAlchemy's session picks its engine itself; in a test transaction it uses the test's connection."""
     if bind is None and self.bind is not None:
@@ -311,7 +295,10 @@ FlaskSession.get_bind = _get_bind
 
 
 def _rollback_ready(engine) -> None:
-    """Once per engine: pysqlite's own transaction handling off, so that SAVEPOINTs work (SQLAlchemy's pysqlite notes)."""
+    """Once per engine: pysqlite's own transaction handling off, so that SAVEPOINTs work.
+
+    (SQLAlchemy's pysqlite notes.)
+    """
     if engine.dialect.name != "sqlite" or engine in _ROLLBACK_READY:
         return
     engine.dispose()
@@ -367,70 +354,6 @@ def _rolled_back(engine):
                 connection.close()
     if guard.seen:
         pytest.fail("\n".join(dict.fromkeys(guard.seen)), pytrace=False)
-
-
-def _shape(app) -> tuple:
-    """What a test could add to an app that the shared app must not carry into the next test."""
-    return (
-        len(app.url_map._rules), tuple(app.view_functions), tuple(app.blueprints),
-        tuple((k, tuple(v)) for k, v in app.before_request_funcs.items()),
-        tuple((k, tuple(v)) for k, v in app.after_request_funcs.items()),
-        tuple((k, tuple(v)) for k, v in app.teardown_request_funcs.items()),
-        tuple((k, tuple(v)) for k, v in app.template_context_processors.items()),
-        tuple((k, tuple(v)) for k, v in app.url_value_preprocessors.items()),
-        tuple((k, tuple(v)) for k, v in app.url_default_functions.items()),
-        repr(app.error_handler_spec), tuple(app.teardown_appcontext_funcs),
-        tuple(app.jinja_env.globals), tuple(app.jinja_env.filters), tuple(app.jinja_env.tests),
-        id(app.session_interface), id(app.__dict__.get("wsgi_app")), id(app.json), app.secret_key,
-    )
-
-
-class SharedApp:
-    """The worker's one application for the rolled-back tests (``create_app`` once, not once per test).
-
-    Each test gets it as a new app would come: the configuration as created (deep-copied back after
-    each test, so a test's ``app.config[...] = ...`` ends with it), its own upload folder, the
-    extensions as created (what a test made lazily, e.g. the upload storage of its folder, is
-    dropped), and Flask's "no request handled yet" state.  A test that changes the app's structure
-    (a route, a hook, a template global, the session interface) leaves it to that test alone: the
-    next test gets a new app.
-    """
-
-    def __init__(self, url: str, root):
-        self.url = url
-        self.root = root
-        self.app = None
-        self.created = 0
-
-    def _create(self):
-        app = create_app(_config(self.url, self.root))
-        self.config = copy.deepcopy(dict(app.config))
-        self.extensions = dict(app.extensions)
-        self.shape = _shape(app)
-        self.created += 1
-        return app
-
-    @contextmanager
-    def lend(self, tmp_path):
-        app = self.app = self.app or self._create()
-        app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-        app._got_first_request = False
-        try:
-            yield app
-        finally:
-            app.config.clear()
-            app.config.update(copy.deepcopy(self.config))
-            app.extensions.clear()
-            app.extensions.update(self.extensions)
-            if _shape(app) != self.shape:
-                with app.app_context():
-                    db.engine.dispose()
-                self.app = None
-
-    def close(self):
-        if self.app is not None:
-            with self.app.app_context():
-                db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from artisan_awards.extensions import db
-from tests.conftest import SharedApp
+from tests.apps import SharedApp
 
 
 def _shared(shared_database, tmp_path) -> SharedApp:
