@@ -21,6 +21,7 @@ import gc
 import itertools
 import os
 import shutil
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,8 +34,11 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from artisan_awards import create_app
 from artisan_awards.extensions import db
 from tests import compiled_cache
+from tests.apps import SharedApp, _config
 from tests.factories import Factory
 from tests.rollback_guard import Guard, watch_thread
+
+pytest_plugins = ["tests.cpu_durations"]
 
 # Templates and URL builders compiled once per process, not once per test's app.
 compiled_cache.install()
@@ -249,6 +253,10 @@ def database_factory(request, tmp_path_factory):
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
         admin.dispose()
         if cluster:
+            from tests import cpu_durations
+
+            if (cpu := cluster.cpu_seconds()) is not None:
+                cpu_durations.record("<postgresql server>", "server", cpu)
             cluster.stop()
 
 
@@ -275,23 +283,6 @@ def app_config(request, database_factory, tmp_path):
     drop()
 
 
-def _config(url: str, tmp_path) -> dict:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-of-at-least-thirty-two-bytes",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
-        "SERVER_NAME": None,
-        # Cheap Argon2 parameters: the suite creates hundreds of accounts.
-        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-        # Small councils keep the suite quick; tests/test_council_side.py checks the real sizes.
-        "COUNCIL_SIZES": {"default": {"min_members": 3, "max_members": 20}},
-    }
-
-
 def _get_bind(self, mapper=None, clause=None, bind=None, **kw):
     """Flask-SQLAlchemy's session picks its engine itself; in a test transaction it uses the test's connection."""
     if bind is None and self.bind is not None:
@@ -303,25 +294,37 @@ _fsa_get_bind = FlaskSession.get_bind
 FlaskSession.get_bind = _get_bind
 
 
+def _rollback_ready(engine) -> None:
+    """Once per engine: pysqlite's own transaction handling off, so that SAVEPOINTs work.
+
+    (SQLAlchemy's pysqlite notes.)
+    """
+    if engine.dialect.name != "sqlite" or engine in _ROLLBACK_READY:
+        return
+    engine.dispose()
+
+    @sa.event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    _ROLLBACK_READY.add(engine)
+
+
+_ROLLBACK_READY: weakref.WeakSet = weakref.WeakSet()
+
+
 @contextmanager
 def _rolled_back(engine):
     """Everything the session does, commits included, inside one transaction rolled back at the end.
 
     SQLAlchemy 2's recipe: the session joins the connection's transaction and turns its own
-    begin/commit/rollback into SAVEPOINTs.  pysqlite needs its own transaction handling off
-    for SAVEPOINTs to work (SQLAlchemy's pysqlite notes).
+    begin/commit/rollback into SAVEPOINTs.
     """
-    if engine.dialect.name == "sqlite":
-        engine.dispose()
-
-        @sa.event.listens_for(engine, "connect")
-        def _autocommit_driver(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(conn):
-            conn.exec_driver_sql("BEGIN")
-
+    _rollback_ready(engine)
     connection = engine.connect()
     outer = connection.begin()
     factory = db.session.session_factory
@@ -353,17 +356,28 @@ def _rolled_back(engine):
         pytest.fail("\n".join(dict.fromkeys(guard.seen)), pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def shared_app(shared_database, tmp_path_factory):
+    """The application of the rolled-back tests, one per worker (see SharedApp)."""
+    shared = SharedApp(shared_database, tmp_path_factory.mktemp("shared-app"))
+    yield shared
+    shared.close()
+
+
 @pytest.fixture
-def app(request, app_config):
-    app = create_app(app_config)
-    with app.app_context():
-        if request.node.get_closest_marker("realdb"):
+def app(request, database_factory, tmp_path):
+    """A new app on a fresh database (``realdb``), or the worker's shared app inside a rolled-back transaction."""
+    if request.node.get_closest_marker("realdb"):
+        app = create_app(request.getfixturevalue("app_config"))
+        with app.app_context():
             yield app
-        else:
-            with _rolled_back(db.engine):
-                yield app
+            db.session.remove()
+            db.engine.dispose()
+        return
+    with request.getfixturevalue("shared_app").lend(tmp_path) as app, app.app_context():
+        with _rolled_back(db.engine):
+            yield app
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

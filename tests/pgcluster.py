@@ -56,6 +56,16 @@ class Cluster:
                   "-l", str(self.root / "server.log"), "-w", "start")
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server has used so far: the postmaster's own and that of its ended backends."""
+        try:
+            pid = int((self.data / "postmaster.pid").read_text().split()[0])
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
+            return None
+        # utime, stime, cutime, cstime: fields 14-17 of proc(5), counted after the command's ")"
+        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         try:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")

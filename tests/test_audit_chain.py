@@ -24,6 +24,8 @@ from artisan_awards.extensions import db
 from artisan_awards.models import AuditKind, Nomination, User
 from artisan_awards.services import admin_events as audit_log
 from artisan_awards.services import nominations as service
+from tests.apps import _config, config_from_snapshot, world_snapshot
+from tests.factories import Factory
 from workflows.states import Action, State
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -70,17 +72,44 @@ def admin_event(user, label: str):
     return event
 
 
-@pytest.fixture
-def world(make):
-    """Dossier a (3 moves), dossier b (2 moves), two admin events, then dossier c (2 moves)."""
+def _build_world() -> SimpleNamespace:
+    """Dossier a (3 moves), dossier b (2 moves), two admin events, then dossier c (2 moves): their ids."""
+    make = Factory()
     officer = make.user("province_officer", "HNI")
     admin = make.user("admin")
     a = make.nomination(State.CLOSED_INCOMPLETE, officer=officer)
     b = make.nomination(State.ACCEPTED, officer=officer)
     e1, e2 = admin_event(admin, "Đợt 2026 (1)"), admin_event(admin, "Đợt 2026 (2)")
     c = make.nomination(State.RETURNED, officer=officer)
-    return SimpleNamespace(officer=officer, admin=admin, a=a, b=b, c=c, e1=e1, e2=e2,
-                           ids=SimpleNamespace(a=a.id, b=b.id, c=c.id, e1=e1.id, e2=e2.id))
+    return SimpleNamespace(officer=officer.id, admin=admin.id, a=a.id, b=b.id, c=c.id, e1=e1.id, e2=e2.id)
+
+
+@pytest.fixture(scope="module")
+def built_world(database_factory, tmp_path_factory):
+    """The world built once for the module; each test asking for ``world`` gets a copy of its database."""
+    with world_snapshot(database_factory, tmp_path_factory.mktemp("audit-world"), _build_world) as snapshot:
+        yield snapshot
+
+
+@pytest.fixture
+def app_config(request, database_factory, tmp_path):
+    if "world" in request.fixturenames:
+        config, drop = config_from_snapshot(database_factory, request.getfixturevalue("built_world"), tmp_path)
+    else:
+        url, drop = database_factory.new(tmp_path)
+        config = _config(url, tmp_path)
+    yield config
+    drop()
+
+
+@pytest.fixture
+def world(app, built_world):
+    """Dossier a (3 moves), dossier b (2 moves), two admin events, then dossier c (2 moves)."""
+    ids = built_world.value
+    return SimpleNamespace(officer=db.session.get(User, ids.officer), admin=db.session.get(User, ids.admin),
+                           a=db.session.get(Nomination, ids.a), b=db.session.get(Nomination, ids.b),
+                           c=db.session.get(Nomination, ids.c),
+                           ids=SimpleNamespace(a=ids.a, b=ids.b, c=ids.c, e1=ids.e1, e2=ids.e2))
 
 
 def no(monkeypatch, *checks):

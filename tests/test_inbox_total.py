@@ -5,9 +5,13 @@ offers; filters the counters cannot answer (search, title, overdue, an officer's
 counted as before.
 """
 
+from types import SimpleNamespace
+
 import pytest
 
 from artisan_awards.services import queries
+from tests.apps import config_from_snapshot, world_snapshot
+from tests.factories import Factory
 from tests.test_lists import count_queries as count_queries  # noqa: F401  (the fixture)
 from tests.test_lists import listed_total
 from workflows.states import State
@@ -19,8 +23,8 @@ URLS = ["/province/inbox", "/province/inbox?state=accepted", "/province/inbox?st
         "/province/inbox?q=Khác", "/province/inbox?title=people", "/province/inbox?page=2"]
 
 
-@pytest.fixture
-def inbox(client, auth, make):
+def _build_inbox() -> SimpleNamespace:
+    make = Factory()
     owner = make.user("applicant")
     officer = make.user("province_officer", "HNI")
     for state, count in ((State.SUBMITTED, 3), (State.ACCEPTED, 2), (State.RETURNED, 1),
@@ -30,8 +34,29 @@ def inbox(client, auth, make):
     other = make.user("province_officer", "HCM")
     make.nomination(State.SUBMITTED, owner=owner, province="HCM", officer=other)  # another province
     make.nomination(State.DRAFT, owner=officer, nominee={"full_name": "Bản Nháp Khác"})  # the officer's own draft
-    auth.login(officer.email)
-    return make.current_round()
+    return SimpleNamespace(round_id=make.current_round().id, officer_email=officer.email)
+
+
+@pytest.fixture(scope="module")
+def inbox_world(database_factory, tmp_path_factory):
+    """The inbox's dossiers built once for the module; each test gets a copy of that database."""
+    with world_snapshot(database_factory, tmp_path_factory.mktemp("inbox-world"), _build_inbox) as snapshot:
+        yield snapshot
+
+
+@pytest.fixture
+def app_config(inbox_world, database_factory, tmp_path):
+    config, drop = config_from_snapshot(database_factory, inbox_world, tmp_path)
+    yield config
+    drop()
+
+
+@pytest.fixture
+def inbox(client, auth, inbox_world):
+    """The officer of Hà Nội signed in; the round of the dossiers."""
+    response = auth.login(inbox_world.value.officer_email)
+    assert response.status_code == 302
+    return SimpleNamespace(id=inbox_world.value.round_id)
 
 
 @pytest.mark.parametrize("url", URLS)

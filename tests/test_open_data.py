@@ -23,6 +23,7 @@ from artisan_awards.models import Nomination, PublicComment, TransitionLog
 from artisan_awards.services import nominations as service
 from artisan_awards.services import retention
 from artisan_awards.timeutil import now_utc
+from tests.apps import _config, config_from_snapshot, world_snapshot
 from workflows.states import CouncilEvent, State
 
 # The demo world's seed closes council sessions, which on PostgreSQL VACUUMs the ballot box on a connection of
@@ -35,27 +36,50 @@ BASE = "/open-data/v1"
 PERSONAL_CLASSES = set(personal_fields.MASKABLE) | {personal_fields.EVIDENCE, personal_fields.ACCOUNT}
 
 
-@pytest.fixture
-def world(app):
+def _plant() -> list[str]:
     """The demo world (a dossier waiting at every stage, one awarded), with planted personal data on every
     dossier: e-mail, phone, an identity number in the address, the family's contacts; and a signed comment."""
-    with app.app_context():
-        seed()
-        planted = []
-        for n in db.session.scalars(sa.select(Nomination).order_by(Nomination.id)):
-            values = {"email": f"ca.nhan.{n.id}@mat.example.vn", "phone": f"09{n.id:08d}",
-                      "address": f"CCCD 0010850{n.id:05d}, số {n.id} ngõ Bí Mật, phường Kín",
-                      "family_contact_phone": f"03{n.id:08d}", "family_contact_email": f"nguoi.than.{n.id}@example.vn"}
-            for key, value in values.items():
-                setattr(n, key, value)
-            planted += list(values.values())
-        consulted = db.session.scalar(sa.select(Nomination).where(Nomination.state == State.PUBLIC_CONSULTATION))
-        db.session.add(PublicComment(nomination_id=consulted.id, kind="complaint", full_name="Người Góp Ý Kín Tên",
-                                     phone="0977000111", address="Số 9 phố Góp Ý", content="Nội dung ý kiến riêng tư",
-                                     informational=False, window=consulted.state))
-        db.session.commit()
-        planted += ["Người Góp Ý Kín Tên", "0977000111", "Số 9 phố Góp Ý", "Nội dung ý kiến riêng tư"]
+    seed()
+    planted = []
+    for n in db.session.scalars(sa.select(Nomination).order_by(Nomination.id)):
+        values = {"email": f"ca.nhan.{n.id}@mat.example.vn", "phone": f"09{n.id:08d}",
+                  "address": f"CCCD 0010850{n.id:05d}, số {n.id} ngõ Bí Mật, phường Kín",
+                  "family_contact_phone": f"03{n.id:08d}", "family_contact_email": f"nguoi.than.{n.id}@example.vn"}
+        for key, value in values.items():
+            setattr(n, key, value)
+        planted += list(values.values())
+    consulted = db.session.scalar(sa.select(Nomination).where(Nomination.state == State.PUBLIC_CONSULTATION))
+    db.session.add(PublicComment(nomination_id=consulted.id, kind="complaint", full_name="Người Góp Ý Kín Tên",
+                                 phone="0977000111", address="Số 9 phố Góp Ý", content="Nội dung ý kiến riêng tư",
+                                 informational=False, window=consulted.state))
+    db.session.commit()
+    planted += ["Người Góp Ý Kín Tên", "0977000111", "Số 9 phố Góp Ý", "Nội dung ý kiến riêng tư"]
     return planted
+
+
+@pytest.fixture(scope="module")
+def planted_world(database_factory, tmp_path_factory):
+    """The planted world built once for the module (the demo seed took ~3 CPU-s per test)."""
+    with world_snapshot(database_factory, tmp_path_factory.mktemp("open-data-world"), _plant) as snapshot:
+        yield snapshot
+
+
+@pytest.fixture
+def app_config(request, database_factory, tmp_path):
+    """A test asking for ``world`` runs on a copy of the planted world's database; the others on an empty one."""
+    if "world" in request.fixturenames:
+        config, drop = config_from_snapshot(database_factory, request.getfixturevalue("planted_world"), tmp_path)
+    else:
+        url, drop = database_factory.new(tmp_path)
+        config = _config(url, tmp_path)
+    yield config
+    drop()
+
+
+@pytest.fixture
+def world(app, planted_world) -> list[str]:
+    """The planted personal values of this test's copy of the world."""
+    return list(planted_world.value)
 
 
 def fetch_all(client) -> tuple[dict, dict[str, bytes]]:
