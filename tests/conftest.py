@@ -36,6 +36,9 @@ from tests import compiled_cache
 from tests.factories import Factory
 from tests.rollback_guard import Guard, watch_thread
 
+# Fixtures kept in files of their own (tests/plugins/): the shared Chromium of the browser tests.
+pytest_plugins = ["tests.plugins.browser"]
+
 # Templates and URL builders compiled once per process, not once per test's app.
 compiled_cache.install()
 
