@@ -38,7 +38,9 @@ from tests.apps import SharedApp, _config
 from tests.factories import Factory
 from tests.rollback_guard import Guard, watch_thread
 
-pytest_plugins = ["tests.cpu_durations"]
+# Fixtures kept in files of their own: the CPU-durations report (tests/cpu_durations.py) and the shared
+# Chromium of the browser tests (tests/plugins/browser.py).
+pytest_plugins = ["tests.cpu_durations", "tests.plugins.browser"]
 
 # Templates and URL builders compiled once per process, not once per test's app.
 compiled_cache.install()

@@ -19,10 +19,10 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from tests import demo_world
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.test_browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -68,9 +68,6 @@ def axe_violations(page: Page) -> list[dict]:
     ]
 
 
-def _browser(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
 
 def test_vendored_axe_is_the_pinned_version():
     head = AXE.read_text(encoding="utf-8")[:400]
@@ -78,103 +75,91 @@ def test_vendored_axe_is_the_pinned_version():
     assert (AXE_DIR / "LICENSE").exists()
 
 
-def test_axe_finds_no_serious_violation_on_the_main_pages(site):
+def test_axe_finds_no_serious_violation_on_the_main_pages(chromium, site):
     """Every main page, desktop and 360 px, Vietnamese and English: no serious/critical violation."""
     url, world = site
     found: dict[str, list[dict]] = {}
     checked = 0
-    with sync_playwright() as playwright:
-        browser = _browser(playwright)
-        try:
-            for role, pages in main_pages(world).items():
-                context = browser.new_context(viewport=DESKTOP, base_url=url, bypass_csp=True)
-                context.set_default_timeout(15_000)
-                page = context.new_page()
-                demo_world.log_in(page, role)
-                for lang in ("vi", "en"):
-                    if lang == "en":
-                        page.goto("/")
-                        page.locator("header .account :is(a, button)[lang=en]").click()  # link (anonymous) or form
-                        page.wait_for_load_state()
-                    for viewport in (DESKTOP, PHONE):
-                        page.set_viewport_size(viewport)
-                        for path in pages:
-                            response = page.goto(path)
-                            assert response.status == 200, (role, path, response.status)
-                            violations = axe_violations(page)
-                            checked += 1
-                            if violations:
-                                found[f"{role} {lang} {viewport['width']}px {path}"] = violations
-                        if role == "public":  # the lookup's answer (a long public timeline), too
-                            page.goto("/public/status")
-                            page.locator("#code").fill(world.path_code)
-                            page.locator("#key").fill(world.path_key.lower().replace("-", " "))
-                            page.locator("main form button[type=submit]").click()
-                            page.wait_for_load_state()
-                            assert world.path_code in page.locator("main").inner_text()
-                            assert page.locator("[data-testid=public-timeline] li").count() >= 8
-                            violations = axe_violations(page)
-                            checked += 1
-                            if violations:
-                                found[f"{role} {lang} {viewport['width']}px lookup answer"] = violations
-                context.close()
-        finally:
-            browser.close()
+    browser = chromium
+    for role, pages in main_pages(world).items():
+        context = browser.new_context(viewport=DESKTOP, base_url=url, bypass_csp=True)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        demo_world.log_in(page, role)
+        for lang in ("vi", "en"):
+            if lang == "en":
+                page.goto("/")
+                page.locator("header .account :is(a, button)[lang=en]").click()  # link (anonymous) or form
+                page.wait_for_load_state()
+            for viewport in (DESKTOP, PHONE):
+                page.set_viewport_size(viewport)
+                for path in pages:
+                    response = page.goto(path)
+                    assert response.status == 200, (role, path, response.status)
+                    violations = axe_violations(page)
+                    checked += 1
+                    if violations:
+                        found[f"{role} {lang} {viewport['width']}px {path}"] = violations
+                if role == "public":  # the lookup's answer (a long public timeline), too
+                    page.goto("/public/status")
+                    page.locator("#code").fill(world.path_code)
+                    page.locator("#key").fill(world.path_key.lower().replace("-", " "))
+                    page.locator("main form button[type=submit]").click()
+                    page.wait_for_load_state()
+                    assert world.path_code in page.locator("main").inner_text()
+                    assert page.locator("[data-testid=public-timeline] li").count() >= 8
+                    violations = axe_violations(page)
+                    checked += 1
+                    if violations:
+                        found[f"{role} {lang} {viewport['width']}px lookup answer"] = violations
+        context.close()
     if found:
         print(json.dumps(found, indent=1, ensure_ascii=False))
     assert not found, f"axe: serious or critical violations on {len(found)} page views: {sorted(found)}"
     assert checked >= 4 * 25
 
 
-def test_axe_catches_a_real_violation(site):
+def test_axe_catches_a_real_violation(chromium, site):
     """The check can fail: an image without text and an unlabeled field are reported."""
     url, _ = site
-    with sync_playwright() as playwright:
-        browser = _browser(playwright)
-        try:
-            page = browser.new_page(base_url=url, bypass_csp=True)
-            page.goto("/public/status")
-            page.evaluate("""() => {
-                const main = document.querySelector('main');
-                main.insertAdjacentHTML('beforeend', '<img src="/static/none.png"><input type="text">');
-            }""")
-            ids = {v["id"] for v in axe_violations(page)}
-        finally:
-            browser.close()
+    browser = chromium
+    page = browser.new_page(base_url=url, bypass_csp=True)
+    page.goto("/public/status")
+    page.evaluate("""() => {
+        const main = document.querySelector('main');
+        main.insertAdjacentHTML('beforeend', '<img src="/static/none.png"><input type="text">');
+    }""")
+    ids = {v["id"] for v in axe_violations(page)}
     assert {"image-alt", "label"} <= ids
 
 
-def test_no_main_page_scrolls_sideways_at_360px(site):
+def test_no_main_page_scrolls_sideways_at_360px(chromium, site):
     url, world = site
     wide: dict[str, int] = {}
-    with sync_playwright() as playwright:
-        browser = _browser(playwright)
-        try:
-            for role, pages in main_pages(world).items():
-                context = browser.new_context(viewport=PHONE, base_url=url)
-                page = context.new_page()
-                demo_world.log_in(page, role)
-                answers = ["lookup answer"] if role == "public" else []
-                for path in [*pages, *answers]:
-                    if path == "lookup answer":  # the public timeline of a dossier that went far
-                        page.goto("/public/status")
-                        page.locator("#code").fill(world.path_code)
-                        page.locator("#key").fill(world.path_key)
-                        page.locator("main form button[type=submit]").click()
-                        page.wait_for_load_state()
-                    else:
-                        page.goto(path)
-                    width = page.evaluate("document.scrollingElement.scrollWidth")
-                    if width > PHONE["width"]:
-                        offenders = page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
-                            .filter(e => e.getBoundingClientRect().right > limit + 1)
-                            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' +
-                                             Math.round(e.getBoundingClientRect().right))""", PHONE["width"])
-                        print(role, path, width, offenders)
-                        wide[f"{role} {path}"] = width
-                context.close()
-        finally:
-            browser.close()
+    browser = chromium
+    for role, pages in main_pages(world).items():
+        context = browser.new_context(viewport=PHONE, base_url=url)
+        page = context.new_page()
+        demo_world.log_in(page, role)
+        answers = ["lookup answer"] if role == "public" else []
+        for path in [*pages, *answers]:
+            if path == "lookup answer":  # the public timeline of a dossier that went far
+                page.goto("/public/status")
+                page.locator("#code").fill(world.path_code)
+                page.locator("#key").fill(world.path_key)
+                page.locator("main form button[type=submit]").click()
+                page.wait_for_load_state()
+            else:
+                page.goto(path)
+            width = page.evaluate("document.scrollingElement.scrollWidth")
+            if width > PHONE["width"]:
+                offenders = page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > limit + 1)
+                    .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' +
+                                     Math.round(e.getBoundingClientRect().right))""", PHONE["width"])
+                print(role, path, width, offenders)
+                wide[f"{role} {path}"] = width
+        context.close()
     assert not wide, f"pages wider than 360 px: {wide}"
 
 
@@ -221,35 +206,31 @@ def tab_through(page: Page, limit: int = 400) -> tuple[set[str], list[dict]]:
     ("applicant", "nominee"), ("applicant", "craft"), ("applicant", "achievements"), ("applicant", "evidence"),
     ("applicant", "review"), ("province_council_member", "ballot"), ("public", "status"),
 ])
-def test_keyboard_reaches_every_control_with_a_visible_focus(site, role, which):
+def test_keyboard_reaches_every_control_with_a_visible_focus(chromium, site, role, which):
     url, world = site
     draft = world.nominations["draft-HNI"]
     path = {"ballot": f"/council/sessions/{world.open_session_id}/ballot", "status": "/public/status"}.get(
         which, f"/my/{draft}/{which}")
-    with sync_playwright() as playwright:
-        browser = _browser(playwright)
-        try:
-            page = browser.new_page(base_url=url, viewport=DESKTOP)
-            demo_world.log_in(page, role)
-            page.goto(path)
-            # The skip link comes first and leads to the main content.
-            page.keyboard.press("Tab")
-            assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
-            assert page.locator("a.skip").is_visible()
-            page.keyboard.press("Enter")
-            page.keyboard.press("Tab")
-            assert page.evaluate("document.querySelector('main').contains(document.activeElement)")
-            page.goto(path)
-            page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
-            controls = {c["key"]: c["what"] for c in page.evaluate(CONTROLS)}
-            reached, unstyled = tab_through(page)
-            if which == "ballot":  # within a group of radio buttons, the arrow keys choose
-                first = page.locator("input[type=radio]").first
-                first.focus()
-                page.keyboard.press("ArrowRight")
-                assert page.locator("input[type=radio]").nth(1).is_checked()
-        finally:
-            browser.close()
+    browser = chromium
+    page = browser.new_page(base_url=url, viewport=DESKTOP)
+    demo_world.log_in(page, role)
+    page.goto(path)
+    # The skip link comes first and leads to the main content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    assert page.locator("a.skip").is_visible()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.querySelector('main').contains(document.activeElement)")
+    page.goto(path)
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    controls = {c["key"]: c["what"] for c in page.evaluate(CONTROLS)}
+    reached, unstyled = tab_through(page)
+    if which == "ballot":  # within a group of radio buttons, the arrow keys choose
+        first = page.locator("input[type=radio]").first
+        first.focus()
+        page.keyboard.press("ArrowRight")
+        assert page.locator("input[type=radio]").nth(1).is_checked()
     assert len(controls) >= 10
     missed = [controls[k] for k in controls if k not in reached]
     assert not missed, f"not reachable by Tab: {missed}"

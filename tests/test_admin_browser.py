@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 from itsdangerous import TimestampSigner
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
@@ -76,133 +76,125 @@ def _expired_link(app, email: str, purpose: str, base: str) -> str:
     return f"{base}/{path}/{token}"
 
 
-def test_admin_invites_an_officer_who_sets_a_password(admin_server, shots):  # noqa: F811
+def test_admin_invites_an_officer_who_sets_a_password(chromium, admin_server, shots):  # noqa: F811
     base, mailbox = admin_server["url"], admin_server["mailbox"]
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = _new_page(browser, base, problems)
-            _log_in(page, admin_server["admin"], Factory.PASSWORD)
-            page.get_by_role("link", name="Quản trị").click()
-            expect(page.get_by_role("heading", name="Quản trị")).to_be_visible()
-            page.get_by_role("link", name="Mời người dùng").click()
-            page.get_by_label("Họ và tên").fill(OFFICER_NAME)
-            page.get_by_label("Thư điện tử").fill(OFFICER_EMAIL)
-            page.get_by_label("Cán bộ tỉnh (thường trực Hội đồng cấp tỉnh)").check()
-            page.get_by_label("Tỉnh, thành phố").select_option(label="Hà Nội")
-            shots(page, "admin-invite.png")
-            page.get_by_role("button", name="Gửi lời mời").click()
-            expect(page.get_by_text(f"Đã gửi lời mời tới {OFFICER_EMAIL}.")).to_be_visible()
-            expect(page.get_by_role("heading", name=OFFICER_NAME)).to_be_visible()
-            shots(page, "admin-account.png")
-            page.get_by_role("link", name="← Tài khoản").click()
-            expect(page.get_by_role("cell", name=OFFICER_NAME)).to_be_visible()
-            shots(page, "admin-accounts.png")
-            _log_out(page)
+    browser = chromium
+    page = _new_page(browser, base, problems)
+    _log_in(page, admin_server["admin"], Factory.PASSWORD)
+    page.get_by_role("link", name="Quản trị").click()
+    expect(page.get_by_role("heading", name="Quản trị")).to_be_visible()
+    page.get_by_role("link", name="Mời người dùng").click()
+    page.get_by_label("Họ và tên").fill(OFFICER_NAME)
+    page.get_by_label("Thư điện tử").fill(OFFICER_EMAIL)
+    page.get_by_label("Cán bộ tỉnh (thường trực Hội đồng cấp tỉnh)").check()
+    page.get_by_label("Tỉnh, thành phố").select_option(label="Hà Nội")
+    shots(page, "admin-invite.png")
+    page.get_by_role("button", name="Gửi lời mời").click()
+    expect(page.get_by_text(f"Đã gửi lời mời tới {OFFICER_EMAIL}.")).to_be_visible()
+    expect(page.get_by_role("heading", name=OFFICER_NAME)).to_be_visible()
+    shots(page, "admin-account.png")
+    page.get_by_role("link", name="← Tài khoản").click()
+    expect(page.get_by_role("cell", name=OFFICER_NAME)).to_be_visible()
+    shots(page, "admin-accounts.png")
+    _log_out(page)
 
-            # The officer follows the e-mailed link.
-            message = mailbox.wait_for(OFFICER_EMAIL)
-            assert message["Subject"] == "Mời tham gia Hệ thống xét tặng Nghệ nhân"
-            link = mailbox.link(OFFICER_EMAIL)
-            assert link.startswith(f"{base}/invitation/")
-            page.goto(link)
-            expect(page.get_by_role("heading", name="Nhận lời mời và đặt mật khẩu")).to_be_visible()
-            page.get_by_label("Mật khẩu mới (ít nhất 10 ký tự)").fill(OFFICER_PASSWORD)
-            page.get_by_label("Nhập lại mật khẩu mới").fill(OFFICER_PASSWORD)
-            page.get_by_role("button", name="Đặt mật khẩu").click()
-            expect(page.get_by_text("Mật khẩu đã được đặt. Mời bạn đăng nhập.")).to_be_visible()
-            page.get_by_label("Thư điện tử").fill(OFFICER_EMAIL)
-            page.get_by_label("Mật khẩu").fill(OFFICER_PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            # The right scope: Hà Nội's secretariat.
-            expect(page.locator(".who")).to_have_text(f"{OFFICER_NAME} · Hà Nội")
-            expect(page.get_by_role("link", name="Hồ sơ của tỉnh")).to_be_visible()
-            expect(page.get_by_role("link", name="Tất cả hồ sơ")).to_have_count(0)
-            page.get_by_role("link", name="Quản trị").click()
-            expect(page.get_by_role("link", name="Nhật ký quản trị")).to_have_count(0)
-            page.get_by_role("link", name="Tài khoản", exact=True).click()
-            expect(page.get_by_role("cell", name="Nguyễn Văn Chủ")).to_be_visible()
-            expect(page.get_by_text("Người Thành phố Hồ Chí Minh")).to_have_count(0)
-            page.get_by_role("link", name="Mời người dùng").click()
-            expect(page.get_by_label("Quản trị hệ thống")).to_have_count(0)  # no role above their own
-            expect(page.get_by_label("Tỉnh, thành phố").locator("option")).to_have_count(1)
-            _log_out(page)
+    # The officer follows the e-mailed link.
+    message = mailbox.wait_for(OFFICER_EMAIL)
+    assert message["Subject"] == "Mời tham gia Hệ thống xét tặng Nghệ nhân"
+    link = mailbox.link(OFFICER_EMAIL)
+    assert link.startswith(f"{base}/invitation/")
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Nhận lời mời và đặt mật khẩu")).to_be_visible()
+    page.get_by_label("Mật khẩu mới (ít nhất 10 ký tự)").fill(OFFICER_PASSWORD)
+    page.get_by_label("Nhập lại mật khẩu mới").fill(OFFICER_PASSWORD)
+    page.get_by_role("button", name="Đặt mật khẩu").click()
+    expect(page.get_by_text("Mật khẩu đã được đặt. Mời bạn đăng nhập.")).to_be_visible()
+    page.get_by_label("Thư điện tử").fill(OFFICER_EMAIL)
+    page.get_by_label("Mật khẩu").fill(OFFICER_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    # The right scope: Hà Nội's secretariat.
+    expect(page.locator(".who")).to_have_text(f"{OFFICER_NAME} · Hà Nội")
+    expect(page.get_by_role("link", name="Hồ sơ của tỉnh")).to_be_visible()
+    expect(page.get_by_role("link", name="Tất cả hồ sơ")).to_have_count(0)
+    page.get_by_role("link", name="Quản trị").click()
+    expect(page.get_by_role("link", name="Nhật ký quản trị")).to_have_count(0)
+    page.get_by_role("link", name="Tài khoản", exact=True).click()
+    expect(page.get_by_role("cell", name="Nguyễn Văn Chủ")).to_be_visible()
+    expect(page.get_by_text("Người Thành phố Hồ Chí Minh")).to_have_count(0)
+    page.get_by_role("link", name="Mời người dùng").click()
+    expect(page.get_by_label("Quản trị hệ thống")).to_have_count(0)  # no role above their own
+    expect(page.get_by_label("Tỉnh, thành phố").locator("option")).to_have_count(1)
+    _log_out(page)
 
-            # The used link is refused; so is an expired one.
-            page.goto(link)
-            expect(page.get_by_role("heading", name="Đường liên kết không dùng được")).to_be_visible()
-            expect(page.get_by_text("Đường liên kết không hợp lệ hoặc đã được dùng.")).to_be_visible()
-            page.goto(_expired_link(admin_server["app"], OFFICER_EMAIL, "invite", base))
-            expect(page.get_by_text("Đường liên kết đã hết hạn.", exact=False)).to_be_visible()
-            shots(page, "admin-link-refused.png")
-        finally:
-            browser.close()
+    # The used link is refused; so is an expired one.
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Đường liên kết không dùng được")).to_be_visible()
+    expect(page.get_by_text("Đường liên kết không hợp lệ hoặc đã được dùng.")).to_be_visible()
+    page.goto(_expired_link(admin_server["app"], OFFICER_EMAIL, "invite", base))
+    expect(page.get_by_text("Đường liên kết đã hết hạn.", exact=False)).to_be_visible()
+    shots(page, "admin-link-refused.png")
     assert problems == []
 
 
-def test_applicant_registers_confirms_forgets_and_resets(admin_server, shots):  # noqa: F811
+def test_applicant_registers_confirms_forgets_and_resets(chromium, admin_server, shots):  # noqa: F811
     base, mailbox = admin_server["url"], admin_server["mailbox"]
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = _new_page(browser, base, problems)
-            page.goto("/register")
-            page.get_by_label("Họ và tên").fill(APPLICANT_NAME)
-            page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
-            page.get_by_label("Mật khẩu (ít nhất 10 ký tự)").fill(FIRST_PASSWORD)
-            page.get_by_label("Nhập lại mật khẩu").fill(FIRST_PASSWORD)
-            page.get_by_role("button", name="Đăng ký").click()
-            expect(page.get_by_text("Hãy mở thư chúng tôi vừa gửi", exact=False)).to_be_visible()
-            # Not confirmed yet: cannot log in.
-            page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
-            page.get_by_label("Mật khẩu").fill(FIRST_PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            expect(page.get_by_text("Bạn cần xác nhận địa chỉ thư điện tử", exact=False)).to_be_visible()
+    browser = chromium
+    page = _new_page(browser, base, problems)
+    page.goto("/register")
+    page.get_by_label("Họ và tên").fill(APPLICANT_NAME)
+    page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
+    page.get_by_label("Mật khẩu (ít nhất 10 ký tự)").fill(FIRST_PASSWORD)
+    page.get_by_label("Nhập lại mật khẩu").fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="Đăng ký").click()
+    expect(page.get_by_text("Hãy mở thư chúng tôi vừa gửi", exact=False)).to_be_visible()
+    # Not confirmed yet: cannot log in.
+    page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
+    page.get_by_label("Mật khẩu").fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_text("Bạn cần xác nhận địa chỉ thư điện tử", exact=False)).to_be_visible()
 
-            confirm = mailbox.link(APPLICANT_EMAIL)
-            assert mailbox.wait_for(APPLICANT_EMAIL)["Subject"] == "Xác nhận địa chỉ thư điện tử"
-            page.goto(confirm)
-            expect(page.get_by_text("Địa chỉ thư điện tử đã được xác nhận.", exact=False)).to_be_visible()
-            page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
-            page.get_by_label("Mật khẩu").fill(FIRST_PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            expect(page.locator(".who")).to_have_text(APPLICANT_NAME)
-            _log_out(page)
+    confirm = mailbox.link(APPLICANT_EMAIL)
+    assert mailbox.wait_for(APPLICANT_EMAIL)["Subject"] == "Xác nhận địa chỉ thư điện tử"
+    page.goto(confirm)
+    expect(page.get_by_text("Địa chỉ thư điện tử đã được xác nhận.", exact=False)).to_be_visible()
+    page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
+    page.get_by_label("Mật khẩu").fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.locator(".who")).to_have_text(APPLICANT_NAME)
+    _log_out(page)
 
-            # Forgot the password.
-            page.get_by_role("banner").get_by_role("link", name="Đăng nhập").click()
-            page.get_by_role("link", name="Quên mật khẩu?").click()
-            page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
-            shots(page, "admin-forgot.png")
-            page.get_by_role("button", name="Gửi đường liên kết").click()
-            expect(page.get_by_text("chúng tôi đã gửi thư hướng dẫn", exact=False)).to_be_visible()
-            reset = mailbox.link(APPLICANT_EMAIL, count=2)
-            assert "/reset/" in reset
-            page.goto(reset)
-            page.get_by_label("Mật khẩu mới (ít nhất 10 ký tự)").fill(SECOND_PASSWORD)
-            page.get_by_label("Nhập lại mật khẩu mới").fill(SECOND_PASSWORD)
-            page.get_by_role("button", name="Đặt mật khẩu").click()
-            expect(page.get_by_text("Mật khẩu đã được đặt.", exact=False)).to_be_visible()
-            # The old password no longer works; the new one does.
-            page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
-            page.get_by_label("Mật khẩu").fill(FIRST_PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            expect(page.get_by_text("Thư điện tử hoặc mật khẩu không đúng.")).to_be_visible()
-            page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
-            page.get_by_label("Mật khẩu").fill(SECOND_PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            expect(page.locator(".who")).to_have_text(APPLICANT_NAME)
-            # The reset link worked once.
-            page.goto(reset)
-            expect(page.get_by_text("Đường liên kết không hợp lệ hoặc đã được dùng.")).to_be_visible()
-        finally:
-            browser.close()
+    # Forgot the password.
+    page.get_by_role("banner").get_by_role("link", name="Đăng nhập").click()
+    page.get_by_role("link", name="Quên mật khẩu?").click()
+    page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
+    shots(page, "admin-forgot.png")
+    page.get_by_role("button", name="Gửi đường liên kết").click()
+    expect(page.get_by_text("chúng tôi đã gửi thư hướng dẫn", exact=False)).to_be_visible()
+    reset = mailbox.link(APPLICANT_EMAIL, count=2)
+    assert "/reset/" in reset
+    page.goto(reset)
+    page.get_by_label("Mật khẩu mới (ít nhất 10 ký tự)").fill(SECOND_PASSWORD)
+    page.get_by_label("Nhập lại mật khẩu mới").fill(SECOND_PASSWORD)
+    page.get_by_role("button", name="Đặt mật khẩu").click()
+    expect(page.get_by_text("Mật khẩu đã được đặt.", exact=False)).to_be_visible()
+    # The old password no longer works; the new one does.
+    page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
+    page.get_by_label("Mật khẩu").fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_text("Thư điện tử hoặc mật khẩu không đúng.")).to_be_visible()
+    page.get_by_label("Thư điện tử").fill(APPLICANT_EMAIL)
+    page.get_by_label("Mật khẩu").fill(SECOND_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.locator(".who")).to_have_text(APPLICANT_NAME)
+    # The reset link worked once.
+    page.goto(reset)
+    expect(page.get_by_text("Đường liên kết không hợp lệ hoặc đã được dùng.")).to_be_visible()
     assert problems == []
 
 
-def test_admin_pages_screenshots(admin_server, shots, tmp_path):  # noqa: F811
+def test_admin_pages_screenshots(chromium, admin_server, shots, tmp_path):  # noqa: F811
     base = admin_server["url"]
     problems: list[str] = []
     sheet = tmp_path / "thanh-vien.csv"
@@ -211,58 +203,54 @@ def test_admin_pages_screenshots(admin_server, shots, tmp_path):  # noqa: F811
                      "Ngô Văn Lực,luc-at-example.vn,Chuyên viên,province_council_member,HNI\n"
                      "Mai Văn Tâm,tam@example.vn,Nghệ nhân,quan_tri,HNI\n", encoding="utf-8")
     on = date.today()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = _new_page(browser, base, problems)
-            _log_in(page, admin_server["admin"], Factory.PASSWORD)
-            page.goto("/admin/")
-            shots(page, "admin-index.png")
-            # Import: the preview names the bad rows; nothing written.
-            page.goto("/admin/accounts/import")
-            page.get_by_label("Tệp XLSX hoặc CSV").set_input_files(str(sheet))
-            page.get_by_role("button", name="Xem trước").click()
-            expect(page.get_by_text("2 dòng có lỗi", exact=False)).to_be_visible()
-            expect(page.get_by_text("Vai trò không hợp lệ: quan_tri")).to_be_visible()
-            shots(page, "admin-import-preview.png")
-            # A round whose plan is out of order.
-            page.goto("/admin/rounds/new")
-            page.get_by_label("Lần xét tặng (số)").fill("8")
-            page.get_by_label("Tên đợt").fill("Xét tặng lần thứ 8")
-            page.get_by_label("Ngày mở tiếp nhận").fill((on + timedelta(days=30)).isoformat())
-            page.get_by_label("Ngày đóng tiếp nhận").fill((on + timedelta(days=90)).isoformat())
-            page.get_by_label("Hạn tỉnh gửi hồ sơ lên Bộ").fill((on + timedelta(days=60)).isoformat())
-            page.get_by_role("button", name="Lưu kế hoạch").click()
-            expect(page.get_by_text("Kế hoạch đợt xét tặng có ngày không theo thứ tự.")).to_be_visible()
-            shots(page, "admin-round-refused.png")
-            page.get_by_label("Hạn tỉnh gửi hồ sơ lên Bộ").fill((on + timedelta(days=150)).isoformat())
-            page.get_by_role("button", name="Lưu kế hoạch").click()
-            expect(page.get_by_text("Đã tạo đợt xét tặng.")).to_be_visible()
-            page.get_by_label("Số ngày lấy ý kiến nhân dân").fill("25")
-            page.get_by_role("button", name="Lưu kế hoạch").click()
-            # a plan change shows its effect on the round's dossiers first (none yet), then is saved
-            expect(page.get_by_test_id("confirm-table")).to_contain_text("Thời gian lấy ý kiến nhân dân (ngày)")
-            page.get_by_test_id("confirm-button").click()
-            expect(page.get_by_text("Đã lưu kế hoạch.")).to_be_visible()
-            expect(page.locator("#round-history")).to_contain_text(ADMIN_NAME)
-            shots(page, "admin-round.png")
-            # A council, members picked from the accounts.
-            page.goto("/admin/councils/new")
-            page.get_by_label("Cấp Hội đồng").select_option(label="Cấp tỉnh")
-            page.get_by_label("Tỉnh, thành phố (Hội đồng cấp tỉnh)").select_option(label="Hà Nội")
-            page.get_by_label("Tên Hội đồng").fill("Hội đồng xét tặng cấp tỉnh thành phố Hà Nội")
-            page.get_by_label("Số quyết định thành lập").fill("3307/QĐ-UBND")
-            page.get_by_label("Vị trí của Nguyễn Văn Chủ").select_option(label="Chủ tịch")
-            page.get_by_label("Vị trí của Trần Thị Phó").select_option(label="Phó Chủ tịch")
-            page.get_by_label("Trần Thị Phó được ủy quyền điều hành").check()
-            page.get_by_label("Vị trí của Lê Văn Ủy").select_option(label="Ủy viên")
-            shots(page, "admin-council.png")
-            page.get_by_role("button", name="Thành lập Hội đồng").click()
-            expect(page.get_by_text("Đã thành lập Hội đồng.")).to_be_visible()
-            page.goto("/admin/audit")
-            expect(page.locator("#audit")).to_contain_text("Thành lập Hội đồng")
-            expect(page.locator("#audit")).to_contain_text("Sửa kế hoạch đợt")
-            shots(page, "admin-audit.png")
-        finally:
-            browser.close()
+    browser = chromium
+    page = _new_page(browser, base, problems)
+    _log_in(page, admin_server["admin"], Factory.PASSWORD)
+    page.goto("/admin/")
+    shots(page, "admin-index.png")
+    # Import: the preview names the bad rows; nothing written.
+    page.goto("/admin/accounts/import")
+    page.get_by_label("Tệp XLSX hoặc CSV").set_input_files(str(sheet))
+    page.get_by_role("button", name="Xem trước").click()
+    expect(page.get_by_text("2 dòng có lỗi", exact=False)).to_be_visible()
+    expect(page.get_by_text("Vai trò không hợp lệ: quan_tri")).to_be_visible()
+    shots(page, "admin-import-preview.png")
+    # A round whose plan is out of order.
+    page.goto("/admin/rounds/new")
+    page.get_by_label("Lần xét tặng (số)").fill("8")
+    page.get_by_label("Tên đợt").fill("Xét tặng lần thứ 8")
+    page.get_by_label("Ngày mở tiếp nhận").fill((on + timedelta(days=30)).isoformat())
+    page.get_by_label("Ngày đóng tiếp nhận").fill((on + timedelta(days=90)).isoformat())
+    page.get_by_label("Hạn tỉnh gửi hồ sơ lên Bộ").fill((on + timedelta(days=60)).isoformat())
+    page.get_by_role("button", name="Lưu kế hoạch").click()
+    expect(page.get_by_text("Kế hoạch đợt xét tặng có ngày không theo thứ tự.")).to_be_visible()
+    shots(page, "admin-round-refused.png")
+    page.get_by_label("Hạn tỉnh gửi hồ sơ lên Bộ").fill((on + timedelta(days=150)).isoformat())
+    page.get_by_role("button", name="Lưu kế hoạch").click()
+    expect(page.get_by_text("Đã tạo đợt xét tặng.")).to_be_visible()
+    page.get_by_label("Số ngày lấy ý kiến nhân dân").fill("25")
+    page.get_by_role("button", name="Lưu kế hoạch").click()
+    # a plan change shows its effect on the round's dossiers first (none yet), then is saved
+    expect(page.get_by_test_id("confirm-table")).to_contain_text("Thời gian lấy ý kiến nhân dân (ngày)")
+    page.get_by_test_id("confirm-button").click()
+    expect(page.get_by_text("Đã lưu kế hoạch.")).to_be_visible()
+    expect(page.locator("#round-history")).to_contain_text(ADMIN_NAME)
+    shots(page, "admin-round.png")
+    # A council, members picked from the accounts.
+    page.goto("/admin/councils/new")
+    page.get_by_label("Cấp Hội đồng").select_option(label="Cấp tỉnh")
+    page.get_by_label("Tỉnh, thành phố (Hội đồng cấp tỉnh)").select_option(label="Hà Nội")
+    page.get_by_label("Tên Hội đồng").fill("Hội đồng xét tặng cấp tỉnh thành phố Hà Nội")
+    page.get_by_label("Số quyết định thành lập").fill("3307/QĐ-UBND")
+    page.get_by_label("Vị trí của Nguyễn Văn Chủ").select_option(label="Chủ tịch")
+    page.get_by_label("Vị trí của Trần Thị Phó").select_option(label="Phó Chủ tịch")
+    page.get_by_label("Trần Thị Phó được ủy quyền điều hành").check()
+    page.get_by_label("Vị trí của Lê Văn Ủy").select_option(label="Ủy viên")
+    shots(page, "admin-council.png")
+    page.get_by_role("button", name="Thành lập Hội đồng").click()
+    expect(page.get_by_text("Đã thành lập Hội đồng.")).to_be_visible()
+    page.goto("/admin/audit")
+    expect(page.locator("#audit")).to_contain_text("Thành lập Hội đồng")
+    expect(page.locator("#audit")).to_contain_text("Sửa kế hoạch đợt")
+    shots(page, "admin-audit.png")
     assert problems == []

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests import demo_world
 from tests.test_a11y import axe_violations
@@ -46,114 +46,110 @@ def _check_page(page, where: str, problems: list[str]) -> None:
         problems.append(f"{where}: {width} px wide at 360 px")
 
 
-def test_each_safeguard_refuses_or_asks_first_and_nothing_changes(site, snap):
+def test_each_safeguard_refuses_or_asks_first_and_nothing_changes(chromium, site, snap):
     url, world = site
     problems: list[str] = []
     submitted = world.nominations["submitted-HNI"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    browser = chromium
 
-        def as_(role, viewport=DESKTOP):
-            context = browser.new_context(viewport=viewport, locale="vi-VN", base_url=url, bypass_csp=True)  # axe
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
-            demo_world.log_in(page, role)
-            return page
+    def as_(role, viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport, locale="vi-VN", base_url=url, bypass_csp=True)  # axe
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
+        demo_world.log_in(page, role)
+        return page
 
-        try:
-            # 1. An irreversible action, not confirmed: the page says what it causes, then nothing changed.
-            for viewport in (DESKTOP, PHONE):
-                officer = as_("province_officer", viewport)
-                officer.goto(f"/nominations/{submitted}")
-                badge = officer.locator(".status-box .badge").first
-                before = badge.inner_text()
-                officer.get_by_role("button", name="Tiếp nhận hồ sơ hợp lệ").click()
-                expect(officer.get_by_role("heading", name="Xác nhận: Tiếp nhận hồ sơ hợp lệ")).to_be_visible()
-                expect(officer.get_by_test_id("consequences")).to_contain_text(
-                    "Sau bước này không thể trả lại hồ sơ để bổ sung.")
-                _check_page(officer, f"confirmation {viewport['width']}", problems)
-                officer.get_by_test_id("confirm-cancel").click()
-                expect(badge).to_have_text(before)
-                expect(officer.locator("ol.timeline")).not_to_contain_text("Tiếp nhận hồ sơ hợp lệ —")
-                officer.context.close()
+    # 1. An irreversible action, not confirmed: the page says what it causes, then nothing changed.
+    for viewport in (DESKTOP, PHONE):
+        officer = as_("province_officer", viewport)
+        officer.goto(f"/nominations/{submitted}")
+        badge = officer.locator(".status-box .badge").first
+        before = badge.inner_text()
+        officer.get_by_role("button", name="Tiếp nhận hồ sơ hợp lệ").click()
+        expect(officer.get_by_role("heading", name="Xác nhận: Tiếp nhận hồ sơ hợp lệ")).to_be_visible()
+        expect(officer.get_by_test_id("consequences")).to_contain_text(
+            "Sau bước này không thể trả lại hồ sơ để bổ sung.")
+        _check_page(officer, f"confirmation {viewport['width']}", problems)
+        officer.get_by_test_id("confirm-cancel").click()
+        expect(badge).to_have_text(before)
+        expect(officer.locator("ol.timeline")).not_to_contain_text("Tiếp nhận hồ sơ hợp lệ —")
+        officer.context.close()
 
-            # 2. Shortening a running round's public consultation: refused with the reason, nothing saved.
-            ministry = as_("ministry_officer")
-            ministry.goto(f"/admin/rounds/{world.round_id}")
-            days = ministry.locator("#consultation_days")
-            kept = days.input_value()
-            days.fill("0")
-            ministry.get_by_role("button", name="Lưu kế hoạch").click()
-            expect(ministry.locator("main")).to_contain_text("không được rút ngắn thời hạn luật định")
-            ministry.goto(f"/admin/rounds/{world.round_id}")
-            expect(ministry.locator("#consultation_days")).to_have_value(kept)
+    # 2. Shortening a running round's public consultation: refused with the reason, nothing saved.
+    ministry = as_("ministry_officer")
+    ministry.goto(f"/admin/rounds/{world.round_id}")
+    days = ministry.locator("#consultation_days")
+    kept = days.input_value()
+    days.fill("0")
+    ministry.get_by_role("button", name="Lưu kế hoạch").click()
+    expect(ministry.locator("main")).to_contain_text("không được rút ngắn thời hạn luật định")
+    ministry.goto(f"/admin/rounds/{world.round_id}")
+    expect(ministry.locator("#consultation_days")).to_have_value(kept)
 
-            # 3. A plan change that is allowed is previewed first; going back saves nothing.
-            for key in ("province_to_ministry", "ministry_to_state", "state_to_pm", "announcement"):
-                ministry.locator(f"#{key}").fill("")  # (whatever the demo's plan holds: an ordered plan)
-            completion = ministry.locator("#completion_days")
-            kept_completion = completion.input_value()
-            completion.fill(str(int(kept_completion) + 5))
-            ministry.get_by_role("button", name="Lưu kế hoạch").click()
-            expect(ministry.get_by_test_id("confirm-table")).to_contain_text("Thời hạn bổ sung hồ sơ (ngày)")
-            _check_page(ministry, "plan preview", problems)
-            snap(ministry, "round-plan-preview.png")
-            ministry.get_by_test_id("confirm-cancel").click()
-            expect(ministry.locator("#completion_days")).to_have_value(kept_completion)
-            ministry.context.close()
+    # 3. A plan change that is allowed is previewed first; going back saves nothing.
+    for key in ("province_to_ministry", "ministry_to_state", "state_to_pm", "announcement"):
+        ministry.locator(f"#{key}").fill("")  # (whatever the demo's plan holds: an ordered plan)
+    completion = ministry.locator("#completion_days")
+    kept_completion = completion.input_value()
+    completion.fill(str(int(kept_completion) + 5))
+    ministry.get_by_role("button", name="Lưu kế hoạch").click()
+    expect(ministry.get_by_test_id("confirm-table")).to_contain_text("Thời hạn bổ sung hồ sơ (ngày)")
+    _check_page(ministry, "plan preview", problems)
+    snap(ministry, "round-plan-preview.png")
+    ministry.get_by_test_id("confirm-cancel").click()
+    expect(ministry.locator("#completion_days")).to_have_value(kept_completion)
+    ministry.context.close()
 
-            # 4. A member's home lists the open ballot (and its link leads to the ballot).
-            for viewport in (DESKTOP, PHONE):
-                member = as_("province_council_member", viewport)
-                member.goto("/council/agenda")
-                mine = member.get_by_test_id("my-ballots")
-                expect(mine).to_contain_text("phiếu bầu đang chờ ông/bà")
-                _check_page(member, f"member home {viewport['width']}", problems)
-                if viewport is DESKTOP:
-                    snap(member, "council-member-home.png")
-                    mine.get_by_role("link", name="Bỏ phiếu").first.click()
-                    expect(member.get_by_role("heading", name="PHIẾU BẦU")).to_be_visible()
-                    _check_page(member, "ballot", problems)
-                member.context.close()
+    # 4. A member's home lists the open ballot (and its link leads to the ballot).
+    for viewport in (DESKTOP, PHONE):
+        member = as_("province_council_member", viewport)
+        member.goto("/council/agenda")
+        mine = member.get_by_test_id("my-ballots")
+        expect(mine).to_contain_text("phiếu bầu đang chờ ông/bà")
+        _check_page(member, f"member home {viewport['width']}", problems)
+        if viewport is DESKTOP:
+            snap(member, "council-member-home.png")
+            mine.get_by_role("link", name="Bỏ phiếu").first.click()
+            expect(member.get_by_role("heading", name="PHIẾU BẦU")).to_be_visible()
+            _check_page(member, "ballot", problems)
+        member.context.close()
 
-            # 5. The batch send: the closed session's passed dossier under its tờ trình, asked first.
-            for viewport in (PHONE, DESKTOP):
-                officer = as_("province_officer", viewport)
-                officer.goto("/province/batch")
-                _check_page(officer, f"batch page {viewport['width']}", problems)
-                group = officer.get_by_test_id("forward-group").first
-                expect(group).to_contain_text("Tờ trình (Mẫu 03)")
-                group.locator("input[type=checkbox]").first.check()
-                group.get_by_role("button", name="Gửi các hồ sơ đã chọn lên Bộ").click()
-                expect(officer.get_by_test_id("consequences")).to_contain_text("cùng một Tờ trình")
-                _check_page(officer, f"batch confirmation {viewport['width']}", problems)
-                if viewport is PHONE:
-                    officer.get_by_test_id("confirm-cancel").click()
-                    expect(officer.get_by_test_id("forward-group").first).to_be_visible()  # still waiting
-                    officer.context.close()
-                    continue
-                officer.goto("/province/batch")
-                snap(officer, "batch-send.png")
-                waiting = officer.get_by_test_id("forward-group").locator("input[type=checkbox]").count()
-                group = officer.get_by_test_id("forward-group").first
-                group.locator("input[type=checkbox]").first.check()
-                group.get_by_role("button", name="Gửi các hồ sơ đã chọn lên Bộ").click()
-                snap(officer, "batch-send-confirm.png")
-                officer.get_by_test_id("confirm-button").click()
-                expect(officer.get_by_test_id("batch-summary")).to_contain_text("Đã gửi 1 hồ sơ lên Bộ Công Thương")
-                _check_page(officer, "batch result", problems)
-                snap(officer, "batch-send-done.png")
-                officer.goto("/province/batch")  # the one sent waits no more; the demo's others still do
-                if waiting == 1:
-                    expect(officer.get_by_test_id("batch-forward")).to_contain_text(
-                        "Không có hồ sơ nào chờ gửi lên Bộ.")
-                else:
-                    expect(officer.get_by_test_id("forward-group").locator("input[type=checkbox]")).to_have_count(
-                        waiting - 1)
-                officer.context.close()
-        finally:
-            browser.close()
+    # 5. The batch send: the closed session's passed dossier under its tờ trình, asked first.
+    for viewport in (PHONE, DESKTOP):
+        officer = as_("province_officer", viewport)
+        officer.goto("/province/batch")
+        _check_page(officer, f"batch page {viewport['width']}", problems)
+        group = officer.get_by_test_id("forward-group").first
+        expect(group).to_contain_text("Tờ trình (Mẫu 03)")
+        group.locator("input[type=checkbox]").first.check()
+        group.get_by_role("button", name="Gửi các hồ sơ đã chọn lên Bộ").click()
+        expect(officer.get_by_test_id("consequences")).to_contain_text("cùng một Tờ trình")
+        _check_page(officer, f"batch confirmation {viewport['width']}", problems)
+        if viewport is PHONE:
+            officer.get_by_test_id("confirm-cancel").click()
+            expect(officer.get_by_test_id("forward-group").first).to_be_visible()  # still waiting
+            officer.context.close()
+            continue
+        officer.goto("/province/batch")
+        snap(officer, "batch-send.png")
+        waiting = officer.get_by_test_id("forward-group").locator("input[type=checkbox]").count()
+        group = officer.get_by_test_id("forward-group").first
+        group.locator("input[type=checkbox]").first.check()
+        group.get_by_role("button", name="Gửi các hồ sơ đã chọn lên Bộ").click()
+        snap(officer, "batch-send-confirm.png")
+        officer.get_by_test_id("confirm-button").click()
+        expect(officer.get_by_test_id("batch-summary")).to_contain_text("Đã gửi 1 hồ sơ lên Bộ Công Thương")
+        _check_page(officer, "batch result", problems)
+        snap(officer, "batch-send-done.png")
+        officer.goto("/province/batch")  # the one sent waits no more; the demo's others still do
+        if waiting == 1:
+            expect(officer.get_by_test_id("batch-forward")).to_contain_text(
+                "Không có hồ sơ nào chờ gửi lên Bộ.")
+        else:
+            expect(officer.get_by_test_id("forward-group").locator("input[type=checkbox]")).to_have_count(
+                waiting - 1)
+        officer.context.close()
     assert not problems, problems
 
 

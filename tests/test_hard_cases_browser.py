@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
@@ -25,10 +25,6 @@ from tests.liveserver import serve
 from workflows.states import Action, State
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdb]
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
@@ -66,14 +62,13 @@ def world(app_config):
         yield app, url, data
 
 
-def _browser(playwright, url):
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+def _page(browser, url):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", base_url=url)
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems: list[str] = []
     page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
-    return browser, page, problems
+    return page, problems
 
 
 def _log_in(page: Page, email: str) -> None:
@@ -90,54 +85,50 @@ def _jpeg() -> bytes:
     return buffer.getvalue()
 
 
-def test_officer_records_a_death_and_the_dossier_goes_on_posthumously(world, tmp_path):
+def test_officer_records_a_death_and_the_dossier_goes_on_posthumously(chromium, world, tmp_path):
     app, url, data = world
-    with sync_playwright() as playwright:
-        browser, page, problems = _browser(playwright, url)
-        _log_in(page, data["officer"])
-        page.goto(f"/nominations/{data['submitted']}")
-        page.get_by_text("Ghi nhận nghệ nhân đã mất").click()
-        page.get_by_label("Ngày mất").fill((today() - timedelta(days=2)).isoformat())
-        page.get_by_label("Giấy chứng tử hoặc giấy báo tử").set_input_files(
-            files=[{"name": "giay-chung-tu.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}])
-        page.get_by_label("Họ tên người đại diện gia đình").fill("Vũ Thị Hạnh")
-        page.get_by_label("Quan hệ với nghệ nhân").select_option("child")
-        page.get_by_label("Điện thoại của gia đình").fill("0987 654 321")
-        page.get_by_role("button", name="Ghi nhận và chuyển sang truy tặng").click()
-        expect(page.locator(".flash-success")).to_contain_text("đề nghị truy tặng")
-        expect(page.locator("#death-record")).to_contain_text("Nghệ nhân mất ngày")
-        expect(page.locator(".page-head")).to_contain_text("truy tặng")
-        expect(page.locator("#hard-cases")).to_contain_text("Vũ Thị Hạnh (Con) · 0987 654 321")
-        page.screenshot(path=str(tmp_path / "death.png"), full_page=True)
-        page.goto("/province/inbox")
-        expect(page.get_by_role("row", name="Vũ Văn Tiện")).to_contain_text("truy tặng")
-        browser.close()
+    page, problems = _page(chromium, url)
+    _log_in(page, data["officer"])
+    page.goto(f"/nominations/{data['submitted']}")
+    page.get_by_text("Ghi nhận nghệ nhân đã mất").click()
+    page.get_by_label("Ngày mất").fill((today() - timedelta(days=2)).isoformat())
+    page.get_by_label("Giấy chứng tử hoặc giấy báo tử").set_input_files(
+        files=[{"name": "giay-chung-tu.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}])
+    page.get_by_label("Họ tên người đại diện gia đình").fill("Vũ Thị Hạnh")
+    page.get_by_label("Quan hệ với nghệ nhân").select_option("child")
+    page.get_by_label("Điện thoại của gia đình").fill("0987 654 321")
+    page.get_by_role("button", name="Ghi nhận và chuyển sang truy tặng").click()
+    expect(page.locator(".flash-success")).to_contain_text("đề nghị truy tặng")
+    expect(page.locator("#death-record")).to_contain_text("Nghệ nhân mất ngày")
+    expect(page.locator(".page-head")).to_contain_text("truy tặng")
+    expect(page.locator("#hard-cases")).to_contain_text("Vũ Thị Hạnh (Con) · 0987 654 321")
+    page.screenshot(path=str(tmp_path / "death.png"), full_page=True)
+    page.goto("/province/inbox")
+    expect(page.get_by_role("row", name="Vũ Văn Tiện")).to_contain_text("truy tặng")
     assert problems == []
     with app.app_context():
         n = db.session.get(Nomination, data["submitted"])
         assert n.posthumous and n.filed_by_name == "Vũ Thị Hạnh" and n.family_contact_phone == "0987 654 321"
 
 
-def test_officer_records_the_paper_arrival_date(world):
+def test_officer_records_the_paper_arrival_date(chromium, world):
     app, url, data = world
     arrived = today() - timedelta(days=4)
-    with sync_playwright() as playwright:
-        browser, page, problems = _browser(playwright, url)
-        _log_in(page, data["officer"])
-        page.goto(f"/nominations/{data['paper']}")
-        page.get_by_label("Ngày hồ sơ đến Sở").fill(arrived.isoformat())
-        page.get_by_label("Số vào sổ tiếp nhận").fill("STN-2026/041")
-        page.get_by_role("button", name="Ghi ngày đến").click()
-        expect(page.locator(".flash-success")).to_have_text("Đã ghi ngày hồ sơ đến Sở.")
-        expect(page.locator("#arrival-record")).to_contain_text("STN-2026/041")
-        expect(page.locator("#arrival-record")).to_contain_text(arrived.strftime("%d/%m/%Y"))
-        # a date after the day it was typed in is refused with a clear message
-        page.get_by_text("Ghi ngày hồ sơ giấy đến Sở").click()
-        page.get_by_label("Ngày hồ sơ đến Sở").fill((today() + timedelta(days=3)).isoformat())
-        page.get_by_label("Số vào sổ tiếp nhận").fill("STN-2026/042")
-        page.get_by_role("button", name="Ghi ngày đến").click()
-        expect(page.locator(".flash-error", has_text="không thể sau ngày nhập vào hệ thống")).to_be_visible()
-        browser.close()
+    page, problems = _page(chromium, url)
+    _log_in(page, data["officer"])
+    page.goto(f"/nominations/{data['paper']}")
+    page.get_by_label("Ngày hồ sơ đến Sở").fill(arrived.isoformat())
+    page.get_by_label("Số vào sổ tiếp nhận").fill("STN-2026/041")
+    page.get_by_role("button", name="Ghi ngày đến").click()
+    expect(page.locator(".flash-success")).to_have_text("Đã ghi ngày hồ sơ đến Sở.")
+    expect(page.locator("#arrival-record")).to_contain_text("STN-2026/041")
+    expect(page.locator("#arrival-record")).to_contain_text(arrived.strftime("%d/%m/%Y"))
+    # a date after the day it was typed in is refused with a clear message
+    page.get_by_text("Ghi ngày hồ sơ giấy đến Sở").click()
+    page.get_by_label("Ngày hồ sơ đến Sở").fill((today() + timedelta(days=3)).isoformat())
+    page.get_by_label("Số vào sổ tiếp nhận").fill("STN-2026/042")
+    page.get_by_role("button", name="Ghi ngày đến").click()
+    expect(page.locator(".flash-error", has_text="không thể sau ngày nhập vào hệ thống")).to_be_visible()
     assert problems == []
     with app.app_context():
         n = db.session.get(Nomination, data["paper"])
@@ -145,53 +136,49 @@ def test_officer_records_the_paper_arrival_date(world):
         assert n.reply_due() == arrived + timedelta(days=n.round.reply_days)
 
 
-def test_early_close_is_refused_on_the_page(world):
+def test_early_close_is_refused_on_the_page(chromium, world):
     app, url, data = world
-    with sync_playwright() as playwright:
-        browser, page, problems = _browser(playwright, url)
-        _log_in(page, data["officer"])
-        page.goto(f"/nominations/{data['returned']}")
-        expect(page.locator("#completion-note")).to_contain_text(data["due"].strftime("%d/%m/%Y"))
-        expect(page.locator('button[data-action="close_incomplete"]')).to_have_count(0)
-        # a page opened before (or a crafted form) still posts the close: the server refuses it
-        page.evaluate("""() => {
-            const form = document.getElementById('action-form') || document.querySelector('form[method=post]');
-            const button = document.createElement('button');
-            button.type = 'submit';
-            button.formAction = location.pathname + '/actions/close_incomplete';
-            button.id = 'stale-close';
-            form.appendChild(button);
-        }""")
-        page.locator("#stale-close").click()
-        expect(page.locator(".flash-error", has_text="Chưa hết thời hạn bổ sung")).to_be_visible()
-        page.goto("/province/inbox?completion=waiting")
-        expect(page.get_by_role("row", name="Hà Thị Bổsung")).to_be_visible()
-        browser.close()
+    page, problems = _page(chromium, url)
+    _log_in(page, data["officer"])
+    page.goto(f"/nominations/{data['returned']}")
+    expect(page.locator("#completion-note")).to_contain_text(data["due"].strftime("%d/%m/%Y"))
+    expect(page.locator('button[data-action="close_incomplete"]')).to_have_count(0)
+    # a page opened before (or a crafted form) still posts the close: the server refuses it
+    page.evaluate("""() => {
+        const form = document.getElementById('action-form') || document.querySelector('form[method=post]');
+        const button = document.createElement('button');
+        button.type = 'submit';
+        button.formAction = location.pathname + '/actions/close_incomplete';
+        button.id = 'stale-close';
+        form.appendChild(button);
+    }""")
+    page.locator("#stale-close").click()
+    expect(page.locator(".flash-error", has_text="Chưa hết thời hạn bổ sung")).to_be_visible()
+    page.goto("/province/inbox?completion=waiting")
+    expect(page.get_by_role("row", name="Hà Thị Bổsung")).to_be_visible()
     assert problems == []
     with app.app_context():
         assert db.session.get(Nomination, data["returned"]).state == State.RETURNED
 
 
-def test_the_chair_records_that_the_craft_is_special(world, tmp_path):
+def test_the_chair_records_that_the_craft_is_special(chromium, world, tmp_path):
     app, url, data = world
-    with sync_playwright() as playwright:
-        browser, page, problems = _browser(playwright, url)
-        _log_in(page, data["officer"])  # the secretariat alone cannot decide it
-        page.goto(f"/nominations/{data['special']}")
-        expect(page.locator("#special-craft-panel")).to_have_count(0)
-        page.get_by_role("button", name="Đăng xuất").click()
-        _log_in(page, data["chair"])
-        page.goto(f"/nominations/{data['special']}")
-        panel = page.locator("#special-craft-panel")
-        panel.screenshot(path=str(tmp_path / "special-form.png"))
-        panel.get_by_label("Là nghề đặc thù").check()
-        panel.get_by_label("Lý do của Hội đồng").fill("Nghề có nguy cơ thất truyền, đào tạo trên 5 năm")
-        panel.get_by_role("button", name="Ghi quyết định").click()
-        expect(page.locator(".flash-success")).to_contain_text("nghề đặc thù")
-        expect(page.locator("#special-craft-decision")).to_contain_text("thất truyền")
-        expect(page.locator(".eligibility")).to_contain_text("đã quyết định đây là nghề đặc thù")
-        page.screenshot(path=str(tmp_path / "special.png"), full_page=True)
-        browser.close()
+    page, problems = _page(chromium, url)
+    _log_in(page, data["officer"])  # the secretariat alone cannot decide it
+    page.goto(f"/nominations/{data['special']}")
+    expect(page.locator("#special-craft-panel")).to_have_count(0)
+    page.get_by_role("button", name="Đăng xuất").click()
+    _log_in(page, data["chair"])
+    page.goto(f"/nominations/{data['special']}")
+    panel = page.locator("#special-craft-panel")
+    panel.screenshot(path=str(tmp_path / "special-form.png"))
+    panel.get_by_label("Là nghề đặc thù").check()
+    panel.get_by_label("Lý do của Hội đồng").fill("Nghề có nguy cơ thất truyền, đào tạo trên 5 năm")
+    panel.get_by_role("button", name="Ghi quyết định").click()
+    expect(page.locator(".flash-success")).to_contain_text("nghề đặc thù")
+    expect(page.locator("#special-craft-decision")).to_contain_text("thất truyền")
+    expect(page.locator(".eligibility")).to_contain_text("đã quyết định đây là nghề đặc thù")
+    page.screenshot(path=str(tmp_path / "special.png"), full_page=True)
     assert problems == []
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SpecialCraftDecision)) == 1

@@ -6,21 +6,21 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
 from tests.factories import Factory
 from tests.liveserver import serve
 from tests.portal_simulator import PortalSimulator
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _log_in
+from tests.test_browser import DESKTOP, _log_in
 from tests.test_intake import PHOTO, dossier
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.realdb
-def test_the_administrator_adds_a_partner_whose_key_then_files_a_dossier(app_config, tmp_path):
+def test_the_administrator_adds_a_partner_whose_key_then_files_a_dossier(chromium, app_config, tmp_path):
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
     with app.app_context():
         make = Factory()
@@ -29,8 +29,8 @@ def test_the_administrator_adds_a_partner_whose_key_then_files_a_dossier(app_con
         email = admin.email
         db.session.remove()
     problems: list[str] = []
-    with serve(app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with serve(app) as base:
+        browser = chromium
         page = browser.new_context(viewport=DESKTOP, locale="vi-VN", base_url=base).new_page()
         page.set_default_timeout(20_000)
         page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
@@ -60,5 +60,4 @@ def test_the_administrator_adds_a_partner_whose_key_then_files_a_dossier(app_con
         page.get_by_label(re.compile("Ánh xạ trường")).fill('{"maHoSo": "nominee.khong_co"}')
         page.get_by_role("button", name="Lưu").click()
         expect(page.locator("#field_mapping-error")).to_contain_text("nominee.khong_co")
-        browser.close()
     assert problems == []

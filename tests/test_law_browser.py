@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from artisan_awards import create_app
 from artisan_awards.audit_chain import check
@@ -46,36 +46,34 @@ def merged_world(app_config):
         yield {"url": url, "app": app, **data}
 
 
-def test_a_secretariat_transfers_a_merged_provinces_dossier(merged_world, shots):  # noqa: F811
+def test_a_secretariat_transfers_a_merged_provinces_dossier(chromium, merged_world, shots):  # noqa: F811
     w = merged_world
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=DESKTOP, locale="vi-VN", base_url=w["url"])
-        page.set_default_timeout(15_000)
-        problems = []
-        page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
-        page.goto("/")
-        _log_in(page, w["officer"], Factory.PASSWORD)
-        page.goto("/admin/")
-        page.get_by_role("link", name="Chuyển hồ sơ tỉnh hợp nhất").click()
-        waiting = page.locator("#waiting")
-        expect(waiting).to_contain_text(w["code"])
-        expect(waiting).to_contain_text("Hải Dương")
-        expect(waiting).to_contain_text("Hải Phòng")
-        shots(page, "law-transfers.png")
-        page.get_by_label("Căn cứ, lý do").fill("Nghị quyết 202/2025/QH15; công văn bàn giao hồ sơ của Sở")
-        page.get_by_role("button", name="Chuyển").click()
-        expect(page.locator(".flash-success")).to_contain_text(f"Đã chuyển hồ sơ {w['code']} sang Hải Phòng")
-        expect(page.locator("#waiting")).to_contain_text("Không có hồ sơ nào chờ chuyển.")
-        done = page.locator("#done")
-        expect(done).to_contain_text("nộp tại Hải Dương")
-        done.get_by_role("link", name=w["code"]).click()
-        expect(page.get_by_text("nộp tại Hải Dương").first).to_be_visible()
-        expect(page.get_by_text("Chuyển sang tỉnh, thành phố hợp nhất").first).to_be_visible()
-        shots(page, "law-transferred-dossier.png")
-        page.goto("/province/inbox")
-        expect(page.locator("table")).to_contain_text("Phạm Thị Gốm")
-        browser.close()
+    browser = chromium
+    page = browser.new_page(viewport=DESKTOP, locale="vi-VN", base_url=w["url"])
+    page.set_default_timeout(15_000)
+    problems = []
+    page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
+    page.goto("/")
+    _log_in(page, w["officer"], Factory.PASSWORD)
+    page.goto("/admin/")
+    page.get_by_role("link", name="Chuyển hồ sơ tỉnh hợp nhất").click()
+    waiting = page.locator("#waiting")
+    expect(waiting).to_contain_text(w["code"])
+    expect(waiting).to_contain_text("Hải Dương")
+    expect(waiting).to_contain_text("Hải Phòng")
+    shots(page, "law-transfers.png")
+    page.get_by_label("Căn cứ, lý do").fill("Nghị quyết 202/2025/QH15; công văn bàn giao hồ sơ của Sở")
+    page.get_by_role("button", name="Chuyển").click()
+    expect(page.locator(".flash-success")).to_contain_text(f"Đã chuyển hồ sơ {w['code']} sang Hải Phòng")
+    expect(page.locator("#waiting")).to_contain_text("Không có hồ sơ nào chờ chuyển.")
+    done = page.locator("#done")
+    expect(done).to_contain_text("nộp tại Hải Dương")
+    done.get_by_role("link", name=w["code"]).click()
+    expect(page.get_by_text("nộp tại Hải Dương").first).to_be_visible()
+    expect(page.get_by_text("Chuyển sang tỉnh, thành phố hợp nhất").first).to_be_visible()
+    shots(page, "law-transferred-dossier.png")
+    page.goto("/province/inbox")
+    expect(page.locator("table")).to_contain_text("Phạm Thị Gốm")
     assert problems == []
     with w["app"].app_context():
         n = db.session.get(Nomination, w["id"])
@@ -89,33 +87,31 @@ def test_a_secretariat_transfers_a_merged_provinces_dossier(merged_world, shots)
         db.session.remove()
 
 
-def test_the_administrator_keeps_the_calendar_and_a_province_its_date(merged_world, shots):  # noqa: F811
+def test_the_administrator_keeps_the_calendar_and_a_province_its_date(chromium, merged_world, shots):  # noqa: F811
     w = merged_world
     closes = today() + timedelta(days=2)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=DESKTOP, locale="vi-VN", base_url=w["url"])
-        page.set_default_timeout(15_000)
-        page.goto("/")
-        _log_in(page, w["admin"], Factory.PASSWORD)
-        page.goto("/admin/")
-        page.get_by_role("link", name="Lịch ngày nghỉ lễ, Tết").click()
-        page.goto("/admin/holidays?year=2026")
-        expect(page.locator("#holidays")).to_contain_text("Tết Nguyên đán (mùng 1)")
-        page.get_by_label("Ngày", exact=True).fill("2026-11-24")
-        page.get_by_label("Tên", exact=True).fill("Ngày Văn hóa Việt Nam")
-        page.get_by_label("Căn cứ", exact=True).fill("Thông báo thử nghiệm")
-        page.get_by_role("button", name="Lưu").click()
-        expect(page.locator(".flash-success")).to_contain_text("24/11/2026")
-        expect(page.locator("#holidays")).to_contain_text("Ngày Văn hóa Việt Nam")
-        shots(page, "law-holidays.png")
-        page.goto(f"/admin/rounds/{w['round']}/intake")
-        page.get_by_label("Hạn mới").nth(0).fill(closes.isoformat())
-        page.get_by_role("button", name="Lưu").nth(0).click()
-        expect(page.locator(".flash-success")).to_contain_text("Đã lưu hạn tiếp nhận.")
-        expect(page.locator("#intakes")).to_contain_text(closes.strftime("%d/%m/%Y"))
-        shots(page, "law-intake.png")
-        browser.close()
+    browser = chromium
+    page = browser.new_page(viewport=DESKTOP, locale="vi-VN", base_url=w["url"])
+    page.set_default_timeout(15_000)
+    page.goto("/")
+    _log_in(page, w["admin"], Factory.PASSWORD)
+    page.goto("/admin/")
+    page.get_by_role("link", name="Lịch ngày nghỉ lễ, Tết").click()
+    page.goto("/admin/holidays?year=2026")
+    expect(page.locator("#holidays")).to_contain_text("Tết Nguyên đán (mùng 1)")
+    page.get_by_label("Ngày", exact=True).fill("2026-11-24")
+    page.get_by_label("Tên", exact=True).fill("Ngày Văn hóa Việt Nam")
+    page.get_by_label("Căn cứ", exact=True).fill("Thông báo thử nghiệm")
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.locator(".flash-success")).to_contain_text("24/11/2026")
+    expect(page.locator("#holidays")).to_contain_text("Ngày Văn hóa Việt Nam")
+    shots(page, "law-holidays.png")
+    page.goto(f"/admin/rounds/{w['round']}/intake")
+    page.get_by_label("Hạn mới").nth(0).fill(closes.isoformat())
+    page.get_by_role("button", name="Lưu").nth(0).click()
+    expect(page.locator(".flash-success")).to_contain_text("Đã lưu hạn tiếp nhận.")
+    expect(page.locator("#intakes")).to_contain_text(closes.strftime("%d/%m/%Y"))
+    shots(page, "law-intake.png")
     with w["app"].app_context():
         from datetime import date
         assert db.session.get(PublicHoliday, date(2026, 11, 24)).name == "Ngày Văn hóa Việt Nam"

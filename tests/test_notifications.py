@@ -579,17 +579,17 @@ def test_a_province_officer_sees_the_counts_and_sessions_of_their_province(plann
 
 
 @pytest.mark.browser
-def test_timeline_in_a_browser_at_phone_width(app_config, shots):  # noqa: F811
+def test_timeline_in_a_browser_at_phone_width(chromium, app_config, shots):  # noqa: F811
     """An officer finds the timeline from the menu on a 360 px phone; nothing scrolls sideways."""
     from datetime import date
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from artisan_awards import create_app
     from artisan_awards.models import Round
     from tests.factories import Factory
     from tests.liveserver import serve
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, _log_in
+    from tests.test_browser import DESKTOP, PHONE, _log_in
 
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "TODAY": "2026-07-15"})
     with app.app_context():
@@ -603,24 +603,21 @@ def test_timeline_in_a_browser_at_phone_width(app_config, shots):  # noqa: F811
         officer = make.user("ministry_officer", full_name="Phạm Quang Huy")
         email = officer.email
         db.session.remove()
-    with serve(app) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport=PHONE, locale="vi-VN", base_url=url).new_page()
-            page.goto("/")
-            _log_in(page, email, Factory.PASSWORD)
-            page.get_by_role("button", name="Menu").click()  # on a phone the navigation opens from the header's button
-            page.get_by_role("navigation").get_by_role("link", name="Kế hoạch đợt").click()
-            page.get_by_role("link", name="Xem tiến độ Xét tặng lần thứ 7 (2026)").click()
-            expect(page.get_by_role("heading", name="Tiến độ Xét tặng lần thứ 7 (2026)")).to_be_visible()
-            items = page.locator("ol.timeline > li")
-            expect(items).to_have_count(6)
-            current = page.locator('ol.timeline > li[aria-current="step"]')
-            expect(current).to_contain_text("30/09/2026")  # the province's deadline is met: nothing pending
-            expect(current).to_contain_text("còn 77 ngày")
-            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-            shots(page, "timeline-360.png")
-            page.set_viewport_size(DESKTOP)
-            shots(page, "timeline.png")
-        finally:
-            browser.close()
+    with serve(app) as url:
+        browser = chromium
+        page = browser.new_context(viewport=PHONE, locale="vi-VN", base_url=url).new_page()
+        page.goto("/")
+        _log_in(page, email, Factory.PASSWORD)
+        page.get_by_role("button", name="Menu").click()  # on a phone the navigation opens from the header's button
+        page.get_by_role("navigation").get_by_role("link", name="Kế hoạch đợt").click()
+        page.get_by_role("link", name="Xem tiến độ Xét tặng lần thứ 7 (2026)").click()
+        expect(page.get_by_role("heading", name="Tiến độ Xét tặng lần thứ 7 (2026)")).to_be_visible()
+        items = page.locator("ol.timeline > li")
+        expect(items).to_have_count(6)
+        current = page.locator('ol.timeline > li[aria-current="step"]')
+        expect(current).to_contain_text("30/09/2026")  # the province's deadline is met: nothing pending
+        expect(current).to_contain_text("còn 77 ngày")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shots(page, "timeline-360.png")
+        page.set_viewport_size(DESKTOP)
+        shots(page, "timeline.png")

@@ -20,14 +20,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from artisan_awards import create_app
 from artisan_awards.demo import DEMO_PASSWORD, seed
 from artisan_awards.extensions import db
 from artisan_awards.timeutil import today
 from tests.liveserver import serve
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _png
+from tests.test_browser import DESKTOP, _png
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdb]
 
@@ -62,20 +62,10 @@ def demo(database_factory, tmp_path_factory):
         drop()
 
 
-@pytest.fixture(scope="module")
-def walk_browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
-def tab(demo, walk_browser):
+def tab(demo, chromium):
     _app, base = demo
-    context = walk_browser.new_context(viewport=DESKTOP, locale="vi-VN", base_url=base)
+    context = chromium.new_context(viewport=DESKTOP, locale="vi-VN", base_url=base)
     context.set_default_timeout(20_000)
     page = context.new_page()
     problems: list[str] = []

@@ -24,6 +24,7 @@ import os
 import posixpath
 import re
 import tempfile
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -253,11 +254,31 @@ class Spec:
     sign: tuple | None = None
 
 
+_fonts = threading.local()
+
+
+def font_config():
+    """This thread's WeasyPrint font configuration, made once and kept.
+
+    Without one, WeasyPrint builds a new Fontconfig configuration and Pango font map for every
+    render, and shapes every glyph again: reusing it made short documents about a fifth faster.
+    The documents declare no ``@font-face`` (system fonts only), so nothing accumulates in it.
+    One per thread, because a Pango font map is not shared across threads (documents are also
+    rendered in worker threads).
+    """
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def html_documents(spec: Spec, fetcher: SafeFetcher | None = None) -> list[weasyprint.Document]:
     fetcher = fetcher or SafeFetcher(spec.blobs)
     return [
         weasyprint.HTML(string=render_html(p.template, p.context), base_url=BASE_URL,
-                        url_fetcher=fetcher).render()
+                        url_fetcher=fetcher).render(font_config=font_config())
         for p in spec.parts
     ]
 
