@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests import demo_world
 from tests.test_a11y import axe_violations
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.test_browser import DESKTOP, PHONE
 from tests.test_language_switch import VIETNAMESE
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdb]
@@ -153,7 +153,7 @@ def test_each_safeguard_refuses_or_asks_first_and_nothing_changes(chromium, site
     assert not problems, problems
 
 
-def test_the_session_edit_page_passes_axe_and_fits_360px_in_both_languages(site):
+def test_the_session_edit_page_passes_axe_and_fits_360px_in_both_languages(chromium, site):
     """The one page of issue 13 the axe lists and the language crawl do not reach (the demo world's sessions are
     all opened): the edit page of a planned session, desktop and 360 px, Vietnamese and English; and the
     change it saves is what the secretariat typed."""
@@ -161,55 +161,51 @@ def test_the_session_edit_page_passes_axe_and_fits_360px_in_both_languages(site)
 
     url, world = site
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=DESKTOP, locale="vi-VN", base_url=url, bypass_csp=True)  # axe
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
-            demo_world.log_in(page, "province_officer")
-            # the demo world's accepted dossiers all sit on its two sessions: accept one more, confirmed
-            page.goto(f"/nominations/{world.nominations['submitted-HNI']}")
-            page.get_by_role("button", name="Tiếp nhận hồ sơ hợp lệ").click()
-            page.get_by_test_id("confirm-button").click()
-            expect(page.locator(".flash-success")).to_be_visible()
-            page.goto(f"/council/councils/{world.council_id}")
-            page.get_by_label("Ngày họp").fill((date.today() + timedelta(days=20)).isoformat())
-            page.get_by_label("Địa điểm").fill("Phòng họp số 2")
-            boxes = page.locator("input[name=nomination_ids]")
-            for i in range(boxes.count()):
-                boxes.nth(i).set_checked(i == 0)
-            page.get_by_role("button", name="Lập phiên họp").click()
-            expect(page.locator(".flash-error")).to_have_count(0)
-            session_url = page.url
-            assert "/council/sessions/" in session_url, session_url
-            page.get_by_role("link", name="Sửa phiên họp").click()
-            edit_url = page.url
-            assert edit_url.endswith("/edit"), edit_url
-            for lang, place in (("vi", "Phòng họp số 3"), ("en", "Meeting room 4")):
-                if lang == "en":
-                    page.locator("header .account :is(a, button)[lang=en]").click()
-                    page.wait_for_load_state()
-                    page.goto(edit_url)
-                assert page.locator("html").get_attribute("lang") == lang
-                if lang == "en":  # the page's own words (not the dossiers' data) are English
-                    ui = page.locator("main :is(h1, label[for=held_on], label[for=place], legend, "
-                                      "button[type=submit], .actions a)")
-                    texts = [t.strip() for t in ui.all_inner_texts()]
-                    assert len(texts) >= 6 and not [t for t in texts if VIETNAMESE.search(t)], texts
-                for viewport in (DESKTOP, PHONE):
-                    page.set_viewport_size(viewport)
-                    page.goto(edit_url)
-                    _check_page(page, f"session edit {lang} {viewport['width']}", problems)
-                page.set_viewport_size(DESKTOP)
-                page.locator("#place").fill(place)
-                page.locator("main form button[type=submit]").first.click()
-                page.wait_for_load_state()
-                assert page.url == session_url, page.url
-                expect(page.locator("main")).to_contain_text(place)
-                page.goto(edit_url)
-            context.close()
-        finally:
-            browser.close()
+    browser = chromium
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN", base_url=url, bypass_csp=True)  # axe
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
+    demo_world.log_in(page, "province_officer")
+    # the demo world's accepted dossiers all sit on its two sessions: accept one more, confirmed
+    page.goto(f"/nominations/{world.nominations['submitted-HNI']}")
+    page.get_by_role("button", name="Tiếp nhận hồ sơ hợp lệ").click()
+    page.get_by_test_id("confirm-button").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    page.goto(f"/council/councils/{world.council_id}")
+    page.get_by_label("Ngày họp").fill((date.today() + timedelta(days=20)).isoformat())
+    page.get_by_label("Địa điểm").fill("Phòng họp số 2")
+    boxes = page.locator("input[name=nomination_ids]")
+    for i in range(boxes.count()):
+        boxes.nth(i).set_checked(i == 0)
+    page.get_by_role("button", name="Lập phiên họp").click()
+    expect(page.locator(".flash-error")).to_have_count(0)
+    session_url = page.url
+    assert "/council/sessions/" in session_url, session_url
+    page.get_by_role("link", name="Sửa phiên họp").click()
+    edit_url = page.url
+    assert edit_url.endswith("/edit"), edit_url
+    for lang, place in (("vi", "Phòng họp số 3"), ("en", "Meeting room 4")):
+        if lang == "en":
+            page.locator("header .account :is(a, button)[lang=en]").click()
+            page.wait_for_load_state()
+            page.goto(edit_url)
+        assert page.locator("html").get_attribute("lang") == lang
+        if lang == "en":  # the page's own words (not the dossiers' data) are English
+            ui = page.locator("main :is(h1, label[for=held_on], label[for=place], legend, "
+                              "button[type=submit], .actions a)")
+            texts = [t.strip() for t in ui.all_inner_texts()]
+            assert len(texts) >= 6 and not [t for t in texts if VIETNAMESE.search(t)], texts
+        for viewport in (DESKTOP, PHONE):
+            page.set_viewport_size(viewport)
+            page.goto(edit_url)
+            _check_page(page, f"session edit {lang} {viewport['width']}", problems)
+        page.set_viewport_size(DESKTOP)
+        page.locator("#place").fill(place)
+        page.locator("main form button[type=submit]").first.click()
+        page.wait_for_load_state()
+        assert page.url == session_url, page.url
+        expect(page.locator("main")).to_contain_text(place)
+        page.goto(edit_url)
+    context.close()
     assert not problems, problems
