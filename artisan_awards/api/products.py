@@ -198,7 +198,7 @@ def _register_args():
 @bp.get("/certificates/<int:certificate_id>.pdf")
 def certificate_pdf(certificate_id: int):
     """The certificate as a PDF (public: what it says is in the public register)."""
-    from ..documents.certificate import certificate_pdf as make
+    from ..documents.service import certificate_pdf as make
 
     return make(certificates.get(certificate_id)).response()
 
