@@ -186,10 +186,11 @@ LAYERS = (
                                                   "artisan_awards.nomination_data")),
     ("store", "storage, audit chain", ("artisan_awards.storage", "artisan_awards.audit_chain")),
     ("models", "models/ (SQLAlchemy 2)", ("artisan_awards.models",)),
-    ("base", "extensions, config, errors, i18n, formatting, text, timeutil, field encryption, sensitivity registry",
+    ("base", "extensions, config, errors, i18n, formatting, text, timeutil, field encryption, sensitivity registry, "
+             "regions",
      ("artisan_awards.extensions", "artisan_awards.config", "artisan_awards.errors", "artisan_awards.i18n",
       "artisan_awards.formatting", "artisan_awards.text", "artisan_awards.timeutil", "artisan_awards.field_crypto",
-      "artisan_awards.personal_fields")),
+      "artisan_awards.personal_fields", "artisan_awards.regions")),
     ("workflows", "workflows/ (state machine, award rules; no Flask)", ("workflows",)),
 )
 

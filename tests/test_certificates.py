@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from artisan_awards.errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from artisan_awards.extensions import db
-from artisan_awards.models import AuditEvent, Certificate, OutboxMessage
+from artisan_awards.models import AuditEvent, Certificate, InboxNotification, OutboxMessage
 from artisan_awards.services import certificates, programmes
 from artisan_awards.timeutil import today
 from workflows.registry import registry
@@ -87,6 +87,10 @@ def test_the_level_that_selected_a_product_issues_its_certificate(app, world):
     mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.to == applicant.email,
                                                             OutboxMessage.subject.contains(cert.number)))
     assert mail is not None and "cấp tỉnh" in mail.body and "Bình gốm men lam Bát Tràng" in mail.body
+    assert f"/programme-dossiers/{n.id}" in mail.body  # the programme's dossier page, not the artisan one
+    inbox = db.session.scalar(sa.select(InboxNotification).where(InboxNotification.user_id == applicant.id,
+                                                                 InboxNotification.subject.contains(cert.number)))
+    assert inbox.link == f"/programme-dossiers/{n.id}" and inbox.nomination_id == n.id
 
 
 def test_each_level_issues_its_own_with_its_configured_validity(app, world):

@@ -26,6 +26,7 @@ from artisan_awards.services import certificates, programmes, scoring
 from artisan_awards.timeutil import today
 from tests.factories import Factory
 from tests.liveserver import serve
+from tests.test_a11y import axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdb]
 
@@ -260,5 +261,27 @@ def test_a_product_selection_round_in_the_browser(world, tmp_path):
         assert f"Ngày cấp: {vn_date(today())}" in text
         last_day = vn_date(today().replace(year=today().year + 3) - timedelta(days=1))
         assert f"Có giá trị đến hết ngày: {last_day}" in text
+
+        # the pages at a phone's width: axe-core finds no serious violation, nothing scrolls sideways
+        phone = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN", base_url=url,
+                                    bypass_csp=True)  # axe is injected
+        page = phone.new_page()
+        found: dict[str, list] = {}
+        views = [(None, ["/public/certificates", f"/public/certificates?q={data['expired']}"]),
+                 (data["ministry"], [f"/programme-dossiers/{dossier}/certificates",
+                                     f"/programme-dossiers/{dossier}/levels/region/scoring",
+                                     f"/programme-rounds/{rid}/levels/region"]),
+                 (data["north"][0][1], ["/scoring", f"/programme-dossiers/{dossier}/levels/region/sheet"])]
+        for who, paths in views:
+            if who:
+                _log_in(page, who)
+            for path in paths:
+                page.goto(path)
+                width = page.evaluate("document.scrollingElement.scrollWidth")
+                violations = axe_violations(page)
+                if violations or width > 360:
+                    found[path] = [width, violations]
+        phone.close()
+        assert found == {}
         browser.close()
     assert problems == [] and problems2 == []

@@ -198,7 +198,7 @@ def _register_args():
 @bp.get("/certificates/<int:certificate_id>.pdf")
 def certificate_pdf(certificate_id: int):
     """The certificate as a PDF (public: what it says is in the public register)."""
-    from ..documents.certificate import certificate_pdf as make
+    from ..documents.service import certificate_pdf as make
 
     return make(certificates.get(certificate_id)).response()
 
@@ -255,6 +255,11 @@ spec.ERROR_CODES.update({
         404: ["certificate_not_found", "level_not_found"], 409: ["revoked"]},
     ("get", "/certificates/{certificate_id}.pdf"): {404: ["certificate_not_found"]},
 })
+# the engine's decision endpoint: a rubric level with a panel decides from the sheets only (services/programmes.py)
+_decide = ("post", "/programme-dossiers/{dossier_id}/decision")
+_codes = {status: list(codes) for status, codes in spec.ERROR_CODES.get(_decide, {}).items()}
+_codes[422] = [*_codes.get(422, []), "scored_by_sheets"]
+spec.ERROR_CODES[_decide] = _codes
 _CERT = {"type": "object", "required": ["id", "number", "level", "product_name", "holder_name", "issued_on",
                                         "valid_until", "valid"]}
 spec.ANSWER_SCHEMAS["Certificate"] = {**_CERT, "properties": {

@@ -18,9 +18,9 @@ from flask import Response
 
 from workflows.states import N_
 
-from .. import permissions
+from .. import permissions, regions
 from ..errors import NotFound, ValidationFailed
-from ..models import CouncilSession, Nomination, Round, User, get_row
+from ..models import Certificate, CouncilSession, Nomination, Round, User, get_row
 from ..models.core import MAX_DB_INT
 from ..services import councils as council_service
 from ..services.attachments import attachment_bytes
@@ -425,3 +425,59 @@ def round_report(round_: Round, report: dict, names: dict[str, str]) -> Download
                        title=f"Báo cáo kết quả xét tặng - Đợt {round_.number}")
     result = engine.produce(spec)
     return Download(result.pdf, f"bao-cao-ket-qua-dot-{round_.number}.pdf", result.cached)
+
+
+# -- a typical product's certificate (issue 18; services/certificates.py) -------------------------------
+# Made from the stored certificate each time it is asked for (cached by its data), so a revoked one prints
+# its revocation.  What it shows is what the public register shows: nothing else of the dossier.
+
+CERTIFICATE_LEVEL_LABELS = {"province": "cấp tỉnh", "region": "cấp khu vực", "nation": "cấp quốc gia"}
+CERTIFICATE_REGION_LABELS = {"north": "khu vực miền Bắc", "central": "khu vực miền Trung",
+                             "south": "khu vực miền Nam"}
+
+
+def certificate_register_url(number: str | None = None) -> str:
+    from ..services.notifications import link
+
+    return link("public.certificates_register", q=number) if number else link("public.certificates_register")
+
+
+def certificate_data(c: Certificate) -> dict:
+    """Plain data of the certificate as printed."""
+    province = c.province
+    if c.level == "province" and province is not None:
+        issuer = data.province_issuer(province)
+        title = f"Sở Công Thương {province.full_name}"
+        signer = {"authority": "", "role": "Giám đốc", "name": ""}
+    else:
+        issuer = dict(data.MINISTRY)
+        title = "Bộ Công Thương"
+        signer = dict(data.MINISTRY_LIST_SIGNER)
+    region = regions.region_of(c.province_code) if c.level == "region" else None
+    round_ = c.nomination.round
+    return {
+        "number": c.number, "level": c.level, "level_label": CERTIFICATE_LEVEL_LABELS.get(c.level, c.level),
+        "region_label": CERTIFICATE_REGION_LABELS.get(region or "", ""), "issuer": issuer, "issuer_title": title,
+        "signer": signer, "product_name": c.product_name, "product_group": c.product_group,
+        "holder_name": c.holder_name, "province_name": province.full_name if province else "",
+        "round_name": f"{round_.name} ({round_.intake_opens.year})" if round_ else "",
+        "issued_on": c.issued_on, "valid_until": c.valid_until, "revoked_on": c.revoked_on,
+        "revoked_reason": c.revoked_reason or "", "register_url": certificate_register_url(c.number),
+    }
+
+
+def certificate_spec(c: Certificate):
+    d = certificate_data(c)
+    svg = qr_svg(d["register_url"])
+    import hashlib
+
+    blobs = {"qr": engine.Blob(hashlib.sha256(svg).hexdigest(), lambda: svg, "image/svg+xml")}
+    return engine.Spec([engine.Part("certificate.html", {"c": d})], variant=variant(), blobs=blobs,
+                       title=f"Giấy chứng nhận sản phẩm công nghiệp nông thôn tiêu biểu số {c.number}")
+
+
+def certificate_pdf(c: Certificate) -> Download:
+    result = engine.produce(certificate_spec(c))
+    safe = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in c.number)
+    return Download(result.pdf, f"giay-chung-nhan-{safe}.pdf", result.cached)
+

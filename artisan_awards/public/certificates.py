@@ -48,6 +48,6 @@ def certificates_register():
 @bp.route("/certificates/<int:certificate_id>.pdf")
 def certificate_pdf(certificate_id: int):
     """The certificate as a PDF (what it says is public)."""
-    from ..documents.certificate import certificate_pdf as make
+    from ..documents.service import certificate_pdf as make
 
     return make(certificates.get(certificate_id)).response()

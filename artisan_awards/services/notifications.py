@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 
+from workflows.programme import ARTISAN_ID
 from workflows.states import Action, CouncilEvent, State
 
 from ..extensions import db
@@ -236,6 +237,8 @@ def _in_app_target(name: str, context: dict) -> tuple[int | None, str | None]:
         target = ("council.ballot", {"session_id": session.id})
     elif session is not None:
         target = ("council.session", {"session_id": session.id})
+    elif nomination_id is not None and (nomination.programme_id or ARTISAN_ID) != ARTISAN_ID:
+        target = ("programmes.show", {"dossier_id": nomination_id})  # another programme's dossier page
     elif nomination_id is not None:
         target = ("dossier.show", {"nomination_id": nomination_id})
     elif council is not None:
@@ -422,11 +425,11 @@ def certificate_issued(certificate) -> None:
     """The producer (the dossier's owner): the certificate's number, level and validity."""
     nomination = certificate.nomination
     send("certificate_issued", applicants(nomination), c=certificate, n=nomination,
-         dossier_link=link("dossier.show", nomination_id=nomination.id))
+         dossier_link=link("programmes.show", dossier_id=nomination.id))
 
 
 def certificate_revoked(certificate) -> None:
     """The producer: the certificate is revoked from a day, and why."""
     nomination = certificate.nomination
     send("certificate_revoked", applicants(nomination), c=certificate, n=nomination,
-         dossier_link=link("dossier.show", nomination_id=nomination.id))
+         dossier_link=link("programmes.show", dossier_id=nomination.id))

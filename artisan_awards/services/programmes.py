@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from workflows import programme as pg
 from workflows.machine import Subject
 from workflows.registry import registry
@@ -22,7 +24,7 @@ from workflows.states import N_
 from .. import permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
-from ..models import Nomination, Province, Round, User, window_due
+from ..models import Nomination, Province, Round, ScoringPanelMember, User, window_due
 from ..text import nfc
 from ..timeutil import local_date, now_utc, today
 from . import queries, transaction
@@ -125,9 +127,9 @@ def decide(nomination: Nomination, level_id: str, inputs: dict, actor: User, com
     if not isinstance(inputs, dict):
         raise ValidationFailed(N_("Dữ liệu chưa hợp lệ."))
     if isinstance(level.decision, pg.RubricDecision) and "sheets" not in (meta or {}):
-        from .scoring import has_panel
-
-        if has_panel(nomination.round_id, level.id):  # the scorers' own sheets decide (services/scoring.py)
+        panel = sa.select(ScoringPanelMember.id).where(ScoringPanelMember.round_id == nomination.round_id,
+                                                       ScoringPanelMember.level == level.id).limit(1)
+        if db.session.scalar(panel) is not None:  # the scorers' own sheets decide (services/scoring.py)
             raise ValidationFailed(fields={"scores": N_("Cấp này chấm điểm bằng phiếu của từng người chấm: kết thúc "
                                                         "chấm điểm để ra quyết định.")}, code="scored_by_sheets")
     inputs = dict(inputs)
