@@ -82,8 +82,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .province import bp as province_bp
     from .public import bp as public_bp
     from .rounds import bp as rounds_bp
-    from .schemes import bp as schemes_bp
     from .rules import bp as rules_bp
+    from .schemes import bp as schemes_bp
     from .services import mail
 
     mail.init_app(app)  # its settings, delivery after each request, `flask mail`

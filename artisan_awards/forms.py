@@ -6,12 +6,13 @@ A blueprint imports from here, never from another blueprint's ``forms`` or ``rou
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, TextAreaField
+from wtforms import DateField, IntegerField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -79,3 +80,23 @@ def list_filters() -> lists.Filters:
 def query_args() -> dict:
     """The page's filters, to carry into pager, sort and export links."""
     return {k: v for k, v in request.args.items() if k not in ("page", "sort")}
+
+
+# "1.234", as Vietnamese write a whole number with thousands
+THOUSANDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
+
+
+class WholeNumberField(IntegerField):
+    """A whole number whose parse error is a plain sentence."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        text = valuelist[0].strip()
+        if THOUSANDS.fullmatch(text):  # "1.234", as Vietnamese write it
+            text = text.replace(".", "")
+        if not (text.isascii() and text.isdigit()) or len(text) > 9:
+            self.data = None
+            raise ValueError(_l("Nhập một số nguyên, ví dụ 120."))
+        self.data = int(text)

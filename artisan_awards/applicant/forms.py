@@ -1,6 +1,5 @@
 """The declaration as a form in four steps; each step saves the draft."""
 
-import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,7 +9,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -18,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import VnDateField, choices
+from ..forms import VnDateField, WholeNumberField, choices
 from ..services.nominations import COMMITMENT
 from ..timeutil import today
 
@@ -43,28 +41,11 @@ LEVEL_CHOICES = choices([
 ])
 
 
-THOUSANDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 
 
 def MaxLen(limit: int) -> Length:  # noqa: N802 - reads as the validator it returns
     """A length limit whose message is a plain sentence (WTForms has no Vietnamese catalogue)."""
     return Length(max=limit, message=_l("Tối đa %(max)d ký tự."))
-
-
-class WholeNumberField(IntegerField):
-    """A whole number whose parse error is a plain sentence."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not (valuelist[0] or "").strip():
-            self.data = None
-            return
-        text = valuelist[0].strip()
-        if THOUSANDS.fullmatch(text):  # "1.234", as Vietnamese write it
-            text = text.replace(".", "")
-        if not (text.isascii() and text.isdigit()) or len(text) > 9:
-            self.data = None
-            raise ValueError(_l("Nhập một số nguyên, ví dụ 120."))
-        self.data = int(text)
 
 
 class ChoiceField(SelectField):

@@ -15,10 +15,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from workflows.states import N_
 
 from .. import confirm, permissions
-from ..applicant.forms import WholeNumberField
 from ..errors import NotFound, ServiceError, ValidationFailed
 from ..extensions import db
-from ..forms import VnDateField, choices
+from ..forms import VnDateField, WholeNumberField, choices
 from ..models import Province, ReadAction, Round
 from ..permissions import guard
 from ..schemas import RoundIn
