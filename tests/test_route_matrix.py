@@ -1358,6 +1358,11 @@ NOT_STAGED = {
     "/admin/partners/": "partner systems: the administrator only, not dossiers",
     "/api/v1/intake/dossiers/": "a partner's own dossiers by its code, signed requests only (tests/test_intake.py)",
     "/api/v1/rounds/<int:round_id>/provinces/": "a province's intake deadline in a round, not dossiers",
+    # another programme: who sees a scheme is permissions.can_see_scheme (the department from its submission,
+    # the province of its location, its owner), played in MATRIX and tests/test_schemes.py
+    "/schemes/": "national khuyến công schemes: their own visibility, not the artisan titles' stages",
+    "/api/v1/schemes/": "national khuyến công schemes: their own visibility, not the artisan titles' stages",
+    "/api/v1/scheme-years/": "a scheme year, its appraisal list and plan: the department's, and the approved plan",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

@@ -7,6 +7,7 @@ from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy.orm import contains_eager
 
+from workflows.programme import ARTISAN_ID
 from workflows.states import N_, PAST_PROVINCE, State
 
 from .. import exports, field_view, permissions, personal_fields
@@ -81,7 +82,9 @@ STAGES = queries.STAGES
 @guard(permissions.can_see_dashboard)
 def dashboard():
     """The round at a glance: by stage and province, council sessions, deadlines, what is overdue."""
-    rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
+    # the artisan titles' rounds: the dashboard counts their states (another programme's year has its own pages)
+    rounds = db.session.scalars(sa.select(Round).where(Round.programme_id == ARTISAN_ID)
+                                .order_by(Round.number.desc())).all()
     round_id = request.args.get("round_id", type=int) or (rounds[0].id if rounds else None)
     current = next((r for r in rounds if r.id == round_id), None)
     data = dashboard_data.build(current, current_user) if current else None
