@@ -77,11 +77,12 @@ def create_app(config: dict | None = None) -> Flask:
     from .integration.routes import bp as integration_bp
     from .ministry import bp as ministry_bp
     from .open_data import bp as open_data_bp
+    from .programmes import bp as programmes_bp
     from .province import bp as province_bp
     from .public import bp as public_bp
     from .rounds import bp as rounds_bp
-    from .schemes import bp as schemes_bp
     from .rules import bp as rules_bp
+    from .schemes import bp as schemes_bp
     from .services import mail
 
     mail.init_app(app)  # its settings, delivery after each request, `flask mail`
@@ -90,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth_bp,
         applicant_bp,
         dossier_bp,
+        programmes_bp,
         province_bp,
         ministry_bp,
         council_bp,

@@ -663,6 +663,87 @@ def must_give_read_reason(user, nomination: Nomination, required: bool) -> bool:
     return required and logs_reading(user, nomination) and reader_role(user, nomination) != wf.APPLICANT
 
 
+# -- dossiers of the other programmes (issue 18: pages and API of any programme) ----------------------------
+# A programme's definition names who acts (its levels' officers and councils, the ``by`` of its moves); the
+# rules below read it, so a new programme needs no line here.  docs/programmes.md "Who sees what".
+
+
+def programme_role_stages(programme) -> dict[str, int]:
+    """For each role a programme names (officer or council of a level, actor of a move), the earliest stage
+    from which it acts: a level's roles from the stage of its entry state, a move's actor from the stage of
+    the states it leaves.  A national role sees the programme's dossiers from that stage on."""
+    stage_of = programme.stage_of
+    stages: dict[str, int] = {}
+
+    def note(role: str | None, stage: int) -> None:
+        if role and role not in (OWNER, COUNCIL):
+            stages[role] = min(stages.get(role, stage), stage)
+
+    for level in programme.definition.levels:
+        entry = stage_of.get(level.entry, 1) or 1
+        note(level.officer, entry)
+        note(level.council, entry)
+    for move in programme.moves:
+        note(move.actor, min((stage_of.get(str(s), 1) or 1) for s in move.sources))
+    return stages
+
+
+def can_view_programme_dossier(user: User, nomination: Nomination, programme) -> bool:
+    """A dossier of another programme: its filer always; no one else while it is a draft; the province's
+    roles in its province; a national role the programme names from the stage it acts at; the
+    administrator every dossier but the drafts."""
+    if not user.is_authenticated:
+        return False
+    if nomination.owner_id == user.id:
+        return True
+    if nomination.state == programme.definition.initial:
+        return False
+    roles = user.roles
+    if wf.ADMIN in roles:
+        return True
+    if roles & PROVINCE_SCOPED_ROLES and user.province_code == nomination.province_code:
+        return True
+    reached = nomination.stage_reached or 0
+    stages = programme_role_stages(programme)
+    return any(role in stages and reached >= stages[role] for role in roles - PROVINCE_SCOPED_ROLES)
+
+
+def programme_actions(user: User, nomination: Nomination, programme, subject) -> list[str]:
+    """The definition's actions ``user`` may take on the dossier now (actor, scope and machine)."""
+    return [action for action in programme.actions_from(nomination.state)
+            if action in programme.Action._value2member_map_
+            and may_act_as(user, nomination, programme.actor_for(action)) and programme.can_fire(subject, action)]
+
+
+def programme_decisions(user: User, nomination: Nomination, programme) -> list:
+    """The levels whose decision ``user`` may record on the dossier now: the dossier is at the level (a
+    move of its decision's events leaves the dossier's state) and ``user`` is the level's officer."""
+    levels = []
+    for level in programme.definition.levels:
+        decision = level.decision
+        if decision is None or not may_act_as(user, nomination, level.officer):
+            continue
+        events = {decision.passes, decision.rejects}
+        if any(str(m.trigger) in events and nomination.state in m.sources for m in programme.moves):
+            levels.append(level)
+    return levels
+
+
+def can_file_programme_dossier(user) -> bool:
+    """File a dossier of another programme (its own fields): an applicant's account files it."""
+    return _any(user, wf.APPLICANT)
+
+
+def can_add_programme_evidence(user: User, nomination: Nomination, programme) -> bool:
+    """Add evidence to a dossier of another programme: its filer, while the dossier is in a state from which
+    the filer takes it forward (the draft, a dossier returned for completion)."""
+    if not user.is_authenticated or nomination.owner_id != user.id:
+        return False
+    return any(m.actor == OWNER and nomination.state in m.sources and str(m.trigger) not in programme.sideways
+               for m in programme.moves)
+
+
+
 # Exposed to every template (registered in create_app): the predicates, by name.
 TEMPLATE_PREDICATES = {
     f.__name__: f
@@ -671,7 +752,7 @@ TEMPLATE_PREDICATES = {
         can_view, can_edit, can_review_criteria, can_handle_public_comments, can_export_archives,
         can_act_in_batch, can_manage_rounds, can_read_round_report, can_use_intake_page, can_create_councils,
         is_secretariat, can_see_council,
-        can_edit_rules, can_answer_data_requests,
+        can_edit_rules, can_answer_data_requests, can_file_programme_dossier,
         can_manage_schemes, can_propose_scheme,
     )
 }
@@ -793,3 +874,4 @@ def shown_value(user, cls: str, value, nomination: Nomination | None = None, rev
 def can_use_privacy_desk(user) -> bool:
     """The data officer's desk: the register of processing, the impact assessment, breaches."""
     return _any(user, wf.DATA_OFFICER)
+

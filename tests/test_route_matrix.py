@@ -164,6 +164,32 @@ MATRIX: dict[str, tuple] = {
         "/nominations/{sub}/notices/{sub_notice}.pdf", row(L, 200, "applicant x staged", 404)),
     "POST /nominations/<int:nomination_id>/criteria/<criterion_id>/review": (
         "/nominations/{sub}/criteria/no_such_criterion/review", row(L, 403, "applicant x staged", 404, "po", OK)),
+    # -- every other programme (issue 18; artisan_awards/programmes, api/programmes.py): no programme but the
+    # artisan titles is loaded here, so ids are missing ones; tests/test_programme_web.py plays who sees a
+    # dossier of the test programme at each stage --------------------------------------------------------------
+    "GET /programmes/": ("/programmes/", PUBLIC),
+    "GET /programmes/<programme_id>/rounds/<int:round_id>/new": (
+        "/programmes/no-such-programme/rounds/{round}/new", row(L, 403, "owner applicant", 404)),
+    "POST /programmes/<programme_id>/rounds/<int:round_id>/new": (
+        "/programmes/no-such-programme/rounds/{round}/new", row(L, 403, "owner applicant", 404)),
+    "GET /programme-dossiers/<int:dossier_id>": ("/programme-dossiers/999999", row(L, 404)),
+    "POST /programme-dossiers/<int:dossier_id>/actions/<action>": (
+        "/programme-dossiers/999999/actions/submit", row(L, 404)),
+    "POST /programme-dossiers/<int:dossier_id>/decision": ("/programme-dossiers/999999/decision", row(L, 404)),
+    "POST /programme-dossiers/<int:dossier_id>/evidence": ("/programme-dossiers/999999/evidence", row(L, 404)),
+    "GET /programme-dossiers/<int:dossier_id>/evidence/<int:attachment_id>": (
+        "/programme-dossiers/999999/evidence/1", row(L, 404)),
+    "GET /api/v1/programmes": ("/api/v1/programmes", PUBLIC),
+    "GET /api/v1/programmes/<programme_id>": ("/api/v1/programmes/no-such-programme", row(404, 404)),
+    "POST /api/v1/programmes/<programme_id>/dossiers": (
+        "/api/v1/programmes/no-such-programme/dossiers", row(L, 403, "owner applicant", 404)),
+    "GET /api/v1/programme-dossiers/<int:dossier_id>": ("/api/v1/programme-dossiers/999999", row(L, 404)),
+    "POST /api/v1/programme-dossiers/<int:dossier_id>/actions/<action>": (
+        "/api/v1/programme-dossiers/999999/actions/submit", row(L, 404)),
+    "POST /api/v1/programme-dossiers/<int:dossier_id>/decision": (
+        "/api/v1/programme-dossiers/999999/decision", row(L, 404)),
+    "POST /api/v1/programme-dossiers/<int:dossier_id>/evidence": (
+        "/api/v1/programme-dossiers/999999/evidence", row(L, 404)),
     # -- province, ministry -----------------------------------------------------------------
     "GET /province/inbox": ("/province/inbox", row(L, 403, "po po_x pcm pcm_x", 200)),
     "GET /province/inbox/export.<fmt>": ("/province/inbox/export.csv", row(L, 403, "po po_x pcm pcm_x", 200)),
@@ -945,6 +971,7 @@ PREDICATE_TABLE = {
     "can_manage_schemes": {"mo"},
     "can_propose_scheme": {"applicant", "applicant+po"},
     "can_see_scheme_years": set(PEOPLE) - {"anon"},
+    "can_file_programme_dossier": {"applicant", "applicant+po"},  # another programme's own form (issue 18)
 }
 
 
@@ -967,7 +994,8 @@ def test_every_role_predicate_is_in_the_table():
                          "can_manage", "is_secretariat", "can_see_council", "may_act", "may_grant",
                          "drops_own_administration", "can_create_council", "can_transfer_from",
                          "can_set_intake", "can_record_death", "may_record_death", "can_record_arrival",
-                         "can_sit_on_council", "may_act_as", "can_see_scheme", "can_see_scheme_plan"}
+                         "can_sit_on_council", "may_act_as", "can_view_programme_dossier",
+                         "can_add_programme_evidence", "can_see_scheme", "can_see_scheme_plan"}
     names = {name for name, f in vars(permissions).items()
              if inspect.isfunction(f) and f.__module__ == permissions.__name__
              and (name.startswith(("can_", "is_", "files_", "may_", "drops_")))}
@@ -1363,6 +1391,12 @@ NOT_STAGED = {
     "/schemes/": "national khuyến công schemes: their own visibility, not the artisan titles' stages",
     "/api/v1/schemes/": "national khuyến công schemes: their own visibility, not the artisan titles' stages",
     "/api/v1/scheme-years/": "a scheme year, its appraisal list and plan: the department's, and the approved plan",
+    # another programme's dossiers: who sees one at which stage comes from its definition
+    # (permissions.can_view_programme_dossier); tests/test_programme_web.py plays it with the test programme
+    "/programmes/": "another programme's dossiers (tests/test_programme_web.py plays its stages)",
+    "/programme-dossiers/": "another programme's dossiers (tests/test_programme_web.py plays its stages)",
+    "/api/v1/programmes/": "another programme's dossiers (tests/test_programme_web.py plays its stages)",
+    "/api/v1/programme-dossiers/": "another programme's dossiers (tests/test_programme_web.py plays its stages)",
 }
 ID_ARGS = {"nomination_id", "attachment_id", "session_id", "council_id", "notice_id"}
 # Published by law for everyone (the provincial councils' results, the public consultations): the same

@@ -76,4 +76,15 @@ def renamed_fields(exc: ServiceError, names: dict[str, str]) -> ServiceError:
     return exc
 
 
-from . import councils, documents, eligibility, hard_cases, intake, law, open_data, routes, schemes  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    councils,
+    documents,
+    eligibility,
+    hard_cases,
+    intake,
+    law,
+    open_data,
+    programmes,
+    routes,
+    schemes,
+)

@@ -136,6 +136,21 @@ ROUTES = [
      True, "IntakeIn", 200, [400, 401, 403, 404, 422]),
     ("get", "/rounds/{round_id}/report", "Báo cáo kết quả xét tặng của đợt (JSON; CSV, Excel hoặc PDF với ?format=)",
      True, None, 200, [401, 403, 404, 422]),
+    # Every other programme, from its definition (api/programmes.py, docs/programmes.md "API").
+    ("get", "/programmes", "Các chương trình (ngoài danh hiệu nghệ nhân): phiên bản, tên, các cấp xét", False, None,
+     200, []),
+    ("get", "/programmes/{programme_id}", "Một chương trình: phiên bản đang áp dụng và định nghĩa (trường, cấp xét, "
+     "trạng thái, thao tác)", False, None, 200, [404, 422]),
+    ("post", "/programmes/{programme_id}/dossiers", "Lập hồ sơ của chương trình (bản nháp) trong một đợt", True,
+     "ProgrammeDossierIn", 201, [400, 401, 403, 404, 422]),
+    ("get", "/programme-dossiers/{dossier_id}", "Một hồ sơ của chương trình: trạng thái, trường, lịch sử, thao tác "
+     "được phép", True, None, 200, [401, 404]),
+    ("post", "/programme-dossiers/{dossier_id}/actions/{action}", "Thực hiện một thao tác của định nghĩa", True,
+     "ProgrammeActionIn", 200, [400, 401, 403, 404, 409, 422]),
+    ("post", "/programme-dossiers/{dossier_id}/decision", "Ghi quyết định của một cấp xét (bỏ phiếu, chấm điểm, "
+     "thẩm định)", True, "ProgrammeDecisionIn", 200, [400, 401, 403, 404, 409, 422]),
+    ("post", "/programme-dossiers/{dossier_id}/evidence", "Tải lên tài liệu minh chứng của hồ sơ chương trình", True,
+     "multipart-programme", 201, [401, 403, 404, 409, 413, 422]),
     # National khuyến công schemes (api/schemes.py, docs/programmes.md).
     ("get", "/scheme-years", "Các năm kế hoạch khuyến công quốc gia", True, None, 200, [401]),
     ("post", "/scheme-years", "Mở năm kế hoạch: văn bản hướng dẫn, nội dung khuyến công (Cục)", True,
@@ -238,7 +253,17 @@ GENERAL_CODES = {
 }
 _NOMINATION_404 = {404: ["nomination_not_found"]}
 _SESSION_404 = {404: ["session_not_found"]}
+_DOSSIER_404 = {404: ["dossier_not_found"]}
 ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
+    ("get", "/programmes/{programme_id}"): {404: ["programme_not_found"]},
+    ("post", "/programmes/{programme_id}/dossiers"): {404: ["programme_not_found", "round_not_found"],
+                                                      422: ["wrong_form"]},
+    ("get", "/programme-dossiers/{dossier_id}"): _DOSSIER_404,
+    ("post", "/programme-dossiers/{dossier_id}/actions/{action}"): {404: ["dossier_not_found", "unknown_action"]},
+    ("post", "/programme-dossiers/{dossier_id}/decision"): {404: ["dossier_not_found", "level_not_found"],
+                                                            422: ["no_decision"]},
+    ("post", "/programme-dossiers/{dossier_id}/evidence"): {
+        **_DOSSIER_404, 409: ["not_editable"], 413: ["too_many_files", "dossier_too_large"]},
     ("post", "/auth/token"): {401: ["invalid_credentials"], 403: ["email_not_confirmed"], 429: ["login_throttled"]},
     ("post", "/rounds"): {422: ["legal_minimum"]},
     ("get", "/nominations/{nomination_id}"): _NOMINATION_404,
@@ -314,6 +339,30 @@ _DAY_KIND = {"type": "string", "enum": ["calendar", "working"]}
 
 # Answers (JSON Schema 2020-12). Objects allow more properties: the contract adds fields, never removes.
 ANSWER_SCHEMAS: dict[str, dict] = {
+    # api/programmes.py (services/programme_dossiers.programme_out, dossier_out)
+    "Programme": {"type": "object", "required": ["id", "version", "effective_from", "title", "versions", "levels"],
+                  "description": "A programme version; GET /programmes/{programme_id} adds its definition: initial, "
+                                 "fields, name_field, evidence, states, actions, events, transitions.",
+                  "properties": {"id": {"type": "string"}, "version": {"type": "string"},
+                                 "effective_from": {"type": "string", "format": "date"}, "title": {"type": "string"},
+                                 "versions": {"type": "array", "items": {"type": "object"}},
+                                 "levels": {"type": "array", "items": {"type": "object"}},
+                                 "fields": {"type": "array", "items": {"type": "object"}},
+                                 "states": {"type": "array", "items": {"type": "object"}},
+                                 "actions": {"type": "array", "items": {"type": "object"}}}},
+    "ProgrammeDossier": {"type": "object", "required": [
+        "id", "programme_id", "programme_version", "state", "state_label", "stage", "fields", "allowed_actions",
+        "decisions", "evidence", "history"], "properties": {
+        "id": {"type": "integer"}, "code": {"type": ["string", "null"]}, "programme_id": {"type": "string"},
+        "programme_version": {"type": "string"}, "round_id": {"type": "integer"},
+        "province_code": {"type": "string"}, "name": {"type": "string"}, "state": {"type": "string"},
+        "state_label": {"type": "string"}, "citizen_label": {"type": "string"}, "next_step": {"type": "string"},
+        "final": {"type": "boolean"}, "stage": {"type": "integer"}, "fields": {"type": "object"},
+        "owner": {"type": "boolean"}, "may_add_evidence": {"type": "boolean"},
+        "allowed_actions": {"type": "array", "items": {"type": "object", "required": ["id", "label"]}},
+        "decisions": {"type": "array", "items": {"type": "object", "required": ["level", "name", "kind"]}},
+        "evidence": {"type": "array", "items": {"type": "object"}},
+        "history": {"type": "array", "items": {"type": "object"}}}},
     "Token": {"type": "object", "required": ["token", "expires_at"], "properties": {
         "token": _STR, "expires_at": _MOMENT}},
     "Me": {"type": "object", "required": ["email", "full_name", "roles", "province_code"], "properties": {
@@ -434,6 +483,12 @@ ANSWER_SCHEMAS: dict[str, dict] = {
 _LIST = {"type": "array"}
 # The JSON answer of a route that is not a download: (method, path) -> schema. Unlisted: any JSON object.
 RESPONSES: dict[tuple[str, str], dict] = {
+    ("get", "/programmes"): {**_LIST, "items": _ref("Programme")},
+    ("get", "/programmes/{programme_id}"): _ref("Programme"),
+    ("post", "/programmes/{programme_id}/dossiers"): _ref("ProgrammeDossier"),
+    ("get", "/programme-dossiers/{dossier_id}"): _ref("ProgrammeDossier"),
+    ("post", "/programme-dossiers/{dossier_id}/actions/{action}"): _ref("ProgrammeDossier"),
+    ("post", "/programme-dossiers/{dossier_id}/decision"): _ref("ProgrammeDossier"),
     ("post", "/auth/token"): _ref("Token"),
     ("get", "/me"): _ref("Me"),
     ("get", "/me/sessions"): {**_LIST, "items": _ref("LoginSession")},
@@ -478,11 +533,13 @@ OPTIONAL_BODIES = {"ActionIn", "CloseIn"}
 INTEGER_PARAMS: set[str] = set()
 STRING_PARAMS = {"sid": {"type": "string", "pattern": "^(web|api)-[0-9]+$"},
                  "external_code": {"type": "string", "maxLength": 100}}  # a partner's own dossier code
+STRING_PARAMS["programme_id"] = {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"}  # a programme definition's id
 # The first segment of a path -> its tag, the group of operations in a generated client (api/<tag>/).
 TAGS = {
     "auth": "identity", "me": "identity", "provinces": "reference", "rounds": "reference", "holidays": "reference",
     "nominations": "nominations", "eligibility": "nominations", "status": "public", "public": "public",
     "openapi.json": "public", "councils": "councils", "sessions": "councils", "comments": "councils",
+    "programmes": "programmes", "programme-dossiers": "programmes",
 }
 TAG_TEXT = {
     "identity": "Mã truy cập, người dùng và phiên đăng nhập",
@@ -490,6 +547,8 @@ TAG_TEXT = {
     "nominations": "Hồ sơ đề nghị xét tặng, tài liệu, thao tác và văn bản",
     "public": "Tra cứu và lấy ý kiến nhân dân (không cần đăng nhập)",
     "councils": "Hội đồng, phiên họp, bỏ phiếu kín",
+    "programmes": "Các chương trình khác (sản phẩm công nghiệp nông thôn tiêu biểu, đề án khuyến công, ...): định "
+                  "nghĩa, hồ sơ, thao tác và quyết định của từng cấp",
 }
 
 
@@ -497,7 +556,9 @@ def _path_params(path: str) -> list[dict]:
     """Each ``{name}`` of the path: an integer when Flask's rule says ``<int:...>`` (the ids), else a string."""
     params = []
     for name in re.findall(r"{([^}]+)}", path):
-        if name == "action":
+        if name == "action" and path.startswith("/programme-dossiers/"):  # the programme definition's actions
+            schema = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,29}$"}
+        elif name == "action":
             schema = {"type": "string", "enum": [str(a) for a in HUMAN_ACTIONS]}
         elif name in STRING_PARAMS:
             schema = STRING_PARAMS[name]
@@ -633,12 +694,14 @@ def _schemas() -> dict:
     from .eligibility import EligibilityCheckIn  # the API package imports this module first
     from .hard_cases import ArrivalIn, CouncilSpecialCraftIn, ExclusionOverrideIn, SpecialCraftIn
     from .law import HolidayIn, IntakeIn
+    from .programmes import ProgrammeActionIn, ProgrammeDecisionIn, ProgrammeDossierIn
     from .schemes import AppraisalIn, PlanApprovalIn, SchemeIn, SchemeRecordIn, SchemeYearIn, SchemeYearPatch
 
     _model_schemas((NominationIn, RoundIn, TokenIn, ActionIn, CouncilIn, SessionIn, AttendanceIn, BallotIn,
                     CloseIn, ConflictIn, CommentIn, CommentStatusIn, EligibilityCheckIn, ArrivalIn, ExclusionOverrideIn,
-                    SpecialCraftIn, CouncilSpecialCraftIn, HolidayIn, IntakeIn, SchemeYearIn, SchemeYearPatch,
-                    SchemeIn, AppraisalIn, PlanApprovalIn, SchemeRecordIn), schemas)
+                    SpecialCraftIn, CouncilSpecialCraftIn, HolidayIn, IntakeIn, ProgrammeDossierIn, ProgrammeActionIn,
+                    ProgrammeDecisionIn, SchemeYearIn, SchemeYearPatch, SchemeIn, AppraisalIn, PlanApprovalIn,
+                    SchemeRecordIn), schemas)
     schemas["NominationPatch"] = _partial(schemas["NominationIn"], schemas)
     schemas["NominationPatch"]["description"] = (
         "Only the fields to change; nested objects (nominee, filed_by, meritorious_title) merge key by key, "
@@ -652,6 +715,12 @@ def _request_body(body: str, schemas: dict) -> dict:
         return _multipart({
             "file": {"type": "string", "format": "binary"},
             "kind": {"type": "string", "enum": [str(k) for k in AttachmentKind]},
+        }, ["file", "kind"])
+    if body == "multipart-programme":  # api/programmes.py: the kinds a definition may declare
+        return _multipart({
+            "file": {"type": "string", "format": "binary"},
+            "kind": {"type": "string", "enum": [str(k) for k in AttachmentKind],
+                     "description": "Một loại tài liệu của định nghĩa chương trình (evidence)."},
         }, ["file", "kind"])
     if body == "multipart-death":  # api/hard_cases.py: DeathIn from the form, then services/hard_cases.py
         return _multipart({

@@ -191,6 +191,13 @@ def add_attachment(user: User, nomination: Nomination, kind: str, upload: FileSt
         kind = AttachmentKind(kind)
     except ValueError:
         raise ValidationFailed(fields={"kind": N_("Loại tài liệu không hợp lệ.")}) from None
+    return store_attachment(user, nomination, kind, upload)
+
+
+def store_attachment(user: User, nomination: Nomination, kind: AttachmentKind,
+                     upload: FileStorage | None) -> Attachment:
+    """Check, clean and store one upload as the dossier's evidence of ``kind`` (the caller checked who may add
+    it and when: ``add_attachment`` for the artisan titles, services/programme_dossiers.py for the others)."""
     if upload is None or not upload.filename:
         raise ValidationFailed(fields={"file": N_("Cần chọn tệp để tải lên.")})
     limit = _limit("MAX_UPLOAD_BYTES")

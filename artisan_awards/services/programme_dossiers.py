@@ -1,0 +1,205 @@
+"""Reading and serving dossiers of programmes other than the artisan titles (issue 18): what the generic
+pages (artisan_awards/programmes) and the API (artisan_awards/api/programmes.py) show and accept.
+
+The moves themselves are services/programmes.py (``create_dossier``, ``perform``, ``decide``); this module
+finds a dossier the caller may see, says what the caller may do with it now, describes a programme's
+definition for clients, and adds evidence of the kinds the definition declares through the same stored-file
+machinery as the artisan titles (services/attachments.py).  Nothing here names a programme or a role.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+
+from workflows import programme as pg
+from workflows.registry import registry
+from workflows.states import N_
+
+from .. import permissions
+from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
+from ..extensions import db
+from ..models import MAX_DB_INT, Attachment, Nomination, Round, TransitionLog, User
+from ..models.core import AttachmentKind
+from ..timeutil import today
+from . import attachments
+from .programmes import programme_of, subject
+
+
+def programme_ids() -> list[str]:
+    """Every programme of the registry but the artisan titles (which have their own pages and API)."""
+    return [pid for pid in registry().ids() if pid != pg.ARTISAN_ID]
+
+
+def programme_or_404(programme_id: str, on: date | None = None) -> pg.Programme:
+    """The version of ``programme_id`` in effect on ``on`` (today), else the earliest one; 404 if unknown."""
+    if not isinstance(programme_id, str) or programme_id not in programme_ids():
+        raise NotFound(N_("Không có chương trình này."), code="programme_not_found")
+    versions = registry().versions(programme_id)
+    try:
+        return registry().effective(programme_id, on or today())
+    except KeyError:
+        return versions[0]
+
+
+def uses_own_fields(programme: pg.Programme) -> bool:
+    return programme.id != pg.ARTISAN_ID and bool(programme.definition.dossier.fields)
+
+
+def get_visible(user: User, dossier_id: int) -> tuple[Nomination, pg.Programme]:
+    """The dossier of another programme if ``user`` may see it, with its version; otherwise 404 (never 403)."""
+    nomination = db.session.get(Nomination, dossier_id) if 0 < dossier_id <= MAX_DB_INT else None
+    if nomination is None or nomination.programme_id in (None, pg.ARTISAN_ID):
+        raise NotFound(N_("Không tìm thấy hồ sơ."), code="dossier_not_found")
+    programme = programme_of(nomination)
+    if not permissions.can_view_programme_dossier(user, nomination, programme):
+        raise NotFound(N_("Không tìm thấy hồ sơ."), code="dossier_not_found")
+    return nomination, programme
+
+
+def open_rounds(programme_id: str, on: date | None = None) -> list[Round]:
+    """The rounds of the programme whose intake is open on ``on`` (any province's own deadline counted later,
+    when the dossier is submitted)."""
+    on = on or today()
+    rows = db.session.scalars(sa.select(Round).where(Round.programme_id == programme_id)
+                              .order_by(Round.number.desc())).all()
+    return [r for r in rows if r.intake_opens <= on <= r.intake_closes]
+
+
+def allowed_actions(user: User, nomination: Nomination, programme: pg.Programme, on: date | None = None) -> list[str]:
+    return permissions.programme_actions(user, nomination, programme, subject(nomination, programme, on or today()))
+
+
+def history(nomination: Nomination) -> list[TransitionLog]:
+    return list(db.session.scalars(nomination.log.select().order_by(TransitionLog.id)))
+
+
+def evidence(nomination: Nomination) -> list[Attachment]:
+    return list(db.session.scalars(sa.select(Attachment).where(Attachment.nomination_id == nomination.id)
+                                   .order_by(Attachment.id)))
+
+
+def add_evidence(user: User, nomination: Nomination, programme: pg.Programme, kind: str,
+                 upload: FileStorage | None) -> Attachment:
+    """Add a file of one of the definition's evidence kinds, by the filer while the dossier is theirs to move."""
+    if not permissions.can_add_programme_evidence(user, nomination, programme):
+        if nomination.owner_id != user.id:
+            raise Forbidden()
+        raise TransitionRefused(N_("Không bổ sung được tài liệu ở trạng thái hiện tại của hồ sơ."),
+                                code="not_editable")
+    if kind not in programme.definition.dossier.evidence:
+        raise ValidationFailed(fields={"kind": N_("Loại tài liệu không hợp lệ.")})
+    return attachments.store_attachment(user, nomination, AttachmentKind(kind), upload)
+
+
+def check_decision(nomination: Nomination, level, inputs: dict) -> pg.Outcome:
+    """The outcome ``inputs`` would give at ``level`` (nothing recorded); ValidationFailed naming the input."""
+    inputs = dict(inputs)
+    requested = getattr(level.decision, "requested_field", None)
+    if requested and "requested" not in inputs:
+        inputs["requested"] = (nomination.programme_data or {}).get(requested)
+    try:
+        return pg.decide(level.decision, inputs)
+    except pg.DecisionInputError as exc:
+        raise ValidationFailed(fields={exc.field: exc.message}) from None
+
+
+def attachment_of(nomination: Nomination, attachment_id: int) -> Attachment:
+    row = db.session.get(Attachment, attachment_id) if 0 < attachment_id <= MAX_DB_INT else None
+    if row is None or row.nomination_id != nomination.id:
+        raise NotFound()
+    return row
+
+
+# -- what a client reads ------------------------------------------------------------------------------------
+
+
+def _decision_out(decision) -> dict | None:
+    if decision is None:
+        return None
+    out = decision.model_dump(mode="json")
+    if decision.kind == "ballot":
+        out["inputs"] = ["members", "present", "yes"]
+    elif decision.kind == "rubric":
+        out["inputs"] = ["scores"]
+        out["max_score"] = decision.max_score
+    else:
+        out["inputs"] = ["amount"] + ([] if decision.requested_field else ["requested"])
+    return out
+
+
+def programme_out(programme: pg.Programme, gettext, full: bool = False) -> dict:
+    """A programme version as the API describes it (labels translated with ``gettext``)."""
+    d = programme.definition
+    out = {
+        "id": programme.id,
+        "version": programme.version,
+        "effective_from": d.effective_from.isoformat(),
+        "title": gettext(d.title),
+        "versions": [{"version": p.version, "effective_from": p.definition.effective_from.isoformat()}
+                     for p in registry().versions(programme.id)],
+        "levels": [{"id": lv.id, "name": gettext(lv.name), "entry": lv.entry,
+                    "decision": lv.decision.kind if lv.decision else None} for lv in d.levels],
+    }
+    if not full:
+        return out
+    out["levels"] = [{"id": lv.id, "name": gettext(lv.name), "officer": lv.officer, "council": lv.council,
+                      "entry": lv.entry, "decision": _decision_out(lv.decision)} for lv in d.levels]
+    out["initial"] = d.initial
+    out["fields"] = [{"id": f.id, "label": gettext(f.label), "type": f.type, "required": f.required,
+                      "max_length": f.max_length, "choices": list(f.choices), "minimum": f.minimum,
+                      "maximum": f.maximum} for f in d.dossier.fields]
+    out["name_field"] = d.dossier.name_field
+    out["evidence"] = list(d.dossier.evidence)
+    out["states"] = [{"id": s.id, "staff_label": gettext(s.staff_label), "citizen_label": gettext(s.citizen_label),
+                      "next_step": gettext(s.next_step), "final": s.final, "stage": programme.stage_of[s.id]}
+                     for s in d.states]
+    out["actions"] = [{"id": a.id, "label": gettext(a.label), "by": programme.actor_for(a.id),
+                       "from": sorted({str(s) for m in programme.moves_for(a.id) for s in m.sources})}
+                      for a in d.actions]
+    out["events"] = [{"id": e.id, "label": gettext(e.label)} for e in d.events]
+    out["transitions"] = [{"action": t.action, "from": list(t.sources), "to": t.dest, "by": t.by,
+                           "when": list(t.when), "unless": list(t.unless), "forward": t.forward}
+                          for t in d.transitions]
+    return out
+
+
+def dossier_out(user: User, nomination: Nomination, programme: pg.Programme, gettext) -> dict:
+    """One dossier as its caller sees it: fields, state, stage, history, evidence, what the caller may do."""
+    state = programme.state_def(nomination.state)
+    return {
+        "id": nomination.id,
+        "code": nomination.code,
+        "programme_id": programme.id,
+        "programme_version": programme.version,
+        "round_id": nomination.round_id,
+        "province_code": nomination.province_code,
+        "name": nomination.full_name,
+        "state": nomination.state,
+        "state_label": gettext(state.staff_label),
+        "citizen_label": gettext(state.citizen_label),
+        "next_step": gettext(state.next_step),
+        "final": state.final,
+        "stage": nomination.stage_reached or 0,
+        "fields": dict(nomination.programme_data or {}),
+        "owner": nomination.owner_id == user.id,
+        "allowed_actions": [{"id": a, "label": gettext(programme.label(a))}
+                            for a in allowed_actions(user, nomination, programme)],
+        "decisions": [{"level": lv.id, "name": gettext(lv.name), "kind": lv.decision.kind}
+                      for lv in permissions.programme_decisions(user, nomination, programme)],
+        "may_add_evidence": permissions.can_add_programme_evidence(user, nomination, programme),
+        "evidence": [{"id": a.id, "kind": str(a.kind), "name": a.original_name, "content_type": a.content_type,
+                      "size": a.size, "sha256": a.sha256} for a in evidence(nomination)],
+        "history": [{"action": r.action, "label": trigger_label(programme, r.action, gettext),
+                     "from": r.from_state, "to": r.to_state,
+                     "at": r.at.isoformat() if r.at else None, "by": r.actor_name, "comment": r.comment,
+                     "meta": r.meta or {}} for r in history(nomination)],
+    }
+
+
+def trigger_label(programme: pg.Programme, trigger: str, gettext) -> str:
+    known = {*programme.Action._value2member_map_, *programme.Event._value2member_map_}
+    return gettext(programme.label(trigger)) if trigger in known else trigger
+

@@ -1,0 +1,300 @@
+"""Any programme in the API and the browser, from its definition alone (issue 18, the generic dossier web):
+the village-crafts programme of tests/data/programmes, which no line of the application names, is listed,
+described, filed, moved, decided and given evidence through /api/v1 and through pages."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from artisan_awards.extensions import db
+from artisan_awards.models import Nomination
+from artisan_awards.timeutil import today
+from tests.confirming import answer_fields, is_question
+from tests.test_api import png_bytes
+from workflows.registry import registry
+
+TEST_PROGRAMMES = Path(__file__).resolve().parent / "data" / "programmes"
+FIELDS = {"village_name": "Làng gốm Bát Tràng", "craft_group": "gốm sứ", "households": "120",
+          "budget_requested": "500.000.000", "plan": "Lò nung khí hóa lỏng cho 30 hộ."}
+
+
+@pytest.fixture(autouse=True)
+def _test_programmes():
+    registry().add_directory(TEST_PROGRAMMES)  # what the PROGRAMME_DIRS setting does at start
+
+
+def _round(make, opens: date | None = None):
+    return make.round(programme_id="village-crafts", intake_opens=opens or today() - timedelta(days=2),
+                      intake_closes=today() + timedelta(days=30))
+
+
+def _file(api, user, round_id, fields=FIELDS, province="HNI"):
+    return api.post("/api/v1/programmes/village-crafts/dossiers", user,
+                    json={"round_id": round_id, "province_code": province, "fields": fields})
+
+
+# -- the API ------------------------------------------------------------------------------------------------
+
+
+def test_the_programmes_are_listed_and_described_from_their_definitions(api):
+    listed = {p["id"]: p for p in api.get("/api/v1/programmes").get_json()}
+    assert "artisan-titles" not in listed  # served by /nominations
+    village = listed["village-crafts"]
+    assert [v["version"] for v in village["versions"]] == ["2025", "2026"]
+    assert [lv["id"] for lv in village["levels"]] == ["province", "ministry"]
+    assert [lv["decision"] for lv in village["levels"]] == ["ballot", "appraisal"]
+
+    old = api.get("/api/v1/programmes/village-crafts?on=2025-03-01").get_json()
+    assert old["version"] == "2025" and "screening" not in [s["id"] for s in old["states"]]
+    new = api.get("/api/v1/programmes/village-crafts?on=2026-07-01").get_json()
+    assert new["version"] == "2026" and "screening" in [s["id"] for s in new["states"]]
+    fields = {f["id"]: f for f in new["fields"]}
+    assert fields["craft_group"]["choices"] == ["gốm sứ", "mây tre đan", "dệt", "sơn mài", "khác"]
+    assert fields["budget_requested"]["type"] == "money" and fields["budget_requested"]["required"] is True
+    assert {a["id"]: a["by"] for a in new["actions"]}["accept"] == "province_officer"
+    assert new["levels"][0]["decision"]["inputs"] == ["members", "present", "yes"]
+    assert new["levels"][1]["decision"]["inputs"] == ["amount"]
+    english = api.get("/api/v1/programmes/village-crafts?on=2026-07-01", headers={"Accept-Language": "en"})
+    assert english.status_code == 200
+
+    missing = api.get("/api/v1/programmes/no-such-programme")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "programme_not_found"
+    assert api.get("/api/v1/programmes/artisan-titles").status_code == 404
+    bad_day = api.get("/api/v1/programmes/village-crafts?on=1-2-3")
+    assert bad_day.status_code == 422 and set(bad_day.get_json()["error"]["fields"]) == {"on"}
+
+
+def test_a_dossier_runs_draft_to_funding_through_the_api(api, make):
+    applicant, stranger = make.user("applicant"), make.user("applicant")
+    officer, officer_hpg = make.user("province_officer", "HNI"), make.user("province_officer", "HPG")
+    ministry = make.user("ministry_officer")
+    round_ = _round(make)
+
+    r = _file(api, applicant, round_.id)
+    assert r.status_code == 201, r.get_json()
+    d = r.get_json()
+    did = d["id"]
+    assert r.headers["Location"].endswith(f"/api/v1/programme-dossiers/{did}")
+    assert (d["state"], d["name"], d["fields"]["budget_requested"]) == ("draft", "Làng gốm Bát Tràng", 500_000_000)
+    assert [a["id"] for a in d["allowed_actions"]] == ["submit", "withdraw"]
+    url = f"/api/v1/programme-dossiers/{did}"
+    for someone in (stranger, officer, officer_hpg, ministry):  # a draft is its filer's alone
+        assert api.get(url, someone).status_code == 404
+    assert api.get(url).status_code == 401
+
+    assert api.post(f"{url}/actions/accept", officer).status_code == 404  # not visible yet
+    r = api.post(f"{url}/actions/submit", applicant, json={})
+    assert r.status_code == 200 and r.get_json()["state"] == "submitted"
+    assert api.get(url, officer_hpg).status_code == 404  # another province
+    assert api.get(url, ministry).status_code == 404  # the ministry sees it from its level on
+    seen = api.get(url, officer).get_json()
+    assert [a["id"] for a in seen["allowed_actions"]] == ["accept", "return"]
+    assert api.post(f"{url}/actions/accept", applicant).status_code == 403
+    assert api.post(f"{url}/actions/fly", officer).get_json()["error"]["code"] == "unknown_action"
+    assert api.post(f"{url}/actions/province_select", officer).status_code == 403  # an event, not an action
+    assert api.post(f"{url}/actions/accept", officer, json={"comment": "Đủ hồ sơ"}).get_json()["state"] == \
+        "screening"  # version 2026 (in effect when the round opened) screens before the vote
+    assert api.post(f"{url}/actions/screen", officer).get_json()["state"] == "province_vote"
+
+    # the province's ballot, recorded by its officer
+    assert api.get(url, officer).get_json()["decisions"] == [
+        {"level": "province", "name": "Hội đồng cấp tỉnh", "kind": "ballot"}]
+    bad = api.post(f"{url}/decision", officer, json={"level": "province", "inputs": {"members": 5, "present": 6,
+                                                                                      "yes": 1}})
+    assert bad.status_code == 422 and set(bad.get_json()["error"]["fields"]) == {"present"}
+    assert api.post(f"{url}/decision", officer, json={"level": "district", "inputs": {}}).get_json()["error"][
+        "code"] == "level_not_found"
+    assert api.post(f"{url}/decision", ministry, json={"level": "ministry", "inputs": {"amount": 1}}).status_code \
+        == 404  # not at the ministry yet: it does not see it
+    assert api.post(f"{url}/decision", officer, data="{", content_type="application/json").status_code == 400
+    r = api.post(f"{url}/decision", officer, json={"level": "province", "inputs": {"members": 5, "present": 4,
+                                                                                    "yes": 3}})
+    assert r.status_code == 200 and r.get_json()["state"] == "province_selected"
+    assert api.post(f"{url}/decision", officer, json={"level": "province", "inputs": {
+        "members": 5, "present": 4, "yes": 3}}).status_code == 409  # decided already
+    assert api.post(f"{url}/actions/send_to_ministry", officer).get_json()["state"] == "appraisal"
+
+    at_ministry = api.get(url, ministry).get_json()
+    assert at_ministry["stage"] == 3 and at_ministry["decisions"][0]["kind"] == "appraisal"
+    over = api.post(f"{url}/decision", ministry, json={"level": "ministry", "inputs": {"amount": 600_000_000}})
+    assert over.status_code == 422 and over.get_json()["error"]["fields"] == {
+        "amount": "Số tiền thẩm định không được vượt quá số tiền đề nghị."}
+    r = api.post(f"{url}/decision", ministry, json={"level": "ministry", "inputs": {"amount": 450_000_000},
+                                                    "comment": "Giảm hạng mục lò"})
+    done = r.get_json()
+    assert done["state"] == "funded" and done["final"] is True and done["allowed_actions"] == []
+    assert [h["action"] for h in done["history"]] == ["submit", "accept", "screen", "province_select",
+                                                      "send_to_ministry", "fund"]
+    assert done["history"][-1]["meta"]["amount"] == 450_000_000
+    assert api.get(url, applicant).get_json()["citizen_label"] == "Được hỗ trợ kinh phí"
+
+
+def test_filing_refuses_bad_fields_rounds_and_callers(api, make):
+    applicant, officer = make.user("applicant"), make.user("province_officer", "HNI")
+    round_ = _round(make)
+    r = _file(api, applicant, round_.id, {**FIELDS, "households": "nhiều", "craft_group": "x", "colour": "đỏ"})
+    assert r.status_code == 422
+    assert r.get_json()["error"]["fields"] == {
+        "households": "Cần nhập một số nguyên.", "craft_group": "Giá trị không có trong danh sách lựa chọn.",
+        "colour": "Trường này không có trong mẫu hồ sơ của chương trình."}
+    assert _file(api, applicant, round_.id, province="ZZZ").get_json()["error"]["fields"].keys() == {
+        "province_code"}
+    assert _file(api, applicant, round_.id, fields="không phải đối tượng").status_code == 422
+    assert _file(api, applicant, 2_000_000_000).get_json()["error"]["code"] == "round_not_found"
+    artisan_round = make.round()
+    assert _file(api, applicant, artisan_round.id).get_json()["error"]["code"] == "round_not_found"
+    assert api.post("/api/v1/programmes/nope/dossiers", applicant, json={}).status_code == 404
+    assert _file(api, officer, round_.id).status_code == 403
+    assert _file(api, None, round_.id).status_code == 401
+    r = api.post("/api/v1/programmes/village-crafts/dossiers", applicant, data="[1",
+                 content_type="application/json")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "malformed_json"
+
+
+def test_evidence_of_the_definitions_kinds_while_the_filer_holds_the_dossier(api, make):
+    applicant, officer = make.user("applicant"), make.user("province_officer", "HNI")
+    did = _file(api, applicant, _round(make).id).get_json()["id"]
+    url = f"/api/v1/programme-dossiers/{did}/evidence"
+
+    def upload(user, kind="photo"):
+        return api.post(url, user, data={"kind": kind, "file": (io.BytesIO(png_bytes()), "ảnh làng.png")},
+                        content_type="multipart/form-data")
+
+    r = upload(applicant)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["kind"] == "photo" and r.get_json()["content_type"] == "image/png"
+    assert upload(applicant, "video").get_json()["error"]["fields"] == {"kind": "Loại tài liệu không hợp lệ."}
+    missing = api.post(url, applicant, data={"kind": "photo"}, content_type="multipart/form-data")
+    assert missing.status_code == 422 and set(missing.get_json()["error"]["fields"]) == {"file"}
+    seen = api.get(f"/api/v1/programme-dossiers/{did}", applicant).get_json()
+    assert [e["kind"] for e in seen["evidence"]] == ["photo"] and seen["may_add_evidence"] is True
+    api.post(f"/api/v1/programme-dossiers/{did}/actions/submit", applicant)
+    refused = upload(applicant)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "not_editable"
+    assert upload(officer).status_code == 403
+
+
+# -- the pages ----------------------------------------------------------------------------------------------
+
+
+def test_filing_a_dossier_through_the_generated_form(client, auth, make):
+    round_ = _round(make)
+    index = client.get("/programmes/")
+    assert index.status_code == 200 and "Hỗ trợ kế hoạch phát triển làng nghề" in index.get_data(as_text=True)
+    auth.login_as("applicant")
+    page = client.get(f"/programmes/village-crafts/rounds/{round_.id}/new")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for label in ("Tên làng nghề", "Nhóm nghề", "Số hộ tham gia", "Kinh phí đề nghị hỗ trợ (đồng)", "Tóm tắt kế hoạch"):
+        assert label in text
+    assert '<option value="mây tre đan">' in text
+
+    url = f"/programmes/village-crafts/rounds/{round_.id}/new"
+    bad = client.post(url, data={"province_code": "HNI", **{f"f_{k}": v for k, v in FIELDS.items()},
+                                 "f_households": "nhiều", "f_village_name": ""})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert re.search(r'id="f_households-error">Cần nhập một số nguyên\.', text)
+    assert re.search(r'id="f_village_name-error">Cần điền thông tin này\.', text)
+    assert 'aria-invalid="true"' in text and "error-summary" in text
+    assert db.session.query(Nomination).filter_by(programme_id="village-crafts").count() == 0
+
+    ok = client.post(url, data={"province_code": "HNI", **{f"f_{k}": v for k, v in FIELDS.items()}})
+    assert ok.status_code == 303
+    n = db.session.query(Nomination).filter_by(programme_id="village-crafts").one()
+    assert ok.headers["Location"].endswith(f"/programme-dossiers/{n.id}")
+    assert n.programme_data["budget_requested"] == 500_000_000 and n.state == "draft"
+    assert client.get(f"/programmes/village-crafts/rounds/{make.round().id}/new").status_code == 404
+
+
+def test_the_dossier_page_moves_it_with_confirmation_and_records_a_decision(client, auth, make):
+    from artisan_awards.services import programmes
+
+    applicant = make.user("applicant")
+    n = programmes.create_dossier(applicant, _round(make).id, "HNI", FIELDS)
+    auth.login(applicant.email)
+    page = client.get(f"/programme-dossiers/{n.id}").get_data(as_text=True)
+    assert "Hồ sơ đang được soạn" in page  # the filer reads the citizen's label
+    assert 'data-action="submit"' in page and 'data-action="withdraw"' in page
+    assert "Làng gốm Bát Tràng" in page and "500.000.000" in page
+
+    upload = client.post(f"/programme-dossiers/{n.id}/evidence",
+                         data={"kind": "photo", "file": (io.BytesIO(png_bytes()), "lang.png")},
+                         content_type="multipart/form-data")
+    assert upload.status_code == 303
+    page = client.get(f"/programme-dossiers/{n.id}").get_data(as_text=True)
+    link = re.search(rf'href="(/programme-dossiers/{n.id}/evidence/\d+)"', page).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")
+
+    first = client.post(f"/programme-dossiers/{n.id}/actions/submit", data={"comment": ""})
+    assert is_question(first) and "Đã nộp" in first.get_data(as_text=True)
+    db.session.refresh(n)
+    assert n.state == "draft"  # asked, not done
+    done = client.post(f"/programme-dossiers/{n.id}/actions/submit", data=answer_fields(first))
+    assert done.status_code == 303
+    db.session.refresh(n)
+    assert n.state == "submitted"
+    assert client.post(f"/programme-dossiers/{n.id}/actions/accept", data={}).status_code == 403
+    auth.logout()
+
+    officer = make.user("province_officer", "HNI")
+    auth.login(officer.email)
+    assert client.get(f"/programme-dossiers/{n.id}").status_code == 200
+    first = client.post(f"/programme-dossiers/{n.id}/actions/accept", data={"comment": "Đủ"})
+    client.post(f"/programme-dossiers/{n.id}/actions/accept", data=answer_fields(first))
+    db.session.refresh(n)
+    assert n.state == "screening"
+    first = client.post(f"/programme-dossiers/{n.id}/actions/screen", data={})
+    client.post(f"/programme-dossiers/{n.id}/actions/screen", data=answer_fields(first))
+    db.session.refresh(n)
+    assert n.state == "province_vote"
+    page = client.get(f"/programme-dossiers/{n.id}").get_data(as_text=True)
+    assert 'data-testid="decision-province"' in page and 'name="members"' in page
+    bad = client.post(f"/programme-dossiers/{n.id}/decision", data={"level": "province", "members": "5",
+                                                                     "present": "9", "yes": "1"})
+    if is_question(bad):
+        bad = client.post(f"/programme-dossiers/{n.id}/decision", data=answer_fields(bad))
+    assert bad.status_code == 422
+    first = client.post(f"/programme-dossiers/{n.id}/decision", data={"level": "province", "members": "5",
+                                                                       "present": "5", "yes": "2"})
+    assert is_question(first)
+    client.post(f"/programme-dossiers/{n.id}/decision", data=answer_fields(first))
+    db.session.refresh(n)
+    assert n.state == "province_declined"
+    page = client.get(f"/programme-dossiers/{n.id}").get_data(as_text=True)
+    assert "Không được tỉnh chọn" in page and "decision-province" not in page
+    auth.logout()
+
+    other = make.user("province_officer", "HPG")
+    auth.login(other.email)
+    assert client.get(f"/programme-dossiers/{n.id}").status_code == 404
+    assert client.post(f"/programme-dossiers/{n.id}/actions/accept", data={}).status_code == 404
+
+
+def test_the_ministry_records_an_appraisal_in_vietnamese_amounts(client, auth, make):
+    from artisan_awards.services import programmes
+
+    applicant, officer, ministry = make.user("applicant"), make.user("province_officer", "HNI"), \
+        make.user("ministry_officer")
+    n = programmes.create_dossier(applicant, _round(make).id, "HNI", FIELDS)
+    programmes.perform(n, "submit", applicant)
+    programmes.perform(n, "accept", officer)
+    programmes.perform(n, "screen", officer)
+    programmes.decide(n, "province", {"members": 5, "present": 5, "yes": 5}, officer)
+    auth.login(ministry.email)
+    assert client.get(f"/programme-dossiers/{n.id}").status_code == 404  # not at its level yet
+    programmes.perform(n, "send_to_ministry", officer)
+    page = client.get(f"/programme-dossiers/{n.id}").get_data(as_text=True)
+    assert 'data-testid="decision-ministry"' in page and "Số tiền đề nghị" in page
+    data = {"level": "ministry", "amount": "450.000.000", "comment": "Giảm hạng mục"}
+    first = client.post(f"/programme-dossiers/{n.id}/decision", data=data)
+    assert is_question(first)
+    assert client.post(f"/programme-dossiers/{n.id}/decision", data=answer_fields(first)).status_code == 303
+    db.session.refresh(n)
+    assert n.state == "funded" and n.log.select() is not None
