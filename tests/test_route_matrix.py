@@ -219,9 +219,6 @@ MATRIX: dict[str, tuple] = {
     "GET /schemes/<int:scheme_id>": ("/schemes/{scheme}", row(L, 404, "owner po mo admin", 200)),
     "GET /schemes/<int:scheme_id>/edit": ("/schemes/{scheme}/edit", row(L, 403, "applicant", 404, "owner", 200)),
     "POST /schemes/<int:scheme_id>/edit": ("/schemes/{scheme}/edit", row(L, 403, "applicant", 404, "owner", OK)),
-    # resubmit: the owner's move, which the machine refuses for a submitted scheme
-    "POST /schemes/<int:scheme_id>/actions/<action>": (
-        "/schemes/{scheme}/actions/resubmit", row(L, 404, "owner", OK, "po mo admin", 403)),
     "POST /schemes/<int:scheme_id>/appraisal": ("/schemes/{scheme}/appraisal", row(L, 403, "mo", OK)),
     # an inspection: the department's record (the scheme is not approved: refused by the machine)
     "POST /schemes/<int:scheme_id>/records/<kind>": (
