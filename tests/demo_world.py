@@ -75,6 +75,9 @@ class World:
             "subscriber_id": [self.subscriber_id],
             "delivery_id": [self.delivery_id],
             "scheme_id": [self.scheme_id],
+            # another programme's dossier (the scheme) on the generic programme pages
+            "programme_id": ["khuyen-cong-schemes"],
+            "dossier_id": [self.scheme_id],
         }
 
 
