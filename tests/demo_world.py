@@ -78,6 +78,7 @@ class World:
             # another programme's dossier (the scheme) on the generic programme pages
             "programme_id": ["khuyen-cong-schemes"],
             "dossier_id": [self.scheme_id],
+            "attachment_id": [],  # the scheme has no evidence file: its download page is not crawled
         }
 
 
