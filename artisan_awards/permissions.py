@@ -244,15 +244,12 @@ def can_see_scheme_years(user: User) -> bool:
 
 
 def can_see_scheme(user: User, nomination: Nomination) -> bool:
-    if not user.is_authenticated:
-        return False
-    if nomination.owner_id == user.id:
-        return True
-    if nomination.state == "draft":
-        return False
-    if user.has_role(wf.MINISTRY_OFFICER, wf.ADMIN):
-        return True
-    return user.has_role(wf.PROVINCE_OFFICER) and user.province_code == nomination.province_code
+    """A scheme: the same rule as any other programme's dossier (its owner; once submitted, the department,
+    the roles of its province, the administrator), read from its definition."""
+    from workflows.registry import registry
+
+    programme = registry().get(nomination.programme_id, nomination.programme_version)
+    return can_view_programme_dossier(user, nomination, programme)
 
 
 def can_see_scheme_plan(user: User, approved: bool) -> bool:

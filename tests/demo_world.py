@@ -58,6 +58,7 @@ class World:
     partner_id: int = 0  # a partner system that files dossiers (issue 19)
     subscriber_id: int = 0  # a webhook subscriber of the event outbox (issue 19)
     delivery_id: int = 0  # one of its deliveries, dead-lettered
+    scheme_id: int = 0  # a national khuyến công scheme of the demo applicant, approved and reported on
 
     def url_values(self) -> dict[str, list[int]]:
         """Values to put into each URL argument when crawling."""
@@ -73,6 +74,11 @@ class World:
             "partner_id": [self.partner_id],
             "subscriber_id": [self.subscriber_id],
             "delivery_id": [self.delivery_id],
+            "scheme_id": [self.scheme_id],
+            # another programme's dossier (the scheme) on the generic programme pages
+            "programme_id": ["khuyen-cong-schemes"],
+            "dossier_id": [self.scheme_id],
+            "attachment_id": [],  # the scheme has no evidence file: its download page is not crawled
         }
 
 
@@ -150,7 +156,30 @@ def build() -> World:
                            events=["decision.recorded"], name="Hệ thống quản lý văn bản của Bộ")
     world.subscriber_id = subscriber.id
     world.delivery_id = dead_letter(subscriber, accepted[0]).id
+    world.scheme_id = _scheme(user(ROLE_ACCOUNTS["ministry_officer"]), user(ROLE_ACCOUNTS["applicant"])).id
     return world
+
+
+def _scheme(ministry, applicant):
+    """A scheme year with one scheme of the demo applicant, approved in the plan and reported on (issue 18)."""
+    from artisan_awards.services import programmes, schemes
+
+    year = schemes.open_year(ministry, {
+        "plan_year": today().year + 1, "guidance_number": "400/CTĐP-QLKC", "guidance_date": today().isoformat(),
+        "guidance_text": "Hướng dẫn xây dựng kế hoạch khuyến công quốc gia.",
+        "intake_opens": today().isoformat(), "intake_closes": (today() + timedelta(days=60)).isoformat()})
+    scheme = schemes.propose(applicant, year, {
+        "province_code": "HNI", "title": "Lò nung gốm tiết kiệm năng lượng", "content_area": year.content_areas[0],
+        "proposer_kind": "Trung tâm khuyến công tỉnh", "proposer_name": "Trung tâm Khuyến công Hà Nội",
+        "beneficiaries": "Các hộ sản xuất gốm", "beneficiary_count": 30},
+        [{"item": "Lò nung", "state_amount": 800_000_000, "cofinancing": 200_000_000}])
+    programmes.perform(scheme, "submit", applicant)
+    programmes.perform(scheme, "accept", ministry)
+    schemes.appraise(ministry, scheme, {"score": 88, "amount": 700_000_000, "comment": "Phù hợp."})
+    schemes.approve_plan(ministry, year, {"decision_number": "2285/QĐ-BCT", "decision_date": today().isoformat()})
+    schemes.add_record(applicant, scheme, "report", {"on_date": today().isoformat(), "period": "Quý I",
+                                                     "progress_percent": 40, "text": "Đang lắp đặt lò nung."})
+    return scheme
 
 
 def data_strings() -> set[str]:

@@ -96,7 +96,9 @@ class Factory:
     def current_round(self) -> Round:
         on = today()
         row = db.session.scalar(
-            sa.select(Round).where(Round.intake_opens <= on, Round.intake_closes >= on).limit(1)
+            # an artisan titles' round (another programme's round takes its own dossiers)
+            sa.select(Round).where(Round.intake_opens <= on, Round.intake_closes >= on,
+                                   Round.programme_id == "artisan-titles").limit(1)
         )
         return row or self.round()
 

@@ -219,16 +219,13 @@ MATRIX: dict[str, tuple] = {
     "GET /schemes/years/<int:round_id>/plan": ("/schemes/years/{scheme_year}/plan", row(L, 404, "mo", 200)),
     "POST /schemes/years/<int:round_id>/plan/approval": (
         "/schemes/years/{scheme_year}/plan/approval", row(L, 403, "mo", OK)),
-    "GET /schemes/<int:scheme_id>": ("/schemes/{scheme}", row(L, 404, "owner po mo admin", 200)),
+    "GET /schemes/<int:scheme_id>": ("/schemes/{scheme}", row(L, 404, "owner hni mo admin", 200)),
     "GET /schemes/<int:scheme_id>/edit": ("/schemes/{scheme}/edit", row(L, 403, "applicant", 404, "owner", 200)),
     "POST /schemes/<int:scheme_id>/edit": ("/schemes/{scheme}/edit", row(L, 403, "applicant", 404, "owner", OK)),
-    # resubmit: the owner's move, which the machine refuses for a submitted scheme
-    "POST /schemes/<int:scheme_id>/actions/<action>": (
-        "/schemes/{scheme}/actions/resubmit", row(L, 404, "owner", OK, "po mo admin", 403)),
     "POST /schemes/<int:scheme_id>/appraisal": ("/schemes/{scheme}/appraisal", row(L, 403, "mo", OK)),
     # an inspection: the department's record (the scheme is not approved: refused by the machine)
     "POST /schemes/<int:scheme_id>/records/<kind>": (
-        "/schemes/{scheme}/records/inspection", row(L, 404, "owner po admin", 403, "mo", OK)),
+        "/schemes/{scheme}/records/inspection", row(L, 404, "owner hni admin", 403, "mo", OK)),
     "GET /rounds/": ("/rounds/", PUBLIC),
     "GET /rounds/<int:round_id>/timeline": ("/rounds/{round}/timeline", PUBLIC),
     "GET /rounds/<int:round_id>/report": ("/rounds/{round}/report", row(L, 403, "mo go admin", 200)),
@@ -442,12 +439,12 @@ MATRIX: dict[str, tuple] = {
         "/api/v1/scheme-years/{scheme_year}/plan", row(L, 404, "mo", 200)),
     "POST /api/v1/scheme-years/<int:round_id>/plan/approval": (
         "/api/v1/scheme-years/{scheme_year}/plan/approval", row(L, 403, "mo", OK)),
-    "GET /api/v1/schemes/<int:scheme_id>": ("/api/v1/schemes/{scheme}", row(L, 404, "owner po mo admin", 200)),
+    "GET /api/v1/schemes/<int:scheme_id>": ("/api/v1/schemes/{scheme}", row(L, 404, "owner hni mo admin", 200)),
     "PUT /api/v1/schemes/<int:scheme_id>": (
-        "/api/v1/schemes/{scheme}", row(L, 404, "owner", OK, "po mo admin", 403)),
+        "/api/v1/schemes/{scheme}", row(L, 404, "owner", OK, "hni mo admin", 403)),
     "POST /api/v1/schemes/<int:scheme_id>/appraisal": ("/api/v1/schemes/{scheme}/appraisal", row(L, 403, "mo", OK)),
     "POST /api/v1/schemes/<int:scheme_id>/records": (
-        "/api/v1/schemes/{scheme}/records", row(L, 404, "owner po mo admin", OK)),
+        "/api/v1/schemes/{scheme}/records", row(L, 404, "owner hni mo admin", OK)),
     "GET /api/v1/holidays": ("/api/v1/holidays", PUBLIC),
     "POST /api/v1/holidays": ("/api/v1/holidays", row(L, 403, "admin", OK)),
     "GET /api/v1/rounds/<int:round_id>/provinces/<code>": (
@@ -1434,6 +1431,11 @@ NOT_STAGED = {
     "/admin/partners/": "partner systems: the administrator only, not dossiers",
     "/api/v1/intake/dossiers/": "a partner's own dossiers by its code, signed requests only (tests/test_intake.py)",
     "/api/v1/rounds/<int:round_id>/provinces/": "a province's intake deadline in a round, not dossiers",
+    # another programme: who sees a scheme is permissions.can_see_scheme (the department from its submission,
+    # the province of its location, its owner), played in MATRIX and tests/test_schemes.py
+    "/schemes/": "national khuyến công schemes: their own visibility, not the artisan titles' stages",
+    "/api/v1/schemes/": "national khuyến công schemes: their own visibility, not the artisan titles' stages",
+    "/api/v1/scheme-years/": "a scheme year, its appraisal list and plan: the department's, and the approved plan",
     # another programme's dossiers: who sees one at which stage comes from its definition
     # (permissions.can_view_programme_dossier); tests/test_programme_web.py plays it with the test programme
     "/programmes/": "another programme's dossiers (tests/test_programme_web.py plays its stages)",

@@ -52,10 +52,11 @@ def year(api, people):
 
 
 def _move(api, user, scheme_id: int, action: str, comment: str | None = None):
-    from artisan_awards.services import programmes
-
-    n = db.session.get(Nomination, scheme_id)
-    return programmes.perform(n, action, user, comment)
+    """A plain move through the programmes' generic action path (api/programmes.py)."""
+    r = api.post(f"{API}/programme-dossiers/{scheme_id}/actions/{action}", user,
+                 json={"comment": comment} if comment else {})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["state"]
 
 
 def test_opening_a_year_takes_the_default_content_areas_and_refuses_bad_input(api, people, year, app):
@@ -287,3 +288,14 @@ def test_a_certificate_counts_only_while_valid_and_at_a_level_the_policy_names(a
     n.programme_data = {}
     assert schemes.priority(n).rank == 0
     assert certificates.valid_certificate("SPTB-KV-2025-000002", today()) is not None
+
+
+def test_the_generic_filing_refuses_a_scheme_without_its_budget_lines(api, people, year):
+    """The definition names the application's proposal form: a flat field list cannot hold the budget lines."""
+    r = api.post(f"{API}/programmes/khuyen-cong-schemes/dossiers", people.applicant, json={
+        "round_id": year["id"], "province_code": "HNI", "fields": {
+            "title": "Đề án", "content_area": year["content_areas"][0], "proposer_kind": "Đơn vị thuộc Bộ",
+            "proposer_name": "Viện", "beneficiaries": "Cơ sở", "state_requested": 5_000_000_000}})
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "wrong_form"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Nomination)
+                             .where(Nomination.programme_id == "khuyen-cong-schemes")) == 0

@@ -74,9 +74,18 @@ def _propose(page, year_url, title, area, province, kind, unit, lines, certifica
         page.locator(f"#lines-{i}-cofinancing").fill(co)
     page.get_by_role("button", name="Lưu đề án").click()
     expect(page.locator(".flash-success")).to_contain_text("Đã lưu đề án")
-    page.get_by_role("button", name="Gửi đề án").click()
+    scheme_id = int(page.url.rstrip("/").rsplit("/", 1)[-1])
+    _move(page, scheme_id, "Gửi đề án")
     expect(page.locator("#scheme-state")).to_have_text("Đã gửi, chờ Cục kiểm tra")
-    return int(page.url.rstrip("/").rsplit("/", 1)[-1])
+    return scheme_id
+
+
+def _move(page, scheme_id, button):
+    """A plain move: the programmes' generic action with its confirmation, then back to the scheme's page."""
+    page.get_by_role("button", name=button).click()
+    page.get_by_role("button", name=button).click()  # the confirmation page says where the scheme goes
+    expect(page.locator(".flash-success")).to_contain_text(f"Đã thực hiện: {button}")
+    page.goto(f"/schemes/{scheme_id}")
 
 
 def test_a_scheme_year_in_the_browser(scheme_world, shots):  # noqa: F811
@@ -120,7 +129,7 @@ def test_a_scheme_year_in_the_browser(scheme_world, shots):  # noqa: F811
         appraisals = ((hpg, "85", "1.000.000.000"), (hni, "85", "900.000.000"), (dng, "90", "500.000.000"))
         for sid, score, amount in appraisals:
             mo.goto(f"/schemes/{sid}")
-            mo.get_by_role("button", name="Tiếp nhận, đưa vào thẩm định").click()
+            _move(mo, sid, "Tiếp nhận, đưa vào thẩm định")
             expect(mo.locator("#scheme-state")).to_have_text("Đang thẩm định")
             mo.get_by_label("Điểm thẩm định (0–100)").fill(score)
             mo.get_by_label("Kinh phí thẩm định đề xuất (đồng; 0 = không hỗ trợ)").fill(amount)

@@ -56,7 +56,9 @@ def _owned(nomination_id: int) -> Nomination:
 
 def _rounds_open():
     on = today()
-    rows = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
+    # the artisan declaration files into the artisan titles' rounds (another programme's take its own form)
+    rows = db.session.scalars(sa.select(Round).where(Round.programme_id == ARTISAN_ID)
+                              .order_by(Round.number.desc())).all()
     return [r for r in rows if r.intake_closes >= on] or rows
 
 

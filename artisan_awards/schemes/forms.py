@@ -8,7 +8,13 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from workflows.states import N_
+
 from ..forms import VnDateField
+
+# The choices of the definition's ``proposer_kind`` (workflows/programmes/khuyen-cong-schemes), marked for the
+# catalogue so that the form shows them in the reader's language.
+PROPOSER_KINDS = (N_("Trung tâm khuyến công tỉnh"), N_("Đơn vị thuộc Bộ"))
 
 
 class YearForm(FlaskForm):

@@ -235,7 +235,7 @@ def edit(scheme_id: int):
 @guard()
 def show(scheme_id: int):
     """A scheme: its fields, budget lines and totals, priority, appraisal, monitoring, history, and the
-    steps the caller may take."""
+    steps the caller may take (the plain moves through the programmes' generic action path)."""
     n = _scheme(scheme_id)
     programme = programmes.programme_of(n)
     subject = programmes.subject(n, programme, today())
@@ -259,22 +259,6 @@ def show(scheme_id: int):
         record_kinds=records, record_labels=schemes.RECORD_LABELS, can_appraise=can_appraise,
         appraisal_form=AppraisalForm(prefix="appraisal"), record_forms={k: RecordForm(prefix=k) for k in records},
         action_form=ActionForm(), label=programme.label, year=schemes.year_of(n))
-
-
-@bp.route("/<int:scheme_id>/actions/<action>", methods=["POST"])
-@guard()
-def act(scheme_id: int, action: str):
-    """One of the definition's plain moves (submit, accept, return, withdraw) with an optional comment."""
-    n = _scheme(scheme_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if action in schemes.RECORD_MOVES.values() or action == "approve_plan":
-        raise NotFound(N_("Không có thao tác này."), code="unknown_action")
-    programme = programmes.programme_of(n)
-    programmes.perform(n, action, current_user, comment=form.comment.data or None)
-    flash(_("Đã thực hiện: %(action)s.", action=_(programme.label(action))), "success")
-    return redirect(url_for("schemes.show", scheme_id=n.id), code=303)
 
 
 @bp.route("/<int:scheme_id>/appraisal", methods=["POST"])

@@ -47,7 +47,7 @@ CONFLICT = N_("Hồ sơ vừa được người khác cập nhật. Hãy tải l
 
 def create_nomination(owner: User, data: NominationIn) -> Nomination:
     round_ = db.session.get(Round, data.round_id)
-    if round_ is None:
+    if round_ is None or round_.programme_id != ARTISAN_ID:  # another programme's round takes its own form
         raise ValidationFailed(fields={"round_id": N_("Không có đợt xét tặng này.")})
     province_code = data.nominee.province_code
     if permissions.files_only_in_own_province(owner):

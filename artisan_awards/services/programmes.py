@@ -69,7 +69,9 @@ def create_dossier(actor: User, round_id: int, province_code: str, values: dict)
         raise NotFound(N_("Không tìm thấy đợt xét tặng."), code="round_not_found")
     programme = programme_of_round(round_)
     definition = programme.definition
-    if programme.id == pg.ARTISAN_ID or not definition.dossier.fields:
+    # a programme whose definition names a form of the application's (the artisan declaration, a scheme's
+    # proposal with its budget lines) files through that form, not the generic field list
+    if programme.id == pg.ARTISAN_ID or not definition.dossier.fields or definition.dossier.form is not None:
         raise ValidationFailed(N_("Đợt này dùng mẫu bản khai riêng, không nhận hồ sơ theo mẫu chương trình."),
                                code="wrong_form")
     # the filer owns the dossier; an applicant's account files it (province officers' paper dossiers: not yet)
