@@ -428,3 +428,69 @@ def test_the_inboxes_list_what_waits_for_each_role_across_programmes(client, aut
     assert re.search(r'data-state="submitted"><td>Đã nộp</td><td>1</td>', counts)  # Hải Phòng's
     assert 'data-testid="programme-total">2<' in dash  # both provinces' dossiers, the drafts not counted
     assert re.search(r'data-province="HPG"><td>[^<]+</td><td>1</td>', dash)
+
+
+# -- a level that scores on a rubric (the scorers' sheets: the decision's inputs) -----------------------------
+
+RUBRIC = {"kind": "rubric", "min_scorers": 2, "pass_mark": 12, "passes": "province_select",
+          "rejects": "province_decline",
+          "groups": [{"id": "quality", "label": "Chất lượng", "weight": 1, "criteria": [
+              {"id": "design", "label": "Thiết kế", "max_points": 10},
+              {"id": "skill", "label": "Tay nghề", "max_points": 10}]}]}
+
+
+@pytest.fixture(scope="module")
+def rubric_programme(tmp_path_factory):
+    """The test programme with its province scoring on a rubric instead of a ballot (programme id
+    ``village-crafts-scored``), added as PROGRAMME_DIRS would."""
+    import yaml
+
+    raw = yaml.safe_load((TEST_PROGRAMMES / "village-crafts" / "2025.yaml").read_text("utf-8"))
+    raw["id"] = "village-crafts-scored"
+    raw["levels"][0]["decision"] = RUBRIC
+    folder = tmp_path_factory.mktemp("rubric")
+    (folder / raw["id"]).mkdir()
+    (folder / raw["id"] / "2025.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    if "village-crafts-scored" not in registry().ids():
+        registry().add_directory(folder)
+    return raw["id"]
+
+
+def test_a_rubric_level_takes_the_scorers_sheets_through_the_api_and_the_page(api, client, auth, make,
+                                                                              rubric_programme):
+    from artisan_awards.services import programmes
+
+    applicant, officer = make.user("applicant"), make.user("province_officer", "HNI")
+    round_ = make.round(programme_id=rubric_programme, intake_opens=today() - timedelta(days=2),
+                        intake_closes=today() + timedelta(days=30))
+    described = api.get(f"/api/v1/programmes/{rubric_programme}").get_json()
+    assert described["levels"][0]["decision"]["inputs"] == ["scores"]
+    assert described["levels"][0]["decision"]["max_score"] == 20
+
+    def at_the_vote():
+        n = programmes.create_dossier(applicant, round_.id, "HNI", FIELDS)
+        programmes.perform(n, "submit", applicant)
+        programmes.perform(n, "accept", officer)
+        return n
+
+    n = at_the_vote()
+    url = f"/api/v1/programme-dossiers/{n.id}/decision"
+    off_scale = api.post(url, officer, json={"level": "province", "inputs": {"scores": [
+        {"design": 11, "skill": 5}, {"design": 5, "skill": 5}]}})
+    assert off_scale.status_code == 422 and set(off_scale.get_json()["error"]["fields"]) == {"scores"}
+    done = api.post(url, officer, json={"level": "province", "inputs": {"scores": [
+        {"design": 7, "skill": 6}, {"design": 6, "skill": 6}]}}).get_json()  # mean 12.5 >= 12
+    assert done["state"] == "province_selected" and done["history"][-1]["meta"]["score"] == 12.5
+
+    n = at_the_vote()
+    auth.login(officer.email)
+    page = client.get(f"/programme-dossiers/{n.id}").get_data(as_text=True)
+    assert 'name="s0_design"' in page and 'name="s1_skill"' in page and "Phiếu chấm của thành viên 2" in page
+    sheets = {"level": "province", "s0_design": "5", "s0_skill": "6", "s1_design": "6", "s1_skill": "5,5"}
+    bad = client.post(f"/programme-dossiers/{n.id}/decision", data={**sheets, "s1_skill": "mười"})
+    assert bad.status_code == 422 and "Điểm của một tiêu chí nằm ngoài thang điểm." in bad.get_data(as_text=True)
+    first = client.post(f"/programme-dossiers/{n.id}/decision", data=sheets)
+    assert is_question(first) and "Phiếu chấm của thành viên 2 · Tay nghề" in first.get_data(as_text=True)
+    client.post(f"/programme-dossiers/{n.id}/decision", data=answer_fields(first))
+    db.session.refresh(n)
+    assert n.state == "province_declined"  # mean 11.25 < 12
