@@ -494,3 +494,32 @@ def test_a_rubric_level_takes_the_scorers_sheets_through_the_api_and_the_page(ap
     client.post(f"/programme-dossiers/{n.id}/decision", data=answer_fields(first))
     db.session.refresh(n)
     assert n.state == "province_declined"  # mean 11.25 < 12
+
+
+def test_who_sees_a_dossier_follows_the_roles_its_definition_names_at_each_stage(api, make):
+    """The definition names the province's officer and council and the ministry's officer: the province's roles
+    see their province's dossiers once filed, the ministry's officer from the ministry's level (stage 3) on, the
+    administrator every filed dossier, a national role the programme does not name none (404, as missing)."""
+    from artisan_awards.services import programmes
+
+    n, _applicant, officer = _to_vote(make)  # submitted: stage 1
+    people = {"pcm": make.user("province_council_member", "HNI"),
+              "pcm_x": make.user("province_council_member", "HPG"), "po_x": make.user("province_officer", "HPG"),
+              "mo": make.user("ministry_officer"), "mcm": make.user("ministry_council_member"),
+              "scm": make.user("state_council_member"), "go": make.user("government_officer"),
+              "admin": make.user("admin"), "po": officer}
+    url = f"/api/v1/programme-dossiers/{n.id}"
+
+    def seen() -> set[str]:
+        return {k for k, user in people.items() if api.get(url, user).status_code == 200}
+
+    assert seen() == {"pcm", "po", "admin"}
+    programmes.perform(n, "accept", officer)
+    programmes.perform(n, "screen", officer)
+    programmes.decide(n, "province", {"members": 5, "present": 5, "yes": 5}, officer)
+    assert seen() == {"pcm", "po", "admin"}  # selected by the province, not yet sent on
+    programmes.perform(n, "send_to_ministry", officer)
+    assert seen() == {"pcm", "po", "admin", "mo"}
+    for user in people.values():  # whoever does not see it gets the same answer as for a missing dossier
+        if api.get(url, user).status_code != 200:
+            assert api.get(url, user).get_json() == api.get("/api/v1/programme-dossiers/2000000000", user).get_json()
