@@ -503,6 +503,7 @@ def test_who_sees_a_dossier_follows_the_roles_its_definition_names_at_each_stage
     from artisan_awards.services import programmes
 
     n, _applicant, officer = _to_vote(make)  # submitted: stage 1
+    _to_vote(make, "Làng lụa Vạn Phúc", "HPG")  # another province's, another round
     people = {"pcm": make.user("province_council_member", "HNI"),
               "pcm_x": make.user("province_council_member", "HPG"), "po_x": make.user("province_officer", "HPG"),
               "mo": make.user("ministry_officer"), "mcm": make.user("ministry_council_member"),
@@ -520,6 +521,16 @@ def test_who_sees_a_dossier_follows_the_roles_its_definition_names_at_each_stage
     assert seen() == {"pcm", "po", "admin"}  # selected by the province, not yet sent on
     programmes.perform(n, "send_to_ministry", officer)
     assert seen() == {"pcm", "po", "admin", "mo"}
+    listed = {k for k, user in people.items()
+              if n.id in [d["id"] for d in api.get("/api/v1/programme-dossiers?programme_id=village-crafts",
+                                                   user).get_json()["items"]]}
+    assert listed == seen()  # the list shows exactly what each may open
+    mine = api.get(f"/api/v1/programme-dossiers?round_id={n.round_id}&state=appraisal", _applicant).get_json()
+    assert (mine["total"], mine["items"][0]["code"]) == (1, n.code)
+    assert api.get("/api/v1/programme-dossiers?state=funded", _applicant).get_json()["total"] == 0
+    assert api.get("/api/v1/programme-dossiers?round_id=x", _applicant).status_code == 422
+    assert api.get("/api/v1/programme-dossiers?per_page=1000", _applicant).status_code == 422
+    assert api.get("/api/v1/programme-dossiers").status_code == 401
     for user in people.values():  # whoever does not see it gets the same answer as for a missing dossier
         if api.get(url, user).status_code != 200:
             assert api.get(url, user).get_json() == api.get("/api/v1/programme-dossiers/2000000000", user).get_json()
