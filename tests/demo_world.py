@@ -73,6 +73,10 @@ class World:
             "partner_id": [self.partner_id],
             "subscriber_id": [self.subscriber_id],
             "delivery_id": [self.delivery_id],
+            # the demo world runs the artisan titles only: another programme's pages are crawled in English
+            # by tests/test_programme_web.py::test_the_programme_pages_switch_to_english
+            "programme_id": [],
+            "dossier_id": [],
         }
 
 

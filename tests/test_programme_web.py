@@ -534,3 +534,39 @@ def test_who_sees_a_dossier_follows_the_roles_its_definition_names_at_each_stage
     for user in people.values():  # whoever does not see it gets the same answer as for a missing dossier
         if api.get(url, user).status_code != 200:
             assert api.get(url, user).get_json() == api.get("/api/v1/programme-dossiers/2000000000", user).get_json()
+
+
+def test_the_programme_pages_switch_to_english(client, auth, make):
+    """The application's own words on the programme pages are translated; what the definition says (a test
+    programme's labels are not in the catalogue) and the dossier's data are the page's data."""
+    from artisan_awards.models import Province, User
+    from tests.test_language_switch import VIETNAMESE, _strip_data, readable
+
+    round_ = _round(make)
+    n, applicant, officer = _to_vote(make, round_=round_)
+    d = registry().get("village-crafts", round_.programme_version).definition
+    data = [d.title, *(s.staff_label for s in d.states), *(s.citizen_label for s in d.states),
+            *(s.next_step for s in d.states), *(a.label for a in (*d.actions, *d.events)),
+            *(f.label for f in d.dossier.fields), *(c for f in d.dossier.fields for c in f.choices),
+            *(lv.name for lv in d.levels), *(str(v) for v in FIELDS.values()), round_.name,
+            *(u.full_name for u in db.session.query(User)), *(p.name for p in db.session.query(Province))]
+    data = sorted(set(data), key=len, reverse=True)
+    pages = {officer: ["/programmes/", f"/programme-dossiers/{n.id}", "/province/inbox"],
+             applicant: [f"/programme-dossiers/{n.id}", f"/programmes/village-crafts/rounds/{round_.id}/new"]}
+    leftovers = {}
+    for user, urls in pages.items():
+        auth.logout()
+        auth.login(user.email)
+        client.post("/lang/en", data={"next": "/"})
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            parsed = readable(response.get_data(as_text=True), "en")
+            assert parsed.html_lang == "en"
+            for text in parsed.texts:
+                if VIETNAMESE.search(_strip_data(text, data)):
+                    leftovers.setdefault(text, url)
+    assert leftovers == {}
+    vietnamese = readable(client.get("/lang/vi", follow_redirects=True) and client.get("/programmes/").get_data(
+        as_text=True), "vi")
+    assert any(VIETNAMESE.search(_strip_data(t, data)) for t in vietnamese.texts)  # the check can fail
