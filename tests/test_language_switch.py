@@ -30,6 +30,7 @@ ISO_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
 DOCUMENT_NUMBER = re.compile(r"\S*/(NĐ-CP|QĐ-[A-Z]+)")
 # Not pages a person reads: machine formats, files, and links that consume a token.
 SKIP_ENDPOINTS = {"static", "documents.task_json", "documents.task_download", "dossier.attachment",
+                  "programmes.evidence_file",  # downloads
                   "auth.set_language"}  # the switch itself (a redirect), used below
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 CATALOGUE = Path(__file__).resolve().parent.parent / "artisan_awards" / "translations"

@@ -428,3 +428,145 @@ def test_the_inboxes_list_what_waits_for_each_role_across_programmes(client, aut
     assert re.search(r'data-state="submitted"><td>Đã nộp</td><td>1</td>', counts)  # Hải Phòng's
     assert 'data-testid="programme-total">2<' in dash  # both provinces' dossiers, the drafts not counted
     assert re.search(r'data-province="HPG"><td>[^<]+</td><td>1</td>', dash)
+
+
+# -- a level that scores on a rubric (the scorers' sheets: the decision's inputs) -----------------------------
+
+RUBRIC = {"kind": "rubric", "min_scorers": 2, "pass_mark": 12, "passes": "province_select",
+          "rejects": "province_decline",
+          "groups": [{"id": "quality", "label": "Chất lượng", "weight": 1, "criteria": [
+              {"id": "design", "label": "Thiết kế", "max_points": 10},
+              {"id": "skill", "label": "Tay nghề", "max_points": 10}]}]}
+
+
+@pytest.fixture(scope="module")
+def rubric_programme(tmp_path_factory):
+    """The test programme with its province scoring on a rubric instead of a ballot (programme id
+    ``village-crafts-scored``), added as PROGRAMME_DIRS would."""
+    import yaml
+
+    raw = yaml.safe_load((TEST_PROGRAMMES / "village-crafts" / "2025.yaml").read_text("utf-8"))
+    raw["id"] = "village-crafts-scored"
+    raw["levels"][0]["decision"] = RUBRIC
+    folder = tmp_path_factory.mktemp("rubric")
+    (folder / raw["id"]).mkdir()
+    (folder / raw["id"] / "2025.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    if "village-crafts-scored" not in registry().ids():
+        registry().add_directory(folder)
+    return raw["id"]
+
+
+def test_a_rubric_level_takes_the_scorers_sheets_through_the_api_and_the_page(api, client, auth, make,
+                                                                              rubric_programme):
+    from artisan_awards.services import programmes
+
+    applicant, officer = make.user("applicant"), make.user("province_officer", "HNI")
+    round_ = make.round(programme_id=rubric_programme, intake_opens=today() - timedelta(days=2),
+                        intake_closes=today() + timedelta(days=30))
+    described = api.get(f"/api/v1/programmes/{rubric_programme}").get_json()
+    assert described["levels"][0]["decision"]["inputs"] == ["scores"]
+    assert described["levels"][0]["decision"]["max_score"] == 20
+
+    def at_the_vote():
+        n = programmes.create_dossier(applicant, round_.id, "HNI", FIELDS)
+        programmes.perform(n, "submit", applicant)
+        programmes.perform(n, "accept", officer)
+        return n
+
+    n = at_the_vote()
+    url = f"/api/v1/programme-dossiers/{n.id}/decision"
+    off_scale = api.post(url, officer, json={"level": "province", "inputs": {"scores": [
+        {"design": 11, "skill": 5}, {"design": 5, "skill": 5}]}})
+    assert off_scale.status_code == 422 and set(off_scale.get_json()["error"]["fields"]) == {"scores"}
+    done = api.post(url, officer, json={"level": "province", "inputs": {"scores": [
+        {"design": 7, "skill": 6}, {"design": 6, "skill": 6}]}}).get_json()  # mean 12.5 >= 12
+    assert done["state"] == "province_selected" and done["history"][-1]["meta"]["score"] == 12.5
+
+    n = at_the_vote()
+    auth.login(officer.email)
+    page = client.get(f"/programme-dossiers/{n.id}").get_data(as_text=True)
+    assert 'name="s0_design"' in page and 'name="s1_skill"' in page and "Phiếu chấm của thành viên 2" in page
+    sheets = {"level": "province", "s0_design": "5", "s0_skill": "6", "s1_design": "6", "s1_skill": "5,5"}
+    bad = client.post(f"/programme-dossiers/{n.id}/decision", data={**sheets, "s1_skill": "mười"})
+    assert bad.status_code == 422 and "Điểm của một tiêu chí nằm ngoài thang điểm." in bad.get_data(as_text=True)
+    first = client.post(f"/programme-dossiers/{n.id}/decision", data=sheets)
+    assert is_question(first) and "Phiếu chấm của thành viên 2 · Tay nghề" in first.get_data(as_text=True)
+    client.post(f"/programme-dossiers/{n.id}/decision", data=answer_fields(first))
+    db.session.refresh(n)
+    assert n.state == "province_declined"  # mean 11.25 < 12
+
+
+def test_who_sees_a_dossier_follows_the_roles_its_definition_names_at_each_stage(api, make):
+    """The definition names the province's officer and council and the ministry's officer: the province's roles
+    see their province's dossiers once filed, the ministry's officer from the ministry's level (stage 3) on, the
+    administrator every filed dossier, a national role the programme does not name none (404, as missing)."""
+    from artisan_awards.services import programmes
+
+    n, _applicant, officer = _to_vote(make)  # submitted: stage 1
+    _to_vote(make, "Làng lụa Vạn Phúc", "HPG")  # another province's, another round
+    people = {"pcm": make.user("province_council_member", "HNI"),
+              "pcm_x": make.user("province_council_member", "HPG"), "po_x": make.user("province_officer", "HPG"),
+              "mo": make.user("ministry_officer"), "mcm": make.user("ministry_council_member"),
+              "scm": make.user("state_council_member"), "go": make.user("government_officer"),
+              "admin": make.user("admin"), "po": officer}
+    url = f"/api/v1/programme-dossiers/{n.id}"
+
+    def seen() -> set[str]:
+        return {k for k, user in people.items() if api.get(url, user).status_code == 200}
+
+    assert seen() == {"pcm", "po", "admin"}
+    programmes.perform(n, "accept", officer)
+    programmes.perform(n, "screen", officer)
+    programmes.decide(n, "province", {"members": 5, "present": 5, "yes": 5}, officer)
+    assert seen() == {"pcm", "po", "admin"}  # selected by the province, not yet sent on
+    programmes.perform(n, "send_to_ministry", officer)
+    assert seen() == {"pcm", "po", "admin", "mo"}
+    listed = {k for k, user in people.items()
+              if n.id in [d["id"] for d in api.get("/api/v1/programme-dossiers?programme_id=village-crafts",
+                                                   user).get_json()["items"]]}
+    assert listed == seen()  # the list shows exactly what each may open
+    mine = api.get(f"/api/v1/programme-dossiers?round_id={n.round_id}&state=appraisal", _applicant).get_json()
+    assert (mine["total"], mine["items"][0]["code"]) == (1, n.code)
+    assert api.get("/api/v1/programme-dossiers?state=funded", _applicant).get_json()["total"] == 0
+    assert api.get("/api/v1/programme-dossiers?round_id=x", _applicant).status_code == 422
+    assert api.get("/api/v1/programme-dossiers?per_page=1000", _applicant).status_code == 422
+    assert api.get("/api/v1/programme-dossiers").status_code == 401
+    for user in people.values():  # whoever does not see it gets the same answer as for a missing dossier
+        if api.get(url, user).status_code != 200:
+            assert api.get(url, user).get_json() == api.get("/api/v1/programme-dossiers/2000000000", user).get_json()
+
+
+def test_the_programme_pages_switch_to_english(client, auth, make):
+    """The application's own words on the programme pages are translated; what the definition says (a test
+    programme's labels are not in the catalogue) and the dossier's data are the page's data."""
+    from artisan_awards.models import Province, User
+    from tests.test_language_switch import VIETNAMESE, _strip_data, readable
+
+    round_ = _round(make)
+    n, applicant, officer = _to_vote(make, round_=round_)
+    d = registry().get("village-crafts", round_.programme_version).definition
+    data = [d.title, *(s.staff_label for s in d.states), *(s.citizen_label for s in d.states),
+            *(s.next_step for s in d.states), *(a.label for a in (*d.actions, *d.events)),
+            *(f.label for f in d.dossier.fields), *(c for f in d.dossier.fields for c in f.choices),
+            *(lv.name for lv in d.levels), *(str(v) for v in FIELDS.values()), round_.name,
+            *(u.full_name for u in db.session.query(User)), *(p.name for p in db.session.query(Province))]
+    data = sorted(set(data), key=len, reverse=True)
+    pages = {officer: ["/programmes/", f"/programme-dossiers/{n.id}", "/province/inbox"],
+             applicant: [f"/programme-dossiers/{n.id}", f"/programmes/village-crafts/rounds/{round_.id}/new"]}
+    leftovers = {}
+    for user, urls in pages.items():
+        auth.logout()
+        auth.login(user.email)
+        client.post("/lang/en", data={"next": "/"})
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            parsed = readable(response.get_data(as_text=True), "en")
+            assert parsed.html_lang == "en"
+            for text in parsed.texts:
+                if VIETNAMESE.search(_strip_data(text, data)):
+                    leftovers.setdefault(text, url)
+    assert leftovers == {}
+    vietnamese = readable(client.get("/lang/vi", follow_redirects=True) and client.get("/programmes/").get_data(
+        as_text=True), "vi")
+    assert any(VIETNAMESE.search(_strip_data(t, data)) for t in vietnamese.texts)  # the check can fail

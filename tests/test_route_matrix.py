@@ -186,6 +186,7 @@ MATRIX: dict[str, tuple] = {
     "GET /api/v1/programmes/<programme_id>": ("/api/v1/programmes/no-such-programme", row(404, 404)),
     "POST /api/v1/programmes/<programme_id>/dossiers": (
         "/api/v1/programmes/no-such-programme/dossiers", row(L, 403, "owner applicant", 404)),
+    "GET /api/v1/programme-dossiers": ("/api/v1/programme-dossiers", LOGGED_IN),
     "GET /api/v1/programme-dossiers/<int:dossier_id>": ("/api/v1/programme-dossiers/999999", row(L, 404)),
     "POST /api/v1/programme-dossiers/<int:dossier_id>/actions/<action>": (
         "/api/v1/programme-dossiers/999999/actions/submit", row(L, 404)),

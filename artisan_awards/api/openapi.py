@@ -143,6 +143,8 @@ ROUTES = [
      "trạng thái, thao tác)", False, None, 200, [404, 422]),
     ("post", "/programmes/{programme_id}/dossiers", "Lập hồ sơ của chương trình (bản nháp) trong một đợt", True,
      "ProgrammeDossierIn", 201, [400, 401, 403, 404, 422]),
+    ("get", "/programme-dossiers", "Các hồ sơ của các chương trình khác được phép xem (lọc, phân trang)", True, None,
+     200, [401, 422]),
     ("get", "/programme-dossiers/{dossier_id}", "Một hồ sơ của chương trình: trạng thái, trường, lịch sử, thao tác "
      "được phép", True, None, 200, [401, 404]),
     ("post", "/programme-dossiers/{dossier_id}/actions/{action}", "Thực hiện một thao tác của định nghĩa", True,
@@ -215,6 +217,11 @@ PARAMS = {
 PARAMS["/scheme-years/{round_id}/plan"] = [
     {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["csv", "xlsx"]},
      "description": "Không có: JSON. csv hoặc xlsx: tệp tải về (như trang kế hoạch)."}]
+PARAMS["/programme-dossiers"] = [
+    {"name": n, "in": "query", "required": False, "schema": s}
+    for n, s in [("programme_id", {"type": "string"}), ("round_id", {"type": "integer"}), ("state", {"type": "string"}),
+                 ("province_code", {"type": "string"}), ("page", {"type": "integer", "minimum": 1}),
+                 ("per_page", {"type": "integer", "minimum": 1, "maximum": 100})]]
 PARAMS["/holidays"] = [{"name": "year", "in": "query", "required": False,
                         "schema": {"type": "integer", "minimum": 1900, "maximum": 2200}}]
 PARAMS["/rounds/{round_id}/report"] = [
@@ -491,6 +498,9 @@ RESPONSES: dict[tuple[str, str], dict] = {
     ("get", "/programmes/{programme_id}"): _ref("Programme"),
     ("post", "/programmes/{programme_id}/dossiers"): _ref("ProgrammeDossier"),
     ("get", "/programme-dossiers/{dossier_id}"): _ref("ProgrammeDossier"),
+    ("get", "/programme-dossiers"): {"type": "object", "required": ["items", "total", "page"], "properties": {
+        "items": {"type": "array", "items": _ref("ProgrammeDossier")}, "total": {"type": "integer"},
+        "page": {"type": "integer"}}},
     ("post", "/programme-dossiers/{dossier_id}/actions/{action}"): _ref("ProgrammeDossier"),
     ("post", "/programme-dossiers/{dossier_id}/decision"): _ref("ProgrammeDossier"),
     ("post", "/auth/token"): _ref("Token"),

@@ -5,6 +5,7 @@ Paths (docs/programmes.md "API"; stable: the typical-products and schemes progra
 - ``GET  /programmes``                                    the programmes, their versions, titles and levels
 - ``GET  /programmes/{programme_id}``                     the version in effect (``?on=YYYY-MM-DD``) and its definition
 - ``POST /programmes/{programme_id}/dossiers``            file a draft in a round of it (``ProgrammeDossierIn``)
+- ``GET  /programme-dossiers``                            the dossiers the caller may see (filters, pages)
 - ``GET  /programme-dossiers/{dossier_id}``               one dossier: state, fields, stage, history, what the
   caller may do
 - ``POST /programme-dossiers/{dossier_id}/actions/{action}``   one of the definition's actions (``ProgrammeActionIn``)
@@ -108,6 +109,24 @@ def programme_file(programme_id: str):
     response = jsonify(_one(nomination, programme))
     response.headers["Location"] = url_for("api.programme_dossier", dossier_id=nomination.id)
     return response, 201
+
+
+@bp.get("/programme-dossiers")
+@guard()
+def programme_dossiers_list():
+    """The other programmes' dossiers the caller may see (their own drafts included), filtered by
+    ``programme_id``, ``round_id``, ``state`` and ``province_code``; paginated like /nominations."""
+    from .routes import _page_args
+
+    page, per_page = _page_args()
+    round_id = request.args.get("round_id")
+    if round_id is not None and not (round_id.isascii() and round_id.isdigit() and len(round_id) <= 10):
+        raise ValidationFailed(fields={"round_id": N_("Cần một số nguyên.")})
+    rows = dossiers.visible(g.api_user, programme_id=request.args.get("programme_id") or None,
+                            round_id=int(round_id) if round_id else None, state=request.args.get("state") or None,
+                            province_code=request.args.get("province_code") or None)
+    items = rows[(page - 1) * per_page: page * per_page]
+    return jsonify({"items": [_one(n, p) for n, p in items], "total": len(rows), "page": page})
 
 
 @bp.get("/programme-dossiers/<int:dossier_id>")

@@ -295,14 +295,24 @@ def decide(dossier_id: int):
                                                                 "chuyển theo kết quả đó.")],
                            cancel_url=back, button=N_("Ghi quyết định"), danger=False,
                            params={"level": _(level.name)},
-                           table=([N_("Số liệu"), N_("Giá trị")],
-                                  [[k, v] for k, v in request.form.items()
-                                   if k not in ("csrf_token", "level", confirm.FIELD, confirm.NEXT)]))
+                           table=([N_("Số liệu"), N_("Giá trị")], _figures(level)))
     outcome = service.decide(nomination, level.id, inputs, current_user, comment=(form.comment.data or "").strip()
                              or None)
     flash(_("Đã ghi quyết định (%(level)s): %(state)s.", level=_(level.name),
             state=_(programme.state_def(outcome).staff_label)), "success")
     return redirect(back, code=303)
+
+
+def _figures(level) -> list[list[str]]:
+    """What the officer entered, as the confirmation shows it: (the input's label, the value)."""
+    if level.decision.kind == "rubric":
+        return [[_("Phiếu chấm của thành viên %(n)s", n=i + 1) + " · " + _(c.label),
+                 request.form.get(f"s{i}_{c.id}", "")]
+                for i in range(max(level.decision.min_scorers, 1))
+                for g in level.decision.groups for c in g.criteria]
+    rows = [[_(label), request.form.get(name, "")] for name, label in _decision_fields(level)]
+    comment = (request.form.get("comment") or "").strip()
+    return rows + ([[_("Ghi chú, lý do"), comment]] if comment else [])
 
 
 def _number(text: str):

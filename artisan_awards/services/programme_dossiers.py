@@ -241,6 +241,26 @@ def awaiting(user: User, programme_id: str | None = None, limit: int = 500) -> l
     return rows
 
 
+def visible(user: User, programme_id: str | None = None, round_id: int | None = None, state: str | None = None,
+            province_code: str | None = None, limit: int = 5000) -> list[tuple[Nomination, pg.Programme]]:
+    """The other programmes' dossiers ``user`` may see, oldest first, each with its version."""
+    stmt = sa.select(Nomination).where(Nomination.programme_id != pg.ARTISAN_ID)
+    if programme_id:
+        stmt = stmt.where(Nomination.programme_id == programme_id)
+    if round_id is not None:
+        stmt = stmt.where(Nomination.round_id == round_id if 0 < round_id <= MAX_DB_INT else sa.false())
+    if state:
+        stmt = stmt.where(Nomination.state == state)
+    if province_code:
+        stmt = stmt.where(Nomination.province_code == province_code)
+    rows = []
+    for nomination in db.session.scalars(stmt.order_by(Nomination.id).limit(limit)):
+        programme = programme_of(nomination)
+        if permissions.can_view_programme_dossier(user, nomination, programme):
+            rows.append((nomination, programme))
+    return rows
+
+
 def owner_acts(programme: pg.Programme, action: str) -> bool:
     return programme.actor_for(action) == permissions.OWNER
 
