@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from workflows.states import N_
 
-from ..errors import ServiceError
+from ..errors import ServiceError, ValidationFailed
+from ..models import MAX_DB_INT
 from ..text import nfc
 from ..validation import field_errors
 
@@ -74,6 +75,18 @@ def renamed_fields(exc: ServiceError, names: dict[str, str]) -> ServiceError:
     """``exc`` with its field names as the API spells them (a service's ``day`` is the contract's ``date``)."""
     exc.fields = {names.get(k, k): v for k, v in exc.fields.items()}
     return exc
+
+
+def page_args() -> tuple[int, int]:
+    """The list endpoints' ``page`` and ``per_page`` (20 by default, at most 100), refused field by field."""
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 20))
+    except ValueError:
+        raise ValidationFailed(fields={"page": N_("Cần một số nguyên.")}) from None
+    if not 1 <= page <= MAX_DB_INT or not 1 <= per_page <= 100:
+        raise ValidationFailed(fields={"per_page": N_("per_page từ 1 đến 100; page từ 1.")})
+    return page, per_page
 
 
 from . import (  # noqa: E402,F401

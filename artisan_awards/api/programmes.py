@@ -35,7 +35,7 @@ from ..services import data_rights
 from ..services import programme_dossiers as dossiers
 from ..services import programmes as service
 from ..services.cleaning import removal_notice
-from . import bp, json_body
+from . import bp, json_body, page_args
 
 Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
@@ -116,9 +116,8 @@ def programme_file(programme_id: str):
 def programme_dossiers_list():
     """The other programmes' dossiers the caller may see (their own drafts included), filtered by
     ``programme_id``, ``round_id``, ``state`` and ``province_code``; paginated like /nominations."""
-    from .routes import _page_args
 
-    page, per_page = _page_args()
+    page, per_page = page_args()
     round_id = request.args.get("round_id")
     if round_id is not None and not (round_id.isascii() and round_id.isdigit() and len(round_id) <= 10):
         raise ValidationFailed(fields={"round_id": N_("Cần một số nguyên.")})

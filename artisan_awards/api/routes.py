@@ -21,20 +21,8 @@ from ..services import rounds as round_service
 from ..services.cleaning import removal_notice
 from ..text import vi_order
 from ..timeutil import today
-from . import bp, error, json_body, renamed_fields
+from . import bp, error, json_body, page_args, renamed_fields
 from .openapi import TRANSFER, build_spec
-
-
-def _page_args() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 20))
-    except ValueError:
-        raise ValidationFailed(fields={"page": N_("Cần một số nguyên.")}) from None
-    if not 1 <= page <= MAX_DB_INT or not 1 <= per_page <= 100:
-        raise ValidationFailed(fields={"per_page": N_("per_page từ 1 đến 100; page từ 1.")})
-    return page, per_page
-
 
 # -- identity ---------------------------------------------------------------
 
@@ -155,7 +143,7 @@ def create_nomination():
 @guard(permissions.is_staff)
 def list_nominations():
     """Dossiers visible to the caller, filtered and paginated."""
-    page, per_page = _page_args()
+    page, per_page = page_args()
     round_id = request.args.get("round_id")
     if round_id is not None and not (round_id.isascii() and round_id.isdigit()
                                      and len(round_id) <= 10 and int(round_id) <= MAX_DB_INT):
