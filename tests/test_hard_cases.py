@@ -174,6 +174,30 @@ def test_death_bad_input_is_a_clear_422(api, make, people, over, field):
     assert n.posthumous is False and db.session.scalar(sa.select(sa.func.count()).select_from(NomineeDeath)) == 0
 
 
+def test_the_contracts_record_death_action_records_as_the_death_route_does(api, make, people):
+    """api-v1.md v1.1 names the action ``record_death`` with ``{"death_date", "comment"}``. It is served at
+    /actions/record_death by the same code as /death: the contract's bare JSON body lacks what issue 14 asks
+    (the family's contact and the evidence file) and is refused field by field with nothing recorded; a stranger
+    gets 404; the full multipart body records the death (200, as the other actions answer)."""
+    n = make.nomination(State.SUBMITTED, owner=people.applicant)
+    url = f"{API}/nominations/{n.id}/actions/record_death"
+    bare = {"death_date": (today() - timedelta(days=2)).isoformat(), "comment": "Gia đình báo tin."}
+    r = api.post(url, people.officer, json=bare)
+    assert r.status_code == 422, r.get_json()
+    assert {"family_name", "family_relationship", "evidence"} <= set(r.get_json()["error"]["fields"]), r.get_json()
+    assert "death_date" not in r.get_json()["error"]["fields"] and "comment" not in r.get_json()["error"]["fields"]
+    assert api.post(url, people.officer_hpg, json=bare).status_code == 404  # another province's dossier
+    assert api.post(url, people.applicant, json=bare).status_code == 403  # the applicant: not alone
+    db.session.refresh(n)
+    assert n.posthumous is False and db.session.scalar(sa.select(sa.func.count()).select_from(NomineeDeath)) == 0
+    r = api.post(url, people.officer, data=death_form(), content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["posthumous"] is True and r.get_json()["state"] == "submitted"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(NomineeDeath)) == 1
+    again = api.post(url, people.officer, data=death_form(), content_type="multipart/form-data")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_posthumous"
+
+
 def test_death_evidence_goes_through_the_upload_cleaning(api, make, people):
     n = make.nomination(State.SUBMITTED, owner=people.applicant)
     r = post_death(api, n, people.officer, evidence=(io.BytesIO(b"MZ\x90\x00 not a document"), "chung-tu.pdf"))

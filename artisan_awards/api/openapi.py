@@ -263,6 +263,8 @@ _SESSION_404 = {404: ["session_not_found"]}
 _DOSSIER_404 = {404: ["dossier_not_found"]}
 # The contract's v1.1 action that moves no state (a merged province's dossier to its successor, api/routes.py).
 TRANSFER = "transfer"
+# The contract's v1.1 action recording a nominee's death (the same as POST /nominations/{id}/death).
+RECORD_DEATH = "record_death"
 
 ERROR_CODES: dict[tuple[str, str], dict[int, list[str]]] = {
     ("get", "/programmes/{programme_id}"): {404: ["programme_not_found"]},
@@ -573,7 +575,7 @@ def _path_params(path: str) -> list[dict]:
         if name == "action" and path.startswith("/programme-dossiers/"):  # the programme definition's actions
             schema = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,29}$"}
         elif name == "action":
-            schema = {"type": "string", "enum": [*(str(a) for a in HUMAN_ACTIONS), TRANSFER]}
+            schema = {"type": "string", "enum": [*(str(a) for a in HUMAN_ACTIONS), TRANSFER, RECORD_DEATH]}
         elif name in STRING_PARAMS:
             schema = STRING_PARAMS[name]
         elif name.endswith("_id") or name in INTEGER_PARAMS:

@@ -22,7 +22,8 @@ from ..services.cleaning import removal_notice
 from ..text import vi_order
 from ..timeutil import today
 from . import bp, error, json_body, page_args, renamed_fields
-from .openapi import TRANSFER, build_spec
+from .hard_cases import record_death_from_request
+from .openapi import RECORD_DEATH, TRANSFER, build_spec
 
 # -- identity ---------------------------------------------------------------
 
@@ -231,6 +232,8 @@ def nomination_action(nomination_id: int, action: str):
     """Take an action: submit, accept, return, resubmit, withdraw, ..."""
     if action == TRANSFER:
         return _transfer(nomination_id)
+    if action == RECORD_DEATH:  # the contract's name for POST /nominations/{id}/death
+        return record_death_from_request(nomination_id)
     row = _visible(nomination_id)
     if action not in set(wf.HUMAN_ACTIONS):
         raise NotFound(N_("Không có thao tác này."), code="unknown_action")
