@@ -79,8 +79,8 @@ class World:
             "programme_id": ["khuyen-cong-schemes"],
             "dossier_id": [self.scheme_id],
             "attachment_id": [],  # the scheme has no evidence file: its download page is not crawled
-            # a typical product's scoring levels: the demo world has no product dossier (the product pages are
-            # checked in both languages by tests/test_typical_products_browser.py)
+            # a typical product's scoring levels: the demo world has no product dossier, so the scorers' pages
+            # are not crawled here (tests/test_typical_products_browser.py walks them in Vietnamese)
             "level": [],
         }
 
