@@ -232,9 +232,10 @@ def import_confirm():
 @bp.route("/rounds", endpoint="rounds")
 @guard(permissions.can_manage_rounds)
 def rounds_list():
-    """Every round and its plan."""
+    """Every round and its plan, of every programme, each with the programme it runs."""
     rows = rounds.all_rounds()
-    return render_template("admin/rounds.html", rounds=rows, today=today())
+    return render_template("admin/rounds.html", rounds=rows, today=today(),
+                           programme_titles={r.id: rounds.programme_title(r) for r in rows})
 
 
 def _round_in(form: RoundForm) -> RoundIn:
