@@ -455,6 +455,8 @@ KIND_LABELS = {
     AuditKind.SESSIONS_ENDED: N_("Kết thúc phiên đăng nhập"),
     AuditKind.ROUND_CREATED: N_("Tạo đợt xét tặng"),
     AuditKind.ROUND_CHANGED: N_("Sửa kế hoạch đợt"),
+    AuditKind.SCHEME_YEAR_OPENED: N_("Mở năm kế hoạch khuyến công"),
+    AuditKind.SCHEME_YEAR_CHANGED: N_("Sửa hướng dẫn năm kế hoạch khuyến công"),
     AuditKind.HOLIDAY_CHANGED: N_("Sửa lịch ngày nghỉ"),
     AuditKind.INTAKE_CHANGED: N_("Hạn tiếp nhận của tỉnh"),
     AuditKind.PROVINCE_TRANSFER: N_("Chuyển hồ sơ sang tỉnh hợp nhất"),
