@@ -415,6 +415,23 @@ def test_the_artisan_pages_list_the_artisan_rounds_and_the_admin_names_each_roun
     assert "(2024)" in rows["Đợt nghệ nhân 941"] and "làng nghề" not in rows["Đợt nghệ nhân 941"]
 
 
+def test_a_newer_round_of_another_programme_is_not_the_artisan_titles_current_round(make):
+    """The public procedure, the intake page, the open data and the partners' intake take the artisan titles'
+    newest round, never a scheme year numbered after it."""
+    from artisan_awards.integration import intake
+    from artisan_awards.services import law, open_data
+
+    artisan = make.round(number=951, name="Đợt nghệ nhân 951", intake_opens=today() - timedelta(days=2),
+                         intake_closes=today() + timedelta(days=30))
+    other = make.round(number=952, name="Làng nghề 952", programme_id="village-crafts",
+                       intake_opens=today() - timedelta(days=2), intake_closes=today() + timedelta(days=30))
+    assert law.newest_round().id == artisan.id
+    assert intake._open_round_id() == artisan.id
+    assert 951 in open_data.rounds() and 952 not in open_data.rounds()
+    assert open_data.round_exists(951) and not open_data.round_exists(952)
+    assert other.intake_is_open(today())
+
+
 @pytest.mark.realdb  # the status lookup reads on a connection of its own (services/queries.py)
 def test_the_public_lookup_finds_a_dossier_of_any_programme_by_its_code(api, client, make):
     applicant = make.user("applicant")
