@@ -109,6 +109,9 @@ def round_out(r: Round, today: date) -> dict:
         "id": r.id,
         "number": r.number,
         "name": r.name,
+        # which programme the round runs, and the version (docs/programmes.md): the artisan titles or another
+        "programme_id": r.programme_id,
+        "programme_version": r.programme_version,
         "status": r.status(today),
         "governing_decree": r.governing_decree,
         "intake_opens": _d(r.intake_opens),

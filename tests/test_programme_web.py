@@ -368,6 +368,70 @@ def test_a_round_of_a_programme_through_the_api(api, make):
     assert db.session.get(Round, artisan.get_json()["id"]).programme_id == "artisan-titles"
 
 
+def test_the_rounds_list_is_the_artisan_titles_unless_a_programme_is_named(api, make):
+    artisan = make.round(number=931, name="Đợt nghệ nhân 931")
+    other = make.round(number=932, name="Làng nghề 932", programme_id="village-crafts",
+                       intake_opens=date(2026, 7, 2), intake_closes=date(2026, 9, 30))
+    rows = api.get("/api/v1/rounds").get_json()
+    ids = {r["id"] for r in rows}
+    assert artisan.id in ids and other.id not in ids  # a scheme year is not an award round
+    assert {(r["programme_id"], r["programme_version"]) for r in rows} == {("artisan-titles", "2024")}
+    named = api.get("/api/v1/rounds?programme_id=village-crafts").get_json()
+    assert [r["id"] for r in named] == [other.id]
+    assert (named[0]["programme_id"], named[0]["programme_version"]) == ("village-crafts", "2026")
+    explicit = api.get("/api/v1/rounds?programme_id=artisan-titles").get_json()
+    assert {r["id"] for r in explicit} == ids
+    for bad in ("nope", "village-crafts%27", "x" * 300):
+        r = api.get(f"/api/v1/rounds?programme_id={bad}")
+        assert r.status_code == 422, bad
+        error = r.get_json()["error"]
+        assert error["code"] == "validation_failed" and set(error["fields"]) == {"programme_id"}
+    spec = api.get("/api/v1/openapi.json").get_json()
+    params = {p["name"] for p in spec["paths"]["/api/v1/rounds"]["get"]["parameters"]}
+    assert "programme_id" in params and "422" in spec["paths"]["/api/v1/rounds"]["get"]["responses"]
+    assert {"programme_id", "programme_version"} <= set(spec["components"]["schemas"]["Round"]["properties"])
+
+
+def test_the_artisan_pages_list_the_artisan_rounds_and_the_admin_names_each_rounds_programme(client, auth, make):
+    make.round(number=941, name="Đợt nghệ nhân 941")
+    make.round(number=942, name="Làng nghề 942", programme_id="village-crafts",
+               intake_opens=today() - timedelta(days=2), intake_closes=today() + timedelta(days=30))
+    public = client.get("/rounds/").get_data(as_text=True)
+    assert "Đợt nghệ nhân 941" in public and "Làng nghề 942" not in public
+    auth.login_as("province_officer", "HNI")
+    inbox = client.get("/province/inbox").get_data(as_text=True)
+    assert ">Đợt nghệ nhân 941</option>" in inbox and "Làng nghề 942" not in inbox
+    auth.logout()
+    auth.login_as("ministry_officer")
+    for url in ("/ministry/nominations", "/ministry/comments"):
+        text = client.get(url).get_data(as_text=True)
+        assert ">Đợt nghệ nhân 941</option>" in text and "Làng nghề 942" not in text, url
+    auth.logout()
+    auth.login_as("admin")
+    admin = client.get("/admin/rounds").get_data(as_text=True)
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr>.*?>(Đợt nghệ nhân 941|Làng nghề 942)</a>.*?</tr>",
+                                                      admin, re.S)}
+    assert "Hỗ trợ kế hoạch phát triển làng nghề (chương trình thử nghiệm) (2026)" in rows["Làng nghề 942"]
+    assert "(2024)" in rows["Đợt nghệ nhân 941"] and "làng nghề" not in rows["Đợt nghệ nhân 941"]
+
+
+def test_a_newer_round_of_another_programme_is_not_the_artisan_titles_current_round(make):
+    """The public procedure, the intake page, the open data and the partners' intake take the artisan titles'
+    newest round, never a scheme year numbered after it."""
+    from artisan_awards.integration import intake
+    from artisan_awards.services import law, open_data
+
+    artisan = make.round(number=951, name="Đợt nghệ nhân 951", intake_opens=today() - timedelta(days=2),
+                         intake_closes=today() + timedelta(days=30))
+    other = make.round(number=952, name="Làng nghề 952", programme_id="village-crafts",
+                       intake_opens=today() - timedelta(days=2), intake_closes=today() + timedelta(days=30))
+    assert law.newest_round().id == artisan.id
+    assert intake._open_round_id() == artisan.id
+    assert 951 in open_data.rounds() and 952 not in open_data.rounds()
+    assert open_data.round_exists(951) and not open_data.round_exists(952)
+    assert other.intake_is_open(today())
+
+
 @pytest.mark.realdb  # the status lookup reads on a connection of its own (services/queries.py)
 def test_the_public_lookup_finds_a_dossier_of_any_programme_by_its_code(api, client, make):
     applicant = make.user("applicant")

@@ -78,6 +78,59 @@ def test_opening_a_year_takes_the_default_content_areas_and_refuses_bad_input(ap
     assert api.get(f"{API}/scheme-years/999999", people.ministry).status_code == 404
 
 
+def _events(kind: str) -> list:
+    from artisan_awards.models import AuditEvent
+
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)))
+
+
+def test_opening_and_editing_a_year_are_in_the_administration_log(api, client, auth, people, year):
+    opened = _events("scheme_year_opened")
+    assert len(opened) == 1
+    event = opened[0]
+    assert (event.actor_id, event.target_type, event.target_id) == (people.ministry.id, "round", year["id"])
+    assert event.target_label == "Kế hoạch khuyến công quốc gia năm 2027"
+    assert event.details["plan_year"] == 2027 and event.details["programme_id"] == "khuyen-cong-schemes"
+    assert event.details["guidance_number"] == "400/CTĐP-QLKC" and event.details["guidance_date"] == "2026-05-15"
+    assert len(event.details["content_areas"]) == 6 and event.seq is not None  # in the keyed chain
+    # a refused opening logs nothing
+    refused = api.post(f"{API}/scheme-years", people.ministry, json={"plan_year": 2027})
+    assert refused.status_code == 422 and len(_events("scheme_year_opened")) == 1
+    edited = api.patch(f"{API}/scheme-years/{year['id']}", people.ministry, json={
+        "guidance_number": "401/CTĐP-QLKC", "guidance_date": "2026-05-15",
+        "guidance_text": "Hướng dẫn xây dựng kế hoạch khuyến công quốc gia năm 2027.",
+        "content_areas": year["content_areas"]})
+    assert edited.status_code == 200, edited.get_json()
+    changed = _events("scheme_year_changed")
+    assert len(changed) == 1 and changed[0].details["changes"] == {
+        "guidance_number": ["400/CTĐP-QLKC", "401/CTĐP-QLKC"]}
+    auth.login(people.admin.email)
+    page = client.get("/admin/audit?area=round").get_data(as_text=True)
+    rows = [row for row in page.split("<tr") if "Kế hoạch khuyến công quốc gia năm 2027" in row]
+    assert any("Mở năm kế hoạch khuyến công" in row for row in rows)
+    assert any("Sửa hướng dẫn năm kế hoạch khuyến công" in row for row in rows)
+
+
+@pytest.mark.realdb  # the rollback of a failed opening, seen by a fresh query
+def test_a_year_is_not_opened_when_its_log_event_cannot_be_written(api, people, monkeypatch):
+    from artisan_awards.models import Round
+    from artisan_awards.models.schemes import SchemeYear
+    from artisan_awards.services import admin_events
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the log is unavailable")
+
+    monkeypatch.setattr(admin_events, "record", broken)
+    rounds_before = db.session.scalar(sa.select(sa.func.count()).select_from(Round))
+    with pytest.raises(RuntimeError):
+        schemes.open_year(people.ministry, {
+            "plan_year": 2031, "guidance_number": "9/CTĐP", "guidance_date": "2030-05-15",
+            "intake_opens": "2030-06-01", "intake_closes": "2030-07-01"})
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(SchemeYear).where(SchemeYear.plan_year == 2031)) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == rounds_before
+
+
 def test_a_proposal_computes_its_totals_from_its_budget_lines(api, people, year):
     area = year["content_areas"][DEMO]
     r = api.post(f"{API}/scheme-years/{year['id']}/schemes", people.applicant, json=_proposal(

@@ -206,3 +206,99 @@ def test_a_scheme_year_in_the_browser(scheme_world, shots):  # noqa: F811
         assert actions == ["submit", "accept", "fund", "approve_plan", "report_progress", "inspect", "accept_work",
                            "settle"]
         db.session.remove()
+
+
+# -- every scheme page checked with axe and at 360 px, in Vietnamese and English ----------------------------------
+
+
+@pytest.fixture
+def scheme_pages(app_config):
+    """A year with a proposal from Hà Nội appraised, the plan approved and a progress report on the scheme,
+    made through the services (the flow itself is the test above)."""
+    from artisan_awards.services import programmes, schemes
+
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "TODAY": None})
+    with app.app_context():
+        make = Factory()
+        mo = make.user("ministry_officer", full_name="Lê Văn Cục")
+        centre = make.user("applicant", full_name="Trung tâm Khuyến công Hà Nội")
+        year = schemes.open_year(mo, {
+            "plan_year": 2028, "guidance_number": "400/CTĐP-QLKC", "guidance_date": today().isoformat(),
+            "guidance_text": "Hướng dẫn xây dựng kế hoạch khuyến công quốc gia năm 2028.",
+            "intake_opens": (today() - timedelta(days=5)).isoformat(),
+            "intake_closes": (today() + timedelta(days=30)).isoformat()})
+        scheme = schemes.propose(centre, year, {
+            "province_code": "HNI", "title": "Hỗ trợ lò nung tiết kiệm năng lượng cho làng gốm",
+            "content_area": year.content_areas[1], "proposer_kind": "Trung tâm khuyến công tỉnh",
+            "proposer_name": "Trung tâm Khuyến công Hà Nội", "beneficiaries": "Các cơ sở gốm của làng",
+            "beneficiary_count": 12},
+            [{"item": "Lò nung tiết kiệm năng lượng", "state_amount": 800_000_000, "cofinancing": 400_000_000},
+             {"item": "Đào tạo vận hành", "state_amount": 200_000_000, "cofinancing": 0}])
+        programmes.perform(scheme, "submit", centre)
+        programmes.perform(scheme, "accept", mo)
+        schemes.appraise(mo, scheme, {"score": 85, "amount": 900_000_000, "comment": "Phù hợp định hướng."})
+        schemes.approve_plan(mo, year, {"decision_number": "2285/QĐ-BCT", "decision_date": today().isoformat()})
+        schemes.add_record(centre, scheme, "report", {"on_date": today().isoformat(), "period": "Quý 1",
+                                                      "progress_percent": "40", "text": "Đã lắp đặt lò."})
+        out = {"mo": mo.email, "centre": centre.email, "year": year.round_id, "scheme": scheme.id}
+        db.session.remove()
+    with serve(app) as url:
+        yield {"url": url, "app": app, **out}
+
+
+def test_the_scheme_pages_pass_axe_and_fit_360_px_in_vietnamese_and_english(scheme_pages):
+    from tests.test_a11y import axe_violations
+    from tests.test_browser import PHONE
+
+    w = scheme_pages
+    year, scheme = w["year"], w["scheme"]
+    pages = {"mo": ["/schemes/", "/schemes/years/new", f"/schemes/years/{year}", f"/schemes/years/{year}/edit",
+                    f"/schemes/years/{year}/plan", f"/schemes/{scheme}"],
+             "centre": ["/schemes/", f"/schemes/years/{year}", f"/schemes/years/{year}/propose",
+                        f"/schemes/years/{year}/plan", f"/schemes/{scheme}"]}
+    found, checked, problems = {}, 0, []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for who, paths in pages.items():
+            context = browser.new_context(viewport=DESKTOP, locale="vi-VN", base_url=w["url"], bypass_csp=True)
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            page.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
+            page.goto("/")
+            _log_in(page, w[who], Factory.PASSWORD)
+            for lang in ("vi", "en"):
+                if lang == "en":
+                    page.goto("/")
+                    page.locator("header .account :is(a, button)[lang=en]").click()
+                    page.wait_for_load_state()
+                for viewport in (DESKTOP, PHONE):
+                    page.set_viewport_size(viewport)
+                    views = [(path, None) for path in paths]
+                    if who == "mo":  # the year form refused (errors next to its fields and summed up)
+                        views.append(("/schemes/years/new", "#main-content form button[type=submit], main form "
+                                                            "button[type=submit]"))
+                    if who == "centre":  # the proposal form refused
+                        views.append((f"/schemes/years/{year}/propose", "main form button[type=submit]"))
+                    for path, submit in views:
+                        response = page.goto(path)
+                        assert response.status == 200, (who, lang, path, response.status)
+                        name = f"{who} {lang} {viewport['width']}px {path}"
+                        if submit:
+                            page.locator(submit).last.click()
+                            page.wait_for_load_state()
+                            assert page.locator(".error, [aria-invalid=true], .flash-error").count() > 0, name
+                            name += " refused"
+                        if lang == "en":
+                            assert page.locator("html").get_attribute("lang") == "en", name
+                        violations = axe_violations(page)
+                        checked += 1
+                        if violations:
+                            found[name] = violations
+                        width = page.evaluate("document.documentElement.scrollWidth")
+                        if viewport == PHONE and width > PHONE["width"]:
+                            found[name] = f"{width} px wide at 360"
+            context.close()
+        browser.close()
+    assert problems == []
+    assert not found, found
+    assert checked == 2 * 2 * (len(pages["mo"]) + 1 + len(pages["centre"]) + 1)

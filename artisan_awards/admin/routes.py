@@ -232,9 +232,10 @@ def import_confirm():
 @bp.route("/rounds", endpoint="rounds")
 @guard(permissions.can_manage_rounds)
 def rounds_list():
-    """Every round and its plan."""
+    """Every round and its plan, of every programme, each with the programme it runs."""
     rows = rounds.all_rounds()
-    return render_template("admin/rounds.html", rounds=rows, today=today())
+    return render_template("admin/rounds.html", rounds=rows, today=today(),
+                           programme_titles={r.id: rounds.programme_title(r) for r in rows})
 
 
 def _round_in(form: RoundForm) -> RoundIn:
@@ -454,6 +455,8 @@ KIND_LABELS = {
     AuditKind.SESSIONS_ENDED: N_("Kết thúc phiên đăng nhập"),
     AuditKind.ROUND_CREATED: N_("Tạo đợt xét tặng"),
     AuditKind.ROUND_CHANGED: N_("Sửa kế hoạch đợt"),
+    AuditKind.SCHEME_YEAR_OPENED: N_("Mở năm kế hoạch khuyến công"),
+    AuditKind.SCHEME_YEAR_CHANGED: N_("Sửa hướng dẫn năm kế hoạch khuyến công"),
     AuditKind.HOLIDAY_CHANGED: N_("Sửa lịch ngày nghỉ"),
     AuditKind.INTAKE_CHANGED: N_("Hạn tiếp nhận của tỉnh"),
     AuditKind.PROVINCE_TRANSFER: N_("Chuyển hồ sơ sang tỉnh hợp nhất"),

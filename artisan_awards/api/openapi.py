@@ -51,7 +51,7 @@ ROUTES = [
     ("delete", "/me/sessions/{sid}", "Kết thúc một phiên đăng nhập hoặc mã truy cập", True, None, 204,
      [401, 404]),
     ("get", "/provinces", "Danh sách tỉnh, thành phố", False, None, 200, []),
-    ("get", "/rounds", "Các đợt xét tặng", False, None, 200, []),
+    ("get", "/rounds", "Các đợt xét tặng", False, None, 200, [422]),
     ("post", "/rounds", "Tạo đợt xét tặng", True, "RoundIn", 201, [400, 401, 403, 422]),
     ("post", "/nominations", "Lập hồ sơ (bản nháp)", True, "NominationIn", 201, [400, 401, 403, 422]),
     ("get", "/nominations", "Danh sách hồ sơ được phép xem", True, None, 200, [401, 403, 422]),
@@ -222,6 +222,11 @@ PARAMS["/programme-dossiers"] = [
     for n, s in [("programme_id", {"type": "string"}), ("round_id", {"type": "integer"}), ("state", {"type": "string"}),
                  ("province_code", {"type": "string"}), ("page", {"type": "integer", "minimum": 1}),
                  ("per_page", {"type": "integer", "minimum": 1, "maximum": 100})]]
+PARAMS["/rounds"] = [
+    {"name": "programme_id", "in": "query", "required": False,
+     "schema": {"type": "string", "default": "artisan-titles"},
+     "description": "Chương trình của các đợt (mặc định: xét tặng danh hiệu nghệ nhân); "
+                    "mã không có trong danh mục chương trình: 422."}]
 PARAMS["/holidays"] = [{"name": "year", "in": "query", "required": False,
                         "schema": {"type": "integer", "minimum": 1900, "maximum": 2200}}]
 PARAMS["/rounds/{round_id}/report"] = [
@@ -390,6 +395,7 @@ ANSWER_SCHEMAS: dict[str, dict] = {
         "successor_code": _nullable(_STR), "merged_on": _nullable(_DATE)}},
     "Round": {"type": "object", "required": ["id", "number", "name", "status"], "properties": {
         "id": {"type": "integer"}, "number": {"type": "integer"}, "name": _STR, "status": _STR,
+        "programme_id": _STR, "programme_version": _STR,
         "governing_decree": _STR, "intake_opens": _nullable(_DATE), "intake_closes": _nullable(_DATE),
         "reply_days": _nullable({"type": "integer"}), "completion_days": _nullable({"type": "integer"}),
         "consultation_days": _nullable({"type": "integer"}), "consultation_windows": _nullable({"type": "integer"}),

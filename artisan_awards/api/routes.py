@@ -10,7 +10,7 @@ from workflows.states import N_
 from .. import field_view, permissions
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db, limiter
-from ..models import MAX_DB_INT, Nomination, Province, ReadAction, Round
+from ..models import MAX_DB_INT, Nomination, Province, ReadAction
 from ..permissions import guard
 from ..schemas import ActionIn, NominationIn, RoundIn, TokenIn
 from ..serializers import _d, _dt, merge_changes, nomination_in, nomination_out, round_out
@@ -111,9 +111,10 @@ def provinces():
 
 @bp.get("/rounds")
 def rounds():
-    """Rounds with their plan."""
+    """Rounds with their plan: the artisan titles' (the contract's rounds), or those of the programme
+    ``?programme_id=`` names (a scheme year, a product-selection round; 422 for an unknown programme)."""
     on = today()
-    rows = db.session.scalars(sa.select(Round).order_by(Round.number.desc()))
+    rows = round_service.programme_rounds(round_service.checked_programme_id(request.args.get("programme_id")))
     return jsonify([round_out(r, on) for r in rows])
 
 

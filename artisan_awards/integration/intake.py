@@ -39,6 +39,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from workflows import machine as wf
+from workflows.programme import ARTISAN_ID
 from workflows.states import N_, Action
 
 from .. import nomination_data
@@ -148,7 +149,9 @@ def file_dossier(partner: Partner, message: dict, files: list[Upload]) -> Filed:
 
 def _open_round_id() -> int:
     on = today()
-    for row in db.session.scalars(sa.select(Round).order_by(Round.number.desc())):
+    # the artisan titles' rounds only: a partner files an artisan's dossier, never into a scheme year
+    for row in db.session.scalars(sa.select(Round).where(Round.programme_id == ARTISAN_ID)
+                                  .order_by(Round.number.desc())):
         if row.intake_is_open(on):
             return row.id
     raise ValidationFailed(fields={"round_id": N_("Không có đợt xét tặng nào đang nhận hồ sơ.")})

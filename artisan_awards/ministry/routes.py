@@ -19,6 +19,7 @@ from ..permissions import guard
 from ..schemas import CommentStatusIn
 from ..services import consultations, data_rights, queries
 from ..services import reveal as reveal_service
+from ..services import rounds as round_service
 from ..text import vi_order
 from ..timeutil import local_date
 from ..validation import field_errors
@@ -42,7 +43,7 @@ def nominations():
     provinces = db.session.scalars(
         sa.select(Province).where(Province.active.is_(True)).order_by(vi_order(Province.name))
     ).all()
-    rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
+    rounds = round_service.programme_rounds()  # the artisan titles' rounds
     return render_template(
         "ministry/nominations.html", nominations=page.items, page=page, filters=filters,
         provinces=provinces, rounds=rounds, states=[s for s in State if s != State.DRAFT],
@@ -146,7 +147,7 @@ def comments():
             return redirect(url_for("ministry.comments", **query_args()))
     stmt, chosen = comments_query()
     page = queries.paginate(stmt, request.args.get("page", 1, type=int), PER_PAGE, key=PublicComment.id)
-    rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
+    rounds = round_service.programme_rounds()  # the artisan titles' rounds
     return render_template(
         "ministry/comments.html", comments=page.items, page=page, form=form, chosen=chosen, rounds=rounds,
         statuses=COMMENT_STATUSES, kinds=COMMENT_KINDS, query_args=query_args(),

@@ -71,6 +71,9 @@ class AuditKind(enum.StrEnum):
     CERTIFICATE_ISSUED = "certificate_issued"
     CERTIFICATE_REVOKED = "certificate_revoked"
     SCORER_ASSIGNED = "scorer_assigned"  # a level's panel of scorers (services/scoring.py), target: the scorer
+    # a year of the national khuyến công plan opened, its guidance edited (services/schemes.py), target: its round
+    SCHEME_YEAR_OPENED = "scheme_year_opened"
+    SCHEME_YEAR_CHANGED = "scheme_year_changed"
 
 
 AREAS = {
@@ -81,7 +84,8 @@ AREAS = {
                 AuditKind.ACCOUNTS_IMPORTED, AuditKind.SESSIONS_ENDED},
     "role": {AuditKind.ROLES_CHANGED, AuditKind.PROVINCE_CHANGED},
     "round": {AuditKind.ROUND_CREATED, AuditKind.ROUND_CHANGED, AuditKind.HOLIDAY_CHANGED,
-              AuditKind.INTAKE_CHANGED, AuditKind.PROVINCE_TRANSFER},
+              AuditKind.INTAKE_CHANGED, AuditKind.PROVINCE_TRANSFER, AuditKind.SCHEME_YEAR_OPENED,
+              AuditKind.SCHEME_YEAR_CHANGED},
     "dossier": {AuditKind.NOMINEE_DEATH_RECORDED, AuditKind.EXCLUSION_OVERRIDDEN, AuditKind.PAPER_ARRIVAL_RECORDED,
                 AuditKind.SPECIAL_CRAFT_DECIDED, AuditKind.COMPLETION_EXPIRED},
     "council": {AuditKind.COUNCIL_CREATED, AuditKind.COUNCIL_MEMBER_INVITED, AuditKind.SESSION_CHANGED,

@@ -13,10 +13,11 @@ from ..extensions import db
 from ..formatting import vn_date
 from ..forms import SORT_LABELS, ActionForm, list_filters, query_args
 from ..i18n import state_label
-from ..models import Nomination, ReadAction, Round
+from ..models import Nomination, ReadAction
 from ..permissions import guard
 from ..services import batch as batch_service
 from ..services import data_rights, queries
+from ..services import rounds as round_service
 from ..timeutil import today
 from . import bp
 
@@ -43,7 +44,7 @@ def inbox():
     page = queries.paginate(queries.order(stmt, filters.sort, "received"),
                             request.args.get("page", 1, type=int), PER_PAGE,
                             total=queries.kept_total(current_user, filters, counts, INBOX_STATES))
-    rounds = db.session.scalars(sa.select(Round).order_by(Round.number.desc())).all()
+    rounds = round_service.programme_rounds()  # the artisan titles' rounds: another programme's are not this list's
     return render_template(
         "province/inbox.html", nominations=page.items, page=page, filters=filters, counts=counts,
         rounds=rounds, states=[s for s in State if s != State.DRAFT], show_overdue=True,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import render_template
 from flask_login import current_user
 
@@ -8,10 +7,10 @@ from workflows.states import N_
 
 from .. import permissions
 from ..errors import NotFound
-from ..extensions import db
 from ..models import Round, get_row
 from ..permissions import NATIONAL_ROLES, guard
 from ..report_files import report_file
+from ..services import rounds as round_service
 from ..services import timeline
 from ..timeutil import today
 from . import bp
@@ -30,8 +29,9 @@ def _scope() -> str | None:
 
 @bp.route("/")
 def index():
-    """Every round, its intake window and where it stands, with a link to its timeline."""
-    rows = list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
+    """Every round of the artisan titles, its intake window and where it stands, with a link to its timeline
+    (a scheme year or a product-selection round is another programme's, on that programme's pages)."""
+    rows = round_service.programme_rounds()
     return render_template("rounds/index.html", rounds=rows, today=today())
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from workflows.law_days import DayKind
 from workflows.machine import STAGE_OF, Stage
+from workflows.programme import ARTISAN_ID
 from workflows.states import N_, Action, State
 
 from .. import audit_chain, permissions
@@ -487,8 +488,10 @@ DAY_KINDS = {DayKind.CALENDAR.value: N_("ngÃ y"), DayKind.WORKING.value: N_("ngÃ
 
 
 def newest_round() -> Round | None:
-    """The round with the highest number (the intake page opens on it)."""
-    return db.session.scalar(sa.select(Round).order_by(Round.number.desc()).limit(1))
+    """The artisan titles' round with the highest number (the intake page and the public procedure open on
+    it; a scheme year or a product-selection round is another programme's)."""
+    return db.session.scalar(sa.select(Round).where(Round.programme_id == ARTISAN_ID)
+                             .order_by(Round.number.desc()).limit(1))
 
 
 def active_provinces() -> list[Province]:

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from workflows.programme import ARTISAN_ID
 from workflows.states import N_, Action, CouncilEvent, State
 
 from .. import personal_fields
@@ -206,11 +207,14 @@ def dataset(name: str) -> Dataset | None:
 
 
 def rounds() -> list[int]:
-    return list(db.session.scalars(sa.select(Round.number).order_by(Round.number)))
+    """The artisan titles' round numbers (the datasets' filter; another programme's rounds are not award rounds)."""
+    return list(db.session.scalars(sa.select(Round.number).where(Round.programme_id == ARTISAN_ID)
+                                   .order_by(Round.number)))
 
 
 def round_exists(number: int) -> bool:
-    return db.session.scalar(sa.select(sa.exists().where(Round.number == number)))
+    return db.session.scalar(sa.select(sa.exists().where(Round.number == number,
+                                                         Round.programme_id == ARTISAN_ID)))
 
 
 # -- the rows ---------------------------------------------------------------------------------------------

@@ -92,6 +92,33 @@ def all_rounds() -> list[Round]:
     return list(db.session.scalars(sa.select(Round).order_by(Round.number.desc())))
 
 
+def programme_rounds(programme_id: str = ARTISAN_ID) -> list[Round]:
+    """The rounds of one programme, the newest first: by default the artisan titles' (what their pages,
+    pickers and ``GET /api/v1/rounds`` list; a scheme year or a product-selection round is another
+    programme's round and is listed only when asked for by its id)."""
+    return list(db.session.scalars(sa.select(Round).where(Round.programme_id == programme_id)
+                                   .order_by(Round.number.desc())))
+
+
+def programme_title(row: Round) -> str:
+    """The Vietnamese name (a message id) of the programme the round runs, from the version it records;
+    the id itself when that definition is not loaded."""
+    try:
+        return registry().get(row.programme_id, row.programme_version).definition.title
+    except KeyError:
+        return row.programme_id
+
+
+def checked_programme_id(value: str | None) -> str:
+    """A programme id given by a caller (``?programme_id=``): the artisan titles when absent, a 422 naming
+    the parameter when the registry has no such programme."""
+    if value is None or value == "":
+        return ARTISAN_ID
+    if value not in registry().ids():
+        raise ValidationFailed(fields={"programme_id": N_("Không có chương trình này.")})
+    return value
+
+
 def _programme_of(data: RoundIn) -> str:
     """The round's programme: the artisan titles by default; another one of the registry with a version in
     effect on the day intake opens (a 422 naming ``programme_id`` otherwise)."""

@@ -34,11 +34,11 @@ from workflows.states import N_
 from .. import permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
-from ..models import Nomination, Province, Round, TransitionLog, User
+from ..models import AuditKind, Nomination, Province, Round, TransitionLog, User
 from ..models.schemes import MAX_VND, SchemeBudgetLine, SchemeRecord, SchemeYear
 from ..text import nfc
 from ..timeutil import now_utc, today
-from . import certificates, programmes, transaction
+from . import admin_events, certificates, programmes, transaction
 from .nominations import CONFLICT, record_move
 
 PROGRAMME_ID = "khuyen-cong-schemes"
@@ -202,7 +202,22 @@ def open_year(actor: User, values: dict) -> SchemeYear:
         db.session.flush()
         year = SchemeYear(round_id=round_.id, plan_year=plan_year, created_by_id=actor.id, **guidance)
         db.session.add(year)
+        # the administration log, in the same transaction as the year (as a round's creation is)
+        admin_events.record(AuditKind.SCHEME_YEAR_OPENED, actor, target=round_, plan_year=plan_year,
+                            programme_id=round_.programme_id, programme_version=round_.programme_version,
+                            intake_opens=opens, intake_closes=closes, **_jsonable_guidance(guidance))
     return year
+
+
+def _jsonable_guidance(guidance: dict) -> dict:
+    """The guidance as the log keeps it: dates as ISO days; the guidance's text (up to 20,000 characters) by
+    its length, the year's page holds the text itself."""
+    out = {}
+    for key, value in guidance.items():
+        if key == "guidance_text":
+            key, value = "guidance_text_length", len(value or "")
+        out[key] = value.isoformat() if isinstance(value, date) else value
+    return out
 
 
 def programmes_registry_version(on: date) -> str:
@@ -227,8 +242,15 @@ def update_year(actor: User, year: SchemeYear, values: dict) -> SchemeYear:
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.one_transaction():
+        before = _jsonable_guidance({key: getattr(year, key) for key in guidance})
+        after = _jsonable_guidance(guidance)
+        changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]
+                   or (key == "guidance_text_length" and year.guidance_text != guidance["guidance_text"])}
         for key, value in guidance.items():
             setattr(year, key, value)
+        if changes:
+            admin_events.record(AuditKind.SCHEME_YEAR_CHANGED, actor, target=year.round, plan_year=year.plan_year,
+                                changes=changes)
     return year
 
 
