@@ -226,6 +226,18 @@ class DatabaseFactory:
         return url, drop
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _programme_registry_per_module():
+    """The programme registry is one per process: a module that adds a folder of test programmes (as the
+    PROGRAMME_DIRS setting does) gets it taken away at its end, so that the next module on the same worker
+    (the language crawl, the inboxes) does not list another module's test programme."""
+    from workflows.registry import registry
+
+    before = registry().snapshot()
+    yield
+    registry().restore(before)
+
+
 @pytest.fixture(scope="session")
 def database_factory(request, tmp_path_factory):
     kind = request.config.getoption("--db")

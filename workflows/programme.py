@@ -573,6 +573,16 @@ class Registry:
     def ids(self) -> list[str]:
         return sorted({k[0] for k in self._programmes})
 
+    def snapshot(self) -> tuple[dict, list]:
+        """What the registry holds now, for ``restore``: the tests add folders of test programmes and take
+        them away again, so that one module's test programme is not on the next module's pages."""
+        return dict(self._programmes), list(self.directories)
+
+    def restore(self, snapshot: tuple[dict, list]) -> None:
+        programmes, directories = snapshot
+        self._programmes = dict(programmes)
+        self.directories = list(directories)
+
     def versions(self, programme_id: str) -> list[Programme]:
         return sorted((p for p in self._programmes.values() if p.id == programme_id),
                       key=lambda p: p.definition.effective_from)
