@@ -354,6 +354,9 @@ def forget_law_calendar() -> None:
 
 # The province inbox's states (province/routes.py INBOX_STATES): the partial index of migration 0028.
 _INBOX_WHERE = "state IN ('submitted', 'returned', 'accepted', 'province_passed')"
+# 0032: the other programmes' dossiers only (services/programme_dossiers.awaiting, visible), a few among the
+# artisan titles' many: the query inlines the id so that a generic plan can use the index too
+OTHER_PROGRAMMES_WHERE = f"programme_id <> '{ARTISAN_ID}'"
 
 
 class Nomination(db.Model):
@@ -381,6 +384,9 @@ class Nomination(db.Model):
         # 0028: the inbox's own states only (province/routes.py INBOX_STATES), in its order
         sa.Index("ix_nominations_province_inbox", "province_code", "received_at", "id",
                  postgresql_where=sa.text(_INBOX_WHERE), sqlite_where=sa.text(_INBOX_WHERE)),
+        # 0032: the other programmes' dossiers, by province in the inboxes' order
+        sa.Index("ix_nominations_other_programmes", "province_code", "state_changed_at", "id",
+                 postgresql_where=sa.text(OTHER_PROGRAMMES_WHERE), sqlite_where=sa.text(OTHER_PROGRAMMES_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

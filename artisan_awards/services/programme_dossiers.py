@@ -22,10 +22,14 @@ from .. import permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import MAX_DB_INT, Attachment, Nomination, Round, TransitionLog, User
-from ..models.core import AttachmentKind
+from ..models.core import OTHER_PROGRAMMES_WHERE, AttachmentKind
 from ..timeutil import today
 from . import attachments
 from .programmes import programme_of, subject
+
+# Not the artisan titles: the id inlined (not a bound parameter), so that PostgreSQL's generic plans for a
+# prepared statement can still use the partial index ix_nominations_other_programmes (migration 0032).
+OTHER_PROGRAMMES = sa.text(OTHER_PROGRAMMES_WHERE.replace("programme_id", "nominations.programme_id"))
 
 
 def programme_ids() -> list[str]:
@@ -221,7 +225,7 @@ def trigger_label(programme: pg.Programme, trigger: str, gettext) -> str:
 def awaiting(user: User, programme_id: str | None = None, limit: int = 500) -> list[dict]:
     """Dossiers of the other programmes that wait for ``user``: an action of theirs or their level's decision
     is possible now.  Each: the dossier, its programme version, the actions and the decisions."""
-    stmt = sa.select(Nomination).where(Nomination.programme_id != pg.ARTISAN_ID, Nomination.code.is_not(None))
+    stmt = sa.select(Nomination).where(OTHER_PROGRAMMES, Nomination.code.is_not(None))
     if programme_id:
         stmt = stmt.where(Nomination.programme_id == programme_id)
     if not permissions.sees_every_province(user):
@@ -244,7 +248,7 @@ def awaiting(user: User, programme_id: str | None = None, limit: int = 500) -> l
 def visible(user: User, programme_id: str | None = None, round_id: int | None = None, state: str | None = None,
             province_code: str | None = None, limit: int = 5000) -> list[tuple[Nomination, pg.Programme]]:
     """The other programmes' dossiers ``user`` may see, oldest first, each with its version."""
-    stmt = sa.select(Nomination).where(Nomination.programme_id != pg.ARTISAN_ID)
+    stmt = sa.select(Nomination).where(OTHER_PROGRAMMES)
     if programme_id:
         stmt = stmt.where(Nomination.programme_id == programme_id)
     if round_id is not None:
