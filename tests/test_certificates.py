@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from artisan_awards.errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from artisan_awards.extensions import db
@@ -34,10 +35,10 @@ def world(make):
     return applicant, hni, hpg, ministry, round_
 
 
-def _dossier(world, name="Bình gốm men lam Bát Tràng", province="HNI"):
+def _dossier(world, name="Bình gốm men lam Bát Tràng", province="HNI", group="Thủ công mỹ nghệ"):
     applicant, *_, round_ = world
     n = programmes.create_dossier(applicant, round_.id, province, {
-        "producer_name": "Hợp tác xã Gốm Bát Tràng", "product_name": name, "product_group": "Thủ công mỹ nghệ"})
+        "producer_name": "Hợp tác xã Gốm Bát Tràng", "product_name": name, "product_group": group})
     programmes.perform(n, "submit", applicant)
     return n
 
@@ -224,3 +225,122 @@ def test_add_months_keeps_the_day_or_takes_the_months_last():
     assert certificates.add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert certificates.add_months(date(2025, 11, 15), 3) == date(2026, 2, 15)
     assert certificates.add_months(date(2025, 5, 1), 36) == date(2028, 5, 1)
+
+
+# -- the register's filters: one reading for the public page and the API (certificates.register_filter) ----
+
+FOOD = "Chế biến nông lâm thủy sản"
+
+
+def _register_world(world):
+    """Three valid certificates (two provinces, two levels, two groups) and an expired one."""
+    _, hni, hpg, ministry, _ = world
+    bat_trang, cat_hai = _dossier(world), _dossier(world, "Nước mắm Cát Hải", "HPG", group=FOOD)
+    old = _dossier(world, "Gốm cũ")
+    for n, officer in ((bat_trang, hni), (cat_hai, hpg), (old, hni)):
+        programmes.decide(n, "province", PASS, officer)
+    a = certificates.issue_certificate(bat_trang, "province", hni)
+    b = certificates.issue_certificate(cat_hai, "province", hpg)
+    expired = certificates.issue_certificate(old, "province", hni, issued_on=today() - timedelta(days=4 * 366))
+    programmes.perform(bat_trang, "send_to_region", hni)
+    programmes.decide(bat_trang, "region", PASS, ministry)
+    c = certificates.issue_certificate(bat_trang, "region", ministry)
+    return {"province_hni": a, "province_hpg": b, "region": c, "expired": expired}
+
+
+def _page_numbers(client, query) -> list[str]:
+    """The certificate numbers in the page's register table, in order (the first cell of each row)."""
+    r = client.get("/public/certificates", query_string=query)
+    assert r.status_code == 200, (query, r.status_code)
+    html = r.get_data(as_text=True)
+    if 'id="register"' not in html:
+        return []
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [row.split("</td>", 1)[0].rsplit(">", 1)[-1] for row in body.split("<tr>")[1:]]
+
+
+def test_the_register_filter_reads_every_field_once():
+    from werkzeug.datastructures import MultiDict
+
+    assert certificates.register_filter(MultiDict({"on": " 2026-03-01 ", "level": "region", "province": "HNI",
+                                                   "group": "Thủ công mỹ nghệ", "q": "  gốm  "})) == \
+        certificates.RegisterFilter(date(2026, 3, 1), "region", "HNI", "Thủ công mỹ nghệ", "gốm")
+    empty = MultiDict({"on": "", "level": "", "province": "", "group": "", "q": " "})
+    assert certificates.register_filter(empty) == certificates.RegisterFilter(today())
+    assert certificates.register_filter({"q": "go\u0302\u0301m"}).text == "gốm"  # typed decomposed: composed
+    assert len(certificates.register_filter({"q": "x" * 500}).text) == certificates.TEXT_MAX
+    with pytest.raises(ValidationFailed) as refused:  # every bad field named at once
+        certificates.register_filter({"on": "31/02/2026", "level": "district", "q": "gốm"})
+    assert refused.value.fields == {"on": certificates.BAD_DAY, "level": certificates.BAD_LEVEL}
+    for level in ("Province", "tinh", "provinces"):  # the ids, to the letter
+        with pytest.raises(ValidationFailed) as refused:
+            certificates.register_filter({"level": level})
+        assert list(refused.value.fields) == ["level"]
+
+
+GOOD = {
+    "none": ({}, ["region", "province_hni", "province_hpg"]),
+    "province": ({"level": "province"}, ["province_hni", "province_hpg"]),
+    "region": ({"level": "region"}, ["region"]),
+    "nation": ({"level": "nation"}, []),
+    "hpg": ({"province": "HPG"}, ["province_hpg"]),
+    "group": ({"group": FOOD}, ["province_hpg"]),
+    "text": ({"q": "cát hải"}, ["province_hpg"]),
+    "text-spaces": ({"q": "  Nước mắm "}, ["province_hpg"]),
+    "holder": ({"q": "hợp tác xã gốm"}, ["region", "province_hni", "province_hpg"]),
+    "level-and-text": ({"level": "province", "q": "men lam"}, ["province_hni"]),
+    "past": ({"on": "past"}, ["expired"]),
+}
+
+
+@pytest.mark.parametrize("query,names", GOOD.values(), ids=GOOD.keys())
+def test_good_filters_give_the_same_rows_on_the_page_and_the_api(client, api, world, query, names):
+    certs = _register_world(world)
+    if query.get("on") == "past":
+        query = {"on": (today() - timedelta(days=4 * 366 - 10)).isoformat()}
+    expected = [certs[name].number for name in names]
+    answer = api.get("/api/v1/certificates", query_string=query)
+    assert answer.status_code == 200
+    assert [x["number"] for x in answer.get_json()["items"]] == expected
+    assert _page_numbers(client, query) == expected
+
+
+BAD = {
+    "level": ({"level": "district"}, ["level"]),
+    "level-hostile": ({"level": "<script>alert(1)</script>"}, ["level"]),
+    "day": ({"on": "hôm-nay"}, ["on"]),
+    "day-and-level": ({"on": "2026-02-30", "level": "tinh"}, ["on", "level"]),
+}
+
+
+@pytest.mark.parametrize("query,fields", BAD.values(), ids=BAD.keys())
+def test_a_bad_filter_gets_the_same_field_error_on_the_page_and_the_api(client, api, world, query, fields):
+    _register_world(world)
+    kept = {"province": "HPG", "group": FOOD, "q": "Cát Hải"}
+    answer = api.get("/api/v1/certificates", query_string={**kept, **query})
+    assert answer.status_code == 422
+    error = answer.get_json()["error"]
+    assert error["code"] == "validation_failed" and sorted(error["fields"]) == sorted(fields)
+
+    page = client.get("/public/certificates", query_string={**kept, **query})
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert 'role="alert"' in html and "Điều kiện lọc chưa hợp lệ" in html
+    for name in fields:  # the API's sentence, by its field, the field marked
+        assert f'<p class="error" id="{name}-error">{escape(error["fields"][name])}</p>' in html
+        assert f'aria-invalid="true" aria-describedby="{name}-error"' in html
+    assert html.count('<p class="error"') == len(fields)
+    # the other filters are kept in the form; no list for a filter the register could not read
+    assert 'value="Cát Hải"' in html
+    assert '<option value="HPG" selected' in html and f'<option value="{FOOD}" selected' in html
+    assert 'id="register"' not in html and "<script>alert(1)" not in html
+
+    # in English too, the same sentence on both
+    english = api.get("/api/v1/certificates", query_string=query, headers={"Accept-Language": "en"})
+    client.get("/lang/en")
+    page_en = client.get("/public/certificates", query_string=query)
+    assert english.status_code == 422 and page_en.status_code == 400
+    for name in fields:
+        sentence = english.get_json()["error"]["fields"][name]
+        assert sentence != error["fields"][name]
+        assert f'<p class="error" id="{name}-error">{escape(sentence)}</p>' in page_en.get_data(as_text=True)

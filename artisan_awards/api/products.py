@@ -24,7 +24,6 @@ from ..models import CERTIFICATE_LEVELS
 from ..permissions import guard
 from ..schemas import DbId, LongText, _In
 from ..services import certificates, scoring
-from ..timeutil import today
 from . import bp, json_body
 from . import openapi as spec
 
@@ -171,28 +170,11 @@ def revoke_certificate(certificate_id: int):
 
 @bp.get("/certificates")
 def register():
-    """The public register: the certificates valid on ``?on=`` (today by default), filtered."""
-    on, level, province, group, text = _register_args()
-    return jsonify({"on": on.isoformat(), "items": [certificates.as_dict(c, on) for c in certificates.register(
-        on, level, province, group, text)]})
-
-
-def _register_args():
-    args = request.args
-    errors = {}
-    on = today()
-    if args.get("on"):
-        try:
-            on = date.fromisoformat(args["on"])
-        except ValueError:
-            errors["on"] = N_("Ngày không hợp lệ (định dạng YYYY-MM-DD).")
-    level = args.get("level") or None
-    if level is not None and level not in CERTIFICATE_LEVELS:
-        errors["level"] = N_("Cấp không hợp lệ.")
-    if errors:
-        raise ValidationFailed(fields=errors)
-    text = (args.get("q") or "")[:100] or None
-    return on, level, (args.get("province") or None), (args.get("group") or None), text
+    """The public register: the certificates valid on ``?on=`` (today by default), filtered by ``level``,
+    ``province``, ``group`` and ``q`` (read by ``certificates.register_filter``, as the public page reads them)."""
+    chosen = certificates.register_filter(request.args)
+    return jsonify({"on": chosen.on.isoformat(), "items": [certificates.as_dict(c, chosen.on)
+                                                           for c in chosen.rows()]})
 
 
 @bp.get("/certificates/<int:certificate_id>.pdf")
@@ -234,7 +216,7 @@ spec.OPTIONAL_BODIES.add("ScoringCloseIn")
 spec.PARAMS["/certificates"] = [
     {"name": n, "in": "query", "required": False, "schema": s} for n, s in [
         ("on", {"type": "string", "format": "date"}), ("level", {"type": "string", "enum": list(CERTIFICATE_LEVELS)}),
-        ("province", {"type": "string"}), ("group", {"type": "string"}), ("q", {"type": "string", "maxLength": 100})]]
+        ("province", {"type": "string"}), ("group", {"type": "string"}), ("q", {"type": "string", "maxLength": certificates.TEXT_MAX})]]
 spec.PARAMS["/programme-rounds/{round_id}/levels/{level}/ranking"] = [
     {"name": "region", "in": "query", "required": False, "schema": {"type": "string", "enum": list(regions.REGIONS)}}]
 spec.ERROR_CODES.update({

@@ -4,15 +4,14 @@ looked up says so (services/certificates.py)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import render_template, request
 
 from workflows.states import N_
 
+from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import CERTIFICATE_LEVELS, Province
+from ..models import Province
 from ..services import certificates
 from ..timeutil import today
 from . import bp
@@ -22,27 +21,26 @@ LEVEL_LABELS = {"province": N_("Cấp tỉnh"), "region": N_("Cấp khu vực"),
 
 @bp.route("/certificates")
 def certificates_register():
-    """The register: valid certificates, highest level first; filters by level, province, group, text."""
+    """The register: valid certificates, highest level first; filters by day, level, province, group and text,
+    read by ``certificates.register_filter`` as the API reads them.  A bad filter is named by its field
+    (400), the form keeping every filter as it was sent."""
     args = request.args
-    errors = {}
-    on = today()
-    if args.get("on"):
-        try:
-            on = date.fromisoformat(args["on"])
-        except ValueError:
-            errors["on"] = N_("Ngày không hợp lệ (định dạng YYYY-MM-DD).")
-    level = args.get("level") if args.get("level") in CERTIFICATE_LEVELS else None
-    province = args.get("province") or None
-    text = (args.get("q") or "").strip()[:100]
-    rows = certificates.register(on, level, province, None, text or None)
-    looked_up = None
-    if text and not rows:  # a number typed in: say why it is not listed
-        looked_up = certificates.lookup(text, on)
+    chosen = {"on": args.get("on", ""), "level": args.get("level", ""), "province": args.get("province", ""),
+              "group": args.get("group", ""), "q": args.get("q", "")}
+    errors, rows, looked_up = {}, [], None
+    try:
+        wanted = certificates.register_filter(args)
+    except ValidationFailed as exc:
+        errors, on = exc.fields, today()
+    else:
+        on, rows = wanted.on, wanted.rows()
+        chosen["q"] = wanted.text or ""
+        if wanted.text and not rows:  # a number typed in: say why it is not listed
+            looked_up = certificates.lookup(wanted.text, on)
     provinces = db.session.scalars(sa.select(Province).where(Province.active).order_by(Province.code)).all()
-    status = 422 if errors else 200
-    return render_template("public/certificates.html", rows=rows, on=on, chosen={
-        "level": level, "province": province, "q": text, "on": args.get("on", "")}, levels=LEVEL_LABELS,
-        provinces=provinces, errors=errors, looked_up=looked_up), status
+    return render_template("public/certificates.html", rows=rows, on=on, chosen=chosen, levels=LEVEL_LABELS,
+                           provinces=provinces, groups=certificates.register_groups(), errors=errors,
+                           looked_up=looked_up), 400 if errors else 200
 
 
 @bp.route("/certificates/<int:certificate_id>.pdf")

@@ -9,7 +9,9 @@ Validity (``Certificate.is_valid_on`` and ``valid_on`` as SQL, the same rule): f
 ``valid_until``, both days included, and before ``revoked_on``.  ``valid_until`` is the day before the
 same date ``CERTIFICATE_VALIDITY_MONTHS[level]`` months after the issue (config; the length is not
 verified in the circulars).  The public register and the schemes' priority read only through
-``valid_certificate``, ``valid_for_dossier`` and ``register``.
+``valid_certificate``, ``valid_for_dossier`` and ``register``; the register's filters, as the public page and
+the API receive them in the query string, are read once by ``register_filter`` (a ``RegisterFilter``, or the
+fields in error).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import calendar
 import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -28,7 +32,7 @@ from .. import permissions
 from ..errors import Forbidden, NotFound, TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..models import CERTIFICATE_LEVELS, AuditKind, Certificate, Nomination, TransitionLog, User
-from ..text import nfc
+from ..text import nfc, vi_sort_key
 from ..timeutil import today
 from . import admin_events, notifications, transaction
 
@@ -121,6 +125,56 @@ def register(on: date, level: str | None = None, province_code: str | None = Non
     return list(db.session.scalars(register_query(on, level, province_code, product_group, text)))
 
 
+BAD_DAY = N_("Ngày không hợp lệ (định dạng YYYY-MM-DD).")
+BAD_LEVEL = N_("Cấp không hợp lệ: chọn cấp tỉnh, cấp khu vực hoặc cấp quốc gia.")
+TEXT_MAX = 100  # the search box's length (the page's maxlength, the API's maxLength)
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    """The register's filters as the query string gives them (the page's form and ``GET /api/v1/certificates``
+    alike: ``on``, ``level``, ``province``, ``group``, ``q``); ``None`` is "any"."""
+
+    on: date
+    level: str | None = None
+    province_code: str | None = None
+    product_group: str | None = None
+    text: str | None = None
+
+    def rows(self) -> list[Certificate]:
+        """The certificates the filter lists."""
+        return register(self.on, self.level, self.province_code, self.product_group, self.text)
+
+
+def register_groups() -> list[str]:
+    """The product groups the certificates name, in Vietnamese order (the register page's group choice)."""
+    groups = db.session.scalars(sa.select(Certificate.product_group).where(Certificate.product_group != "")
+                                .distinct())
+    return sorted(groups, key=vi_sort_key)
+
+
+def register_filter(args: Mapping[str, str]) -> RegisterFilter:
+    """Read the register's filters from a query string (``request.args``): the day (ISO, today when empty),
+    the level (one of ``CERTIFICATE_LEVELS``), the province's code, the product group and the search text
+    (NFC, trimmed, at most ``TEXT_MAX`` characters).  A bad day or an unknown level raises
+    ``ValidationFailed`` naming every such field (the API answers 422, the page shows it by the form)."""
+    errors: dict[str, str] = {}
+    on = today()
+    if (args.get("on") or "").strip():
+        try:
+            on = _day(args["on"], "on")
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    level = (args.get("level") or "").strip() or None
+    if level is not None and level not in CERTIFICATE_LEVELS:
+        errors["level"] = BAD_LEVEL
+    if errors:
+        raise ValidationFailed(fields=errors)
+    text = nfc(args.get("q") or "").strip()[:TEXT_MAX].strip()
+    return RegisterFilter(on=on, level=level, province_code=(args.get("province") or "").strip() or None,
+                          product_group=nfc(args.get("group") or "").strip() or None, text=text or None)
+
+
 def for_dossier(nomination_id: int) -> list[Certificate]:
     """Every certificate of the dossier, valid or not, lowest level first (the dossier's page)."""
     rank = sa.case({level: i for i, level in enumerate(CERTIFICATE_LEVELS)}, value=Certificate.level)
@@ -162,7 +216,7 @@ def _day(value, field: str) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationFailed(fields={field: N_("Ngày không hợp lệ (định dạng YYYY-MM-DD).")})
+    raise ValidationFailed(fields={field: BAD_DAY})
 
 
 def issue_certificate(nomination: Nomination, level: str, actor: User, *, issued_on: date | str | None = None,
