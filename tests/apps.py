@@ -129,3 +129,31 @@ class SharedApp:
                 db.engine.dispose()
 
 
+
+
+def module_world(build, folder: str, *, fixture: str = "built_world", asked_by: str = "world"):
+    """The two fixtures of a module whose tests share one world built once (``build()``, real commits; see
+    ``world_snapshot``): returns them, to be bound in the module under their names,
+    ``built_world, app_config = module_world(_build_world, "audit-world")``.
+
+    ``fixture`` (module scope) is the world's database and uploads, built under the temporary folder
+    ``folder``; ``app_config`` gives a test that asks for ``asked_by`` a copy of that database (its own:
+    nothing another test wrote is there) and any other test of the module an empty database of its own."""
+    import pytest
+
+    @pytest.fixture(scope="module", name=fixture)
+    def snapshot(database_factory, tmp_path_factory):
+        with world_snapshot(database_factory, tmp_path_factory.mktemp(folder), build) as built:
+            yield built
+
+    @pytest.fixture(name="app_config")
+    def app_config(request, database_factory, tmp_path):
+        if asked_by in request.fixturenames:
+            config, drop = config_from_snapshot(database_factory, request.getfixturevalue(fixture), tmp_path)
+        else:
+            url, drop = database_factory.new(tmp_path)
+            config = _config(url, tmp_path)
+        yield config
+        drop()
+
+    return snapshot, app_config

@@ -24,7 +24,7 @@ from artisan_awards.extensions import db
 from artisan_awards.models import AuditKind, Nomination, User
 from artisan_awards.services import admin_events as audit_log
 from artisan_awards.services import nominations as service
-from tests.apps import _config, config_from_snapshot, world_snapshot
+from tests.apps import module_world
 from tests.factories import Factory
 from workflows.states import Action, State
 
@@ -84,22 +84,8 @@ def _build_world() -> SimpleNamespace:
     return SimpleNamespace(officer=officer.id, admin=admin.id, a=a.id, b=b.id, c=c.id, e1=e1.id, e2=e2.id)
 
 
-@pytest.fixture(scope="module")
-def built_world(database_factory, tmp_path_factory):
-    """The world built once for the module; each test asking for ``world`` gets a copy of its database."""
-    with world_snapshot(database_factory, tmp_path_factory.mktemp("audit-world"), _build_world) as snapshot:
-        yield snapshot
-
-
-@pytest.fixture
-def app_config(request, database_factory, tmp_path):
-    if "world" in request.fixturenames:
-        config, drop = config_from_snapshot(database_factory, request.getfixturevalue("built_world"), tmp_path)
-    else:
-        url, drop = database_factory.new(tmp_path)
-        config = _config(url, tmp_path)
-    yield config
-    drop()
+# The world built once for the module; each test asking for ``world`` gets a copy of its database.
+built_world, app_config = module_world(_build_world, "audit-world")
 
 
 @pytest.fixture

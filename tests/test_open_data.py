@@ -23,7 +23,7 @@ from artisan_awards.models import Nomination, PublicComment, TransitionLog
 from artisan_awards.services import nominations as service
 from artisan_awards.services import retention
 from artisan_awards.timeutil import now_utc
-from tests.apps import _config, config_from_snapshot, world_snapshot
+from tests.apps import module_world
 from workflows.states import CouncilEvent, State
 
 # The demo world's seed closes council sessions, which on PostgreSQL VACUUMs the ballot box on a connection of
@@ -57,23 +57,9 @@ def _plant() -> list[str]:
     return planted
 
 
-@pytest.fixture(scope="module")
-def planted_world(database_factory, tmp_path_factory):
-    """The planted world built once for the module (the demo seed took ~3 CPU-s per test)."""
-    with world_snapshot(database_factory, tmp_path_factory.mktemp("open-data-world"), _plant) as snapshot:
-        yield snapshot
-
-
-@pytest.fixture
-def app_config(request, database_factory, tmp_path):
-    """A test asking for ``world`` runs on a copy of the planted world's database; the others on an empty one."""
-    if "world" in request.fixturenames:
-        config, drop = config_from_snapshot(database_factory, request.getfixturevalue("planted_world"), tmp_path)
-    else:
-        url, drop = database_factory.new(tmp_path)
-        config = _config(url, tmp_path)
-    yield config
-    drop()
+# The planted world built once for the module (the demo seed took ~3 CPU-s per test); a test asking for
+# ``world`` runs on a copy of its database, the others on an empty one.
+planted_world, app_config = module_world(_plant, "open-data-world", fixture="planted_world")
 
 
 @pytest.fixture

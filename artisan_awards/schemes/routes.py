@@ -64,6 +64,44 @@ def _errors(form) -> list[tuple[str, str, str]]:
     return out
 
 
+def _form_page(form, operation, done, template: str, **context):
+    """A page with a form: on a valid POST ``operation()`` runs (its field errors go next to the fields) and
+    ``done(result)`` gives the message to flash and the page to go to (303); otherwise the form is shown
+    (again, 422, with the summary of its errors after a POST)."""
+    if form.validate_on_submit():
+        try:
+            result = operation()
+        except ValidationFailed as exc:
+            _place(form, exc)
+        else:
+            message, target = done(result)
+            flash(message, "success")
+            return redirect(target, code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(template, form=form, errors=_errors(form), **context), status
+
+
+def _post_back(form, operation, success, back: str, *, refusals=(ValidationFailed,), say_why: bool = False):
+    """A form posted from another page (the scheme's, the plan's): on a valid POST ``operation()`` runs and
+    ``success(result)`` is flashed; a refusal's field errors (and, with ``say_why``, its message) and the
+    form's own errors are flashed; either way back to ``back`` (303)."""
+    if form.validate_on_submit():
+        try:
+            result = operation()
+        except refusals as exc:
+            if say_why:
+                flash(exc.text(_), "error")
+            for text in exc.field_texts(_).values():
+                flash(text, "error")
+        else:
+            flash(success(result), "success")
+    else:
+        for f in form:
+            for e in f.errors if isinstance(f.errors, list) else []:
+                flash(f"{f.label.text}: {e}", "error")
+    return redirect(back, code=303)
+
+
 def _year(round_id: int):
     return schemes.get_year(round_id)
 
@@ -93,20 +131,14 @@ def new_year():
     if request.method == "GET":
         form.content_areas.data = "\n".join(schemes.default_content_areas())
         form.plan_year.data = today().year + 1
-    if form.validate_on_submit():
-        try:
-            year = schemes.open_year(current_user, {
-                "plan_year": form.plan_year.data, "guidance_number": form.guidance_number.data,
-                "guidance_date": form.guidance_date.data, "guidance_text": form.guidance_text.data or "",
-                "content_areas": form.content_areas.data, "intake_opens": form.intake_opens.data,
-                "intake_closes": form.intake_closes.data})
-        except ValidationFailed as exc:
-            _place(form, exc)
-        else:
-            flash(_("Đã mở năm kế hoạch %(year)s.", year=year.plan_year), "success")
-            return redirect(url_for("schemes.year", round_id=year.round_id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("schemes/year_form.html", form=form, errors=_errors(form), year=None), status
+    return _form_page(form, lambda: schemes.open_year(current_user, {
+        "plan_year": form.plan_year.data, "guidance_number": form.guidance_number.data,
+        "guidance_date": form.guidance_date.data, "guidance_text": form.guidance_text.data or "",
+        "content_areas": form.content_areas.data, "intake_opens": form.intake_opens.data,
+        "intake_closes": form.intake_closes.data}),
+        lambda year: (_("Đã mở năm kế hoạch %(year)s.", year=year.plan_year),
+                      url_for("schemes.year", round_id=year.round_id)),
+        "schemes/year_form.html", year=None)
 
 
 @bp.route("/years/<int:round_id>/edit", methods=["GET", "POST"])
@@ -119,18 +151,11 @@ def edit_year(round_id: int):
         form.guidance_date.data = year.guidance_date
         form.guidance_text.data = year.guidance_text
         form.content_areas.data = "\n".join(year.content_areas)
-    if form.validate_on_submit():
-        try:
-            schemes.update_year(current_user, year, {
-                "guidance_number": form.guidance_number.data, "guidance_date": form.guidance_date.data,
-                "guidance_text": form.guidance_text.data or "", "content_areas": form.content_areas.data})
-        except ValidationFailed as exc:
-            _place(form, exc)
-        else:
-            flash(_("Đã lưu hướng dẫn của năm kế hoạch."), "success")
-            return redirect(url_for("schemes.year", round_id=year.round_id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("schemes/year_form.html", form=form, errors=_errors(form), year=year), status
+    return _form_page(form, lambda: schemes.update_year(current_user, year, {
+        "guidance_number": form.guidance_number.data, "guidance_date": form.guidance_date.data,
+        "guidance_text": form.guidance_text.data or "", "content_areas": form.content_areas.data}),
+        lambda _result: (_("Đã lưu hướng dẫn của năm kế hoạch."), url_for("schemes.year", round_id=year.round_id)),
+        "schemes/year_form.html", year=year)
 
 
 @bp.route("/years/<int:round_id>")
@@ -195,18 +220,10 @@ def propose(round_id: int):
     """A proposing unit's scheme: its fields and budget lines (spare rows; ``?rows=`` for more)."""
     y = _year(round_id)
     form = _proposal_form(y)
-    if form.validate_on_submit():
-        values, lines = _proposal_values(form)
-        try:
-            n = schemes.propose(current_user, y, values, lines)
-        except ValidationFailed as exc:
-            _place(form, exc)
-        else:
-            flash(_("Đã lưu đề án (bản nháp). Kiểm tra rồi gửi đề án cho Cục."), "success")
-            return redirect(url_for("schemes.show", scheme_id=n.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("schemes/proposal_form.html", form=form, errors=_errors(form), year=y,
-                           scheme=None), status
+    return _form_page(form, lambda: schemes.propose(current_user, y, *_proposal_values(form)),
+                      lambda n: (_("Đã lưu đề án (bản nháp). Kiểm tra rồi gửi đề án cho Cục."),
+                                 url_for("schemes.show", scheme_id=n.id)),
+                      "schemes/proposal_form.html", year=y, scheme=None)
 
 
 @bp.route("/<int:scheme_id>/edit", methods=["GET", "POST"])
@@ -217,18 +234,9 @@ def edit(scheme_id: int):
         abort(404)
     y = schemes.year_of(n)
     form = _proposal_form(y, n)
-    if form.validate_on_submit():
-        values, lines = _proposal_values(form)
-        try:
-            schemes.update_proposal(current_user, n, values, lines)
-        except ValidationFailed as exc:
-            _place(form, exc)
-        else:
-            flash(_("Đã lưu đề án."), "success")
-            return redirect(url_for("schemes.show", scheme_id=n.id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("schemes/proposal_form.html", form=form, errors=_errors(form), year=y,
-                           scheme=n), status
+    return _form_page(form, lambda: schemes.update_proposal(current_user, n, *_proposal_values(form)),
+                      lambda _result: (_("Đã lưu đề án."), url_for("schemes.show", scheme_id=n.id)),
+                      "schemes/proposal_form.html", year=y, scheme=n)
 
 
 @bp.route("/<int:scheme_id>")
@@ -266,20 +274,9 @@ def show(scheme_id: int):
 def appraise(scheme_id: int):
     n = _scheme(scheme_id)
     form = AppraisalForm(prefix="appraisal")
-    if form.validate_on_submit():
-        try:
-            schemes.appraise(current_user, n, {"score": form.score.data, "amount": form.amount.data,
-                                               "comment": form.comment.data})
-        except ValidationFailed as exc:
-            for text in exc.field_texts(_).values():
-                flash(text, "error")
-        else:
-            flash(_("Đã ghi kết quả thẩm định."), "success")
-    else:
-        for f in form:
-            for e in f.errors if isinstance(f.errors, list) else []:
-                flash(f"{f.label.text}: {e}", "error")
-    return redirect(url_for("schemes.show", scheme_id=n.id), code=303)
+    return _post_back(form, lambda: schemes.appraise(current_user, n, {
+        "score": form.score.data, "amount": form.amount.data, "comment": form.comment.data}),
+        lambda _result: _("Đã ghi kết quả thẩm định."), url_for("schemes.show", scheme_id=n.id))
 
 
 @bp.route("/<int:scheme_id>/records/<kind>", methods=["POST"])
@@ -293,21 +290,11 @@ def add_record(scheme_id: int, kind: str):
     if not permissions.may_act_as(current_user, n, programme.actor_for(schemes.RECORD_MOVES[kind])):
         abort(403)
     form = RecordForm(prefix=kind)
-    if form.validate_on_submit():
-        values = {k: getattr(form, k).data for k in ("on_date", "period", "progress_percent", "team", "reference",
-                                                     "amount", "text")}
-        try:
-            schemes.add_record(current_user, n, kind, {k: v for k, v in values.items() if v not in (None, "")})
-        except ValidationFailed as exc:
-            for text in exc.field_texts(_).values():
-                flash(text, "error")
-        else:
-            flash(_("Đã ghi: %(what)s.", what=_(schemes.RECORD_LABELS[kind])), "success")
-    else:
-        for f in form:
-            for e in f.errors if isinstance(f.errors, list) else []:
-                flash(f"{f.label.text}: {e}", "error")
-    return redirect(url_for("schemes.show", scheme_id=n.id), code=303)
+    fields = ("on_date", "period", "progress_percent", "team", "reference", "amount", "text")
+    return _post_back(form, lambda: schemes.add_record(current_user, n, kind, {
+        k: getattr(form, k).data for k in fields if getattr(form, k).data not in (None, "")}),
+        lambda _result: _("Đã ghi: %(what)s.", what=_(schemes.RECORD_LABELS[kind])),
+        url_for("schemes.show", scheme_id=n.id))
 
 
 # -- the plan --------------------------------------------------------------------------------------------
@@ -339,18 +326,7 @@ def plan(round_id: int):
 def approve(round_id: int):
     y = _year(round_id)
     form = ApprovalForm()
-    if form.validate_on_submit():
-        try:
-            moved = schemes.approve_plan(current_user, y, {"decision_number": form.decision_number.data,
-                                                           "decision_date": form.decision_date.data})
-        except (ValidationFailed, TransitionRefused) as exc:
-            flash(exc.text(_), "error")
-            for text in exc.field_texts(_).values():
-                flash(text, "error")
-        else:
-            flash(_("Đã ghi nhận phê duyệt kế hoạch: %(n)s đề án.", n=len(moved)), "success")
-    else:
-        for f in form:
-            for e in f.errors if isinstance(f.errors, list) else []:
-                flash(f"{f.label.text}: {e}", "error")
-    return redirect(url_for("schemes.plan", round_id=y.round_id), code=303)
+    return _post_back(form, lambda: schemes.approve_plan(current_user, y, {
+        "decision_number": form.decision_number.data, "decision_date": form.decision_date.data}),
+        lambda moved: _("Đã ghi nhận phê duyệt kế hoạch: %(n)s đề án.", n=len(moved)),
+        url_for("schemes.plan", round_id=y.round_id), refusals=(ValidationFailed, TransitionRefused), say_why=True)
