@@ -104,6 +104,20 @@ def no(monkeypatch, *checks):
         monkeypatch.setattr(audit, name, lambda *a, **k: None)
 
 
+def broken(runner, *args):
+    """``audit verify`` that finds the chain broken (exit code 1): its result, to read what it names."""
+    result = verify(runner, *args)
+    assert result.exit_code == 1, result.output
+    return result
+
+
+def passes_without(runner, monkeypatch, *checks):
+    """The broken variant passes: without the named checks, ``audit verify`` finds nothing (exit code 0)."""
+    no(monkeypatch, *checks)
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+
+
 # -- a clean record ------------------------------------------------------------------------------
 
 def test_a_clean_database_verifies_and_numbers_both_logs_without_gaps(world, runner):
@@ -142,8 +156,7 @@ def test_deleting_one_row_of_a_dossier_is_caught(world, runner, db_kind, monkeyp
     moves = moves_of(world.a)
     gone = moves[which]
     attack(db_kind, ("DELETE FROM transition_log WHERE id = :id", {"id": gone["id"]}))
-    result = verify(runner)
-    assert result.exit_code == 1
+    result = broken(runner)
     after = next(r for r in chain() if r["seq"] == gone["seq"] + 1)
     where = (f"log row {after['id']} (nomination {after['nomination_id']}) seq {after['seq']}"
              if after["log"] == "transition_log" else f"admin event {after['id']} seq {after['seq']}")
@@ -152,8 +165,7 @@ def test_deleting_one_row_of_a_dossier_is_caught(world, runner, db_kind, monkeyp
         assert (f"BROKEN at nomination {world.ids.a} (last log row {moves[1]['id']}): the state column says "
                 f"'closed_incomplete' but the last log row says 'returned'") in result.output
     # Broken variant: without the numbering (and the state check) the deletion passes.
-    no(monkeypatch, "_link_problem", "_check_nominations")
-    assert verify(runner).exit_code == 0
+    passes_without(runner, monkeypatch, "_link_problem", "_check_nominations")
 
 
 def test_deleting_a_whole_dossier_with_its_rows_is_caught(world, runner, db_kind, monkeypatch):
@@ -169,11 +181,9 @@ def test_deleting_a_whole_dossier_with_its_rows_is_caught(world, runner, db_kind
            ("DELETE FROM personal_data_reads WHERE nomination_id = :id", {"id": world.ids.b}),
            ("DELETE FROM nominations WHERE id = :id", {"id": world.ids.b}))
     assert db.session.get(Nomination, world.ids.b) is None
-    result = verify(runner)
-    assert result.exit_code == 1
+    result = broken(runner)
     assert f"rows {first}..{last} of the chain are missing (deleted) before this row" in result.output
-    no(monkeypatch, "_link_problem")
-    assert verify(runner).exit_code == 0
+    passes_without(runner, monkeypatch, "_link_problem")
 
 
 def test_deleting_the_newest_rows_is_caught_by_the_head_and_by_a_checkpoint(world, runner, db_kind, monkeypatch,
@@ -184,8 +194,7 @@ def test_deleting_the_newest_rows_is_caught_by_the_head_and_by_a_checkpoint(worl
     tail = rows[-1]
     assert tail["log"] == "transition_log" and tail["nomination_id"] == world.ids.c
     attack(db_kind, ("DELETE FROM transition_log WHERE id = :id", {"id": tail["id"]}))
-    result = verify(runner)
-    assert result.exit_code == 1
+    result = broken(runner)
     assert (f"BROKEN at chain head seq {tail['seq']}: the newest row {tail['seq']} of the chain is missing "
             f"(deleted)") in result.output
     # The attacker also rewinds the head and the dossier's state: only a checkpoint sees it now.
@@ -193,8 +202,7 @@ def test_deleting_the_newest_rows_is_caught_by_the_head_and_by_a_checkpoint(worl
                      {"seq": rows[-2]["seq"], "hash": rows[-2]["hash"]}),
            ("UPDATE nominations SET state = 'submitted' WHERE id = :id", {"id": world.ids.c}))
     assert verify(runner).exit_code == 0  # the limit of a chain alone: a truncated tail
-    result = verify(runner, "--checkpoint", str(saved))
-    assert result.exit_code == 1
+    result = broken(runner, "--checkpoint", str(saved))
     assert f"row {tail['seq']}, the head at the checkpoint of" in result.output
     assert "is no longer in the chain" in result.output
     monkeypatch.setattr(audit, "_check_checkpoint", lambda *a, **k: None)
@@ -204,12 +212,10 @@ def test_deleting_the_newest_rows_is_caught_by_the_head_and_by_a_checkpoint(worl
 def test_deleting_an_admin_event_is_caught(world, runner, db_kind, monkeypatch):
     gone = next(r for r in chain() if r["log"] == "audit_events" and r["id"] == world.ids.e1)
     attack(db_kind, ("DELETE FROM audit_events WHERE id = :id", {"id": gone["id"]}))
-    result = verify(runner)
-    assert result.exit_code == 1
+    result = broken(runner)
     assert (f"BROKEN at admin event {world.ids.e2} seq {gone['seq'] + 1}: row {gone['seq']} of the chain is "
             f"missing (deleted)") in result.output
-    no(monkeypatch, "_link_problem")
-    assert verify(runner).exit_code == 0
+    passes_without(runner, monkeypatch, "_link_problem")
 
 
 # -- edits ---------------------------------------------------------------------------------------
@@ -218,23 +224,19 @@ def test_editing_an_admin_event_is_caught(world, runner, db_kind, monkeypatch):
     target = next(r for r in chain() if r["log"] == "audit_events" and r["id"] == world.ids.e2)
     attack(db_kind, ("UPDATE audit_events SET target_label = 'Đợt khác', actor_name = 'Người khác' "
                      "WHERE id = :id", {"id": target["id"]}))
-    result = verify(runner)
-    assert result.exit_code == 1
+    result = broken(runner)
     assert (f"BROKEN at admin event {target['id']} seq {target['seq']}: the row's content does not match its MAC"
             in result.output)
-    no(monkeypatch, "_mac_problem")
-    assert verify(runner).exit_code == 0
+    passes_without(runner, monkeypatch, "_mac_problem")
 
 
 def test_editing_a_log_row_is_caught(world, runner, db_kind, monkeypatch):
     target = moves_of(world.a)[1]
     attack(db_kind, ("UPDATE transition_log SET comment = 'Đã sửa' WHERE id = :id", {"id": target["id"]}))
-    result = verify(runner)
-    assert result.exit_code == 1
+    result = broken(runner)
     assert (f"BROKEN at log row {target['id']} (nomination {world.ids.a}) seq {target['seq']}: the row's content "
             f"does not match its MAC") in result.output
-    no(monkeypatch, "_mac_problem")
-    assert verify(runner).exit_code == 0
+    passes_without(runner, monkeypatch, "_mac_problem")
 
 
 def test_changing_a_dossiers_state_alone_is_caught(world, runner, db_kind, monkeypatch, make):
@@ -243,15 +245,13 @@ def test_changing_a_dossiers_state_alone_is_caught(world, runner, db_kind, monke
     attack(db_kind, ("UPDATE nominations SET state = 'accepted' WHERE id = :id", {"id": world.ids.a}),
            ("UPDATE nominations SET state = 'submitted' WHERE id = :id", {"id": draft.id}),
            ("UPDATE nominations SET province_code = 'HPG' WHERE id = :id", {"id": world.ids.b}))
-    result = verify(runner)
-    assert result.exit_code == 1
+    result = broken(runner)
     assert (f"BROKEN at nomination {world.ids.a} (last log row {last['id']}): the state column says 'accepted' "
             f"but the last log row says 'closed_incomplete'") in result.output
     assert f"BROKEN at nomination {draft.id} (last log row None): the dossier is in state 'submitted' but has no " \
            f"log row" in result.output
     assert f"BROKEN at nomination {world.ids.b} " in result.output and "the province column says 'HPG'" in result.output
-    no(monkeypatch, "_check_nominations")
-    assert verify(runner).exit_code == 0
+    passes_without(runner, monkeypatch, "_check_nominations")
 
 
 # -- a rewrite of the whole chain without the key ------------------------------------------------
@@ -283,17 +283,14 @@ def test_rewriting_and_rehashing_the_whole_chain_without_the_key_is_caught(world
     assert runner.invoke(args=["audit", "checkpoint", "-o", str(saved)]).exit_code == 0
     assert verify(runner, "--checkpoint", str(saved)).exit_code == 0
     rows = _rewrite(db_kind, scheme)
-    result = verify(runner)
-    assert result.exit_code == 1
+    result = broken(runner)
     for row in rows:  # every row is named: none of the recomputed MACs holds under the real key
         where = (f"log row {row['id']} (nomination {row['nomination_id']}) seq {row['seq']}"
                  if row["log"] == "transition_log" else f"admin event {row['id']} seq {row['seq']}")
         assert f"BROKEN at {where}: the row's content does not match its MAC" in result.output
     # Without the MAC check the rewrite passes; the checkpoint exported before still catches it.
-    no(monkeypatch, "_mac_problem")
-    assert verify(runner).exit_code == 0
-    result = verify(runner, "--checkpoint", str(saved))
-    assert result.exit_code == 1
+    passes_without(runner, monkeypatch, "_mac_problem")
+    result = broken(runner, "--checkpoint", str(saved))
     assert (f"BROKEN at checkpoint {saved}: row {rows[-1]['seq']} no longer has the MAC it had at the checkpoint"
             in result.output)
     monkeypatch.setattr(audit, "_check_checkpoint", lambda *a, **k: None)
@@ -310,8 +307,7 @@ def test_a_forged_checkpoint_is_refused(world, runner, tmp_path, app):
     with db.engine.connect() as conn:
         other.write_text(audit.checkpoint_json(audit.checkpoint(conn, key=b"another key")))
     for path in (forged, other):
-        result = verify(runner, "--checkpoint", str(path))
-        assert result.exit_code == 1
+        result = broken(runner, "--checkpoint", str(path))
         assert f"BROKEN at checkpoint {path}: the checkpoint's signature does not match" in result.output
     junk = tmp_path / "junk.json"
     junk.write_text("not json")

@@ -66,6 +66,12 @@ def _sheet_out(level, sheet, nomination) -> dict:
     }
 
 
+def _own_sheet(nomination, level: str):
+    """The caller's own sheet of the dossier at ``level`` as the API answers it (read back after a PUT)."""
+    level_def, sheet = scoring.own_sheet(g.api_user, nomination, level)
+    return jsonify(_sheet_out(level_def, sheet, nomination))
+
+
 @bp.get("/scoring")
 @guard()
 def scoring_queue():
@@ -80,9 +86,7 @@ def scoring_queue():
 @guard()
 def get_sheet(dossier_id: int, level: str):
     """The caller's own sheet (404 for anyone not on the dossier's panel)."""
-    nomination = certificates.programme_dossier(dossier_id)
-    level_def, sheet = scoring.own_sheet(g.api_user, nomination, level)
-    return jsonify(_sheet_out(level_def, sheet, nomination))
+    return _own_sheet(certificates.programme_dossier(dossier_id), level)
 
 
 @bp.put("/programme-dossiers/<int:dossier_id>/levels/<level>/sheet")
@@ -91,9 +95,8 @@ def put_sheet(dossier_id: int, level: str):
     """Enter or correct the caller's own sheet while the scoring is open."""
     nomination = certificates.programme_dossier(dossier_id)
     data = SheetIn.model_validate(json_body())
-    sheet = scoring.save_sheet(g.api_user, nomination, level, data.scores, data.comment)
-    level_def, _ = scoring.own_sheet(g.api_user, nomination, level)
-    return jsonify(_sheet_out(level_def, sheet, nomination))
+    scoring.save_sheet(g.api_user, nomination, level, data.scores, data.comment)
+    return _own_sheet(nomination, level)
 
 
 @bp.get("/programme-dossiers/<int:dossier_id>/levels/<level>/scoring")
@@ -216,7 +219,8 @@ spec.OPTIONAL_BODIES.add("ScoringCloseIn")
 spec.PARAMS["/certificates"] = [
     {"name": n, "in": "query", "required": False, "schema": s} for n, s in [
         ("on", {"type": "string", "format": "date"}), ("level", {"type": "string", "enum": list(CERTIFICATE_LEVELS)}),
-        ("province", {"type": "string"}), ("group", {"type": "string"}), ("q", {"type": "string", "maxLength": certificates.TEXT_MAX})]]
+        ("province", {"type": "string"}), ("group", {"type": "string"}),
+        ("q", {"type": "string", "maxLength": certificates.TEXT_MAX})]]
 spec.PARAMS["/programme-rounds/{round_id}/levels/{level}/ranking"] = [
     {"name": "region", "in": "query", "required": False, "schema": {"type": "string", "enum": list(regions.REGIONS)}}]
 spec.ERROR_CODES.update({

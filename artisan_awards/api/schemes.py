@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workflows.states import N_
 
 from .. import exports, permissions
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..errors import Forbidden, ValidationFailed
 from ..permissions import guard
 from ..services import schemes
 from . import bp, json_body
@@ -165,19 +165,11 @@ def scheme_appraisal_list(round_id: int):
                     for r in schemes.appraisal_list(year)])
 
 
-def _plan(round_id: int):
-    year = schemes.get_year(round_id)
-    p = schemes.plan(year)
-    if not permissions.can_see_scheme_plan(g.api_user, p.approved):
-        raise NotFound(N_("Kế hoạch của năm này chưa được phê duyệt."), code="plan_not_approved")
-    return p
-
-
 @bp.get("/scheme-years/<int:round_id>/plan")
 @guard(permissions.can_see_scheme_years)
 def scheme_plan(round_id: int):
     """The year's plan with its totals by locality, unit and content area (``?format=csv|xlsx``: a file)."""
-    p = _plan(round_id)
+    p = schemes.visible_plan(round_id, g.api_user)
     fmt = request.args.get("format")
     if fmt:
         if fmt not in exports.FORMATS:

@@ -8,10 +8,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflows.states import N_
-
 from .. import exports, permissions
-from ..errors import NotFound, TransitionRefused, ValidationFailed
+from ..errors import TransitionRefused, ValidationFailed
 from ..extensions import db
 from ..forms import ActionForm, choices
 from ..models import Nomination, Province, TransitionLog
@@ -300,19 +298,11 @@ def add_record(scheme_id: int, kind: str):
 # -- the plan --------------------------------------------------------------------------------------------
 
 
-def _plan(round_id: int):
-    y = _year(round_id)
-    p = schemes.plan(y)
-    if not permissions.can_see_scheme_plan(current_user, p.approved):
-        raise NotFound(N_("Kế hoạch của năm này chưa được phê duyệt."), code="plan_not_approved")
-    return p
-
-
 @bp.route("/years/<int:round_id>/plan")
 @guard(permissions.can_see_scheme_years)
 def plan(round_id: int):
     """The year's plan and its totals by locality, unit and content area (``?format=csv|xlsx``: a file)."""
-    p = _plan(round_id)
+    p = schemes.visible_plan(round_id, current_user)
     fmt = request.args.get("format")
     if fmt:
         return exports.respond(fmt, f"ke-hoach-khuyen-cong-{p.year.plan_year}", exports.scheme_plan_columns(),

@@ -644,6 +644,15 @@ def plan(year: SchemeYear) -> Plan:
                 sum(r.approved for r in rows), sum(r.cofinancing for r in rows))
 
 
+def visible_plan(round_id, user: User) -> Plan:
+    """The year's plan as ``user`` may see it (the pages and the API alike): a plan not yet approved is the
+    department's only, anyone else gets the 404 ``plan_not_approved``."""
+    p = plan(get_year(round_id))
+    if not permissions.can_see_scheme_plan(user, p.approved):
+        raise NotFound(N_("Kế hoạch của năm này chưa được phê duyệt."), code="plan_not_approved")
+    return p
+
+
 def plan_rows_with_total(p: Plan) -> list[PlanRow]:
     """The plan's rows and a last row of totals (no scheme) for an export."""
     total = PlanRow(None, "", "", "", p.total, p.cofinancing,
