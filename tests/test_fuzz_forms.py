@@ -46,7 +46,7 @@ MIXED = NFD_NAME + SCRIPT + "'; DROP TABLE nominations; --\x07" + "Ạ" * 3000
 # Pages whose forms are fuzzed, and who opens them.  ({...} are the world's ids.)
 PAGES = [
     ("anon", "/register"), ("anon", "/login"), ("anon", "/forgot"), ("anon", "/confirm"),
-    ("anon", "/public/status"), ("anon", "/public/consultations/{consult}"),
+    ("anon", "/public/status"), ("anon", "/public/consultations/{consult}"), ("anon", "/public/certificates"),
     ("owner", "/my/new"), ("owner", "/my/{draft}/nominee"), ("owner", "/my/{draft}/craft"),
     ("owner", "/my/{draft}/achievements"), ("owner", "/account/password"), ("owner", "/nominations/{sub}"),
     ("po", "/nominations/{sub}"), ("po", "/province/inbox"), ("po", "/council/councils/{council}"),
