@@ -352,3 +352,82 @@ def test_the_generic_filing_refuses_a_scheme_without_its_budget_lines(api, peopl
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "wrong_form"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Nomination)
                              .where(Nomination.programme_id == "khuyen-cong-schemes")) == 0
+
+
+# -- the pages: each form's answers (schemes/routes.py, _form_page and _post_back) ------------------------
+
+def _flashed(client, response) -> str:
+    """The page a 303 leads to, with the messages flashed on the way."""
+    assert response.status_code == 303, response.get_data(as_text=True)[:1500]
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_scheme_pages_place_refusals_by_their_fields_and_confirm_what_they_saved(client, api, auth, people, year):
+    rid = year["id"]
+    auth.login(people.ministry.email)
+    opens, closes = today() - timedelta(days=1), today() + timedelta(days=20)
+    good_year = {"plan_year": "2028", "guidance_number": "12/CTĐP", "guidance_date": "2027-05-15",
+                 "content_areas": "Đào tạo nghề\nTrình diễn kỹ thuật", "intake_opens": opens.isoformat(),
+                 "intake_closes": closes.isoformat()}
+    # the service refuses (closes before opens): 422, the sentence by the field, the summary at the top
+    r = client.post("/schemes/years/new", data={**good_year, "intake_closes": (opens - timedelta(days=2)).isoformat()})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="error-summary"' in html and 'id="intake_closes-error"' in html
+    # the form's own check (a required field left empty): 422 too
+    r = client.post("/schemes/years/new", data={**good_year, "guidance_number": ""})
+    assert r.status_code == 422 and 'id="guidance_number-error"' in r.get_data(as_text=True)
+    assert client.get("/schemes/years/new").status_code == 200
+    page = _flashed(client, client.post("/schemes/years/new", data=good_year))
+    assert "Đã mở năm kế hoạch 2028." in page
+    r = client.post(f"/schemes/years/{rid}/edit", data={"guidance_number": "", "guidance_date": "2026-05-15",
+                                                        "content_areas": "Đào tạo nghề"})
+    assert r.status_code == 422 and 'id="guidance_number-error"' in r.get_data(as_text=True)
+    page = _flashed(client, client.post(f"/schemes/years/{rid}/edit", data={
+        "guidance_number": "400/CTĐP-QLKC", "guidance_date": "2026-05-15",
+        "content_areas": "\n".join(year["content_areas"])}))
+    assert "Đã lưu hướng dẫn của năm kế hoạch." in page
+    # nothing appraised: the plan's approval is refused with the reason, back on the plan's page
+    page = _flashed(client, client.post(f"/schemes/years/{rid}/plan/approval",
+                                        data={"decision_number": "1/QĐ", "decision_date": today().isoformat()}))
+    assert "Chưa có đề án nào đã thẩm định để phê duyệt." in page
+    page = _flashed(client, client.post(f"/schemes/years/{rid}/plan/approval", data={"decision_number": ""}))
+    assert "Số quyết định phê duyệt kế hoạch: Cần điền thông tin này." in page
+    auth.logout()
+
+    auth.login(people.applicant.email)
+    proposal = {"title": "Trình diễn lò nung gốm tiết kiệm năng lượng", "content_area": year["content_areas"][1],
+                "province_code": "HNI", "proposer_kind": "Trung tâm khuyến công tỉnh",
+                "proposer_name": "Trung tâm Khuyến công Hà Nội", "beneficiaries": "Các cơ sở gốm",
+                "lines-0-item": "Lò nung", "lines-0-state_amount": "500.000.000", "lines-0-cofinancing": "0"}
+    r = client.post(f"/schemes/years/{rid}/propose", data={**proposal, "lines-0-state_amount": "năm trăm"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="error-summary"' in html and 'id="lines-0-state_amount-error"' in html
+    r = client.post(f"/schemes/years/{rid}/propose", data=proposal)
+    assert r.status_code == 303
+    scheme_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    assert "Đã lưu đề án (bản nháp)." in client.get(r.headers["Location"]).get_data(as_text=True)
+    r = client.post(f"/schemes/{scheme_id}/edit", data={**proposal, "title": ""})
+    assert r.status_code == 422 and 'id="title-error"' in r.get_data(as_text=True)
+    page = _flashed(client, client.post(f"/schemes/{scheme_id}/edit", data={**proposal, "title": "Lò nung mới"}))
+    assert "Đã lưu đề án." in page and "Lò nung mới" in page
+    # the unit's own schemes, on the list of years and on the year's page alike
+    for url in ("/schemes/", f"/schemes/years/{rid}"):
+        html = client.get(url).get_data(as_text=True)
+        own = html.split('id="own-schemes"', 1)[1].split("</table>", 1)[0]
+        assert f'href="/schemes/{scheme_id}"' in own and "Lò nung mới" in own
+    auth.logout()
+
+    # the appraisal's refusals come back to the scheme's page, named; a good one is confirmed there
+    _move(api, people.applicant, scheme_id, "submit")
+    _move(api, people.ministry, scheme_id, "accept")
+    auth.login(people.ministry.email)
+    page = _flashed(client, client.post(f"/schemes/{scheme_id}/appraisal", data={
+        "appraisal-score": "80", "appraisal-amount": "nhiều", "appraisal-comment": "Tốt."}))
+    assert '<p class="flash flash-error">Số tiền là một số nguyên đồng.</p>' in page
+    assert "Đã ghi kết quả thẩm định." not in page
+    page = _flashed(client, client.post(f"/schemes/{scheme_id}/appraisal", data={"appraisal-score": "80"}))
+    assert "Nhận xét thẩm định: Cần điền thông tin này." in page
+    page = _flashed(client, client.post(f"/schemes/{scheme_id}/appraisal", data={
+        "appraisal-score": "80", "appraisal-amount": "400.000.000", "appraisal-comment": "Phù hợp."}))
+    assert "Đã ghi kết quả thẩm định." in page
+    assert db.session.get(Nomination, scheme_id).state == "appraised"
