@@ -41,6 +41,15 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Sent with every answer unless the view set its own (``security_headers``).
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    # No inline script or style anywhere: everything comes from our own static files.
+    ("Content-Security-Policy", CSP),
+)
+_SECURITY_HEADER_NAMES = frozenset(name.lower() for name, _value in SECURITY_HEADERS)
 
 
 def home():
@@ -142,32 +151,37 @@ def init_app(app: Flask) -> None:
         # Vietnamese typed on some keyboards (macOS, some phones) arrives decomposed (NFD): every
         # form and query value is composed (NFC) before any view sees it, so it is stored, searched
         # and compared in one form.  (JSON bodies: api.json_body.)
-        request.args = _nfc_multidict(request.args)
+        if request.args:
+            request.args = _nfc_multidict(request.args)
         if request.form:
             request.form = _nfc_multidict(request.form)
 
+    # Functions the templates call: globals of the environment, the same for every render (a context
+    # processor would build them into a dict for each page; issue 16). Only the date is per request.
+    app.jinja_env.globals.update(
+        can_view=permissions.can_view,
+        may_act=permissions.may_act,
+        can_edit=permissions.can_edit,
+        available_actions=permissions.available_actions,
+        return_request=return_request,
+        unread_notifications=inbox.unread_count,
+        province_name=province_name,
+    )
+
     @app.context_processor
     def template_context():
-        return {
-            "today": today(),
-            "can_view": permissions.can_view,
-            "may_act": permissions.may_act,
-            "can_edit": permissions.can_edit,
-            "available_actions": permissions.available_actions,
-            "return_request": return_request,
-            "unread_notifications": inbox.unread_count,
-            "province_name": province_name,
-        }
+        return {"today": today()}
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        # No inline script or style anywhere: everything comes from our own static files.
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        headers = response.headers
+        if _SECURITY_HEADER_NAMES.isdisjoint([name.lower() for name in headers.keys()]):
+            headers.extend(SECURITY_HEADERS)  # the usual case: the view set none of them (one pass, not four)
+        else:
+            for name, value in SECURITY_HEADERS:
+                headers.setdefault(name, value)
         if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
 
