@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
@@ -79,6 +81,24 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def _refuse_nul(values: MultiDict) -> bool:
+    """Refuse a name or value with a NUL character (PostgreSQL cannot store or compare it); whether any is
+    not in NFC (then the caller composes them all)."""
+    decomposed = False
+    for name, value in values.items(multi=True):
+        name, value = name or "", value or ""  # a multipart part can come without a usable name
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "") or "_"
+            raise ValidationFailed(fields={field: N_("Có ký tự không hợp lệ.")})
+        if not decomposed and not (_is_nfc(name) and _is_nfc(value)):
+            decomposed = True
+    return decomposed
+
+
+def _is_nfc(value) -> bool:
+    return not isinstance(value, str) or unicodedata.is_normalized("NFC", value)
+
+
 def _nfc_multidict(values: MultiDict) -> ImmutableMultiDict:
     return ImmutableMultiDict([(nfc(k or ""), nfc(v or "")) for k, v in values.items(multi=True)])
 
@@ -142,18 +162,13 @@ def init_app(app: Flask) -> None:
             # a whole dossier in one request, held in memory as received: its signed Content-Digest is checked
             request.max_content_length = int(current_app.config["INTAKE_MAX_REQUEST_BYTES"])
             request.get_data(cache=True)
-        for source in (request.args, request.form):
-            for name, value in source.items(multi=True):
-                name, value = name or "", value or ""  # a multipart part can come without a usable name
-                if "\x00" in name or "\x00" in value:
-                    field = name.replace("\x00", "") or "_"
-                    raise ValidationFailed(fields={field: N_("Có ký tự không hợp lệ.")})
         # Vietnamese typed on some keyboards (macOS, some phones) arrives decomposed (NFD): every
         # form and query value is composed (NFC) before any view sees it, so it is stored, searched
-        # and compared in one form.  (JSON bodies: api.json_body.)
-        if request.args:
+        # and compared in one form.  (JSON bodies: api.json_body.)  One pass over each source finds
+        # both; a source already all NFC (nearly every request) is kept as it is, not copied.
+        if _refuse_nul(request.args):
             request.args = _nfc_multidict(request.args)
-        if request.form:
+        if _refuse_nul(request.form):
             request.form = _nfc_multidict(request.form)
 
     # Functions the templates call: globals of the environment, the same for every render (a context

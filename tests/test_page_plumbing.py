@@ -184,8 +184,9 @@ def test_the_render_context_is_jinjas_and_follows_the_globals(fresh):
 
 
 def test_the_status_forms_links_follow_the_script_root(fresh):
-    """The status form's action and its help link are kept links (``layout_url``): an app mounted under a
-    prefix and the same app at the root each get their own. Broken variant: a link kept without its root."""
+    """The status form's action and its help link are kept links (``layout_url``), the style sheet and the
+    script are in the kept layout fragments: an app mounted under a prefix and the same app at the root each
+    get their own. Broken variants: a link or a fragment kept without its root."""
     client = fresh.test_client()
     for _round in range(2):
         at_root = client.get("/public/status").get_data(as_text=True)
@@ -193,3 +194,43 @@ def test_the_status_forms_links_follow_the_script_root(fresh):
                                environ_overrides={"SCRIPT_NAME": "/nghenhan"}).get_data(as_text=True)
         assert 'action="/public/status"' in at_root and 'href="/public/help"' in at_root
         assert 'action="/nghenhan/public/status"' in prefixed and 'href="/nghenhan/public/help"' in prefixed
+        # the kept header now begins at the style sheet, the kept footer ends with the script
+        assert 'href="/static/app.css' in at_root and 'src="/static/app.js' in at_root
+        assert 'href="/nghenhan/static/app.css' in prefixed and 'src="/nghenhan/static/app.js' in prefixed
+
+
+def test_form_and_query_values_are_checked_for_nul_and_composed_in_one_pass(fresh):
+    """``refuse_nul_characters``: a NUL anywhere (a name or a value, the query or the form, first field or
+    last) is refused with the Vietnamese message; a decomposed (NFD) name or value anywhere makes the whole
+    source composed; a source already composed is served as it came. Broken variants: the check or the
+    composition stopped at the first field, or skipped for one source."""
+    import unicodedata
+
+    from werkzeug.datastructures import MultiDict
+
+    @fresh.route("/api/echo", methods=["POST"])
+    def echo():
+        from flask import jsonify, request
+
+        return jsonify(args=list(request.args.items(multi=True)), form=list(request.form.items(multi=True)))
+
+    client = fresh.test_client()
+    nfd = unicodedata.normalize("NFD", "Nguyễn Văn Ánh")
+    nfc = "Nguyễn Văn Ánh"
+    assert nfd != nfc
+    answer = client.post("/api/echo", query_string=MultiDict([("a", "x"), ("b", nfd)]),
+                         data=MultiDict([("c", "y"), (nfd, "z"), ("d", nfd)]))
+    assert answer.status_code == 200
+    assert answer.get_json() == {"args": [["a", "x"], ["b", nfc]], "form": [["c", "y"], [nfc, "z"], ["d", nfc]]}
+    only_a_name = client.post("/api/echo", data=MultiDict([("c", "y"), (nfd, "z")])).get_json()
+    assert only_a_name["form"] == [["c", "y"], [nfc, "z"]]
+    plain = client.post("/api/echo", query_string={"q": nfc}, data={"code": "NN-2026-HNI-1", "key": nfc}).get_json()
+    assert plain == {"args": [["q", nfc]], "form": [["code", "NN-2026-HNI-1"], ["key", nfc]]}
+    for query, form in (([("a", "x"), ("b", "y\x00")], None), (None, [("c", "y"), ("d", "\x00")]),
+                        (None, [("c", "y"), ("d\x00", "z")]), ([("a", nfd)], [("c", "y"), ("d", "z\x00")])):
+        refused = client.post("/api/echo", query_string=MultiDict(query or []), data=MultiDict(form or []))
+        assert refused.status_code == 422, (query, form)
+        assert "Có ký tự không hợp lệ" in str(refused.get_json()["error"]["fields"]), refused.get_json()
+    # A page flashes the refusal and goes back (as before); the lookup is not made.
+    status = client.post("/public/status", data={"code": "NN-2026", "key": "AB\x00"}, follow_redirects=True)
+    assert status.status_code == 200 and "Có ký tự không hợp lệ" in status.get_data(as_text=True)
