@@ -50,11 +50,11 @@ def test_each_answer_carries_each_security_header_once_and_a_views_own_is_kept(f
     assert secure.getlist("Content-Security-Policy") == [CSP]
 
 
-def test_the_templates_helpers_reach_every_page_and_the_default_context_runs_once(fresh):
+def test_the_templates_helpers_reach_every_page_and_the_default_context_runs_once(app):
     """The helpers that were context processors are globals now; Flask's default processor (g, request,
     session) runs for the application only, not again for the page's blueprint. Broken variants: a helper
     lost on the way, the default processor dropped everywhere (no ``request`` in a template)."""
-    processors = fresh.template_context_processors
+    processors = app.template_context_processors
     assert processors[None].count(_default_template_ctx_processor) == 1
     assert all(_default_template_ctx_processor not in funcs for name, funcs in processors.items() if name)
     names = ("can_view", "may_act", "can_edit", "available_actions", "return_request", "unread_notifications",
@@ -65,7 +65,7 @@ def test_the_templates_helpers_reach_every_page_and_the_default_context_runs_onc
     from artisan_awards.timeutil import today
 
     for path in ("/public/status", "/admin/", "/"):  # a blueprint's page, another's, the application's
-        with fresh.test_request_context(path):
+        with app.test_request_context(path):
             out = render_template_string(source).split("|")
         assert out[:4] == [path, "True", "True", str(today())], out
         assert out[4:] == ["True"] * len(names), dict(zip(names, out[4:], strict=True))
@@ -93,22 +93,23 @@ def test_session_protection_hashes_the_visitor_only_when_there_is_a_session(fres
     assert stolen.status_code == 302 and "/login" in stolen.headers["Location"]
 
 
-def test_the_chosen_language_is_the_kept_locale(fresh):
+def test_the_chosen_language_is_the_kept_locale(app):
     """``select_locale`` still answers a language code; Flask-Babel gets the Locale parsed once for it.
     Broken variant: the kept Locales mixed up (an English page in Vietnamese)."""
-    from flask_babel import get_locale
+    from flask_babel import get_locale, refresh
 
     from artisan_awards import select_locale
 
     for headers, path, expected in ((None, "/public/status", "vi"), ({"Cookie": "lang=en"}, "/public/status", "en"),
                                     ({"Accept-Language": "en"}, "/api/v1/status", "en"),
                                     ({"Accept-Language": "en"}, "/public/status", "vi")):
-        with fresh.test_request_context(path, headers=headers or {}):
+        with app.test_request_context(path, headers=headers or {}):
+            refresh()  # as before each request (the test's app context outlives it)
             assert select_locale() == expected
             assert get_locale() is LOCALES[expected] and str(get_locale()) == expected
 
 
-def test_the_pages_state_texts_are_flask_babels_in_each_request_s_language(fresh):
+def test_the_pages_state_texts_are_flask_babels_in_each_request_s_language(app):
     """The page's ``state_label`` and ``next_step`` read the page's kept texts: the same as the module's
     (Flask-Babel's gettext) for every state, audience and language, asked in turn. Broken variant: texts
     kept without their language (the English page gets the Vietnamese label kept first)."""
@@ -120,7 +121,7 @@ def test_the_pages_state_texts_are_flask_babels_in_each_request_s_language(fresh
     states = [s.value for s in State]
     seen = {}
     for lang in ("vi", "en", "vi", "en"):
-        with fresh.test_request_context("/public/status", headers={"Cookie": f"lang={lang}"}):
+        with app.test_request_context("/public/status", headers={"Cookie": f"lang={lang}"}):
             refresh()
             page = render_template_string(source, states=states)
             expected = "".join(f"{i18n.state_label(s, 'citizen')}~{i18n.state_label(s)}~{i18n.next_step(s)}\n"
@@ -131,7 +132,7 @@ def test_the_pages_state_texts_are_flask_babels_in_each_request_s_language(fresh
     assert len(seen["vi"]) == len(seen["en"]) == 1 and seen["vi"] != seen["en"]
 
 
-def test_kept_texts_without_variables_are_formatted_and_escaped_as_jinja_does(fresh):
+def test_kept_texts_without_variables_are_formatted_and_escaped_as_jinja_does(app):
     """``_()`` without variables is kept once formatted (``%%`` is ``%``); with variables, or outside
     autoescaping, it is formatted each time. Broken variants: the formatted text kept across languages,
     a variable's value kept, an unescaped value, a ``%(n)s`` left unformatted."""
@@ -142,14 +143,14 @@ def test_kept_texts_without_variables_are_formatted_and_escaped_as_jinja_does(fr
     firsts = {}
     for lang in ("en", "vi", "en"):
         for value in ("<i>", "2"):
-            with fresh.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+            with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
                 refresh()
                 out = render_template_string(source, v=value).split("|")
                 first = firsts[lang] = gettext("Tra cứu hồ sơ")  # the catalogue through Flask-Babel
             escaped = "&lt;i&gt;" if value == "<i>" else value
             assert out == [first, "100% xong", f"có {escaped}", f"a < {value}"], (lang, out)
     assert firsts["vi"] == "Tra cứu hồ sơ" != firsts["en"]
-    with fresh.test_request_context("/"), pytest.raises(KeyError):
+    with app.test_request_context("/"), pytest.raises(KeyError):
         render_template_string('{{ _("thiếu %(n)s") }}')
 
 
@@ -183,14 +184,13 @@ def test_the_render_context_is_jinjas_and_follows_the_globals(fresh):
             assert pages[0].get_data(as_text=True) == pages[1].get_data(as_text=True), (path, headers)
 
 
-def test_the_status_forms_links_follow_the_script_root(fresh):
+def test_the_status_forms_links_follow_the_script_root(client):
     """The status form's action and its help link are kept links (``layout_url``), the style sheet and the
     script are in the kept layout fragments: an app mounted under a prefix and the same app at the root each
     get their own. Broken variants: a link or a fragment kept without its root."""
-    client = fresh.test_client()
     for _round in range(2):
         at_root = client.get("/public/status").get_data(as_text=True)
-        prefixed = client.post("/public/status", data={"code": "NN", "key": "K"},
+        prefixed = client.post("/public/status", data={"code": "NN", "key": ""},  # no key: the form again, 400
                                environ_overrides={"SCRIPT_NAME": "/nghenhan"}).get_data(as_text=True)
         assert 'action="/public/status"' in at_root and 'href="/public/help"' in at_root
         assert 'action="/nghenhan/public/status"' in prefixed and 'href="/nghenhan/public/help"' in prefixed
