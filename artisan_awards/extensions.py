@@ -1,10 +1,10 @@
 """Extensions, created unbound here and bound to an app in ``create_app``."""
 
 import sqlalchemy as sa
+from flask import session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask import session
 from flask_login import LoginManager as _LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy

@@ -79,9 +79,9 @@ def measure(reps: int, requests: int, nominations: int, profile: str | None) -> 
     if profiler is not None:
         profiler.dump_stats(f"status_{profile}.prof")
     # Each round's own ratios too: a slow moment of the machine falls on the three endpoints of a round alike.
-    ratios = {"page/bare": statistics.median(p / b for p, b in zip(cpu["page"], cpu["bare"])),
-              "page/api": statistics.median(p / a for p, a in zip(cpu["page"], cpu["api"])),
-              "api/bare": statistics.median(a / b for a, b in zip(cpu["api"], cpu["bare"]))}
+    ratios = {"page/bare": statistics.median(p / b for p, b in zip(cpu["page"], cpu["bare"], strict=True)),
+              "page/api": statistics.median(p / a for p, a in zip(cpu["page"], cpu["api"], strict=True)),
+              "api/bare": statistics.median(a / b for a, b in zip(cpu["api"], cpu["bare"], strict=True))}
     return {name: statistics.median(values) for name, values in cpu.items()} | {"runs": cpu, "ratios": ratios}
 
 

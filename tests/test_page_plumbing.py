@@ -61,7 +61,7 @@ def test_the_templates_helpers_reach_every_page_and_the_default_context_runs_onc
              "province_name", "hard_case_panel", "product_links", "round_document_tasks", "can_export_documents",
              "one_stop_notices", "notice_label")
     source = "{{ request.path }}|{{ session is defined }}|{{ g is defined }}|{{ today }}|" + "|".join(
-        "{{ %s is callable }}" % name for name in names)
+        "{{ " + name + " is callable }}" for name in names)
     from artisan_awards.timeutil import today
 
     for path in ("/public/status", "/admin/", "/"):  # a blueprint's page, another's, the application's
@@ -117,7 +117,8 @@ def test_the_pages_state_texts_are_flask_babels_in_each_request_s_language(app):
 
     i18n._TRANSLATED.clear()
     i18n._FORMATTED.clear()
-    source = "{% for s in states %}{{ state_label(s, 'citizen') }}~{{ state_label(s) }}~{{ next_step(s) }}\n{% endfor %}"
+    source = ("{% for s in states %}{{ state_label(s, 'citizen') }}~{{ state_label(s) }}~{{ next_step(s) }}\n"
+              "{% endfor %}")
     states = [s.value for s in State]
     seen = {}
     for lang in ("vi", "en", "vi", "en"):
