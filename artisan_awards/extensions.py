@@ -1,10 +1,11 @@
 """Extensions, created unbound here and bound to an app in ``create_app``."""
 
 import sqlalchemy as sa
+from flask import session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager as _LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -21,6 +22,20 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class LoginManager(_LoginManager):
+    """Flask-Login's, without hashing the visitor's address and browser when there is no session to protect.
+
+    Flask-Login's session protection computes that identifier for every request and then compares it
+    only when the session holds something (an empty session: "an anonymous user or just logged out, so
+    we can skip this"). Every anonymous visit, the public status page's too, paid for the SHA-512 for
+    nothing (issue 16). A non-empty session goes through Flask-Login's check unchanged."""
+
+    def _session_protection_failed(self):
+        if not session:
+            return False
+        return super()._session_protection_failed()
 
 
 db = SQLAlchemy(model_class=Base)

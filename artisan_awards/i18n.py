@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from collections import ChainMap
+
+import jinja2
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale, get_translations, gettext, refresh
-from jinja2 import pass_context
+from flask_login import current_user
+from jinja2 import pass_context, runtime
 from markupsafe import Markup
 
 from workflows.states import ACTION_LABELS, N_, STATE_INFO, State
@@ -61,6 +65,7 @@ def title_text(title: str) -> str:
 # The catalogue's answers, kept per language for the pages' ``_()`` (issue 16: a page asks for about twenty
 # texts, each through Flask-Babel's context look-ups). Bounded, in case a template translates data.
 _TRANSLATED: dict[str, dict[str, str]] = {}
+_FORMATTED: dict[str, dict[str, Markup]] = {}  # the same, escaped and formatted, for a ``_()`` without variables
 _TRANSLATED_MAX = 20_000
 
 
@@ -70,16 +75,37 @@ def _page_gettext() -> dict:
     when autoescaping, always ``%``-formatted with the given variables); a template rendered outside
     ``render_template`` (the e-mails, under ``force_locale``) keeps the global one."""
     locale = str(get_locale())
-    translations = get_translations()
     cache = _TRANSLATED.setdefault(locale, {})
+    formatted = _FORMATTED.setdefault(locale, {})
+
+    def text(msgid: str) -> str:
+        rv = cache.get(msgid)
+        if rv is None:  # the catalogue, looked up only for a text not yet kept (get_locale() is the page's)
+            rv = get_translations().ugettext(msgid)
+            if len(cache) < _TRANSLATED_MAX:
+                cache[msgid] = rv
+        return rv
+
+    def page_state_label(state: str, audience: str = "staff") -> str:
+        """``state_label`` through the page's kept translations (the same text; plain, escaped on output)."""
+        info = STATE_INFO[State(state)]
+        return text(info.citizen_label if audience == "citizen" else info.staff_label)
+
+    def page_next_step(state: str) -> str:
+        return text(STATE_INFO[State(state)].next_step)
 
     @pass_context
     def page_gettext(__context, __string, **variables):
-        rv = cache.get(__string)
-        if rv is None:
-            rv = translations.ugettext(__string)
-            if len(cache) < _TRANSLATED_MAX:
-                cache[__string] = rv
+        if not variables and __context.eval_ctx.autoescape:
+            # Most of a page's texts: no variables, autoescaped. The result (a Markup, immutable) depends
+            # only on the language and the text: kept as it is, formatting and all.
+            rv = formatted.get(__string)
+            if rv is None:
+                rv = Markup(text(__string)) % variables  # nosec B704 - the same as below, kept
+                if len(formatted) < _TRANSLATED_MAX:
+                    formatted[__string] = rv
+            return rv
+        rv = text(__string)
         if __context.eval_ctx.autoescape:
             # Exactly what Jinja's own new-style gettext does (jinja2.ext._make_new_gettext): the text is
             # the catalogue's translation of a msgid written in our templates (trusted), and marking it
@@ -97,14 +123,11 @@ def _page_gettext() -> dict:
         (their name, menu, notifications, CSRF tokens) is always rendered. Only pages of a route
         without variables and without a query string are kept, so the cache is bounded by the URL
         map, not by what visitors type."""
-        from flask import current_app, request
-        from flask_login import current_user
-
-        if (current_user.is_authenticated or request.query_string or request.url_rule is None
-                or request.view_args):
+        req = request._get_current_object()  # one context look-up, not one per attribute
+        if current_user.is_authenticated or req.query_string or req.url_rule is None or req.view_args:
             return caller()
         kept = current_app.extensions.setdefault("layout_fragments", {})
-        key = (name, locale, request.script_root, request.path)
+        key = (name, locale, req.script_root, req.path)
         html = kept.get(key)
         if html is None:
             html = caller()
@@ -113,7 +136,7 @@ def _page_gettext() -> dict:
         return html
 
     return {"_": page_gettext, "gettext": page_gettext, "page_locale": locale, "layout_url": layout_url,
-            "layout_fragment": layout_fragment}
+            "layout_fragment": layout_fragment, "state_label": page_state_label, "next_step": page_next_step}
 
 
 _FRAGMENTS_MAX = 2_000  # per application: routes without variables x languages (x fragments); a safety bound
@@ -126,12 +149,10 @@ _URLS: dict[tuple, str] = {}
 
 
 def layout_url(endpoint: str, **values) -> str:
-    from flask import current_app, request, url_for
-
-    if current_app.url_default_functions or any(k.startswith("_") or not isinstance(v, str)
-                                                for k, v in values.items()):
+    if current_app.url_default_functions or values and any(k.startswith("_") or not isinstance(v, str)
+                                                           for k, v in values.items()):
         return url_for(endpoint, **values)
-    key = (request.script_root, endpoint, *sorted(values.items()))
+    key = (request.script_root, endpoint, *sorted(values.items())) if values else (request.script_root, endpoint)
     url = _URLS.get(key)
     if url is None:
         url = url_for(endpoint, **values)
@@ -140,7 +161,25 @@ def layout_url(endpoint: str, **values) -> str:
     return url
 
 
+class Template(jinja2.Template):
+    """Jinja's template, with its render context made from the environment's globals directly.
+
+    A template's globals are a ChainMap of its own (none here: Flask passes none) over the environment's;
+    Jinja copies them into each render's context through the ChainMap's Python-level iteration and
+    look-ups, about 80 of them (issue 16: a third of rendering an empty page). The copy is the same dict
+    when taken from the environment's globals themselves, still live (a global added later is seen);
+    a template with globals of its own keeps Jinja's way."""
+
+    def new_context(self, vars=None, shared=False, locals=None):
+        env_globals = self.globals
+        if type(env_globals) is ChainMap and len(env_globals.maps) == 2 and not env_globals.maps[0]:
+            return runtime.new_context(self.environment, self.name, self.blocks, vars, shared,
+                                       env_globals.maps[1], locals)
+        return super().new_context(vars, shared, locals)
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.template_class = Template
     # Choose the language afresh for every request, even when an outer app context
     # (a CLI command, a test) has already cached one.
     app.before_request(refresh)

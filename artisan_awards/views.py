@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask import Flask, current_app, flash, has_request_context, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
@@ -41,6 +43,15 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Sent with every answer unless the view set its own (``security_headers``).
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    # No inline script or style anywhere: everything comes from our own static files.
+    ("Content-Security-Policy", CSP),
+)
+_SECURITY_HEADER_NAMES = frozenset(name.lower() for name, _value in SECURITY_HEADERS)
 
 
 def home():
@@ -68,6 +79,24 @@ class SessionInterface(SecureCookieSessionInterface):
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+
+def _refuse_nul(values: MultiDict) -> bool:
+    """Refuse a name or value with a NUL character (PostgreSQL cannot store or compare it); whether any is
+    not in NFC (then the caller composes them all)."""
+    decomposed = False
+    for name, value in values.items(multi=True):
+        name, value = name or "", value or ""  # a multipart part can come without a usable name
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "") or "_"
+            raise ValidationFailed(fields={field: N_("Có ký tự không hợp lệ.")})
+        if not decomposed and not (_is_nfc(name) and _is_nfc(value)):
+            decomposed = True
+    return decomposed
+
+
+def _is_nfc(value) -> bool:
+    return not isinstance(value, str) or unicodedata.is_normalized("NFC", value)
 
 
 def _nfc_multidict(values: MultiDict) -> ImmutableMultiDict:
@@ -133,41 +162,41 @@ def init_app(app: Flask) -> None:
             # a whole dossier in one request, held in memory as received: its signed Content-Digest is checked
             request.max_content_length = int(current_app.config["INTAKE_MAX_REQUEST_BYTES"])
             request.get_data(cache=True)
-        for source in (request.args, request.form):
-            for name, value in source.items(multi=True):
-                name, value = name or "", value or ""  # a multipart part can come without a usable name
-                if "\x00" in name or "\x00" in value:
-                    field = name.replace("\x00", "") or "_"
-                    raise ValidationFailed(fields={field: N_("Có ký tự không hợp lệ.")})
         # Vietnamese typed on some keyboards (macOS, some phones) arrives decomposed (NFD): every
         # form and query value is composed (NFC) before any view sees it, so it is stored, searched
-        # and compared in one form.  (JSON bodies: api.json_body.)
-        request.args = _nfc_multidict(request.args)
-        if request.form:
+        # and compared in one form.  (JSON bodies: api.json_body.)  One pass over each source finds
+        # both; a source already all NFC (nearly every request) is kept as it is, not copied.
+        if _refuse_nul(request.args):
+            request.args = _nfc_multidict(request.args)
+        if _refuse_nul(request.form):
             request.form = _nfc_multidict(request.form)
+
+    # Functions the templates call: globals of the environment, the same for every render (a context
+    # processor would build them into a dict for each page; issue 16). Only the date is per request.
+    app.jinja_env.globals.update(
+        can_view=permissions.can_view,
+        may_act=permissions.may_act,
+        can_edit=permissions.can_edit,
+        available_actions=permissions.available_actions,
+        return_request=return_request,
+        unread_notifications=inbox.unread_count,
+        province_name=province_name,
+    )
 
     @app.context_processor
     def template_context():
-        return {
-            "today": today(),
-            "can_view": permissions.can_view,
-            "may_act": permissions.may_act,
-            "can_edit": permissions.can_edit,
-            "available_actions": permissions.available_actions,
-            "return_request": return_request,
-            "unread_notifications": inbox.unread_count,
-            "province_name": province_name,
-        }
+        return {"today": today()}
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        # No inline script or style anywhere: everything comes from our own static files.
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        headers = response.headers
+        if _SECURITY_HEADER_NAMES.isdisjoint([name.lower() for name in headers.keys()]):
+            headers.extend(SECURITY_HEADERS)  # the usual case: the view set none of them (one pass, not four)
+        else:
+            for name, value in SECURITY_HEADERS:
+                headers.setdefault(name, value)
         if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
 

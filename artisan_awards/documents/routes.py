@@ -80,12 +80,14 @@ def verify():
 # -- a round's documents in the background ------------------------------------------------------
 
 
-@bp.app_context_processor
-def _document_helpers():
+@bp.record_once
+def _document_helpers(state):
+    """Template globals, not a context processor: the same functions for every page (issue 16: a
+    context processor is called for every render, the public status page's too)."""
     from . import jobs, notices
 
-    return {"round_document_tasks": jobs.recent_tasks, "can_export_documents": jobs.can_export,
-            "one_stop_notices": notices.notices_of, "notice_label": notices.label}
+    state.app.jinja_env.globals.update(round_document_tasks=jobs.recent_tasks, can_export_documents=jobs.can_export,
+                                       one_stop_notices=notices.notices_of, notice_label=notices.label)
 
 
 @bp.route("/documents/rounds/<int:round_id>/export", methods=["POST"])

@@ -139,6 +139,6 @@ def panel_context(nomination) -> dict:
     }
 
 
-@bp.app_context_processor
-def _globals():
-    return {"hard_case_panel": panel_context}
+# A template global, not a context processor: the same function for every page (issue 16: a context
+# processor is called for every render, the public status page's too).
+bp.add_app_template_global(panel_context, "hard_case_panel")

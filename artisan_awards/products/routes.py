@@ -181,11 +181,6 @@ def revoke(certificate_id: int):
     return redirect(back)
 
 
-@bp.app_context_processor
-def _links():
-    return {"product_links": dossier_links}
-
-
 def dossier_links(nomination) -> list[tuple[str, str]]:
     """What the visitor of a programme dossier's page may open here: his sheet, the level's scoring (its
     secretariat), the dossier's certificates (its owner and the levels' secretariats)."""
@@ -210,3 +205,7 @@ def dossier_links(nomination) -> list[tuple[str, str]]:
             links.append((_("Giấy chứng nhận sản phẩm tiêu biểu"),
                           url_for("products.dossier_certificates", dossier_id=nomination.id)))
     return links
+
+
+# A template global, not a context processor: the same function for every page (issue 16).
+bp.add_app_template_global(dossier_links, "product_links")
