@@ -166,7 +166,64 @@ def _needs_real_database(item) -> bool:
     return False
 
 
+# The costliest modules, costliest first (issue 16: per pass, worker CPU plus what they start: Chromium,
+# servers; measured on main at ffe7234, docs/testing.md "Scheduling"). Items are collected in this
+# order, then the other modules by their number of items (what xdist's `--dist loadscope` did by
+# itself), so each pass's two workers start on the long modules and the short ones fill the end:
+# before, the count order put the few-item browser crawls (language switch, axe, walk) last, where
+# one of them ran alone for minutes while the other worker idled. Only the order changes; a module's
+# items stay together and in their order (module-scoped worlds are built once, as before).
+HEAVY_FIRST = (
+    "tests/test_language_switch.py",
+    "tests/test_a11y.py",
+    "tests/test_walk.py",
+    "tests/test_route_matrix.py",
+    "tests/test_fuzz_api.py",
+    "tests/test_ballot_secrecy.py",
+    "tests/test_schemes_browser.py",
+    "tests/test_docs_screenshots.py",
+    "tests/test_document_layout.py",
+    "tests/test_fuzz_forms.py",
+    "tests/test_documents.py",
+    "tests/test_document_freshness.py",
+    "tests/test_api.py",
+    "tests/test_councils.py",
+    "tests/test_signing.py",
+    "tests/test_lists.py",
+    "tests/test_hostile_pdfs.py",
+    "tests/test_notifications.py",
+    "tests/test_archive_package.py",
+    "tests/test_nominations.py",
+    "tests/test_browser_safeguards.py",
+)
+
+
+def _heavy_first(items) -> None:
+    """Reorder ``items`` in place: the modules of HEAVY_FIRST first, then the others by item count."""
+    rank = {path: i for i, path in enumerate(HEAVY_FIRST)}
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        module = item.nodeid.split("::", 1)[0]
+        counts[module] = counts.get(module, 0) + 1
+        first.setdefault(module, i)
+
+    def key(pair):
+        i, item = pair
+        module = item.nodeid.split("::", 1)[0]
+        return (rank.get(module, len(rank)), -counts[module], first[module], i)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
+def pytest_configure(config):
+    # The order above, not xdist's own by number of items (it would undo it).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(config, items):
+    _heavy_first(items)
     on_postgresql = config.getoption("--db") == "postgresql"
     once = pytest.mark.skip(reason="touches no database: runs on the SQLite pass only")
     for item in items:
@@ -193,12 +250,122 @@ def _migrate(url: str, tmp_root) -> None:
         db.engine.dispose()
 
 
+class _PgDatabases:
+    """A worker's copies of databases on the PostgreSQL server, made and dropped off the tests' path.
+
+    Each ``realdb`` item on PostgreSQL needs a fresh copy of the migrated template (``CREATE DATABASE
+    ... TEMPLATE``) and drops it at its end: 0.2-0.8 s of wall time each at this machine's load, all
+    of it the server's work while the test process waited. Here a background thread keeps
+    ``AHEAD`` copies of the migrated template ready (the template never changes once migrated, so a
+    copy made ahead is the copy the test would have made) and drops the copies the tests are done
+    with, while the tests run; copies of other templates (a module's world) are made when asked.
+    Both use plain psycopg connections of their own, opened once, not SQLAlchemy engines: one
+    connection per worker instead of two new server backends per item, and outside the rolled-back
+    tests' guard (tests/rollback_guard.py watches SQLAlchemy's connections). An error of the
+    background thread fails the next copy asked for, or the run at its end.
+    """
+
+    AHEAD = 2
+
+    def __init__(self, server_url: str, template: str):
+        import queue
+        import threading
+
+        self.libpq = sa.make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.template = template
+        self.counter = itertools.count()
+        self._conn = None  # the tests' thread's connection (copies of other templates)
+        self._ready: queue.Queue = queue.Queue()  # copies of the template made ahead (name or exception)
+        self._work: queue.Queue = queue.Queue()  # ("create" | "drop" | "stop", name)
+        self._errors: list[BaseException] = []
+        self._thread = threading.Thread(target=self._serve, name="aa-test-databases", daemon=True)
+        self._started = False
+
+    def _connect(self):
+        import psycopg
+
+        return psycopg.connect(self.libpq, autocommit=True)
+
+    def _name(self) -> str:
+        return f"aa_test_{os.getpid()}_{next(self.counter)}"
+
+    @staticmethod
+    def _create(conn, name: str, template: str) -> None:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+    @staticmethod
+    def _drop(conn, name: str) -> None:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _serve(self) -> None:
+        conn = None
+        while True:
+            op, name = self._work.get()
+            if op == "stop":
+                if conn is not None:
+                    conn.close()
+                return
+            try:
+                conn = conn or self._connect()
+                if op == "create":
+                    self._create(conn, name, self.template)
+                    self._ready.put(name)
+                else:
+                    self._drop(conn, name)
+            except BaseException as exc:  # reported to the tests' thread
+                self._errors.append(exc)
+                if op == "create":
+                    self._ready.put(exc)
+
+    def _ahead(self) -> None:
+        self._work.put(("create", self._name()))
+
+    def new(self, template: str | None) -> str:
+        """The name of a fresh copy of the migrated template, or of ``template``."""
+        if template is not None and template != self.template:
+            self._conn = self._conn or self._connect()
+            name = self._name()
+            self._create(self._conn, name, template)
+            return name
+        if not self._started:
+            self._thread.start()
+            self._started = True
+            for _ in range(self.AHEAD):
+                self._ahead()
+        name = self._ready.get()
+        if isinstance(name, BaseException):
+            raise name
+        self._ahead()
+        return name
+
+    def drop(self, name: str) -> None:
+        self._work.put(("drop", name))
+
+    def close(self) -> None:
+        """Wait for the drops, drop the copies made ahead and not used; raise what went wrong."""
+        if self._started:
+            self._work.put(("stop", None))
+            self._thread.join()
+            conn = self._connect()
+            try:
+                while not self._ready.empty():
+                    name = self._ready.get()
+                    if not isinstance(name, BaseException):
+                        self._drop(conn, name)
+            finally:
+                conn.close()
+        if self._conn is not None:
+            self._conn.close()
+        if self._errors:
+            raise self._errors[0]
+
+
 @dataclass
 class DatabaseFactory:
     kind: str
     template: str  # path (sqlite) or database name (postgresql)
     server_url: str | None = None
-    counter = itertools.count()
+    databases: _PgDatabases | None = None
 
     def shared(self, tmp_path_factory) -> tuple[str, callable]:
         """One more copy of the template: the database of the rolled-back tests (one per worker)."""
@@ -209,21 +376,15 @@ class DatabaseFactory:
         if template is not None:
             template = sa.make_url(template).database
         if self.kind == "sqlite":
+            # A plain file copy (shutil.copyfile: sendfile(2) on Linux, no Python loop over the bytes).
             path = tmp_path / "test.sqlite"
             shutil.copyfile(template or self.template, path)
             return f"sqlite:///{path}", lambda: None
-        name = f"aa_test_{os.getpid()}_{next(self.counter)}"
-        admin = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template or self.template}"'))
+        name = self.databases.new(template)
         url = sa.make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
-
-        def drop():
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-        return url, drop
+        # Dropped in the background, after the test (WITH (FORCE): a server or thread it left behind
+        # is cut off, as before); a later copy never reuses the name.
+        return url, lambda: self.databases.drop(name)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -260,12 +421,16 @@ def database_factory(request, tmp_path_factory):
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
     _migrate(sa.make_url(server_url).set(database=template).render_as_string(hide_password=False), root)
+    databases = _PgDatabases(server_url, template)
     try:
-        yield DatabaseFactory("postgresql", template, server_url)
+        yield DatabaseFactory("postgresql", template, server_url, databases)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            databases.close()
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+            admin.dispose()
         if cluster:
             from tests import cpu_durations
 
