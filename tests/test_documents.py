@@ -501,15 +501,13 @@ def test_plain_data_of_a_nomination_has_no_orm_objects(chain):
 @pytest.fixture
 def test_ca(app, tmp_path):
     """A throwaway PKI (tests/test_signing.py has the rest), Hà Nội's department's certificate configured."""
-    from artisan_awards.documents import testpki
+    from tests import pki as test_pki
 
-    pki = testpki.make_pki(tmp_path / "pki")
-    pki.write_body(tmp_path / "signing", "so-cong-thuong-hni", "hni")
-    app.config.update(DOCUMENTS_SIGNING_DIR=str(tmp_path / "signing"), DOCUMENTS_TSA_URL=pki.tsa_url,
-                      DOCUMENTS_TRUST_ROOTS=str(pki.write_root()))
-    pki.start()
-    yield pki
-    pki.stop()
+    with test_pki.serving() as pki:  # built once per worker, served for this test alone
+        pki.write_body(tmp_path / "signing", "so-cong-thuong-hni", "hni")
+        app.config.update(DOCUMENTS_SIGNING_DIR=str(tmp_path / "signing"), DOCUMENTS_TSA_URL=pki.tsa_url,
+                          DOCUMENTS_TRUST_ROOTS=str(pki.write_root()))
+        yield pki
 
 
 def _flip(pdf: bytes, where: int) -> bytes:
@@ -566,9 +564,9 @@ def test_signatures_cover_minutes_lists_and_letters_not_ballots(chain, api, test
     ballot = assert_pdf(api.get(f"/api/v1/sessions/{sid}/ballot.pdf", chain.officer))
     assert signing.verify(ballot).verdict == "unsigned"
     # A certificate from another authority is not trusted.
-    from artisan_awards.documents import testpki
+    from tests import pki as test_pki
 
-    other = testpki.make_pki(tmp_path / "other", [signing.MINISTRY]).write_root()
+    other = test_pki.built([signing.MINISTRY]).write_root()  # another authority's root
     tally = assert_pdf(api.get(f"/api/v1/sessions/{sid}/tally.pdf", chain.officer))
     assert signing.verify(tally, [str(other)]).verdict == "untrusted"
     assert signing.verify(b"not a pdf").verdict == "unreadable"
