@@ -16,7 +16,7 @@ from artisan_awards.models import Attachment, CouncilMember, Nomination, Provinc
 from tests.apps import config_from_snapshot, world_snapshot
 from tests.factories import Factory
 from tests.test_councils import Chain
-from tests.test_documents import _png, _upload, assert_pdf, squeeze, text_of
+from tests.test_documents import WorldApi, _png, _upload, assert_pdf, squeeze, text_of, world_chain, world_chain_ids
 from workflows.states import State
 
 # -- the world: built once for the module, each test changes a copy of its own ----------------------
@@ -32,7 +32,7 @@ def _build_world() -> SimpleNamespace:
     from flask import current_app
 
     make = Factory()
-    chain = Chain(_Api(current_app.test_client()), make)
+    chain = Chain(WorldApi(current_app.test_client()), make)
     owner = make.user("applicant")
     n = make.nomination(State.SUBMITTED, owner=owner, nominee={"full_name": "Phùng Văn Khải"})
     closed = [chain.accepted(nominee={"full_name": f"Nghệ nhân Số {i}"}) for i in range(3)]
@@ -40,23 +40,8 @@ def _build_world() -> SimpleNamespace:
     absent = [chain.accepted(nominee={"full_name": f"Nghệ nhân Vắng {i}"}) for i in range(2)]
     absent_sid, _tally = chain.vote("province", absent, yes_votes=9, present=9)
     return SimpleNamespace(
-        officer=chain.officer.id, ministry=chain.ministry.id, government=chain.government.id,
-        round=chain.round.id, owner=owner.id, dossier=n.id,
+        chain=world_chain_ids(chain), owner=owner.id, dossier=n.id,
         closed=(closed_sid, [x.id for x in closed]), absent=(absent_sid, [x.id for x in absent]))
-
-
-class _Api:
-    """The API as the world's builders call it (tests/conftest.py ``ApiClient``: a bearer token per user)."""
-
-    def __init__(self, client):
-        self.client, self.tokens = client, {}
-
-    def post(self, path, user, **kw):
-        if user.id not in self.tokens:
-            r = self.client.post("/api/v1/auth/token", json={"email": user.email, "password": Factory.PASSWORD})
-            assert r.status_code == 200, r.get_json()
-            self.tokens[user.id] = r.get_json()["token"]
-        return self.client.post(path, headers={"Authorization": f"Bearer {self.tokens[user.id]}"}, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +63,7 @@ def chain(api, make, app, tmp_path, freshness_world):
     """The world's chain (its officers and round), with an empty document cache of this test's own."""
     app.config["TODAY"] = None
     app.config["DOCUMENTS_CACHE_DIR"] = str(tmp_path / "documents")
-    world = freshness_world.value
-    chain = Chain.__new__(Chain)
-    chain.api, chain.make = api, make
-    chain.officer, chain.ministry, chain.government = (
-        db.session.get(User, world.officer), db.session.get(User, world.ministry),
-        db.session.get(User, world.government))
-    chain.round = db.session.get(Round, world.round)
-    return chain
+    return world_chain(api, make, freshness_world.value.chain)
 
 
 def _get(api, url, user):
