@@ -6,14 +6,64 @@ download to be made afresh and to show the change; then the download after that 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from artisan_awards.documents import data
 from artisan_awards.extensions import db
-from artisan_awards.models import Attachment, Council, CouncilMember, Nomination, Province, Round, User
-from tests.test_documents import _png, _upload, assert_pdf, squeeze, text_of
-from tests.test_documents import chain as chain  # noqa: F401  (the fixture, with its own cache folder)
+from artisan_awards.models import Attachment, CouncilMember, Nomination, Province, Round, User
+from tests.apps import config_from_snapshot, world_snapshot
+from tests.factories import Factory
+from tests.test_councils import Chain
+from tests.test_documents import WorldApi, _png, _upload, assert_pdf, squeeze, text_of, world_chain, world_chain_ids
 from workflows.states import State
+
+# -- the world: built once for the module, each test changes a copy of its own ----------------------
+
+
+def _build_world() -> SimpleNamespace:
+    """The chain's people and round, a submitted dossier, a closed session (3 dossiers, all present)
+    and a closed session with two members absent: what the tests below change one input of.
+
+    Built once (real commits, through the API as before) into a database of its own; each test gets
+    a fresh copy of that database (``app_config``), so a change one test makes is never seen by another.
+    """
+    from flask import current_app
+
+    make = Factory()
+    chain = Chain(WorldApi(current_app.test_client()), make)
+    owner = make.user("applicant")
+    n = make.nomination(State.SUBMITTED, owner=owner, nominee={"full_name": "Phùng Văn Khải"})
+    closed = [chain.accepted(nominee={"full_name": f"Nghệ nhân Số {i}"}) for i in range(3)]
+    closed_sid, _tally = chain.vote("province", closed, yes_votes=11)
+    absent = [chain.accepted(nominee={"full_name": f"Nghệ nhân Vắng {i}"}) for i in range(2)]
+    absent_sid, _tally = chain.vote("province", absent, yes_votes=9, present=9)
+    return SimpleNamespace(
+        chain=world_chain_ids(chain), owner=owner.id, dossier=n.id,
+        closed=(closed_sid, [x.id for x in closed]), absent=(absent_sid, [x.id for x in absent]))
+
+
+@pytest.fixture(scope="module")
+def freshness_world(database_factory, tmp_path_factory):
+    with world_snapshot(database_factory, tmp_path_factory.mktemp("freshness-world"), _build_world,
+                        TODAY=None) as snapshot:
+        yield snapshot
+
+
+@pytest.fixture
+def app_config(freshness_world, database_factory, tmp_path):
+    config, drop = config_from_snapshot(database_factory, freshness_world, tmp_path)
+    yield config
+    drop()
+
+
+@pytest.fixture
+def chain(api, make, app, tmp_path, freshness_world):
+    """The world's chain (its officers and round), with an empty document cache of this test's own."""
+    app.config["TODAY"] = None
+    app.config["DOCUMENTS_CACHE_DIR"] = str(tmp_path / "documents")
+    return world_chain(api, make, freshness_world.value.chain)
 
 
 def _get(api, url, user):
@@ -36,13 +86,13 @@ def _changes_show(api, url, user, change, expected):
 
 
 @pytest.fixture
-def dossier(chain):  # noqa: F811
-    owner = chain.make.user("applicant")
-    n = chain.make.nomination(State.SUBMITTED, owner=owner, nominee={"full_name": "Phùng Văn Khải"})
-    return owner, n
+def dossier(chain, freshness_world):
+    """The world's submitted dossier and its owner."""
+    world = freshness_world.value
+    return db.session.get(User, world.owner), db.session.get(Nomination, world.dossier)
 
 
-def test_a_product_renamed_shows_in_the_next_declaration(chain, api, dossier):  # noqa: F811
+def test_a_product_renamed_shows_in_the_next_declaration(chain, api, dossier):
     owner, n = dossier
 
     def change():
@@ -51,7 +101,7 @@ def test_a_product_renamed_shows_in_the_next_declaration(chain, api, dossier):  
     _changes_show(api, f"/api/v1/nominations/{n.id}/declaration.pdf", owner, change, "Lọ lục bình men ngọc")
 
 
-def test_a_period_changed_shows_in_the_next_summary(chain, api, dossier):  # noqa: F811
+def test_a_period_changed_shows_in_the_next_summary(chain, api, dossier):
     owner, n = dossier
 
     def change():
@@ -60,7 +110,7 @@ def test_a_period_changed_shows_in_the_next_summary(chain, api, dossier):  # noq
     _changes_show(api, f"/api/v1/nominations/{n.id}/declaration.pdf", owner, change, "Hợp tác xã gốm Chu Đậu")
 
 
-def test_the_round_and_the_province_renamed_show_in_the_next_documents(chain, api, dossier):  # noqa: F811
+def test_the_round_and_the_province_renamed_show_in_the_next_documents(chain, api, dossier):
     owner, n = dossier
     url = f"/api/v1/nominations/{n.id}/summary.pdf"
 
@@ -76,7 +126,7 @@ def test_the_round_and_the_province_renamed_show_in_the_next_documents(chain, ap
                   "Trong thời hạn 37 ngày")
 
 
-def test_an_attachment_renamed_shows_in_the_next_dossier(chain, api, dossier):  # noqa: F811
+def test_an_attachment_renamed_shows_in_the_next_dossier(chain, api, dossier):
     owner, n = dossier
     draft = chain.make.nomination(owner=owner, nominee={"full_name": "Lò Thị Xuân"})
     _upload(api, owner, draft, "photo", "anh.png", _png())
@@ -88,14 +138,18 @@ def test_an_attachment_renamed_shows_in_the_next_dossier(chain, api, dossier):  
     _changes_show(api, f"/api/v1/nominations/{draft.id}/dossier.pdf", owner, change, "bang-khen-doi-ten")
 
 
+def _session_of(ids):
+    sid, nominations = ids
+    return sid, [db.session.get(Nomination, i) for i in nominations]
+
+
 @pytest.fixture
-def closed_session(chain):  # noqa: F811
-    nominations = [chain.accepted(nominee={"full_name": f"Nghệ nhân Số {i}"}) for i in range(3)]
-    sid, _tally = chain.vote("province", nominations, yes_votes=11)
-    return sid, nominations
+def closed_session(chain, freshness_world):
+    """The world's closed session of three dossiers, all eleven members present and voting yes."""
+    return _session_of(freshness_world.value.closed)
 
 
-def test_a_nominee_changed_shows_in_the_next_list(chain, api, closed_session):  # noqa: F811
+def test_a_nominee_changed_shows_in_the_next_list(chain, api, closed_session):
     sid, nominations = closed_session
 
     def change():
@@ -104,7 +158,7 @@ def test_a_nominee_changed_shows_in_the_next_list(chain, api, closed_session):  
     _changes_show(api, f"/api/v1/sessions/{sid}/list.pdf", chain.officer, change, "Sơn mài Hạ Thái")
 
 
-def test_a_nominee_award_added_shows_in_the_next_list(chain, api, closed_session):  # noqa: F811
+def test_a_nominee_award_added_shows_in_the_next_list(chain, api, closed_session):
     sid, nominations = closed_session
 
     def change():
@@ -114,9 +168,9 @@ def test_a_nominee_award_added_shows_in_the_next_list(chain, api, closed_session
     _changes_show(api, f"/api/v1/sessions/{sid}/list.pdf", chain.officer, change, "Giải Ba cấp khu vực")
 
 
-def test_a_council_member_renamed_shows_in_the_next_minutes(chain, api, closed_session):  # noqa: F811
+def test_a_council_member_renamed_shows_in_the_next_minutes(chain, api, closed_session):
     sid, _nominations = closed_session
-    council_id = db.session.scalar(db.select(Council.id).order_by(Council.id.desc()))
+    council_id = _session_row(sid).council_id  # this session's council (the world has two)
     member = db.session.scalars(db.select(CouncilMember).where(CouncilMember.council_id == council_id)).first()
 
     def change():
@@ -125,7 +179,7 @@ def test_a_council_member_renamed_shows_in_the_next_minutes(chain, api, closed_s
     _changes_show(api, f"/api/v1/sessions/{sid}/minutes.pdf", chain.officer, change, "Trịnh Công Đổi Tên")
 
 
-def test_a_hit_builds_no_data(chain, api, closed_session, dossier, monkeypatch):  # noqa: F811
+def test_a_hit_builds_no_data(chain, api, closed_session, dossier, monkeypatch):
     sid, _nominations = closed_session
     owner, n = dossier
     urls = [(f"/api/v1/sessions/{sid}/list.pdf", chain.officer), (f"/api/v1/sessions/{sid}/minutes.pdf", chain.officer),
@@ -142,7 +196,7 @@ def test_a_hit_builds_no_data(chain, api, closed_session, dossier, monkeypatch):
         assert _get(api, url, user).headers["X-Document-Cache"] == "hit"
 
 
-def test_a_hit_still_checks_who_may_see_it(chain, api, dossier):  # noqa: F811
+def test_a_hit_still_checks_who_may_see_it(chain, api, dossier):
     owner, n = dossier
     url = f"/api/v1/nominations/{n.id}/declaration.pdf"
     assert _get(api, url, owner).headers["X-Document-Cache"] == "miss"
@@ -154,11 +208,9 @@ def test_a_hit_still_checks_who_may_see_it(chain, api, dossier):  # noqa: F811
 
 
 @pytest.fixture
-def closed_with_absent(chain):  # noqa: F811
-    """A closed session where two of the eleven members were absent."""
-    nominations = [chain.accepted(nominee={"full_name": f"Nghệ nhân Vắng {i}"}) for i in range(2)]
-    sid, _tally = chain.vote("province", nominations, yes_votes=9, present=9)
-    return sid, nominations
+def closed_with_absent(chain, freshness_world):
+    """The world's closed session where two of the eleven members were absent."""
+    return _session_of(freshness_world.value.absent)
 
 
 def _session_row(sid):
@@ -167,7 +219,7 @@ def _session_row(sid):
     return db.session.get(CouncilSession, sid)
 
 
-def test_the_place_and_the_council_renamed_show_in_the_next_minutes(chain, api, closed_session):  # noqa: F811
+def test_the_place_and_the_council_renamed_show_in_the_next_minutes(chain, api, closed_session):
     sid, _nominations = closed_session
     url = f"/api/v1/sessions/{sid}/minutes.pdf"
 
@@ -182,7 +234,7 @@ def test_the_place_and_the_council_renamed_show_in_the_next_minutes(chain, api, 
     _changes_show(api, url, chain.officer, rename, "Hội đồng xét tặng đổi tên")
 
 
-def test_an_absence_reason_shows_in_the_next_minutes(chain, api, closed_with_absent):  # noqa: F811
+def test_an_absence_reason_shows_in_the_next_minutes(chain, api, closed_with_absent):
     from artisan_awards.models import Attendance, NonVoter
 
     sid, _nominations = closed_with_absent
@@ -196,7 +248,7 @@ def test_an_absence_reason_shows_in_the_next_minutes(chain, api, closed_with_abs
     _changes_show(api, f"/api/v1/sessions/{sid}/minutes.pdf", chain.officer, excuse, "Đi công tác nước ngoài")
 
 
-def test_a_conflict_and_a_special_craft_decision_show_in_the_next_minutes(chain, api, closed_session):  # noqa: F811
+def test_a_conflict_and_a_special_craft_decision_show_in_the_next_minutes(chain, api, closed_session):
     from artisan_awards.models import ConflictDeclaration, SpecialCraftDecision
 
     sid, nominations = closed_session
@@ -216,7 +268,7 @@ def test_a_conflict_and_a_special_craft_decision_show_in_the_next_minutes(chain,
     _changes_show(api, url, chain.officer, decide, "Nghề chỉ còn ba hộ giữ được")
 
 
-def test_a_core_update_that_skips_the_version_shows_in_the_next_list(chain, api, closed_session):  # noqa: F811
+def test_a_core_update_that_skips_the_version_shows_in_the_next_list(chain, api, closed_session):
     """The key follows the stored content, not the version counter: an UPDATE written past the ORM
     (as a bulk statement or a data repair would) is seen all the same."""
     import sqlalchemy as sa
@@ -233,7 +285,7 @@ def test_a_core_update_that_skips_the_version_shows_in_the_next_list(chain, api,
     assert db.session.scalar(sa.select(table.c.version).where(table.c.id == nominations[2].id)) == before
 
 
-def test_a_nominee_renamed_shows_in_the_next_consultation_list(chain, api, client):  # noqa: F811
+def test_a_nominee_renamed_shows_in_the_next_consultation_list(chain, api, client):
     a = chain.accepted(nominee={"full_name": "Vũ Thị Hằng"}, craft="Sơn mài Hạ Thái")
     chain.vote("province", [a], yes_votes=10)
     chain.act(a, "forward_to_ministry", chain.officer)
@@ -271,7 +323,7 @@ def forget_statements():
     freshness._statement.cache_clear()
 
 
-def test_a_key_ignoring_the_awards_is_caught(chain, api, closed_session, monkeypatch, forget_statements):  # noqa: F811
+def test_a_key_ignoring_the_awards_is_caught(chain, api, closed_session, monkeypatch, forget_statements):
     from artisan_awards.documents import freshness
 
     sid, nominations = closed_session
@@ -286,7 +338,7 @@ def test_a_key_ignoring_the_awards_is_caught(chain, api, closed_session, monkeyp
         _changes_show(api, f"/api/v1/sessions/{sid}/list.pdf", chain.officer, change, "Giải Ba cấp khu vực")
 
 
-def test_a_key_ignoring_the_special_craft_decisions_is_caught(chain, api, closed_session, monkeypatch,  # noqa: F811
+def test_a_key_ignoring_the_special_craft_decisions_is_caught(chain, api, closed_session, monkeypatch,
                                                               forget_statements):
     from artisan_awards.documents import freshness
     from artisan_awards.models import SpecialCraftDecision
@@ -309,7 +361,7 @@ def test_a_key_ignoring_the_special_craft_decisions_is_caught(chain, api, closed
                       "Nghề phổ biến ở nhiều địa phương")
 
 
-def test_a_light_visibility_check_keeps_the_404s(chain, api, closed_session, dossier):  # noqa: F811
+def test_a_light_visibility_check_keeps_the_404s(chain, api, closed_session, dossier):
     """The download checks visibility loading less than the pages do, with the same answers."""
     sid, _nominations = closed_session
     owner, n = dossier

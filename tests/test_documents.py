@@ -8,6 +8,7 @@ import re
 import time
 import unicodedata
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
@@ -15,7 +16,9 @@ from pypdf import PdfReader
 from artisan_awards import storage
 from artisan_awards.documents import data, engine, service
 from artisan_awards.extensions import db
-from artisan_awards.models import Nomination
+from artisan_awards.models import Nomination, Round, User
+from tests.apps import _config, config_from_snapshot, world_snapshot
+from tests.factories import Factory
 from tests.test_councils import Chain
 from workflows.states import State
 
@@ -51,11 +54,82 @@ def assert_pdf(response, status: int = 200) -> bytes:
     return response.data
 
 
+class WorldApi:
+    """The API as a module world's builder calls it (tests/conftest.py ``ApiClient``: a bearer token per user)."""
+
+    def __init__(self, client):
+        self.client, self.tokens = client, {}
+
+    def post(self, path, user, **kw):
+        if user.id not in self.tokens:
+            r = self.client.post("/api/v1/auth/token", json={"email": user.email, "password": Factory.PASSWORD})
+            assert r.status_code == 200, r.get_json()
+            self.tokens[user.id] = r.get_json()["token"]
+        return self.client.post(path, headers={"Authorization": f"Bearer {self.tokens[user.id]}"}, **kw)
+
+
+def world_chain_ids(chain) -> dict:
+    """What ``world_chain`` needs to take up a chain built in a module world."""
+    return {"officer": chain.officer.id, "ministry": chain.ministry.id, "government": chain.government.id,
+            "round": chain.round.id}
+
+
+def world_chain(api, make, ids: dict) -> Chain:
+    """The chain of a module world (its officers and round) in this test's copy of that world."""
+    chain = Chain.__new__(Chain)
+    chain.api, chain.make = api, make
+    for role in ("officer", "ministry", "government"):
+        setattr(chain, role, db.session.get(User, ids[role]))
+    chain.round = db.session.get(Round, ids["round"])
+    return chain
+
+
+def _build_closed() -> SimpleNamespace:
+    """A closed provincial session (``_closed_session``: two dossiers, ten of eleven voting yes)."""
+    from flask import current_app
+
+    chain = Chain(WorldApi(current_app.test_client()), Factory())
+    sid, a, b = _closed_session(chain)
+    return SimpleNamespace(chain=world_chain_ids(chain), sid=sid, a=a.id, b=b.id)
+
+
+@pytest.fixture(scope="module")
+def closed_world(database_factory, tmp_path_factory):
+    """The closed session built once for the module (real commits, through the API as before)."""
+    with world_snapshot(database_factory, tmp_path_factory.mktemp("closed-world"), _build_closed,
+                        TODAY=None) as snapshot:
+        yield snapshot
+
+
 @pytest.fixture
-def chain(api, make, app, tmp_path):
+def app_config(request, database_factory, tmp_path):
+    """A copy of the closed session's world for a test that asks for ``closed``, else of the template.
+
+    Either way a database of the test's own: what one test changes no other sees.
+    """
+    if "closed" in request.fixturenames:
+        config, drop = config_from_snapshot(database_factory, request.getfixturevalue("closed_world"), tmp_path)
+    else:
+        url, drop = database_factory.new(tmp_path)
+        config = _config(url, tmp_path)
+    yield config
+    drop()
+
+
+@pytest.fixture
+def chain(request, api, make, app, tmp_path):
     app.config["TODAY"] = None
     app.config["DOCUMENTS_CACHE_DIR"] = str(tmp_path / "documents")
+    if "closed" in request.fixturenames:
+        return world_chain(api, make, request.getfixturevalue("closed_world").value.chain)
     return Chain(api, make)
+
+
+@pytest.fixture
+def closed(chain, closed_world):
+    """``_closed_session(chain)``'s session id and its two dossiers, in this test's copy of the world."""
+    world = closed_world.value
+    return world.sid, db.session.get(Nomination, world.a), db.session.get(Nomination, world.b)
 
 
 def _png() -> bytes:
@@ -332,8 +406,8 @@ def _closed_session(chain, yes_votes=10):
     return sid, a, b
 
 
-def test_session_documents_from_the_stored_tally(chain, api, client, auth):
-    sid, a, b = _closed_session(chain)
+def test_session_documents_from_the_stored_tally(chain, closed, api, client, auth):
+    sid, a, b = closed
     officer = chain.officer
     minutes = text_of(assert_pdf(api.get(f"/api/v1/sessions/{sid}/minutes.pdf", officer)))
     for expected in ("Mẫu số 05", "BIÊN BẢN HỌP", "Hội đồng province thử nghiệm", "Quyết định số 12/QĐ-UBND",
@@ -392,8 +466,8 @@ def test_tally_documents_wait_for_the_close_and_ballots_carry_no_voter(chain, ap
     assert r.status_code == 302  # the page says why, as for any refused action
 
 
-def test_session_documents_follow_the_visibility_rules(chain, api):
-    sid, a, b = _closed_session(chain)
+def test_session_documents_follow_the_visibility_rules(chain, closed, api):
+    sid, a, b = closed
     other = chain.make.user("province_officer", "HPG")
     applicant = chain.make.user("applicant")
     assert api.get(f"/api/v1/sessions/{sid}/tally.pdf", other).status_code == 404
@@ -501,15 +575,13 @@ def test_plain_data_of_a_nomination_has_no_orm_objects(chain):
 @pytest.fixture
 def test_ca(app, tmp_path):
     """A throwaway PKI (tests/test_signing.py has the rest), Hà Nội's department's certificate configured."""
-    from artisan_awards.documents import testpki
+    from tests import pki as test_pki
 
-    pki = testpki.make_pki(tmp_path / "pki")
-    pki.write_body(tmp_path / "signing", "so-cong-thuong-hni", "hni")
-    app.config.update(DOCUMENTS_SIGNING_DIR=str(tmp_path / "signing"), DOCUMENTS_TSA_URL=pki.tsa_url,
-                      DOCUMENTS_TRUST_ROOTS=str(pki.write_root()))
-    pki.start()
-    yield pki
-    pki.stop()
+    with test_pki.serving() as pki:  # built once per worker, served for this test alone
+        pki.write_body(tmp_path / "signing", "so-cong-thuong-hni", "hni")
+        app.config.update(DOCUMENTS_SIGNING_DIR=str(tmp_path / "signing"), DOCUMENTS_TSA_URL=pki.tsa_url,
+                          DOCUMENTS_TRUST_ROOTS=str(pki.write_root()))
+        yield pki
 
 
 def _flip(pdf: bytes, where: int) -> bytes:
@@ -518,11 +590,11 @@ def _flip(pdf: bytes, where: int) -> bytes:
     return bytes(changed)
 
 
-def test_signed_vote_count_minutes_verify_and_one_changed_byte_is_altered(chain, api, client, runner, test_ca,
+def test_signed_vote_count_minutes_verify_and_one_changed_byte_is_altered(chain, closed, api, client, runner, test_ca,
                                                                            tmp_path):
     from artisan_awards.documents import signing
 
-    sid, a, b = _closed_session(chain)
+    sid, a, b = closed
     pdf = assert_pdf(api.get(f"/api/v1/sessions/{sid}/tally.pdf", chain.officer))
     result = signing.verify(pdf)
     assert result.verdict == "intact" and result.ok
@@ -556,19 +628,19 @@ def test_signed_vote_count_minutes_verify_and_one_changed_byte_is_altered(chain,
     assert 'data-verdict="altered"' in page
 
 
-def test_signatures_cover_minutes_lists_and_letters_not_ballots(chain, api, test_ca, tmp_path):
+def test_signatures_cover_minutes_lists_and_letters_not_ballots(chain, closed, api, test_ca, tmp_path):
     from artisan_awards.documents import signing
 
-    sid, a, b = _closed_session(chain)
+    sid, a, b = closed
     for kind in ("minutes", "list", "submission-letter"):
         pdf = assert_pdf(api.get(f"/api/v1/sessions/{sid}/{kind}.pdf", chain.officer))
         assert signing.verify(pdf).verdict == "intact", kind
     ballot = assert_pdf(api.get(f"/api/v1/sessions/{sid}/ballot.pdf", chain.officer))
     assert signing.verify(ballot).verdict == "unsigned"
     # A certificate from another authority is not trusted.
-    from artisan_awards.documents import testpki
+    from tests import pki as test_pki
 
-    other = testpki.make_pki(tmp_path / "other", [signing.MINISTRY]).write_root()
+    other = test_pki.built([signing.MINISTRY]).write_root()  # another authority's root
     tally = assert_pdf(api.get(f"/api/v1/sessions/{sid}/tally.pdf", chain.officer))
     assert signing.verify(tally, [str(other)]).verdict == "untrusted"
     assert signing.verify(b"not a pdf").verdict == "unreadable"
@@ -577,13 +649,13 @@ def test_signatures_cover_minutes_lists_and_letters_not_ballots(chain, api, test
 # -- a round's documents in the background --------------------------------------------------------------
 
 
-def test_round_documents_are_made_in_the_background_with_progress(chain, client, auth, app, tmp_path):
+def test_round_documents_are_made_in_the_background_with_progress(chain, closed, client, auth, app, tmp_path):
     import zipfile
 
     from artisan_awards.documents import jobs
     from artisan_awards.models import DocumentTask
 
-    sid, a, b = _closed_session(chain)
+    sid, a, b = closed
     # the administrator's archive holds the provincial stage too (a ministry officer's starts at the ministry)
     auth.login(chain.make.user("admin").email)
     dashboard = client.get(f"/ministry/dashboard?round_id={chain.round.id}").get_data(as_text=True)

@@ -15,7 +15,8 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from artisan_awards.documents import signing, testpki
+from artisan_awards.documents import signing
+from tests import pki as test_pki
 from tests.test_councils import Chain
 from tests.test_documents import _closed_session, _flip, assert_pdf, text_of
 
@@ -28,11 +29,10 @@ def chain(api, make, app, tmp_path):
 
 
 @pytest.fixture
-def pki(tmp_path):
-    pki = testpki.make_pki(tmp_path / "pki")
-    pki.start()
-    yield pki
-    pki.stop()
+def pki():
+    """The worker's throwaway PKI (tests/pki.py: built once), its TSA and OCSP served for this test alone."""
+    with test_pki.serving() as pki:
+        yield pki
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_provincial_minutes_signed_by_the_department_verify_offline_with_only_th
     original = pdf[: pdf.index(b"%%EOF") + len(b"%%EOF")]
     assert text_of(original) == text_of(pdf) and "Nguyễn Văn Ánh" in text_of(pdf)
     # The same file judged against another PKI's root: not trusted.
-    other = testpki.make_pki(tmp_path / "other", [signing.MINISTRY])
+    other = test_pki.built([signing.MINISTRY])
     assert signing.verify(pdf, [str(other.write_root())]).verdict == "untrusted"
     # One changed byte in the signed part: altered (function and command).
     altered = _flip(pdf, len(original) // 2)
