@@ -156,7 +156,7 @@ def _pg_copy(conn, xids: Xids, kinds_of) -> dict:
                 "SELECT b, h.lp, h.lp_flags, h.lp_len, h.t_xmin::text, h.t_xmax::text, h.t_ctid::text, "
                 "h.t_infomask, h.t_infomask2, h.t_attrs "
                 "FROM generate_series(0, CAST(pg_relation_size(CAST(:t AS regclass)) / 8192 AS integer) - 1) AS b, "
-                "LATERAL heap_page_item_attrs(get_raw_page(:t, b), CAST(:t AS regclass)) AS h "
+                "LATERAL heap_page_item_attrs(get_raw_page(CAST(:t AS text), b), CAST(:t AS regclass)) AS h "
                 "ORDER BY b, h.lp"), {"t": name}):
             block, lp, flags, length, txmin, txmax, tctid, infomask, infomask2, attrs = item
             masked = None
