@@ -24,6 +24,7 @@ import json
 import logging
 import re
 import threading
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from artisan_awards.extensions import db
 from artisan_awards.models import AgendaItem, CouncilSession, Nomination, SealedBallot, TransitionLog
 from artisan_awards.services import councils as council_service
 from tests import factories
+from tests.apps import config_from_snapshot, world_snapshot
 from tests.confirming import post_confirmed
 from tests.conftest import ApiClient
 from tests.factories import Factory
@@ -191,8 +193,8 @@ def _diff(before: dict, after: dict) -> dict:
 class World:
     """One run of the session; the attacker's copies after every ballot."""
 
-    def __init__(self, app_config, ballots, dialect, last_step=None):
-        self.app_config, self.ballots, self.dialect = app_config, ballots, dialect
+    def __init__(self, app_config, start, ballots, dialect, last_step=None):
+        self.app_config, self.start, self.ballots, self.dialect = app_config, start, ballots, dialect
         # The attacker copies after every step up to ``last_step`` (all of them when None); the
         # session itself always runs to its close.
         self.last_step = len(ballots) + 1 if last_step is None else last_step
@@ -224,7 +226,7 @@ class World:
             self.views.append(view)
 
     def run(self) -> World:
-        factories._seq = itertools.count(1)  # the same names and e-mails in both worlds
+        """The ballots and the close, on a copy of the open session (``_session_start``)."""
         app = create_app(self.app_config)
 
         @app.after_request
@@ -249,24 +251,12 @@ class World:
         xids = Xids()
         try:
             with app.app_context():
-                if self.dialect == "postgresql":
-                    db.session.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
-                    # Autovacuum would rewrite pages at moments that differ by timing, not by votes.
-                    for table in db.session.execute(sa.text(
-                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all():
-                        db.session.execute(sa.text(f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)'))
-                    db.session.commit()
-                api, make = ApiClient(app.test_client()), Factory()
-                chain = Chain(api, make)
-                nominations = [chain.accepted(nominee={"full_name": f"Nghệ nhân {i}"}) for i in range(3)]
-                council, members, secretariat = chain.council("province", size=len(self.ballots))
-                sid = chain.session(council, secretariat, [n.id for n in nominations])
-                api.post(f"/api/v1/sessions/{sid}/attendance", secretariat,
-                         json={"present": [m.email for m in members]})
-                assert api.post(f"/api/v1/sessions/{sid}/open", secretariat).status_code == 200
-                for m in members:  # tokens first: the ballots are then one request each
-                    api.token(m)
-                db.session.commit()
+                start = self.start
+                api = ApiClient(app.test_client())
+                api._tokens.update(start.tokens)  # signed in before the copy: one request per ballot
+                nominations = [SimpleNamespace(id=i) for i in start.nomination_ids]
+                members = [SimpleNamespace(id=i) for i in start.member_ids]
+                secretariat, sid = SimpleNamespace(id=start.secretariat_id), start.sid
                 self._view(attacker, xids)
                 for member, ballot in zip(members, self.ballots, strict=True):
                     r = api.post(f"/api/v1/sessions/{sid}/ballot", member,
@@ -292,7 +282,54 @@ class World:
         return self
 
 
-def _attack(database_factory, app_config, tmp_path, db_kind, last_step=None) -> tuple[World, World, str | None]:
+def _document_clock(moment) -> str:
+    return "8 giờ 00" if moment else ""
+
+
+def _open_the_session(dialect: str) -> SimpleNamespace:
+    """Three accepted dossiers, a council of 9, its session open with all present, everyone signed in."""
+    from flask import current_app
+
+    factories._seq = itertools.count(1)
+    if dialect == "postgresql":
+        db.session.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        # Autovacuum would rewrite pages at moments that differ by timing, not by votes.
+        for table in db.session.execute(sa.text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all():
+            db.session.execute(sa.text(f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)'))
+        db.session.commit()
+    api, make = ApiClient(current_app.test_client()), Factory()
+    chain = Chain(api, make)
+    nominations = [chain.accepted(nominee={"full_name": f"Nghệ nhân {i}"}) for i in range(3)]
+    council, members, secretariat = chain.council("province", size=len(BALLOTS_A))
+    sid = chain.session(council, secretariat, [n.id for n in nominations])
+    assert api.post(f"/api/v1/sessions/{sid}/attendance", secretariat,
+                    json={"present": [m.email for m in members]}).status_code == 200
+    assert api.post(f"/api/v1/sessions/{sid}/open", secretariat).status_code == 200
+    tokens = {u.id: api.token(u) for u in [*members, secretariat]}  # the ballots are then one request each
+    db.session.commit()
+    return SimpleNamespace(sid=sid, nomination_ids=[n.id for n in nominations], member_ids=[m.id for m in members],
+                           secretariat_id=secretariat.id, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def session_start(request, database_factory, tmp_path_factory):
+    """The open session every world starts from, built once per module (real commits, tests/apps.py).
+
+    Each world (two per test) gets its own copy of this database: no world sees another's ballots,
+    and both worlds of an attack start from the same bytes, so any difference the attacker finds
+    comes from the ballots and the close."""
+    from artisan_awards.documents import data as document_data
+
+    dialect = request.config.getoption("--db")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(document_data, "clock", _document_clock)
+        with world_snapshot(database_factory, tmp_path_factory.mktemp("session-start"),
+                            lambda: _open_the_session(dialect)) as snapshot:
+            yield snapshot
+
+
+def _attack(database_factory, session_start, tmp_path, db_kind, last_step=None) -> tuple[World, World, str | None]:
     """Run both worlds; the first step at which the attacker tells them apart, or None.
 
     ``last_step``: the attacker copies the worlds up to that step only (every step when None).  The
@@ -305,13 +342,12 @@ def _attack(database_factory, app_config, tmp_path, db_kind, last_step=None) -> 
 
     worlds = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(document_data, "clock", lambda moment: "8 giờ 00" if moment else "")
+        mp.setattr(document_data, "clock", _document_clock)
         for label, ballots in (("a", BALLOTS_A), ("b", BALLOTS_B)):
             (tmp_path / label).mkdir(exist_ok=True)
-            url, drop = database_factory.new(tmp_path / label)
+            config, drop = config_from_snapshot(database_factory, session_start, tmp_path / label)
             try:
-                worlds.append(World({**app_config, "SQLALCHEMY_DATABASE_URI": url}, ballots, db_kind,
-                                    last_step).run())
+                worlds.append(World(config, session_start.value, ballots, db_kind, last_step).run())
             finally:
                 drop()
     a, b = worlds
@@ -336,8 +372,8 @@ EXPECTED_TALLY = [  # yes, no, invalid, passed (pass needs ceil(0.9 x 9) = 9 yes
     (6, 3, 0, False), (6, 2, 1, False), (5, 2, 2, False)]
 
 
-def test_a_database_reader_learns_nothing_beyond_the_totals(database_factory, app_config, tmp_path, db_kind):
-    a, b, leak = _attack(database_factory, app_config, tmp_path, db_kind)
+def test_a_database_reader_learns_nothing_beyond_the_totals(database_factory, session_start, tmp_path, db_kind):
+    a, b, leak = _attack(database_factory, session_start, tmp_path, db_kind)
     assert leak is None, f"the attacker tells the worlds apart at {leak}"
     assert a.tally == b.tally == EXPECTED_TALLY
     assert a.states == b.states == ["province_rejected"] * 3
@@ -406,12 +442,12 @@ def _leaky_length(monkeypatch):
 
 @pytest.mark.parametrize("variant", [_leaky_counters, _leaky_unsealed, _leaky_length],
                          ids=["counters-per-ballot", "unsealed-box", "variable-length"])
-def test_the_attacker_catches_a_leaky_ballot_box(database_factory, app_config, tmp_path, db_kind, monkeypatch,
+def test_the_attacker_catches_a_leaky_ballot_box(database_factory, session_start, tmp_path, db_kind, monkeypatch,
                                                  variant):
     """CONTROL: the same attack finds the leak in each deliberately broken variant."""
     variant(monkeypatch)
     # Each leak must show at step 1 (the first ballot): the copies stop there, the session runs on.
-    a, b, leak = _attack(database_factory, app_config, tmp_path, db_kind, last_step=1)
+    a, b, leak = _attack(database_factory, session_start, tmp_path, db_kind, last_step=1)
     assert leak is not None and leak.startswith("step 1"), leak
     assert a.tally == b.tally == EXPECTED_TALLY  # the variants count right: only secrecy is broken
 
