@@ -24,6 +24,7 @@ import json
 import logging
 import re
 import threading
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from artisan_awards.extensions import db
 from artisan_awards.models import AgendaItem, CouncilSession, Nomination, SealedBallot, TransitionLog
 from artisan_awards.services import councils as council_service
 from tests import factories
+from tests.apps import config_from_snapshot, world_snapshot
 from tests.confirming import post_confirmed
 from tests.conftest import ApiClient
 from tests.factories import Factory
@@ -117,12 +119,12 @@ def _mask(table: str, column: str, kind: str, value):
     return _readable(value)
 
 
-def _sqlite_copy(conn) -> dict:
+def _sqlite_copy(conn, kinds_of) -> dict:
     """Every table as stored: physical order, rowid where the table has one."""
     copy = {}
     for name, sql in conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").all():
-        kinds = _column_kinds(conn, name, "sqlite")
+        kinds = kinds_of(conn, name)
         with_rowid = "WITHOUT ROWID" not in (sql or "").upper()
         select = f'SELECT {"rowid, " if with_rowid else ""}* FROM "{name}"'
         rows = []
@@ -134,13 +136,13 @@ def _sqlite_copy(conn) -> dict:
     return copy
 
 
-def _pg_copy(conn, xids: Xids) -> dict:
+def _pg_copy(conn, xids: Xids, kinds_of) -> dict:
     """Every table with its system columns, then its raw heap pages including dead versions."""
     copy = {}
     tables = conn.execute(sa.text(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")).scalars().all()
     for name in tables:
-        kinds = _column_kinds(conn, name, "postgresql")
+        kinds = kinds_of(conn, name)
         live_kinds = [(c, k) for c, k in kinds if not c.startswith("........pg.dropped")]
         rows = []
         for row in conn.execute(sa.text(
@@ -152,7 +154,7 @@ def _pg_copy(conn, xids: Xids) -> dict:
         copy[name] = rows
         pages = conn.execute(sa.text("SELECT pg_relation_size(CAST(:t AS regclass)) / 8192"), {"t": name}).scalar()
         heap = []
-        for block in range(pages):
+        for block in range(pages):  # one statement per page (one for all pages costs the server ten times more)
             for item in conn.execute(sa.text(
                     "SELECT lp, lp_flags, lp_len, t_xmin::text, t_xmax::text, t_ctid::text, t_infomask, "
                     "t_infomask2, t_attrs FROM heap_page_item_attrs(get_raw_page(:t, :b), CAST(:t AS regclass))"),
@@ -190,24 +192,40 @@ def _diff(before: dict, after: dict) -> dict:
 class World:
     """One run of the session; the attacker's copies after every ballot."""
 
-    def __init__(self, app_config, ballots, dialect):
-        self.app_config, self.ballots, self.dialect = app_config, ballots, dialect
+    def __init__(self, app_config, start, ballots, dialect, last_step=None):
+        self.app_config, self.start, self.ballots, self.dialect = app_config, start, ballots, dialect
+        # The attacker copies after every step up to ``last_step`` (all of them when None); the
+        # session itself always runs to its close.
+        self.last_step = len(ballots) + 1 if last_step is None else last_step
         self.views: list[dict] = []
         self.access_log: list[str] = []
         self.app_log: list[str] = []
         self.tally = self.states = self.log_meta = None
+        self.kinds: dict[str, list[tuple[str, str]]] = {}  # the schema does not change during a run
 
-    def _copy(self, attacker, xids) -> dict:
+    def _kinds_of(self, conn, table: str) -> list[tuple[str, str]]:
+        if table not in self.kinds:
+            self.kinds[table] = _column_kinds(conn, table, self.dialect)
+        return self.kinds[table]
+
+    def _copy(self, attacker, xids) -> dict | None:
+        if len(self.views) > self.last_step:
+            return None
         with attacker.connect() as conn:
-            data = _sqlite_copy(conn) if self.dialect == "sqlite" else _pg_copy(conn, xids)
+            data = (_sqlite_copy(conn, self._kinds_of) if self.dialect == "sqlite"
+                    else _pg_copy(conn, xids, self._kinds_of))
             outbox = conn.execute(sa.text("SELECT * FROM outbox_messages ORDER BY id")).mappings().all()
         return {"database": data,
                 "outbox": [{k: _mask("outbox_messages", k, "timestamp" if k.endswith("_at") else "", v)
                             for k, v in row.items()} for row in outbox],
                 "access log": list(self.access_log), "application log": list(self.app_log)}
 
+    def _view(self, attacker, xids) -> None:
+        if (view := self._copy(attacker, xids)) is not None:
+            self.views.append(view)
+
     def run(self) -> World:
-        factories._seq = itertools.count(1)  # the same names and e-mails in both worlds
+        """The ballots and the close, on a copy of the open session (``_session_start``)."""
         app = create_app(self.app_config)
 
         @app.after_request
@@ -232,34 +250,26 @@ class World:
         xids = Xids()
         try:
             with app.app_context():
-                if self.dialect == "postgresql":
-                    db.session.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
-                    # Autovacuum would rewrite pages at moments that differ by timing, not by votes.
-                    for table in db.session.execute(sa.text(
-                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all():
-                        db.session.execute(sa.text(f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)'))
-                    db.session.commit()
-                api, make = ApiClient(app.test_client()), Factory()
-                chain = Chain(api, make)
-                nominations = [chain.accepted(nominee={"full_name": f"Nghệ nhân {i}"}) for i in range(3)]
-                council, members, secretariat = chain.council("province", size=len(self.ballots))
-                sid = chain.session(council, secretariat, [n.id for n in nominations])
-                api.post(f"/api/v1/sessions/{sid}/attendance", secretariat,
-                         json={"present": [m.email for m in members]})
-                assert api.post(f"/api/v1/sessions/{sid}/open", secretariat).status_code == 200
-                for m in members:  # tokens first: the ballots are then one request each
-                    api.token(m)
+                start = self.start
+                api = ApiClient(app.test_client())
+                nominations = [SimpleNamespace(id=i) for i in start.nomination_ids]
+                members = [SimpleNamespace(id=i, email=e) for i, e in start.members]
+                secretariat, sid = SimpleNamespace(id=start.secretariat[0], email=start.secretariat[1]), start.sid
+                # Tokens first, in this world (their use is written at most once a minute: tokens made
+                # before the copy would be touched or not by how long ago the copy was made, not by votes).
+                for user in [*members, secretariat]:
+                    api.token(user)
                 db.session.commit()
-                self.views.append(self._copy(attacker, xids))
+                self._view(attacker, xids)
                 for member, ballot in zip(members, self.ballots, strict=True):
                     r = api.post(f"/api/v1/sessions/{sid}/ballot", member,
                                  json={"votes": {str(n.id): c for n, c in zip(nominations, ballot, strict=True)}})
                     assert r.status_code == 201, r.get_json()
-                    self.views.append(self._copy(attacker, xids))
+                    self._view(attacker, xids)
                 r = api.post(f"/api/v1/sessions/{sid}/close", secretariat)
                 assert r.status_code == 200, r.get_json()
                 self.tally = [(row["yes"], row["no"], row["invalid"], row["passed"]) for row in r.get_json()]
-                self.views.append(self._copy(attacker, xids))
+                self._view(attacker, xids)
                 db.session.expire_all()
                 self.states = [db.session.get(Nomination, n.id).state for n in nominations]
                 self.log_meta = [db.session.scalars(sa.select(TransitionLog).where(
@@ -275,8 +285,58 @@ class World:
         return self
 
 
-def _attack(database_factory, app_config, tmp_path, db_kind) -> tuple[World, World, str | None]:
+def _document_clock(moment) -> str:
+    return "8 giờ 00" if moment else ""
+
+
+def _open_the_session(dialect: str) -> SimpleNamespace:
+    """Three accepted dossiers, a council of 9, its session open with all present (each world signs in)."""
+    from flask import current_app
+
+    factories._seq = itertools.count(1)
+    if dialect == "postgresql":
+        db.session.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        # Autovacuum would rewrite pages at moments that differ by timing, not by votes.
+        for table in db.session.execute(sa.text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all():
+            db.session.execute(sa.text(f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)'))
+        db.session.commit()
+    api, make = ApiClient(current_app.test_client()), Factory()
+    chain = Chain(api, make)
+    nominations = [chain.accepted(nominee={"full_name": f"Nghệ nhân {i}"}) for i in range(3)]
+    council, members, secretariat = chain.council("province", size=len(BALLOTS_A))
+    sid = chain.session(council, secretariat, [n.id for n in nominations])
+    assert api.post(f"/api/v1/sessions/{sid}/attendance", secretariat,
+                    json={"present": [m.email for m in members]}).status_code == 200
+    assert api.post(f"/api/v1/sessions/{sid}/open", secretariat).status_code == 200
+    db.session.commit()
+    return SimpleNamespace(sid=sid, nomination_ids=[n.id for n in nominations],
+                           members=[(m.id, m.email) for m in members], secretariat=(secretariat.id, secretariat.email))
+
+
+@pytest.fixture(scope="module")
+def session_start(request, database_factory, tmp_path_factory):
+    """The open session every world starts from, built once per module (real commits, tests/apps.py).
+
+    Each world (two per test) gets its own copy of this database: no world sees another's ballots,
+    and both worlds of an attack start from the same bytes, so any difference the attacker finds
+    comes from the ballots and the close."""
+    from artisan_awards.documents import data as document_data
+
+    dialect = request.config.getoption("--db")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(document_data, "clock", _document_clock)
+        with world_snapshot(database_factory, tmp_path_factory.mktemp("session-start"),
+                            lambda: _open_the_session(dialect)) as snapshot:
+            yield snapshot
+
+
+def _attack(database_factory, session_start, tmp_path, db_kind, last_step=None) -> tuple[World, World, str | None]:
     """Run both worlds; the first step at which the attacker tells them apart, or None.
+
+    ``last_step``: the attacker copies the worlds up to that step only (every step when None).  The
+    verdict is the FIRST step at which the worlds differ, read step by step from step 0, so copies
+    after the step a control must catch its leak at could never change that control's verdict.
 
     Both worlds' documents read one clock time: a notice's "received_time" (HH:MM) is the time of the
     run, not of any vote, and on PostgreSQL it sits inside a compressed value whose very length changes."""
@@ -284,16 +344,16 @@ def _attack(database_factory, app_config, tmp_path, db_kind) -> tuple[World, Wor
 
     worlds = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(document_data, "clock", lambda moment: "8 giờ 00" if moment else "")
+        mp.setattr(document_data, "clock", _document_clock)
         for label, ballots in (("a", BALLOTS_A), ("b", BALLOTS_B)):
             (tmp_path / label).mkdir(exist_ok=True)
-            url, drop = database_factory.new(tmp_path / label)
+            config, drop = config_from_snapshot(database_factory, session_start, tmp_path / label)
             try:
-                worlds.append(World({**app_config, "SQLALCHEMY_DATABASE_URI": url}, ballots, db_kind).run())
+                worlds.append(World(config, session_start.value, ballots, db_kind, last_step).run())
             finally:
                 drop()
     a, b = worlds
-    assert len(a.views) == len(b.views) == len(BALLOTS_A) + 2
+    assert len(a.views) == len(b.views) == (len(BALLOTS_A) + 2 if last_step is None else last_step + 1)
     for step, (va, vb) in enumerate(zip(a.views, b.views, strict=True)):
         for part in va:
             if part == "database":
@@ -314,8 +374,8 @@ EXPECTED_TALLY = [  # yes, no, invalid, passed (pass needs ceil(0.9 x 9) = 9 yes
     (6, 3, 0, False), (6, 2, 1, False), (5, 2, 2, False)]
 
 
-def test_a_database_reader_learns_nothing_beyond_the_totals(database_factory, app_config, tmp_path, db_kind):
-    a, b, leak = _attack(database_factory, app_config, tmp_path, db_kind)
+def test_a_database_reader_learns_nothing_beyond_the_totals(database_factory, session_start, tmp_path, db_kind):
+    a, b, leak = _attack(database_factory, session_start, tmp_path, db_kind)
     assert leak is None, f"the attacker tells the worlds apart at {leak}"
     assert a.tally == b.tally == EXPECTED_TALLY
     assert a.states == b.states == ["province_rejected"] * 3
@@ -384,11 +444,12 @@ def _leaky_length(monkeypatch):
 
 @pytest.mark.parametrize("variant", [_leaky_counters, _leaky_unsealed, _leaky_length],
                          ids=["counters-per-ballot", "unsealed-box", "variable-length"])
-def test_the_attacker_catches_a_leaky_ballot_box(database_factory, app_config, tmp_path, db_kind, monkeypatch,
+def test_the_attacker_catches_a_leaky_ballot_box(database_factory, session_start, tmp_path, db_kind, monkeypatch,
                                                  variant):
     """CONTROL: the same attack finds the leak in each deliberately broken variant."""
     variant(monkeypatch)
-    a, b, leak = _attack(database_factory, app_config, tmp_path, db_kind)
+    # Each leak must show at step 1 (the first ballot): the copies stop there, the session runs on.
+    a, b, leak = _attack(database_factory, session_start, tmp_path, db_kind, last_step=1)
     assert leak is not None and leak.startswith("step 1"), leak
     assert a.tally == b.tally == EXPECTED_TALLY  # the variants count right: only secrecy is broken
 

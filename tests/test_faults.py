@@ -1,6 +1,7 @@
 """A worker killed in the middle of an operation leaves no half state.
 
-The operation runs in a separate Python process against the test database. A SQLAlchemy event
+The operation runs in a separate Python process against the test database (forked from a fork
+server that imported the application once: tests/fault_worker.py). A SQLAlchemy event
 listener in that process (the product code is untouched) stops it at a chosen point inside the
 operation's transaction: after a given SQL statement, or just before COMMIT is sent, or just after
 it. The test then SIGKILLs the process and compares every row of the database with what it was:
@@ -13,12 +14,8 @@ sees its half state, so the check can fail.
 
 from __future__ import annotations
 
-import os
+import multiprocessing
 import signal
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -28,65 +25,13 @@ from artisan_awards.extensions import db
 from artisan_awards.models import CouncilSession, Nomination, TransitionLog, User
 from artisan_awards.services import councils as council_service
 from artisan_awards.services import nominations as service
+from tests import fault_worker
 from tests.test_councils import Chain
 from workflows.states import Action, State
 
-ROOT = Path(__file__).resolve().parent.parent
-
-WORKER = textwrap.dedent(
-    """
-    import os, re, sys, time
-    import sqlalchemy as sa
-    from artisan_awards import create_app
-    from artisan_awards.extensions import db
-
-    # The test's own secret key: the audit chain's key is derived from it, and both must agree.
-    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["FAULT_DB"], "SECRET_KEY": os.environ["FAULT_SECRET"],
-                      "UPLOAD_DIR": os.environ["FAULT_UPLOADS"], "TODAY": os.environ.get("FAULT_TODAY") or None})
-    pattern, nth = re.compile(os.environ["FAULT_AT"]), int(os.environ.get("FAULT_NTH", "1"))
-    seen = 0
-
-    def stop(where):
-        print("STOPPED " + where, flush=True)
-        time.sleep(600)
-
-    with app.app_context():
-        @sa.event.listens_for(db.engine, "after_cursor_execute")
-        def _after(conn, cursor, statement, params, context, executemany):
-            global seen
-            if pattern.match(statement):
-                seen += 1
-                if seen == nth:
-                    stop(statement.split("(")[0][:60])
-
-        @sa.event.listens_for(db.engine, "commit")
-        def _before_commit(conn):
-            if os.environ["FAULT_AT"] == "COMMIT":
-                stop("before COMMIT")
-
-        @sa.event.listens_for(db.session, "after_commit")
-        def _after_commit(session):
-            if os.environ["FAULT_AT"] == "AFTER COMMIT":
-                stop("after COMMIT")
-
-        from artisan_awards.models import CouncilSession, Nomination, User
-        op, ident, actor = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-        user = db.session.get(User, actor)
-        if op == "close":
-            from artisan_awards.services.councils import close_session
-            close_session(user, db.session.get(CouncilSession, ident))
-        elif op == "split":  # the control: one change in two transactions, as it must never be done
-            n = db.session.get(Nomination, ident)
-            n.craft = "Đổi ở giao dịch thứ nhất"
-            db.session.commit()
-            n.career_summary = "Đổi ở giao dịch thứ hai"
-            db.session.commit()
-        else:
-            from artisan_awards.services.nominations import perform
-            perform(db.session.get(Nomination, ident), op, user, comment="Thao tác bị ngắt")
-        print("FINISHED", flush=True)
-    """
-)
+# The worker (tests/fault_worker.py) is forked from a fork server that imported the application once.
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload(["tests.fault_worker"])
 
 
 def snapshot() -> dict[str, list[tuple]]:
@@ -107,23 +52,30 @@ def run_and_kill(app_config, at: str, op: str, ident: int, actor: int, nth: int 
     """Start the worker, wait until it stops at ``at``, SIGKILL it; return where it stopped."""
     db.session.remove()
     db.engine.dispose()
-    env = {**os.environ, "FAULT_DB": app_config["SQLALCHEMY_DATABASE_URI"], "FAULT_AT": at,
+    env = {"FAULT_DB": app_config["SQLALCHEMY_DATABASE_URI"], "FAULT_AT": at,
            "FAULT_SECRET": app_config["SECRET_KEY"],
            "FAULT_NTH": str(nth), "FAULT_UPLOADS": app_config["UPLOAD_DIR"],
            "FAULT_TODAY": app_config.get("TODAY") or ""}
-    proc = subprocess.Popen([sys.executable, "-c", WORKER, op, str(ident), str(actor)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader, writer = _FORKS.Pipe(duplex=False)
+    proc = _FORKS.Process(target=fault_worker.main, args=(env, op, ident, actor, writer), daemon=True)
+    proc.start()
+    writer.close()
     try:
-        line = proc.stdout.readline()
-        assert line.startswith("STOPPED"), (line, proc.stderr.read() if proc.poll() is not None else "")
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
+        line = ""
+        while not line.endswith("\n") and reader.poll(120):
+            try:
+                line += reader.recv_bytes().decode()
+            except EOFError:
+                break
+        assert line.startswith("STOPPED"), (line, proc.exitcode)
+        proc.kill()  # SIGKILL
+        proc.join(30)
+        assert proc.exitcode == -signal.SIGKILL
     finally:
-        if proc.poll() is None:
+        if proc.is_alive():
             proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+            proc.join()
+        reader.close()
     return line.strip()
 
 
