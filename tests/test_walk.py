@@ -27,6 +27,7 @@ from artisan_awards.demo import DEMO_PASSWORD, seed
 from artisan_awards.extensions import db
 from artisan_awards.timeutil import today
 from tests.liveserver import serve
+from tests.plugins.browser import log_in
 from tests.test_browser import DESKTOP, _png
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdb]
@@ -79,12 +80,7 @@ def tab(demo, chromium):
 
 def as_(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     """Log out whoever is logged in, and log ``email`` in through the login form."""
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("header .who")).to_be_visible()
+    log_in(page, email, password, clear=True)
 
 
 def confirm_if_asked(page: Page) -> None:
