@@ -65,18 +65,23 @@ def live_server(app_config):
 
 @pytest.fixture
 def shots(tmp_path):
-    """``shots(page, name)`` saves a full-page screenshot (and copies it to docs with SCREENSHOTS=1)."""
+    """``shots(page, name)`` saves a full-page screenshot to docs with SCREENSHOTS=1 (as test_forms_browser's).
+
+    Without it nothing looks at the picture (no assertion reads it), so none is taken: a full-page PNG is
+    one of the costliest things Chromium does here.  What the guides show is checked by
+    tests/test_docs_screenshots.py, which takes and inspects its screenshots on every run."""
     folder = tmp_path / "screenshots"
     folder.mkdir()
     publish = os.environ.get("SCREENSHOTS") == "1"
     if publish:
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(page: Page, name: str) -> Path:
+    def take(page: Page, name: str) -> Path | None:
+        if not publish:
+            return None
         path = folder / name
         page.screenshot(path=str(path), full_page=True)
-        if publish:
-            shutil.copyfile(path, DOCS_SCREENSHOTS / name)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / name)
         return path
 
     return take
