@@ -220,14 +220,7 @@ def _textual(column) -> bool:
 
 def log_in(page, role: str) -> None:
     """Log ``role``'s demo account in through the login form of a Playwright page (the public: no-op)."""
-    from playwright.sync_api import expect
+    from tests.plugins.browser import log_in as log_in_as
 
-    if role == "public":
-        return
-    page.goto("/login")
-    page.locator("#email").fill(ROLE_ACCOUNTS[role])
-    page.locator("#password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    expect(page.locator("header .who")).to_be_visible()
-    assert "/login" not in page.url, page.url
+    if role != "public":
+        log_in_as(page, ROLE_ACCOUNTS[role], PASSWORD)

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
 from tests import demo_world
+from tests.plugins.browser import AXE, new_context
 from tests.test_browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
 
-AXE_DIR = Path(__file__).resolve().parent / "vendor" / "axe-core"
-AXE = AXE_DIR / "axe.min.js"
+AXE_DIR = AXE.parent
 AXE_VERSION = "4.11.0"
 BLOCKING = tuple(os.environ.get("AXE_IMPACTS", "serious,critical").split(","))
 
@@ -58,7 +57,12 @@ def main_pages(world: demo_world.World) -> dict[str, list[str]]:
 
 
 def axe_violations(page: Page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
+    """axe's serious and critical violations on the page as it is now.
+
+    axe-core is loaded once per context by contexts made with ``new_context(..., axe=True)`` (an init
+    script); in any other page it is added here."""
+    if not page.evaluate("() => !!(window.axe && typeof window.axe.run === 'function')"):
+        page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"],
@@ -82,8 +86,7 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(chromium, site):
     checked = 0
     browser = chromium
     for role, pages in main_pages(world).items():
-        context = browser.new_context(viewport=DESKTOP, base_url=url, bypass_csp=True)
-        context.set_default_timeout(15_000)
+        context = new_context(browser, url, axe=True, timeout=15_000, viewport=DESKTOP)
         page = context.new_page()
         demo_world.log_in(page, role)
         for lang in ("vi", "en"):

@@ -15,11 +15,10 @@ import pytest
 from itsdangerous import TimestampSigner
 from playwright.sync_api import expect
 
-from artisan_awards import create_app
 from artisan_awards.extensions import db
 from artisan_awards.services import account_admin, accounts
 from tests.factories import Factory
-from tests.liveserver import serve
+from tests.plugins.browser import live_site
 from tests.smtp import smtp_server  # noqa: F401
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _log_in, _log_out, shots  # noqa: F401
 
@@ -37,9 +36,7 @@ SECOND_PASSWORD = "Lua-Van-Phuc-Moi-22"
 
 @pytest.fixture
 def admin_server(app_config, smtp_server):  # noqa: F811
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "MAIL_SEND_IMMEDIATELY": True,
-                      **smtp_server.config})
-    with app.app_context():
+    def build(app):
         make = Factory()
         make.round(name="Xét tặng lần thứ 7")
         admin = make.user("admin", full_name=ADMIN_NAME)
@@ -47,9 +44,11 @@ def admin_server(app_config, smtp_server):  # noqa: F811
             make.user("province_council_member", "HNI", full_name=name)
         make.user("province_council_member", "HCM", full_name="Người Thành phố Hồ Chí Minh")
         data = {"admin": admin.email}
-        db.session.remove()
-    with serve(app) as url:
-        yield {"url": url, "app": app, "mailbox": smtp_server, **data}
+        return data
+
+    config = {**app_config, "WTF_CSRF_ENABLED": True, "MAIL_SEND_IMMEDIATELY": True, **smtp_server.config}
+    with live_site(config, build) as (url, app, built):
+        yield {"url": url, "app": app, "mailbox": smtp_server, **built}
 
 
 def _new_page(browser, base, problems):

@@ -27,11 +27,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from artisan_awards import create_app
-from artisan_awards.extensions import db
 from tests.factories import Factory
-from tests.liveserver import serve
-from tests.plugins.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (imported from here elsewhere)
+from tests.plugins.browser import CHROMIUM, CHROMIUM_ARGS, live_site, log_in  # noqa: F401  (imported from here elsewhere)
 
 # No warning filter: "filterwarnings = error" also reaches the server thread, so a warning
 # raised while rendering a page turns into a 500 that the test reports.
@@ -55,31 +52,36 @@ def live_server(app_config):
     """The app on a real socket, CSRF on, with an open round and a Hà Nội officer."""
     # E-mail confirmation has its own browser test (test_admin_browser.py).
     config = {**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False}
-    app = create_app(config)
-    with app.app_context():
+    def build(app):
         make = Factory()
         intake = make.round(name="Xét tặng lần thứ 7")
         officer = make.user("province_officer", "HNI", full_name="Lê Minh Châu")
         data = {"round": intake.name, "officer_email": officer.email}
-        db.session.remove()
-    with serve(app) as url:
-        yield {"url": url, **data}
+        return data
+
+    with live_site(config, build) as (url, app, built):
+        yield {"url": url, **built}
 
 
 @pytest.fixture
 def shots(tmp_path):
-    """``shots(page, name)`` saves a full-page screenshot (and copies it to docs with SCREENSHOTS=1)."""
+    """``shots(page, name)`` saves a full-page screenshot to docs with SCREENSHOTS=1 (as test_forms_browser's).
+
+    Without it nothing looks at the picture (no assertion reads it), so none is taken: a full-page PNG is
+    one of the costliest things Chromium does here.  What the guides show is checked by
+    tests/test_docs_screenshots.py, which takes and inspects its screenshots on every run."""
     folder = tmp_path / "screenshots"
     folder.mkdir()
     publish = os.environ.get("SCREENSHOTS") == "1"
     if publish:
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(page: Page, name: str) -> Path:
+    def take(page: Page, name: str) -> Path | None:
+        if not publish:
+            return None
         path = folder / name
         page.screenshot(path=str(path), full_page=True)
-        if publish:
-            shutil.copyfile(path, DOCS_SCREENSHOTS / name)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / name)
         return path
 
     return take
@@ -97,11 +99,8 @@ def _png() -> bytes:
 
 
 def _log_in(page: Page, email: str, password: str) -> None:
-    page.get_by_role("banner").get_by_role("link", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
-    page.get_by_label("Thư điện tử").fill(email)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
+    """Log in with the header's link to the form (tests/plugins/browser.py ``log_in``)."""
+    log_in(page, email, password, from_header=True)
 
 
 def _log_out(page: Page) -> None:

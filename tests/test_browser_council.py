@@ -7,13 +7,11 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from artisan_awards import create_app
-from artisan_awards.extensions import db
 from artisan_awards.schemas import CouncilIn
 from artisan_awards.services import councils
 from artisan_awards.timeutil import today
 from tests.factories import Factory
-from tests.liveserver import serve
+from tests.plugins.browser import live_site
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, _log_in, _log_out, shots  # noqa: F401
 from workflows.states import State
 
@@ -23,8 +21,7 @@ MEMBERS = ["Nguyễn Văn Chủ", "Trần Thị Phó", "Lê Văn Ủy", "Phạm 
 
 @pytest.fixture
 def council_server(app_config):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    with app.app_context():
+    def build(app):
         make = Factory()
         round_ = make.round(name="Xét tặng lần thứ 7")
         officer = make.user("province_officer", "HNI", full_name="Lê Minh Châu")
@@ -39,9 +36,10 @@ def council_server(app_config):
         }))
         data = {"officer": officer.email, "members": [m.email for m in members],
                 "council_id": council.id, "nomination_id": nominee.id}
-        db.session.remove()
-    with serve(app) as url:
-        yield {"url": url, **data}
+        return data
+
+    with live_site({**app_config, "WTF_CSRF_ENABLED": True}, build) as (url, app, built):
+        yield {"url": url, **built}
 
 
 def test_full_council_session_in_the_browser(chromium, council_server, shots):  # noqa: F811

@@ -17,10 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from artisan_awards import create_app
-from artisan_awards.extensions import db
 from tests.factories import Factory
-from tests.liveserver import serve
+from tests.plugins.browser import live_site, log_in, new_context
 from tests.test_a11y import axe_violations
 from tests.test_browser import DESKTOP, PHONE
 
@@ -35,8 +33,7 @@ LONG_CRAFT = "Chế tác gốm sứ men lam, men rạn, men ngọc và gốm hoa
 @pytest.fixture
 def forms_site(app_config):
     """An applicant with a draft full of long values and a filled-in draft, served for the browser."""
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False})
-    with app.app_context():
+    def build(app):
         make = Factory()
         make.current_round()
         owner = make.user("applicant", full_name="Trần Văn Dài " + "Tên" * 20)
@@ -47,18 +44,15 @@ def forms_site(app_config):
                                craft_periods=[{"from": "1985-01-01", "to": "2005-12-31", "workplace": LONG_WORD}])
         plain = make.nomination(owner=owner, nominee={"full_name": "Đỗ Thị Lan"})
         ids = {"email": owner.email, "long": long.id, "plain": plain.id}
-        db.session.remove()
-    with serve(app) as url:
-        yield url, ids
+        return ids
+
+    config = {**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False}
+    with live_site(config, build) as (url, app, built):
+        yield url, built
 
 
 def _log_in(page, email):
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(Factory.PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url
+    log_in(page, email, Factory.PASSWORD)
 
 
 
@@ -131,7 +125,7 @@ def test_the_wizard_with_errors_and_the_review_step_pass_axe_in_both_languages(c
     n = ids["plain"]
     found = {}
     browser = chromium
-    context = browser.new_context(base_url=url, viewport=PHONE, bypass_csp=True)
+    context = new_context(browser, url, axe=True, viewport=PHONE)
     page = context.new_page()
     _log_in(page, ids["email"])
     for lang in ("vi", "en"):

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from artisan_awards import create_app
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, SpecialCraftDecision
 from artisan_awards.schemas import CouncilIn, SessionIn
@@ -21,7 +20,7 @@ from artisan_awards.services import councils
 from artisan_awards.services import nominations as service
 from artisan_awards.timeutil import today
 from tests.factories import Factory
-from tests.liveserver import serve
+from tests.plugins.browser import live_site, log_in
 from workflows.states import Action, State
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdb]
@@ -30,8 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.realdb]
 @pytest.fixture
 def world(app_config):
     config = {**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False}
-    app = create_app(config)
-    with app.app_context():
+    def build(app):
         make = Factory()
         officer = make.user("province_officer", "HNI", full_name="Lê Minh Châu")
         applicant = make.user("applicant")
@@ -57,9 +55,10 @@ def world(app_config):
         data = {"officer": officer.email, "chair": members[0].email, "submitted": submitted.id,
                 "returned": returned.id, "paper": paper.id, "special": special.id,
                 "due": returned.completion_due()}
-        db.session.remove()
-    with serve(app) as url:
-        yield app, url, data
+        return data
+
+    with live_site(config, build) as (url, app, built):
+        yield app, url, built
 
 
 def _page(browser, url):
@@ -72,11 +71,7 @@ def _page(browser, url):
 
 
 def _log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Thư điện tử").fill(email)
-    page.get_by_label("Mật khẩu").fill(Factory.PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
+    log_in(page, email, Factory.PASSWORD)
 
 
 def _jpeg() -> bytes:

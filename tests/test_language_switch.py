@@ -9,6 +9,7 @@ out.  Switching back, the Vietnamese pages must hold no English sentence from th
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from html.parser import HTMLParser
@@ -26,6 +27,10 @@ VIETNAMESE = re.compile(
     "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ]"
 )
 ISO_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
+# The same without the word boundaries: taking data out of a text only puts spaces where it was, so a text
+# this does not match cannot hold an ISO date once its data is out (and one without Vietnamese letters cannot
+# hold any then): the crawl strips the data only out of texts that could still fail.
+ISO_DATE_ANYWHERE = re.compile(r"\d{4}-\d\d-\d\d")
 # Official document numbers keep their Vietnamese letters in English text (Decree 43/2024/NĐ-CP).
 DOCUMENT_NUMBER = re.compile(r"\S*/(NĐ-CP|QĐ-[A-Z]+)")
 # Not pages a person reads: machine formats, files, and links that consume a token.
@@ -150,6 +155,11 @@ def test_every_page_switches_language_for_every_role(app, world):
     data = sorted(demo_world.data_strings(), key=len, reverse=True)
     data = sorted({*data, *(d.upper() for d in data), *(d.lower() for d in data)}, key=len, reverse=True)
     english = _english_sentences()
+
+    @functools.cache
+    def strip(text: str) -> str:  # the same names and labels recur on many pages and for many roles
+        return _strip_data(text, data)
+
     urls = page_urls(app, world)
     leftovers: dict[str, set[str]] = {}
     english_in_vi: dict[str, set[str]] = {}
@@ -169,7 +179,7 @@ def test_every_page_switches_language_for_every_role(app, world):
             assert parsed.html_lang == "vi", (role, url)
             vi_pages[url] = parsed
             for text in parsed.texts:
-                if ISO_DATE.search(_strip_data(text, data)):
+                if ISO_DATE_ANYWHERE.search(text) and ISO_DATE.search(strip(text)):
                     iso_dates.setdefault(text, set()).add(url)
             for text in parsed.texts:
                 if text in english:
@@ -188,8 +198,7 @@ def test_every_page_switches_language_for_every_role(app, world):
             parsed = readable(r.get_data(as_text=True), "en")
             assert parsed.html_lang == "en", (role, url)
             for text in parsed.texts:
-                rest = _strip_data(text, data)
-                if VIETNAMESE.search(rest):
+                if VIETNAMESE.search(text) and VIETNAMESE.search(strip(text)):
                     leftovers.setdefault(text, set()).add(url)
         client.post("/lang/vi", data={"next": "/"})
         visited[role] = len(vi_pages)

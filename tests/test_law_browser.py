@@ -9,14 +9,13 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from artisan_awards import create_app
 from artisan_awards.audit_chain import check
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, Province, ProvinceIntake, PublicHoliday, TransitionLog
 from artisan_awards.services import nominations as service
 from artisan_awards.timeutil import today
 from tests.factories import Factory
-from tests.liveserver import serve
+from tests.plugins.browser import live_site
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _log_in, shots  # noqa: F401
 from workflows.states import State
 
@@ -25,8 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.realdb]
 
 @pytest.fixture
 def merged_world(app_config):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "TODAY": None})
-    with app.app_context():
+    def build(app):
         make = Factory()
         round_ = make.current_round()
         hdg = db.session.get(Province, "HDG")
@@ -41,9 +39,10 @@ def merged_world(app_config):
         data = {"id": n.id, "code": n.code, "round": round_.id,
                 "officer": make.user("province_officer", "HPG", full_name="Đỗ Văn Hải").email,
                 "admin": make.user("admin").email}
-        db.session.remove()
-    with serve(app) as url:
-        yield {"url": url, "app": app, **data}
+        return data
+
+    with live_site({**app_config, "WTF_CSRF_ENABLED": True, "TODAY": None}, build) as (url, app, built):
+        yield {"url": url, "app": app, **built}
 
 
 def test_a_secretariat_transfers_a_merged_provinces_dossier(chromium, merged_world, shots):  # noqa: F811

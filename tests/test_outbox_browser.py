@@ -14,14 +14,13 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from artisan_awards import create_app
 from artisan_awards.extensions import db
 from artisan_awards.integration import delivery
 from artisan_awards.models import Delivery, Nomination, User
 from artisan_awards.services import nominations
 from artisan_awards.timeutil import today
 from tests.factories import Factory
-from tests.liveserver import serve
+from tests.plugins.browser import live_site
 from tests.test_a11y import axe_violations
 from tests.test_award import Road
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, _log_in, shots  # noqa: F401
@@ -34,18 +33,18 @@ ADMIN_NAME = "Hoàng Quản Trị"
 
 @pytest.fixture
 def world(app_config):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "INTEGRATION_MAX_ATTEMPTS": 1,
-                      "INTEGRATION_TIMEOUT_SECONDS": 10})
-    with app.app_context():
+    def build(app):
         app.config["TODAY"] = None
         make = Factory()
         admin = make.user("admin", full_name=ADMIN_NAME)
         road = Road(make)
         n = road.to_president("meritorious")
         data = {"admin": admin.email, "nomination": n.id, "government": road.government.id, "code": n.code}
-        db.session.remove()
-    with serve(app) as url:
-        yield {"url": url, "app": app, **data}
+        return data
+
+    config = {**app_config, "WTF_CSRF_ENABLED": True, "INTEGRATION_MAX_ATTEMPTS": 1, "INTEGRATION_TIMEOUT_SECONDS": 10}
+    with live_site(config, build) as (url, app, built):
+        yield {"url": url, "app": app, **built}
 
 
 def _axe_at_360(page, problems: list, name: str) -> None:

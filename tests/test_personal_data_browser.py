@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from artisan_awards import create_app
 from artisan_awards.extensions import db
 from artisan_awards.models import (
     NOTICE_PURPOSE,
@@ -33,7 +32,7 @@ from artisan_awards.models import (
 from artisan_awards.services import data_rights_export as px
 from artisan_awards.timeutil import today
 from tests.factories import Factory
-from tests.liveserver import serve
+from tests.plugins.browser import live_site, log_in, new_context
 from tests.test_a11y import axe_violations
 from tests.test_browser import DESKTOP, PHONE
 
@@ -46,14 +45,15 @@ OFFICER_EMAIL = "dulieu@example.vn"
 
 @pytest.fixture
 def live(app_config):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False})
-    with app.app_context():
+    def build(app):
         make = Factory()
         make.round(name="Xét tặng lần thứ 7")
         make.user("data_officer", email=OFFICER_EMAIL, full_name="Bùi Thị Mai")
-        db.session.remove()
-    with serve(app) as url:
-        yield app, url, make
+        return make
+
+    config = {**app_config, "WTF_CSRF_ENABLED": True, "EMAIL_CONFIRMATION_REQUIRED": False}
+    with live_site(config, build) as (url, app, built):
+        yield app, url, built
 
 
 def _png() -> bytes:
@@ -63,11 +63,7 @@ def _png() -> bytes:
 
 
 def _log_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    log_in(page, email, password)
 
 
 def _log_out(page: Page) -> None:
@@ -222,8 +218,7 @@ def test_the_personal_data_pages_pass_axe_and_fit_360px_in_both_languages(chromi
     for email, paths in pages.items():
         for lang in ("vi", "en"):
             for viewport in (DESKTOP, PHONE):
-                context = browser.new_context(viewport=viewport, base_url=base, bypass_csp=True)
-                context.set_default_timeout(30_000)
+                context = new_context(browser, base, axe=True, timeout=30_000, viewport=viewport)
                 page = context.new_page()
                 for path in [p for p in paths if p == "/register"]:
                     page.goto(path)  # the registration form, signed out

@@ -22,11 +22,10 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from artisan_awards import create_app
 from artisan_awards.demo import DEMO_PASSWORD, seed
 from artisan_awards.extensions import db
 from artisan_awards.timeutil import today
-from tests.liveserver import serve
+from tests.plugins.browser import live_site, log_in
 from tests.test_browser import DESKTOP, _png
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdb]
@@ -46,17 +45,14 @@ def demo(database_factory, tmp_path_factory):
     """The demo seeded into a fresh database and served; yields (app, base URL)."""
     tmp = tmp_path_factory.mktemp("walk")
     url, drop = database_factory.new(tmp)
-    app = create_app({
+    config = {
         "TESTING": True, "SECRET_KEY": "test-secret-of-at-least-thirty-two-bytes", "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False, "UPLOAD_DIR": str(tmp / "uploads"),
         "EMAIL_CONFIRMATION_REQUIRED": False, "TODAY": None, "SERVER_NAME": None,
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-    })
-    with app.app_context():
-        seed()
-        db.session.remove()
+    }
     try:
-        with serve(app) as base:
+        with live_site(config, lambda app: seed()) as (base, app, _):
             yield app, base
     finally:
         drop()
@@ -79,12 +75,7 @@ def tab(demo, chromium):
 
 def as_(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     """Log out whoever is logged in, and log ``email`` in through the login form."""
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("header .who")).to_be_visible()
+    log_in(page, email, password, clear=True)
 
 
 def confirm_if_asked(page: Page) -> None:

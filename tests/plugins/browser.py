@@ -14,6 +14,12 @@ first test that does not ask for it.
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -27,6 +33,84 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
+# What every log-in of a browser test waits for: the header names the person.
+LOGGED_IN = "header .who"
+SIGN_IN = re.compile("^(Đăng nhập|Sign in)$")
+SIGN_OUT = re.compile("^(Đăng xuất|Sign out)$")
+EMAIL_LABEL = re.compile("^(Thư điện tử|Email)")  # and the mark of a required field
+PASSWORD_LABEL = re.compile("^(Mật khẩu|Password)")
+
+
+@functools.cache
+def _axe_script() -> str:
+    # In the top document only, as ``add_script_tag`` put it: axe then audits the same documents (a frame's
+    # own document is not audited by either).
+    return "if (window === window.top) {\n" + AXE.read_text(encoding="utf-8") + "\n}\n"
+
+
+def new_context(browser, base_url: str, *, axe: bool = False, timeout: float | None = None, **options):
+    """A context of the shared browser on ``base_url``.
+
+    ``axe=True``: the context bypasses the application's Content-Security-Policy (only so that the test's
+    script may run) and loads axe-core into every page as an init script, once per context, instead of
+    sending the 500 kB file with each page (``add_script_tag``), in the top document only (as that did).
+    The pages themselves are served as in production."""
+    if axe:
+        options["bypass_csp"] = True
+    context = browser.new_context(base_url=base_url, **options)
+    if axe:
+        context.add_init_script(script=_axe_script())
+    if timeout is not None:
+        context.set_default_timeout(timeout)
+    return context
+
+
+def log_in(page, email: str, password: str, *, from_header: bool = False, clear: bool = False) -> None:
+    """Log ``email`` in through the application's login form, as a person would, and see that it worked.
+
+    The one log-in of the browser tests: the fields are found by their labels and the form sent with its
+    button (Vietnamese or English); afterwards the header names the person and offers to sign out.
+    ``from_header``: reach the form with the header's link rather than by its address; ``clear``: forget
+    whoever was logged in first (the context's cookies)."""
+    from playwright.sync_api import expect
+
+    if clear:
+        page.context.clear_cookies()
+    if from_header:
+        page.get_by_role("banner").get_by_role("link", name=SIGN_IN).click()
+        expect(page.get_by_role("heading", name=SIGN_IN)).to_be_visible()
+    else:
+        page.goto("/login")
+    page.get_by_label(EMAIL_LABEL).fill(email)
+    page.get_by_label(PASSWORD_LABEL).fill(password)
+    page.locator("main form").get_by_role("button", name=SIGN_IN).click()
+    page.wait_for_load_state()
+    expect(page.locator(LOGGED_IN)).to_be_visible()
+    expect(page.get_by_role("button", name=SIGN_OUT)).to_be_visible()
+    assert "/login" not in page.url, page.url
+
+
+@contextmanager
+def live_site(config: dict, build=None) -> Iterator[tuple[str, object, dict]]:
+    """The application made from ``config``, its data built by ``build(app)`` (in an app context; what it
+    returns, a dict, is handed on), served on a real socket: yields ``(base URL, app, data)``.
+
+    The one live-server start of the browser tests (tests/liveserver.py serves it)."""
+    from artisan_awards import create_app
+    from artisan_awards.extensions import db
+    from tests.liveserver import serve
+
+    app = create_app(config)
+    data: dict = {}
+    if build is not None:
+        with app.app_context():
+            data = build(app) or {}
+            db.session.remove()
+    with serve(app) as url:
+        yield url, app, data
 
 
 class _Shared:
