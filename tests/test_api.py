@@ -562,8 +562,7 @@ def test_death_before_birth_is_422(api, make, people):
 # == listing ==================================================================
 
 
-@pytest.fixture
-def listing(make, people):
+def _build_listing(make, people):
     """Dossiers in two provinces and two rounds, in several states."""
     round1 = make.current_round()
     round2 = make.round(name="Đợt hai")
@@ -585,12 +584,75 @@ def listing(make, people):
     return n
 
 
+def _listing_fingerprint():
+    """Everything a list answer is made of: the dossiers (who, where, when, in which state), the accounts."""
+    from artisan_awards.models import Nomination, User
+
+    dossiers = db.session.execute(sa.select(
+        Nomination.id, Nomination.state, Nomination.province_code, Nomination.round_id, Nomination.title,
+        Nomination.code, Nomination.full_name, Nomination.name_key, Nomination.owner_id,
+        Nomination.updated_at).order_by(Nomination.id)).all()
+    accounts = db.session.execute(sa.select(User.id, User.active, User.province_code).order_by(User.id)).all()
+    roles = db.session.execute(sa.text("SELECT user_id, role FROM user_roles ORDER BY user_id, role")).all()
+    rounds = db.session.execute(sa.text("SELECT id FROM rounds ORDER BY id")).all()
+    return [[tuple(r) for r in rows] for rows in (dossiers, accounts, roles, rounds)]
+
+
+@pytest.fixture(scope="module")
+def _listing_world(database_factory, tmp_path_factory):
+    """The list tests' dossiers (``_build_listing``, with the people of ``conftest.people``) built once for
+    the module with real commits, in a database of their own, and the tokens of those people made once.
+
+    The list tests only read (GET): ``listed`` checks after each of them that nothing a list is made of
+    changed, so no test can pass or fail because of what another one left."""
+    from artisan_awards import create_app
+    from tests.apps import _config
+    from tests.conftest import ApiClient
+    from tests.factories import Factory
+
+    root = tmp_path_factory.mktemp("api-listing")
+    url, drop = database_factory.new(root)
+    app = create_app(_config(url, root))
+    with app.app_context():
+        make = Factory()
+        people = SimpleNamespace(
+            applicant=make.user("applicant"), other_applicant=make.user("applicant"),
+            officer=make.user("province_officer", "HNI"), officer_hpg=make.user("province_officer", "HPG"),
+            ministry=make.user("ministry_officer"), admin=make.user("admin"))
+        n = _build_listing(make, people)
+        db.session.commit()
+        plain = lambda row: SimpleNamespace(id=row.id, email=getattr(row, "email", None),  # noqa: E731
+                                            code=getattr(row, "code", None))
+        people = SimpleNamespace(**{k: plain(v) for k, v in vars(people).items()})
+        listing = SimpleNamespace(**{k: plain(v) for k, v in vars(n).items()})
+        fingerprint = _listing_fingerprint()
+        db.session.remove()
+    world = SimpleNamespace(app=app, api=ApiClient(app.test_client()), people=people, listing=listing,
+                            fingerprint=fingerprint)
+    yield world
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
+@pytest.fixture
+def listed(_listing_world):
+    """(api, people, listing) on the module's listing world; fails the test that changed it."""
+    w = _listing_world
+    yield w.api, w.people, w.listing
+    with w.app.app_context():
+        assert _listing_fingerprint() == w.fingerprint, "a list test changed the shared listing world"
+        db.session.remove()
+
+
 def _ids(response) -> set[int]:
     assert response.status_code == 200, response.get_json()
     return {item["id"] for item in response.get_json()["items"]}
 
 
-def test_list_shape_and_visibility_for_ministry(api, people, listing):
+def test_list_shape_and_visibility_for_ministry(listed):
+    api, people, listing = listed
     # Every dossier here is still at a province: the ministry officer sees them only once they reach
     # the ministry (scope by stage); the administrator sees every dossier but the drafts.
     assert _ids(api.get(f"{API}/nominations", people.ministry)) == set()
@@ -607,7 +669,8 @@ def test_list_shape_and_visibility_for_ministry(api, people, listing):
         assert {"id", "code", "state", "state_label", "province_code"} <= set(item)
 
 
-def test_province_officer_lists_own_province_only(api, people, listing):
+def test_province_officer_lists_own_province_only(listed):
+    api, people, listing = listed
     assert _ids(api.get(f"{API}/nominations", people.officer)) == {
         listing.anh.id, listing.dao.id, listing.hoa.id, listing.percent.id}
     assert _ids(api.get(f"{API}/nominations", people.officer_hpg)) == {listing.khoi.id}
@@ -643,7 +706,8 @@ def test_province_officer_lists_own_province_only(api, people, listing):
         ("q=nguyen&state=returned", {"hoa"}),
     ],
 )
-def test_list_filters(api, people, listing, query, names):
+def test_list_filters(listed, query, names):
+    api, people, listing = listed
     query = query.format(round1=listing.round1.id, round2=listing.round2.id)
     r = api.get(f"{API}/nominations?{query}", people.admin)  # sees every province's dossiers at every stage
     expected = {getattr(listing, name).id for name in names}
@@ -651,20 +715,22 @@ def test_list_filters(api, people, listing, query, names):
     assert r.get_json()["total"] == len(expected)
 
 
-def test_list_q_accepts_decomposed_unicode(api, people, listing):
+def test_list_q_accepts_decomposed_unicode(listed):
+    api, people, listing = listed
     q = unicodedata.normalize("NFD", "Nguyễn Văn Ánh")
     assert _ids(api.get(f"{API}/nominations", people.admin, query_string={"q": q})) == {listing.anh.id}
 
 
-def test_list_q_finds_dossier_code(api, people, listing):
-    db.session.refresh(listing.khoi)
-    code = listing.khoi.code
+def test_list_q_finds_dossier_code(listed):
+    api, people, listing = listed
+    code = listing.khoi.code  # read after its submission was committed
     assert code
     assert _ids(api.get(f"{API}/nominations", people.admin,
                         query_string={"q": code.lower()})) == {listing.khoi.id}
 
 
-def test_list_pagination(api, people, listing):
+def test_list_pagination(listed):
+    api, people, listing = listed
     seen = []
     for page in (1, 2, 3):
         r = api.get(f"{API}/nominations?per_page=2&page={page}", people.admin)

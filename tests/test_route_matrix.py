@@ -606,7 +606,7 @@ def world(database_factory, tmp_path_factory):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "UPLOAD_DIR": str(tmp / "uploads"),
-        "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
+        "MAX_UPLOAD_BYTES": 2 * 1024 * 1024, "DOCUMENTS_CACHE_DIR": str(tmp / "documents"),
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     })
     with app.app_context():
@@ -722,6 +722,62 @@ def _logged_in(app, email):
     return client
 
 
+# -- documents: the layout stood in for where only the answer's status is asserted -------------------------
+#
+# The matrix asks each route *who* gets an answer, not what the PDF looks like: a PDF route answers 200 to
+# each principal who may see it, and the status is all ``test_route_answers`` and the stage sweeps assert
+# (``_no_leak`` reads textual answers only).  WeasyPrint's layout of every document for every principal was
+# most of this module's CPU, so in those tests ``engine.build_pdf`` still builds the document's data
+# (``make_spec``: the dossier, its masking for the requester, its evidence) and renders every part's HTML
+# from its template (a broken template or context still answers 500 and fails here), then stands in for
+# the layout with a fixed one-page PDF.  The documents themselves, rendered for real, are tested in
+# tests/test_documents.py (each kind, its text and masking), tests/test_document_layout.py (pages, fonts,
+# margins), tests/test_document_freshness.py (the cache) and tests/test_hostile_pdfs.py; here
+# ``test_sensitive_fields_per_role`` and ``test_a_masked_field_is_shown_on_demand_with_a_logged_reason``
+# read real PDFs, from the apps' own document cache, which never holds a stand-in.
+
+
+def _blank_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+STAND_IN_PDF = _blank_pdf()
+
+
+@pytest.fixture(scope="module")
+def _stood_in_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("stood-in-documents")
+
+
+@pytest.fixture
+def layout_stood_in(monkeypatch, _stood_in_cache):
+    """``engine.build_pdf`` renders each part's HTML, then gives ``STAND_IN_PDF``.
+
+    The document cache is a folder of the stand-ins' own (a document asked for again is found there, as
+    in the real cache), never the apps' ``DOCUMENTS_CACHE_DIR``: the tests reading real PDFs never get a
+    stand-in.  A one-stop notice is stored in the database on its first download (``notices.rendered``):
+    it is rendered for real, so that no test of this module is ever given a stand-in from the world."""
+    from artisan_awards.documents import engine
+
+    real = engine.build_pdf
+
+    def build_pdf(spec, fetcher=None):
+        if any(part.template.startswith("notice_") for part in spec.parts):
+            return real(spec, fetcher)
+        for part in spec.parts:
+            engine.render_html(part.template, part.context)
+        return STAND_IN_PDF
+
+    monkeypatch.setattr(engine, "build_pdf", build_pdf)
+    monkeypatch.setattr(engine, "cache_dir", lambda: _stood_in_cache)
+
+
 # -- the matrix ---------------------------------------------------------------------------------------
 
 def _call(world, principal, method, url, data):
@@ -763,7 +819,7 @@ def _matches(want, got, method) -> bool:
 
 
 @pytest.mark.parametrize("key", sorted(MATRIX))
-def test_route_answers(world, key):
+def test_route_answers(world, key, layout_stood_in):
     method, _, _rule = key.partition(" ")
     template, answers, *body = MATRIX[key]
     url = template.format(**world.ids)
@@ -1486,6 +1542,7 @@ def staged(database_factory, tmp_path_factory):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "UPLOAD_DIR": str(tmp / "uploads"),
+        "DOCUMENTS_CACHE_DIR": str(tmp / "documents"),  # not the checkout's instance folder
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     })
     with app.app_context():
@@ -1706,11 +1763,11 @@ def _dossier_answers(staged, principals=STAGE_ROLES, keys=DOSSIERS):
     return wrong
 
 
-def test_dossier_routes_by_stage(staged):
+def test_dossier_routes_by_stage(staged, layout_stood_in):
     assert _dossier_answers(staged) == []
 
 
-def test_owner_only_routes_never_open_to_national_roles(staged):
+def test_owner_only_routes_never_open_to_national_roles(staged, layout_stood_in):
     for method, rule in _rules(staged.app):
         if not rule.rule.startswith("/my/<int:nomination_id>/"):
             continue
@@ -1722,12 +1779,13 @@ def test_owner_only_routes_never_open_to_national_roles(staged):
 
 # -- councils, sessions, tallies, session documents ---------------------------------------------------------
 
-def _session_answers(staged):
+def _session_answers(staged, principals=STAGE_ROLES):
+    """(what went wrong) for every session route × role × council (``principals`` narrows it, as above)."""
     wrong = []
     for method, rule in _rules(staged.app):
         for key, (_name, level) in COUNCILS.items():
             for url in session_urls(staged, method, rule, key):
-                for principal in STAGE_ROLES:
+                for principal in principals:
                     r = _stage_call(staged, principal, method, url, {})
                     seen = principal in SESSION_SEEN[level]
                     if r.status_code >= 500:
@@ -1739,7 +1797,7 @@ def _session_answers(staged):
     return wrong
 
 
-def test_session_and_council_routes_by_level(staged):
+def test_session_and_council_routes_by_level(staged, layout_stood_in):
     assert _session_answers(staged) == []
 
 
@@ -1765,10 +1823,10 @@ def _list_urls(staged):
     yield "/api/v1/nominations?per_page=100"
 
 
-def _leaks(staged):
-    leaks, shown = [], {p: set() for p in STAGE_ROLES}
+def _leaks(staged, principals=STAGE_ROLES):
+    leaks, shown = [], {p: set() for p in principals}
     for url in _list_urls(staged):
-        for principal in STAGE_ROLES:
+        for principal in principals:
             r = _stage_call(staged, principal, "GET", url)
             assert r.status_code < 500, (principal, url, r.status_code)
             if r.status_code != 200:
@@ -1835,7 +1893,7 @@ def test_stage_reached_is_kept_by_the_moves(staged):
 
 # -- the control: the old rule must fail these checks ---------------------------------------------------------
 
-def test_the_old_everything_non_draft_rule_fails(staged, monkeypatch):
+def test_the_old_everything_non_draft_rule_fails(staged, monkeypatch, layout_stood_in):
     """With the stage table set back to "every national role sees every non-draft dossier and every
     council", the same checks find dossiers and sessions shown before their stage."""
     from workflows.machine import Stage
@@ -1845,8 +1903,11 @@ def test_the_old_everything_non_draft_rule_fails(staged, monkeypatch):
     wrong = _dossier_answers(staged, principals=("go", "mo"), keys=("submitted", "withdrawn_province"))
     assert any(w.startswith("go ") and "(submitted)" in w and "should be 404" in w for w in wrong), wrong[:5]
     assert any(w.startswith("mo ") and "(withdrawn_province)" in w for w in wrong)
-    assert any("should be 404" in w for w in _session_answers(staged))
-    leaks, _shown = _leaks(staged)
+    # the government officer sees no council at all: under the old rule every one is shown to it
+    sessions_wrong = _session_answers(staged, principals=("go",))
+    for key in COUNCILS:
+        assert any(w.startswith("go ") and f"({key})" in w and "should be 404" in w for w in sessions_wrong), key
+    leaks, _shown = _leaks(staged, principals=("scm",))
     assert any(leak.startswith("scm sees province_rejected") for leak in leaks), leaks[:5]
     assert _dashboard_totals(staged)["go"] == len(DOSSIERS)  # every dossier counted, not the 2 it may see
 
