@@ -13,10 +13,12 @@ well under a minute per database; raise it for a longer hunt.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import status_code_conformance
 
@@ -67,11 +69,57 @@ def fuzz_app(database_factory, tmp_path_factory):
         r = client.post("/api/v1/auth/token", json={"email": email, "password": Factory.PASSWORD})
         tokens[role] = r.get_json()["token"]
     app.extensions["fuzz_tokens"] = tokens
+    with app.app_context():
+        engine = db.engine
+    _savepoints_ready(engine)
+    app.extensions["fuzz_engine"] = engine
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
     drop()
+
+
+def _savepoints_ready(engine) -> None:
+    """pysqlite's own transaction handling off on this module's engine, so that SAVEPOINTs work (SQLAlchemy's
+    pysqlite notes; the same as tests/conftest.py does for the rolled-back tests)."""
+    if engine.dialect.name != "sqlite":
+        return
+    engine.dispose()
+
+    @sa.event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def rolled_back(app):
+    """One example's requests inside a transaction rolled back at its end: every example meets the world as built.
+
+    Before, the examples' writes stayed: the examples of ``POST /auth/logout`` (the second operation)
+    ended each role's token, so every later operation was only ever called as a refused caller (401),
+    and what one operation's examples created or changed was the next one's world.  Now the world (its
+    dossiers, council, session and live tokens) is the same for every example, and nothing is committed
+    (the session's commits become SAVEPOINTs, SQLAlchemy's "join into an external transaction" recipe).
+    """
+    connection = app.extensions["fuzz_engine"].connect()
+    outer = connection.begin()
+    factory = db.session.session_factory
+    saved = dict(factory.kw)
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield  # (the request's own app context removes its session at its end)
+    finally:
+        factory.kw.clear()
+        factory.kw.update(saved)
+        try:
+            outer.rollback()
+        finally:
+            connection.close()
 
 
 # The very description the application serves (tests/test_api.py checks it covers every route).
@@ -100,6 +148,7 @@ def test_api_never_fails_and_answers_in_shape(case, role, fuzz_app):
     if role is not None:
         token = fuzz_app.extensions["fuzz_tokens"][role]
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
-    response = case.call(app=fuzz_app)
+    with rolled_back(fuzz_app):
+        response = case.call(app=fuzz_app)
     check_answer(response, case)
     case.validate_response(response, checks=[status_code_conformance])
