@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import copy
 import shutil
+import weakref
 from contextlib import contextmanager
 from types import SimpleNamespace
+
+import sqlalchemy as sa
 
 from artisan_awards import create_app
 from artisan_awards.extensions import db
@@ -131,24 +134,25 @@ class SharedApp:
 
 
 
-def module_world(build, folder: str, *, fixture: str = "built_world", asked_by: str = "world"):
+def module_world(build, folder: str, *, fixture: str = "built_world", asked_by: str | None = "world", **config):
     """The two fixtures of a module whose tests share one world built once (``build()``, real commits; see
     ``world_snapshot``): returns them, to be bound in the module under their names,
     ``built_world, app_config = module_world(_build_world, "audit-world")``.
 
     ``fixture`` (module scope) is the world's database and uploads, built under the temporary folder
     ``folder``; ``app_config`` gives a test that asks for ``asked_by`` a copy of that database (its own:
-    nothing another test wrote is there) and any other test of the module an empty database of its own."""
+    nothing another test wrote is there) and any other test of the module an empty database of its own
+    (``asked_by=None``: every test gets a copy of the world). ``config`` goes to the world's app."""
     import pytest
 
     @pytest.fixture(scope="module", name=fixture)
     def snapshot(database_factory, tmp_path_factory):
-        with world_snapshot(database_factory, tmp_path_factory.mktemp(folder), build) as built:
+        with world_snapshot(database_factory, tmp_path_factory.mktemp(folder), build, **config) as built:
             yield built
 
     @pytest.fixture(name="app_config")
     def app_config(request, database_factory, tmp_path):
-        if asked_by in request.fixturenames:
+        if asked_by is None or asked_by in request.fixturenames:
             config, drop = config_from_snapshot(database_factory, request.getfixturevalue(fixture), tmp_path)
         else:
             url, drop = database_factory.new(tmp_path)
@@ -157,3 +161,26 @@ def module_world(build, folder: str, *, fixture: str = "built_world", asked_by: 
         drop()
 
     return snapshot, app_config
+
+
+def rollback_ready(engine) -> None:
+    """Once per engine: pysqlite's own transaction handling off, so that SAVEPOINTs work.
+
+    (SQLAlchemy's pysqlite notes.)
+    """
+    if engine.dialect.name != "sqlite" or engine in _ROLLBACK_READY:
+        return
+    engine.dispose()
+
+    @sa.event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    _ROLLBACK_READY.add(engine)
+
+
+_ROLLBACK_READY: weakref.WeakSet = weakref.WeakSet()

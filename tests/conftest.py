@@ -21,7 +21,6 @@ import gc
 import itertools
 import os
 import shutil
-import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,7 +33,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from artisan_awards import create_app
 from artisan_awards.extensions import db
 from tests import compiled_cache
-from tests.apps import SharedApp, _config
+from tests.apps import SharedApp, _config, rollback_ready
 from tests.factories import Factory
 from tests.rollback_guard import Guard, watch_thread
 
@@ -473,27 +472,6 @@ _fsa_get_bind = FlaskSession.get_bind
 FlaskSession.get_bind = _get_bind
 
 
-def _rollback_ready(engine) -> None:
-    """Once per engine: pysqlite's own transaction handling off, so that SAVEPOINTs work.
-
-    (SQLAlchemy's pysqlite notes.)
-    """
-    if engine.dialect.name != "sqlite" or engine in _ROLLBACK_READY:
-        return
-    engine.dispose()
-
-    @sa.event.listens_for(engine, "connect")
-    def _autocommit_driver(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
-
-    _ROLLBACK_READY.add(engine)
-
-
-_ROLLBACK_READY: weakref.WeakSet = weakref.WeakSet()
 
 
 @contextmanager
@@ -503,7 +481,7 @@ def _rolled_back(engine):
     SQLAlchemy 2's recipe: the session joins the connection's transaction and turns its own
     begin/commit/rollback into SAVEPOINTs.
     """
-    _rollback_ready(engine)
+    rollback_ready(engine)
     connection = engine.connect()
     outer = connection.begin()
     factory = db.session.session_factory

@@ -13,7 +13,7 @@ import pytest
 from artisan_awards.documents import data
 from artisan_awards.extensions import db
 from artisan_awards.models import Attachment, CouncilMember, Nomination, Province, Round, User
-from tests.apps import config_from_snapshot, world_snapshot
+from tests.apps import module_world
 from tests.factories import Factory
 from tests.test_councils import Chain
 from tests.test_documents import WorldApi, _png, _upload, assert_pdf, squeeze, text_of, world_chain, world_chain_ids
@@ -44,18 +44,8 @@ def _build_world() -> SimpleNamespace:
         closed=(closed_sid, [x.id for x in closed]), absent=(absent_sid, [x.id for x in absent]))
 
 
-@pytest.fixture(scope="module")
-def freshness_world(database_factory, tmp_path_factory):
-    with world_snapshot(database_factory, tmp_path_factory.mktemp("freshness-world"), _build_world,
-                        TODAY=None) as snapshot:
-        yield snapshot
-
-
-@pytest.fixture
-def app_config(freshness_world, database_factory, tmp_path):
-    config, drop = config_from_snapshot(database_factory, freshness_world, tmp_path)
-    yield config
-    drop()
+freshness_world, app_config = module_world(_build_world, "freshness-world", fixture="freshness_world",
+                                           asked_by=None, TODAY=None)
 
 
 @pytest.fixture

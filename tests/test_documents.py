@@ -17,7 +17,7 @@ from artisan_awards import storage
 from artisan_awards.documents import data, engine, service
 from artisan_awards.extensions import db
 from artisan_awards.models import Nomination, Round, User
-from tests.apps import _config, config_from_snapshot, world_snapshot
+from tests.apps import module_world
 from tests.factories import Factory
 from tests.test_councils import Chain
 from workflows.states import State
@@ -93,27 +93,10 @@ def _build_closed() -> SimpleNamespace:
     return SimpleNamespace(chain=world_chain_ids(chain), sid=sid, a=a.id, b=b.id)
 
 
-@pytest.fixture(scope="module")
-def closed_world(database_factory, tmp_path_factory):
-    """The closed session built once for the module (real commits, through the API as before)."""
-    with world_snapshot(database_factory, tmp_path_factory.mktemp("closed-world"), _build_closed,
-                        TODAY=None) as snapshot:
-        yield snapshot
-
-
-@pytest.fixture
-def app_config(request, database_factory, tmp_path):
-    """A copy of the closed session's world for a test that asks for ``closed``, else of the template.
-
-    Either way a database of the test's own: what one test changes no other sees.
-    """
-    if "closed" in request.fixturenames:
-        config, drop = config_from_snapshot(database_factory, request.getfixturevalue("closed_world"), tmp_path)
-    else:
-        url, drop = database_factory.new(tmp_path)
-        config = _config(url, tmp_path)
-    yield config
-    drop()
+# The closed session built once for the module (real commits, through the API as before). A test that asks
+# for ``closed`` gets a copy of it, any other an empty database of its own: what one test changes no other sees.
+closed_world, app_config = module_world(_build_closed, "closed-world", fixture="closed_world", asked_by="closed",
+                                        TODAY=None)
 
 
 @pytest.fixture

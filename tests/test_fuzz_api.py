@@ -18,7 +18,6 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import status_code_conformance
 
@@ -26,6 +25,7 @@ from artisan_awards import create_app
 from artisan_awards.api.openapi import build_spec
 from artisan_awards.extensions import db
 from artisan_awards.timeutil import today
+from tests.apps import rollback_ready
 from tests.factories import Factory
 from workflows.states import State
 
@@ -71,29 +71,13 @@ def fuzz_app(database_factory, tmp_path_factory):
     app.extensions["fuzz_tokens"] = tokens
     with app.app_context():
         engine = db.engine
-    _savepoints_ready(engine)
+    rollback_ready(engine)  # SAVEPOINTs on SQLite, as for the rolled-back tests
     app.extensions["fuzz_engine"] = engine
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
     drop()
-
-
-def _savepoints_ready(engine) -> None:
-    """pysqlite's own transaction handling off on this module's engine, so that SAVEPOINTs work (SQLAlchemy's
-    pysqlite notes; the same as tests/conftest.py does for the rolled-back tests)."""
-    if engine.dialect.name != "sqlite":
-        return
-    engine.dispose()
-
-    @sa.event.listens_for(engine, "connect")
-    def _autocommit_driver(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
 
 
 @contextmanager

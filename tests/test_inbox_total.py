@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from artisan_awards.services import queries
-from tests.apps import config_from_snapshot, world_snapshot
+from tests.apps import module_world
 from tests.factories import Factory
 from tests.test_lists import count_queries as count_queries  # noqa: F401  (the fixture)
 from tests.test_lists import listed_total
@@ -37,18 +37,8 @@ def _build_inbox() -> SimpleNamespace:
     return SimpleNamespace(round_id=make.current_round().id, officer_email=officer.email)
 
 
-@pytest.fixture(scope="module")
-def inbox_world(database_factory, tmp_path_factory):
-    """The inbox's dossiers built once for the module; each test gets a copy of that database."""
-    with world_snapshot(database_factory, tmp_path_factory.mktemp("inbox-world"), _build_inbox) as snapshot:
-        yield snapshot
-
-
-@pytest.fixture
-def app_config(inbox_world, database_factory, tmp_path):
-    config, drop = config_from_snapshot(database_factory, inbox_world, tmp_path)
-    yield config
-    drop()
+# The inbox's dossiers built once for the module; each test gets a copy of that database.
+inbox_world, app_config = module_world(_build_inbox, "inbox-world", fixture="inbox_world", asked_by=None)
 
 
 @pytest.fixture
