@@ -39,7 +39,7 @@ from tests.rollback_guard import Guard, watch_thread
 
 # Fixtures kept in files of their own: the CPU-durations report (tests/cpu_durations.py) and the shared
 # Chromium of the browser tests (tests/plugins/browser.py).
-pytest_plugins = ["tests.cpu_durations", "tests.plugins.browser"]
+pytest_plugins = ["tests.cpu_durations", "tests.plugins.browser", "tests.plugins.timeline"]
 
 # Templates and URL builders compiled once per process, not once per test's app.
 compiled_cache.install()
