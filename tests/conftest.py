@@ -35,6 +35,7 @@ from artisan_awards.extensions import db
 from tests import compiled_cache
 from tests.apps import SharedApp, _config, rollback_ready
 from tests.factories import Factory
+from tests.plugins import schedule
 from tests.rollback_guard import Guard, watch_thread
 
 # Fixtures kept in files of their own: the CPU-durations report (tests/cpu_durations.py) and the shared
@@ -165,64 +166,15 @@ def _needs_real_database(item) -> bool:
     return False
 
 
-# The costliest modules, costliest first (issue 16: per pass, worker CPU plus what they start: Chromium,
-# servers; measured on main at ffe7234, docs/testing.md "Scheduling"). Items are collected in this
-# order, then the other modules by their number of items (what xdist's `--dist loadscope` did by
-# itself), so each pass's two workers start on the long modules and the short ones fill the end:
-# before, the count order put the few-item browser crawls (language switch, axe, walk) last, where
-# one of them ran alone for minutes while the other worker idled. Only the order changes; a module's
-# items stay together and in their order (module-scoped worlds are built once, as before).
-HEAVY_FIRST = (
-    "tests/test_language_switch.py",
-    "tests/test_a11y.py",
-    "tests/test_walk.py",
-    "tests/test_route_matrix.py",
-    "tests/test_fuzz_api.py",
-    "tests/test_ballot_secrecy.py",
-    "tests/test_schemes_browser.py",
-    "tests/test_docs_screenshots.py",
-    "tests/test_document_layout.py",
-    "tests/test_fuzz_forms.py",
-    "tests/test_documents.py",
-    "tests/test_document_freshness.py",
-    "tests/test_api.py",
-    "tests/test_councils.py",
-    "tests/test_signing.py",
-    "tests/test_lists.py",
-    "tests/test_hostile_pdfs.py",
-    "tests/test_notifications.py",
-    "tests/test_archive_package.py",
-    "tests/test_nominations.py",
-    "tests/test_browser_safeguards.py",
-)
-
-
-def _heavy_first(items) -> None:
-    """Reorder ``items`` in place: the modules of HEAVY_FIRST first, then the others by item count."""
-    rank = {path: i for i, path in enumerate(HEAVY_FIRST)}
-    counts: dict[str, int] = {}
-    first: dict[str, int] = {}
-    for i, item in enumerate(items):
-        module = item.nodeid.split("::", 1)[0]
-        counts[module] = counts.get(module, 0) + 1
-        first.setdefault(module, i)
-
-    def key(pair):
-        i, item = pair
-        module = item.nodeid.split("::", 1)[0]
-        return (rank.get(module, len(rank)), -counts[module], first[module], i)
-
-    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
-
-
 def pytest_configure(config):
-    # The order above, not xdist's own by number of items (it would undo it).
+    # The order of tests/plugins/schedule.py (costliest modules first), not xdist's own by number of
+    # items (it would undo it).
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config, items):
-    _heavy_first(items)
+    schedule.costliest_first(items, config.getoption("--db"))
     on_postgresql = config.getoption("--db") == "postgresql"
     once = pytest.mark.skip(reason="touches no database: runs on the SQLite pass only")
     for item in items:
