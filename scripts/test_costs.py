@@ -18,6 +18,14 @@ A module's cost on a pass is the sum over its items of:
   ``--browser-factor`` (``tests/test_a11y.py`` on SQLite, ``-n 0``: 17.6 CPU-s in the test process,
   73 CPU-s with Chromium's; about 4). The PostgreSQL server's CPU (``<postgresql server>``) is shared out
   over the PostgreSQL pass's items in proportion to their CPU.
+``--simulate`` prints, instead of writing the table, how the two passes of ``bash scripts/test`` would run
+on a quiet machine from these per-item costs: xdist's ``loadscope`` (a worker gets its next module when two
+or fewer of its items are left), the modules in the table's order (tests/plugins/schedule.py) or in the
+order collected (``--order collected``), ``--workers`` per pass sharing ``--cores`` cores equally while more
+are runnable than there are cores, each worker first paying ``--collect`` seconds. It prints the makespan, the
+idle core-seconds and when each worker finishes: for choosing an order or a number of workers without
+running the suite many times. It assumes each worker (with what it waits for) keeps one core busy.
+
 Several files for the same pass are averaged per item (a run's workers split the modules between them, so
 each item is counted once per run). The order of the table does not matter; only the ratios between
 modules do (tests/plugins/schedule.py).
@@ -83,17 +91,90 @@ def _read(spec: str, browser_factor: float, browser: set[str]):
         yield db, nodeid, seconds + share
 
 
+def simulate(items: dict[str, dict[str, float]], order: str, workers: dict[str, int], cores: float,
+             collect: float) -> tuple[float, float, list[tuple[str, float]]]:
+    """Makespan, idle core-seconds and each worker's end, of both passes run at once (see the docstring)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.plugins.schedule import costliest_first
+
+    class Item:
+        def __init__(self, nodeid):
+            self.nodeid = nodeid
+
+    modules: dict[str, dict[str, float]] = {}
+    for db, costs in items.items():
+        for nodeid, seconds in costs.items():
+            modules.setdefault(db, {}).setdefault(nodeid.split("::", 1)[0], 0.0)
+            modules[db][nodeid.split("::", 1)[0]] += seconds
+    running = []
+    for db, costs in items.items():
+        ordered = [Item(n) for n in costs]
+        if order == "table":
+            costliest_first(ordered, db, modules)
+        queue: list[list[tuple[str, float]]] = []
+        for item in ordered:
+            module = item.nodeid.split("::", 1)[0]
+            if not queue or queue[-1][0][0].split("::", 1)[0] != module:
+                queue.append([])
+            queue[-1].append((item.nodeid, costs[item.nodeid]))
+        group = [{"db": db, "left": collect, "pending": [], "queue": queue} for _ in range(workers[db])]
+        for worker in group:  # xdist: one module each
+            if queue:
+                worker["pending"].extend(queue.pop(0))
+        for worker in group:  # then a second one where two or fewer items wait
+            if queue and len(worker["pending"]) <= 2:
+                worker["pending"].extend(queue.pop(0))
+        running += group
+    now = idle = 0.0
+    ends = []
+    while running:
+        for worker in running:
+            if worker["left"] <= 0:
+                worker["left"] = max(worker["pending"].pop(0)[1], 1e-9)
+        rate = min(1.0, cores / len(running))
+        step = min(w["left"] for w in running) / rate
+        now += step
+        idle += (cores - len(running) * rate) * step
+        for worker in list(running):
+            worker["left"] -= step * rate
+            if worker["left"] > 1e-9:
+                continue
+            worker["left"] = 0.0
+            if len(worker["pending"]) <= 2 and worker["queue"]:
+                worker["pending"].extend(worker["queue"].pop(0))
+            if not worker["pending"]:
+                running.remove(worker)
+                ends.append((worker["db"], now))
+    return now, idle, ends
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+")
     parser.add_argument("--browser-factor", type=float, default=4.0)
     parser.add_argument("--out", default=str(ROOT / "tests" / "costs.tsv"))
+    parser.add_argument("--simulate", action="store_true")
+    parser.add_argument("--order", choices=("table", "collected"), default="table")
+    parser.add_argument("--workers", default="2", help="per pass: N, or SQLITE,POSTGRESQL")
+    parser.add_argument("--cores", type=float, default=2.0)
+    parser.add_argument("--collect", type=float, default=9.0)
     args = parser.parse_args(argv)
     browser = _browser_tests()
     seen: dict[tuple[str, str], list[float]] = defaultdict(list)
     for spec in args.files:
         for db, nodeid, seconds in _read(spec, args.browser_factor, browser):
             seen[(db, nodeid)].append(seconds)
+    if args.simulate:
+        counts = [int(n) for n in args.workers.split(",")]
+        workers = dict(zip(DATABASES, counts * 2 if len(counts) == 1 else counts, strict=True))
+        items: dict[str, dict[str, float]] = defaultdict(dict)
+        for (db, nodeid), values in seen.items():
+            items[db][nodeid] = sum(values) / len(values)
+        now, idle, ends = simulate(items, args.order, workers, args.cores, args.collect)
+        total = sum(sum(v.values()) for v in items.values()) + args.collect * sum(workers.values())
+        print(f"work {total:.0f} s, makespan {now:.0f} s, idle {idle:.0f} core-s; workers end at "
+              + ", ".join(f"{db} {end:.0f}" for db, end in ends))
+        return
     modules: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(DATABASES, 0.0))
     for (db, nodeid), values in seen.items():
         modules[nodeid.split("::", 1)[0]][db] += sum(values) / len(values)

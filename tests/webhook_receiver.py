@@ -36,7 +36,9 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def __enter__(self) -> Receiver:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Stopped within 0.02 s, not the standard library's 0.5 s poll (tests/liveserver.py).
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
         self.thread.start()
         return self
 
