@@ -18,13 +18,20 @@ A module's cost on a pass is the sum over its items of:
   ``--browser-factor`` (``tests/test_a11y.py`` on SQLite, ``-n 0``: 17.6 CPU-s in the test process,
   73 CPU-s with Chromium's; about 4). The PostgreSQL server's CPU (``<postgresql server>``) is shared out
   over the PostgreSQL pass's items in proportion to their CPU.
+
 ``--simulate`` prints, instead of writing the table, how the two passes of ``bash scripts/test`` would run
-on a quiet machine from these per-item costs: xdist's ``loadscope`` (a worker gets its next module when two
-or fewer of its items are left), the modules in the table's order (tests/plugins/schedule.py) or in the
+on a quiet machine from these per-item costs: ``loadscope`` as tests/plugins/schedule.py runs it (a worker
+gets its next module when one of its items is left; ``--prefetch 2`` for xdist's own two), the modules
+in the table's order (tests/plugins/schedule.py) or in the
 order collected (``--order collected``), ``--workers`` per pass sharing ``--cores`` cores equally while more
 are runnable than there are cores, each worker first paying ``--collect`` seconds. It prints the makespan, the
 idle core-seconds and when each worker finishes: for choosing an order or a number of workers without
 running the suite many times. It assumes each worker (with what it waits for) keeps one core busy.
+
+``--idle`` prints, from the ``--timeline`` files of one run, where its workers were not running a test: when
+each worker started, finished collecting, began its first and ended its last test; for how many seconds
+0, 1, 2, ... workers (both passes together) were inside a test; and the modules whose test threads were
+blocked longest (waiting for Chromium, a server, a subprocess, a timeout) rather than computing.
 
 Several files for the same pass are averaged per item (a run's workers split the modules between them, so
 each item is counted once per run). The order of the table does not matter; only the ratios between
@@ -92,14 +99,20 @@ def _read(spec: str, browser_factor: float, browser: set[str]):
 
 
 def simulate(items: dict[str, dict[str, float]], order: str, workers: dict[str, int], cores: float,
-             collect: float) -> tuple[float, float, list[tuple[str, float]]]:
+             collect: float, prefetch: int = 1) -> tuple[float, float, list[tuple[str, float]]]:
     """Makespan, idle core-seconds and each worker's end, of both passes run at once (see the docstring)."""
     sys.path.insert(0, str(ROOT))
-    from tests.plugins.schedule import costliest_first
+    from tests.plugins.schedule import LONG_ITEM, costliest_first
 
     class Item:
         def __init__(self, nodeid):
             self.nodeid = nodeid
+
+    def take(worker, queue):
+        # tests/plugins/schedule.py: a worker whose item left is long gets the cheapest module left
+        if prefetch == 1 and any(cost > LONG_ITEM for _, cost in worker["pending"]):
+            return queue.pop()
+        return queue.pop(0)
 
     modules: dict[str, dict[str, float]] = {}
     for db, costs in items.items():
@@ -121,9 +134,9 @@ def simulate(items: dict[str, dict[str, float]], order: str, workers: dict[str, 
         for worker in group:  # xdist: one module each
             if queue:
                 worker["pending"].extend(queue.pop(0))
-        for worker in group:  # then a second one where two or fewer items wait
-            if queue and len(worker["pending"]) <= 2:
-                worker["pending"].extend(queue.pop(0))
+        for worker in group:  # then a second one where `prefetch` or fewer items wait
+            if queue and len(worker["pending"]) <= prefetch:
+                worker["pending"].extend(take(worker, queue))
         running += group
     now = idle = 0.0
     ends = []
@@ -140,12 +153,48 @@ def simulate(items: dict[str, dict[str, float]], order: str, workers: dict[str, 
             if worker["left"] > 1e-9:
                 continue
             worker["left"] = 0.0
-            if len(worker["pending"]) <= 2 and worker["queue"]:
-                worker["pending"].extend(worker["queue"].pop(0))
+            if len(worker["pending"]) <= prefetch and worker["queue"]:
+                worker["pending"].extend(take(worker, worker["queue"]))
             if not worker["pending"]:
                 running.remove(worker)
                 ends.append((worker["db"], now))
     return now, idle, ends
+
+
+def idle_report(paths: list[str]) -> None:
+    """Print where the workers of one run were not inside a test (see the docstring)."""
+    rows = [line.rstrip("\n").split("\t") for path in paths
+            for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows:
+        sys.exit("no timeline lines")
+    origin = min(float(r[4]) for r in rows)
+    workers: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    spans = []
+    blocked: dict[str, float] = defaultdict(float)
+    for kind, db, worker, nodeid, start, end, _cpu, run, runqueue in rows:
+        w = workers[(db, worker)]
+        start, end = float(start) - origin, float(end) - origin
+        if kind == "collect":
+            w["import"], w["collected"] = start, end
+        elif kind == "item":
+            w["first"] = min(w.get("first", start), start)
+            w["last"] = max(w.get("last", end), end)
+            spans.append((start, end))
+            blocked[f"{db} {nodeid.split('::', 1)[0]}"] += end - start - float(run) - float(runqueue)
+    print("worker            import  collected  first test  last test   (seconds from the first import)")
+    for (db, worker), w in sorted(workers.items()):
+        print(f"{db:10} {worker:5} " + "  ".join(f"{w.get(k, float('nan')):9.1f}"
+                                                 for k in ("import", "collected", "first", "last")))
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    inside: dict[int, float] = defaultdict(float)
+    level, then = 0, 0.0
+    for at, step in events:
+        inside[level] += at - then
+        level, then = level + step, at
+    print("workers inside a test: " + ", ".join(f"{k}: {v:.0f} s" for k, v in sorted(inside.items())))
+    print("blocked longest (wall less run and wait for a core, seconds):")
+    for name, seconds in sorted(blocked.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {seconds:8.1f}  {name}")
 
 
 def main(argv=None) -> None:
@@ -154,11 +203,17 @@ def main(argv=None) -> None:
     parser.add_argument("--browser-factor", type=float, default=4.0)
     parser.add_argument("--out", default=str(ROOT / "tests" / "costs.tsv"))
     parser.add_argument("--simulate", action="store_true")
+    parser.add_argument("--idle", action="store_true")
     parser.add_argument("--order", choices=("table", "collected"), default="table")
     parser.add_argument("--workers", default="2", help="per pass: N, or SQLITE,POSTGRESQL")
     parser.add_argument("--cores", type=float, default=2.0)
     parser.add_argument("--collect", type=float, default=9.0)
+    parser.add_argument("--prefetch", type=int, default=1,
+                        help="a worker gets its next module when this many of its items are left (xdist: 2)")
     args = parser.parse_args(argv)
+    if args.idle:
+        idle_report(args.files)
+        return
     browser = _browser_tests()
     seen: dict[tuple[str, str], list[float]] = defaultdict(list)
     for spec in args.files:
@@ -170,7 +225,7 @@ def main(argv=None) -> None:
         items: dict[str, dict[str, float]] = defaultdict(dict)
         for (db, nodeid), values in seen.items():
             items[db][nodeid] = sum(values) / len(values)
-        now, idle, ends = simulate(items, args.order, workers, args.cores, args.collect)
+        now, idle, ends = simulate(items, args.order, workers, args.cores, args.collect, args.prefetch)
         total = sum(sum(v.values()) for v in items.values()) + args.collect * sum(workers.values())
         print(f"work {total:.0f} s, makespan {now:.0f} s, idle {idle:.0f} core-s; workers end at "
               + ", ".join(f"{db} {end:.0f}" for db, end in ends))

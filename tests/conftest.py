@@ -173,6 +173,14 @@ def pytest_configure(config):
         config.option.loadscopereorder = False
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    # `--dist loadscope` (scripts/test): the next module to a worker only when one item of its own is left.
+    if config.getvalue("dist") == "loadscope":
+        return schedule.last_item_scheduling(config, log)
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     schedule.costliest_first(items, config.getoption("--db"))
     on_postgresql = config.getoption("--db") == "postgresql"

@@ -137,3 +137,84 @@ def test_shuffled_items_come_out_the_same():
     # Shuffled across modules, the modules still come out costliest first, each module's items together.
     schedule.costliest_first(shuffled, "sqlite", COSTS)
     assert _modules(shuffled) == _modules(expected)
+
+
+def test_the_idle_report_counts_the_seconds_with_each_number_of_workers_in_a_test(tmp_path, capsys):
+    timeline = tmp_path / "tl.tsv"
+    # gw0 in a test 10-20 s, gw1 15-30 s: 0 workers for 10 s (collection), 1 for 5 + 10, 2 for 5.
+    timeline.write_text(
+        "collect\tsqlite\tgw0\t<collection>\t0\t10\t9\t9\t0\n"
+        "collect\tsqlite\tgw1\t<collection>\t0\t10\t9\t9\t0\n"
+        "item\tsqlite\tgw0\ttests/test_x.py::a\t10\t20\t2\t2\t1\n"
+        "item\tsqlite\tgw1\ttests/test_y.py::a\t15\t30\t15\t15\t0\n", encoding="utf-8")
+    _script().main(["--idle", str(timeline)])
+    out = capsys.readouterr().out
+    assert "workers inside a test: 0: 10 s, 1: 15 s, 2: 5 s" in out
+    # test_x's thread ran 2 s and waited 1 s for a core in 10 s: blocked 7 s; test_y not at all
+    assert "7.0  sqlite tests/test_x.py" in out
+
+
+def test_the_simulation_keeps_both_cores_busy_when_the_costliest_module_comes_first(tmp_path, capsys):
+    # One pass, two workers: a 10 s module, ten 1 s modules and three of a millisecond. Collected last, the
+    # long module runs alone at the end; from the table's order it runs beside the short ones, and the worker
+    # that must be given a module before it starts the long item gets a millisecond one.
+    lines = "".join(f"item\tsqlite\tgw0\ttests/test_s{i}.py::a\t0\t1\t1\t1\t0\n" for i in range(10))
+    lines += "".join(f"item\tsqlite\tgw0\ttests/test_t{i}.py::a\t0\t0.001\t0\t0\t0\n" for i in range(3))
+    lines += "item\tsqlite\tgw0\ttests/test_long.py::a\t0\t10\t10\t10\t0\n"
+    timeline = tmp_path / "tl.tsv"
+    timeline.write_text(lines, encoding="utf-8")
+    runs = {}
+    for order in ("collected", "table"):
+        _script().main(["--simulate", str(timeline), "--order", order, "--workers", "2,0", "--collect", "0",
+                        "--cores", "2"])
+        runs[order] = capsys.readouterr().out
+    assert "makespan 15 s" in runs["collected"], runs["collected"]
+    # xdist's own prefetch (two items left) commits a second module to the worker of the long item too
+    _script().main(["--simulate", str(timeline), "--workers", "2,0", "--collect", "0", "--prefetch", "2"])
+    assert "makespan 10 s" not in capsys.readouterr().out
+    assert "makespan 10 s" in runs["table"], runs["table"]
+
+
+class _Node:
+    """What xdist's scheduler uses of a worker: the items sent to it, and its shutdown."""
+
+    def __init__(self, name):
+        self.gateway = SimpleNamespace(id=name)
+        self.shutting_down = False
+        self.sent: list[int] = []
+
+    def send_runtest_some(self, indices):
+        self.sent.extend(indices)
+
+    def shutdown(self):
+        self.shutting_down = True
+
+
+def test_a_worker_gets_its_next_module_at_its_last_item_and_a_cheap_one_before_a_long_item():
+    costs = {"tests/test_long.py": 10.0, "tests/test_big.py": 8.0, "tests/test_t.py": 0.001,
+             **{f"tests/test_s{i}.py": 1.0 for i in range(4)}}
+    items = _items(("tests/test_s0.py", 1), ("tests/test_t.py", 1), ("tests/test_big.py", 2),
+                   ("tests/test_s1.py", 1), ("tests/test_long.py", 1), ("tests/test_s2.py", 1),
+                   ("tests/test_s3.py", 1))
+    table = {"sqlite": costs, "postgresql": costs}
+    schedule.costliest_first(items, "sqlite", table)
+    collection = [item.nodeid for item in items]
+    config = SimpleNamespace(getvalue={"tx": ["2*popen"]}.get, getoption={"--db": "sqlite"}.get,
+                             option=SimpleNamespace(loadscopereorder=False))
+    sched = schedule.last_item_scheduling(config, None, table)
+    nodes = [_Node("gw0"), _Node("gw1")]
+    for node in nodes:
+        sched.add_node(node)
+        sched.add_node_collection(node, collection)
+    sched.schedule()
+    sent = [[collection[i] for i in node.sent] for node in nodes]
+    # gw0 must know a next item before it starts the long one: it gets the millisecond module, not test_big;
+    # gw1 has test_big's two items and gets nothing more (xdist's own rule would add a module to each).
+    assert sent == [["tests/test_long.py::t0", "tests/test_t.py::t0"],
+                    ["tests/test_big.py::t0", "tests/test_big.py::t1"]]
+    # gw1 finishes its first item: one left, short (4 s a item is long: the cheapest again)
+    sched.mark_test_complete(nodes[1], collection.index("tests/test_big.py::t0"))
+    assert [collection[i] for i in nodes[1].sent][2:] == ["tests/test_s3.py::t0"]
+    # gw0 ends the long item: one (a millisecond) left: the costliest module left
+    sched.mark_test_complete(nodes[0], collection.index("tests/test_long.py::t0"))
+    assert [collection[i] for i in nodes[0].sent][2:] == ["tests/test_s0.py::t0"]

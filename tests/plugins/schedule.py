@@ -8,6 +8,17 @@ and the short ones filling the end ("longest processing time first"), the two wo
 within about the length of the last short module of each other, instead of one long module starting late
 and running alone while the other worker idles.
 
+xdist's ``loadscope`` gives a worker its next module as soon as two or fewer of its items are left, that is
+while it still has a whole test to run besides the one running: a worker ending a module of a few long
+tests (the browser crawls: minutes each) took the next module with it, and the other worker, done first,
+found nothing left (the last minutes of a pass on one core). ``LastItemScheduling`` hands the next module
+only when one item is left: the one an xdist worker cannot start before it knows the item after it (its
+teardown depends on it), so the worker waits for one exchange with the controller (milliseconds) per module,
+and a module is taken by the worker that is ready for it. A worker whose one item left is long (its module's
+cost per item over ``LONG_ITEM`` seconds: a crawl, a walk through the whole procedure) must still be given
+a module before it can start that item; it gets the cheapest module left (a few milliseconds of tests that
+touch nothing), not the costliest, which stays for the next worker to be free.
+
 What a module costs is read from ``tests/costs.tsv`` (one line per module: seconds on the SQLite pass and
 on the PostgreSQL pass, where the tests that touch no database are skipped and cost nothing). The figures
 are a module's time on a quiet machine: the worker's CPU plus what it waits for (Chromium, the
@@ -26,6 +37,47 @@ from pathlib import Path
 
 COSTS = Path(__file__).resolve().parent.parent / "costs.tsv"
 DATABASES = ("sqlite", "postgresql")
+
+
+LONG_ITEM = 2.0  # seconds: an item longer than this is not to be waited for by a costly module
+
+
+def last_item_scheduling(config, log, costs: dict[str, dict[str, float]] | None = None):
+    """xdist's ``loadscope`` scheduling, but a worker gets its next module only when one item is left.
+
+    Relies on two methods of xdist's ``LoadScopeScheduling`` (3.x): ``_reschedule`` (when to give) and
+    ``_assign_work_unit`` (what to give).
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    table = (costs if costs is not None else read_costs()).get(config.getoption("--db"), {})
+
+    class LastItemScheduling(LoadScopeScheduling):
+        def _reschedule(self, node) -> None:
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) > 1:
+                return
+            self._assign_work_unit(node)
+
+        def _item_cost(self, nodeid: str) -> float:
+            module = module_of(nodeid)
+            count = sum(1 for n in self.collection or () if module_of(n) == module) or 1
+            return table.get(module, 0.0) / count
+
+        def _assign_work_unit(self, node) -> None:
+            left = [nodeid for unit in self.assigned_work.get(node, {}).values()
+                    for nodeid, done in unit.items() if not done]
+            cheapest = any(self._item_cost(nodeid) > LONG_ITEM for nodeid in left)
+            scope, work_unit = self.workqueue.popitem(last=cheapest)
+            self.assigned_work.setdefault(node, {})[scope] = work_unit
+            collection = self.registered_collections[node]
+            node.send_runtest_some([collection.index(nodeid) for nodeid, done in work_unit.items() if not done])
+
+    return LastItemScheduling(config, log)
 
 
 def read_costs(path: Path = COSTS) -> dict[str, dict[str, float]]:

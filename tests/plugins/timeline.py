@@ -6,7 +6,7 @@ whether the test's thread was running, waiting for a core, or blocked (on Chromi
 PostgreSQL server, a subprocess, the disk). On a quiet machine a blocked worker leaves its core to the
 other workers, or idle if there is no other runnable one.
 
-One tab-separated line per event is appended to PATH, written once at the end of the worker's session;
+One tab-separated line per event is appended to PATH as it ends;
 ``{db}`` and ``{worker}`` in PATH are replaced by the database and the xdist worker (``main`` without xdist),
 so that workers running at the same time write files of their own:
 
@@ -57,14 +57,16 @@ class _Timeline:
         self.path = path
         self.db = config.getoption("--db", default="?")
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        self.lines: list[str] = []
 
     def add(self, kind, nodeid, start, cpu0, sched0):
         run, wait = _schedstat()
-        self.lines.append("\t".join((
+        line = "\t".join((
             kind, self.db, self.worker, nodeid, f"{start:.3f}", f"{time.time():.3f}",
             f"{time.process_time() - cpu0:.4f}", f"{run - sched0[0]:.4f}", f"{wait - sched0[1]:.4f}",
-        )) + "\n")
+        )) + "\n"
+        # Appended at once (one short write in append mode), so that a run stopped half-way leaves its lines.
+        with open(self.path.format(db=self.db, worker=self.worker), "a", encoding="utf-8") as out:
+            out.write(line)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session):
@@ -79,9 +81,6 @@ class _Timeline:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):
         self.add("session", "<session>", _IMPORTED, _IMPORTED_CPU, _IMPORTED_SCHED)
-        path = self.path.format(db=self.db, worker=self.worker)
-        with open(path, "a", encoding="utf-8") as out:
-            out.writelines(self.lines)
 
 
 def pytest_configure(config):
