@@ -63,10 +63,15 @@ def last_item_scheduling(config, log, costs: dict[str, dict[str, float]] | None 
                 return
             self._assign_work_unit(node)
 
+        _counts: dict[str, int] | None = None
+
         def _item_cost(self, nodeid: str) -> float:
+            if self._counts is None:
+                self._counts = {}
+                for n in self.collection or ():
+                    self._counts[module_of(n)] = self._counts.get(module_of(n), 0) + 1
             module = module_of(nodeid)
-            count = sum(1 for n in self.collection or () if module_of(n) == module) or 1
-            return table.get(module, 0.0) / count
+            return table.get(module, 0.0) / (self._counts.get(module) or 1)
 
         def _assign_work_unit(self, node) -> None:
             left = [nodeid for unit in self.assigned_work.get(node, {}).values()
