@@ -77,15 +77,16 @@ def test_the_order_does_not_depend_on_the_order_collected():
     assert cost == sorted(cost, reverse=True)
 
 
-def test_the_checked_in_table_is_read_and_names_the_costliest_modules():
+def test_the_checked_in_table_is_read_for_both_passes():
     table = schedule.read_costs()
     assert set(table) == {"sqlite", "postgresql"}
     for db in table:
         assert len(table[db]) > 50, "tests/costs.tsv lost its modules"
         assert all(v >= 0 for v in table[db].values())
-        assert all((ROOT / m).exists() for m in table[db]), "tests/costs.tsv names a module that is gone"
-        # the API fuzz is among the costliest on both passes
-        assert "tests/test_fuzz_api.py" in sorted(table[db], key=table[db].get)[-5:]
+        gone = [m for m in table[db] if not (ROOT / m).exists()]
+        assert not gone, f"tests/costs.tsv names modules that are gone: {gone} (scripts/test_costs.py)"
+    # The PostgreSQL pass skips what touches no database: some modules cost far less there.
+    assert any(table["postgresql"][m] < table["sqlite"][m] / 5 for m in table["sqlite"])
 
 
 def test_this_session_collected_in_the_tables_order(request):
