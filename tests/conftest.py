@@ -152,7 +152,7 @@ REAL_DATABASE = (
 
 def _needs_real_database(item) -> bool:
     """A test that commits for real: marked so, or it builds apps/databases/servers itself."""
-    if item.get_closest_marker("realdb") or "site" in item.fixturenames:
+    if item.get_closest_marker("realdb") or {"site", "module_site"} & set(item.fixturenames):
         return True
     if any(item.nodeid == n or item.nodeid.startswith((n + "::", n + "[")) for n in REAL_DATABASE):
         return True
@@ -618,6 +618,17 @@ def demo_snapshot(database_factory, tmp_path_factory):
 @pytest.fixture
 def site(request, database_factory, demo_snapshot, tmp_path):
     """The demo world (tests/demo_world.py) served on a real socket for the browser, CSRF on."""
+    yield from _demo_site(database_factory, demo_snapshot, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_site(database_factory, demo_snapshot, tmp_path_factory):
+    """``site`` once for a module whose tests only read it (tests/test_a11y.py): its own copy of the demo
+    world, served while the module runs. A module that changes the world asks for ``site``."""
+    yield from _demo_site(database_factory, demo_snapshot, tmp_path_factory.mktemp("module-site"))
+
+
+def _demo_site(database_factory, demo_snapshot, tmp_path):
     from tests.liveserver import serve
 
     url, drop = database_factory.new(tmp_path, template=demo_snapshot.url)

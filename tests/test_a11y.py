@@ -79,52 +79,128 @@ def test_vendored_axe_is_the_pinned_version():
     assert (AXE_DIR / "LICENSE").exists()
 
 
-def test_axe_finds_no_serious_violation_on_the_main_pages(chromium, site):
-    """Every main page, desktop and 360 px, Vietnamese and English: no serious/critical violation."""
-    url, world = site
-    found: dict[str, list[dict]] = {}
-    checked = 0
-    browser = chromium
-    for role, pages in main_pages(world).items():
-        context = new_context(browser, url, axe=True, timeout=15_000, viewport=DESKTOP)
+LANGUAGES = ("vi", "en")
+VIEWPORTS = (DESKTOP, PHONE)
+LOOKUP = "lookup answer"  # the public timeline of a dossier that went far, reached by the status form
+# What is wider than the phone, for the message of a page that scrolls sideways.
+OFFENDERS = """(limit) => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > limit + 1)
+    .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def page_language(page: Page) -> str | None:
+    return None if page.url == "about:blank" else page.evaluate("document.documentElement.lang")
+
+
+def switch_language(page: Page, lang: str) -> None:
+    """The header's language control (a link for the anonymous, a form for a person logged in), as a person uses it."""
+    page.goto("/")
+    if page_language(page) != lang:
+        page.locator(f"header .account :is(a, button)[lang={lang}]").click()
+        page.wait_for_load_state()
+    assert page_language(page) == lang
+
+
+@pytest.fixture(scope="module")
+def role_pages(module_chromium, module_site) -> dict:
+    """One context and page per role, logged in once through the login form, for the whole module.
+
+    The tests here only read the world (``module_site``: a copy of the demo world of this module's own):
+    each of them goes to the pages it checks. Each role logs in here once, through the log-in form as a
+    person does (``tests.plugins.browser.log_in`` checks that the header then names the person); the form
+    is reached from the header in tests/test_browser.py and used by every flow module.
+    The contexts are served as in production: axe-core comes as an init script, which the
+    Content-Security-Policy does not govern (no bypass)."""
+    url, world = module_site
+    pages = {}
+    for role in main_pages(world):
+        context = new_context(module_chromium, url, axe=True, bypass_csp=False, timeout=15_000, viewport=DESKTOP)
         page = context.new_page()
         demo_world.log_in(page, role)
-        for lang in ("vi", "en"):
-            if lang == "en":
-                page.goto("/")
-                page.locator("header .account :is(a, button)[lang=en]").click()  # link (anonymous) or form
-                page.wait_for_load_state()
-            for viewport in (DESKTOP, PHONE):
+        pages[role] = page
+    return pages
+
+
+@pytest.fixture
+def role_page(role_pages, chromium):
+    """``role_page(role)``: the module's page of ``role``, in Vietnamese at desktop width, as a new log-in leaves it."""
+    def get(role: str) -> Page:
+        page = role_pages[role]
+        page.set_viewport_size(DESKTOP)
+        if page_language(page) != "vi":
+            switch_language(page, "vi")
+        return page
+    return get
+
+
+@pytest.fixture(scope="module")
+def page_views(role_pages, module_site) -> dict:
+    """Every main page of every role, in both languages, at desktop width and at 360 px, visited once:
+    its answer, axe's serious and critical violations, and (at 360 px) how wide it scrolls. The tests below
+    read these: one page load and one audit per page state, where two tests each loaded every page."""
+    url, world = module_site
+    views: dict[tuple, dict] = {}
+    for role, paths in main_pages(world).items():
+        page = role_pages[role]
+        for lang in LANGUAGES:
+            if page_language(page) != lang:
+                switch_language(page, lang)
+            for viewport in VIEWPORTS:
                 page.set_viewport_size(viewport)
-                for path in pages:
-                    response = page.goto(path)
-                    assert response.status == 200, (role, path, response.status)
-                    violations = axe_violations(page)
-                    checked += 1
-                    if violations:
-                        found[f"{role} {lang} {viewport['width']}px {path}"] = violations
-                if role == "public":  # the lookup's answer (a long public timeline), too
-                    page.goto("/public/status")
-                    page.locator("#code").fill(world.path_code)
-                    page.locator("#key").fill(world.path_key.lower().replace("-", " "))
-                    page.locator("main form button[type=submit]").click()
-                    page.wait_for_load_state()
-                    assert world.path_code in page.locator("main").inner_text()
-                    assert page.locator("[data-testid=public-timeline] li").count() >= 8
-                    violations = axe_violations(page)
-                    checked += 1
-                    if violations:
-                        found[f"{role} {lang} {viewport['width']}px lookup answer"] = violations
-        context.close()
+                for path in [*paths, *([LOOKUP] if role == "public" else [])]:
+                    if path == LOOKUP:
+                        page.goto("/public/status")
+                        page.locator("#code").fill(world.path_code)
+                        # The key as a person might type it: lower case, spaces for dashes (in one language, and
+                        # as printed in the other).
+                        key = world.path_key.lower().replace("-", " ") if lang == "vi" else world.path_key
+                        page.locator("#key").fill(key)
+                        page.locator("main form button[type=submit]").click()
+                        page.wait_for_load_state()
+                        assert world.path_code in page.locator("main").inner_text()
+                        assert page.locator("[data-testid=public-timeline] li").count() >= 8
+                        status = 200
+                    else:
+                        status = page.goto(path).status
+                    view = {"status": status, "lang": page.evaluate("document.documentElement.lang")}
+                    if viewport is PHONE:
+                        view["width"] = page.evaluate("document.scrollingElement.scrollWidth")
+                        if view["width"] > PHONE["width"]:
+                            view["offenders"] = page.evaluate(OFFENDERS, PHONE["width"])
+                    view["violations"] = axe_violations(page) if status == 200 else None
+                    views[(role, lang, viewport["width"], path)] = view
+    return views
+
+
+def test_axe_finds_no_serious_violation_on_the_main_pages(page_views):
+    """Every main page, desktop and 360 px, Vietnamese and English: no serious/critical violation."""
+    found: dict[str, list[dict]] = {}
+    for (role, lang, width, path), view in page_views.items():
+        assert view["status"] == 200, (role, lang, width, path, view["status"])
+        assert view["lang"] == lang, (role, lang, width, path)
+        if view["violations"]:
+            found[f"{role} {lang} {width}px {path}"] = view["violations"]
     if found:
         print(json.dumps(found, indent=1, ensure_ascii=False))
     assert not found, f"axe: serious or critical violations on {len(found)} page views: {sorted(found)}"
-    assert checked >= 4 * 25
+    assert len(page_views) >= 4 * 25
 
 
-def test_axe_catches_a_real_violation(chromium, site):
+def test_every_main_page_state_was_visited(page_views, module_site):
+    """The views the two tests above read are every main page of every role (and the lookup's answer), in both
+    languages, at both widths: none left out."""
+    _, world = module_site
+    expected = {(role, lang, viewport["width"], path)
+                for role, paths in main_pages(world).items()
+                for path in [*paths, *([LOOKUP] if role == "public" else [])]
+                for lang in LANGUAGES for viewport in VIEWPORTS}
+    assert set(page_views) == expected
+    assert all(view["violations"] is not None for view in page_views.values())
+
+
+def test_axe_catches_a_real_violation(chromium, module_site):
     """The check can fail: an image without text and an unlabeled field are reported."""
-    url, _ = site
+    url, _ = module_site
     browser = chromium
     page = browser.new_page(base_url=url, bypass_csp=True)
     page.goto("/public/status")
@@ -136,34 +212,16 @@ def test_axe_catches_a_real_violation(chromium, site):
     assert {"image-alt", "label"} <= ids
 
 
-def test_no_main_page_scrolls_sideways_at_360px(chromium, site):
-    url, world = site
+def test_no_main_page_scrolls_sideways_at_360px(page_views):
+    """Every main page of every role (and the lookup's answer) at 360 px, in Vietnamese and in English."""
     wide: dict[str, int] = {}
-    browser = chromium
-    for role, pages in main_pages(world).items():
-        context = browser.new_context(viewport=PHONE, base_url=url)
-        page = context.new_page()
-        demo_world.log_in(page, role)
-        answers = ["lookup answer"] if role == "public" else []
-        for path in [*pages, *answers]:
-            if path == "lookup answer":  # the public timeline of a dossier that went far
-                page.goto("/public/status")
-                page.locator("#code").fill(world.path_code)
-                page.locator("#key").fill(world.path_key)
-                page.locator("main form button[type=submit]").click()
-                page.wait_for_load_state()
-            else:
-                page.goto(path)
-            width = page.evaluate("document.scrollingElement.scrollWidth")
-            if width > PHONE["width"]:
-                offenders = page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
-                    .filter(e => e.getBoundingClientRect().right > limit + 1)
-                    .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' +
-                                     Math.round(e.getBoundingClientRect().right))""", PHONE["width"])
-                print(role, path, width, offenders)
-                wide[f"{role} {path}"] = width
-        context.close()
+    phone = {key: view for key, view in page_views.items() if key[2] == PHONE["width"]}
+    for (role, lang, _, path), view in phone.items():
+        if view["width"] > PHONE["width"]:
+            print(role, lang, path, view["width"], view.get("offenders"))
+            wide[f"{role} {lang} {path}"] = view["width"]
     assert not wide, f"pages wider than 360 px: {wide}"
+    assert len(phone) >= 2 * 44
 
 
 # The focus must be visible: an outline (or box-shadow) on the focused element.
@@ -209,14 +267,12 @@ def tab_through(page: Page, limit: int = 400) -> tuple[set[str], list[dict]]:
     ("applicant", "nominee"), ("applicant", "craft"), ("applicant", "achievements"), ("applicant", "evidence"),
     ("applicant", "review"), ("province_council_member", "ballot"), ("public", "status"),
 ])
-def test_keyboard_reaches_every_control_with_a_visible_focus(chromium, site, role, which):
-    url, world = site
+def test_keyboard_reaches_every_control_with_a_visible_focus(role_page, module_site, role, which):
+    _, world = module_site
     draft = world.nominations["draft-HNI"]
     path = {"ballot": f"/council/sessions/{world.open_session_id}/ballot", "status": "/public/status"}.get(
         which, f"/my/{draft}/{which}")
-    browser = chromium
-    page = browser.new_page(base_url=url, viewport=DESKTOP)
-    demo_world.log_in(page, role)
+    page = role_page(role)
     page.goto(path)
     # The skip link comes first and leads to the main content.
     page.keyboard.press("Tab")

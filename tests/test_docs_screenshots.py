@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests import demo_world
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.test_browser import DESKTOP, PHONE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 GUIDES = DOCS / "guides"
@@ -95,7 +95,7 @@ def test_guides_show_the_screenshots_the_browser_takes():
 
 
 @pytest.mark.browser
-def test_guide_screenshots(site, tmp_path):
+def test_guide_screenshots(chromium, site, tmp_path):
     url, world = site
     ids = {"draft": world.nominations["draft-HNI"], "submitted": world.nominations["submitted-HNI"],
            "open_session": world.open_session_id, "president": world.nominations["submitted_to_president"],
@@ -103,35 +103,30 @@ def test_guide_screenshots(site, tmp_path):
     publish = os.environ.get("SCREENSHOTS") == "1"
     taken: list[Path] = []
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        # --lang: the browser's own widgets (date fields) in Vietnamese, dd/mm/yyyy, as on a phone in Vietnam.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--lang=vi-VN"])
-        try:
-            for guide, (role, shots) in GUIDE_SHOTS.items():
-                context = browser.new_context(viewport=DESKTOP, base_url=url, locale="vi-VN")
-                context.set_default_timeout(15_000)
-                page = context.new_page()
-                page.on("response", lambda r: r.status >= 400 and not r.url.endswith("favicon.ico")
-                        and problems.append(f"{r.status} {r.url}"))
-                demo_world.log_in(page, role)
-                for name, template in shots:
-                    path = template.format(**ids)
-                    for viewport, suffix in ((DESKTOP, ""), (PHONE, "-360")):
-                        page.set_viewport_size(viewport)
-                        page.goto(path)
-                        if guide == "public" and name in ("status", "timeline"):
-                            code, key = ((world.code, world.access_key) if name == "status"
-                                         else (world.path_code, world.path_key))
-                            page.locator("#code").fill(code)
-                            page.locator("#key").fill(key)
-                            page.locator("main form button[type=submit]").click()
-                            expect(page.locator("main")).to_contain_text(code)
-                        target = tmp_path / f"guide-{guide}-{name}{suffix}.png"
-                        page.screenshot(path=str(target), full_page=True)
-                        taken.append(target)
-                context.close()
-        finally:
-            browser.close()
+    browser = chromium
+    for guide, (role, shots) in GUIDE_SHOTS.items():
+        context = browser.new_context(viewport=DESKTOP, base_url=url, locale="vi-VN")
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("response", lambda r: r.status >= 400 and not r.url.endswith("favicon.ico")
+                and problems.append(f"{r.status} {r.url}"))
+        demo_world.log_in(page, role)
+        for name, template in shots:
+            path = template.format(**ids)
+            for viewport, suffix in ((DESKTOP, ""), (PHONE, "-360")):
+                page.set_viewport_size(viewport)
+                page.goto(path)
+                if guide == "public" and name in ("status", "timeline"):
+                    code, key = ((world.code, world.access_key) if name == "status"
+                                 else (world.path_code, world.path_key))
+                    page.locator("#code").fill(code)
+                    page.locator("#key").fill(key)
+                    page.locator("main form button[type=submit]").click()
+                    expect(page.locator("main")).to_contain_text(code)
+                target = tmp_path / f"guide-{guide}-{name}{suffix}.png"
+                page.screenshot(path=str(target), full_page=True)
+                taken.append(target)
+        context.close()
     assert not problems, problems
     assert sorted(p.name for p in taken) == sorted(f for g in GUIDE_SHOTS for f in shot_files(g))
     for target in taken:

@@ -54,12 +54,13 @@ def _axe_script() -> str:
 def new_context(browser, base_url: str, *, axe: bool = False, timeout: float | None = None, **options):
     """A context of the shared browser on ``base_url``.
 
-    ``axe=True``: the context bypasses the application's Content-Security-Policy (only so that the test's
-    script may run) and loads axe-core into every page as an init script, once per context, instead of
-    sending the 500 kB file with each page (``add_script_tag``), in the top document only (as that did).
+    ``axe=True``: the context bypasses the application's Content-Security-Policy (unless
+    ``bypass_csp=False``: the init script and ``page.evaluate`` are not subject to it) and loads axe-core
+    into every page as an init script, once per context, instead of sending the 500 kB file with each page
+    (``add_script_tag``), in the top document only (as that did).
     The pages themselves are served as in production."""
     if axe:
-        options["bypass_csp"] = True
+        options.setdefault("bypass_csp", True)
     context = browser.new_context(base_url=base_url, **options)
     if axe:
         context.add_init_script(script=_axe_script())
@@ -149,16 +150,34 @@ class _Shared:
 
 
 def uses_chromium(item) -> bool:
-    return item is not None and "chromium" in getattr(item, "fixturenames", ())
+    return item is not None and bool({"chromium", "module_chromium"} & set(getattr(item, "fixturenames", ())))
 
 
 @pytest.fixture
 def chromium():
-    """The shared Chromium (Debian's, through Playwright): open a context or page on it per test."""
+    """The shared Chromium (Debian's, through Playwright): open a context or page on it per test.
+
+    Every context the test opened is closed at its end; the contexts a module's fixture keeps (made on
+    ``module_chromium`` before the test started) are left to that fixture."""
     browser = _Shared.get()
+    kept = set(browser.contexts)
     yield browser
     for context in list(browser.contexts) if browser.is_connected() else []:
-        context.close()
+        if context not in kept:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def module_chromium():
+    """The shared Chromium for a module's fixtures that keep contexts for all its tests (one context per role,
+    logged in once: a new context costs Chromium a renderer process, about 1.2 CPU-s with its first page, and
+    a log-in two page loads). The contexts opened on it are closed at the module's end."""
+    browser = _Shared.get()
+    before = set(browser.contexts)
+    yield browser
+    for context in list(browser.contexts) if browser.is_connected() else []:
+        if context not in before:
+            context.close()
 
 
 @pytest.hookimpl(hookwrapper=True)
