@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows.law_days import LawCalendar, add_days
 from workflows.machine import ROLES, Subject
@@ -163,7 +164,12 @@ class ApiToken(db.Model):
     def live(cls, plain: str) -> ApiToken | None:
         """The live token behind a bearer value: not expired, not ended, its account active and confirmed."""
         digest = hashlib.sha256(plain.encode()).hexdigest()
-        token = db.session.scalar(sa.select(cls).where(cls.token_hash == digest))
+        # One statement for the token, its account and the account's roles (the guard asks for all three on
+        # every API request): before, three (the token, then the account, then its roles, lazily).
+        token = db.session.execute(
+            sa.select(cls).where(cls.token_hash == digest)
+            .options(joinedload(cls.user).joinedload(User.role_rows))
+        ).unique().scalar_one_or_none()
         if token is None:
             return None
         if as_utc(token.expires_at) <= now_utc() or not token.user.active or not token.user.email_confirmed:
@@ -177,7 +183,18 @@ class ApiToken(db.Model):
         if seen is None or seen < now - timedelta(seconds=self.TOUCH_SECONDS):
             db.session.execute(sa.update(ApiToken).where(ApiToken.id == self.id)
                                .values(last_seen_at=now, client_address=address[:45]))
-            db.session.commit()
+            # The commit keeps what this request has just read (the token, its account and roles, read in
+            # this transaction a moment ago) instead of expiring it: the view would otherwise read the three
+            # again at its first use of ``g.api_user``.  Only this token's two columns are refreshed.
+            session = db.session()
+            expire = session.expire_on_commit
+            session.expire_on_commit = False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expire
+            set_committed_value(self, "last_seen_at", now)
+            set_committed_value(self, "client_address", address[:45])
 
     user: Mapped[User] = relationship()
 
