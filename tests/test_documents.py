@@ -281,6 +281,8 @@ def test_hostile_values_render_as_text_and_read_nothing(chain, api, monkeypatch)
         return original(self, url, headers)
 
     monkeypatch.setattr(engine.SafeFetcher, "fetch", spy)
+    # The kept stylesheet is read again, through the fetcher, so the spy sees every file a render reads.
+    monkeypatch.setattr(engine, "_stylesheet", [None, None])
     owner = chain.make.user("applicant")
     long_text = ("Nghệ nhân Đặng " * 700)[:10_000]
     n = chain.make.nomination(State.SUBMITTED, owner=owner,
@@ -330,6 +332,7 @@ def test_the_stylesheet_is_parsed_once_and_again_after_an_edit(app, tmp_path, mo
 
     sheet = tmp_path / "decree30.css"
     shutil.copy(engine.STYLESHEET, sheet)
+    monkeypatch.setattr(engine, "STATIC_DIR", tmp_path)
     monkeypatch.setattr(engine, "STYLESHEET", sheet)
     monkeypatch.setattr(engine, "_stylesheet", [None, None])
     first = engine.stylesheet()

@@ -289,9 +289,10 @@ def stylesheet() -> weasyprint.CSS:
     the PDF cache's key already covers them (``templates_fingerprint``).
 
     The sheet declares no ``@font-face``, ``@counter-style``, ``@color-profile``, ``@import``,
-    ``url()`` or ``!important`` (tests/test_documents.py checks it), so it needs no fetcher and
-    no per-render state, and as WeasyPrint's "user" sheet it cascades exactly as the author sheet
-    it was: the templates have no other sheet, and their ``style`` attributes win over both.
+    ``url()`` or ``!important`` (tests/test_documents.py checks it), so it fetches nothing while a
+    document renders and holds no per-render state, and as WeasyPrint's "user" sheet it cascades
+    exactly as the author sheet it was: the templates have no other sheet, and their ``style``
+    attributes win over both. It is read through ``SafeFetcher`` like everything a document reads.
     """
     st = STYLESHEET.stat()
     stamp = (st.st_size, st.st_mtime_ns)
@@ -300,8 +301,8 @@ def stylesheet() -> weasyprint.CSS:
         return cached[1]
     with _stylesheet_lock:
         if _stylesheet[0] != stamp:
-            css = weasyprint.CSS(string=STYLESHEET.read_text(encoding="utf-8"),
-                                 base_url=STATIC_URL + STYLESHEET.name, url_fetcher=SafeFetcher())
+            # read through the documents' fetcher, the one door to files (static/pdf/ only)
+            css = weasyprint.CSS(url=STATIC_URL + STYLESHEET.name, url_fetcher=SafeFetcher())
             _stylesheet[:] = [stamp, css]
         return _stylesheet[1]
 
