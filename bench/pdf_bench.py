@@ -50,7 +50,9 @@ def raw_weasyprint(spec, runs: int = 5) -> float:
     def run():
         fetcher = engine.SafeFetcher(spec.blobs)
         for html in htmls:
+            # the stylesheet parsed for each render, as plain WeasyPrint does (the engine keeps it)
             weasyprint.HTML(string=html, base_url=engine.BASE_URL, url_fetcher=fetcher).write_pdf(
+                stylesheets=[weasyprint.CSS(filename=str(engine.STYLESHEET))],
                 **({"pdf_variant": spec.variant} if spec.variant else {}))
 
     return timed(run, runs)[0]
@@ -73,8 +75,8 @@ def phases(make_spec, runs: int = 3) -> dict[str, float]:
         htmls = [engine.render_html(p.template, p.context) for p in spec.parts]
         t2 = time.perf_counter()
         fetcher = engine.SafeFetcher(spec.blobs)
-        documents = [weasyprint.HTML(string=h, base_url=engine.BASE_URL, url_fetcher=fetcher).render()
-                     for h in htmls]
+        documents = [weasyprint.HTML(string=h, base_url=engine.BASE_URL, url_fetcher=fetcher).render(
+                     stylesheets=[engine.stylesheet()], font_config=engine.font_config()) for h in htmls]
         joined = documents[0].copy([page for d in documents for page in d.pages])
         t3 = time.perf_counter()
         pdf = joined.write_pdf(**({"pdf_variant": spec.variant} if spec.variant else {}))

@@ -267,7 +267,8 @@ def render(template: str, context: dict, css: str = "") -> bytes:
                                "image/svg+xml")}
     html = engine.render_html(template, context)
     return weasyprint.HTML(string=html, base_url=engine.BASE_URL, url_fetcher=engine.SafeFetcher(blobs)).write_pdf(
-        stylesheets=[weasyprint.CSS(string=css)] if css else None, font_config=engine.font_config())
+        stylesheets=[engine.stylesheet()] + ([weasyprint.CSS(string=css)] if css else []),
+        font_config=engine.font_config())
 
 
 # -- the checks --------------------------------------------------------------------------------

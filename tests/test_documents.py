@@ -8,6 +8,7 @@ import re
 import time
 import unicodedata
 from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -281,6 +282,8 @@ def test_hostile_values_render_as_text_and_read_nothing(chain, api, monkeypatch)
         return original(self, url, headers)
 
     monkeypatch.setattr(engine.SafeFetcher, "fetch", spy)
+    # The kept stylesheet is read again, through the fetcher, so the spy sees every file a render reads.
+    monkeypatch.setattr(engine, "_stylesheet", [None, None])
     owner = chain.make.user("applicant")
     long_text = ("Nghệ nhân Đặng " * 700)[:10_000]
     n = chain.make.nomination(State.SUBMITTED, owner=owner,
@@ -321,6 +324,58 @@ def test_the_fetcher_refuses_files_foreign_urls_and_escapes_from_static(app):
     for url in ("file:///etc/passwd", "http://127.0.0.1/secret.png", "https://documents.invalid/blob/unknown"):
         with pytest.raises(engine.RefusedURL):
             fetcher.fetch(url)
+
+
+def test_the_stylesheet_is_parsed_once_and_again_after_an_edit(app, tmp_path, monkeypatch):
+    """engine.stylesheet() keeps one parsed decree30.css per process; an edit (size or mtime) is
+    parsed again and shows in the next render, and a PDF without the sheet differs from one with it."""
+    import shutil
+
+    sheet = tmp_path / "decree30.css"
+    shutil.copy(engine.STYLESHEET, sheet)
+    monkeypatch.setattr(engine, "STATIC_DIR", tmp_path)
+    monkeypatch.setattr(engine, "STYLESHEET", sheet)
+    monkeypatch.setattr(engine, "_stylesheet", [None, None])
+    first = engine.stylesheet()
+    assert engine.stylesheet() is first  # kept, not parsed again
+    spec = engine.Spec([engine.Part("declaration.html", {"n": _plain_nominee("Trần Văn Bình"), "photo": None})],
+                       variant=None)
+
+    def fonts(pdf: bytes) -> set[str]:
+        return {str(font.get_object()["/BaseFont"]) for page in PdfReader(io.BytesIO(pdf)).pages
+                for font in (page["/Resources"].get("/Font") or {}).values()}
+
+    assert all("Liberation-Serif" in f for f in fonts(engine.build_pdf(spec)))
+    stat = sheet.stat()
+    sheet.write_text(sheet.read_text(encoding="utf-8") + "\nbody, td, th, p { font-family: 'DejaVu Sans Mono' }\n",
+                     encoding="utf-8")
+    os.utime(sheet, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    edited = engine.stylesheet()
+    assert edited is not first and engine.stylesheet() is edited
+    assert any("DejaVu-Sans-Mono" in f for f in fonts(engine.build_pdf(spec)))
+
+
+def test_the_kept_stylesheet_needs_no_fetcher_and_no_per_render_state():
+    """What lets one parsed sheet serve every render (engine.stylesheet): no rule that fetches
+    (``@import``, ``url()``, ``@font-face``) or fills a render's tables (``@counter-style``,
+    ``@color-profile``, ``@layer``), and no ``!important`` (it cascades as the author sheet it was)."""
+    import tinycss2
+
+    rules = tinycss2.parse_stylesheet(engine.STYLESHEET.read_text(encoding="utf-8"), skip_whitespace=True,
+                                      skip_comments=True)
+    assert not [r for r in rules if r.type == "error"]
+    assert {r.lower_at_keyword for r in rules if r.type == "at-rule"} <= {"page", "media"}
+
+    def tokens(nodes):
+        for node in nodes or ():
+            yield node
+            yield from tokens(getattr(node, "content", None) or getattr(node, "arguments", None))
+            yield from tokens(getattr(node, "prelude", None) if node.type != "url" else None)
+
+    everything = list(tokens(rules))
+    assert not [t for t in everything if t.type == "url" or (t.type == "function" and t.lower_name == "url")]
+    text = engine.STYLESHEET.read_text(encoding="utf-8")
+    assert "!important" not in text.replace(" ", "") and "<link" not in (engine.TEMPLATE_DIR / "_base.html").read_text()
 
 
 def test_templates_take_plain_data_only(chain):
@@ -489,7 +544,7 @@ def test_national_list_for_public_consultation(chain, api, client):
 # -- cache --------------------------------------------------------------------------------------------
 
 
-def test_cache_hits_until_an_input_changes(chain, api, tmp_path):
+def test_cache_hits_until_an_input_changes(chain, api, tmp_path, monkeypatch):
     owner = chain.make.user("applicant")
     n = chain.make.nomination(owner=owner)
     url = f"/api/v1/nominations/{n.id}/declaration.pdf"
@@ -503,13 +558,23 @@ def test_cache_hits_until_an_input_changes(chain, api, tmp_path):
     changed = api.get(url, owner)
     assert changed.headers["X-Document-Cache"] == "miss" and "Gốm sứ Chu Đậu" in text_of(changed.data)
     assert api.get(url, owner).headers["X-Document-Cache"] == "hit"
-    template = engine.TEMPLATE_DIR / "declaration.html"
+    # A template edited: on a copy of the templates, so that the other database's pass, running at the
+    # same time on the same tree (scripts/test), never sees a changed template and misses its cache.
+    import shutil
+
+    import jinja2
+
+    copy = tmp_path / "pdf-templates"
+    shutil.copytree(engine.TEMPLATE_DIR, copy)
+    monkeypatch.setattr(engine, "TEMPLATE_DIR", copy)
+    monkeypatch.setattr(engine._env, "loader", jinja2.FileSystemLoader(str(copy)))
+    monkeypatch.setattr(engine, "ROOT", Path("/"))  # the copy and static/pdf/ both lie under it
+    assert api.get(url, owner).headers["X-Document-Cache"] == "miss"  # another directory: another key
+    assert api.get(url, owner).headers["X-Document-Cache"] == "hit"
+    template = copy / "declaration.html"
     stat = template.stat()
-    try:
-        os.utime(template, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-        assert api.get(url, owner).headers["X-Document-Cache"] == "miss"
-    finally:
-        os.utime(template, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.utime(template, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert api.get(url, owner).headers["X-Document-Cache"] == "miss"
 
 
 def test_cache_key_covers_data_template_variant_and_files():
