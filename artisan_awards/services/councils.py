@@ -709,9 +709,16 @@ def _vacuum_boxes() -> None:
     VACUUM cannot remove a version that an older transaction still may see, nor scrub what is
     already in the write-ahead log or a backup: the boxes stay sealed there.
     """
-    engine = db.session.get_bind()
-    if engine.dialect.name != "postgresql":
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":
         return
+    if isinstance(bind, sa.engine.Connection):
+        # The session was joined into a transaction of its caller's (a batch, a script): the boxes'
+        # deletion is not committed yet, so no VACUUM could remove them now; the caller runs it after
+        # its own commit (docs/councils.md).  Before, this raised AttributeError after the close.
+        current_app.logger.info("VACUUM sealed_ballots left to the caller's transaction")
+        return
+    engine = bind
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM sealed_ballots"))
