@@ -425,3 +425,23 @@ def test_withdrawal_before_the_decision(chain, api):
     chain.vote("province", [nomination], yes_votes=10)
     chain.act(nomination, "withdraw", applicant, comment="Xin rút hồ sơ.")
     assert nomination.state == State.WITHDRAWN
+
+
+def test_a_close_inside_its_callers_transaction_decides_and_leaves_the_vacuum_to_the_caller(chain, api, db_kind,
+                                                                                           caplog):
+    """Run rolled back, this test's session is joined into an outer transaction (as a batch or a
+    script may do): the close commits its decision into it and, on PostgreSQL, leaves VACUUM to the
+    caller (its deletion is not committed yet) instead of failing after the commit (AttributeError:
+    the bound Connection has no ``connect``). The boxes are gone from what the caller sees."""
+    from artisan_awards.models import SealedBallot
+
+    nomination = chain.accepted()
+    with caplog.at_level("INFO"):
+        sid, tally = chain.vote("province", [nomination], yes_votes=11)
+    assert tally[0]["yes"] == 11 and tally[0]["passed"] is True
+    db.session.refresh(nomination)
+    assert nomination.state == State.PROVINCE_PASSED
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)
+                             .where(SealedBallot.session_id == sid)) == 0
+    left = "VACUUM sealed_ballots left to the caller's transaction" in caplog.text
+    assert left == (db_kind == "postgresql" and isinstance(db.session.get_bind(), sa.engine.Connection))

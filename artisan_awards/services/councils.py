@@ -70,8 +70,12 @@ def get_council(user: User, council_id: int) -> Council:
 
 
 def get_session(user: User, session_id: int) -> CouncilSession:
-    # The agenda (with its dossiers) loads when it is used, not with every ballot.
-    session = db.session.get(CouncilSession, session_id, options=[sa.orm.lazyload(CouncilSession.items)])
+    # The agenda (with its dossiers) loads when it is used, not with every ballot; the attendance
+    # rows without their members joined: those are the council's members, loaded with it (a
+    # member's account and roles were read twice, once for each list).
+    session = db.session.get(CouncilSession, session_id, options=[
+        sa.orm.lazyload(CouncilSession.items),
+        sa.orm.selectinload(CouncilSession.attendance).lazyload(Attendance.member)])
     if session is None or not can_see_council(user, session.council):
         raise NotFound(N_("Không tìm thấy phiên họp."), code="session_not_found")
     return session
@@ -439,12 +443,16 @@ def declare_conflict(user: User, session: CouncilSession, nomination_id: int, re
 def _locked_session(session: CouncilSession, *, share: bool) -> CouncilSession:
     """The session row re-read under a lock (shared for a ballot, exclusive for a close).
 
-    Only the row: its agenda and attendance are not reloaded here (250 nominees each time).
+    Only the row: its agenda and attendance are not reloaded here (250 nominees each time), nor its
+    council's members (its row comes joined, as mapped; ``populate_existing`` would read the members
+    with their accounts and roles again with every ballot: two more statements, though only the
+    session row is locked and the caller checked the member against the list it loaded).
     """
     return db.session.scalar(
         sa.select(CouncilSession).where(CouncilSession.id == session.id)
         .with_for_update(read=share, of=CouncilSession)
-        .options(sa.orm.lazyload(CouncilSession.items), sa.orm.lazyload(CouncilSession.attendance))
+        .options(sa.orm.lazyload(CouncilSession.items), sa.orm.lazyload(CouncilSession.attendance),
+                 sa.orm.joinedload(CouncilSession.council).lazyload(Council.members))
         .execution_options(populate_existing=True)
     )
 
@@ -709,9 +717,16 @@ def _vacuum_boxes() -> None:
     VACUUM cannot remove a version that an older transaction still may see, nor scrub what is
     already in the write-ahead log or a backup: the boxes stay sealed there.
     """
-    engine = db.session.get_bind()
-    if engine.dialect.name != "postgresql":
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":
         return
+    if isinstance(bind, sa.engine.Connection):
+        # The session was joined into a transaction of its caller's (a batch, a script): the boxes'
+        # deletion is not committed yet, so no VACUUM could remove them now; the caller runs it after
+        # its own commit (docs/councils.md).  Before, this raised AttributeError after the close.
+        current_app.logger.info("VACUUM sealed_ballots left to the caller's transaction")
+        return
+    engine = bind
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM sealed_ballots"))
