@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, joinedload, mapped_column, relationship
 
 from workflows.law_days import LawCalendar, add_days
 from workflows.machine import ROLES, Subject
@@ -163,7 +163,8 @@ class ApiToken(db.Model):
     def live(cls, plain: str) -> ApiToken | None:
         """The live token behind a bearer value: not expired, not ended, its account active and confirmed."""
         digest = hashlib.sha256(plain.encode()).hexdigest()
-        token = db.session.scalar(sa.select(cls).where(cls.token_hash == digest))
+        # the token and its account in one round trip (every API call passes here: issue 16)
+        token = db.session.scalar(sa.select(cls).where(cls.token_hash == digest).options(joinedload(cls.user)))
         if token is None:
             return None
         if as_utc(token.expires_at) <= now_utc() or not token.user.active or not token.user.email_confirmed:

@@ -90,18 +90,22 @@ def load(cookie_id: str) -> User | None:
     if not sep or not key or not user_id.isdigit():
         return None  # a cookie from before login sessions, or forged: void
     now = now_utc()
-    row = db.session.scalar(sa.select(LoginSession).where(
-        LoginSession.key_hash == _hash(key), LoginSession.user_id == int(user_id), live_clause(now)))
-    if row is None:
+    # The account and its live session in one round trip (every signed-in request passes here: issue 16).
+    found = db.session.execute(
+        sa.select(User, LoginSession.id, LoginSession.last_seen_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.key_hash == _hash(key), LoginSession.user_id == int(user_id), live_clause(now))
+    ).first()
+    if found is None:
         return None
-    if as_utc(row.last_seen_at) < now - timedelta(seconds=TOUCH_SECONDS):
-        db.session.execute(sa.update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now))
+    user, session_id, last_seen_at = found
+    if as_utc(last_seen_at) < now - timedelta(seconds=TOUCH_SECONDS):
+        db.session.execute(sa.update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
         db.session.commit()
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     user.login_session_key = key
-    user.login_session_id = row.id
+    user.login_session_id = session_id
     return user
 
 
