@@ -163,8 +163,10 @@ class ApiToken(db.Model):
     def live(cls, plain: str) -> ApiToken | None:
         """The live token behind a bearer value: not expired, not ended, its account active and confirmed."""
         digest = hashlib.sha256(plain.encode()).hexdigest()
-        # the token and its account in one round trip (every API call passes here: issue 16)
-        token = db.session.scalar(sa.select(cls).where(cls.token_hash == digest).options(joinedload(cls.user)))
+        # the token, its account and the account's roles in one round trip (every API call passes here; it
+        # was three: issue 16)
+        token = db.session.scalars(sa.select(cls).where(cls.token_hash == digest)
+                                   .options(joinedload(cls.user).joinedload(User.role_rows))).unique().first()
         if token is None:
             return None
         if as_utc(token.expires_at) <= now_utc() or not token.user.active or not token.user.email_confirmed:
