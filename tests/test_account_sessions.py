@@ -467,3 +467,39 @@ def test_unknown_emails_are_throttled_like_known_ones(app, make, clock):
     known_codes = [_try(a, known.email, "sai", ATTACKER).status_code for _ in range(free + 1)]
     unknown_codes = [_try(b, "khong-co@example.vn", "sai", OWNER).status_code for _ in range(free + 1)]
     assert known_codes == unknown_codes == [200] * free + [429]
+
+
+# -- who is asking: one statement per request (issue 16) ----------------------------------------------
+
+def test_who_is_asking_costs_one_statement(app, make):
+    """The user loader (a login cookie) and the bearer-token check each read the session or token, the
+    account and its roles in one statement; a role that a later statement would have to fetch is already
+    there (the guard asks for roles on every request)."""
+    user = make.user("province_officer", "HNI")
+    user_id = user.id
+    client = app.test_client()
+    assert _login(client, user.email).status_code == 302
+    token = _token(app.test_client(), user.email)
+    with client.session_transaction() as cookie:
+        cookie_id = cookie["_user_id"]
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    for load in (lambda: sessions.load(cookie_id), lambda: ApiToken.live(token)):
+        db.session.expunge_all()
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            with app.test_request_context():
+                found = load()
+                who = found if isinstance(found, User) else found.user
+                assert who.id == user_id and who.roles == {"province_officer"}
+                assert who.province_code == "HNI" and who.active
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert len(statements) == 1, statements
+        statements.clear()
+    # a cookie or token that is not live still finds no one
+    assert sessions.load(f"{user_id}:not-the-key") is None
+    assert ApiToken.live("not-a-token") is None

@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
+import lxml.html
 import pytest
 from babel.messages.pofile import read_po
 from flask import g
@@ -37,54 +37,48 @@ DOCUMENT_NUMBER = re.compile(r"\S*/(NĐ-CP|QĐ-[A-Z]+)")
 SKIP_ENDPOINTS = {"static", "documents.task_json", "documents.task_download", "dossier.attachment",
                   "programmes.evidence_file",  # downloads
                   "auth.set_language"}  # the switch itself (a redirect), used below
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 CATALOGUE = Path(__file__).resolve().parent.parent / "artisan_awards" / "translations"
 
 
-class ReadableText(HTMLParser):
-    """The text a reader meets, without scripts, styles and parts marked in another language."""
+class Readable:
+    """The text a reader meets, without scripts, styles, comments and parts marked in another language.
 
-    def __init__(self, locale: str):
-        super().__init__(convert_charrefs=True)
+    Read from lxml's tree of the page (libxml2 parses it, in C): the texts come in document order, an
+    element's labels (``aria-label``, ``title``, ``placeholder``, ``alt``, a submit button's value) before
+    its text; an element in ``<script>``/``<style>`` or under a ``lang`` other than the page's locale is
+    skipped with everything inside it, and its tail (the text after it) belongs to its parent."""
+
+    LABELS = ("aria-label", "title", "placeholder", "alt")
+
+    def __init__(self, html: str, locale: str):
         self.locale = locale
-        self.stack: list[tuple[str, bool]] = []
         self.texts: list[str] = []
-        self.html_lang = None
+        root = lxml.html.document_fromstring(html) if html.strip() else None
+        self.html_lang = root.get("lang") if root is not None and root.tag == "html" else None
+        if root is not None:
+            self._element(root, False)
 
-    @property
-    def skipping(self) -> bool:
-        return any(skip for _, skip in self.stack)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "html":
-            self.html_lang = attrs.get("lang")
-        other_language = attrs.get("lang") not in (None, self.locale)
-        skip = tag in ("script", "style") or other_language
-        if not (skip or self.skipping):
-            for name in ("aria-label", "title", "placeholder", "alt"):
+    def _element(self, element, skipping: bool) -> None:
+        add = self.texts.append
+        attrs = element.attrib
+        skip = skipping or element.tag in ("script", "style") or attrs.get("lang") not in (None, self.locale)
+        if not skip:
+            for name in self.LABELS:
                 if attrs.get(name):
-                    self.texts.append(attrs[name])
-            if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
-                self.texts.append(attrs["value"])
-        if tag not in VOID:
-            self.stack.append((tag, skip))
-
-    def handle_endtag(self, tag):
-        for i in range(len(self.stack) - 1, -1, -1):
-            if self.stack[i][0] == tag:
-                del self.stack[i:]
-                return
-
-    def handle_data(self, data):
-        if data.strip() and not self.skipping:
-            self.texts.append(data.strip())
+                    add(attrs[name])
+            if element.tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
+                add(attrs["value"])
+            if element.text and element.text.strip():
+                add(element.text.strip())
+        for child in element:
+            if isinstance(child.tag, str):
+                self._element(child, skip)
+            if child.tail and not skip and child.tail.strip():
+                add(child.tail.strip())
 
 
-def readable(html: str, locale: str) -> ReadableText:
-    parser = ReadableText(locale)
-    parser.feed(html)
-    return parser
+def readable(html: str, locale: str) -> Readable:
+    return Readable(html, locale)
 
 
 def page_urls(app, world: demo_world.World) -> list[str]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_login import login_user
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ApiToken, AuditKind, LoginSession, User
@@ -90,18 +91,24 @@ def load(cookie_id: str) -> User | None:
     if not sep or not key or not user_id.isdigit():
         return None  # a cookie from before login sessions, or forged: void
     now = now_utc()
-    row = db.session.scalar(sa.select(LoginSession).where(
-        LoginSession.key_hash == _hash(key), LoginSession.user_id == int(user_id), live_clause(now)))
-    if row is None:
+    # The live session, its account and the account's roles in one round trip (every signed-in request
+    # passes here; it was three: the session, the account, its roles. Issue 16).
+    found = db.session.execute(
+        sa.select(User, LoginSession.id, LoginSession.last_seen_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.key_hash == _hash(key), LoginSession.user_id == int(user_id), live_clause(now))
+        .options(joinedload(User.role_rows))
+    ).unique().first()
+    if found is None:
         return None
-    if as_utc(row.last_seen_at) < now - timedelta(seconds=TOUCH_SECONDS):
-        db.session.execute(sa.update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now))
+    user, session_id, last_seen_at = found
+    if as_utc(last_seen_at) < now - timedelta(seconds=TOUCH_SECONDS):
+        db.session.execute(sa.update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
         db.session.commit()
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     user.login_session_key = key
-    user.login_session_id = row.id
+    user.login_session_id = session_id
     return user
 
 
