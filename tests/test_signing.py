@@ -144,6 +144,55 @@ def test_signed_file_keeps_consistent_pdfa_metadata(app, bodies):
         assert str(doc.docinfo["/Producer"]) != doc.open_metadata()["pdf:Producer"]
 
 
+def _ticking_clock(monkeypatch, ticks: int) -> list:
+    """pyHanko's metadata clock (the Info and XMP writers) made to move one second at each of its first
+    ``ticks`` readings, as a loaded machine's clock may between the two readings of one revision; the list
+    returned counts the readings (and ``clock[0]``, changed by the test, is the number that tick)."""
+    from pyhanko.pdf_utils.metadata import info as info_module
+    from pyhanko.pdf_utils.metadata import xmp_xml
+
+    start = datetime(2026, 12, 5, 10, 0, 0, tzinfo=UTC)
+    readings: list = []
+    clock = [ticks, readings]
+
+    class TickingClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            readings.append(1)
+            return (start + timedelta(seconds=min(len(readings), clock[0]))).astimezone(tz)
+
+    monkeypatch.setattr(info_module, "datetime", TickingClock)
+    monkeypatch.setattr(xmp_xml, "datetime", TickingClock)
+    return clock
+
+
+def test_info_and_xmp_dates_agree_when_the_clock_ticks_while_signing(app, bodies, monkeypatch):
+    """The whole first signing sees a ticking clock, so its last revision's Info and XMP dates are a second
+    apart: the file handed out is a later signing whose dates agree, as PDF/A requires."""
+    from pikepdf.models.metadata import decode_pdf_date
+
+    clock = _ticking_clock(monkeypatch, ticks=0)
+    with app.app_context():
+        signing.sign(_plain_pdf("Biên bản"), "Biên bản", "Hà Nội", body=HNI)  # a still clock: count its readings
+        per_signing = len(clock[1])
+        assert per_signing >= 2
+        clock[1].clear()
+        clock[0] = per_signing  # every reading of the next signing ticks, the ones after it do not
+        signed = signing.sign(_plain_pdf("Biên bản"), "Biên bản", "Hà Nội", body=HNI)
+    assert len(clock[1]) > per_signing  # it was signed again after the clock stopped ticking
+    with pikepdf.open(io.BytesIO(signed)) as doc:
+        assert decode_pdf_date(str(doc.docinfo["/ModDate"])) == datetime.fromisoformat(
+            doc.open_metadata()["xmp:ModifyDate"])
+
+
+def test_a_clock_that_never_settles_refuses_to_sign_rather_than_hand_out_disagreeing_dates(app, bodies,
+                                                                                            monkeypatch):
+    _ticking_clock(monkeypatch, ticks=10**6)
+    with app.app_context(), pytest.raises(signing.SigningUnavailable) as refused:
+        signing.sign(_plain_pdf("Biên bản"), "Biên bản", "Hà Nội", body=HNI)
+    assert refused.value.code == "signing_failed"
+
+
 def _load(app):
     with app.app_context():
         return signing._signer(HNI)

@@ -218,10 +218,6 @@ def sign(pdf: bytes, reason: str, location: str = "", *, body: Body) -> bytes:
     time-stamp or the revocation data cannot be had: a document that must be signed is never handed
     out half-signed.
     """
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-    from pyhanko.sign.general import SigningError
-    from pyhanko.sign.timestamps import HTTPTimeStamper
     from pyhanko_certvalidator import ValidationContext
 
     tsa = _config("DOCUMENTS_TSA_URL")
@@ -235,6 +231,31 @@ def sign(pdf: bytes, reason: str, location: str = "", *, body: Body) -> bytes:
     context = ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail",
                                 other_certs=list(signer.cert_registry),
                                 time_tolerance=timedelta(seconds=tolerance))
+    # pyHanko reads the clock twice when it writes a revision, once for the Info /ModDate and once for the
+    # XMP packet's ModifyDate (pyhanko.pdf_utils.writer._update_meta forces "now"); PDF/A requires the two
+    # equal, and a second that ticks between the readings (a loaded machine) sets them apart. The signed
+    # bytes cannot be touched afterwards, so a file whose dates differ is signed again, from the start.
+    for _attempt in range(SIGNING_ATTEMPTS):
+        signed = _sign_once(pdf, reason, location, body, signer, context, tsa, timeout)
+        if _dates_agree(signed):
+            return signed
+        current_app.logger.warning("signing as %s: Info and XMP modification dates differ (the clock ticked "
+                                   "while they were written): signing again", body.key)
+    current_app.logger.error("signing as %s failed: Info and XMP dates differed %d times", body.key,
+                             SIGNING_ATTEMPTS)
+    raise SigningUnavailable(code="signing_failed")
+
+
+SIGNING_ATTEMPTS = 3
+
+
+def _sign_once(pdf: bytes, reason: str, location: str, body: Body, signer, context, tsa: str,
+               timeout: float) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     _keep_producer(writer)
     meta = signers.PdfSignatureMetadata(
@@ -252,6 +273,23 @@ def sign(pdf: bytes, reason: str, location: str = "", *, body: Body) -> bytes:
         current_app.logger.error("signing as %s failed: %s: %s", body.key, type(exc).__name__, exc)
         raise SigningUnavailable(code="signing_failed") from exc
     return out.getvalue()
+
+
+def _dates_agree(pdf: bytes) -> bool:
+    """The last revision's Info /ModDate and XMP xmp:ModifyDate do not say different moments (a file
+    without an XMP packet, or without one of the two dates, has nothing to disagree on)."""
+    import pikepdf
+    from pikepdf.models.metadata import decode_pdf_date
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        info = doc.docinfo.get("/ModDate")
+        xmp = doc.open_metadata().get("xmp:ModifyDate")
+    if info is None or xmp is None:
+        return True
+    try:
+        return decode_pdf_date(str(info)) == datetime.fromisoformat(str(xmp))
+    except ValueError:
+        return False
 
 
 def _keep_producer(writer) -> None:
