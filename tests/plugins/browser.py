@@ -153,18 +153,25 @@ def uses_chromium(item) -> bool:
     return item is not None and bool({"chromium", "module_chromium"} & set(getattr(item, "fixturenames", ())))
 
 
+@contextmanager
+def _closing_what_it_opens() -> Iterator:
+    """The shared browser; at the end, the contexts opened meanwhile are closed (not those open before)."""
+    browser = _Shared.get()
+    before = set(browser.contexts)
+    yield browser
+    for context in list(browser.contexts) if browser.is_connected() else []:
+        if context not in before:
+            context.close()
+
+
 @pytest.fixture
 def chromium():
     """The shared Chromium (Debian's, through Playwright): open a context or page on it per test.
 
     Every context the test opened is closed at its end; the contexts a module's fixture keeps (made on
     ``module_chromium`` before the test started) are left to that fixture."""
-    browser = _Shared.get()
-    kept = set(browser.contexts)
-    yield browser
-    for context in list(browser.contexts) if browser.is_connected() else []:
-        if context not in kept:
-            context.close()
+    with _closing_what_it_opens() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -172,12 +179,8 @@ def module_chromium():
     """The shared Chromium for a module's fixtures that keep contexts for all its tests (one context per role,
     logged in once: a new context costs Chromium a renderer process, about 1.2 CPU-s with its first page, and
     a log-in two page loads). The contexts opened on it are closed at the module's end."""
-    browser = _Shared.get()
-    before = set(browser.contexts)
-    yield browser
-    for context in list(browser.contexts) if browser.is_connected() else []:
-        if context not in before:
-            context.close()
+    with _closing_what_it_opens() as browser:
+        yield browser
 
 
 @pytest.hookimpl(hookwrapper=True)
