@@ -39,6 +39,21 @@ class LoginManager(_LoginManager):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def commit_keeping_loaded() -> None:
+    """Commit the session without expiring its objects: what the request has just read stays loaded.
+
+    For a bookkeeping commit in the middle of a request (a token's or a login's "last seen", the log of a
+    page's reads): with SQLAlchemy's default, the commit would expire everything, and the request's next
+    use of an object it already read (the account, its roles, a streamed export's rows) would read it again."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -211,6 +211,9 @@ def level() -> str:
     return value if value in LEVELS else "B-LT"
 
 
+SIGNING_ATTEMPTS = 3  # signings whose Info and XMP dates differ before ``sign`` refuses (see below)
+
+
 def sign(pdf: bytes, reason: str, location: str = "", *, body: Body) -> bytes:
     """``pdf`` with an invisible PAdES B-LT (or B-LTA) signature of ``body``'s certificate appended.
 
@@ -244,9 +247,6 @@ def sign(pdf: bytes, reason: str, location: str = "", *, body: Body) -> bytes:
     current_app.logger.error("signing as %s failed: Info and XMP dates differed %d times", body.key,
                              SIGNING_ATTEMPTS)
     raise SigningUnavailable(code="signing_failed")
-
-
-SIGNING_ATTEMPTS = 3
 
 
 def _sign_once(pdf: bytes, reason: str, location: str, body: Body, signer, context, tsa: str,

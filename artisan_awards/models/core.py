@@ -25,7 +25,7 @@ from workflows.programme import ARTISAN_ID
 from workflows.registry import registry
 from workflows.states import STATE_INFO, State
 
-from ..extensions import db
+from ..extensions import commit_keeping_loaded, db
 from ..field_crypto import EncryptedDate, EncryptedText, phone_index
 from ..text import search_key
 from ..timeutil import as_utc, local_date, now_utc
@@ -186,13 +186,7 @@ class ApiToken(db.Model):
             # The commit keeps what this request has just read (the token, its account and roles, read in
             # this transaction a moment ago) instead of expiring it: the view would otherwise read the three
             # again at its first use of ``g.api_user``.  Only this token's two columns are refreshed.
-            session = db.session()
-            expire = session.expire_on_commit
-            session.expire_on_commit = False
-            try:
-                session.commit()
-            finally:
-                session.expire_on_commit = expire
+            commit_keeping_loaded()
             set_committed_value(self, "last_seen_at", now)
             set_committed_value(self, "client_address", address[:45])
 

@@ -29,7 +29,7 @@ from workflows.states import N_, State
 
 from .. import permissions
 from ..errors import NotFound, TransitionRefused, ValidationFailed
-from ..extensions import db
+from ..extensions import commit_keeping_loaded, db
 from ..i18n import label
 from ..models import (
     NOTICE_PURPOSE,
@@ -399,14 +399,11 @@ def commit_pending_reads(response):
         session = db.session()
         if response.status_code < 400:
             # the page's objects stay loaded: a streamed export goes on reading them after this commit
-            keep, session.expire_on_commit = session.expire_on_commit, False
             try:
-                session.commit()
+                commit_keeping_loaded()
             except Exception:  # a log that cannot be written must not lose the page; it is reported
                 session.rollback()
                 current_app.logger.exception("personal data read log not written")
-            finally:
-                session.expire_on_commit = keep
         else:
             session.rollback()
     return response

@@ -21,7 +21,7 @@ from flask import current_app, has_request_context, request
 from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
+from ..extensions import commit_keeping_loaded, db
 from ..models import ApiToken, AuditKind, LoginSession, User
 from ..timeutil import as_utc, now_utc
 from . import admin_events, transaction
@@ -104,7 +104,7 @@ def load(cookie_id: str) -> User | None:
     user, session_id, last_seen_at = found
     if as_utc(last_seen_at) < now - timedelta(seconds=TOUCH_SECONDS):
         db.session.execute(sa.update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
-        db.session.commit()
+        commit_keeping_loaded()  # the account and roles just read stay loaded for the request
     if not user.active:
         return None
     user.login_session_key = key
